@@ -1,0 +1,37 @@
+# reel_warnings(target): the project's warning set; fatal when REEL_WERROR is on (CI).
+function(reel_warnings target)
+  target_compile_options(${target} PRIVATE -Wall -Wextra -Wpedantic -Wshadow=local -Wnon-virtual-dtor)
+  if(REEL_WERROR)
+    target_compile_options(${target} PRIVATE -Werror)
+  endif()
+endfunction()
+
+# reel_library(name SOURCES ... DEPS ...): one static library per component, named reel_<name>,
+# with include root src/ so headers are included as "redis/client.h".
+function(reel_library name)
+  cmake_parse_arguments(ARG "" "" "SOURCES;DEPS" ${ARGN})
+  add_library(reel_${name} STATIC ${ARG_SOURCES})
+  target_include_directories(reel_${name} PUBLIC ${PROJECT_SOURCE_DIR}/src)
+  target_link_libraries(reel_${name} PUBLIC ${ARG_DEPS})
+  # Boost 1.74's Asio needs <utility> before its headers under g++ 12; asio_fwd.h does that, and
+  # these definitions keep every translation unit's Asio configuration identical.
+  target_compile_definitions(reel_${name} PUBLIC BOOST_ASIO_NO_DEPRECATED BOOST_BEAST_USE_STD_STRING_VIEW)
+  reel_warnings(reel_${name})
+endfunction()
+
+# reel_test(name LABEL unit|integration|cluster|browser SOURCES ... DEPS ...): one GoogleTest
+# executable registered with CTest under the given label, so each suite can run alone
+# (ctest -L unit).
+function(reel_test name)
+  cmake_parse_arguments(ARG "" "LABEL;TIMEOUT" "SOURCES;DEPS" ${ARGN})
+  add_executable(${name} ${ARG_SOURCES})
+  target_link_libraries(${name} PRIVATE ${ARG_DEPS} GTest::gtest GTest::gmock GTest::gtest_main)
+  target_include_directories(${name} PRIVATE ${PROJECT_SOURCE_DIR}/tests)
+  reel_warnings(${name})
+  if(NOT ARG_TIMEOUT)
+    set(ARG_TIMEOUT 300)
+  endif()
+  add_test(NAME ${name} COMMAND ${name})
+  set_tests_properties(${name} PROPERTIES LABELS ${ARG_LABEL} TIMEOUT ${ARG_TIMEOUT}
+    ENVIRONMENT "REEL_SOURCE_DIR=${PROJECT_SOURCE_DIR};REEL_BINARY_DIR=${PROJECT_BINARY_DIR}")
+endfunction()

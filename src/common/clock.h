@@ -1,0 +1,35 @@
+// Clock: the source of wall time for code whose behaviour depends on time (expiry, day keys, ages),
+// so tests can set it. Thread-safety: implementations are safe to call from any thread.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+
+namespace reel {
+
+class Clock {
+ public:
+  virtual ~Clock() = default;
+  virtual std::chrono::system_clock::time_point now() const = 0;
+  int64_t unix_seconds() const {
+    return std::chrono::duration_cast<std::chrono::seconds>(now().time_since_epoch()).count();
+  }
+};
+
+class SystemClock final : public Clock {
+ public:
+  std::chrono::system_clock::time_point now() const override { return std::chrono::system_clock::now(); }
+};
+
+// A clock that stands still until a test moves it.
+class ManualClock final : public Clock {
+ public:
+  explicit ManualClock(int64_t unix_seconds) : now_(std::chrono::seconds(unix_seconds)) {}
+  std::chrono::system_clock::time_point now() const override { return now_; }
+  void advance(std::chrono::seconds by) { now_ += by; }
+
+ private:
+  std::chrono::system_clock::time_point now_;
+};
+
+}  // namespace reel

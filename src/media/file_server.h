@@ -1,0 +1,43 @@
+// FileServer: serves the files under one root directory (static assets, media) as HTTP
+// responses: Content-Type by extension, ETag and Last-Modified with 304 on If-None-Match /
+// If-Modified-Since, a single Range (206; 416 for an unsatisfiable or malformed one; a
+// multi-range request gets the whole file with 200), HEAD, and large bodies as a FileRange for
+// sendfile. No request reaches outside the root: "..", percent-encoded dots and slashes, NUL
+// bytes and symlinks that lead out are refused (404), resolved with openat2(RESOLVE_BENEATH).
+// Thread-safety: immutable after construction; serve() is safe from any thread. It blocks on
+// open/fstat only (page-cache hits in practice), never on reading a large body.
+#pragma once
+
+#include <chrono>
+#include <string>
+#include <string_view>
+
+#include "common/result.h"
+#include "http/message.h"
+
+namespace reel::media {
+
+struct FileServerOptions {
+  std::string root;
+  std::string cache_control = "public, max-age=3600";
+  size_t inline_max_bytes = 64 * 1024;  // smaller files are read into the body
+};
+
+class FileServer {
+ public:
+  // Returns an Error when the root cannot be opened.
+  static Result<FileServer> open(FileServerOptions options);
+  FileServer(FileServer&&) noexcept;
+  ~FileServer();
+
+  // `relative_path` is the URL path below the mount point, still percent-encoded
+  // (e.g. "demo/clip-1.mp4"). Answers 200/206/304/404/405/416; never throws.
+  http::Response serve(const http::Request& request, std::string_view relative_path) const;
+
+ private:
+  FileServer(int root_fd, FileServerOptions options);
+  int root_fd_ = -1;
+  FileServerOptions options_;
+};
+
+}  // namespace reel::media

@@ -1,0 +1,43 @@
+// Reply: one RESP reply, owned, immutable once built. Redis error replies are values
+// (is_error()), not failures of the call. Thread-safety: a value type.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace reel::redis {
+
+class Reply {
+ public:
+  enum class Type { nil, string, status, error, integer, array, double_, boolean };
+
+  Reply() = default;
+  static Reply make_nil();
+  static Reply make_string(std::string s);
+  static Reply make_status(std::string s);
+  static Reply make_error(std::string s);
+  static Reply make_integer(int64_t v);
+  static Reply make_array(std::vector<Reply> elements);
+
+  Type type() const { return type_; }
+  bool is_nil() const { return type_ == Type::nil; }
+  bool is_error() const { return type_ == Type::error; }
+  bool is_array() const { return type_ == Type::array; }
+  // The text of a string, status or error reply (empty for others).
+  std::string_view str() const { return text_; }
+  // The value of an integer reply; a string reply holding an integer is parsed; 0 otherwise.
+  int64_t integer() const;
+  // The value of a double reply, or a string reply holding a number (e.g. a ZSCORE); 0 otherwise.
+  double number() const;
+  const std::vector<Reply>& elements() const { return elements_; }
+
+ private:
+  Type type_ = Type::nil;
+  std::string text_;
+  int64_t integer_ = 0;
+  std::vector<Reply> elements_;
+};
+
+}  // namespace reel::redis

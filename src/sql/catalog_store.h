@@ -1,0 +1,63 @@
+// CatalogStore: the catalog's typed reads and writes over one sql::Connection — the only code
+// that knows the catalog's table and column names. Both dialects are served by the same
+// methods. Used by `reel seed`, `reel rebuild` and (later) the write path.
+//
+// Thread-safety: as the Connection it wraps (one thread at a time).
+// Failure: each call returns an Error with the engine's message; a failed call inside a
+// transaction leaves the transaction for the caller to roll back.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "catalog/model.h"
+#include "common/result.h"
+#include "sql/connection.h"
+
+namespace reel::sql {
+
+class CatalogStore {
+ public:
+  explicit CatalogStore(Connection& connection) : db_(connection) {}
+
+  Connection& connection() { return db_; }
+
+  // Returns the id of the channel (users row) with this name, creating it if missing.
+  Result<int64_t> ensure_channel(const std::string& name, const std::string& display_name);
+  // Returns the id of the category with this slug, creating it if missing.
+  Result<int64_t> ensure_category(const std::string& slug, const std::string& name, int32_t position);
+  // Returns the id of the tag with this name, creating it if missing.
+  Result<int64_t> ensure_tag(const std::string& name);
+
+  // Inserts the video with its tags (created as needed), categories (which must exist: an
+  // unknown slug is an Error) and files; video.id is ignored. Returns the new id.
+  Result<int64_t> insert_video(const catalog::Video& video);
+  // The video with its channel name, tags, categories and files; nullopt if there is none.
+  Result<std::optional<catalog::Video>> find_video(int64_t id);
+  Result<int64_t> count_videos();
+
+  // Adds `views` to each (video, day) row, creating rows as needed, and to videos.views.
+  Status add_daily_views(const std::vector<catalog::DailyViews>& rows);
+
+  Result<std::vector<catalog::Category>> categories();  // by position
+  Result<std::vector<catalog::Channel>> channels();     // by id
+
+  // Calls `fn` for every video with status `status`, in id order, with its channel name, tags,
+  // categories and files filled in. Reads in batches (a constant number of queries per batch,
+  // never one per video), so it scans millions of videos in bounded memory.
+  Status for_each_video(catalog::VideoStatus status,
+                        const std::function<void(const catalog::Video&)>& fn);
+  // Calls `fn(video_id, views)` with each video's sum of daily views over days >= since_day
+  // (YYYYMMDD), for videos that have any.
+  Status for_each_view_sum(int32_t since_day, const std::function<void(int64_t, int64_t)>& fn);
+  // Calls `fn` with each daily row for days >= since_day.
+  Status for_each_daily_views(int32_t since_day, const std::function<void(const catalog::DailyViews&)>& fn);
+
+ private:
+  Connection& db_;
+};
+
+}  // namespace reel::sql
