@@ -1,0 +1,103 @@
+// ReadModel: what pages and the API read, as plain values, behind an interface so the request
+// handler is a pure function of the request and this interface (tests use a fake).
+// The Redis implementation (projection/redis_read_model.h) answers every call in at most two
+// Redis round trips and never touches SQL.
+//
+// Failure: an Error means the read model is unavailable (Redis down or timing out): callers answer
+// 503. "Not found" is not an error: it is an empty optional or a listing with found == false.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "common/asio.h"
+#include "common/result.h"
+
+namespace reel::projection {
+
+enum class Sort { newest, views, rating, duration };
+enum class Period { day, week, month, all };
+enum class ListKind { all, category, tag, channel };
+
+// One thumbnail card in a grid: only what a card shows.
+struct Card {
+  int64_t id = 0;
+  std::string title;
+  std::string slug;
+  int32_t duration_s = 0;
+  int64_t views = 0;
+  double rating = -1;  // 0..100 percent liked; -1 when nobody voted
+  int64_t published_at = 0;
+  std::string thumb_url;
+  std::string channel_name;
+};
+
+struct CategoryLink {
+  std::string slug;
+  std::string name;
+};
+
+struct ListQuery {
+  ListKind kind = ListKind::all;
+  std::string name;  // category slug, tag name or channel name
+  Sort sort = Sort::newest;
+  Period period = Period::all;  // used with Sort::views
+  int page = 1;                 // 1-based
+  int per_page = 30;
+};
+
+struct Listing {
+  bool found = true;  // false: no such category, tag or channel
+  std::string title;  // category name, tag, channel display name; empty for kind == all
+  std::vector<Card> cards;
+  int64_t total = 0;  // items in the whole list
+  int page = 1;
+  int pages = 0;  // ceil(total / per_page)
+  std::vector<CategoryLink> nav;
+};
+
+struct Home {
+  std::vector<Card> popular;  // most viewed today (all time when today is empty)
+  std::vector<Card> newest;
+  std::vector<CategoryLink> nav;
+};
+
+struct Rendition {
+  int32_t height = 0;
+  std::string url;
+};
+
+struct VideoPage {
+  int64_t id = 0;
+  std::string title;
+  std::string slug;
+  std::string description;
+  int32_t duration_s = 0;
+  int64_t views = 0;
+  int64_t likes = 0;
+  int64_t dislikes = 0;
+  double rating = -1;
+  int64_t published_at = 0;
+  std::string channel_name;
+  std::string channel_display_name;
+  std::vector<std::string> tags;
+  std::vector<CategoryLink> categories;
+  std::string poster_url;
+  std::vector<Rendition> files;  // MP4 renditions, highest first
+  std::vector<Card> related;
+  std::vector<CategoryLink> nav;
+};
+
+class ReadModel {
+ public:
+  virtual ~ReadModel() = default;
+  virtual Task<Result<Home>> home() = 0;
+  virtual Task<Result<Listing>> listing(const ListQuery& query) = 0;
+  virtual Task<Result<std::optional<VideoPage>>> video(int64_t id) = 0;
+  // True when the store answers (for /readyz).
+  virtual Task<bool> ready() = 0;
+};
+
+}  // namespace reel::projection
