@@ -1,0 +1,113 @@
+#!/usr/bin/env bash
+# Reel's HTTP benchmark (run by hand; figures go to docs/benchmarks.md).
+#
+# Starts `reel up` (its redis-server child included) pinned to CPU 0 on a catalog of $VIDEOS videos
+# (seeded once into $BENCH_DIR and reused), and nginx pinned to CPU 0 serving byte-identical copies
+# of the same pages and a 1 MB file; wrk runs pinned to CPU 1. Each measurement alternates reel and
+# nginx (A B A B ...) so the machine's drift hits both alike, and reports the median of $REPS runs.
+#
+#   bench/run.sh                      # VIDEOS=1000000 REPS=3 WRK_D=10s WRK_C=64
+#   VIDEOS=100000 REPS=1 bench/run.sh # quicker
+set -euo pipefail
+cd "$(dirname "$0")/.."
+: "${VIDEOS:=1000000}" "${REPS:=3}" "${WRK_D:=10s}" "${WRK_C:=64}" "${WRK_T:=1}"
+: "${BENCH_DIR:=/tmp/reel-bench-$VIDEOS}" "${REEL_PORT:=8090}" "${NGINX_PORT:=8091}"
+: "${SERVER_CPU:=0}" "${CLIENT_CPU:=1}"
+REEL=build/reel
+[[ -x $REEL ]] || { echo "build first: scripts/build" >&2; exit 1; }
+command -v wrk >/dev/null && command -v nginx >/dev/null || { echo "needs wrk and nginx (scripts/deps)" >&2; exit 1; }
+
+run=$(mktemp -d /tmp/reel-bench-run.XXXXXX)
+pids=()
+cleanup() {
+  for pid in "${pids[@]}"; do kill -TERM "$pid" 2>/dev/null || true; done
+  for pid in "${pids[@]}"; do while kill -0 "$pid" 2>/dev/null; do sleep 0.1; done; done
+  rm -rf "$run"
+}
+trap cleanup EXIT
+
+wait_http() { for _ in $(seq 1 600); do curl -sf -o /dev/null "$1" && return 0; sleep 0.2; done; return 1; }
+
+# 1. The catalog: seeded once per size, through SQL, then rebuilt into Redis.
+if [[ ! -f $BENCH_DIR/seeded ]]; then
+  rm -rf "$BENCH_DIR"
+  echo "seeding $VIDEOS videos into $BENCH_DIR ..." >&2
+  /usr/bin/time -f "seed: %e s, max RSS %M KB" $REEL seed --data-dir "$BENCH_DIR" --videos "$VIDEOS" 2>&1 | tail -n 3 >&2
+  touch "$BENCH_DIR/seeded"
+fi
+
+# 2. reel up (server + its redis child) on the server CPU.
+taskset -c "$SERVER_CPU" $REEL up --data-dir "$BENCH_DIR" --listen "127.0.0.1:$REEL_PORT" >"$run/reel.log" 2>&1 &
+pids+=($!)
+wait_http "http://127.0.0.1:$REEL_PORT/readyz" || { cat "$run/reel.log"; exit 1; }
+redis_port=$(sed -n 's/^write = "127.0.0.1:\([0-9]*\)"/\1/p' "$BENCH_DIR/reel.toml")
+base="http://127.0.0.1:$REEL_PORT"
+total=$(curl -s "$base/api/v1/videos" | sed -n 's/.*"total":\([0-9]*\).*/\1/p')
+pages=$(( (total + 29) / 30 ))
+deep=$(( pages * 9 / 10 ))
+watch_id=$(curl -s "$base/api/v1/videos?sort=views" | sed -n 's/.*"videos":\[{"id":\([0-9]*\).*/\1/p')
+
+# 3. nginx serving the same bytes.
+mkdir -p "$run/www" "$run/nginx"
+curl -s "$base/" >"$run/www/home.html"
+curl -s "$base/videos?sort=newest&page=$deep" >"$run/www/listing.html"
+curl -s "$base/watch/$watch_id" >"$run/www/watch.html"
+head -c 1048576 /dev/urandom >"$run/www/1mb.bin"
+cp "$run/www/1mb.bin" "$BENCH_DIR/media/1mb.bin"
+cat >"$run/nginx/nginx.conf" <<CONF
+daemon off; worker_processes 1; pid $run/nginx/nginx.pid; error_log $run/nginx/error.log;
+events { worker_connections 4096; }
+http {
+  access_log off; sendfile on; tcp_nopush on; keepalive_requests 1000000;
+  client_body_temp_path $run/nginx; proxy_temp_path $run/nginx; fastcgi_temp_path $run/nginx;
+  uwsgi_temp_path $run/nginx; scgi_temp_path $run/nginx;
+  types { text/html html; application/octet-stream bin; }
+  server { listen 127.0.0.1:$NGINX_PORT; root $run/www; }
+}
+CONF
+taskset -c "$SERVER_CPU" nginx -p "$run/nginx" -c "$run/nginx/nginx.conf" &
+pids+=($!)
+wait_http "http://127.0.0.1:$NGINX_PORT/home.html"
+
+measure() {  # URL SCRIPT [SCRIPT ARGS...] -> prints "rps p50 p99 bytes errors"
+  local url=$1 script=$2; shift 2
+  taskset -c "$CLIENT_CPU" wrk -t"$WRK_T" -c"$WRK_C" -d"$WRK_D" --latency -s "$script" "$url" -- "$@" 2>&1 |
+    sed -n 's/^RESULT rps=\([0-9.]*\) p50=\([0-9.]*\) p99=\([0-9.]*\) bytes_per_req=\([0-9]*\) errors=\([0-9]*\)/\1 \2 \3 \4 \5/p'
+}
+median() { sort -n | awk '{a[NR]=$0} END {print a[int((NR+1)/2)]}'; }
+
+results="$run/results.tsv"
+row() {  # LABEL SERVER URL SCRIPT ARGS...
+  local label=$1 server=$2; shift 2
+  local out; out=$(measure "$@")
+  echo -e "$label\t$server\t$out" >>"$results"
+}
+
+echo "reel: $total videos, $pages listing pages (deep page $deep), watch id $watch_id" >&2
+for rep in $(seq 1 "$REPS"); do
+  echo "repetition $rep/$REPS" >&2
+  row "home /" reel "$base/" bench/wrk/report.lua
+  row "home /" nginx "http://127.0.0.1:$NGINX_PORT/home.html" bench/wrk/report.lua
+  row "listing page $deep" reel "$base/videos?sort=newest&page=$deep" bench/wrk/report.lua
+  row "listing page $deep" nginx "http://127.0.0.1:$NGINX_PORT/listing.html" bench/wrk/report.lua
+  row "listing random pages 1..$pages" reel "$base" bench/wrk/pages.lua "/videos?sort=views&period=all&page=" "$pages"
+  row "watch page" reel "$base/watch/$watch_id" bench/wrk/report.lua
+  row "watch page" nginx "http://127.0.0.1:$NGINX_PORT/watch.html" bench/wrk/report.lua
+  row "watch random ids" reel "$base" bench/wrk/pages.lua "/watch/" "$total"
+  row "1 MB file" reel "$base/media/1mb.bin" bench/wrk/report.lua
+  row "1 MB file" nginx "http://127.0.0.1:$NGINX_PORT/1mb.bin" bench/wrk/report.lua
+done
+
+echo
+echo "| page | server | req/s (median of $REPS) | p50 ms | p99 ms | bytes/resp | errors |"
+echo "|---|---|---:|---:|---:|---:|---:|"
+cut -f1,2 "$results" | awk '!seen[$0]++' | while IFS=$'\t' read -r label server; do
+  rows=$(awk -F'\t' -v l="$label" -v s="$server" '$1==l && $2==s {print $3}' "$results")
+  rps=$(echo "$rows" | awk '{print $1}' | median)
+  line=$(echo "$rows" | awk -v r="$rps" '$1==r {print; exit}')
+  read -r _ p50 p99 bytes errors <<<"$line"
+  echo "| $label | $server | $rps | $p50 | $p99 | $bytes | $errors |"
+done
+echo
+echo "machine: $(nproc) CPUs, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs); servers on CPU $SERVER_CPU, wrk -t$WRK_T -c$WRK_C -d$WRK_D on CPU $CLIENT_CPU"
+echo "redis: $(redis-cli -p "$redis_port" info memory | grep used_memory_human | tr -d '\r'), keys $(redis-cli -p "$redis_port" dbsize)"

@@ -1,0 +1,96 @@
+#include "api/json.h"
+
+#include <nlohmann/json.hpp>
+
+#include "pages/renderer.h"
+
+namespace reel::api {
+namespace {
+
+using nlohmann::json;
+
+json rating_value(double rating) { return rating < 0 ? json(nullptr) : json(rating); }
+
+json card_json(const projection::Card& card) {
+  return {{"id", card.id},
+          {"title", card.title},
+          {"slug", card.slug},
+          {"url", pages::watch_path(card.id, card.slug)},
+          {"duration", card.duration_s},
+          {"views", card.views},
+          {"rating", rating_value(card.rating)},
+          {"published_at", card.published_at},
+          {"thumbnail", card.thumb_url},
+          {"channel", card.channel_name}};
+}
+
+json cards_json(const std::vector<projection::Card>& cards) {
+  json out = json::array();
+  for (const auto& card : cards) out.push_back(card_json(card));
+  return out;
+}
+
+std::string_view sort_text(projection::Sort sort) {
+  switch (sort) {
+    case projection::Sort::newest: return "newest";
+    case projection::Sort::views: return "views";
+    case projection::Sort::rating: return "rating";
+    case projection::Sort::duration: return "duration";
+  }
+  return "newest";
+}
+
+std::string_view period_text(projection::Period period) {
+  switch (period) {
+    case projection::Period::day: return "day";
+    case projection::Period::week: return "week";
+    case projection::Period::month: return "month";
+    case projection::Period::all: return "all";
+  }
+  return "all";
+}
+
+std::string dump(const json& document) { return document.dump(-1, ' ', false, json::error_handler_t::replace); }
+
+}  // namespace
+
+std::string listing_document(const projection::Listing& listing, const projection::ListQuery& query) {
+  return dump({{"sort", sort_text(query.sort)},
+               {"period", period_text(query.period)},
+               {"page", listing.page},
+               {"pages", listing.pages},
+               {"total", listing.total},
+               {"per_page", query.per_page},
+               {"videos", cards_json(listing.cards)}});
+}
+
+std::string video_document(const projection::VideoPage& video) {
+  json categories = json::array();
+  for (const auto& c : video.categories) categories.push_back({{"slug", c.slug}, {"name", c.name}});
+  json files = json::array();
+  for (const auto& f : video.files) files.push_back({{"height", f.height}, {"url", f.url}});
+  return dump({{"id", video.id},
+               {"title", video.title},
+               {"slug", video.slug},
+               {"url", pages::watch_path(video.id, video.slug)},
+               {"status", "ready"},
+               {"description", video.description},
+               {"duration", video.duration_s},
+               {"views", video.views},
+               {"likes", video.likes},
+               {"dislikes", video.dislikes},
+               {"rating", rating_value(video.rating)},
+               {"published_at", video.published_at},
+               {"channel", {{"name", video.channel_name}, {"display_name", video.channel_display_name}}},
+               {"tags", video.tags},
+               {"categories", categories},
+               {"poster", video.poster_url},
+               {"files", files},
+               {"related", cards_json(video.related)}});
+}
+
+std::string error_document(int status, std::string_view message) {
+  return dump({{"error", {{"status", status}, {"message", message}}}});
+}
+
+}  // namespace reel::api

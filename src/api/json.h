@@ -1,0 +1,20 @@
+// The JSON API's documents (/api/v1): the same read-model values the HTML pages show.
+// Field names are part of the public interface (operators' scripts rely on them): keep them.
+// Thread-safety: pure functions.
+#pragma once
+
+#include <string>
+#include <string_view>
+
+#include "projection/read_model.h"
+
+namespace reel::api {
+
+// {"id", "title", "slug", "url", "duration", "views", "rating", "published_at", "thumbnail", "channel"}
+std::string listing_document(const projection::Listing& listing, const projection::ListQuery& query);
+// A video with its files and related videos (cards).
+std::string video_document(const projection::VideoPage& video);
+// {"error": {"status": N, "message": "..."}}
+std::string error_document(int status, std::string_view message);
+
+}  // namespace reel::api

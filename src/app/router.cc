@@ -1,0 +1,209 @@
+#include "app/router.h"
+
+#include <charconv>
+
+#include "api/json.h"
+#include "app/url.h"
+
+namespace reel::app {
+namespace {
+
+using projection::ListKind;
+using projection::Period;
+using projection::Sort;
+
+constexpr std::string_view page_cache = "public, max-age=30";
+constexpr std::string_view api_prefix = "/api/v1/videos";
+
+bool starts_with(std::string_view s, std::string_view prefix) { return s.substr(0, prefix.size()) == prefix; }
+
+// A positive decimal number of at most 18 digits with nothing around it.
+std::optional<int64_t> parse_id(std::string_view text) {
+  if (text.empty() || text.size() > 18 || text[0] == '0') return std::nullopt;
+  int64_t value = 0;
+  auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
+  if (ec != std::errc{} || end != text.data() + text.size()) return std::nullopt;
+  return value;
+}
+
+// Category slugs, tags and channel names: 1..64 bytes of letters, digits, '-', '_' and '.',
+// or UTF-8 beyond ASCII; never '/', spaces or control characters.
+bool valid_name(std::string_view name) {
+  if (name.empty() || name.size() > 64 || name == "." || name == "..") return false;
+  for (unsigned char c : name) {
+    const bool ok = std::isalnum(c) || c == '-' || c == '_' || c == '.' || c >= 0x80;
+    if (!ok) return false;
+  }
+  return true;
+}
+
+struct ParsedQuery {
+  projection::ListQuery query;
+  std::string error;  // non-empty: what is wrong
+};
+
+ParsedQuery parse_list_query(std::string_view query_string, ListKind kind) {
+  ParsedQuery out;
+  auto& q = out.query;
+  q.kind = kind;
+  if (auto sort = query_param(query_string, "sort")) {
+    const bool short_list = kind == ListKind::tag || kind == ListKind::channel;
+    if (*sort == "newest") q.sort = Sort::newest;
+    else if (*sort == "views") q.sort = Sort::views;
+    else if (*sort == "rating" && !short_list) q.sort = Sort::rating;
+    else if (*sort == "duration" && !short_list) q.sort = Sort::duration;
+    else {
+      out.error = short_list ? "Unknown sort order: use newest or views."
+                             : "Unknown sort order: use newest, views, rating or duration.";
+      return out;
+    }
+  }
+  if (auto period = query_param(query_string, "period")) {
+    const bool short_list = kind == ListKind::tag || kind == ListKind::channel;
+    if (*period == "all") q.period = Period::all;
+    else if (*period == "day" && !short_list) q.period = Period::day;
+    else if (*period == "week" && !short_list) q.period = Period::week;
+    else if (*period == "month" && !short_list) q.period = Period::month;
+    else {
+      out.error = short_list ? "Unknown period: only all is listed here." : "Unknown period: use day, week, month or all.";
+      return out;
+    }
+  }
+  if (auto page = query_param(query_string, "page")) {
+    auto number = parse_id(*page);
+    if (!number || *number > Router::max_page) {
+      out.error = "The page must be a number from 1 to " + std::to_string(Router::max_page) + ".";
+      return out;
+    }
+    q.page = static_cast<int>(*number);
+  }
+  return out;
+}
+
+http::Response cached(http::Response response) {
+  response.set("Cache-Control", page_cache);
+  return response;
+}
+
+}  // namespace
+
+http::Response Router::error(int status, std::string_view message, bool api) const {
+  http::Response response = api ? http::Response::json(status, api::error_document(status, message))
+                                : http::Response::html(status, s_.pages.error_page(status, http::reason(status), message, {}));
+  if (status == 503) response.set("Retry-After", "5");
+  if (status == 405) response.set("Allow", "GET, HEAD");
+  response.set("Cache-Control", "no-store");
+  response.route = "error";
+  return response;
+}
+
+Task<http::Response> Router::handle(const http::Request& request) {
+  const std::string_view path = request.path();
+  const bool api = starts_with(path, "/api/");
+  if (request.target.size() > max_target_bytes) co_return error(414, "The address is too long.", api);
+
+  if (starts_with(path, "/static/")) {
+    auto response = s_.static_files.serve(request, path.substr(8));
+    response.route = "static";
+    co_return response;
+  }
+  if (starts_with(path, "/media/")) {
+    auto response = s_.media_files.serve(request, path.substr(7));
+    response.route = "media";
+    co_return response;
+  }
+  if (request.method != "GET" && request.method != "HEAD") {
+    co_return error(405, "This address only answers GET and HEAD.", api);
+  }
+  if (path == "/healthz") {
+    auto response = http::Response::text(200, "ok\n");
+    response.route = "healthz";
+    co_return response;
+  }
+  if (path == "/readyz") co_return co_await ready();
+  if (path == "/metrics") {
+    auto response = http::Response::text(200, s_.metrics ? s_.metrics() : std::string());
+    response.set("Content-Type", "text/plain; version=0.0.4");
+    response.route = "metrics";
+    co_return response;
+  }
+  if (path == "/") co_return co_await home();
+  if (path == "/videos") co_return co_await listing(request, ListKind::all, {}, "/videos", false);
+  if (path == api_prefix) co_return co_await listing(request, ListKind::all, {}, std::string(api_prefix), true);
+  if (starts_with(path, "/api/v1/videos/")) co_return co_await watch(path.substr(api_prefix.size() + 1), true);
+  if (starts_with(path, "/watch/")) co_return co_await watch(path.substr(7), false);
+
+  struct Prefix {
+    std::string_view prefix;
+    ListKind kind;
+  };
+  for (auto [prefix, kind] : {Prefix{"/category/", ListKind::category}, Prefix{"/tag/", ListKind::tag},
+                              Prefix{"/channel/", ListKind::channel}}) {
+    if (!starts_with(path, prefix)) continue;
+    auto name = percent_decode(path.substr(prefix.size()));
+    if (!name || !valid_name(*name)) co_return error(404, "There is no such page.", false);
+    co_return co_await listing(request, kind, std::move(*name), std::string(path), false);
+  }
+  co_return error(404, "There is no such page.", api);
+}
+
+Task<http::Response> Router::home() {
+  auto home = co_await s_.model.home();
+  if (!home) co_return error(503, "The site is busy. Please try again in a moment.", false);
+  auto response = cached(http::Response::html(200, s_.pages.home(*home, s_.clock.unix_seconds())));
+  response.route = "home";
+  co_return response;
+}
+
+Task<http::Response> Router::listing(const http::Request& request, ListKind kind, std::string name,
+                                     std::string path, bool api) {
+  auto parsed = parse_list_query(request.query(), kind);
+  if (!parsed.error.empty()) co_return error(400, parsed.error, api);
+  parsed.query.name = std::move(name);
+  auto listing = co_await s_.model.listing(parsed.query);
+  if (!listing) co_return error(503, "The site is busy. Please try again in a moment.", api);
+  if (!listing->found) co_return error(404, "There is nothing here.", api);
+  if (parsed.query.page > 1 && parsed.query.page > listing->pages) {
+    co_return error(404, "That page is past the end of the list.", api);
+  }
+  http::Response response;
+  if (api) {
+    response = http::Response::json(200, api::listing_document(*listing, parsed.query));
+    response.route = "api_videos";
+  } else {
+    pages::ListingContext context{kind, std::move(path), parsed.query.sort, parsed.query.period};
+    response = http::Response::html(200, s_.pages.listing(*listing, context, s_.clock.unix_seconds()));
+    static constexpr std::string_view routes[] = {"videos", "category", "tag", "channel"};
+    response.route = routes[static_cast<int>(kind)];
+  }
+  co_return cached(std::move(response));
+}
+
+Task<http::Response> Router::watch(std::string_view id_and_slug, bool api) {
+  const size_t dash = api ? std::string_view::npos : id_and_slug.find('-');
+  auto id = parse_id(id_and_slug.substr(0, dash));
+  if (!id) co_return error(404, "There is no such video.", api);
+  auto video = co_await s_.model.video(*id);
+  if (!video) co_return error(503, "The site is busy. Please try again in a moment.", api);
+  if (!*video) co_return error(404, "There is no such video.", api);
+  http::Response response;
+  if (api) {
+    response = http::Response::json(200, api::video_document(**video));
+    response.route = "api_video";
+  } else {
+    response = http::Response::html(200, s_.pages.watch(**video, s_.clock.unix_seconds()));
+    response.route = "watch";
+  }
+  co_return cached(std::move(response));
+}
+
+Task<http::Response> Router::ready() {
+  const bool ok = co_await s_.model.ready();
+  auto response = http::Response::text(ok ? 200 : 503, ok ? "ready\n" : "redis unreachable\n");
+  if (!ok) response.set("Retry-After", "5");
+  response.set("Cache-Control", "no-store");
+  response.route = "readyz";
+  co_return response;
+}
+
+}  // namespace reel::app

@@ -1,0 +1,53 @@
+// Router: Reel's request handler, a pure function of the request and the stores' interfaces —
+// no sockets here, so every route is tested with a fake ReadModel and no network.
+//
+// Routes: /  /videos  /category/{slug}  /tag/{tag}  /channel/{name}  /watch/{id}[-{slug}]
+//         /api/v1/videos  /api/v1/videos/{id}  /healthz  /readyz  /metrics  /static/...  /media/...
+// Bad input answers 4xx with a page (or a JSON error under /api): unknown sort or period,
+// a page that is not a positive number or lies past the last page, malformed ids and slugs,
+// over-long targets, methods other than GET and HEAD. The read model failing answers 503 with
+// Retry-After, quickly.
+// Thread-safety: one Router per event loop; everything it references must outlive it.
+#pragma once
+
+#include <functional>
+#include <string>
+
+#include "common/clock.h"
+#include "http/message.h"
+#include "media/file_server.h"
+#include "pages/renderer.h"
+#include "projection/read_model.h"
+
+namespace reel::app {
+
+struct Services {
+  projection::ReadModel& model;
+  const pages::Renderer& pages;
+  const media::FileServer& static_files;
+  const media::FileServer& media_files;
+  const Clock& clock;
+  std::function<std::string()> metrics;  // the /metrics body
+};
+
+class Router {
+ public:
+  explicit Router(Services services) : s_(std::move(services)) {}
+
+  Task<http::Response> handle(const http::Request& request);
+
+  static constexpr size_t max_target_bytes = 2048;
+  static constexpr int max_page = 100000;
+
+ private:
+  Task<http::Response> home();
+  Task<http::Response> listing(const http::Request& request, projection::ListKind kind, std::string name,
+                               std::string path, bool api);
+  Task<http::Response> watch(std::string_view id_and_slug, bool api);
+  Task<http::Response> ready();
+  http::Response error(int status, std::string_view message, bool api) const;
+
+  Services s_;
+};
+
+}  // namespace reel::app

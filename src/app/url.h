@@ -1,0 +1,19 @@
+// URL pieces the router needs: percent-decoding and query-string parameters.
+// Thread-safety: pure functions.
+#pragma once
+
+#include <optional>
+#include <string>
+#include <string_view>
+
+namespace reel::app {
+
+// Decodes %XX escapes (and '+' as space when `plus_is_space`); nullopt for a malformed escape or
+// a decoded NUL byte.
+std::optional<std::string> percent_decode(std::string_view text, bool plus_is_space = false);
+
+// The decoded value of the first `name=` parameter of a query string; nullopt when absent or
+// malformed. "name" with no '=' gives "".
+std::optional<std::string> query_param(std::string_view query, std::string_view name);
+
+}  // namespace reel::app

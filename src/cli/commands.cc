@@ -1,0 +1,267 @@
+#include <atomic>
+#include <csignal>
+#include <fcntl.h>
+#include <sys/file.h>
+#include <unistd.h>
+
+#include <CLI/CLI.hpp>
+#include <fmt/format.h>
+
+#include "cli/cli.h"
+#include "cli/data_dir.h"
+#include "cli/progress.h"
+#include "cli/serve.h"
+#include "common/clock.h"
+#include "common/days.h"
+#include "projection/rebuild.h"
+#include "projection/keys.h"
+#include "seed/catalog_seed.h"
+#include "sql/catalog_store.h"
+
+namespace reel::cli {
+namespace {
+
+// Where a command finds its settings: a data dir (embedded mode) or a config file.
+struct Target {
+  std::string data_dir;
+  std::string config_file;
+};
+
+void add_target_options(CLI::App& command, Target& target) {
+  auto* dir = command.add_option("--data-dir", target.data_dir, "Embedded-mode data directory (created if missing)");
+  auto* file = command.add_option("--config", target.config_file, "TOML config file (production)");
+  dir->excludes(file);
+}
+
+struct Settings {
+  std::optional<DataDir> data_dir;
+  config::Config config;
+};
+
+Result<Settings> resolve(const Target& target) {
+  Settings settings;
+  if (!target.data_dir.empty()) {
+    auto dir = DataDir::open(target.data_dir);
+    if (!dir) return dir.error();
+    settings.config = dir->config();
+    settings.data_dir.emplace(std::move(*dir));
+    return settings;
+  }
+  auto config = config::load(target.config_file);
+  if (!config) return config.error();
+  settings.config = std::move(*config);
+  return settings;
+}
+
+Result<std::unique_ptr<sql::Connection>> open_store(const config::Config& config) {
+  auto connection = sql::open({config.sql.url});
+  if (!connection) return connection.error();
+  if (auto version = sql::migrate(**connection); !version) return version.error();
+  return connection;
+}
+
+Result<projection::RebuildStats> run_rebuild(sql::CatalogStore& store, redis::BlockingClient& redis,
+                                             std::vector<std::string> projections) {
+  Progress progress;
+  projection::RebuildOptions options;
+  options.projections = std::move(projections);
+  options.today = utc_day(SystemClock().unix_seconds());
+  options.progress = [&](std::string_view stage, uint64_t done, uint64_t total) { progress.update(stage, done, total); };
+  auto stats = projection::rebuild(store, redis, options);
+  progress.finish();
+  return stats;
+}
+
+int fail(const Error& error) {
+  fmt::print(stderr, "reel: {}\n", error.message);
+  return 1;
+}
+
+int cmd_migrate(const Target& target) {
+  auto settings = resolve(target);
+  if (!settings) return fail(settings.error());
+  auto connection = sql::open({settings->config.sql.url});
+  if (!connection) return fail(connection.error());
+  auto version = sql::migrate(**connection);
+  if (!version) return fail(version.error());
+  fmt::print("schema at version {}\n", *version);
+  return 0;
+}
+
+int cmd_rebuild(const Target& target, const std::vector<std::string>& projections) {
+  auto settings = resolve(target);
+  if (!settings) return fail(settings.error());
+  auto connection = open_store(settings->config);
+  if (!connection) return fail(connection.error());
+  auto lease = connect_redis(settings->config, settings->data_dir ? &*settings->data_dir : nullptr);
+  if (!lease) return fail(lease.error());
+  sql::CatalogStore store(**connection);
+  auto stats = run_rebuild(store, *lease->client, projections);
+  if (!stats) return fail(stats.error());
+  fmt::print("rebuilt {} videos into {} lists ({} stale keys removed, {} redis commands)\n", stats->videos,
+             stats->lists, stats->stale_keys_removed, stats->redis_commands);
+  return 0;
+}
+
+int cmd_seed(const Target& target, int64_t videos, uint64_t seed_value) {
+  if (videos < 1) return fail(Error{"--videos must be at least 1"});
+  auto settings = resolve(target);
+  if (!settings) return fail(settings.error());
+  auto connection = open_store(settings->config);
+  if (!connection) return fail(connection.error());
+  auto lease = connect_redis(settings->config, settings->data_dir ? &*settings->data_dir : nullptr);
+  if (!lease) return fail(lease.error());
+  auto clips = seed::ensure_demo_media(settings->config.paths.media);
+  if (!clips) return fail(clips.error());
+  sql::CatalogStore store(**connection);
+  {
+    Progress progress;
+    seed::SyntheticOptions options;
+    options.videos = videos;
+    options.seed = seed_value;
+    options.now = SystemClock().unix_seconds();
+    options.progress = [&](int64_t done, int64_t total) {
+      progress.update("seed", static_cast<uint64_t>(done), static_cast<uint64_t>(total));
+    };
+    if (auto s = seed::insert_synthetic(store, *clips, options); !s) return fail(s.error());
+  }
+  auto stats = run_rebuild(store, *lease->client, {});
+  if (!stats) return fail(stats.error());
+  fmt::print("seeded {} videos; the catalog now lists {}\n", videos, stats->videos);
+  return 0;
+}
+
+std::atomic<bool> stop_requested{false};
+extern "C" void request_stop(int) { stop_requested = true; }
+
+// Holds an exclusive lock on the data dir so two `reel up` never share one.
+Result<int> lock_data_dir(const DataDir& dir) {
+  const std::string path = dir.path() + "/up.lock";
+  int fd = ::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+  if (fd < 0) return Error{fmt::format("cannot open {}", path)};
+  if (::flock(fd, LOCK_EX | LOCK_NB) != 0) {
+    ::close(fd);
+    return Error{fmt::format("another `reel up` is running on {}", dir.path())};
+  }
+  return fd;
+}
+
+// Puts the demo catalog into an empty store, and projects the store into Redis when Redis has
+// lost it (or never had it).
+Status prepare_catalog(DataDir& dir, sql::CatalogStore& store, redis::BlockingClient& redis) {
+  auto count = store.count_videos();
+  if (!count) return count.error();
+  if (*count == 0) {
+    fmt::print(stderr, "empty store: making the demo catalog (ffmpeg test clips)...\n");
+    auto clips = seed::ensure_demo_media(dir.config().paths.media);
+    if (!clips) return clips.error();
+    auto& db = store.connection();
+    if (auto s = db.begin(); !s) return s;
+    if (auto s = seed::insert_demo_catalog(store, *clips, SystemClock().unix_seconds()); !s) {
+      (void)db.rollback();
+      return s;
+    }
+    if (auto s = db.commit(); !s) return s;
+  }
+  auto nav = redis.execute(redis::Command("EXISTS", projection::keys::nav()));
+  if (!nav) return nav.error();
+  if (*count == 0 || nav->integer() == 0) {
+    auto stats = run_rebuild(store, redis, {});
+    if (!stats) return stats.error();
+  }
+  return {};
+}
+
+int cmd_up(const std::string& data_dir, const std::string& listen) {
+  std::signal(SIGTERM, request_stop);
+  std::signal(SIGINT, request_stop);
+  auto dir = DataDir::open(data_dir);
+  if (!dir) return fail(dir.error());
+  if (!listen.empty()) {
+    if (auto parsed = parse_listen(listen); !parsed) return fail(Error{"--listen: " + parsed.error().message});
+    dir->config().server.listen = listen;
+  }
+  auto lock = lock_data_dir(*dir);
+  if (!lock) return fail(lock.error());
+  auto server = dir->start_redis();
+  if (!server) return fail(server.error());
+  {
+    auto connection = open_store(dir->config());
+    if (!connection) return fail(connection.error());
+    auto lease = connect_redis(dir->config(), nullptr);
+    if (!lease) return fail(lease.error());
+    sql::CatalogStore store(**connection);
+    if (auto s = prepare_catalog(*dir, store, *lease->client); !s) return fail(s.error());
+  }
+  if (stop_requested) return 0;
+  auto served = serve(dir->config(), [](const std::string& url) {
+    fmt::print("Reel is running at {}\n", url);
+    std::fflush(stdout);
+  });
+  if (auto stopped = server->stop(); !stopped) fmt::print(stderr, "reel: {}\n", stopped.error().message);
+  if (!served) return fail(served.error());
+  return 0;
+}
+
+int cmd_serve(const Target& target, const std::string& listen) {
+  auto settings = resolve(target);
+  if (!settings) return fail(settings.error());
+  if (!listen.empty()) settings->config.server.listen = listen;
+  auto served = serve(settings->config, [](const std::string& url) {
+    fmt::print("serving {}\n", url);
+    std::fflush(stdout);
+  });
+  if (!served) return fail(served.error());
+  return 0;
+}
+
+}  // namespace
+
+int run(int argc, char** argv) {
+  CLI::App app{"Reel: a video-sharing platform. SQL is the record; Redis is what pages read."};
+  app.require_subcommand(1);
+
+  std::string up_dir = "var", up_listen = "127.0.0.1:8080";
+  auto* up = app.add_subcommand("up", "Run the embedded default: a private redis-server, SQLite, the web server");
+  up->add_option("--data-dir", up_dir, "Data directory (created if missing)")->capture_default_str();
+  up->add_option("--listen", up_listen, "HOST:PORT to serve on")->capture_default_str();
+
+  Target serve_target;
+  std::string serve_listen;
+  auto* serve_cmd = app.add_subcommand("serve", "Run the web server against configured Redis");
+  add_target_options(*serve_cmd, serve_target);
+  serve_cmd->add_option("--listen", serve_listen, "HOST:PORT (overrides [server] listen)");
+
+  Target seed_target;
+  int64_t seed_videos = 1000;
+  uint64_t seed_value = 1;
+  auto* seed_cmd = app.add_subcommand("seed", "Add a synthetic catalog through SQL, then rebuild Redis");
+  add_target_options(*seed_cmd, seed_target);
+  seed_cmd->add_option("--videos", seed_videos, "How many videos to add")->capture_default_str();
+  seed_cmd->add_option("--seed", seed_value, "Random seed (same seed, same catalog)")->capture_default_str();
+
+  Target rebuild_target;
+  std::vector<std::string> projections;
+  auto* rebuild_cmd = app.add_subcommand("rebuild", "Rebuild Redis projections from SQL (all, or those named)");
+  add_target_options(*rebuild_cmd, rebuild_target);
+  rebuild_cmd->add_option("projections", projections,
+                          fmt::format("Projections: {}", fmt::join(projection::projection_names(), ", ")));
+
+  Target migrate_target;
+  auto* migrate_cmd = app.add_subcommand("migrate", "Apply pending SQL schema migrations");
+  add_target_options(*migrate_cmd, migrate_target);
+
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    return app.exit(e) == 0 ? 0 : 2;
+  }
+  if (up->parsed()) return cmd_up(up_dir, up_listen);
+  if (serve_cmd->parsed()) return cmd_serve(serve_target, serve_listen);
+  if (seed_cmd->parsed()) return cmd_seed(seed_target, seed_videos, seed_value);
+  if (rebuild_cmd->parsed()) return cmd_rebuild(rebuild_target, projections);
+  if (migrate_cmd->parsed()) return cmd_migrate(migrate_target);
+  return 2;
+}
+
+}  // namespace reel::cli

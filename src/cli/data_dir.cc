@@ -1,0 +1,101 @@
+#include "cli/data_dir.h"
+
+#include <filesystem>
+#include <fstream>
+#include <system_error>
+
+#include <fmt/format.h>
+
+namespace reel::cli {
+namespace {
+
+namespace fs = std::filesystem;
+
+Status write_file(const fs::path& path, const std::string& text) {
+  const fs::path partial = path.string() + ".partial";
+  {
+    std::ofstream out(partial, std::ios::trunc);
+    out << text;
+    if (!out) return Error{fmt::format("cannot write {}", partial.string())};
+  }
+  std::error_code ec;
+  fs::rename(partial, path, ec);
+  if (ec) return Error{fmt::format("cannot write {}: {}", path.string(), ec.message())};
+  return {};
+}
+
+redis::ConnectionOptions connection_options(const config::Config& config, const redis::Endpoint& endpoint) {
+  redis::ConnectionOptions options;
+  options.endpoint = endpoint;
+  options.password = config.redis.password;
+  options.command_timeout = std::chrono::milliseconds(std::max<int64_t>(config.redis.command_timeout_ms, 60000));
+  return options;
+}
+
+}  // namespace
+
+Result<DataDir> DataDir::open(const std::string& path) {
+  std::error_code ec;
+  fs::create_directories(path, ec);
+  if (ec) return Error{fmt::format("cannot create data dir {}: {}", path, ec.message())};
+  DataDir dir;
+  dir.path_ = fs::absolute(path).lexically_normal().string();
+  if (!dir.path_.empty() && dir.path_.back() == '/') dir.path_.pop_back();
+  for (auto sub : {"redis", "media", "log"}) {
+    fs::create_directories(fs::path(dir.path_) / sub, ec);
+    if (ec) return Error{fmt::format("cannot create {}/{}: {}", dir.path_, sub, ec.message())};
+  }
+  const fs::path file = fs::path(dir.path_) / "reel.toml";
+  if (!fs::exists(file)) {
+    auto port = redis::pick_free_port("127.0.0.1");
+    if (!port) return port.error();
+    auto defaults = config::load("");
+    if (!defaults) return defaults.error();
+    config::Config fresh = *defaults;
+    fresh.redis.write = fmt::format("127.0.0.1:{}", *port);
+    fresh.sql.url = "sqlite:" + dir.path_ + "/reel.db";
+    fresh.paths.media = dir.path_ + "/media";
+    fresh.server.access_log = dir.path_ + "/log/access.log";
+    if (auto s = write_file(file, config::to_toml(fresh)); !s) return s.error();
+  }
+  auto loaded = config::load(file.string());
+  if (!loaded) return loaded.error();
+  dir.config_ = std::move(*loaded);
+  return dir;
+}
+
+Result<redis::RedisServer> DataDir::start_redis() const {
+  auto endpoint = redis::parse_endpoint(config_.redis.write);
+  if (!endpoint) return endpoint.error();
+  redis::RedisServerOptions options;
+  options.dir = redis_dir();
+  options.bind = endpoint->host;
+  options.port = endpoint->port;
+  options.append_only = true;
+  // Rebuilds RENAME over large lists; free the old values in the background.
+  options.extra_config_lines = {"lazyfree-lazy-server-del yes", "lazyfree-lazy-user-del yes"};
+  auto server = redis::RedisServer::start(options);
+  if (!server) {
+    return Error{fmt::format("cannot start redis-server for {} on {}: {}", path_, config_.redis.write,
+                             server.error().message)};
+  }
+  return server;
+}
+
+Result<RedisLease> connect_redis(const config::Config& config, const DataDir* data_dir) {
+  auto endpoint = redis::parse_endpoint(config.redis.write);
+  if (!endpoint) return endpoint.error();
+  RedisLease lease;
+  auto client = redis::BlockingClient::connect(connection_options(config, *endpoint));
+  if (!client && data_dir) {
+    auto server = data_dir->start_redis();
+    if (!server) return server.error();
+    lease.server.emplace(std::move(*server));
+    client = redis::BlockingClient::connect(connection_options(config, *endpoint));
+  }
+  if (!client) return Error{fmt::format("cannot reach redis at {}: {}", config.redis.write, client.error().message)};
+  lease.client = std::make_unique<redis::BlockingClient>(std::move(*client));
+  return lease;
+}
+
+}  // namespace reel::cli

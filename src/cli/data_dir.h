@@ -1,0 +1,46 @@
+// DataDir: the folder the embedded mode keeps everything in — reel.toml (settings, including
+// where its Redis listens), reel.db (SQLite), redis/ (AOF), media/, log/. Every command given
+// --data-dir works on the same folder whether or not `reel up` is running on it.
+// Thread-safety: not thread-safe. Failure: Errors name the path and the reason.
+#pragma once
+
+#include <memory>
+#include <optional>
+#include <string>
+
+#include "common/result.h"
+#include "config/config.h"
+#include "redis/blocking_client.h"
+#include "redis/server.h"
+
+namespace reel::cli {
+
+class DataDir {
+ public:
+  // Opens the folder, creating it and its reel.toml (with a free Redis port) when new.
+  static Result<DataDir> open(const std::string& path);
+
+  const std::string& path() const { return path_; }
+  const config::Config& config() const { return config_; }
+  config::Config& config() { return config_; }
+  std::string redis_dir() const { return path_ + "/redis"; }
+
+  // Starts this folder's redis-server (AOF on) as a child of this process.
+  Result<redis::RedisServer> start_redis() const;
+
+ private:
+  std::string path_;
+  config::Config config_;
+};
+
+// A Redis connection for a command-line tool, with the redis-server it had to start (if the
+// data dir's Redis was not running), stopped when this is destroyed.
+struct RedisLease {
+  std::optional<redis::RedisServer> server;  // set when this process started it
+  std::unique_ptr<redis::BlockingClient> client;
+};
+
+// Connects to the configured Redis; with a data dir whose Redis is not running, starts it first.
+Result<RedisLease> connect_redis(const config::Config& config, const DataDir* data_dir);
+
+}  // namespace reel::cli

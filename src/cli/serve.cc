@@ -1,0 +1,159 @@
+#include "cli/serve.h"
+
+#include <atomic>
+#include <charconv>
+#include <mutex>
+#include <thread>
+#include <vector>
+
+#include <fmt/format.h>
+
+#include "app/router.h"
+#include "http/server.h"
+#include "media/file_server.h"
+#include "pages/renderer.h"
+#include "projection/redis_read_model.h"
+#include "redis/client.h"
+
+namespace reel::cli {
+namespace {
+
+redis::ConnectionOptions connection_options(const config::Config& config, const redis::Endpoint& endpoint) {
+  redis::ConnectionOptions options;
+  options.endpoint = endpoint;
+  options.password = config.redis.password;
+  options.command_timeout = std::chrono::milliseconds(config.redis.command_timeout_ms);
+  return options;
+}
+
+Result<redis::ClientOptions> client_options(const config::Config& config) {
+  auto write = redis::parse_endpoint(config.redis.write);
+  if (!write) return Error{"[redis] write: " + write.error().message};
+  redis::ClientOptions options;
+  options.write = connection_options(config, *write);
+  if (!config.redis.read.empty()) {
+    auto read = redis::parse_endpoint(config.redis.read);
+    if (!read) return Error{"[redis] read: " + read.error().message};
+    options.read = connection_options(config, *read);
+  }
+  return options;
+}
+
+// What every event loop shares (all immutable or thread-safe).
+struct Shared {
+  const pages::Renderer& pages;
+  const media::FileServer& static_files;
+  const media::FileServer& media_files;
+  const Clock& clock;
+  std::function<std::string()> metrics;
+};
+
+// What one event loop owns: its Redis connections, its read model and its router.
+struct Loop {
+  Loop(asio::io_context& io, const redis::ClientOptions& options, const Shared& shared)
+      : redis(io.get_executor(), options), model(redis.reader(), shared.clock),
+        router(app::Services{model, shared.pages, shared.static_files, shared.media_files, shared.clock,
+                             shared.metrics}) {}
+  redis::Client redis;
+  projection::RedisReadModel model;
+  app::Router router;
+};
+
+// Sums the Redis counters of every loop for /metrics.
+class RedisMetrics {
+ public:
+  void add(std::shared_ptr<Loop> loop) {
+    std::lock_guard lock(mutex_);
+    loops_.push_back(std::move(loop));
+  }
+  void render(std::string& out) const {
+    redis::ConnectionStats total;
+    int connected = 0;
+    {
+      std::lock_guard lock(mutex_);
+      for (const auto& loop : loops_) {
+        auto s = loop->redis.reader().stats();
+        total.round_trips += s.round_trips;
+        total.commands += s.commands;
+        total.errors += s.errors;
+        total.reconnects += s.reconnects;
+        connected += loop->redis.reader().connected() ? 1 : 0;
+      }
+    }
+    out += fmt::format(
+        "# HELP reel_redis_round_trips_total Pipelined writes to Redis answered in full.\n"
+        "# TYPE reel_redis_round_trips_total counter\nreel_redis_round_trips_total {}\n"
+        "# HELP reel_redis_commands_total Commands sent to Redis.\n"
+        "# TYPE reel_redis_commands_total counter\nreel_redis_commands_total {}\n"
+        "# HELP reel_redis_errors_total Redis calls that failed (unreachable, timeout, connection lost).\n"
+        "# TYPE reel_redis_errors_total counter\nreel_redis_errors_total {}\n"
+        "# HELP reel_redis_reconnects_total Reconnections to Redis.\n"
+        "# TYPE reel_redis_reconnects_total counter\nreel_redis_reconnects_total {}\n"
+        "# HELP reel_redis_connected Event loops whose Redis connection is up.\n"
+        "# TYPE reel_redis_connected gauge\nreel_redis_connected {}\n",
+        total.round_trips, total.commands, total.errors, total.reconnects, connected);
+  }
+
+ private:
+  mutable std::mutex mutex_;
+  std::vector<std::shared_ptr<Loop>> loops_;
+};
+
+}  // namespace
+
+Result<HostPort> parse_listen(const std::string& text) {
+  const size_t colon = text.rfind(':');
+  HostPort out;
+  if (colon == std::string::npos || colon == 0) return Error{fmt::format("'{}' is not HOST:PORT", text)};
+  out.host = text.substr(0, colon);
+  const std::string port = text.substr(colon + 1);
+  auto [end, ec] = std::from_chars(port.data(), port.data() + port.size(), out.port);
+  if (ec != std::errc{} || end != port.data() + port.size() || port.empty()) {
+    return Error{fmt::format("'{}' is not HOST:PORT (bad port)", text)};
+  }
+  return out;
+}
+
+Status serve(const config::Config& config, const std::function<void(const std::string& url)>& on_listening) {
+  auto listen = parse_listen(config.server.listen);
+  if (!listen) return Error{"[server] listen: " + listen.error().message};
+  auto redis_options = client_options(config);
+  if (!redis_options) return redis_options.error();
+  auto pages = pages::Renderer::load({config.site.name, config.paths.templates});
+  if (!pages) return pages.error();
+  auto static_files = media::FileServer::open({config.paths.static_files, "public, max-age=86400"});
+  if (!static_files) return Error{"[paths] static: " + static_files.error().message};
+  auto media_files = media::FileServer::open({config.paths.media, "public, max-age=86400"});
+  if (!media_files) return Error{"[paths] media: " + media_files.error().message};
+
+  http::ServerOptions options;
+  options.host = listen->host;
+  options.port = listen->port;
+  options.threads = config.server.threads > 0 ? config.server.threads
+                                              : static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
+  options.max_header_bytes = static_cast<size_t>(config.server.max_header_bytes);
+  options.max_body_bytes = static_cast<size_t>(config.server.max_body_bytes);
+  options.max_connections = static_cast<size_t>(config.server.max_connections);
+  options.header_timeout = std::chrono::milliseconds(config.server.header_timeout_ms);
+  options.idle_timeout = std::chrono::milliseconds(config.server.idle_timeout_ms);
+  options.drain_timeout = std::chrono::milliseconds(config.server.drain_timeout_ms);
+  options.access_log = config.server.access_log;
+
+  const SystemClock clock;
+  RedisMetrics redis_metrics;
+  http::Server* server_ptr = nullptr;
+  const Shared shared{*pages, *static_files, *media_files, clock, [&server_ptr] { return server_ptr->metrics().render(); }};
+  http::Server server(options, [&](asio::io_context& io, int) -> http::Handler {
+    auto loop = std::make_shared<Loop>(io, *redis_options, shared);
+    loop->redis.start();
+    redis_metrics.add(loop);
+    return [loop](const http::Request& request) { return loop->router.handle(request); };
+  });
+  server_ptr = &server;
+  server.metrics().add_source([&redis_metrics](std::string& out) { redis_metrics.render(out); });
+  if (auto bound = server.bind(); !bound) return bound;
+  if (on_listening) on_listening(fmt::format("http://{}:{}/", listen->host, server.port()));
+  return server.run();
+}
+
+}  // namespace reel::cli

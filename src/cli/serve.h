@@ -1,0 +1,24 @@
+// serve: runs the HTTP server of `reel serve` and `reel up` until SIGTERM/SIGINT, then drains.
+// Pages read Redis only (a connection per event loop); SQL is not opened.
+// Failure: an Error when templates, the static or media root, or the listen address are unusable.
+#pragma once
+
+#include <functional>
+#include <string>
+
+#include "common/result.h"
+#include "config/config.h"
+
+namespace reel::cli {
+
+// `on_listening` is called once the socket is bound, with the URL it serves.
+Status serve(const config::Config& config, const std::function<void(const std::string& url)>& on_listening);
+
+// Splits "HOST:PORT"; an Error names the text.
+struct HostPort {
+  std::string host;
+  uint16_t port = 0;
+};
+Result<HostPort> parse_listen(const std::string& text);
+
+}  // namespace reel::cli

@@ -1,0 +1,64 @@
+// Config: every setting of the `reel` processes, read from a TOML file with REEL_* environment
+// overrides, and defaults that serve the embedded mode. An override's name is the setting's
+// section and key in upper case: [redis] write -> REEL_REDIS_WRITE.
+// Thread-safety: a value type. Failure: load() returns an Error naming the file, the setting and
+// what is wrong with it.
+#pragma once
+
+#include <cstdint>
+#include <string>
+
+#include "common/result.h"
+
+namespace reel::config {
+
+struct Server {
+  std::string listen = "127.0.0.1:8080";
+  int threads = 0;  // 0: one per core
+  int64_t max_header_bytes = 8 * 1024;
+  int64_t max_body_bytes = 1024 * 1024;
+  int64_t max_connections = 10000;
+  int64_t header_timeout_ms = 10000;
+  int64_t idle_timeout_ms = 60000;
+  int64_t drain_timeout_ms = 10000;
+  std::string access_log;  // file, "-" for stdout, empty for none
+};
+
+struct Redis {
+  std::string write = "127.0.0.1:6379";  // the primary
+  std::string read;                      // a replica for page reads; empty: the primary
+  std::string password;
+  int64_t command_timeout_ms = 2000;
+};
+
+struct Sql {
+  std::string url = "sqlite:var/reel.db";  // or mariadb://user:pass@host:port/db
+  int pool_threads = 2;
+};
+
+struct Paths {
+  std::string templates;  // default: the templates/ of the source tree the binary was built from
+  std::string static_files;
+  std::string media = "var/media";
+};
+
+struct Site {
+  std::string name = "Reel";
+};
+
+struct Config {
+  Server server;
+  Redis redis;
+  Sql sql;
+  Paths paths;
+  Site site;
+};
+
+// Defaults, then the file (when `path` is not empty), then the environment.
+Result<Config> load(const std::string& path);
+// Applies REEL_* overrides from the environment to `config`.
+Status apply_environment(Config& config);
+// The TOML text of `config` (what `reel up` writes into a new data dir).
+std::string to_toml(const Config& config);
+
+}  // namespace reel::config

@@ -1,0 +1,356 @@
+#include "pages/renderer.h"
+
+#include <algorithm>
+#include <cmath>
+
+namespace reel::pages {
+
+namespace {
+
+using projection::Card;
+using projection::CategoryLink;
+using projection::ListKind;
+using projection::Period;
+using projection::Sort;
+
+// Output buffer sizing: a page's literal text plus this much per card it shows.
+constexpr size_t bytes_per_card = 1024;
+// Template data sizing: nodes and owned text per card, and for the rest of a page.
+constexpr size_t nodes_per_card = 12;
+constexpr size_t text_per_card = 128;
+constexpr size_t page_nodes = 96;
+constexpr size_t page_text = 2048;
+// The page numbers shown on each side of the current one.
+constexpr int pagination_window = 2;
+// Meta descriptions longer than this are cut (search engines show about 160 characters).
+constexpr size_t max_description_bytes = 160;
+
+std::string_view sort_name(Sort sort) {
+  switch (sort) {
+    case Sort::newest:
+      return "newest";
+    case Sort::views:
+      return "views";
+    case Sort::rating:
+      return "rating";
+    case Sort::duration:
+      return "duration";
+  }
+  return "newest";
+}
+
+std::string_view period_name(Period period) {
+  switch (period) {
+    case Period::day:
+      return "day";
+    case Period::week:
+      return "week";
+    case Period::month:
+      return "month";
+    case Period::all:
+      return "all";
+  }
+  return "all";
+}
+
+std::string_view sort_label(Sort sort) {
+  switch (sort) {
+    case Sort::newest:
+      return "Newest";
+    case Sort::views:
+      return "Most viewed";
+    case Sort::rating:
+      return "Top rated";
+    case Sort::duration:
+      return "Longest";
+  }
+  return "Newest";
+}
+
+std::string_view period_label(Period period) {
+  switch (period) {
+    case Period::day:
+      return "Today";
+    case Period::week:
+      return "This week";
+    case Period::month:
+      return "This month";
+    case Period::all:
+      return "All time";
+  }
+  return "All time";
+}
+
+std::string_view kind_label(ListKind kind) {
+  switch (kind) {
+    case ListKind::all:
+      return "";
+    case ListKind::category:
+      return "Category";
+    case ListKind::tag:
+      return "Tag";
+    case ListKind::channel:
+      return "Channel";
+  }
+  return "";
+}
+
+// "/videos?sort=views&period=week&page=3": sort always, period with the views sort, page after 1.
+void append_listing_href(std::string& out, std::string_view path, Sort sort, Period period, int64_t page) {
+  out.append(path);
+  out.append("?sort=");
+  out.append(sort_name(sort));
+  if (sort == Sort::views) {
+    out.append("&period=");
+    out.append(period_name(period));
+  }
+  if (page > 1) {
+    out.append("&page=");
+    out.append(std::to_string(page));
+  }
+}
+
+// The longest prefix of `text` of at most `max_bytes` that does not split a UTF-8 character.
+std::string_view utf8_prefix(std::string_view text, size_t max_bytes) {
+  if (text.size() <= max_bytes) return text;
+  size_t cut = max_bytes;
+  while (cut > 0 && (static_cast<unsigned char>(text[cut]) & 0xC0) == 0x80) --cut;
+  return text.substr(0, cut);
+}
+
+// Fields every page's layout reads.
+void add_layout(TemplateData::Object root, std::string_view site_name, std::string_view page_title,
+                std::string_view description, const std::vector<CategoryLink>& nav,
+                std::string_view current_path) {
+  root.set("site_name", site_name).set("page_title", page_title).set("description", description);
+  auto links = root.add_list("nav");
+  for (const CategoryLink& category : nav) {
+    auto link = links.add_object();
+    link.set("name", category.name);
+    bool current = false;
+    link.set_safe_written("href", [&](std::string& out) {
+      size_t href_begin = out.size();
+      out.append("/category/");
+      append_url_encoded(out, category.slug);
+      current = std::string_view(out).substr(href_begin) == current_path;
+    });
+    link.set_bool("current", current);
+  }
+}
+
+void add_card(TemplateData::List& cards, const Card& card, int64_t now) {
+  auto item = cards.add_object();
+  item.set_safe_written("url", [&](std::string& out) { append_watch_path(out, card.id, card.slug); })
+      .set("title", card.title)
+      .set("thumb", card.thumb_url)
+      .set_safe_written("duration", [&](std::string& out) { append_duration(out, card.duration_s); })
+      .set("channel", card.channel_name)
+      .set_safe_written("channel_url",
+                        [&](std::string& out) {
+                          out.append("/channel/");
+                          append_url_encoded(out, card.channel_name);
+                        })
+      .set_safe_written("views", [&](std::string& out) { append_count(out, card.views); })
+      .set_safe_written("age", [&](std::string& out) { append_age(out, card.published_at, now); });
+  // Always set, empty when nobody voted, so the lookup stops at the card.
+  if (card.rating >= 0) {
+    item.set_int("rating", std::lround(card.rating));
+  } else {
+    item.set("rating", "");
+  }
+}
+
+void add_cards(TemplateData::Object parent, TemplateData::Key key, const std::vector<Card>& cards,
+               int64_t now) {
+  auto list = parent.add_list(key);
+  for (const Card& card : cards) add_card(list, card, now);
+}
+
+void add_sort_tabs(TemplateData::Object root, const ListingContext& context) {
+  bool all_sorts = context.kind == ListKind::all || context.kind == ListKind::category;
+  auto tabs = root.add_list("sort_tabs");
+  for (Sort sort : {Sort::newest, Sort::views, Sort::rating, Sort::duration}) {
+    if (!all_sorts && sort != Sort::newest && sort != Sort::views) continue;
+    auto tab = tabs.add_object();
+    tab.set("label", sort_label(sort)).set_bool("current", sort == context.sort);
+    tab.set_written("href", [&](std::string& out) {
+      append_listing_href(out, context.path, sort, all_sorts ? context.period : Period::all, 1);
+    });
+  }
+  if (!all_sorts || context.sort != Sort::views) return;
+  auto periods = root.add_object("periods").add_list("items");
+  for (Period period : {Period::day, Period::week, Period::month, Period::all}) {
+    auto tab = periods.add_object();
+    tab.set("label", period_label(period)).set_bool("current", period == context.period);
+    tab.set_written(
+        "href", [&](std::string& out) { append_listing_href(out, context.path, Sort::views, period, 1); });
+  }
+}
+
+void add_pagination(TemplateData::Object root, const projection::Listing& listing,
+                    const ListingContext& context) {
+  if (listing.pages <= 1) return;
+  int64_t last = listing.pages;
+  int64_t current = std::clamp<int64_t>(listing.page, 1, last);
+  Period period = context.sort == Sort::views ? context.period : Period::all;
+  auto href = [&](int64_t page) {
+    return
+        [&, page](std::string& out) { append_listing_href(out, context.path, context.sort, period, page); };
+  };
+  auto pagination = root.add_object("pagination");
+  if (current > 1) pagination.set_written("previous", href(current - 1));
+  if (current < last) pagination.set_written("next", href(current + 1));
+  auto items = pagination.add_list("pages");
+  auto add_page = [&](int64_t page) {
+    auto item = items.add_object();
+    item.set_safe_written("number", [page](std::string& out) { append_exact_count(out, page); })
+        .set_written("href", href(page))
+        .set_bool("current", page == current);
+  };
+  auto add_gap = [&] { items.add_object().set_bool("gap", true); };
+  int64_t window_first = std::max<int64_t>(1, current - pagination_window);
+  int64_t window_last = std::min<int64_t>(last, current + pagination_window);
+  if (window_first > 1) add_page(1);
+  if (window_first > 2) add_gap();
+  for (int64_t page = window_first; page <= window_last; ++page) add_page(page);
+  if (window_last < last - 1) add_gap();
+  if (window_last < last) add_page(last);
+}
+
+std::string render_page(const Template& page, const TemplateData& data, size_t cards) {
+  std::string out;
+  out.reserve(page.literal_bytes() + cards * bytes_per_card);
+  page.render(data, out);
+  return out;
+}
+
+}  // namespace
+
+Renderer::Renderer(SiteOptions options, Template home, Template listing, Template watch, Template error)
+    : options_(std::move(options)),
+      home_(std::move(home)),
+      listing_(std::move(listing)),
+      watch_(std::move(watch)),
+      error_(std::move(error)) {}
+
+Result<Renderer> Renderer::load(SiteOptions options) {
+  auto sources = TemplateSources::read_directory(options.templates_dir);
+  if (!sources) return sources.error();
+  auto compile_page = [&](std::string_view page) {
+    PartialBinding content{"content", page};
+    return Template::compile(*sources, "layout", std::span(&content, 1));
+  };
+  auto home = compile_page("home");
+  if (!home) return home.error();
+  auto listing = compile_page("listing");
+  if (!listing) return listing.error();
+  auto watch = compile_page("watch");
+  if (!watch) return watch.error();
+  auto error = compile_page("error");
+  if (!error) return error.error();
+  return Renderer(std::move(options), std::move(*home), std::move(*listing), std::move(*watch),
+                  std::move(*error));
+}
+
+std::string Renderer::home(const projection::Home& home, int64_t now) const {
+  size_t cards = home.popular.size() + home.newest.size();
+  TemplateData data(page_nodes + cards * nodes_per_card, page_text + cards * text_per_card);
+  auto root = data.root();
+  add_layout(root, options_.name, "", "Watch the newest and most viewed videos.", home.nav, "/");
+  root.set("canonical", "/");
+  add_cards(root, "popular", home.popular, now);
+  add_cards(root, "newest", home.newest, now);
+  return render_page(home_, data, cards);
+}
+
+std::string Renderer::listing(const projection::Listing& listing, const ListingContext& context,
+                              int64_t now) const {
+  size_t cards = listing.cards.size();
+  TemplateData data(page_nodes + cards * nodes_per_card, page_text + cards * text_per_card);
+  auto root = data.root();
+
+  std::string heading = listing.title;
+  if (heading.empty()) {
+    heading = std::string(sort_label(context.sort));
+    heading += " videos";
+    if (context.sort == Sort::views && context.period != Period::all) {
+      heading += " · ";
+      heading += period_label(context.period);
+    }
+  }
+  std::string page_title = heading;
+  if (listing.page > 1) page_title += " · Page " + std::to_string(listing.page);
+  std::string description =
+      heading + ": " + format_exact_count(listing.total) + " videos on " + options_.name + ".";
+
+  add_layout(root, options_.name, page_title, description, listing.nav, context.path);
+  root.set_written("canonical", [&](std::string& out) {
+    append_listing_href(out, context.path, context.sort, context.period, listing.page);
+  });
+  root.set("heading", heading).set("kind", kind_label(context.kind));
+  root.set_safe_written("total", [&](std::string& out) { append_exact_count(out, listing.total); });
+  root.set_bool("single", listing.total == 1);
+  add_sort_tabs(root, context);
+  add_cards(root, "cards", listing.cards, now);
+  add_pagination(root, listing, context);
+  return render_page(listing_, data, cards);
+}
+
+std::string Renderer::watch(const projection::VideoPage& video, int64_t now) const {
+  size_t cards = video.related.size();
+  TemplateData data(page_nodes + cards * nodes_per_card, page_text + cards * text_per_card);
+  auto root = data.root();
+  std::string_view description = utf8_prefix(video.description, max_description_bytes);
+  add_layout(root, options_.name, video.title,
+             description.empty() ? std::string_view(video.title) : description, video.nav, "");
+  root.set_safe_written("canonical", [&](std::string& out) { append_watch_path(out, video.id, video.slug); });
+
+  auto page = root.add_object("video");
+  page.set("title", video.title)
+      .set("poster", video.poster_url)
+      .set("description", video.description)
+      .set("channel", video.channel_display_name.empty() ? video.channel_name : video.channel_display_name)
+      .set_safe_written("channel_url",
+                        [&](std::string& out) {
+                          out.append("/channel/");
+                          append_url_encoded(out, video.channel_name);
+                        })
+      .set_safe_written("views", [&](std::string& out) { append_exact_count(out, video.views); })
+      .set_bool("single_view", video.views == 1)
+      .set_safe_written("age", [&](std::string& out) { append_age(out, video.published_at, now); })
+      .set_safe_written("duration", [&](std::string& out) { append_duration(out, video.duration_s); })
+      .set_safe_written("likes", [&](std::string& out) { append_count(out, video.likes); })
+      .set_safe_written("dislikes", [&](std::string& out) { append_count(out, video.dislikes); });
+  if (video.rating >= 0) page.set_int("rating", std::lround(video.rating));
+  auto files = page.add_list("files");
+  for (const projection::Rendition& file : video.files) {
+    files.add_object().set("url", file.url).set_int("height", file.height);
+  }
+  auto tags = page.add_list("tags");
+  for (const std::string& tag : video.tags) {
+    tags.add_object().set("name", tag).set_safe_written("href", [&](std::string& out) {
+      out.append("/tag/");
+      append_url_encoded(out, tag);
+    });
+  }
+  auto categories = page.add_list("categories");
+  for (const CategoryLink& category : video.categories) {
+    categories.add_object().set("name", category.name).set_safe_written("href", [&](std::string& out) {
+      out.append("/category/");
+      append_url_encoded(out, category.slug);
+    });
+  }
+  add_cards(root, "related", video.related, now);
+  return render_page(watch_, data, cards);
+}
+
+std::string Renderer::error_page(int status, std::string_view title, std::string_view message,
+                                 const std::vector<CategoryLink>& nav) const {
+  TemplateData data(page_nodes, page_text);
+  auto root = data.root();
+  add_layout(root, options_.name, title, message, nav, "");
+  root.set_int("status", status).set("title", title).set("message", message).set_bool("noindex", true);
+  return render_page(error_, data, 0);
+}
+
+}  // namespace reel::pages

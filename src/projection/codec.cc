@@ -1,0 +1,184 @@
+#include "projection/codec.h"
+
+#include <algorithm>
+#include <charconv>
+#include <fmt/format.h>
+
+namespace reel::projection::codec {
+namespace {
+
+constexpr char field_sep = '\x1f';   // between fields of one record
+constexpr char record_sep = '\x1e';  // between records of a list
+
+void append_clean(std::string& out, std::string_view text) {
+  for (char c : text) out.push_back(static_cast<unsigned char>(c) < 0x20 ? ' ' : c);
+}
+
+// Splits on `sep`; an empty input gives no parts.
+std::vector<std::string_view> split(std::string_view text, char sep) {
+  std::vector<std::string_view> parts;
+  if (text.empty()) return parts;
+  size_t start = 0;
+  for (;;) {
+    size_t end = text.find(sep, start);
+    parts.push_back(text.substr(start, end == std::string_view::npos ? std::string_view::npos : end - start));
+    if (end == std::string_view::npos) return parts;
+    start = end + 1;
+  }
+}
+
+template <class Int>
+Int to_int(std::string_view text) {
+  Int value = 0;
+  std::from_chars(text.data(), text.data() + text.size(), value);
+  return value;
+}
+
+std::string join(const std::vector<std::string>& items, char sep) {
+  std::string out;
+  for (const auto& item : items) {
+    if (!out.empty()) out.push_back(sep);
+    append_clean(out, item);
+  }
+  return out;
+}
+
+}  // namespace
+
+std::string media_url(std::string_view relative_path) { return fmt::format("/media/{}", relative_path); }
+
+std::string thumb_url(const catalog::Video& video) {
+  for (std::string_view kind : {"thumb", "poster"}) {
+    for (const auto& file : video.files) {
+      if (file.kind == kind) return media_url(file.path);
+    }
+  }
+  return {};
+}
+
+std::string encode_card(const catalog::Video& video) {
+  std::string out;
+  out.reserve(128 + video.title.size());
+  out += std::to_string(video.id);
+  out += field_sep;
+  append_clean(out, video.title);
+  out += field_sep;
+  append_clean(out, video.slug);
+  out += field_sep;
+  out += std::to_string(video.duration_s);
+  out += field_sep;
+  out += std::to_string(video.published_at);
+  out += field_sep;
+  append_clean(out, thumb_url(video));
+  out += field_sep;
+  append_clean(out, video.channel_name);
+  return out;
+}
+
+std::optional<Card> decode_card(std::string_view packed) {
+  auto f = split(packed, field_sep);
+  if (f.size() != 7) return std::nullopt;
+  Card card;
+  card.id = to_int<int64_t>(f[0]);
+  card.title = f[1];
+  card.slug = f[2];
+  card.duration_s = to_int<int32_t>(f[3]);
+  card.published_at = to_int<int64_t>(f[4]);
+  card.thumb_url = f[5];
+  card.channel_name = f[6];
+  return card;
+}
+
+std::string encode_nav(const std::vector<catalog::Category>& categories) {
+  std::string out;
+  for (const auto& category : categories) {
+    if (!out.empty()) out += record_sep;
+    append_clean(out, category.slug);
+    out += field_sep;
+    append_clean(out, category.name);
+  }
+  return out;
+}
+
+std::vector<CategoryLink> decode_nav(std::string_view packed) {
+  std::vector<CategoryLink> links;
+  for (auto record : split(packed, record_sep)) {
+    auto f = split(record, field_sep);
+    if (f.size() == 2) links.push_back({std::string(f[0]), std::string(f[1])});
+  }
+  return links;
+}
+
+double rating(int64_t likes, int64_t dislikes) {
+  const int64_t votes = likes + dislikes;
+  return votes > 0 ? 100.0 * static_cast<double>(likes) / static_cast<double>(votes) : -1;
+}
+
+std::vector<std::pair<std::string, std::string>> video_hash(const catalog::Video& video,
+                                                             std::string_view channel_display_name) {
+  std::vector<std::string> renditions;
+  std::string poster;
+  for (const auto& file : video.files) {
+    if (file.kind == "mp4") renditions.push_back(fmt::format("{}:{}", file.height, media_url(file.path)));
+    if (file.kind == "poster") poster = media_url(file.path);
+  }
+  if (poster.empty()) poster = thumb_url(video);
+  std::sort(renditions.begin(), renditions.end(), [](const std::string& a, const std::string& b) {
+    return to_int<int>(a) > to_int<int>(b);
+  });
+  return {
+      {"id", std::to_string(video.id)},
+      {"title", video.title},
+      {"slug", video.slug},
+      {"description", video.description},
+      {"duration", std::to_string(video.duration_s)},
+      {"published", std::to_string(video.published_at)},
+      {"channel", video.channel_name},
+      {"channel_display", std::string(channel_display_name)},
+      {"tags", join(video.tags, field_sep)},
+      {"categories", join(video.categories, field_sep)},
+      {"poster", poster},
+      {"files", join(renditions, field_sep)},
+      {"likes", std::to_string(video.likes)},
+      {"dislikes", std::to_string(video.dislikes)},
+  };
+}
+
+std::optional<VideoPage> decode_video_hash(const std::vector<std::string_view>& fields_and_values,
+                                           const std::vector<CategoryLink>& nav) {
+  if (fields_and_values.size() < 2) return std::nullopt;
+  VideoPage page;
+  for (size_t i = 0; i + 1 < fields_and_values.size(); i += 2) {
+    const std::string_view field = fields_and_values[i];
+    const std::string_view value = fields_and_values[i + 1];
+    if (field == "id") page.id = to_int<int64_t>(value);
+    else if (field == "title") page.title = value;
+    else if (field == "slug") page.slug = value;
+    else if (field == "description") page.description = value;
+    else if (field == "duration") page.duration_s = to_int<int32_t>(value);
+    else if (field == "published") page.published_at = to_int<int64_t>(value);
+    else if (field == "channel") page.channel_name = value;
+    else if (field == "channel_display") page.channel_display_name = value;
+    else if (field == "poster") page.poster_url = value;
+    else if (field == "likes") page.likes = to_int<int64_t>(value);
+    else if (field == "dislikes") page.dislikes = to_int<int64_t>(value);
+    else if (field == "tags") {
+      for (auto tag : split(value, field_sep)) page.tags.emplace_back(tag);
+    } else if (field == "categories") {
+      for (auto slug : split(value, field_sep)) {
+        auto it = std::find_if(nav.begin(), nav.end(), [&](const CategoryLink& c) { return c.slug == slug; });
+        page.categories.push_back({std::string(slug), it != nav.end() ? it->name : std::string(slug)});
+      }
+    } else if (field == "files") {
+      for (auto item : split(value, field_sep)) {
+        auto colon = item.find(':');
+        if (colon == std::string_view::npos) continue;
+        page.files.push_back({to_int<int32_t>(item.substr(0, colon)), std::string(item.substr(colon + 1))});
+      }
+    }
+  }
+  page.rating = rating(page.likes, page.dislikes);
+  return page;
+}
+
+}  // namespace reel::projection::codec

@@ -1,0 +1,44 @@
+// Codec: how catalog rows are laid out inside Redis values — the packed card string, the packed
+// category list, and the fields of the per-video hash. The writer (projector) and the reader
+// (RedisReadModel) both use these functions, so the layout is defined once.
+// Thread-safety: pure functions.
+#pragma once
+
+#include <optional>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+#include "catalog/model.h"
+#include "projection/read_model.h"
+
+namespace reel::projection::codec {
+
+// The public URL of a file stored under the media root.
+std::string media_url(std::string_view relative_path);
+
+// The card's thumbnail: the first "thumb" file, else the "poster", else empty.
+std::string thumb_url(const catalog::Video& video);
+
+// Packs what a card shows except the live counters (views and rating come from the lists'
+// scores, so counters never rewrite cards). Control characters in text become spaces.
+std::string encode_card(const catalog::Video& video);
+// nullopt for a value that is not a packed card.
+std::optional<Card> decode_card(std::string_view packed);
+
+std::string encode_nav(const std::vector<catalog::Category>& categories);
+std::vector<CategoryLink> decode_nav(std::string_view packed);
+
+// Field/value pairs of the video hash (keys::video).
+std::vector<std::pair<std::string, std::string>> video_hash(const catalog::Video& video,
+                                                             std::string_view channel_display_name);
+// Builds a VideoPage from HGETALL's flat field/value list; nullopt when it is empty (no video).
+// Category names are looked up in `nav`.
+std::optional<VideoPage> decode_video_hash(const std::vector<std::string_view>& fields_and_values,
+                                           const std::vector<CategoryLink>& nav);
+
+// Percent liked (0..100), or -1 when there are no votes: the score of the rating lists.
+double rating(int64_t likes, int64_t dislikes);
+
+}  // namespace reel::projection::codec

@@ -1,0 +1,52 @@
+#include "projection/keys.h"
+
+#include <fmt/format.h>
+
+namespace reel::projection::keys {
+
+std::string video(int64_t id) { return fmt::format("v:{}", id); }
+std::string card(int64_t id) { return fmt::format("card:{}", id); }
+std::string card(std::string_view id) { return fmt::format("card:{}", id); }
+std::string related(int64_t id) { return fmt::format("z:rel:{}", id); }
+std::string channel(std::string_view name) { return fmt::format("ch:{}", name); }
+std::string video_pattern() { return "v:*"; }
+std::string card_pattern() { return "card:*"; }
+std::string related_pattern() { return "z:rel:*"; }
+std::string channel_pattern() { return "ch:*"; }
+std::string_view nav() { return "nav:categories"; }
+std::string_view shadow_prefix() { return "rebuild:"; }
+
+namespace {
+
+std::string_view scope_prefix(ListKind kind) {
+  switch (kind) {
+    case ListKind::all: return "z";
+    case ListKind::category: return "z:cat:";
+    case ListKind::tag: return "z:tag:";
+    case ListKind::channel: return "z:ch:";
+  }
+  return "z";
+}
+
+}  // namespace
+
+std::string list(Scope scope, Sort sort, Period period, int32_t day) {
+  std::string key(scope_prefix(scope.kind));
+  if (scope.kind != ListKind::all) key.append(scope.name);
+  switch (sort) {
+    case Sort::newest: key += ":new"; break;
+    case Sort::rating: key += ":rating"; break;
+    case Sort::duration: key += ":duration"; break;
+    case Sort::views:
+      switch (period) {
+        case Period::all: key += ":views:all"; break;
+        case Period::week: key += ":views:week"; break;
+        case Period::month: key += ":views:month"; break;
+        case Period::day: key += fmt::format(":views:day:{}", day); break;
+      }
+      break;
+  }
+  return key;
+}
+
+}  // namespace reel::projection::keys

@@ -1,0 +1,41 @@
+// Projector: the mapping from catalog rows to Redis writes — which keys a video, a channel and the
+// category list produce, and with what scores. `reel rebuild` applies it in bulk (rebuild.h);
+// the write path (later issues) applies it per change. Thread-safety: pure functions.
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "catalog/model.h"
+#include "projection/read_model.h"
+#include "redis/command.h"
+
+namespace reel::projection {
+
+// One membership of a video in a list.
+struct ListEntry {
+  std::string key;
+  double score = 0;
+  Sort sort = Sort::newest;  // which projection family the list belongs to
+};
+
+// Every list a ready video belongs to apart from the period view lists (day/week/month), which
+// come from daily view counts: newest, views (all time), rating, duration — globally and per
+// category; newest and views per tag and per channel.
+std::vector<ListEntry> list_memberships(const catalog::Video& video);
+
+// The period view lists a video's views over a period feed: the global one and one per category.
+std::vector<std::string> period_lists(const catalog::Video& video, Period period, int32_t day);
+
+// Commands writing the video's own objects (hash and card). Each command replaces its value
+// whole, so a reader never sees a partly written object.
+std::vector<redis::Command> video_object_commands(const catalog::Video& video,
+                                                  std::string_view channel_display_name);
+
+// The channel's hash.
+redis::Command channel_command(const catalog::Channel& channel);
+
+// The packed category list shown in every header.
+redis::Command nav_command(const std::vector<catalog::Category>& categories);
+
+}  // namespace reel::projection

@@ -1,0 +1,435 @@
+#include "projection/rebuild.h"
+
+#include <algorithm>
+#include <map>
+#include <unordered_map>
+#include <unordered_set>
+
+#include <fmt/format.h>
+
+#include "projection/keys.h"
+#include "common/days.h"
+#include "projection/projector.h"
+
+namespace reel::projection {
+namespace {
+
+constexpr size_t commands_per_round_trip = 2000;
+constexpr size_t members_per_zadd = 500;
+constexpr int related_per_video = 12;
+constexpr size_t candidates_per_list = 24;  // top videos kept per tag and category for related
+constexpr int day_lists_kept = 30;
+constexpr int64_t day_list_ttl_days = 35;
+
+const std::vector<std::string_view> all_names = {"videos", "channels", "nav",     "newest",
+                                                 "views",  "rating",   "duration", "related"};
+
+std::string_view sort_name(Sort sort) {
+  switch (sort) {
+    case Sort::newest: return "newest";
+    case Sort::views: return "views";
+    case Sort::rating: return "rating";
+    case Sort::duration: return "duration";
+  }
+  return "newest";
+}
+
+// The key patterns each projection owns, for removing keys it no longer produces.
+std::vector<std::string> owned_patterns(std::string_view name) {
+  if (name == "videos") return {keys::video_pattern(), keys::card_pattern()};
+  if (name == "channels") return {keys::channel_pattern()};
+  if (name == "related") return {keys::related_pattern()};
+  for (Sort sort : {Sort::newest, Sort::views, Sort::rating, Sort::duration}) {
+    if (name != sort_name(sort)) continue;
+    std::vector<std::string> patterns;
+    for (ListKind kind : {ListKind::all, ListKind::category, ListKind::tag, ListKind::channel}) {
+      bool full = kind == ListKind::all || kind == ListKind::category;
+      if (!full && (sort == Sort::rating || sort == Sort::duration)) continue;
+      std::string base = keys::list({kind, "*"}, sort);
+      if (sort == Sort::views) base.replace(base.size() - 3, 3, "*");  // ":views:all" -> ":views:*"
+      patterns.push_back(std::move(base));
+    }
+    return patterns;
+  }
+  return {};
+}
+
+// Sends commands to Redis in pipelined round trips and turns error replies into an Error.
+class CommandSink {
+ public:
+  CommandSink(redis::BlockingClient& redis, RebuildStats& stats) : redis_(redis), stats_(stats) {
+    pending_.reserve(commands_per_round_trip);
+  }
+
+  Status add(redis::Command command) {
+    pending_.push_back(std::move(command));
+    return pending_.size() >= commands_per_round_trip ? flush() : Status{};
+  }
+
+  Status flush() {
+    if (pending_.empty()) return {};
+    std::vector<redis::Command> batch;
+    batch.swap(pending_);
+    pending_.reserve(commands_per_round_trip);
+    stats_.redis_commands += batch.size();
+    auto replies = redis_.execute(std::move(batch));
+    if (!replies) return Error{"rebuild: " + replies.error().message};
+    for (const auto& reply : *replies) {
+      if (reply.is_error()) return Error{fmt::format("rebuild: redis answered: {}", reply.str())};
+    }
+    return {};
+  }
+
+  Result<redis::Reply> call(redis::Command command) {
+    if (auto flushed = flush(); !flushed) return flushed.error();
+    ++stats_.redis_commands;
+    return redis_.execute(std::move(command));
+  }
+
+ private:
+  redis::BlockingClient& redis_;
+  RebuildStats& stats_;
+  std::vector<redis::Command> pending_;
+};
+
+// Collects list members per key and writes them, in chunks, to the key's shadow copy.
+class ListBuilder {
+ public:
+  explicit ListBuilder(CommandSink& sink) : sink_(sink) {}
+
+  Status add(const std::string& key, double score, int64_t member) {
+    auto [it, fresh] = pending_.try_emplace(key);
+    if (fresh && built_.insert(key).second) {
+      if (auto s = sink_.add(redis::Command("DEL", shadow(key))); !s) return s;
+    }
+    it->second.emplace_back(score, member);
+    return it->second.size() >= members_per_zadd ? write(it) : Status{};
+  }
+
+  // The shadow copy of `key` expires at `unix_time` (carried over by RENAME).
+  void expire_at(const std::string& key, int64_t unix_time) { expiry_[key] = unix_time; }
+
+  // Writes what is pending for `key` now, freeing its memory.
+  Status close(const std::string& key) {
+    auto it = pending_.find(key);
+    return it == pending_.end() ? Status{} : write(it);
+  }
+
+  Status finish() {
+    while (!pending_.empty()) {
+      if (auto s = write(pending_.begin()); !s) return s;
+    }
+    for (const auto& [key, when] : expiry_) {
+      if (auto s = sink_.add(redis::Command("EXPIREAT", shadow(key), when)); !s) return s;
+    }
+    return sink_.flush();
+  }
+
+  // Moves every built shadow into place.
+  Status swap() {
+    for (const auto& key : built_) {
+      if (auto s = sink_.add(redis::Command("RENAME", shadow(key), key)); !s) return s;
+    }
+    return sink_.flush();
+  }
+
+  const std::unordered_set<std::string>& built() const { return built_; }
+
+ private:
+  using Pending = std::unordered_map<std::string, std::vector<std::pair<double, int64_t>>>;
+
+  static std::string shadow(const std::string& key) { return std::string(keys::shadow_prefix()) + key; }
+
+  Status write(Pending::iterator it) {
+    redis::Command zadd("ZADD", shadow(it->first));
+    for (auto [score, member] : it->second) zadd.arg(score).arg(member);
+    pending_.erase(it);
+    return sink_.add(std::move(zadd));
+  }
+
+  CommandSink& sink_;
+  Pending pending_;
+  std::unordered_set<std::string> built_;
+  std::map<std::string, int64_t> expiry_;
+};
+
+// Related videos by shared tags and category: each video's candidates are the most viewed
+// videos of its tags and categories, ranked by how much they share with it.
+class RelatedIndex {
+ public:
+  void add(const catalog::Video& video) {
+    Item item{video.id, video.views, intern(video.tags, tag_ids_, top_by_tag_),
+              intern(video.categories, category_ids_, top_by_category_)};
+    const uint32_t index = static_cast<uint32_t>(items_.size());
+    for (uint32_t t : item.tags) offer(top_by_tag_[t], index, item.views);
+    for (uint32_t c : item.categories) offer(top_by_category_[c], index, item.views);
+    items_.push_back(std::move(item));
+  }
+
+  size_t size() const { return items_.size(); }
+
+  // Calls fn(video id, related id, score) for each related pair of video `index`.
+  template <class Fn>
+  void related(size_t index, Fn&& fn) const {
+    const Item& item = items_[index];
+    std::vector<uint32_t> candidates;
+    for (uint32_t t : item.tags) append_members(top_by_tag_[t], candidates);
+    for (uint32_t c : item.categories) append_members(top_by_category_[c], candidates);
+    std::sort(candidates.begin(), candidates.end());
+    candidates.erase(std::unique(candidates.begin(), candidates.end()), candidates.end());
+    std::vector<std::pair<double, uint32_t>> scored;
+    scored.reserve(candidates.size());
+    for (uint32_t other : candidates) {
+      if (other == index) continue;
+      const Item& o = items_[other];
+      const double score = 2.0 * shared(item.tags, o.tags) + shared(item.categories, o.categories) +
+                           static_cast<double>(std::min<int64_t>(o.views, 999'999'999)) / 1e9;
+      scored.emplace_back(score, other);
+    }
+    const size_t keep = std::min<size_t>(scored.size(), related_per_video);
+    std::partial_sort(scored.begin(), scored.begin() + static_cast<ptrdiff_t>(keep), scored.end(),
+                      [](const auto& a, const auto& b) { return a.first > b.first; });
+    for (size_t i = 0; i < keep; ++i) fn(item.id, items_[scored[i].second].id, scored[i].first);
+  }
+
+ private:
+  struct Item {
+    int64_t id;
+    int64_t views;
+    std::vector<uint32_t> tags;        // sorted
+    std::vector<uint32_t> categories;  // sorted
+  };
+  using Top = std::vector<std::pair<int64_t, uint32_t>>;  // min-heap of (views, item index)
+
+  static std::vector<uint32_t> intern(const std::vector<std::string>& names,
+                                      std::unordered_map<std::string, uint32_t>& ids, std::vector<Top>& tops) {
+    std::vector<uint32_t> out;
+    for (const auto& name : names) {
+      auto [it, fresh] = ids.try_emplace(name, static_cast<uint32_t>(ids.size()));
+      if (fresh) tops.emplace_back();
+      out.push_back(it->second);
+    }
+    std::sort(out.begin(), out.end());
+    out.erase(std::unique(out.begin(), out.end()), out.end());
+    return out;
+  }
+
+  static void offer(Top& top, uint32_t index, int64_t views) {
+    auto greater = [](const auto& a, const auto& b) { return a.first > b.first; };
+    if (top.size() < candidates_per_list) {
+      top.emplace_back(views, index);
+      std::push_heap(top.begin(), top.end(), greater);
+    } else if (views > top.front().first) {
+      std::pop_heap(top.begin(), top.end(), greater);
+      top.back() = {views, index};
+      std::push_heap(top.begin(), top.end(), greater);
+    }
+  }
+
+  static void append_members(const Top& top, std::vector<uint32_t>& out) {
+    for (const auto& entry : top) out.push_back(entry.second);
+  }
+
+  static int shared(const std::vector<uint32_t>& a, const std::vector<uint32_t>& b) {
+    int n = 0;
+    for (size_t i = 0, j = 0; i < a.size() && j < b.size();) {
+      if (a[i] == b[j]) ++n, ++i, ++j;
+      else if (a[i] < b[j]) ++i;
+      else ++j;
+    }
+    return n;
+  }
+
+  std::unordered_map<std::string, uint32_t> tag_ids_, category_ids_;
+  std::vector<Top> top_by_tag_, top_by_category_;
+  std::vector<Item> items_;
+};
+
+class Rebuild {
+ public:
+  Rebuild(sql::CatalogStore& store, redis::BlockingClient& redis, const RebuildOptions& options)
+      : store_(store), redis_(redis), options_(options), sink_(redis, stats_), lists_(sink_) {
+    for (auto name : all_names) {
+      selected_[name] = options.projections.empty() ||
+                        std::find(options.projections.begin(), options.projections.end(), name) !=
+                            options.projections.end();
+    }
+  }
+
+  Result<RebuildStats> run() {
+    auto categories = store_.categories();
+    if (!categories) return categories.error();
+    auto channels = store_.channels();
+    if (!channels) return channels.error();
+    std::unordered_map<std::string, std::string> display_names;
+    for (const auto& channel : *channels) display_names[channel.name] = channel.display_name;
+
+    if (selected_["nav"]) {
+      if (auto s = sink_.add(nav_command(*categories)); !s) return s.error();
+    }
+    if (selected_["channels"]) {
+      for (const auto& channel : *channels) {
+        produced_.insert(keys::channel(channel.name));
+        if (auto s = sink_.add(channel_command(channel)); !s) return s.error();
+      }
+    }
+    if (auto s = scan_videos(display_names); !s) return s.error();
+    if (selected_["views"]) {
+      if (auto s = period_views(); !s) return s.error();
+    }
+    if (selected_["related"]) {
+      if (auto s = related(); !s) return s.error();
+    }
+    if (auto s = lists_.finish(); !s) return s.error();
+    report("swap", 0, lists_.built().size());
+    if (auto s = lists_.swap(); !s) return s.error();
+    stats_.lists = lists_.built().size();
+    if (auto s = sweep(); !s) return s.error();
+    return stats_;
+  }
+
+ private:
+  void report(std::string_view stage, uint64_t done, uint64_t total) {
+    if (options_.progress) options_.progress(stage, done, total);
+  }
+
+  Status scan_videos(const std::unordered_map<std::string, std::string>& display_names) {
+    auto total = store_.count_videos();
+    if (!total) return total.error();
+    const bool keep_categories = selected_["views"];
+    Status failed;
+    auto scanned = store_.for_each_video(catalog::VideoStatus::ready, [&](const catalog::Video& video) {
+      if (!failed) return;
+      ++stats_.videos;
+      if (selected_["videos"]) {
+        auto display = display_names.find(video.channel_name);
+        for (auto& command : video_object_commands(
+                 video, display != display_names.end() ? display->second : video.channel_name)) {
+          if (failed = sink_.add(std::move(command)); !failed) return;
+        }
+        produced_.insert(keys::video(video.id));
+        produced_.insert(keys::card(video.id));
+      }
+      for (const auto& entry : list_memberships(video)) {
+        if (!selected_[sort_name(entry.sort)]) continue;
+        if (failed = lists_.add(entry.key, entry.score, video.id); !failed) return;
+      }
+      if (selected_["related"]) related_.add(video);
+      if (keep_categories) categories_of_[video.id] = video.categories;
+      if (stats_.videos % 10000 == 0) report("videos", stats_.videos, static_cast<uint64_t>(*total));
+    });
+    report("videos", stats_.videos, static_cast<uint64_t>(*total));
+    if (!scanned) return scanned;
+    return failed;
+  }
+
+  // Adds `views` of video `id` to the period lists it feeds; views of videos that are not
+  // listed (not ready, deleted) are left out.
+  Status add_period_views(int64_t id, int64_t views, Period period, int32_t day) {
+    auto it = categories_of_.find(id);
+    if (it == categories_of_.end()) return {};
+    catalog::Video video;
+    video.categories = it->second;
+    for (const auto& key : period_lists(video, period, day)) {
+      if (auto s = lists_.add(key, static_cast<double>(views), id); !s) return s;
+      if (period == Period::day) lists_.expire_at(key, day_start(day) + day_list_ttl_days * 86400);
+    }
+    return {};
+  }
+
+  Status period_views() {
+    const int32_t today = options_.today;
+    Status failed;
+    for (auto [period, days] : {std::pair{Period::week, 7}, std::pair{Period::month, 30}}) {
+      report(period == Period::week ? "views/week" : "views/month", 0, 0);
+      auto scanned = store_.for_each_view_sum(days_before(today, days - 1), [&](int64_t id, int64_t views) {
+        if (failed) failed = add_period_views(id, views, period, 0);
+      });
+      if (!scanned) return scanned;
+      if (!failed) return failed;
+    }
+    report("views/day", 0, 0);
+    auto scanned = store_.for_each_daily_views(days_before(today, day_lists_kept - 1),
+                                               [&](const catalog::DailyViews& row) {
+                                                 if (failed && row.day <= today) {
+                                                   failed = add_period_views(row.video_id, row.views, Period::day, row.day);
+                                                 }
+                                               });
+    if (!scanned) return scanned;
+    return failed;
+  }
+
+  Status related() {
+    for (size_t i = 0; i < related_.size(); ++i) {
+      std::string key;
+      Status failed;
+      related_.related(i, [&](int64_t id, int64_t other, double score) {
+        if (key.empty()) key = keys::related(id);
+        if (failed) failed = lists_.add(key, score, other);
+      });
+      if (!failed) return failed;
+      if (!key.empty()) {
+        if (auto s = lists_.close(key); !s) return s;
+      }
+      if (i % 10000 == 0) report("related", i, related_.size());
+    }
+    report("related", related_.size(), related_.size());
+    return {};
+  }
+
+  // Removes keys of the selected projections that this rebuild did not produce.
+  Status sweep() {
+    std::vector<std::string> stale;
+    for (auto name : all_names) {
+      if (!selected_[name]) continue;
+      for (const auto& pattern : owned_patterns(name)) {
+        std::string cursor = "0";
+        do {
+          auto reply = sink_.call(redis::Command("SCAN", cursor, "MATCH", pattern, "COUNT", 10000));
+          if (!reply) return reply.error();
+          if (!reply->is_array() || reply->elements().size() != 2) {
+            return Error{"rebuild: unexpected SCAN reply"};
+          }
+          cursor = std::string(reply->elements()[0].str());
+          for (const auto& key : reply->elements()[1].elements()) {
+            std::string k(key.str());
+            if (!produced_.contains(k) && !lists_.built().contains(k)) stale.push_back(std::move(k));
+          }
+        } while (cursor != "0");
+      }
+    }
+    report("sweep", 0, stale.size());
+    for (const auto& key : stale) {
+      if (auto s = sink_.add(redis::Command("UNLINK", key)); !s) return s;
+    }
+    stats_.stale_keys_removed = stale.size();
+    return sink_.flush();
+  }
+
+  sql::CatalogStore& store_;
+  redis::BlockingClient& redis_;
+  const RebuildOptions& options_;
+  RebuildStats stats_;
+  CommandSink sink_;
+  ListBuilder lists_;
+  RelatedIndex related_;
+  std::map<std::string_view, bool> selected_;
+  std::unordered_set<std::string> produced_;  // object keys written (lists are in lists_)
+  std::unordered_map<int64_t, std::vector<std::string>> categories_of_;
+};
+
+}  // namespace
+
+const std::vector<std::string_view>& projection_names() { return all_names; }
+
+Result<RebuildStats> rebuild(sql::CatalogStore& store, redis::BlockingClient& redis,
+                             const RebuildOptions& options) {
+  for (const auto& name : options.projections) {
+    if (std::find(all_names.begin(), all_names.end(), name) == all_names.end()) {
+      return Error{fmt::format("unknown projection '{}' (known: {})", name, fmt::join(all_names, ", "))};
+    }
+  }
+  return Rebuild(store, redis, options).run();
+}
+
+}  // namespace reel::projection

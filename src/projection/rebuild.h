@@ -1,0 +1,52 @@
+// Rebuild: recomputes projections from SQL into shadow keys and swaps them in with RENAME, so a
+// page never sees a missing or half-built list; keys the new projection no longer produces (a tag
+// with no videos left, a deleted video) are removed afterwards.
+//
+// Projections (select by name; none selected = all):
+//   videos   v:{id} hashes and card:{id} strings
+//   channels ch:{name} hashes
+//   nav      the header's category list
+//   newest, views, rating, duration   the lists of that sort (global, category, tag, channel);
+//            views includes the day lists of the last 30 days and the week and month lists,
+//            computed from daily view counts in SQL
+//   related  z:rel:{id}, by shared tags and category
+//
+// Thread-safety: one rebuild at a time per Redis (concurrent rebuilds would swap each other's
+// shadow keys). Failure: returns the first SQL or Redis error; live keys swapped before the error
+// stay valid, the rest keep their old values, and shadow keys are left for the next run to overwrite.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "common/result.h"
+#include "redis/blocking_client.h"
+#include "sql/catalog_store.h"
+
+namespace reel::projection {
+
+// The projection names `reel rebuild` accepts, in the order they are built.
+const std::vector<std::string_view>& projection_names();
+
+struct RebuildOptions {
+  std::vector<std::string> projections;  // empty: all
+  int32_t today = 0;                     // UTC day (YYYYMMDD) the day/week/month lists end on
+  // Called as work advances: stage name, items done, items expected (0 when unknown).
+  std::function<void(std::string_view stage, uint64_t done, uint64_t total)> progress;
+};
+
+struct RebuildStats {
+  uint64_t videos = 0;
+  uint64_t lists = 0;
+  uint64_t stale_keys_removed = 0;
+  uint64_t redis_commands = 0;
+};
+
+// Returns an Error naming an unknown projection before doing anything.
+Result<RebuildStats> rebuild(sql::CatalogStore& store, redis::BlockingClient& redis,
+                             const RebuildOptions& options);
+
+}  // namespace reel::projection

@@ -1,0 +1,174 @@
+#include "projection/redis_read_model.h"
+
+#include <algorithm>
+
+#include "projection/codec.h"
+#include "projection/keys.h"
+#include "common/days.h"
+
+namespace reel::projection {
+namespace {
+
+using redis::Command;
+using redis::Reply;
+
+// Ids of a ZREVRANGE reply.
+std::vector<std::string> ids_of(const Reply& reply) {
+  std::vector<std::string> ids;
+  ids.reserve(reply.elements().size());
+  for (const auto& element : reply.elements()) ids.emplace_back(element.str());
+  return ids;
+}
+
+// The second round trip's commands for `ids`: their cards, total views and rating.
+void append_card_commands(const std::vector<std::string>& ids, std::vector<Command>& commands) {
+  Command cards("MGET");
+  Command views("ZMSCORE", keys::list({ListKind::all, {}}, Sort::views));
+  Command ratings("ZMSCORE", keys::list({ListKind::all, {}}, Sort::rating));
+  for (const auto& id : ids) {
+    cards.arg(keys::card(id));
+    views.arg(id);
+    ratings.arg(id);
+  }
+  commands.push_back(std::move(cards));
+  commands.push_back(std::move(views));
+  commands.push_back(std::move(ratings));
+}
+
+// Builds cards from the replies of append_card_commands starting at `first`; videos whose card
+// is missing (deleted since the list was read) are left out.
+std::vector<Card> cards_from(const std::vector<Reply>& replies, size_t first) {
+  std::vector<Card> cards;
+  const auto& packed = replies[first].elements();
+  const auto& views = replies[first + 1].elements();
+  const auto& ratings = replies[first + 2].elements();
+  cards.reserve(packed.size());
+  for (size_t i = 0; i < packed.size(); ++i) {
+    auto card = codec::decode_card(packed[i].str());
+    if (!card) continue;
+    if (i < views.size() && !views[i].is_nil()) card->views = static_cast<int64_t>(views[i].number());
+    if (i < ratings.size() && !ratings[i].is_nil()) card->rating = ratings[i].number();
+    cards.push_back(std::move(*card));
+  }
+  return cards;
+}
+
+// A batch whose replies include a Redis error is a failure of the read model.
+Result<std::vector<Reply>> checked(Result<std::vector<Reply>> replies) {
+  if (!replies) return replies;
+  for (const auto& reply : *replies) {
+    if (reply.is_error()) return Error{"redis: " + std::string(reply.str())};
+  }
+  return replies;
+}
+
+}  // namespace
+
+Task<Result<Home>> RedisReadModel::home() {
+  const int32_t today = utc_day(clock_.unix_seconds());
+  std::vector<Command> first;
+  first.emplace_back("ZREVRANGE", keys::list({ListKind::all, {}}, Sort::views, Period::day, today), 0,
+                     home_popular - 1);
+  first.emplace_back("ZREVRANGE", keys::list({ListKind::all, {}}, Sort::views), 0, home_popular - 1);
+  first.emplace_back("ZREVRANGE", keys::list({ListKind::all, {}}, Sort::newest), 0, home_newest - 1);
+  first.emplace_back("GET", keys::nav());
+  auto lists = checked(co_await redis_.execute(std::move(first)));
+  if (!lists) co_return lists.error();
+
+  Home home;
+  home.nav = codec::decode_nav((*lists)[3].str());
+  auto popular = ids_of((*lists)[0]);
+  if (popular.empty()) popular = ids_of((*lists)[1]);
+  auto newest = ids_of((*lists)[2]);
+  if (popular.empty() && newest.empty()) co_return home;
+
+  std::vector<Command> second;
+  append_card_commands(popular, second);
+  append_card_commands(newest, second);
+  auto cards = checked(co_await redis_.execute(std::move(second)));
+  if (!cards) co_return cards.error();
+  home.popular = cards_from(*cards, 0);
+  home.newest = cards_from(*cards, 3);
+  co_return home;
+}
+
+Task<Result<Listing>> RedisReadModel::listing(const ListQuery& query) {
+  const int32_t today = utc_day(clock_.unix_seconds());
+  const std::string key = keys::list({query.kind, query.name}, query.sort, query.period, today);
+  const int64_t start = int64_t{query.page - 1} * query.per_page;
+  std::vector<Command> first;
+  first.emplace_back("ZCARD", key);
+  first.emplace_back("ZREVRANGE", key, start, start + query.per_page - 1);
+  first.emplace_back("GET", keys::nav());
+  if (query.kind == ListKind::channel) first.emplace_back("HGET", keys::channel(query.name), "display_name");
+  auto lists = checked(co_await redis_.execute(std::move(first)));
+  if (!lists) co_return lists.error();
+
+  Listing listing;
+  listing.page = query.page;
+  listing.total = (*lists)[0].integer();
+  listing.pages = static_cast<int>((listing.total + query.per_page - 1) / query.per_page);
+  listing.nav = codec::decode_nav((*lists)[2].str());
+  switch (query.kind) {
+    case ListKind::all: break;
+    case ListKind::category: {
+      auto it = std::find_if(listing.nav.begin(), listing.nav.end(),
+                             [&](const CategoryLink& c) { return c.slug == query.name; });
+      listing.found = it != listing.nav.end();
+      if (listing.found) listing.title = it->name;
+      break;
+    }
+    case ListKind::tag:
+      listing.found = listing.total > 0;
+      listing.title = query.name;
+      break;
+    case ListKind::channel:
+      listing.found = !(*lists)[3].is_nil();
+      listing.title = (*lists)[3].str();
+      break;
+  }
+  auto ids = ids_of((*lists)[1]);
+  if (!listing.found || ids.empty()) co_return listing;
+
+  std::vector<Command> second;
+  append_card_commands(ids, second);
+  auto cards = checked(co_await redis_.execute(std::move(second)));
+  if (!cards) co_return cards.error();
+  listing.cards = cards_from(*cards, 0);
+  co_return listing;
+}
+
+Task<Result<std::optional<VideoPage>>> RedisReadModel::video(int64_t id) {
+  std::vector<Command> first;
+  first.emplace_back("HGETALL", keys::video(id));
+  first.emplace_back("ZSCORE", keys::list({ListKind::all, {}}, Sort::views), id);
+  first.emplace_back("ZREVRANGE", keys::related(id), 0, related_shown - 1);
+  first.emplace_back("GET", keys::nav());
+  auto replies = checked(co_await redis_.execute(std::move(first)));
+  if (!replies) co_return replies.error();
+
+  auto nav = codec::decode_nav((*replies)[3].str());
+  std::vector<std::string_view> fields;
+  for (const auto& element : (*replies)[0].elements()) fields.push_back(element.str());
+  auto page = codec::decode_video_hash(fields, nav);
+  if (!page) co_return std::optional<VideoPage>{};
+  page->nav = std::move(nav);
+  if (!(*replies)[1].is_nil()) page->views = static_cast<int64_t>((*replies)[1].number());
+
+  auto related = ids_of((*replies)[2]);
+  if (!related.empty()) {
+    std::vector<Command> second;
+    append_card_commands(related, second);
+    auto cards = checked(co_await redis_.execute(std::move(second)));
+    if (!cards) co_return cards.error();
+    page->related = cards_from(*cards, 0);
+  }
+  co_return page;
+}
+
+Task<bool> RedisReadModel::ready() {
+  auto pong = co_await redis_.execute(Command("PING"));
+  co_return pong.ok() && !pong->is_error();
+}
+
+}  // namespace reel::projection

@@ -1,0 +1,215 @@
+#include "seed/catalog_seed.h"
+
+#include <algorithm>
+#include <array>
+#include <cmath>
+#include <random>
+#include <string_view>
+
+#include <fmt/format.h>
+
+#include "common/days.h"
+
+namespace reel::seed {
+namespace {
+
+struct CategorySpec {
+  std::string_view slug, name;
+};
+constexpr std::array<CategorySpec, 12> category_specs{{
+    {"music", "Music"}, {"gaming", "Gaming"}, {"sports", "Sports"}, {"news", "News"},
+    {"comedy", "Comedy"}, {"education", "Education"}, {"science-tech", "Science & Tech"}, {"travel", "Travel"},
+    {"film-animation", "Film & Animation"}, {"cooking", "Cooking"}, {"pets-animals", "Pets & Animals"},
+    {"nature", "Nature"},
+}};
+
+constexpr std::array<std::string_view, 40> adjectives{
+    "Amazing", "Quiet", "Epic", "Tiny", "Golden", "Hidden", "Wild", "Lazy", "Brave", "Curious",
+    "Ancient", "Electric", "Frozen", "Sunny", "Midnight", "Rapid", "Gentle", "Secret", "Lost", "Perfect",
+    "Crazy", "Simple", "Ultimate", "Daily", "Cozy", "Stormy", "Urban", "Retro", "Cosmic", "Honest",
+    "Spicy", "Rainy", "Neon", "Silent", "Massive", "Early", "Last", "First", "Best", "Café"};
+constexpr std::array<std::string_view, 40> nouns{
+    "Guitar", "Mountain", "Kitten", "Robot", "Recipe", "Journey", "Forest", "City", "Ocean", "Puzzle",
+    "Garden", "Engine", "Dragon", "Sunset", "Market", "River", "Castle", "Rocket", "Piano", "Island",
+    "Volcano", "Library", "Harbor", "Desert", "Bicycle", "Telescope", "Bakery", "Workshop", "Festival", "Train",
+    "Lighthouse", "Canyon", "Reef", "Meadow", "Studio", "Stadium", "Kitchen", "Glacier", "Jungle", "Señor"};
+constexpr std::array<std::string_view, 16> phrases{
+    "in 4K", "for Beginners", "Explained", "— Full Tour", "at Night", "(Live)", "vs. the World",
+    "Tips & Tricks", "Time-lapse", "from Above", "Compilation", "\"Director's Cut\"", "Q&A", "<Behind the Scenes>",
+    "日本語 Edition", "Part 2"};
+constexpr std::array<std::string_view, 8> channel_words{"studio", "daily", "films", "lab", "crew", "tv", "works", "club"};
+
+std::string slugify(std::string_view text) {
+  std::string slug;
+  for (unsigned char c : text) {
+    if (std::isalnum(c)) {
+      slug.push_back(static_cast<char>(std::tolower(c)));
+    } else if (!slug.empty() && slug.back() != '-') {
+      slug.push_back('-');
+    }
+  }
+  while (!slug.empty() && slug.back() == '-') slug.pop_back();
+  return slug.substr(0, 80);
+}
+
+// A Pareto-like view count: most videos get few views, a few get millions.
+int64_t skewed_views(std::mt19937_64& rng) {
+  std::uniform_real_distribution<double> u(0.0001, 1.0);
+  return static_cast<int64_t>(std::min(50'000'000.0, 40.0 / std::pow(u(rng), 1.3)));
+}
+
+struct Generator {
+  explicit Generator(uint64_t seed) : rng(seed) {}
+
+  std::string title() {
+    std::string t = fmt::format("{} {}", pick(adjectives), pick(nouns));
+    if (chance(0.6)) t += fmt::format(" {}", pick(phrases));
+    return t;
+  }
+
+  template <class Array>
+  const typename Array::value_type& pick(const Array& items) {
+    return items[std::uniform_int_distribution<size_t>(0, items.size() - 1)(rng)];
+  }
+
+  bool chance(double p) { return std::bernoulli_distribution(p)(rng); }
+  int64_t between(int64_t lo, int64_t hi) { return std::uniform_int_distribution<int64_t>(lo, hi)(rng); }
+
+  std::mt19937_64 rng;
+};
+
+catalog::Video make_video(Generator& gen, const Clip& clip, std::string channel, int64_t published_at) {
+  catalog::Video video;
+  video.title = gen.title();
+  video.slug = slugify(video.title);
+  video.description = fmt::format("{}.\nFilmed and edited by {}. Thanks for watching — like & subscribe!",
+                                  video.title, channel);
+  video.channel_name = std::move(channel);
+  video.duration_s = static_cast<int32_t>(std::clamp<double>(
+      std::lognormal_distribution<double>(5.5, 1.0)(gen.rng), 15, 3 * 3600));
+  video.width = 640;
+  video.height = 360;
+  video.status = catalog::VideoStatus::ready;
+  video.published_at = published_at;
+  video.created_at = published_at;
+  video.views = skewed_views(gen.rng);
+  video.likes = video.views / gen.between(20, 80);
+  video.dislikes = video.likes / gen.between(5, 40);
+  video.files = clip.files;
+  return video;
+}
+
+// Views for the last 30 days, shaped so today's count is a fair share of the total.
+std::vector<catalog::DailyViews> recent_views(Generator& gen, int64_t video_id, int64_t total, int64_t now) {
+  std::vector<catalog::DailyViews> rows;
+  const int32_t today = utc_day(now);
+  const int64_t per_day = std::max<int64_t>(1, total / 200);
+  for (int back = 0; back < 30; ++back) {
+    rows.push_back({video_id, days_before(today, back), per_day * gen.between(50, 150) / 100});
+  }
+  return rows;
+}
+
+}  // namespace
+
+Status ensure_categories(sql::CatalogStore& store) {
+  int32_t position = 0;
+  for (const auto& c : category_specs) {
+    if (auto id = store.ensure_category(std::string(c.slug), std::string(c.name), position++); !id) return id.error();
+  }
+  return {};
+}
+
+Status insert_demo_catalog(sql::CatalogStore& store, const std::vector<Clip>& clips, int64_t now) {
+  if (clips.empty()) return Error{"the demo catalog needs at least one clip"};
+  if (auto s = ensure_categories(store); !s) return s;
+  struct ChannelSpec {
+    std::string_view name, display;
+  };
+  constexpr std::array<ChannelSpec, 6> channels{{{"aurora-studio", "Aurora Studio"},
+                                                 {"kitchen-lab", "Kitchen Lab"},
+                                                 {"pixel-crew", "Pixel Crew"},
+                                                 {"wanderlust", "Wanderlust TV"},
+                                                 {"science-daily", "Science Daily"},
+                                                 {"the-comedy-club", "The Comedy Club"}}};
+  for (const auto& c : channels) {
+    if (auto id = store.ensure_channel(std::string(c.name), std::string(c.display)); !id) return id.error();
+  }
+  Generator gen(2026);
+  for (int i = 0; i < 30; ++i) {
+    const auto& channel = channels[static_cast<size_t>(i) % channels.size()];
+    auto video = make_video(gen, clips[static_cast<size_t>(i) % clips.size()], std::string(channel.name),
+                            now - gen.between(3600, 60 * 86400));
+    video.duration_s = clips[static_cast<size_t>(i) % clips.size()].duration_s;
+    video.categories = {std::string(category_specs[static_cast<size_t>(i) % 8].slug)};
+    if (i % 3 == 0) video.categories.emplace_back(category_specs[8 + static_cast<size_t>(i) % 4].slug);
+    video.tags = {"demo", slugify(gen.pick(nouns)), slugify(gen.pick(adjectives))};
+    auto id = store.insert_video(video);
+    if (!id) return id.error();
+    if (auto s = store.add_daily_views(recent_views(gen, *id, video.views, now)); !s) return s;
+  }
+  return {};
+}
+
+Status insert_synthetic(sql::CatalogStore& store, const std::vector<Clip>& clips, const SyntheticOptions& options) {
+  if (clips.empty()) return Error{"synthetic videos need at least one clip"};
+  if (auto s = ensure_categories(store); !s) return s;
+  Generator gen(options.seed);
+  const int64_t channel_count = std::max<int64_t>(10, options.videos / 200);
+  std::vector<std::string> channel_names;
+  // Continue numbering after any synthetic channels already there, so repeated seeds add channels.
+  auto existing = store.channels();
+  if (!existing) return existing.error();
+  const size_t first = existing->size();
+  for (int64_t i = 0; i < channel_count; ++i) {
+    std::string name = fmt::format("{}-{}-{}", slugify(gen.pick(nouns)), gen.pick(channel_words), first + static_cast<size_t>(i));
+    std::string display = fmt::format("{} {}", gen.pick(nouns), gen.pick(channel_words));
+    display[display.find(' ') + 1] = static_cast<char>(std::toupper(display[display.find(' ') + 1]));
+    if (auto id = store.ensure_channel(name, display); !id) return id.error();
+    channel_names.push_back(std::move(name));
+  }
+  std::vector<std::string> vocabulary;
+  for (auto a : adjectives) vocabulary.push_back(slugify(a));
+  for (auto n : nouns) vocabulary.push_back(slugify(n));
+  for (auto a : adjectives)
+    for (auto n : {"tutorial", "review", "vlog", "live", "shorts", "remix", "asmr", "hd"})
+      vocabulary.push_back(fmt::format("{}-{}", slugify(a), n));
+
+  constexpr int64_t per_transaction = 20000;
+  auto& db = store.connection();
+  for (int64_t done = 0; done < options.videos;) {
+    if (auto s = db.begin(); !s) return s;
+    const int64_t end = std::min(options.videos, done + per_transaction);
+    for (; done < end; ++done) {
+      const auto& clip = clips[static_cast<size_t>(done) % clips.size()];
+      auto video = make_video(gen, clip, channel_names[static_cast<size_t>(gen.between(0, channel_count - 1))],
+                              options.now - gen.between(0, 730 * 86400));
+      video.categories = {std::string(gen.pick(category_specs).slug)};
+      if (gen.chance(0.3)) {
+        std::string second(gen.pick(category_specs).slug);
+        if (second != video.categories[0]) video.categories.push_back(std::move(second));
+      }
+      const int tags = static_cast<int>(gen.between(3, 5));
+      for (int t = 0; t < tags; ++t) {
+        std::string tag = vocabulary[static_cast<size_t>(gen.between(0, static_cast<int64_t>(vocabulary.size()) - 1))];
+        if (std::find(video.tags.begin(), video.tags.end(), tag) == video.tags.end()) video.tags.push_back(std::move(tag));
+      }
+      auto id = store.insert_video(video);
+      if (!id) {
+        (void)db.rollback();
+        return id.error();
+      }
+      if (video.views > 5000 && gen.chance(0.2)) {
+        if (auto s = store.add_daily_views(recent_views(gen, *id, video.views, options.now)); !s) {
+          (void)db.rollback();
+          return s;
+        }
+      }
+    }
+    if (auto s = db.commit(); !s) return s;
+    if (options.progress) options.progress(done, options.videos);
+  }
+  return {};
+}
+
+}  // namespace reel::seed

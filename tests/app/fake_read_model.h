@@ -1,0 +1,37 @@
+// A ReadModel held in memory for router tests: answers from fixed values, or fails like an
+// unreachable Redis when `available` is false. Records the last listing query.
+#pragma once
+
+#include <map>
+
+#include "projection/read_model.h"
+
+namespace reel::app::testing {
+
+class FakeReadModel final : public projection::ReadModel {
+ public:
+  bool available = true;
+  projection::Home home_value;
+  projection::Listing listing_value;
+  std::map<int64_t, projection::VideoPage> videos;
+  projection::ListQuery last_query;
+
+  Task<Result<projection::Home>> home() override {
+    if (!available) co_return Error{"redis unavailable"};
+    co_return home_value;
+  }
+  Task<Result<projection::Listing>> listing(const projection::ListQuery& query) override {
+    last_query = query;
+    if (!available) co_return Error{"redis unavailable"};
+    co_return listing_value;
+  }
+  Task<Result<std::optional<projection::VideoPage>>> video(int64_t id) override {
+    if (!available) co_return Error{"redis unavailable"};
+    auto it = videos.find(id);
+    if (it == videos.end()) co_return std::optional<projection::VideoPage>{};
+    co_return std::optional<projection::VideoPage>{it->second};
+  }
+  Task<bool> ready() override { co_return available; }
+};
+
+}  // namespace reel::app::testing

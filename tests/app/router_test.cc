@@ -1,0 +1,189 @@
+#include "app/router.h"
+
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
+#include <gtest/gtest.h>
+
+#include "app/fake_read_model.h"
+
+namespace reel::app {
+namespace {
+
+namespace fs = std::filesystem;
+
+std::string source_dir() {
+  const char* dir = std::getenv("REEL_SOURCE_DIR");
+  return dir ? dir : ".";
+}
+
+projection::Card card(int64_t id, std::string title) {
+  projection::Card c;
+  c.id = id;
+  c.title = std::move(title);
+  c.slug = "slug-" + std::to_string(id);
+  c.duration_s = 65;
+  c.views = 1234;
+  c.published_at = 1795824000 - 3600;
+  c.thumb_url = "/media/demo/t.jpg";
+  c.channel_name = "bob";
+  return c;
+}
+
+class RouterTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    media_root_ = fs::temp_directory_path() / ("reel-router-media-" + std::to_string(::getpid()));
+    fs::create_directories(media_root_ / "demo");
+    std::ofstream(media_root_ / "demo" / "clip.mp4") << "0123456789";
+    auto pages = pages::Renderer::load({"Reel", source_dir() + "/templates"});
+    ASSERT_TRUE(pages) << pages.error().message;
+    pages_.emplace(std::move(*pages));
+    auto statics = media::FileServer::open({source_dir() + "/static"});
+    ASSERT_TRUE(statics) << statics.error().message;
+    static_files_.emplace(std::move(*statics));
+    auto media = media::FileServer::open({media_root_.string()});
+    ASSERT_TRUE(media) << media.error().message;
+    media_files_.emplace(std::move(*media));
+    router_.emplace(Services{model_, *pages_, *static_files_, *media_files_, clock_, [] { return std::string("m 1\n"); }});
+
+    model_.listing_value.total = 95;
+    model_.listing_value.pages = 4;
+    for (int i = 1; i <= 30; ++i) model_.listing_value.cards.push_back(card(i, "Video <" + std::to_string(i) + ">"));
+    model_.listing_value.nav = {{"music", "Music"}};
+    projection::VideoPage video;
+    video.id = 7;
+    video.title = "Seven & \"friends\"";
+    video.slug = "seven";
+    video.files = {{360, "/media/demo/clip.mp4"}};
+    video.related = {card(8, "Eight")};
+    model_.videos[7] = video;
+  }
+  void TearDown() override { fs::remove_all(media_root_); }
+
+  http::Response get(std::string target, std::string method = "GET") {
+    http::Request request;
+    request.method = std::move(method);
+    request.target = std::move(target);
+    asio::io_context io;
+    http::Response response;
+    asio::co_spawn(io, [&]() -> Task<void> { response = co_await router_->handle(request); }, asio::detached);
+    io.run();
+    return response;
+  }
+
+  fs::path media_root_;
+  testing::FakeReadModel model_;
+  ManualClock clock_{1795824000};
+  std::optional<pages::Renderer> pages_;
+  std::optional<media::FileServer> static_files_, media_files_;
+  std::optional<Router> router_;
+};
+
+TEST_F(RouterTest, HomeRenders) {
+  model_.home_value.newest = {card(1, "First")};
+  auto r = get("/");
+  EXPECT_EQ(r.status, 200);
+  EXPECT_NE(r.body.find("First"), std::string::npos);
+  EXPECT_EQ(r.route, "home");
+}
+
+TEST_F(RouterTest, ListingParsesSortPeriodAndPage) {
+  auto r = get("/videos?sort=views&period=week&page=2");
+  EXPECT_EQ(r.status, 200);
+  EXPECT_EQ(model_.last_query.kind, projection::ListKind::all);
+  EXPECT_EQ(model_.last_query.sort, projection::Sort::views);
+  EXPECT_EQ(model_.last_query.period, projection::Period::week);
+  EXPECT_EQ(model_.last_query.page, 2);
+  EXPECT_NE(r.body.find("Video &lt;30&gt;"), std::string::npos);
+  EXPECT_EQ(r.body.find("Video <30>"), std::string::npos);
+}
+
+TEST_F(RouterTest, BadListingInputIs400) {
+  for (auto target : {"/videos?sort=random", "/videos?period=year&sort=views", "/videos?page=0", "/videos?page=-1",
+                      "/videos?page=abc", "/videos?page=999999999999", "/videos?page=1e3", "/tag/cats?sort=rating"}) {
+    EXPECT_EQ(get(target).status, 400) << target;
+  }
+  auto api = get("/api/v1/videos?sort=random");
+  EXPECT_EQ(api.status, 400);
+  EXPECT_NE(api.body.find("\"message\""), std::string::npos);
+  EXPECT_NE(api.header("Content-Type").value_or("").find("json"), std::string::npos);
+}
+
+TEST_F(RouterTest, PagePastTheEndIs404) {
+  EXPECT_EQ(get("/videos?page=5").status, 404);
+  EXPECT_EQ(get("/videos?page=4").status, 200);
+}
+
+TEST_F(RouterTest, ScopedListingsPassTheirName) {
+  EXPECT_EQ(get("/category/music").status, 200);
+  EXPECT_EQ(model_.last_query.kind, projection::ListKind::category);
+  EXPECT_EQ(model_.last_query.name, "music");
+  EXPECT_EQ(get("/tag/caf%C3%A9").status, 200);
+  EXPECT_EQ(model_.last_query.name, "café");
+  EXPECT_EQ(get("/channel/bob?sort=views").status, 200);
+  EXPECT_EQ(model_.last_query.kind, projection::ListKind::channel);
+}
+
+TEST_F(RouterTest, UnknownScopesAndBadNamesAre404) {
+  model_.listing_value.found = false;
+  EXPECT_EQ(get("/category/nope").status, 404);
+  for (auto target : {"/tag/a%2Fb", "/tag/%00", "/tag/..", "/tag/a%zz", "/category/", "/channel/has%20space"}) {
+    EXPECT_EQ(get(target).status, 404) << target;
+  }
+}
+
+TEST_F(RouterTest, WatchAndApiVideo) {
+  auto page = get("/watch/7-seven");
+  EXPECT_EQ(page.status, 200);
+  EXPECT_NE(page.body.find("Seven &amp; &quot;friends&quot;"), std::string::npos);
+  EXPECT_NE(page.body.find("/media/demo/clip.mp4"), std::string::npos);
+  EXPECT_EQ(get("/watch/7").status, 200);
+  auto api = get("/api/v1/videos/7");
+  EXPECT_EQ(api.status, 200);
+  EXPECT_NE(api.body.find("\"related\":[{"), std::string::npos);
+  EXPECT_NE(api.body.find("\"title\":\"Seven & \\\"friends\\\"\""), std::string::npos);
+}
+
+TEST_F(RouterTest, BadVideoIdsAre404) {
+  for (auto target : {"/watch/8", "/watch/abc", "/watch/", "/watch/-1", "/watch/007", "/watch/99999999999999999999",
+                      "/api/v1/videos/7-seven", "/api/v1/videos/x"}) {
+    EXPECT_EQ(get(target).status, 404) << target;
+  }
+}
+
+TEST_F(RouterTest, RedisDownAnswers503WithRetryAfter) {
+  model_.available = false;
+  for (auto target : {"/", "/videos", "/watch/7", "/api/v1/videos/7"}) {
+    auto r = get(target);
+    EXPECT_EQ(r.status, 503) << target;
+    EXPECT_EQ(r.header("Retry-After").value_or(""), "5") << target;
+  }
+  EXPECT_EQ(get("/readyz").status, 503);
+  EXPECT_EQ(get("/healthz").status, 200);
+}
+
+TEST_F(RouterTest, OperationalRoutes) {
+  EXPECT_EQ(get("/readyz").status, 200);
+  EXPECT_EQ(get("/metrics").body, "m 1\n");
+  EXPECT_EQ(get("/nope").status, 404);
+  EXPECT_EQ(get("/videos", "POST").status, 405);
+  EXPECT_EQ(get("/videos?" + std::string(3000, 'a')).status, 414);
+}
+
+TEST_F(RouterTest, StaticAndMediaFiles) {
+  auto css = get("/static/css/reel.css");
+  EXPECT_EQ(css.status, 200);
+  EXPECT_NE(css.header("Content-Type").value_or("").find("text/css"), std::string::npos);
+  auto clip = get("/media/demo/clip.mp4");
+  EXPECT_EQ(clip.status, 200);
+  EXPECT_EQ(clip.body, "0123456789");
+  EXPECT_EQ(get("/media/../etc/passwd").status, 404);
+  EXPECT_EQ(get("/media/%2e%2e/%2e%2e/etc/passwd").status, 404);
+}
+
+}  // namespace
+}  // namespace reel::app

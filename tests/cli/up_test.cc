@@ -1,0 +1,231 @@
+// End to end: the real `reel` binary in its embedded mode (`reel up`), with the redis-server child
+// it starts, SQLite, the demo catalog made with ffmpeg, and the commands that work on the same
+// data dir while it runs. Asserts what a visitor and an operator see over HTTP.
+#include <signal.h>
+
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <regex>
+
+#include <gtest/gtest.h>
+
+#include "process/child.h"
+#include "redis/server.h"
+#include "support/http_client.h"
+
+namespace reel {
+namespace {
+
+namespace fs = std::filesystem;
+using testing::eventually;
+using testing::http_get;
+
+std::string reel_binary() { return std::string(std::getenv("REEL_BINARY_DIR")) + "/reel"; }
+
+int run_reel(const std::vector<std::string>& args, const fs::path& log) {
+  std::vector<std::string> argv{reel_binary()};
+  argv.insert(argv.end(), args.begin(), args.end());
+  auto child = process::Child::spawn({.argv = argv, .stdout_path = log.string(), .stderr_path = log.string()});
+  if (!child) return -1;
+  auto status = child->wait_for(std::chrono::minutes(5));
+  return status && WIFEXITED(*status) ? WEXITSTATUS(*status) : -1;
+}
+
+std::string read_file(const fs::path& path) {
+  std::ifstream in(path);
+  return {std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
+}
+
+// One `reel up` shared by the tests of this suite (starting it makes the demo clips).
+class ReelUp : public ::testing::Test {
+ protected:
+  static void SetUpTestSuite() {
+    dir_ = new fs::path(fs::temp_directory_path() / ("reel-up-" + std::to_string(::getpid())));
+    fs::remove_all(*dir_);
+    fs::create_directories(*dir_);
+    port_ = testing::free_port();
+    auto child = process::Child::spawn({.argv = {reel_binary(), "up", "--data-dir", (*dir_ / "data").string(),
+                                                 "--listen", "127.0.0.1:" + std::to_string(port_)},
+                                        .stdout_path = (*dir_ / "up.log").string(),
+                                        .stderr_path = (*dir_ / "up.log").string()});
+    ASSERT_TRUE(child) << child.error().message;
+    up_ = new process::Child(std::move(*child));
+    ASSERT_TRUE(eventually([] {
+      auto r = http_get(port_, "/readyz");
+      return r && r->status == 200;
+    }, std::chrono::seconds(120))) << read_file(*dir_ / "up.log");
+  }
+
+  static void TearDownTestSuite() {
+    delete up_;
+    fs::remove_all(*dir_);
+    delete dir_;
+  }
+
+  static pid_t redis_pid() {
+    return static_cast<pid_t>(std::stol(read_file(*dir_ / "data" / "redis" / "redis.pid")));
+  }
+
+  static inline fs::path* dir_ = nullptr;
+  static inline uint16_t port_ = 0;
+  static inline process::Child* up_ = nullptr;
+};
+
+TEST_F(ReelUp, HomeShowsTheDemoCatalog) {
+  auto home = http_get(port_, "/");
+  ASSERT_TRUE(home);
+  EXPECT_EQ(home->status, 200);
+  EXPECT_NE(home->header("content-type").find("text/html"), std::string::npos);
+  std::regex watch_link(R"(href="/watch/\d+-[a-z0-9-]*")");
+  auto links = std::distance(std::sregex_iterator(home->body.begin(), home->body.end(), watch_link), std::sregex_iterator());
+  EXPECT_GE(links, 24);
+  EXPECT_NE(home->body.find("/category/music"), std::string::npos);
+}
+
+TEST_F(ReelUp, ListingsAndApiAgree) {
+  auto api = http_get(port_, "/api/v1/videos?sort=views&period=all");
+  ASSERT_TRUE(api);
+  EXPECT_EQ(api->status, 200);
+  EXPECT_NE(api->body.find("\"total\":30"), std::string::npos) << api->body.substr(0, 300);
+  for (auto target : {"/videos", "/videos?sort=views&period=day", "/videos?sort=views&period=week",
+                      "/videos?sort=views&period=month", "/videos?sort=rating", "/videos?sort=duration&page=1",
+                      "/category/music", "/tag/demo", "/channel/aurora-studio"}) {
+    auto r = http_get(port_, target);
+    ASSERT_TRUE(r) << target;
+    EXPECT_EQ(r->status, 200) << target;
+    EXPECT_NE(r->body.find("href=\"/watch/"), std::string::npos) << target;
+  }
+}
+
+TEST_F(ReelUp, WatchPagePlaysARealClip) {
+  auto api = http_get(port_, "/api/v1/videos/1");
+  ASSERT_TRUE(api);
+  ASSERT_EQ(api->status, 200);
+  std::smatch m;
+  ASSERT_TRUE(std::regex_search(api->body, m, std::regex(R"re("url":"(/media/demo/[a-z]+\.mp4)")re")));
+  const std::string clip = m[1];
+  EXPECT_NE(api->body.find("\"related\":[{"), std::string::npos);
+  auto page = http_get(port_, "/watch/1");
+  ASSERT_TRUE(page);
+  EXPECT_EQ(page->status, 200);
+  EXPECT_NE(page->body.find("<video"), std::string::npos);
+  EXPECT_NE(page->body.find(clip), std::string::npos);
+  auto range = http_get(port_, clip, "Range: bytes=0-7\r\n");
+  ASSERT_TRUE(range);
+  EXPECT_EQ(range->status, 206);
+  EXPECT_EQ(range->body.size(), 8u);
+  EXPECT_EQ(range->body.substr(4, 4), "ftyp");  // an MP4 file
+}
+
+TEST_F(ReelUp, BadInputGetsClearErrors) {
+  struct Case {
+    std::string target;
+    int status;
+  };
+  for (const auto& c : std::vector<Case>{{"/videos?sort=bogus", 400},
+                                         {"/videos?page=0", 400},
+                                         {"/videos?page=99999", 404},
+                                         {"/watch/999999", 404},
+                                         {"/watch/abc", 404},
+                                         {"/category/no-such", 404},
+                                         {"/tag/no-such-tag", 404},
+                                         {"/channel/nobody", 404},
+                                         {"/media/../reel.toml", 404},
+                                         {"/media/%2e%2e/reel.toml", 404},
+                                         {"/api/v1/videos/0", 404},
+                                         {"/videos?" + std::string(4000, 'x'), 414}}) {
+    auto r = http_get(port_, c.target);
+    ASSERT_TRUE(r) << c.target;
+    EXPECT_EQ(r->status, c.status) << c.target;
+  }
+  auto huge = http_get(port_, "/videos?q=" + std::string(20000, 'x'));
+  ASSERT_TRUE(huge);
+  EXPECT_EQ(huge->status, 431);
+}
+
+TEST_F(ReelUp, MetricsCountRequestsAndRedisRoundTrips) {
+  ASSERT_TRUE(http_get(port_, "/videos"));
+  auto metrics = http_get(port_, "/metrics");
+  ASSERT_TRUE(metrics);
+  EXPECT_EQ(metrics->status, 200);
+  EXPECT_NE(metrics->body.find("reel_http_requests_total{route=\"videos\",status=\"200\"}"), std::string::npos);
+  EXPECT_NE(metrics->body.find("reel_redis_round_trips_total"), std::string::npos);
+  EXPECT_NE(metrics->body.find("reel_http_request_duration_seconds_bucket"), std::string::npos);
+}
+
+TEST_F(ReelUp, SeedAndRebuildWorkWhileItRuns) {
+  const fs::path data = *dir_ / "data";
+  ASSERT_EQ(run_reel({"seed", "--data-dir", data.string(), "--videos", "300"}, *dir_ / "seed.log"), 0)
+      << read_file(*dir_ / "seed.log");
+  auto api = http_get(port_, "/api/v1/videos");
+  ASSERT_TRUE(api);
+  EXPECT_NE(api->body.find("\"total\":330"), std::string::npos) << api->body.substr(0, 200);
+  ASSERT_EQ(run_reel({"rebuild", "--data-dir", data.string(), "nav", "newest"}, *dir_ / "rebuild.log"), 0)
+      << read_file(*dir_ / "rebuild.log");
+  EXPECT_EQ(run_reel({"rebuild", "--data-dir", data.string(), "bogus"}, *dir_ / "bad.log"), 1);
+  EXPECT_NE(read_file(*dir_ / "bad.log").find("unknown projection 'bogus'"), std::string::npos);
+}
+
+// Runs last in this suite (gtest keeps declaration order): it restarts Redis.
+TEST_F(ReelUp, RedisDownIs503AndRecoversByItself) {
+  const fs::path redis_dir = *dir_ / "data" / "redis";
+  const pid_t pid = redis_pid();
+  ASSERT_EQ(::kill(pid, SIGKILL), 0);
+  ASSERT_TRUE(eventually([] {
+    auto r = http_get(port_, "/videos");
+    return r && r->status == 503;
+  }));
+  auto down = http_get(port_, "/videos");
+  ASSERT_TRUE(down);
+  EXPECT_EQ(down->header("retry-after"), "5");
+  auto ready = http_get(port_, "/readyz");
+  ASSERT_TRUE(ready);
+  EXPECT_EQ(ready->status, 503);
+  auto health = http_get(port_, "/healthz");
+  ASSERT_TRUE(health);
+  EXPECT_EQ(health->status, 200);
+
+  // Bring the same Redis (same dir, same AOF, same port) back, as a supervisor would.
+  const std::string conf = read_file(redis_dir / "redis.conf");
+  std::smatch m;
+  ASSERT_TRUE(std::regex_search(conf, m, std::regex(R"(port (\d+))")));
+  redis::RedisServerOptions options;
+  options.dir = redis_dir.string();
+  options.port = static_cast<uint16_t>(std::stoi(m[1]));
+  auto revived = redis::RedisServer::start(options);
+  ASSERT_TRUE(revived) << revived.error().message;
+  EXPECT_TRUE(eventually([] {
+    auto r = http_get(port_, "/videos");
+    return r && r->status == 200;
+  }));
+  auto api = http_get(port_, "/api/v1/videos");
+  ASSERT_TRUE(api);
+  EXPECT_NE(api->body.find("\"total\":330"), std::string::npos) << "the AOF kept the catalog";
+}
+
+TEST(ReelUpShutdown, SigtermStopsTheServerAndItsRedis) {
+  const fs::path dir = fs::temp_directory_path() / ("reel-up-stop-" + std::to_string(::getpid()));
+  fs::remove_all(dir);
+  const uint16_t port = testing::free_port();
+  auto child = process::Child::spawn({.argv = {reel_binary(), "up", "--data-dir", dir.string(), "--listen",
+                                               "127.0.0.1:" + std::to_string(port)},
+                                      .stdout_path = (dir.string() + ".log"),
+                                      .stderr_path = (dir.string() + ".log")});
+  ASSERT_TRUE(child);
+  ASSERT_TRUE(eventually([&] {
+    auto r = http_get(port, "/readyz");
+    return r && r->status == 200;
+  }, std::chrono::seconds(120))) << read_file(dir.string() + ".log");
+  const pid_t redis = static_cast<pid_t>(std::stol(read_file(dir / "redis" / "redis.pid")));
+  ASSERT_EQ(::kill(child->pid(), SIGTERM), 0);
+  auto status = child->wait_for(std::chrono::seconds(30));
+  ASSERT_TRUE(status);
+  EXPECT_TRUE(WIFEXITED(*status) && WEXITSTATUS(*status) == 0) << read_file(dir.string() + ".log");
+  EXPECT_NE(::kill(redis, 0), 0) << "redis-server child still running";
+  fs::remove_all(dir);
+  fs::remove(dir.string() + ".log");
+}
+
+}  // namespace
+}  // namespace reel

@@ -1,0 +1,328 @@
+#include "pages/renderer.h"
+
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+
+namespace reel::pages {
+namespace {
+
+using projection::Card;
+using projection::CategoryLink;
+using projection::ListKind;
+using projection::Period;
+using projection::Sort;
+using ::testing::HasSubstr;
+using ::testing::Not;
+
+constexpr int64_t now = 1'700'000'000;
+constexpr std::string_view evil_title = R"(Tom & Jerry <script>alert("x")</script> 'quoted' — 日本語)";
+constexpr std::string_view escaped_evil_title =
+    "Tom &amp; Jerry &lt;script&gt;alert(&quot;x&quot;)&lt;/script&gt; &#39;quoted&#39; — 日本語";
+
+std::string templates_dir() {
+  const char* source_dir = std::getenv("REEL_SOURCE_DIR");
+  return std::string(source_dir != nullptr ? source_dir : ".") + "/templates";
+}
+
+size_t count(std::string_view text, std::string_view needle) {
+  size_t found = 0;
+  for (size_t at = text.find(needle); at != text.npos; at = text.find(needle, at + needle.size())) ++found;
+  return found;
+}
+
+std::vector<CategoryLink> nav() {
+  return {{"music", "Music"}, {"pets-animals", "Pets & Animals"}};
+}
+
+Card card(int64_t id) {
+  Card c;
+  c.id = id;
+  c.title = id == 1 ? std::string(evil_title) : "Video number " + std::to_string(id);
+  c.slug = "video-" + std::to_string(id);
+  c.duration_s = static_cast<int32_t>(60 + id);
+  c.views = 1'234'567;
+  c.rating = id % 2 == 0 ? 92.4 : -1;
+  c.published_at = now - 3 * 86'400;
+  c.thumb_url = "/media/thumbs/" + std::to_string(id) + ".jpg";
+  c.channel_name = "chan" + std::to_string(id);
+  return c;
+}
+
+std::vector<Card> cards(int n) {
+  std::vector<Card> result;
+  for (int i = 1; i <= n; ++i) result.push_back(card(i));
+  return result;
+}
+
+projection::Listing listing_page(int page, int pages) {
+  projection::Listing listing;
+  listing.cards = cards(30);
+  listing.total = static_cast<int64_t>(pages) * 30;
+  listing.page = page;
+  listing.pages = pages;
+  listing.nav = nav();
+  return listing;
+}
+
+class RendererTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    auto loaded = Renderer::load(SiteOptions{"Reel", templates_dir()});
+    ASSERT_TRUE(loaded.ok()) << loaded.error().message;
+    renderer_.emplace(std::move(*loaded));
+  }
+
+  std::string listing(int page, int pages, ListingContext context = {ListKind::all, "/videos"}) const {
+    return renderer_->listing(listing_page(page, pages), context, now);
+  }
+
+  std::optional<Renderer> renderer_;
+};
+
+void expect_common_page_parts(const std::string& html) {
+  EXPECT_TRUE(html.starts_with("<!doctype html>")) << html.substr(0, 80);
+  EXPECT_THAT(html, HasSubstr(R"(<html lang="en">)"));
+  EXPECT_THAT(html, HasSubstr(R"(<meta name="viewport" content="width=device-width, initial-scale=1">)"));
+  EXPECT_THAT(html, HasSubstr(R"(<meta name="description" content=")"));
+  EXPECT_THAT(html, HasSubstr(R"(<link rel="stylesheet" href="/static/css/reel.css">)"));
+  EXPECT_THAT(html, HasSubstr(R"(href="/static/img/favicon.svg")"));
+  EXPECT_THAT(html, HasSubstr(R"(<a href="/category/music">Music</a>)"));
+  EXPECT_THAT(html, HasSubstr(R"(<a href="/category/pets-animals">Pets &amp; Animals</a>)"));
+  EXPECT_THAT(html, HasSubstr("</html>"));
+}
+
+TEST_F(RendererTest, ListingRendersThirtyCardsWithLinksAndEscapedTitles) {
+  std::string html = listing(1, 5);
+  expect_common_page_parts(html);
+  EXPECT_THAT(html, HasSubstr("<title>Newest videos · Reel</title>"));
+  EXPECT_EQ(count(html, R"(<article class="card">)"), 30u);
+  for (int id = 1; id <= 30; ++id) {
+    EXPECT_EQ(count(html, "href=\"" + watch_path(id, "video-" + std::to_string(id)) + "\""), 2u) << id;
+  }
+  EXPECT_THAT(html, HasSubstr(escaped_evil_title));
+  EXPECT_THAT(html, Not(HasSubstr("<script>")));
+  EXPECT_THAT(html, HasSubstr(R"(<span class="card__duration">1:01</span>)"));
+  EXPECT_THAT(html, HasSubstr("1.2M views"));
+  EXPECT_THAT(html, HasSubstr("3 days ago"));
+  EXPECT_THAT(html, HasSubstr(R"(<a href="/channel/chan7">chan7</a>)"));
+  EXPECT_EQ(count(html, R"(class="card__rating")"), 15u);  // only the even ids have votes
+  EXPECT_THAT(html, HasSubstr(">92%</span>"));
+}
+
+TEST_F(RendererTest, ListingUsesTheTitleAndMarksTheCurrentCategory) {
+  auto data = listing_page(1, 1);
+  data.title = "Pets & Animals";
+  std::string html = renderer_->listing(data, {ListKind::category, "/category/pets-animals"}, now);
+  EXPECT_THAT(html, HasSubstr("<h1>Pets &amp; Animals</h1>"));
+  EXPECT_THAT(html, HasSubstr(R"(<a href="/category/pets-animals" aria-current="page">)"));
+  EXPECT_THAT(html, HasSubstr(R"(<a href="/category/music">)"));
+}
+
+TEST_F(RendererTest, PaginationOnTheFirstPage) {
+  std::string html = listing(1, 33'334);
+  EXPECT_THAT(html, Not(HasSubstr(R"(rel="prev")")));
+  EXPECT_THAT(html, HasSubstr(R"(rel="next" href="/videos?sort=newest&amp;page=2")"));
+  EXPECT_THAT(html, HasSubstr(R"(<span class="pagination__page" aria-current="page">1</span>)"));
+  EXPECT_THAT(html, HasSubstr(R"(<a class="pagination__page" href="/videos?sort=newest&amp;page=3">3</a>)"));
+  EXPECT_THAT(html, Not(HasSubstr("page=4\"")));
+  EXPECT_EQ(count(html, "pagination__gap"), 1u);
+  EXPECT_THAT(
+      html, HasSubstr(R"(<a class="pagination__page" href="/videos?sort=newest&amp;page=33334">33,334</a>)"));
+}
+
+TEST_F(RendererTest, PaginationInTheMiddleKeepsTheSortAndShowsAWindow) {
+  std::string html = listing(500, 33'334, {ListKind::all, "/videos", Sort::views, Period::week});
+  const std::string base = "/videos?sort=views&amp;period=week";
+  EXPECT_THAT(html, HasSubstr(R"(rel="prev" href=")" + base + "&amp;page=499\""));
+  EXPECT_THAT(html, HasSubstr(R"(rel="next" href=")" + base + "&amp;page=501\""));
+  EXPECT_THAT(html, HasSubstr(R"(<a class="pagination__page" href=")" + base + "\">1</a>"));
+  for (int page : {498, 499, 501, 502}) {
+    EXPECT_THAT(html, HasSubstr("href=\"" + base + "&amp;page=" + std::to_string(page) + "\">" +
+                                std::to_string(page) + "</a>"));
+  }
+  EXPECT_THAT(html, HasSubstr(R"(aria-current="page">500</span>)"));
+  EXPECT_THAT(html, Not(HasSubstr("page=497\"")));
+  EXPECT_THAT(html, Not(HasSubstr("page=503\"")));
+  EXPECT_EQ(count(html, "pagination__gap"), 2u);
+  EXPECT_THAT(html, HasSubstr("href=\"" + base + "&amp;page=33334\">33,334</a>"));
+  EXPECT_THAT(html, HasSubstr("<title>Most viewed videos · This week · Page 500 · Reel</title>"));
+}
+
+TEST_F(RendererTest, PaginationOnTheLastPage) {
+  std::string html = listing(7, 7);
+  EXPECT_THAT(html, HasSubstr(R"(rel="prev" href="/videos?sort=newest&amp;page=6")"));
+  EXPECT_THAT(html, Not(HasSubstr(R"(rel="next")")));
+  EXPECT_THAT(html, HasSubstr(R"(aria-current="page">7</span>)"));
+  EXPECT_THAT(html, HasSubstr(R"(href="/videos?sort=newest">1</a>)"));
+  EXPECT_EQ(count(html, "pagination__gap"), 1u);
+}
+
+TEST_F(RendererTest, NoPaginationForOnePage) {
+  EXPECT_THAT(listing(1, 1), Not(HasSubstr("class=\"pagination\"")));
+}
+
+TEST_F(RendererTest, SortTabsMarkTheActiveSortAndPeriod) {
+  std::string html = listing(1, 2, {ListKind::category, "/category/music", Sort::views, Period::week});
+  EXPECT_THAT(html, HasSubstr(R"(<a class="tab" href="/category/music?sort=newest">Newest</a>)"));
+  EXPECT_THAT(
+      html,
+      HasSubstr(
+          R"(<a class="tab" href="/category/music?sort=views&amp;period=week" aria-current="true">Most viewed</a>)"));
+  EXPECT_THAT(html, HasSubstr(R"(<a class="tab" href="/category/music?sort=rating">Top rated</a>)"));
+  EXPECT_THAT(html, HasSubstr(R"(<a class="tab" href="/category/music?sort=duration">Longest</a>)"));
+  EXPECT_THAT(html,
+              HasSubstr(R"(<a class="tab" href="/category/music?sort=views&amp;period=day">Today</a>)"));
+  EXPECT_THAT(
+      html,
+      HasSubstr(
+          R"(<a class="tab" href="/category/music?sort=views&amp;period=week" aria-current="true">This week</a>)"));
+  EXPECT_THAT(html,
+              HasSubstr(R"(<a class="tab" href="/category/music?sort=views&amp;period=all">All time</a>)"));
+  EXPECT_EQ(count(html, R"(aria-current="true")"), 2u);
+}
+
+TEST_F(RendererTest, PeriodTabsOnlyForMostViewed) {
+  std::string html = listing(1, 2, {ListKind::all, "/videos", Sort::rating, Period::all});
+  EXPECT_THAT(html, HasSubstr(R"(href="/videos?sort=rating" aria-current="true">Top rated</a>)"));
+  EXPECT_THAT(html, Not(HasSubstr("tabs--periods")));
+}
+
+TEST_F(RendererTest, TagAndChannelListingsOfferNewestAndMostViewedOnly) {
+  auto data = listing_page(1, 2);
+  data.title = "cats";
+  std::string html = renderer_->listing(data, {ListKind::tag, "/tag/cats", Sort::views, Period::all}, now);
+  EXPECT_THAT(html, HasSubstr(R"(<a class="tab" href="/tag/cats?sort=newest">Newest</a>)"));
+  EXPECT_THAT(
+      html,
+      HasSubstr(
+          R"(<a class="tab" href="/tag/cats?sort=views&amp;period=all" aria-current="true">Most viewed</a>)"));
+  EXPECT_THAT(html, Not(HasSubstr("Top rated")));
+  EXPECT_THAT(html, Not(HasSubstr("Longest")));
+  EXPECT_THAT(html, Not(HasSubstr("tabs--periods")));
+  EXPECT_THAT(html, HasSubstr(R"(<p class="eyebrow">Tag</p>)"));
+}
+
+TEST_F(RendererTest, EmptyListingSaysSo) {
+  projection::Listing empty;
+  empty.nav = nav();
+  std::string html = renderer_->listing(empty, {ListKind::all, "/videos"}, now);
+  EXPECT_THAT(html, HasSubstr("No videos here yet."));
+  EXPECT_THAT(html, HasSubstr("0 videos"));
+  EXPECT_EQ(count(html, R"(<article class="card">)"), 0u);
+}
+
+TEST_F(RendererTest, HomeHasPopularRowNewestGridAndLinkToAllVideos) {
+  projection::Home home;
+  home.popular = cards(5);
+  home.newest = cards(24);
+  home.nav = nav();
+  std::string html = renderer_->home(home, now);
+  expect_common_page_parts(html);
+  EXPECT_THAT(html, HasSubstr("Most viewed today"));
+  EXPECT_THAT(html, HasSubstr("Newest videos"));
+  EXPECT_THAT(html, HasSubstr(R"(href="/videos")"));
+  EXPECT_EQ(count(html, R"(<article class="card">)"), 29u);
+  EXPECT_THAT(html, HasSubstr("<title>Reel</title>"));
+}
+
+projection::VideoPage video_page() {
+  projection::VideoPage video;
+  video.id = 42;
+  video.title = std::string(evil_title);
+  video.slug = "tom-jerry";
+  video.description = "line one <b>\nline two & more";
+  video.duration_s = 3723;
+  video.views = 1'234'567;
+  video.likes = 1200;
+  video.dislikes = 100;
+  video.rating = 92.3;
+  video.published_at = now - 2 * 3600;
+  video.channel_name = "bob";
+  video.channel_display_name = "Bob's Channel";
+  video.tags = {"cats", "funny cats"};
+  video.categories = {{"pets-animals", "Pets & Animals"}};
+  video.poster_url = "/media/posters/42.jpg";
+  video.files = {{1080, "/media/42/1080.mp4"}, {720, "/media/42/720.mp4"}, {480, "/media/42/480.mp4"}};
+  video.related = cards(12);
+  video.nav = nav();
+  return video;
+}
+
+TEST_F(RendererTest, WatchPageHasPlayerDetailsAndRelatedCards) {
+  std::string html = renderer_->watch(video_page(), now);
+  expect_common_page_parts(html);
+  EXPECT_THAT(html,
+              HasSubstr(R"(<video controls playsinline preload="metadata" poster="/media/posters/42.jpg">)"));
+  size_t p1080 = html.find(R"(<source src="/media/42/1080.mp4" type="video/mp4")");
+  size_t p720 = html.find(R"(<source src="/media/42/720.mp4" type="video/mp4")");
+  size_t p480 = html.find(R"(<source src="/media/42/480.mp4" type="video/mp4")");
+  ASSERT_NE(p1080, std::string::npos);
+  ASSERT_NE(p720, std::string::npos);
+  ASSERT_NE(p480, std::string::npos);
+  EXPECT_LT(p1080, p720);
+  EXPECT_LT(p720, p480);
+  EXPECT_EQ(count(html, "<source "), 3u);
+  EXPECT_THAT(html, HasSubstr(std::string("<h1 class=\"watch__title\">") + std::string(escaped_evil_title) +
+                              "</h1>"));
+  EXPECT_THAT(html, HasSubstr(R"(<a href="/channel/bob">Bob&#39;s Channel</a>)"));
+  EXPECT_THAT(html, HasSubstr("1,234,567 views · 2 hours ago · 1:02:03"));
+  EXPECT_THAT(html, HasSubstr("▲ 1.2K"));
+  EXPECT_THAT(html, HasSubstr("▼ 100"));
+  EXPECT_THAT(html, HasSubstr(R"(style="width: 92%")"));
+  EXPECT_THAT(html, HasSubstr("line one &lt;b&gt;\nline two &amp; more"));
+  EXPECT_THAT(html, HasSubstr(R"(href="/tag/cats">#cats</a>)"));
+  EXPECT_THAT(html, HasSubstr(R"(href="/tag/funny%20cats">#funny cats</a>)"));
+  EXPECT_THAT(html, HasSubstr(R"(href="/category/pets-animals">Pets &amp; Animals</a>)"));
+  EXPECT_THAT(html, HasSubstr("Related videos"));
+  EXPECT_EQ(count(html, R"(<article class="card">)"), 12u);
+  EXPECT_THAT(html, HasSubstr(R"(<link rel="canonical" href="/watch/42-tom-jerry">)"));
+  EXPECT_THAT(html, Not(HasSubstr("<script>")));
+}
+
+TEST_F(RendererTest, WatchPageWithoutVotesOrPosterOmitsThem) {
+  auto video = video_page();
+  video.rating = -1;
+  video.poster_url.clear();
+  std::string html = renderer_->watch(video, now);
+  EXPECT_THAT(html, HasSubstr(R"(<video controls playsinline preload="metadata">)"));
+  EXPECT_THAT(html, Not(HasSubstr("style=\"width")));
+}
+
+TEST_F(RendererTest, ErrorPageShowsStatusAndLinksHome) {
+  std::string html = renderer_->error_page(404, "Page not found", "No video <here>.", nav());
+  expect_common_page_parts(html);
+  EXPECT_THAT(html, HasSubstr(R"(<p class="error__status">404</p>)"));
+  EXPECT_THAT(html, HasSubstr("<h1>Page not found</h1>"));
+  EXPECT_THAT(html, HasSubstr("No video &lt;here&gt;."));
+  EXPECT_THAT(html, HasSubstr(R"(<a class="button" href="/">)"));
+  EXPECT_THAT(html, HasSubstr(R"(<meta name="robots" content="noindex">)"));
+  EXPECT_THAT(html, HasSubstr("<title>Page not found · Reel</title>"));
+}
+
+TEST(RendererLoad, MissingDirectoryIsAnError) {
+  auto loaded = Renderer::load(SiteOptions{"Reel", "/nonexistent/templates"});
+  ASSERT_FALSE(loaded.ok());
+  EXPECT_THAT(loaded.error().message, HasSubstr("/nonexistent/templates"));
+}
+
+TEST(RendererLoad, BrokenTemplateNamesFileAndLine) {
+  auto directory =
+      std::filesystem::temp_directory_path() / ("reel_renderer_test_" + std::to_string(::getpid()));
+  std::filesystem::create_directories(directory);
+  for (const auto& entry : std::filesystem::directory_iterator(templates_dir())) {
+    std::filesystem::copy_file(entry.path(), directory / entry.path().filename());
+  }
+  std::ofstream(directory / "pagination.html", std::ios::trunc) << "<nav>\n{{#pagination}}\n</nav>\n";
+  auto loaded = Renderer::load(SiteOptions{"Reel", directory.string()});
+  std::filesystem::remove_all(directory);
+  ASSERT_FALSE(loaded.ok());
+  EXPECT_EQ(loaded.error().message,
+            (directory / "pagination.html").string() + ":2: section 'pagination' is never closed");
+}
+
+}  // namespace
+}  // namespace reel::pages

@@ -1,0 +1,96 @@
+#include "projection/codec.h"
+
+#include <gtest/gtest.h>
+
+#include "projection/keys.h"
+
+namespace reel::projection {
+namespace {
+
+catalog::Video sample_video() {
+  catalog::Video v;
+  v.id = 42;
+  v.title = "Cats & \"Dogs\" <live>\x1f\n日本";
+  v.slug = "cats-dogs-live";
+  v.description = "line one\nline two";
+  v.duration_s = 754;
+  v.published_at = 1795824000;
+  v.channel_name = "aurora";
+  v.tags = {"cats", "dogs"};
+  v.categories = {"pets-animals", "comedy"};
+  v.likes = 30;
+  v.dislikes = 10;
+  v.files = {{"mp4", 360, "demo/a-360.mp4", 10, "video/mp4"},
+             {"mp4", 720, "demo/a-720.mp4", 10, "video/mp4"},
+             {"thumb", 180, "demo/a-thumb.jpg", 1, "image/jpeg"},
+             {"poster", 360, "demo/a-poster.jpg", 1, "image/jpeg"}};
+  return v;
+}
+
+TEST(Codec, CardRoundTripCleansControlCharacters) {
+  auto card = codec::decode_card(codec::encode_card(sample_video()));
+  ASSERT_TRUE(card);
+  EXPECT_EQ(card->id, 42);
+  EXPECT_EQ(card->title, "Cats & \"Dogs\" <live>  日本");
+  EXPECT_EQ(card->slug, "cats-dogs-live");
+  EXPECT_EQ(card->duration_s, 754);
+  EXPECT_EQ(card->published_at, 1795824000);
+  EXPECT_EQ(card->thumb_url, "/media/demo/a-thumb.jpg");
+  EXPECT_EQ(card->channel_name, "aurora");
+}
+
+TEST(Codec, GarbageIsNotACard) {
+  EXPECT_FALSE(codec::decode_card(""));
+  EXPECT_FALSE(codec::decode_card("1\x1f" "2"));
+}
+
+TEST(Codec, NavRoundTrip) {
+  std::vector<catalog::Category> categories{{1, "music", "Music", 0}, {2, "science-tech", "Science & Tech", 1}};
+  auto nav = codec::decode_nav(codec::encode_nav(categories));
+  ASSERT_EQ(nav.size(), 2u);
+  EXPECT_EQ(nav[1].slug, "science-tech");
+  EXPECT_EQ(nav[1].name, "Science & Tech");
+  EXPECT_TRUE(codec::decode_nav("").empty());
+}
+
+TEST(Codec, VideoHashRoundTrip) {
+  std::vector<std::string> flat;
+  for (auto& [field, value] : codec::video_hash(sample_video(), "Aurora Studio")) {
+    flat.push_back(field);
+    flat.push_back(value);
+  }
+  std::vector<std::string_view> views(flat.begin(), flat.end());
+  auto page = codec::decode_video_hash(views, {{"comedy", "Comedy"}});
+  ASSERT_TRUE(page);
+  EXPECT_EQ(page->id, 42);
+  EXPECT_EQ(page->description, "line one\nline two");
+  EXPECT_EQ(page->channel_display_name, "Aurora Studio");
+  EXPECT_EQ(page->tags, (std::vector<std::string>{"cats", "dogs"}));
+  ASSERT_EQ(page->categories.size(), 2u);
+  EXPECT_EQ(page->categories[0].name, "pets-animals");  // not in nav: the slug stands in
+  EXPECT_EQ(page->categories[1].name, "Comedy");
+  ASSERT_EQ(page->files.size(), 2u);
+  EXPECT_EQ(page->files[0].height, 720);  // highest first
+  EXPECT_EQ(page->files[0].url, "/media/demo/a-720.mp4");
+  EXPECT_EQ(page->poster_url, "/media/demo/a-poster.jpg");
+  EXPECT_DOUBLE_EQ(page->rating, 75.0);
+}
+
+TEST(Codec, EmptyHashIsNoVideo) { EXPECT_FALSE(codec::decode_video_hash({}, {})); }
+
+TEST(Codec, RatingWithoutVotesIsUnknown) {
+  EXPECT_EQ(codec::rating(0, 0), -1);
+  EXPECT_DOUBLE_EQ(codec::rating(1, 3), 25.0);
+}
+
+TEST(Keys, ListNames) {
+  using keys::list;
+  EXPECT_EQ(list({ListKind::all, {}}, Sort::newest), "z:new");
+  EXPECT_EQ(list({ListKind::all, {}}, Sort::views, Period::day, 20261128), "z:views:day:20261128");
+  EXPECT_EQ(list({ListKind::category, "music"}, Sort::views, Period::week), "z:cat:music:views:week");
+  EXPECT_EQ(list({ListKind::tag, "cats"}, Sort::newest), "z:tag:cats:new");
+  EXPECT_EQ(list({ListKind::channel, "bob"}, Sort::rating), "z:ch:bob:rating");
+}
+
+}  // namespace
+}  // namespace reel::projection

@@ -1,0 +1,278 @@
+// Rebuild and the Redis read model against a real redis-server and a real SQLite store.
+#include <algorithm>
+#include <filesystem>
+
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
+#include <gtest/gtest.h>
+
+#include "common/clock.h"
+#include "common/days.h"
+#include "projection/keys.h"
+#include "projection/rebuild.h"
+#include "projection/redis_read_model.h"
+#include "redis/blocking_client.h"
+#include "redis/server.h"
+#include "sql/catalog_store.h"
+
+namespace reel::projection {
+namespace {
+
+namespace fs = std::filesystem;
+constexpr int64_t now = 1795824000 + 12 * 3600;  // 2026-11-28 12:00 UTC
+
+class RebuildTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    dir_ = fs::temp_directory_path() / ("reel-rebuild-" + std::to_string(::getpid()));
+    fs::remove_all(dir_);
+    fs::create_directories(dir_);
+    redis::RedisServerOptions options;
+    options.dir = (dir_ / "redis").string();
+    options.append_only = false;
+    auto server = redis::RedisServer::start(options);
+    ASSERT_TRUE(server) << server.error().message;
+    server_.emplace(std::move(*server));
+    redis::ConnectionOptions connection;
+    connection.endpoint = server_->endpoint();
+    auto client = redis::BlockingClient::connect(connection);
+    ASSERT_TRUE(client) << client.error().message;
+    redis_.emplace(std::move(*client));
+
+    auto db = sql::open({"sqlite:" + (dir_ / "reel.db").string()});
+    ASSERT_TRUE(db) << db.error().message;
+    db_ = std::move(*db);
+    ASSERT_TRUE(sql::migrate(*db_));
+    store_.emplace(*db_);
+    ASSERT_TRUE(store_->ensure_category("music", "Music", 0));
+    ASSERT_TRUE(store_->ensure_category("sports", "Sports", 1));
+    ASSERT_TRUE(store_->ensure_channel("bob", "Bob's Channel"));
+    ASSERT_TRUE(store_->ensure_channel("ann", "Ann"));
+    // id 1..5 ready, id 6 processing.
+    add(1, "bob", {"music"}, {"guitar", "live"}, 100, 600, 10, 0);
+    add(2, "bob", {"music"}, {"guitar", "live", "solo-only"}, 500, 60, 1, 1);
+    add(3, "ann", {"sports"}, {"ball"}, 50, 3600, 0, 0);
+    add(4, "ann", {"music", "sports"}, {"live"}, 1000, 30, 5, 5);
+    add(5, "ann", {"sports"}, {"ball", "live"}, 7, 120, 0, 2);
+    add(6, "ann", {"music"}, {"secret"}, 9999, 10, 0, 0, catalog::VideoStatus::processing);
+    const int32_t today = utc_day(now);
+    ASSERT_TRUE(store_->add_daily_views({{1, today, 30}, {2, today, 3}, {1, days_before(today, 3), 20},
+                                         {4, days_before(today, 10), 400}, {6, today, 50}}));
+  }
+
+  void TearDown() override {
+    redis_.reset();
+    if (server_) (void)server_->stop();
+    fs::remove_all(dir_);
+  }
+
+  void add(int64_t expected_id, std::string channel, std::vector<std::string> categories,
+           std::vector<std::string> tags, int64_t views, int32_t duration, int64_t likes, int64_t dislikes,
+           catalog::VideoStatus status = catalog::VideoStatus::ready) {
+    catalog::Video v;
+    v.title = "Video " + std::to_string(expected_id);
+    v.slug = "video-" + std::to_string(expected_id);
+    v.channel_name = std::move(channel);
+    v.categories = std::move(categories);
+    v.tags = std::move(tags);
+    v.views = views;
+    v.duration_s = duration;
+    v.likes = likes;
+    v.dislikes = dislikes;
+    v.status = status;
+    v.published_at = now - expected_id * 3600;
+    v.files = {{"mp4", 360, "demo/x.mp4", 1, "video/mp4"}, {"thumb", 180, "demo/x.jpg", 1, "image/jpeg"}};
+    auto id = store_->insert_video(v);
+    ASSERT_TRUE(id) << id.error().message;
+    ASSERT_EQ(*id, expected_id);
+  }
+
+  RebuildStats rebuild_all(std::vector<std::string> names = {}) {
+    RebuildOptions options;
+    options.today = utc_day(now);
+    options.projections = std::move(names);
+    auto stats = rebuild(*store_, *redis_, options);
+    EXPECT_TRUE(stats) << stats.error().message;
+    return stats ? *stats : RebuildStats{};
+  }
+
+  std::vector<std::string> strings(const redis::Reply& reply) {
+    std::vector<std::string> out;
+    for (const auto& e : reply.elements()) out.emplace_back(e.str());
+    return out;
+  }
+
+  std::vector<std::string> zrevrange(const std::string& key) {
+    auto reply = redis_->execute(redis::Command("ZREVRANGE", key, 0, -1));
+    EXPECT_TRUE(reply);
+    return reply ? strings(*reply) : std::vector<std::string>{};
+  }
+
+  int64_t integer(redis::Command command) {
+    auto reply = redis_->execute(std::move(command));
+    EXPECT_TRUE(reply);
+    return reply ? reply->integer() : -1;
+  }
+
+  // Runs one read-model call on a fresh event loop; returns its result and the round trips it took.
+  template <class Call>
+  auto read(Call call) {
+    asio::io_context io;
+    redis::ConnectionOptions options;
+    options.endpoint = server_->endpoint();
+    redis::Connection connection(io.get_executor(), options);
+    connection.start();
+    ManualClock clock(now);
+    RedisReadModel model(connection, clock);
+    using R = typename decltype(call(model))::value_type;
+    std::optional<R> result;
+    uint64_t before = 0;
+    asio::co_spawn(io, [&]() -> Task<void> {
+      co_await model.ready();  // connects; not counted below
+      before = connection.stats().round_trips;
+      result.emplace(co_await call(model));
+      connection.stop();
+    }, asio::detached);
+    io.run();
+    return std::pair{std::move(*result), connection.stats().round_trips - before};
+  }
+
+  fs::path dir_;
+  std::optional<redis::RedisServer> server_;
+  std::optional<redis::BlockingClient> redis_;
+  std::unique_ptr<sql::Connection> db_;
+  std::optional<sql::CatalogStore> store_;
+};
+
+using keys::Scope;
+
+TEST_F(RebuildTest, ListsHoldReadyVideosInOrder) {
+  auto stats = rebuild_all();
+  EXPECT_EQ(stats.videos, 5u);
+  EXPECT_EQ(zrevrange("z:new"), (std::vector<std::string>{"1", "2", "3", "4", "5"}));
+  EXPECT_EQ(zrevrange(keys::list({ListKind::all, {}}, Sort::views)), (std::vector<std::string>{"4", "2", "1", "3", "5"}));
+  EXPECT_EQ(zrevrange(keys::list({ListKind::all, {}}, Sort::duration)), (std::vector<std::string>{"3", "1", "5", "2", "4"}));
+  EXPECT_EQ(zrevrange(keys::list({ListKind::category, "music"}, Sort::newest)), (std::vector<std::string>{"1", "2", "4"}));
+  EXPECT_EQ(zrevrange(keys::list({ListKind::tag, "live"}, Sort::views)), (std::vector<std::string>{"4", "2", "1", "5"}));
+  EXPECT_EQ(zrevrange(keys::list({ListKind::channel, "ann"}, Sort::newest)), (std::vector<std::string>{"3", "4", "5"}));
+  EXPECT_TRUE(zrevrange(keys::list({ListKind::tag, "secret"}, Sort::newest)).empty()) << "processing video listed";
+  EXPECT_EQ(integer(redis::Command("EXISTS", keys::card(6))), 0);
+  EXPECT_EQ(integer(redis::Command("EXISTS", keys::video(1))), 1);
+  auto shadows = redis_->execute(redis::Command("KEYS", std::string(keys::shadow_prefix()) + "*"));
+  ASSERT_TRUE(shadows);
+  EXPECT_TRUE(shadows->elements().empty());
+}
+
+TEST_F(RebuildTest, PeriodListsComeFromDailyViews) {
+  rebuild_all();
+  const int32_t today = utc_day(now);
+  const auto day = keys::list({ListKind::all, {}}, Sort::views, Period::day, today);
+  EXPECT_EQ(zrevrange(day), (std::vector<std::string>{"1", "2"}));
+  EXPECT_GT(integer(redis::Command("TTL", day)), 30 * 86400);
+  EXPECT_EQ(zrevrange(keys::list({ListKind::all, {}}, Sort::views, Period::week)), (std::vector<std::string>{"1", "2"}));
+  auto week_score = redis_->execute(redis::Command("ZSCORE", keys::list({ListKind::all, {}}, Sort::views, Period::week), 1));
+  ASSERT_TRUE(week_score);
+  EXPECT_EQ(week_score->number(), 50);
+  EXPECT_EQ(zrevrange(keys::list({ListKind::all, {}}, Sort::views, Period::month)), (std::vector<std::string>{"4", "1", "2"}));
+  EXPECT_EQ(zrevrange(keys::list({ListKind::category, "sports"}, Sort::views, Period::month)), (std::vector<std::string>{"4"}));
+}
+
+TEST_F(RebuildTest, RelatedSharesTagsFirst) {
+  rebuild_all();
+  auto related = zrevrange(keys::related(1));
+  ASSERT_FALSE(related.empty());
+  EXPECT_EQ(related[0], "2");  // shares two tags and the category
+  EXPECT_EQ(std::find(related.begin(), related.end(), "1"), related.end());
+  EXPECT_EQ(std::find(related.begin(), related.end(), "6"), related.end());
+}
+
+TEST_F(RebuildTest, ReadModelAnswersInAtMostTwoRoundTrips) {
+  rebuild_all();
+  {
+    ListQuery query;
+    query.sort = Sort::views;
+    query.per_page = 2;
+    query.page = 2;
+    auto [listing, trips] = read([&](ReadModel& m) { return m.listing(query); });
+    ASSERT_TRUE(listing);
+    EXPECT_LE(trips, 2u);
+    EXPECT_EQ(listing->total, 5);
+    EXPECT_EQ(listing->pages, 3);
+    ASSERT_EQ(listing->cards.size(), 2u);
+    EXPECT_EQ(listing->cards[0].id, 1);
+    EXPECT_EQ(listing->cards[0].views, 100);
+    EXPECT_DOUBLE_EQ(listing->cards[0].rating, 100.0);
+    EXPECT_EQ(listing->cards[0].thumb_url, "/media/demo/x.jpg");
+    ASSERT_EQ(listing->nav.size(), 2u);
+  }
+  {
+    ListQuery query{ListKind::channel, "bob"};
+    auto [listing, trips] = read([&](ReadModel& m) { return m.listing(query); });
+    ASSERT_TRUE(listing);
+    EXPECT_LE(trips, 2u);
+    EXPECT_TRUE(listing->found);
+    EXPECT_EQ(listing->title, "Bob's Channel");
+    EXPECT_EQ(listing->cards.size(), 2u);
+  }
+  for (auto query : {ListQuery{ListKind::category, "nope"}, ListQuery{ListKind::tag, "nope"},
+                     ListQuery{ListKind::channel, "nobody"}}) {
+    auto [listing, trips] = read([&](ReadModel& m) { return m.listing(query); });
+    ASSERT_TRUE(listing);
+    EXPECT_FALSE(listing->found) << query.name;
+  }
+  {
+    auto [video, trips] = read([](ReadModel& m) { return m.video(1); });
+    ASSERT_TRUE(video);
+    ASSERT_TRUE(*video);
+    EXPECT_LE(trips, 2u);
+    EXPECT_EQ((*video)->title, "Video 1");
+    EXPECT_EQ((*video)->views, 100);
+    EXPECT_EQ((*video)->channel_display_name, "Bob's Channel");
+    ASSERT_FALSE((*video)->related.empty());
+    EXPECT_EQ((*video)->related[0].id, 2);
+    EXPECT_EQ((*video)->related[0].views, 500);
+  }
+  {
+    auto [video, trips] = read([](ReadModel& m) { return m.video(6); });
+    ASSERT_TRUE(video);
+    EXPECT_FALSE(*video) << "a processing video has no page";
+  }
+  {
+    auto [home, trips] = read([](ReadModel& m) { return m.home(); });
+    ASSERT_TRUE(home);
+    EXPECT_LE(trips, 2u);
+    ASSERT_EQ(home->popular.size(), 2u);  // today's list
+    EXPECT_EQ(home->popular[0].id, 1);
+    EXPECT_EQ(home->newest.size(), 5u);
+  }
+}
+
+TEST_F(RebuildTest, StaleKeysAreRemoved) {
+  rebuild_all();
+  ASSERT_TRUE(db_->execute("UPDATE videos SET status = 'failed' WHERE id = 2"));
+  auto stats = rebuild_all();
+  EXPECT_GT(stats.stale_keys_removed, 0u);
+  EXPECT_EQ(integer(redis::Command("EXISTS", keys::card(2))), 0);
+  EXPECT_EQ(integer(redis::Command("EXISTS", keys::video(2))), 0);
+  EXPECT_EQ(integer(redis::Command("EXISTS", keys::list({ListKind::tag, "solo-only"}, Sort::newest))), 0);
+  EXPECT_EQ(zrevrange("z:new"), (std::vector<std::string>{"1", "3", "4", "5"}));
+}
+
+TEST_F(RebuildTest, NamedProjectionsOnly) {
+  rebuild_all();
+  ASSERT_TRUE(store_->ensure_category("news", "News", 2));
+  ASSERT_TRUE(redis_->execute(redis::Command("DEL", "z:new")));
+  rebuild_all({"nav"});
+  auto nav = redis_->execute(redis::Command("GET", keys::nav()));
+  ASSERT_TRUE(nav);
+  EXPECT_NE(nav->str().find("news"), std::string_view::npos);
+  EXPECT_EQ(integer(redis::Command("EXISTS", "z:new")), 0) << "newest was not selected";
+  RebuildOptions options;
+  options.projections = {"everything"};
+  auto bad = rebuild(*store_, *redis_, options);
+  ASSERT_FALSE(bad);
+  EXPECT_NE(bad.error().message.find("unknown projection 'everything'"), std::string::npos);
+}
+
+}  // namespace
+}  // namespace reel::projection
