@@ -21,7 +21,7 @@ json card_json(const projection::Card& card) {
           {"rating", rating_value(card.rating)},
           {"published_at", card.published_at},
           {"thumbnail", card.thumb_url},
-          {"channel", card.channel_name}};
+          {"channel", {{"name", card.channel_name}, {"display_name", card.channel_display_name}}}};
 }
 
 json cards_json(const std::vector<projection::Card>& cards) {

@@ -19,7 +19,7 @@ bool starts_with(std::string_view s, std::string_view prefix) { return s.substr(
 
 // A positive decimal number of at most 18 digits with nothing around it.
 std::optional<int64_t> parse_id(std::string_view text) {
-  if (text.empty() || text.size() > 18 || text[0] == '0') return std::nullopt;
+  if (text.empty() || text.size() > 18 || text[0] < '1' || text[0] > '9') return std::nullopt;
   int64_t value = 0;
   auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
   if (ec != std::errc{} || end != text.data() + text.size()) return std::nullopt;

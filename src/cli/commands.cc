@@ -158,7 +158,7 @@ Status prepare_catalog(DataDir& dir, sql::CatalogStore& store, redis::BlockingCl
     auto& db = store.connection();
     if (auto s = db.begin(); !s) return s;
     if (auto s = seed::insert_demo_catalog(store, *clips, SystemClock().unix_seconds()); !s) {
-      (void)db.rollback();
+      (void)store.rollback();
       return s;
     }
     if (auto s = db.commit(); !s) return s;

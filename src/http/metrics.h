@@ -14,6 +14,8 @@ class Metrics {
  public:
   Metrics();
   ~Metrics();
+  Metrics(const Metrics&) = delete;
+  Metrics& operator=(const Metrics&) = delete;
   void record(std::string_view route, int status, std::chrono::nanoseconds latency);
   // A source appends Prometheus text lines (with # HELP/# TYPE) when /metrics is rendered.
   // Sources are registered before the server runs.

@@ -10,6 +10,9 @@
 // On SIGTERM/SIGINT (or stop()) it stops accepting, lets in-flight requests finish (up to
 // drain_timeout), then closes every connection and returns from run().
 // Each request is recorded in Metrics and, when an access log is configured, in one log line.
+// Responses: the server sets Content-Length, Connection, and Date and Server unless the handler did;
+// a header whose name or value holds CR/LF is dropped. A body in Response::file goes out with
+// sendfile(2). HEAD gets the headers of the GET response and no body. A handler that throws gets 500.
 #pragma once
 
 #include <chrono>
@@ -34,9 +37,13 @@ struct ServerOptions {
   size_t max_connections = 10000;
   std::chrono::milliseconds header_timeout{10000};
   std::chrono::milliseconds body_timeout{60000};
+  // A response write (or sendfile) that makes no progress for this long closes the connection.
+  std::chrono::milliseconds write_timeout{60000};
   std::chrono::milliseconds idle_timeout{60000};
   std::chrono::milliseconds drain_timeout{10000};
-  std::string access_log;  // file path; "-" for stdout; empty for none
+  // File path; "-" for stdout; empty for none. One line per request, buffered per loop and written at
+  // least once a second: "<UTC time> <remote> <method> <target> <status> <body bytes> <latency us>".
+  std::string access_log;
   bool handle_signals = true;  // SIGTERM/SIGINT start a graceful drain
 };
 

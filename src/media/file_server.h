@@ -2,8 +2,11 @@
 // responses: Content-Type by extension, ETag and Last-Modified with 304 on If-None-Match /
 // If-Modified-Since, a single Range (206; 416 for an unsatisfiable or malformed one; a
 // multi-range request gets the whole file with 200), HEAD, and large bodies as a FileRange for
-// sendfile. No request reaches outside the root: "..", percent-encoded dots and slashes, NUL
-// bytes and symlinks that lead out are refused (404), resolved with openat2(RESOLVE_BENEATH).
+// sendfile. The ETag is strong, "<size hex>-<mtime ns hex>"; If-Range is honoured (a range is
+// served only when If-Range names the current ETag or Last-Modified). Range applies to GET only, as
+// RFC 9110 says; HEAD answers like a GET without Range. No request reaches outside the root: "..",
+// percent-encoded dots and slashes, NUL bytes and symlinks that lead out are refused (404),
+// resolved with openat2(RESOLVE_BENEATH). Directories are 404 too (no index files).
 // Thread-safety: immutable after construction; serve() is safe from any thread. It blocks on
 // open/fstat only (page-cache hits in practice), never on reading a large body.
 #pragma once

@@ -144,7 +144,7 @@ void add_card(TemplateData::List& cards, const Card& card, int64_t now) {
       .set("title", card.title)
       .set("thumb", card.thumb_url)
       .set_safe_written("duration", [&](std::string& out) { append_duration(out, card.duration_s); })
-      .set("channel", card.channel_name)
+      .set("channel", card.channel_display_name.empty() ? card.channel_name : card.channel_display_name)
       .set_safe_written("channel_url",
                         [&](std::string& out) {
                           out.append("/channel/");

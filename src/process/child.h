@@ -4,27 +4,30 @@
 // through this class.
 #pragma once
 
+#include <sys/types.h>
+
 #include <chrono>
 #include <optional>
 #include <string>
-#include <sys/types.h>
 #include <vector>
 
 #include "common/result.h"
 
 namespace reel::process {
 
+// Every member has a default initializer, so designated initializers may name only what they set.
 struct SpawnOptions {
-  std::vector<std::string> argv;        // argv[0] is looked up on PATH
-  std::string working_dir;              // empty: inherit
-  std::string stdout_path;              // empty: inherit; else appended to
-  std::string stderr_path;              // empty: inherit; else appended to
-  std::vector<std::string> extra_env;   // "KEY=VALUE" added to the inherited environment
+  std::vector<std::string> argv{};       // argv[0] is looked up on PATH
+  std::string working_dir{};             // empty: inherit
+  std::string stdout_path{};             // empty: inherit; else appended to
+  std::string stderr_path{};             // empty: inherit; else appended to
+  std::vector<std::string> extra_env{};  // "KEY=VALUE" added to the inherited environment
 };
 
 class Child {
  public:
-  // Returns an Error naming the program when it cannot be started.
+  // Returns an Error naming the program when it cannot be started (not found, not executable,
+  // an output file or the working directory cannot be opened).
   static Result<Child> spawn(const SpawnOptions& options);
 
   Child(Child&& other) noexcept;
@@ -35,13 +38,17 @@ class Child {
   // True while the process has not been reaped (non-blocking check).
   bool running();
   // Sends SIGTERM, waits up to `grace` for exit, then SIGKILL; returns the exit status
-  // (as from waitpid). Safe to call more than once.
+  // (as from waitpid; -1 when unknown, e.g. for a moved-from Child). Safe to call more than once.
+  // Blocks the calling thread for up to `grace`.
   int stop(std::chrono::milliseconds grace = std::chrono::seconds(10));
   // Waits up to `timeout` for the process to exit by itself; nullopt if it is still running.
   std::optional<int> wait_for(std::chrono::milliseconds timeout);
 
  private:
   explicit Child(pid_t pid) : pid_(pid) {}
+  // waitpid(pid_, flags) unless already reaped; records and returns the status once it exited.
+  std::optional<int> reap(int flags);
+
   pid_t pid_ = -1;
   std::optional<int> status_;
 };

@@ -56,7 +56,7 @@ std::string thumb_url(const catalog::Video& video) {
   return {};
 }
 
-std::string encode_card(const catalog::Video& video) {
+std::string encode_card(const catalog::Video& video, std::string_view channel_display_name) {
   std::string out;
   out.reserve(128 + video.title.size());
   out += std::to_string(video.id);
@@ -72,12 +72,14 @@ std::string encode_card(const catalog::Video& video) {
   append_clean(out, thumb_url(video));
   out += field_sep;
   append_clean(out, video.channel_name);
+  out += field_sep;
+  append_clean(out, channel_display_name);
   return out;
 }
 
 std::optional<Card> decode_card(std::string_view packed) {
   auto f = split(packed, field_sep);
-  if (f.size() != 7) return std::nullopt;
+  if (f.size() != 8) return std::nullopt;
   Card card;
   card.id = to_int<int64_t>(f[0]);
   card.title = f[1];
@@ -86,6 +88,7 @@ std::optional<Card> decode_card(std::string_view packed) {
   card.published_at = to_int<int64_t>(f[4]);
   card.thumb_url = f[5];
   card.channel_name = f[6];
+  card.channel_display_name = f[7];
   return card;
 }
 

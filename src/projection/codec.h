@@ -23,7 +23,7 @@ std::string thumb_url(const catalog::Video& video);
 
 // Packs what a card shows except the live counters (views and rating come from the lists'
 // scores, so counters never rewrite cards). Control characters in text become spaces.
-std::string encode_card(const catalog::Video& video);
+std::string encode_card(const catalog::Video& video, std::string_view channel_display_name);
 // nullopt for a value that is not a packed card.
 std::optional<Card> decode_card(std::string_view packed);
 

@@ -44,7 +44,7 @@ std::vector<redis::Command> video_object_commands(const catalog::Video& video,
   }
   std::vector<redis::Command> commands;
   commands.push_back(std::move(hash));
-  commands.emplace_back("SET", keys::card(video.id), codec::encode_card(video));
+  commands.emplace_back("SET", keys::card(video.id), codec::encode_card(video, channel_display_name));
   return commands;
 }
 

@@ -31,7 +31,8 @@ struct Card {
   double rating = -1;  // 0..100 percent liked; -1 when nobody voted
   int64_t published_at = 0;
   std::string thumb_url;
-  std::string channel_name;
+  std::string channel_name;          // the handle, for /channel/{name}
+  std::string channel_display_name;  // shown on the card
 };
 
 struct CategoryLink {

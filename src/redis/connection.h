@@ -11,7 +11,11 @@
 // timeout passes, or the connection is lost with the batch in flight; Redis error replies are
 // values inside the returned vector. A lost connection is re-established in the background with
 // exponential backoff (connect_backoff_min .. connect_backoff_max); while it is down, execute()
-// fails at once rather than queueing.
+// fails at once ("redis unavailable: <cause>") rather than queueing. command_timeout bounds a whole
+// execute() call; when it passes, the connection is closed and replaced, because later replies
+// would no longer match their callers, so every other call in flight on it fails too.
+// Performance: a page's commands cost one write and one or a few reads, shared with every other
+// caller queued at the same moment; a batch's replies are parsed straight into Reply values.
 #pragma once
 
 #include <chrono>
@@ -36,8 +40,8 @@ struct Endpoint {
 Result<Endpoint> parse_endpoint(std::string_view text);
 
 struct ConnectionOptions {
-  Endpoint endpoint;
-  std::string password;  // AUTH when not empty
+  Endpoint endpoint{};
+  std::string password{};  // AUTH when not empty
   std::chrono::milliseconds connect_timeout{1000};
   std::chrono::milliseconds command_timeout{2000};
   std::chrono::milliseconds connect_backoff_min{50};
@@ -50,7 +54,7 @@ struct ConnectionStats {
   uint64_t round_trips = 0;
   uint64_t commands = 0;
   uint64_t errors = 0;  // failed execute() calls (not Redis error replies)
-  uint64_t reconnects = 0;
+  uint64_t reconnects = 0;  // connections re-established after a loss
 };
 
 class Connection {
@@ -61,9 +65,10 @@ class Connection {
   Connection& operator=(const Connection&) = delete;
 
   // Starts connecting in the background; execute() before the first connect completes waits for
-  // it (up to connect_timeout).
+  // it (up to connect_timeout). execute() before start() fails. Calling start() again is a no-op.
   void start();
-  // Closes the socket and stops reconnecting; pending calls fail with an Error.
+  // Closes the socket and stops reconnecting; pending and later calls fail with an Error. A stopped
+  // connection cannot be started again. The destructor calls stop().
   void stop();
 
   // One reply per command, in order. See the file comment for failures.

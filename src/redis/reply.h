@@ -34,6 +34,9 @@ class Reply {
   const std::vector<Reply>& elements() const { return elements_; }
 
  private:
+  // Builds replies in place while parsing (redis/protocol.h), avoiding an intermediate tree.
+  friend class ReplyReader;
+
   Type type_ = Type::nil;
   std::string text_;
   int64_t integer_ = 0;

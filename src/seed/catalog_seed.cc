@@ -78,13 +78,19 @@ struct Generator {
   std::mt19937_64 rng;
 };
 
-catalog::Video make_video(Generator& gen, const Clip& clip, std::string channel, int64_t published_at) {
+struct ChannelRef {
+  int64_t id;
+  std::string name;
+};
+
+catalog::Video make_video(Generator& gen, const Clip& clip, const ChannelRef& channel, int64_t published_at) {
   catalog::Video video;
+  video.channel_id = channel.id;
+  video.channel_name = channel.name;
   video.title = gen.title();
   video.slug = slugify(video.title);
   video.description = fmt::format("{}.\nFilmed and edited by {}. Thanks for watching — like & subscribe!",
-                                  video.title, channel);
-  video.channel_name = std::move(channel);
+                                  video.title, channel.name);
   video.duration_s = static_cast<int32_t>(std::clamp<double>(
       std::lognormal_distribution<double>(5.5, 1.0)(gen.rng), 15, 3 * 3600));
   video.width = 640;
@@ -132,13 +138,15 @@ Status insert_demo_catalog(sql::CatalogStore& store, const std::vector<Clip>& cl
                                                  {"wanderlust", "Wanderlust TV"},
                                                  {"science-daily", "Science Daily"},
                                                  {"the-comedy-club", "The Comedy Club"}}};
+  std::vector<ChannelRef> refs;
   for (const auto& c : channels) {
-    if (auto id = store.ensure_channel(std::string(c.name), std::string(c.display)); !id) return id.error();
+    auto id = store.ensure_channel(std::string(c.name), std::string(c.display));
+    if (!id) return id.error();
+    refs.push_back({*id, std::string(c.name)});
   }
   Generator gen(2026);
   for (int i = 0; i < 30; ++i) {
-    const auto& channel = channels[static_cast<size_t>(i) % channels.size()];
-    auto video = make_video(gen, clips[static_cast<size_t>(i) % clips.size()], std::string(channel.name),
+    auto video = make_video(gen, clips[static_cast<size_t>(i) % clips.size()], refs[static_cast<size_t>(i) % refs.size()],
                             now - gen.between(3600, 60 * 86400));
     video.duration_s = clips[static_cast<size_t>(i) % clips.size()].duration_s;
     video.categories = {std::string(category_specs[static_cast<size_t>(i) % 8].slug)};
@@ -156,7 +164,7 @@ Status insert_synthetic(sql::CatalogStore& store, const std::vector<Clip>& clips
   if (auto s = ensure_categories(store); !s) return s;
   Generator gen(options.seed);
   const int64_t channel_count = std::max<int64_t>(10, options.videos / 200);
-  std::vector<std::string> channel_names;
+  std::vector<ChannelRef> channel_refs;
   // Continue numbering after any synthetic channels already there, so repeated seeds add channels.
   auto existing = store.channels();
   if (!existing) return existing.error();
@@ -165,8 +173,9 @@ Status insert_synthetic(sql::CatalogStore& store, const std::vector<Clip>& clips
     std::string name = fmt::format("{}-{}-{}", slugify(gen.pick(nouns)), gen.pick(channel_words), first + static_cast<size_t>(i));
     std::string display = fmt::format("{} {}", gen.pick(nouns), gen.pick(channel_words));
     display[display.find(' ') + 1] = static_cast<char>(std::toupper(display[display.find(' ') + 1]));
-    if (auto id = store.ensure_channel(name, display); !id) return id.error();
-    channel_names.push_back(std::move(name));
+    auto id = store.ensure_channel(name, display);
+    if (!id) return id.error();
+    channel_refs.push_back({*id, std::move(name)});
   }
   std::vector<std::string> vocabulary;
   for (auto a : adjectives) vocabulary.push_back(slugify(a));
@@ -182,7 +191,7 @@ Status insert_synthetic(sql::CatalogStore& store, const std::vector<Clip>& clips
     const int64_t end = std::min(options.videos, done + per_transaction);
     for (; done < end; ++done) {
       const auto& clip = clips[static_cast<size_t>(done) % clips.size()];
-      auto video = make_video(gen, clip, channel_names[static_cast<size_t>(gen.between(0, channel_count - 1))],
+      auto video = make_video(gen, clip, channel_refs[static_cast<size_t>(gen.between(0, channel_count - 1))],
                               options.now - gen.between(0, 730 * 86400));
       video.categories = {std::string(gen.pick(category_specs).slug)};
       if (gen.chance(0.3)) {
@@ -196,12 +205,12 @@ Status insert_synthetic(sql::CatalogStore& store, const std::vector<Clip>& clips
       }
       auto id = store.insert_video(video);
       if (!id) {
-        (void)db.rollback();
+        (void)store.rollback();
         return id.error();
       }
       if (video.views > 5000 && gen.chance(0.2)) {
         if (auto s = store.add_daily_views(recent_views(gen, *id, video.views, options.now)); !s) {
-          (void)db.rollback();
+          (void)store.rollback();
           return s;
         }
       }

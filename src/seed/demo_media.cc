@@ -77,10 +77,9 @@ Result<std::vector<Clip>> ensure_demo_media(const std::string& media_root) {
     const std::string base = fmt::format("demo/{}", source.name);
     const fs::path mp4 = root / (base + ".mp4");
     auto made = make_file(mp4,
-                          {"-f", "lavfi", "-i", fmt::format("{}:duration={}", source.video_filter, clip_seconds),
-                           "-f", "lavfi", "-i",
-                           fmt::format("sine=frequency={}:sample_rate=44100:duration={}", source.tone_hz, clip_seconds),
-                           "-c:v", "libx264", "-preset", "veryfast", "-pix_fmt", "yuv420p", "-c:a", "aac", "-b:a",
+                          {"-f", "lavfi", "-i", std::string(source.video_filter), "-f", "lavfi", "-i",
+                           fmt::format("sine=frequency={}:sample_rate=44100", source.tone_hz), "-t",
+                           std::to_string(clip_seconds), "-c:v", "libx264", "-preset", "veryfast", "-pix_fmt", "yuv420p", "-c:a", "aac", "-b:a",
                            "96k", "-movflags", "+faststart", "-shortest", "-f", "mp4"},
                           log);
     if (!made) return made.error();

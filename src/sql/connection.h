@@ -52,6 +52,7 @@ class Connection {
   // Runs a statement that returns no rows; returns the number of rows changed.
   virtual Result<int64_t> execute(std::string_view sql, const Params& params = {}) = 0;
   // Runs a query and calls `row_fn` for each row in order; `row_fn` returns false to stop early.
+  // `row_fn` must not use this Connection: MariaDB streams the rows from the server meanwhile.
   virtual Status query(std::string_view sql, const Params& params,
                        const std::function<bool(const Row&)>& row_fn) = 0;
   // Convenience: all rows.

@@ -4,6 +4,8 @@
 #include <filesystem>
 #include <fstream>
 
+#include "common/asio.h"  // before any other Asio header
+
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
 #include <gtest/gtest.h>

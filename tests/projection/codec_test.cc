@@ -28,7 +28,7 @@ catalog::Video sample_video() {
 }
 
 TEST(Codec, CardRoundTripCleansControlCharacters) {
-  auto card = codec::decode_card(codec::encode_card(sample_video()));
+  auto card = codec::decode_card(codec::encode_card(sample_video(), "Aurora Studio"));
   ASSERT_TRUE(card);
   EXPECT_EQ(card->id, 42);
   EXPECT_EQ(card->title, "Cats & \"Dogs\" <live>  日本");
@@ -37,6 +37,7 @@ TEST(Codec, CardRoundTripCleansControlCharacters) {
   EXPECT_EQ(card->published_at, 1795824000);
   EXPECT_EQ(card->thumb_url, "/media/demo/a-thumb.jpg");
   EXPECT_EQ(card->channel_name, "aurora");
+  EXPECT_EQ(card->channel_display_name, "Aurora Studio");
 }
 
 TEST(Codec, GarbageIsNotACard) {

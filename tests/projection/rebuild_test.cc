@@ -2,6 +2,8 @@
 #include <algorithm>
 #include <filesystem>
 
+#include "common/asio.h"  // before any other Asio header
+
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
 #include <gtest/gtest.h>
@@ -72,6 +74,9 @@ class RebuildTest : public ::testing::Test {
     catalog::Video v;
     v.title = "Video " + std::to_string(expected_id);
     v.slug = "video-" + std::to_string(expected_id);
+    auto channel_id = store_->ensure_channel(channel, channel);
+    ASSERT_TRUE(channel_id);
+    v.channel_id = *channel_id;
     v.channel_name = std::move(channel);
     v.categories = std::move(categories);
     v.tags = std::move(tags);
@@ -200,7 +205,7 @@ TEST_F(RebuildTest, ReadModelAnswersInAtMostTwoRoundTrips) {
     EXPECT_EQ(listing->pages, 3);
     ASSERT_EQ(listing->cards.size(), 2u);
     EXPECT_EQ(listing->cards[0].id, 1);
-    EXPECT_EQ(listing->cards[0].views, 100);
+    EXPECT_EQ(listing->cards[0].views, 150);  // 100 + the 50 daily views added
     EXPECT_DOUBLE_EQ(listing->cards[0].rating, 100.0);
     EXPECT_EQ(listing->cards[0].thumb_url, "/media/demo/x.jpg");
     ASSERT_EQ(listing->nav.size(), 2u);
@@ -226,11 +231,11 @@ TEST_F(RebuildTest, ReadModelAnswersInAtMostTwoRoundTrips) {
     ASSERT_TRUE(*video);
     EXPECT_LE(trips, 2u);
     EXPECT_EQ((*video)->title, "Video 1");
-    EXPECT_EQ((*video)->views, 100);
+    EXPECT_EQ((*video)->views, 150);
     EXPECT_EQ((*video)->channel_display_name, "Bob's Channel");
     ASSERT_FALSE((*video)->related.empty());
     EXPECT_EQ((*video)->related[0].id, 2);
-    EXPECT_EQ((*video)->related[0].views, 500);
+    EXPECT_EQ((*video)->related[0].views, 503);
   }
   {
     auto [video, trips] = read([](ReadModel& m) { return m.video(6); });

@@ -1,0 +1,77 @@
+#include "redis/blocking_client.h"
+
+#include <boost/asio/co_spawn.hpp>
+#include <exception>
+#include <optional>
+
+namespace reel::redis {
+namespace {
+
+template <class T>
+Task<void> store_result(Task<T> task, std::optional<T>& out) {
+  out.emplace(co_await std::move(task));
+}
+
+// Runs `io` until `task` has finished. The connection's own coroutines (reader, reconnects) make
+// progress meanwhile and pause in between calls.
+template <class T>
+T run_to_completion(asio::io_context& io, Task<T> task) {
+  std::optional<T> result;
+  bool finished = false;
+  asio::co_spawn(io, store_result(std::move(task), result),
+                 [&finished](std::exception_ptr) { finished = true; });
+  io.restart();
+  while (!finished && io.run_one() > 0) {
+  }
+  if (!result) return Error{"redis client: the call did not complete"};
+  return std::move(*result);
+}
+
+}  // namespace
+
+BlockingClient::BlockingClient(std::unique_ptr<asio::io_context> io, std::unique_ptr<Connection> connection,
+                               std::chrono::milliseconds connect_timeout)
+    : io_(std::move(io)), connection_(std::move(connection)), connect_timeout_(connect_timeout) {}
+
+BlockingClient& BlockingClient::operator=(BlockingClient&& other) noexcept {
+  if (this != &other) {
+    connection_.reset();  // before the event loop it lives on
+    io_ = std::move(other.io_);
+    connection_ = std::move(other.connection_);
+    connect_timeout_ = other.connect_timeout_;
+  }
+  return *this;
+}
+
+BlockingClient::~BlockingClient() = default;
+
+Result<BlockingClient> BlockingClient::connect(ConnectionOptions options) {
+  const auto connect_timeout = options.connect_timeout;
+  auto io = std::make_unique<asio::io_context>(1);
+  auto connection = std::make_unique<Connection>(io->get_executor(), std::move(options));
+  connection->start();
+  Result<Reply> pong = run_to_completion(*io, connection->execute(Command("PING")));
+  if (!pong) return pong.error();
+  if (pong->is_error()) return Error{"redis answered PING with an error: " + std::string(pong->str())};
+  return BlockingClient(std::move(io), std::move(connection), connect_timeout);
+}
+
+void BlockingClient::await_connection() {
+  const auto deadline = std::chrono::steady_clock::now() + connect_timeout_;
+  io_->restart();
+  while (!connection_->connected() && std::chrono::steady_clock::now() < deadline) {
+    if (io_->run_one_until(deadline) == 0 && io_->stopped()) break;  // nothing left to run
+  }
+}
+
+Result<std::vector<Reply>> BlockingClient::execute(std::vector<Command> commands) {
+  await_connection();
+  return run_to_completion(*io_, connection_->execute(std::move(commands)));
+}
+
+Result<Reply> BlockingClient::execute(Command command) {
+  await_connection();
+  return run_to_completion(*io_, connection_->execute(std::move(command)));
+}
+
+}  // namespace reel::redis

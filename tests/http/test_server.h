@@ -1,0 +1,86 @@
+// Test support for suites that run the real http::Server in-process: a thread that runs it, and a
+// raw HTTP/1.1 client over a blocking socket whose every wait has a deadline.
+// Thread-safety: each object is used from one test thread.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <future>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <thread>
+#include <vector>
+
+#include "http/message.h"
+#include "http/server.h"
+
+namespace reel::http::testing {
+
+using namespace std::chrono_literals;
+
+// A response as it came off the wire.
+struct RawResponse {
+  int status = 0;
+  std::vector<Header> headers;
+  std::string body;
+  std::optional<std::string_view> header(std::string_view name) const;
+};
+
+class RawConnection {
+ public:
+  // Connects to 127.0.0.1:port; check connected() (errno_value() tells why not).
+  explicit RawConnection(uint16_t port);
+  ~RawConnection();
+  RawConnection(const RawConnection&) = delete;
+  RawConnection& operator=(const RawConnection&) = delete;
+
+  bool connected() const { return fd_ >= 0; }
+  int errno_value() const { return connect_errno_; }
+  bool send(std::string_view bytes);
+  void close();
+  // Reads one response (status line, headers, Content-Length body; no body when `expect_body` is
+  // false, as for HEAD). nullopt when the connection closes or the deadline passes first.
+  std::optional<RawResponse> read_response(bool expect_body = true, std::chrono::milliseconds timeout = 5s);
+  // True when the server closes the connection (EOF or reset) within `timeout` without sending more.
+  bool wait_closed(std::chrono::milliseconds timeout = 5s);
+  // Sends one GET (HTTP/1.1, keep-alive) and reads its response.
+  std::optional<RawResponse> get(std::string_view target);
+
+ private:
+  // Appends at least one byte to buffered_; false on EOF, error or deadline.
+  bool fill(std::chrono::steady_clock::time_point deadline);
+
+  int fd_ = -1;
+  int connect_errno_ = 0;
+  std::string buffered_;
+};
+
+// Binds the server on 127.0.0.1:0 (the constructor asserts that it bound) and runs it on a thread.
+// The destructor stops it and waits for run() to return.
+class ServerThread {
+ public:
+  ServerThread(ServerOptions options, HandlerFactory factory);
+  ~ServerThread();
+  ServerThread(const ServerThread&) = delete;
+  ServerThread& operator=(const ServerThread&) = delete;
+
+  Server& server() { return server_; }
+  uint16_t port() const { return server_.port(); }
+  // stop(), then wait up to `timeout` for run() to return; true when it did, with an OK status.
+  bool stop_and_wait(std::chrono::milliseconds timeout = 10s);
+  // Waits up to `timeout` for run() to return on its own; true when it did, with an OK status.
+  bool wait_stopped(std::chrono::milliseconds timeout = 10s);
+
+ private:
+  Server server_;
+  std::promise<Status> finished_;
+  std::future<Status> result_;
+  std::thread thread_;
+  bool joined_ = false;
+};
+
+// Options for a test server: loopback, a free port, no signal handling, short drain.
+ServerOptions test_options();
+
+}  // namespace reel::http::testing

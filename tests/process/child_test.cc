@@ -1,0 +1,155 @@
+#include "process/child.h"
+
+#include <gtest/gtest.h>
+#include <sys/wait.h>
+
+#include <csignal>
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+#include <thread>
+
+namespace reel::process {
+namespace {
+
+using namespace std::chrono_literals;
+
+// A fresh directory under the system temp dir, removed with its contents at the end of the test.
+class TempDir {
+ public:
+  TempDir() {
+    std::string pattern = (std::filesystem::temp_directory_path() / "reel-child-XXXXXX").string();
+    path_ = mkdtemp(pattern.data());
+  }
+  ~TempDir() { std::filesystem::remove_all(path_); }
+  const std::filesystem::path& path() const { return path_; }
+
+ private:
+  std::filesystem::path path_;
+};
+
+std::string read_file(const std::filesystem::path& path) {
+  std::ifstream in(path);
+  std::stringstream content;
+  content << in.rdbuf();
+  return content.str();
+}
+
+// Polls `file` until it holds `text` or `timeout` passes; returns its last content.
+std::string wait_for_content(const std::filesystem::path& file, const std::string& text,
+                             std::chrono::milliseconds timeout) {
+  const auto deadline = std::chrono::steady_clock::now() + timeout;
+  std::string content = read_file(file);
+  while (content != text && std::chrono::steady_clock::now() < deadline) {
+    std::this_thread::sleep_for(2ms);
+    content = read_file(file);
+  }
+  return content;
+}
+
+Child spawn_ok(SpawnOptions options) {
+  auto child = Child::spawn(options);
+  if (!child) ADD_FAILURE() << child.error().message;
+  return std::move(child).value();
+}
+
+TEST(Child, TrueExitsWithStatusZero) {
+  Child child = spawn_ok({.argv = {"true"}});
+  EXPECT_GT(child.pid(), 0);
+  auto status = child.wait_for(5s);
+  ASSERT_TRUE(status.has_value());
+  ASSERT_TRUE(WIFEXITED(*status));
+  EXPECT_EQ(WEXITSTATUS(*status), 0);
+  EXPECT_FALSE(child.running());
+}
+
+TEST(Child, ReportsExitStatus) {
+  Child child = spawn_ok({.argv = {"sh", "-c", "exit 3"}});
+  auto status = child.wait_for(5s);
+  ASSERT_TRUE(status.has_value());
+  ASSERT_TRUE(WIFEXITED(*status));
+  EXPECT_EQ(WEXITSTATUS(*status), 3);
+  EXPECT_EQ(child.stop(), *status);  // already reaped: stop() returns the recorded status
+}
+
+TEST(Child, StopTerminatesALongRunningChild) {
+  Child child = spawn_ok({.argv = {"sleep", "100"}});
+  EXPECT_TRUE(child.running());
+  const auto started = std::chrono::steady_clock::now();
+  int status = child.stop();
+  EXPECT_LT(std::chrono::steady_clock::now() - started, 5s);
+  ASSERT_TRUE(WIFSIGNALED(status));
+  EXPECT_EQ(WTERMSIG(status), SIGTERM);
+  EXPECT_FALSE(child.running());
+  EXPECT_EQ(child.stop(), status);
+}
+
+TEST(Child, StopEscalatesToSigkillAfterTheGracePeriod) {
+  TempDir dir;
+  const auto ready = dir.path() / "ready";
+  Child child = spawn_ok(
+      {.argv = {"sh", "-c", "trap '' TERM; echo ready; exec sleep 100"}, .stdout_path = ready.string()});
+  ASSERT_EQ(wait_for_content(ready, "ready\n", 5s), "ready\n");
+  int status = child.stop(100ms);
+  ASSERT_TRUE(WIFSIGNALED(status));
+  EXPECT_EQ(WTERMSIG(status), SIGKILL);
+}
+
+TEST(Child, WaitForTimesOutWhileTheChildRuns) {
+  Child child = spawn_ok({.argv = {"sleep", "100"}});
+  const auto started = std::chrono::steady_clock::now();
+  EXPECT_FALSE(child.wait_for(50ms).has_value());
+  EXPECT_GE(std::chrono::steady_clock::now() - started, 50ms);
+  EXPECT_TRUE(child.running());
+}
+
+TEST(Child, RedirectsOutputToFilesAndAppends) {
+  TempDir dir;
+  const auto out = dir.path() / "out.log";
+  const auto err = dir.path() / "err.log";
+  for (int i = 0; i < 2; ++i) {
+    Child child = spawn_ok({.argv = {"sh", "-c", "echo hello; echo oops >&2"},
+                            .stdout_path = out.string(),
+                            .stderr_path = err.string()});
+    auto status = child.wait_for(5s);
+    ASSERT_TRUE(status.has_value());
+  }
+  EXPECT_EQ(read_file(out), "hello\nhello\n");
+  EXPECT_EQ(read_file(err), "oops\noops\n");
+}
+
+TEST(Child, RunsInTheWorkingDirectoryWithExtraEnvironment) {
+  TempDir dir;
+  const auto out = dir.path() / "out.log";
+  Child child = spawn_ok({.argv = {"sh", "-c", "pwd; echo \"$REEL_CHILD_TEST\""},
+                          .working_dir = dir.path().string(),
+                          .stdout_path = out.string(),
+                          .extra_env = {"REEL_CHILD_TEST=42"}});
+  ASSERT_TRUE(child.wait_for(5s).has_value());
+  EXPECT_EQ(read_file(out), std::filesystem::canonical(dir.path()).string() + "\n42\n");
+}
+
+TEST(Child, MissingProgramIsAnError) {
+  auto child = Child::spawn({.argv = {"reel-no-such-program-xyz"}});
+  ASSERT_FALSE(child.ok());
+  EXPECT_NE(child.error().message.find("reel-no-such-program-xyz"), std::string::npos);
+}
+
+TEST(Child, EmptyArgvIsAnError) {
+  EXPECT_FALSE(Child::spawn({}).ok());
+}
+
+TEST(Child, MovedChildIsOwnedByTheTarget) {
+  Child first = spawn_ok({.argv = {"sleep", "100"}});
+  const pid_t pid = first.pid();
+  Child second = std::move(first);
+  EXPECT_EQ(second.pid(), pid);
+  EXPECT_TRUE(second.running());
+  EXPECT_FALSE(first.running());  // NOLINT(bugprone-use-after-move): the moved-from state is defined
+  int status = second.stop();
+  EXPECT_TRUE(WIFSIGNALED(status));
+}
+
+}  // namespace
+}  // namespace reel::process

@@ -1,0 +1,284 @@
+// The Redis client against a real redis-server started with RedisServer.
+#include <gtest/gtest.h>
+
+// Boost 1.74's Asio headers need <utility> first, which common/asio.h provides.
+#include "common/asio.h"
+// The rest of Asio that this file uses:
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
+#include <cstdlib>
+#include <filesystem>
+
+#include "redis/blocking_client.h"
+#include "redis/client.h"
+#include "redis/connection.h"
+#include "redis/event_loop.h"
+#include "redis/script.h"
+#include "redis/server.h"
+
+namespace reel::redis {
+namespace {
+
+using testing::run_task;
+using testing::run_until;
+using namespace std::chrono_literals;
+
+// A fresh directory under the system temp dir, removed with its contents at the end.
+class TempDir {
+ public:
+  TempDir() {
+    std::string pattern = (std::filesystem::temp_directory_path() / "reel-redis-XXXXXX").string();
+    if (mkdtemp(pattern.data()) == nullptr) ADD_FAILURE() << "mkdtemp failed";
+    path_ = pattern;
+  }
+  ~TempDir() { std::filesystem::remove_all(path_); }
+  std::string path() const { return path_.string(); }
+
+ private:
+  std::filesystem::path path_;
+};
+
+RedisServer start_server(const std::string& dir, uint16_t port = 0) {
+  RedisServerOptions options;
+  options.dir = dir;
+  options.port = port;
+  auto server = RedisServer::start(options);
+  if (!server) ADD_FAILURE() << server.error().message;
+  return std::move(server).value();
+}
+
+ConnectionOptions options_for(const RedisServer& server) {
+  ConnectionOptions options;
+  options.endpoint = server.endpoint();
+  options.connect_backoff_min = 10ms;
+  options.connect_backoff_max = 100ms;
+  return options;
+}
+
+// One redis-server for the suite (starting and stopping one takes seconds); each test flushes it.
+class RedisIntegration : public ::testing::Test {
+ protected:
+  static void SetUpTestSuite() {
+    dir_ = std::make_unique<TempDir>();
+    RedisServerOptions options;
+    options.dir = dir_->path();
+    auto server = RedisServer::start(options);
+    ASSERT_TRUE(server.ok()) << server.error().message;
+    server_.emplace(std::move(server).value());
+  }
+  static void TearDownTestSuite() {
+    if (server_) {
+      EXPECT_TRUE(server_->stop().ok());
+    }
+    server_.reset();
+    dir_.reset();
+  }
+
+  void SetUp() override {
+    ASSERT_TRUE(server_.has_value()) << "redis-server did not start";
+    connection_.emplace(io_.get_executor(), options_for(*server_));
+    connection_->start();
+    auto flushed = run_task(io_, connection_->execute(Command("FLUSHALL")));
+    ASSERT_TRUE(flushed && flushed->ok());
+  }
+
+  Result<std::vector<Reply>> execute(std::vector<Command> commands) {
+    auto result = run_task(io_, connection_->execute(std::move(commands)));
+    if (!result) return Error{"did not finish"};
+    return std::move(*result);
+  }
+
+  static inline std::unique_ptr<TempDir> dir_;
+  static inline std::optional<RedisServer> server_;
+  asio::io_context io_{1};
+  std::optional<Connection> connection_;
+};
+
+TEST_F(RedisIntegration, SetGetSortedSetsAndMgetWithNil) {
+  const uint64_t round_trips_before = connection_->stats().round_trips;
+  auto replies =
+      execute({Command("SET", "greeting", "hello"), Command("GET", "greeting"),
+               Command("ZADD", "list", 1, "a", 3, "c", 2, "b"),
+               Command("ZREVRANGE", "list", 0, -1, "WITHSCORES"), Command("MGET", "greeting", "absent")});
+  ASSERT_TRUE(replies.ok()) << replies.error().message;
+  const auto& r = replies.value();
+  EXPECT_EQ(r[0].str(), "OK");
+  EXPECT_EQ(r[1].str(), "hello");
+  EXPECT_EQ(r[2].integer(), 3);
+  ASSERT_EQ(r[3].elements().size(), 6u);
+  EXPECT_EQ(r[3].elements()[0].str(), "c");
+  EXPECT_EQ(r[3].elements()[1].number(), 3.0);
+  EXPECT_EQ(r[3].elements()[4].str(), "a");
+  ASSERT_EQ(r[4].elements().size(), 2u);
+  EXPECT_EQ(r[4].elements()[0].str(), "hello");
+  EXPECT_TRUE(r[4].elements()[1].is_nil());
+  EXPECT_EQ(connection_->stats().round_trips, round_trips_before + 1);
+}
+
+TEST_F(RedisIntegration, ErrorRepliesAreValues) {
+  auto replies = execute({Command("SET", "s", "text"), Command("INCR", "s"), Command("GET", "s")});
+  ASSERT_TRUE(replies.ok());
+  EXPECT_TRUE(replies.value()[1].is_error());
+  EXPECT_EQ(replies.value()[2].str(), "text");
+}
+
+TEST_F(RedisIntegration, MultiExecRunsAtomically) {
+  auto replies =
+      execute({Command("MULTI"), Command("INCR", "n"), Command("INCRBY", "n", 10), Command("EXEC")});
+  ASSERT_TRUE(replies.ok());
+  const Reply& exec = replies.value()[3];
+  ASSERT_EQ(exec.elements().size(), 2u);
+  EXPECT_EQ(exec.elements()[0].integer(), 1);
+  EXPECT_EQ(exec.elements()[1].integer(), 11);
+}
+
+TEST_F(RedisIntegration, ConcurrentCallersArePipelinedIntoFewRoundTrips) {
+  const uint64_t round_trips_before = connection_->stats().round_trips;
+  constexpr int callers = 100;
+  std::vector<std::optional<Result<Reply>>> results(callers);
+  for (int i = 0; i < callers; ++i) {
+    asio::co_spawn(
+        io_,
+        [](Connection& c, int n, std::optional<Result<Reply>>& out) -> Task<void> {
+          out.emplace(co_await c.execute(Command("INCRBY", "counter", n)));
+        }(*connection_, i, results[i]),
+        asio::detached);
+  }
+  ASSERT_TRUE(run_until(io_, [&] {
+    for (const auto& r : results) {
+      if (!r) return false;
+    }
+    return true;
+  }));
+  for (const auto& r : results) ASSERT_TRUE(r->ok());
+  // All 100 were queued before the writer ran, so they went out in one write.
+  EXPECT_EQ(connection_->stats().round_trips, round_trips_before + 1);
+  auto total = execute({Command("GET", "counter")});
+  ASSERT_TRUE(total.ok());
+  EXPECT_EQ(total.value()[0].integer(), callers * (callers - 1) / 2);
+}
+
+TEST_F(RedisIntegration, ScriptUsesEvalshaAndFallsBackToEvalAfterScriptFlush) {
+  const Script script("redis.call('SET', KEYS[1], ARGV[1]); return redis.call('GET', KEYS[1])");
+  auto loaded = execute({Command("SCRIPT", "LOAD", script.source())});
+  ASSERT_TRUE(loaded.ok());
+  EXPECT_EQ(loaded.value()[0].str(), script.sha1());
+
+  ASSERT_TRUE(execute({Command("SCRIPT", "FLUSH")}).ok());
+  const uint64_t before_fallback = connection_->stats().round_trips;
+  auto first = run_task(io_, script.run(*connection_, {"k"}, {"v1"}));
+  ASSERT_TRUE(first && first->ok()) << (first ? first->error().message : "");
+  EXPECT_EQ((*first)->str(), "v1");
+  EXPECT_EQ(connection_->stats().round_trips, before_fallback + 2);  // NOSCRIPT, then EVAL
+
+  const uint64_t before_cached = connection_->stats().round_trips;
+  auto second = run_task(io_, script.run(*connection_, {"k"}, {"v2"}));
+  ASSERT_TRUE(second && second->ok());
+  EXPECT_EQ((*second)->str(), "v2");
+  EXPECT_EQ(connection_->stats().round_trips, before_cached + 1);  // EVAL cached it again
+
+  auto failing = run_task(io_, Script("return redis.error_reply('no way')").run(*connection_, {}, {}));
+  ASSERT_TRUE(failing && failing->ok());
+  EXPECT_TRUE((*failing)->is_error());
+}
+
+TEST_F(RedisIntegration, ClientReaderFallsBackToTheWriter) {
+  Client client(io_.get_executor(), ClientOptions{.write = options_for(*server_), .read = std::nullopt});
+  client.start();
+  EXPECT_EQ(&client.reader(), &client.writer());
+  auto reply = run_task(io_, client.reader().execute(Command("PING")));
+  ASSERT_TRUE(reply && reply->ok());
+  EXPECT_EQ((*reply)->str(), "PONG");
+  client.stop();
+}
+
+TEST_F(RedisIntegration, ClientWithAReplicaReadsThroughItsOwnConnection) {
+  Client client(io_.get_executor(),
+                ClientOptions{.write = options_for(*server_), .read = options_for(*server_)});
+  client.start();
+  EXPECT_NE(&client.reader(), &client.writer());
+  auto written = run_task(io_, client.writer().execute(Command("SET", "k", "v")));
+  ASSERT_TRUE(written && written->ok());
+  auto read = run_task(io_, client.reader().execute(Command("GET", "k")));
+  ASSERT_TRUE(read && read->ok());
+  EXPECT_EQ((*read)->str(), "v");
+  EXPECT_EQ(client.writer().stats().commands, 1u);
+  EXPECT_EQ(client.reader().stats().commands, 1u);
+}
+
+TEST_F(RedisIntegration, BlockingClientSendsAFiftyThousandCommandBatchInOneRoundTrip) {
+  auto client = BlockingClient::connect(options_for(*server_));
+  ASSERT_TRUE(client.ok()) << client.error().message;
+  constexpr int count = 50000;
+  std::vector<Command> writes;
+  writes.reserve(count);
+  for (int i = 0; i < count; ++i) writes.emplace_back("ZADD", "big", i, "member:" + std::to_string(i));
+  const uint64_t before = client->stats().round_trips;
+  const auto started = std::chrono::steady_clock::now();
+  auto replies = client->execute(std::move(writes));
+  const auto elapsed = std::chrono::steady_clock::now() - started;
+  ASSERT_TRUE(replies.ok()) << replies.error().message;
+  ASSERT_EQ(replies->size(), static_cast<size_t>(count));
+  for (const Reply& r : *replies) ASSERT_EQ(r.integer(), 1);
+  EXPECT_EQ(client->stats().round_trips, before + 1);
+  EXPECT_LT(elapsed, 2s);
+  std::printf("50,000-command batch: %lld ms\n",
+              static_cast<long long>(std::chrono::duration_cast<std::chrono::milliseconds>(elapsed).count()));
+
+  auto card = client->execute(Command("ZCARD", "big"));
+  ASSERT_TRUE(card.ok());
+  EXPECT_EQ(card->integer(), count);
+}
+
+TEST(RedisServerRestart, ConnectionFailsFastWhileDownAndReconnectsByItself) {
+  TempDir dir;
+  std::optional<RedisServer> server(start_server(dir.path()));
+  const Endpoint endpoint = server->endpoint();
+  asio::io_context io(1);
+  Connection connection(io.get_executor(), options_for(*server));
+  connection.start();
+  auto set = run_task(io, connection.execute(Command("SET", "durable", "yes")));
+  ASSERT_TRUE(set && set->ok());
+
+  ASSERT_TRUE(server->stop().ok());
+  const auto started = std::chrono::steady_clock::now();
+  auto while_down = run_task(io, connection.execute(Command("GET", "durable")));
+  EXPECT_LT(std::chrono::steady_clock::now() - started, 1s);  // well under command_timeout
+  ASSERT_TRUE(while_down.has_value());
+  EXPECT_FALSE(while_down->ok());
+  auto still_down = run_task(io, connection.execute(Command("GET", "durable")));
+  ASSERT_TRUE(still_down.has_value());
+  ASSERT_FALSE(still_down->ok());
+  EXPECT_TRUE(still_down->error().message.starts_with("redis unavailable")) << still_down->error().message;
+
+  server.reset();
+  server.emplace(start_server(dir.path(), endpoint.port));
+  ASSERT_TRUE(run_until(io, [&] { return connection.connected(); }));
+  auto get = run_task(io, connection.execute(Command("GET", "durable")));
+  ASSERT_TRUE(get && get->ok()) << (get ? get->error().message : "");
+  EXPECT_EQ((*get)->str(), "yes");  // the append-only file survived the restart
+  EXPECT_EQ(connection.stats().reconnects, 1u);
+}
+
+TEST(RedisServerStart, MissingExecutableIsAnError) {
+  TempDir dir;
+  RedisServerOptions options;
+  options.dir = dir.path();
+  options.executable = "reel-no-such-redis-server";
+  auto server = RedisServer::start(options);
+  ASSERT_FALSE(server.ok());
+  EXPECT_NE(server.error().message.find("reel-no-such-redis-server"), std::string::npos);
+}
+
+TEST(RedisServerStart, BadConfigurationIsAnErrorWithTheLog) {
+  TempDir dir;
+  RedisServerOptions options;
+  options.dir = dir.path();
+  options.extra_config_lines = {"no-such-directive yes"};
+  auto server = RedisServer::start(options);
+  ASSERT_FALSE(server.ok());
+  EXPECT_NE(server.error().message.find("no-such-directive"), std::string::npos) << server.error().message;
+}
+
+}  // namespace
+}  // namespace reel::redis

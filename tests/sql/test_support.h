@@ -1,0 +1,29 @@
+// Helpers shared by the SQL suites: a private temporary directory and a free loopback port.
+// Thread-safety: none needed (each test owns its values).
+#pragma once
+
+#include <cstdint>
+#include <filesystem>
+
+namespace reel::sql::testing {
+
+// A fresh directory under the system temp dir, removed with everything in it on destruction.
+// Aborts if it cannot be created (a test machine without a writable temp dir is broken).
+class TempDir {
+ public:
+  TempDir();
+  TempDir(const TempDir&) = delete;
+  TempDir& operator=(const TempDir&) = delete;
+  ~TempDir();
+
+  const std::filesystem::path& path() const { return path_; }
+
+ private:
+  std::filesystem::path path_;
+};
+
+// A TCP port on 127.0.0.1 that nothing listened on a moment ago (bound to port 0, then closed).
+// Aborts if no socket can be bound.
+uint16_t free_loopback_port();
+
+}  // namespace reel::sql::testing
