@@ -3,7 +3,7 @@
 #include <charconv>
 
 #include "api/json.h"
-#include "app/url.h"
+#include "http/url.h"
 
 namespace reel::app {
 namespace {
@@ -46,7 +46,7 @@ ParsedQuery parse_list_query(std::string_view query_string, ListKind kind) {
   ParsedQuery out;
   auto& q = out.query;
   q.kind = kind;
-  if (auto sort = query_param(query_string, "sort")) {
+  if (auto sort = http::query_param(query_string, "sort")) {
     const bool short_list = kind == ListKind::tag || kind == ListKind::channel;
     if (*sort == "newest") q.sort = Sort::newest;
     else if (*sort == "views") q.sort = Sort::views;
@@ -58,7 +58,7 @@ ParsedQuery parse_list_query(std::string_view query_string, ListKind kind) {
       return out;
     }
   }
-  if (auto period = query_param(query_string, "period")) {
+  if (auto period = http::query_param(query_string, "period")) {
     const bool short_list = kind == ListKind::tag || kind == ListKind::channel;
     if (*period == "all") q.period = Period::all;
     else if (*period == "day" && !short_list) q.period = Period::day;
@@ -69,7 +69,7 @@ ParsedQuery parse_list_query(std::string_view query_string, ListKind kind) {
       return out;
     }
   }
-  if (auto page = query_param(query_string, "page")) {
+  if (auto page = http::query_param(query_string, "page")) {
     auto number = parse_id(*page);
     if (!number || *number > Router::max_page) {
       out.error = "The page must be a number from 1 to " + std::to_string(Router::max_page) + ".";
@@ -140,7 +140,7 @@ Task<http::Response> Router::handle(const http::Request& request) {
   for (auto [prefix, kind] : {Prefix{"/category/", ListKind::category}, Prefix{"/tag/", ListKind::tag},
                               Prefix{"/channel/", ListKind::channel}}) {
     if (!starts_with(path, prefix)) continue;
-    auto name = percent_decode(path.substr(prefix.size()));
+    auto name = http::percent_decode(path.substr(prefix.size()));
     if (!name || !valid_name(*name)) co_return error(404, "There is no such page.", false);
     co_return co_await listing(request, kind, std::move(*name), std::string(path), false);
   }

@@ -16,6 +16,7 @@
 
 #include "http/date.h"
 #include "http/text.h"
+#include "http/url.h"
 
 namespace reel::media {
 
@@ -80,34 +81,14 @@ std::string_view content_type_of(std::string_view path) {
   return default_content_type;
 }
 
-int hex_value(char c) {
-  if (c >= '0' && c <= '9') return c - '0';
-  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-  return -1;
-}
-
 // The file path a URL path names below the root, or nullopt when it must not be opened: a bad
 // percent escape, a NUL byte, a ".." segment, or nothing but a directory ("" or ending in '/').
 // Empty and "." segments are dropped. An absolute result is left for openat2 to refuse.
 std::optional<std::string> to_file_path(std::string_view url_path) {
   url_path = url_path.substr(0, url_path.find_first_of("?#"));
-  std::string decoded;
-  decoded.reserve(url_path.size());
-  for (size_t i = 0; i < url_path.size(); ++i) {
-    if (url_path[i] != '%') {
-      decoded += url_path[i];
-      continue;
-    }
-    if (i + 2 >= url_path.size()) return std::nullopt;
-    const int high = hex_value(url_path[i + 1]);
-    const int low = hex_value(url_path[i + 2]);
-    if (high < 0 || low < 0) return std::nullopt;
-    decoded += static_cast<char>(high * 16 + low);
-    i += 2;
-  }
-  if (decoded.empty() || decoded.back() == '/' || decoded.find('\0') != std::string::npos)
-    return std::nullopt;
+  const std::optional<std::string> escaped = http::percent_decode(url_path);
+  if (!escaped || escaped->empty() || escaped->back() == '/') return std::nullopt;
+  const std::string& decoded = *escaped;
   std::string path;
   path.reserve(decoded.size());
   if (decoded.front() == '/') path += '/';

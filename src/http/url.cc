@@ -1,6 +1,6 @@
-#include "app/url.h"
+#include "http/url.h"
 
-namespace reel::app {
+namespace reel::http {
 namespace {
 
 int hex_value(char c) {
@@ -46,4 +46,4 @@ std::optional<std::string> query_param(std::string_view query, std::string_view 
   return std::nullopt;
 }
 
-}  // namespace reel::app
+}  // namespace reel::http

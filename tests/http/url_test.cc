@@ -1,8 +1,8 @@
-#include "app/url.h"
+#include "http/url.h"
 
 #include <gtest/gtest.h>
 
-namespace reel::app {
+namespace reel::http {
 namespace {
 
 TEST(Url, PercentDecode) {
@@ -24,4 +24,4 @@ TEST(Url, QueryParam) {
 }
 
 }  // namespace
-}  // namespace reel::app
+}  // namespace reel::http

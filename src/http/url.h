@@ -1,4 +1,4 @@
-// URL pieces the router needs: percent-decoding and query-string parameters.
+// URL pieces: percent-decoding (paths and queries) and query-string parameters.
 // Thread-safety: pure functions.
 #pragma once
 
@@ -6,7 +6,7 @@
 #include <string>
 #include <string_view>
 
-namespace reel::app {
+namespace reel::http {
 
 // Decodes %XX escapes (and '+' as space when `plus_is_space`); nullopt for a malformed escape or
 // a decoded NUL byte.
@@ -16,4 +16,4 @@ std::optional<std::string> percent_decode(std::string_view text, bool plus_is_sp
 // malformed. "name" with no '=' gives "".
 std::optional<std::string> query_param(std::string_view query, std::string_view name);
 
-}  // namespace reel::app
+}  // namespace reel::http
