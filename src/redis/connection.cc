@@ -4,6 +4,7 @@
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
+#include <atomic>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/connect.hpp>
 #include <boost/asio/detached.hpp>
@@ -137,7 +138,11 @@ struct Connection::Impl {
   bool first_attempt_done = false;
   bool ever_connected = false;
   std::string last_error = "connection not started";
-  ConnectionStats stats;
+  // Read by stats() and connected() from any thread (e.g. /metrics on another event loop).
+  struct Counters {
+    std::atomic<uint64_t> round_trips{0}, commands{0}, errors{0}, reconnects{0};
+  } stats;
+  std::atomic<bool> open_now{false};
 };
 
 Task<void> Connection::Impl::run(std::shared_ptr<Impl> keep_alive) {
@@ -187,7 +192,10 @@ Task<Status> Connection::Impl::open(std::shared_ptr<Session> s) {
     co_return Error{
         fmt::format("connecting to {} timed out after {} ms", name, options.connect_timeout.count())};
   }
-  if (status && s->state == Session::State::opening) s->state = Session::State::open;
+  if (status && s->state == Session::State::opening) {
+    s->state = Session::State::open;
+    open_now = true;
+  }
   co_return status;
 }
 
@@ -293,6 +301,7 @@ Status Connection::Impl::deliver_replies(Session& s) {
 
 void Connection::Impl::close(Session& s, const std::string& reason) {
   if (s.state == Session::State::closed) return;
+  if (s.state == Session::State::open) open_now = false;
   s.state = Session::State::closed;
   error_code ignored;
   s.resolver.cancel();
@@ -391,12 +400,12 @@ Task<Result<Reply>> Connection::execute(Command command) {
   co_return std::move(replies->front());
 }
 
-bool Connection::connected() const {
-  return impl_->is_open();
-}
+bool Connection::connected() const { return impl_->open_now.load(std::memory_order_relaxed); }
 
 ConnectionStats Connection::stats() const {
-  return impl_->stats;
+  const auto& s = impl_->stats;
+  return {s.round_trips.load(std::memory_order_relaxed), s.commands.load(std::memory_order_relaxed),
+          s.errors.load(std::memory_order_relaxed), s.reconnects.load(std::memory_order_relaxed)};
 }
 
 }  // namespace reel::redis

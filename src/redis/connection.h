@@ -76,6 +76,7 @@ class Connection {
   // Shorthand for a single command.
   Task<Result<Reply>> execute(Command command);
 
+  // These two may be called from any thread (relaxed atomics).
   bool connected() const;
   ConnectionStats stats() const;
 
