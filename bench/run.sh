@@ -18,6 +18,7 @@ REEL=build/reel
 command -v wrk >/dev/null && command -v nginx >/dev/null || { echo "needs wrk and nginx (scripts/deps)" >&2; exit 1; }
 
 run=$(mktemp -d /tmp/reel-bench-run.XXXXXX)
+chmod 755 "$run"  # nginx workers run as nobody
 pids=()
 cleanup() {
   for pid in "${pids[@]}"; do kill -TERM "$pid" 2>/dev/null || true; done
@@ -26,7 +27,7 @@ cleanup() {
 }
 trap cleanup EXIT
 
-wait_http() { for _ in $(seq 1 600); do curl -sf -o /dev/null "$1" && return 0; sleep 0.2; done; return 1; }
+wait_http() { for _ in $(seq 1 3000); do curl -sf -o /dev/null "$1" && return 0; sleep 0.2; done; return 1; }
 
 # 1. The catalog: seeded once per size, through SQL, then rebuilt into Redis.
 if [[ ! -f $BENCH_DIR/seeded ]]; then

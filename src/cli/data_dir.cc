@@ -72,6 +72,9 @@ Result<redis::RedisServer> DataDir::start_redis() const {
   options.bind = endpoint->host;
   options.port = endpoint->port;
   options.append_only = true;
+  // Loading a large dataset (a 1,000,000-video catalog is ~3 GB) takes minutes; a redis-server
+  // that dies is noticed at once anyway.
+  options.start_timeout = std::chrono::minutes(30);
   // Rebuilds RENAME over large lists; free the old values in the background.
   options.extra_config_lines = {"lazyfree-lazy-server-del yes", "lazyfree-lazy-user-del yes"};
   auto server = redis::RedisServer::start(options);

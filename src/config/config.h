@@ -14,7 +14,7 @@ namespace reel::config {
 
 struct Server {
   std::string listen = "127.0.0.1:8080";
-  int threads = 0;  // 0: one per core
+  int threads = 0;  // 0: one per CPU this process may run on (see taskset)
   int64_t max_header_bytes = 8 * 1024;
   int64_t max_body_bytes = 1024 * 1024;
   int64_t max_connections = 10000;

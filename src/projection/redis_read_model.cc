@@ -64,6 +64,21 @@ Result<std::vector<Reply>> checked(Result<std::vector<Reply>> replies) {
 
 }  // namespace
 
+bool RedisReadModel::request_nav(std::vector<Command>& commands) const {
+  if (nav_read_ && clock_.unix_seconds() - nav_read_at_ < nav_ttl_seconds) return false;
+  commands.emplace_back("GET", keys::nav());
+  return true;
+}
+
+const std::vector<CategoryLink>& RedisReadModel::take_nav(bool requested, const Reply& reply) {
+  if (requested) {
+    nav_ = codec::decode_nav(reply.str());
+    nav_read_at_ = clock_.unix_seconds();
+    nav_read_ = true;
+  }
+  return nav_;
+}
+
 Task<Result<Home>> RedisReadModel::home() {
   const int32_t today = utc_day(clock_.unix_seconds());
   std::vector<Command> first;
@@ -71,12 +86,12 @@ Task<Result<Home>> RedisReadModel::home() {
                      home_popular - 1);
   first.emplace_back("ZREVRANGE", keys::list({ListKind::all, {}}, Sort::views), 0, home_popular - 1);
   first.emplace_back("ZREVRANGE", keys::list({ListKind::all, {}}, Sort::newest), 0, home_newest - 1);
-  first.emplace_back("GET", keys::nav());
+  const bool nav_requested = request_nav(first);
   auto lists = checked(co_await redis_.execute(std::move(first)));
   if (!lists) co_return lists.error();
 
   Home home;
-  home.nav = codec::decode_nav((*lists)[3].str());
+  home.nav = take_nav(nav_requested, lists->back());
   auto popular = ids_of((*lists)[0]);
   if (popular.empty()) popular = ids_of((*lists)[1]);
   auto newest = ids_of((*lists)[2]);
@@ -99,8 +114,8 @@ Task<Result<Listing>> RedisReadModel::listing(const ListQuery& query) {
   std::vector<Command> first;
   first.emplace_back("ZCARD", key);
   first.emplace_back("ZREVRANGE", key, start, start + query.per_page - 1);
-  first.emplace_back("GET", keys::nav());
   if (query.kind == ListKind::channel) first.emplace_back("HGET", keys::channel(query.name), "display_name");
+  const bool nav_requested = request_nav(first);
   auto lists = checked(co_await redis_.execute(std::move(first)));
   if (!lists) co_return lists.error();
 
@@ -108,7 +123,7 @@ Task<Result<Listing>> RedisReadModel::listing(const ListQuery& query) {
   listing.page = query.page;
   listing.total = (*lists)[0].integer();
   listing.pages = static_cast<int>((listing.total + query.per_page - 1) / query.per_page);
-  listing.nav = codec::decode_nav((*lists)[2].str());
+  listing.nav = take_nav(nav_requested, lists->back());
   switch (query.kind) {
     case ListKind::all: break;
     case ListKind::category: {
@@ -123,8 +138,8 @@ Task<Result<Listing>> RedisReadModel::listing(const ListQuery& query) {
       listing.title = query.name;
       break;
     case ListKind::channel:
-      listing.found = !(*lists)[3].is_nil();
-      listing.title = (*lists)[3].str();
+      listing.found = !(*lists)[2].is_nil();
+      listing.title = (*lists)[2].str();
       break;
   }
   auto ids = ids_of((*lists)[1]);
@@ -143,16 +158,16 @@ Task<Result<std::optional<VideoPage>>> RedisReadModel::video(int64_t id) {
   first.emplace_back("HGETALL", keys::video(id));
   first.emplace_back("ZSCORE", keys::list({ListKind::all, {}}, Sort::views), id);
   first.emplace_back("ZREVRANGE", keys::related(id), 0, related_shown - 1);
-  first.emplace_back("GET", keys::nav());
+  const bool nav_requested = request_nav(first);
   auto replies = checked(co_await redis_.execute(std::move(first)));
   if (!replies) co_return replies.error();
 
-  auto nav = codec::decode_nav((*replies)[3].str());
+  const auto& nav = take_nav(nav_requested, replies->back());
   std::vector<std::string_view> fields;
   for (const auto& element : (*replies)[0].elements()) fields.push_back(element.str());
   auto page = codec::decode_video_hash(fields, nav);
   if (!page) co_return std::optional<VideoPage>{};
-  page->nav = std::move(nav);
+  page->nav = nav;
   if (!(*replies)[1].is_nil()) page->views = static_cast<int64_t>((*replies)[1].number());
 
   auto related = ids_of((*replies)[2]);

@@ -1,8 +1,9 @@
 // RedisReadModel: the ReadModel over Redis. Every call costs at most two round trips, each one
 // pipelined batch on the event loop's shared connection: the first reads list ids (and the video
 // hash or channel), the second the cards and their live counters (MGET + ZMSCORE). SQL is never
-// touched. Thread-safety: as its redis::Connection (one event loop). Failure: an Error when Redis
-// is unreachable or times out.
+// touched. The header's category list changes only on a rebuild, so it is read at most once per
+// nav_ttl_seconds per event loop and kept. Thread-safety: as its redis::Connection (one event
+// loop). Failure: an Error when Redis is unreachable or times out.
 #pragma once
 
 #include "common/clock.h"
@@ -24,10 +25,19 @@ class RedisReadModel final : public ReadModel {
   static constexpr int home_popular = 12;
   static constexpr int home_newest = 24;
   static constexpr int related_shown = 12;
+  static constexpr int64_t nav_ttl_seconds = 10;
 
  private:
+  // Appends GET of the category list to `commands` when the kept copy is stale; returns whether.
+  bool request_nav(std::vector<redis::Command>& commands) const;
+  // Keeps the category list from `reply` (the last of the batch) when it was requested.
+  const std::vector<CategoryLink>& take_nav(bool requested, const redis::Reply& reply);
+
   redis::Connection& redis_;
   const Clock& clock_;
+  std::vector<CategoryLink> nav_;
+  int64_t nav_read_at_ = 0;
+  bool nav_read_ = false;
 };
 
 }  // namespace reel::projection

@@ -2,46 +2,39 @@
 
 #include <hiredis/hiredis.h>
 
-#include <array>
+#include <charconv>
 #include <cstdlib>
-#include <vector>
 
 namespace reel::redis {
 namespace {
 
 // Replies larger than this leave hiredis's buffer allocated only until the next read.
 constexpr size_t reader_max_idle_buffer = 256 * 1024;
-// Commands with at most this many arguments are formatted without a heap-allocated argv.
-constexpr size_t inline_argument_count = 16;
+
+// Appends "<marker><n>\r\n", the header of a RESP array or bulk string.
+void append_length(std::string& out, char marker, size_t n) {
+  char buffer[24];
+  buffer[0] = marker;
+  auto [end, ec] = std::to_chars(buffer + 1, buffer + sizeof buffer - 2, n);
+  *end++ = '\r';
+  *end++ = '\n';
+  out.append(buffer, static_cast<size_t>(end - buffer));
+}
 
 }  // namespace
 
 Status append_command(std::string& out, const Command& command) {
   const auto& args = command.args();
   if (args.empty()) return Error{"redis command without arguments"};
-
-  std::array<const char*, inline_argument_count> inline_argv;
-  std::array<size_t, inline_argument_count> inline_lengths;
-  std::vector<const char*> heap_argv;
-  std::vector<size_t> heap_lengths;
-  const char** argv = inline_argv.data();
-  size_t* lengths = inline_lengths.data();
-  if (args.size() > inline_argument_count) {
-    heap_argv.resize(args.size());
-    heap_lengths.resize(args.size());
-    argv = heap_argv.data();
-    lengths = heap_lengths.data();
+  size_t size = 16;
+  for (const auto& arg : args) size += arg.size() + 16;
+  out.reserve(out.size() + size);
+  append_length(out, '*', args.size());
+  for (const auto& arg : args) {
+    append_length(out, '$', arg.size());
+    out.append(arg);
+    out.append("\r\n", 2);
   }
-  for (size_t i = 0; i < args.size(); ++i) {
-    argv[i] = args[i].data();
-    lengths[i] = args[i].size();
-  }
-
-  char* formatted = nullptr;
-  int length = redisFormatCommandArgv(&formatted, static_cast<int>(args.size()), argv, lengths);
-  if (length < 0) return Error{"redis command could not be formatted (out of memory)"};
-  out.append(formatted, static_cast<size_t>(length));
-  redisFreeCommand(formatted);
   return {};
 }
 

@@ -43,6 +43,8 @@ TEST(Codec, CardRoundTripCleansControlCharacters) {
 TEST(Codec, GarbageIsNotACard) {
   EXPECT_FALSE(codec::decode_card(""));
   EXPECT_FALSE(codec::decode_card("1\x1f" "2"));
+  EXPECT_FALSE(codec::decode_card("1\x1f" "t\x1f" "s\x1f" "3\x1f" "4\x1f" "u\x1f" "c\x1f" "d\x1f" "extra"));
+  EXPECT_TRUE(codec::decode_card("1\x1f" "t\x1f" "s\x1f" "3\x1f" "4\x1f" "u\x1f" "c\x1f" "d"));
 }
 
 TEST(Codec, NavRoundTrip) {
