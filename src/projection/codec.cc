@@ -74,22 +74,25 @@ std::string encode_card(const catalog::Video& video, std::string_view channel_di
   append_clean(out, video.channel_name);
   out += field_sep;
   append_clean(out, channel_display_name);
+  out += field_sep;
+  out += std::to_string(static_cast<int>(rating(video.likes, video.dislikes) * 10));  // per mille, -10: none
   return out;
 }
 
 std::optional<Card> decode_card(std::string_view packed) {
   // Hot path (30 cards a page): fields are cut in place, without a vector of parts.
-  std::string_view f[8];
+  constexpr size_t fields = 9;
+  std::string_view f[fields];
   size_t count = 0;
   size_t start = 0;
   bool at_end = false;  // the last field cut ran to the end of the value
-  while (count < 8 && !at_end) {
+  while (count < fields && !at_end) {
     const size_t end = packed.find(field_sep, start);
     at_end = end == std::string_view::npos;
     f[count++] = packed.substr(start, at_end ? std::string_view::npos : end - start);
     start = end + 1;
   }
-  if (count != 8 || !at_end || packed.empty()) return std::nullopt;
+  if (count != fields || !at_end || packed.empty()) return std::nullopt;
   Card card;
   card.id = to_int<int64_t>(f[0]);
   card.title = f[1];
@@ -99,6 +102,8 @@ std::optional<Card> decode_card(std::string_view packed) {
   card.thumb_url = f[5];
   card.channel_name = f[6];
   card.channel_display_name = f[7];
+  const int per_mille = to_int<int>(f[8]);
+  card.rating = per_mille < 0 ? -1 : per_mille / 10.0;
   return card;
 }
 

@@ -21,8 +21,10 @@ std::string media_url(std::string_view relative_path);
 // The card's thumbnail: the first "thumb" file, else the "poster", else empty.
 std::string thumb_url(const catalog::Video& video);
 
-// Packs what a card shows except the live counters (views and rating come from the lists'
-// scores, so counters never rewrite cards). Control characters in text become spaces.
+// Packs what a card shows except the view count, which changes all the time and lives in its own
+// key (keys::views) so counting a view never rewrites a card. The rating is packed: it changes
+// only when someone votes, and the write path rewrites the card then. Control characters in text
+// become spaces.
 std::string encode_card(const catalog::Video& video, std::string_view channel_display_name);
 // nullopt for a value that is not a packed card.
 std::optional<Card> decode_card(std::string_view packed);

@@ -34,22 +34,31 @@ std::string_view sort_name(Sort sort) {
   return "newest";
 }
 
+// Patterns of the lists of one sort order (global, category, tag, channel).
+std::vector<std::string> list_patterns(Sort sort) {
+  std::vector<std::string> patterns;
+  for (ListKind kind : {ListKind::all, ListKind::category, ListKind::tag, ListKind::channel}) {
+    const bool full = kind == ListKind::all || kind == ListKind::category;
+    if (!full && (sort == Sort::rating || sort == Sort::duration)) continue;
+    std::string base = keys::list({kind, "*"}, sort);
+    if (sort == Sort::views) base.replace(base.size() - 3, 3, "*");  // ":views:all" -> ":views:*"
+    patterns.push_back(std::move(base));
+  }
+  return patterns;
+}
+
 // The key patterns each projection owns, for removing keys it no longer produces.
 std::vector<std::string> owned_patterns(std::string_view name) {
   if (name == "videos") return {keys::video_pattern(), keys::card_pattern()};
   if (name == "channels") return {keys::channel_pattern()};
   if (name == "related") return {keys::related_pattern()};
-  for (Sort sort : {Sort::newest, Sort::views, Sort::rating, Sort::duration}) {
-    if (name != sort_name(sort)) continue;
-    std::vector<std::string> patterns;
-    for (ListKind kind : {ListKind::all, ListKind::category, ListKind::tag, ListKind::channel}) {
-      bool full = kind == ListKind::all || kind == ListKind::category;
-      if (!full && (sort == Sort::rating || sort == Sort::duration)) continue;
-      std::string base = keys::list({kind, "*"}, sort);
-      if (sort == Sort::views) base.replace(base.size() - 3, 3, "*");  // ":views:all" -> ":views:*"
-      patterns.push_back(std::move(base));
-    }
+  if (name == "views") {
+    auto patterns = list_patterns(Sort::views);
+    patterns.push_back(keys::views_pattern());
     return patterns;
+  }
+  for (Sort sort : {Sort::newest, Sort::rating, Sort::duration}) {
+    if (name == sort_name(sort)) return list_patterns(sort);
   }
   return {};
 }
@@ -309,6 +318,10 @@ class Rebuild {
         }
         produced_.insert(keys::video(video.id));
         produced_.insert(keys::card(video.id));
+      }
+      if (selected_["views"]) {
+        produced_.insert(keys::views(video.id));
+        if (failed = sink_.add(redis::Command("SET", keys::views(video.id), video.views)); !failed) return;
       }
       for (const auto& entry : list_memberships(video)) {
         if (!selected_[sort_name(entry.sort)]) continue;

@@ -20,34 +20,25 @@ std::vector<std::string> ids_of(const Reply& reply) {
   return ids;
 }
 
-// The second round trip's commands for `ids`: their cards, total views and rating.
-void append_card_commands(const std::vector<std::string>& ids, std::vector<Command>& commands) {
-  Command cards("MGET");
-  Command views("ZMSCORE", keys::list({ListKind::all, {}}, Sort::views));
-  Command ratings("ZMSCORE", keys::list({ListKind::all, {}}, Sort::rating));
-  for (const auto& id : ids) {
-    cards.arg(keys::card(id));
-    views.arg(id);
-    ratings.arg(id);
-  }
-  commands.push_back(std::move(cards));
-  commands.push_back(std::move(views));
-  commands.push_back(std::move(ratings));
+// The second round trip for `ids`: one MGET of their cards and their view counts.
+void append_card_command(const std::vector<std::string>& ids, std::vector<Command>& commands) {
+  Command mget("MGET");
+  for (const auto& id : ids) mget.arg(keys::card(id));
+  for (const auto& id : ids) mget.arg(keys::views(id));
+  commands.push_back(std::move(mget));
 }
 
-// Builds cards from the replies of append_card_commands starting at `first`; videos whose card
-// is missing (deleted since the list was read) are left out.
-std::vector<Card> cards_from(const std::vector<Reply>& replies, size_t first) {
+// Builds cards from a reply of append_card_command; videos whose card is missing (deleted since
+// the list was read) are left out.
+std::vector<Card> cards_from(const Reply& reply) {
   std::vector<Card> cards;
-  const auto& packed = replies[first].elements();
-  const auto& views = replies[first + 1].elements();
-  const auto& ratings = replies[first + 2].elements();
-  cards.reserve(packed.size());
-  for (size_t i = 0; i < packed.size(); ++i) {
-    auto card = codec::decode_card(packed[i].str());
+  const auto& values = reply.elements();
+  const size_t count = values.size() / 2;
+  cards.reserve(count);
+  for (size_t i = 0; i < count; ++i) {
+    auto card = codec::decode_card(values[i].str());
     if (!card) continue;
-    if (i < views.size() && !views[i].is_nil()) card->views = static_cast<int64_t>(views[i].number());
-    if (i < ratings.size() && !ratings[i].is_nil()) card->rating = ratings[i].number();
+    card->views = values[count + i].integer();
     cards.push_back(std::move(*card));
   }
   return cards;
@@ -98,12 +89,12 @@ Task<Result<Home>> RedisReadModel::home() {
   if (popular.empty() && newest.empty()) co_return home;
 
   std::vector<Command> second;
-  append_card_commands(popular, second);
-  append_card_commands(newest, second);
+  append_card_command(popular, second);
+  append_card_command(newest, second);
   auto cards = checked(co_await redis_.execute(std::move(second)));
   if (!cards) co_return cards.error();
-  home.popular = cards_from(*cards, 0);
-  home.newest = cards_from(*cards, 3);
+  home.popular = cards_from((*cards)[0]);
+  home.newest = cards_from((*cards)[1]);
   co_return home;
 }
 
@@ -146,17 +137,17 @@ Task<Result<Listing>> RedisReadModel::listing(const ListQuery& query) {
   if (!listing.found || ids.empty()) co_return listing;
 
   std::vector<Command> second;
-  append_card_commands(ids, second);
+  append_card_command(ids, second);
   auto cards = checked(co_await redis_.execute(std::move(second)));
   if (!cards) co_return cards.error();
-  listing.cards = cards_from(*cards, 0);
+  listing.cards = cards_from((*cards)[0]);
   co_return listing;
 }
 
 Task<Result<std::optional<VideoPage>>> RedisReadModel::video(int64_t id) {
   std::vector<Command> first;
   first.emplace_back("HGETALL", keys::video(id));
-  first.emplace_back("ZSCORE", keys::list({ListKind::all, {}}, Sort::views), id);
+  first.emplace_back("GET", keys::views(id));
   first.emplace_back("ZREVRANGE", keys::related(id), 0, related_shown - 1);
   const bool nav_requested = request_nav(first);
   auto replies = checked(co_await redis_.execute(std::move(first)));
@@ -168,15 +159,15 @@ Task<Result<std::optional<VideoPage>>> RedisReadModel::video(int64_t id) {
   auto page = codec::decode_video_hash(fields, nav);
   if (!page) co_return std::optional<VideoPage>{};
   page->nav = nav;
-  if (!(*replies)[1].is_nil()) page->views = static_cast<int64_t>((*replies)[1].number());
+  page->views = (*replies)[1].integer();
 
   auto related = ids_of((*replies)[2]);
   if (!related.empty()) {
     std::vector<Command> second;
-    append_card_commands(related, second);
+    append_card_command(related, second);
     auto cards = checked(co_await redis_.execute(std::move(second)));
     if (!cards) co_return cards.error();
-    page->related = cards_from(*cards, 0);
+    page->related = cards_from((*cards)[0]);
   }
   co_return page;
 }

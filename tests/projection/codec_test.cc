@@ -38,13 +38,14 @@ TEST(Codec, CardRoundTripCleansControlCharacters) {
   EXPECT_EQ(card->thumb_url, "/media/demo/a-thumb.jpg");
   EXPECT_EQ(card->channel_name, "aurora");
   EXPECT_EQ(card->channel_display_name, "Aurora Studio");
+  EXPECT_DOUBLE_EQ(card->rating, 75.0);
 }
 
 TEST(Codec, GarbageIsNotACard) {
   EXPECT_FALSE(codec::decode_card(""));
   EXPECT_FALSE(codec::decode_card("1\x1f" "2"));
-  EXPECT_FALSE(codec::decode_card("1\x1f" "t\x1f" "s\x1f" "3\x1f" "4\x1f" "u\x1f" "c\x1f" "d\x1f" "extra"));
-  EXPECT_TRUE(codec::decode_card("1\x1f" "t\x1f" "s\x1f" "3\x1f" "4\x1f" "u\x1f" "c\x1f" "d"));
+  EXPECT_FALSE(codec::decode_card("1\x1f" "t\x1f" "s\x1f" "3\x1f" "4\x1f" "u\x1f" "c\x1f" "d\x1f" "-10\x1f" "extra"));
+  EXPECT_TRUE(codec::decode_card("1\x1f" "t\x1f" "s\x1f" "3\x1f" "4\x1f" "u\x1f" "c\x1f" "d\x1f" "-10"));
 }
 
 TEST(Codec, NavRoundTrip) {
