@@ -46,7 +46,7 @@ base="http://127.0.0.1:$REEL_PORT"
 total=$(curl -s "$base/api/v1/videos" | sed -n 's/.*"total":\([0-9]*\).*/\1/p')
 pages=$(( (total + 29) / 30 ))
 deep=$(( pages * 9 / 10 ))
-watch_id=$(curl -s "$base/api/v1/videos?sort=views" | sed -n 's/.*"videos":\[{"id":\([0-9]*\).*/\1/p')
+watch_id=$(curl -s "$base/api/v1/videos?sort=views" | grep -o '"id":[0-9]*' | head -n 1 | cut -d: -f2)
 
 # 3. nginx serving the same bytes.
 mkdir -p "$run/www" "$run/nginx"

@@ -56,9 +56,14 @@ std::string thumb_url(const catalog::Video& video) {
   return {};
 }
 
+std::string views_field(int64_t views) {
+  return fmt::format("{:0{}}", std::clamp<int64_t>(views, 0, 999'999'999'999), views_width);
+}
+
 std::string encode_card(const catalog::Video& video, std::string_view channel_display_name) {
-  std::string out;
+  std::string out = views_field(video.views);
   out.reserve(128 + video.title.size());
+  out += field_sep;
   out += std::to_string(video.id);
   out += field_sep;
   append_clean(out, video.title);
@@ -81,7 +86,7 @@ std::string encode_card(const catalog::Video& video, std::string_view channel_di
 
 std::optional<Card> decode_card(std::string_view packed) {
   // Hot path (30 cards a page): fields are cut in place, without a vector of parts.
-  constexpr size_t fields = 9;
+  constexpr size_t fields = 10;
   std::string_view f[fields];
   size_t count = 0;
   size_t start = 0;
@@ -94,15 +99,16 @@ std::optional<Card> decode_card(std::string_view packed) {
   }
   if (count != fields || !at_end || packed.empty()) return std::nullopt;
   Card card;
-  card.id = to_int<int64_t>(f[0]);
-  card.title = f[1];
-  card.slug = f[2];
-  card.duration_s = to_int<int32_t>(f[3]);
-  card.published_at = to_int<int64_t>(f[4]);
-  card.thumb_url = f[5];
-  card.channel_name = f[6];
-  card.channel_display_name = f[7];
-  const int per_mille = to_int<int>(f[8]);
+  card.views = to_int<int64_t>(f[0]);
+  card.id = to_int<int64_t>(f[1]);
+  card.title = f[2];
+  card.slug = f[3];
+  card.duration_s = to_int<int32_t>(f[4]);
+  card.published_at = to_int<int64_t>(f[5]);
+  card.thumb_url = f[6];
+  card.channel_name = f[7];
+  card.channel_display_name = f[8];
+  const int per_mille = to_int<int>(f[9]);
   card.rating = per_mille < 0 ? -1 : per_mille / 10.0;
   return card;
 }

@@ -7,15 +7,12 @@ namespace reel::projection::keys {
 std::string video(int64_t id) { return fmt::format("v:{}", id); }
 std::string card(int64_t id) { return fmt::format("card:{}", id); }
 std::string card(std::string_view id) { return fmt::format("card:{}", id); }
-std::string views(int64_t id) { return fmt::format("views:{}", id); }
-std::string views(std::string_view id) { return fmt::format("views:{}", id); }
 std::string related(int64_t id) { return fmt::format("z:rel:{}", id); }
 std::string channel(std::string_view name) { return fmt::format("ch:{}", name); }
 std::string video_pattern() { return "v:*"; }
 std::string card_pattern() { return "card:*"; }
 std::string related_pattern() { return "z:rel:*"; }
 std::string channel_pattern() { return "ch:*"; }
-std::string views_pattern() { return "views:*"; }
 std::string_view nav() { return "nav:categories"; }
 std::string_view shadow_prefix() { return "rebuild:"; }
 

@@ -16,8 +16,6 @@ std::string video(int64_t id);    // hash: the fields the watch page shows
 std::string card(int64_t id);     // string: the fields a card shows, packed (codec.h)
 std::string card(std::string_view id);
 std::string related(int64_t id);  // zset: related video ids, score = relatedness
-std::string views(int64_t id);    // string: the all-time view count (an integer)
-std::string views(std::string_view id);
 
 // Per-channel object.
 std::string channel(std::string_view name);  // hash: display_name, created_at
@@ -39,7 +37,6 @@ std::string video_pattern();
 std::string card_pattern();
 std::string related_pattern();
 std::string channel_pattern();
-std::string views_pattern();
 
 // The prefix under which `reel rebuild` writes shadow copies before RENAMEing them into place.
 std::string_view shadow_prefix();

@@ -52,12 +52,7 @@ std::vector<std::string> owned_patterns(std::string_view name) {
   if (name == "videos") return {keys::video_pattern(), keys::card_pattern()};
   if (name == "channels") return {keys::channel_pattern()};
   if (name == "related") return {keys::related_pattern()};
-  if (name == "views") {
-    auto patterns = list_patterns(Sort::views);
-    patterns.push_back(keys::views_pattern());
-    return patterns;
-  }
-  for (Sort sort : {Sort::newest, Sort::rating, Sort::duration}) {
+  for (Sort sort : {Sort::newest, Sort::views, Sort::rating, Sort::duration}) {
     if (name == sort_name(sort)) return list_patterns(sort);
   }
   return {};
@@ -318,10 +313,6 @@ class Rebuild {
         }
         produced_.insert(keys::video(video.id));
         produced_.insert(keys::card(video.id));
-      }
-      if (selected_["views"]) {
-        produced_.insert(keys::views(video.id));
-        if (failed = sink_.add(redis::Command("SET", keys::views(video.id), video.views)); !failed) return;
       }
       for (const auto& entry : list_memberships(video)) {
         if (!selected_[sort_name(entry.sort)]) continue;

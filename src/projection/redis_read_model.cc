@@ -20,11 +20,10 @@ std::vector<std::string> ids_of(const Reply& reply) {
   return ids;
 }
 
-// The second round trip for `ids`: one MGET of their cards and their view counts.
+// The second round trip for `ids`: one MGET of their cards (view counts included).
 void append_card_command(const std::vector<std::string>& ids, std::vector<Command>& commands) {
   Command mget("MGET");
   for (const auto& id : ids) mget.arg(keys::card(id));
-  for (const auto& id : ids) mget.arg(keys::views(id));
   commands.push_back(std::move(mget));
 }
 
@@ -32,14 +31,9 @@ void append_card_command(const std::vector<std::string>& ids, std::vector<Comman
 // the list was read) are left out.
 std::vector<Card> cards_from(const Reply& reply) {
   std::vector<Card> cards;
-  const auto& values = reply.elements();
-  const size_t count = values.size() / 2;
-  cards.reserve(count);
-  for (size_t i = 0; i < count; ++i) {
-    auto card = codec::decode_card(values[i].str());
-    if (!card) continue;
-    card->views = values[count + i].integer();
-    cards.push_back(std::move(*card));
+  cards.reserve(reply.elements().size());
+  for (const auto& value : reply.elements()) {
+    if (auto card = codec::decode_card(value.str())) cards.push_back(std::move(*card));
   }
   return cards;
 }
@@ -147,7 +141,7 @@ Task<Result<Listing>> RedisReadModel::listing(const ListQuery& query) {
 Task<Result<std::optional<VideoPage>>> RedisReadModel::video(int64_t id) {
   std::vector<Command> first;
   first.emplace_back("HGETALL", keys::video(id));
-  first.emplace_back("GET", keys::views(id));
+  first.emplace_back("ZSCORE", keys::list({ListKind::all, {}}, Sort::views), id);
   first.emplace_back("ZREVRANGE", keys::related(id), 0, related_shown - 1);
   const bool nav_requested = request_nav(first);
   auto replies = checked(co_await redis_.execute(std::move(first)));
@@ -159,7 +153,7 @@ Task<Result<std::optional<VideoPage>>> RedisReadModel::video(int64_t id) {
   auto page = codec::decode_video_hash(fields, nav);
   if (!page) co_return std::optional<VideoPage>{};
   page->nav = nav;
-  page->views = (*replies)[1].integer();
+  page->views = static_cast<int64_t>((*replies)[1].number());
 
   auto related = ids_of((*replies)[2]);
   if (!related.empty()) {

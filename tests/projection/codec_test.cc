@@ -41,11 +41,24 @@ TEST(Codec, CardRoundTripCleansControlCharacters) {
   EXPECT_DOUBLE_EQ(card->rating, 75.0);
 }
 
+TEST(Codec, ViewCountIsAFixedWidthPrefixAnAggregatorCanOverwrite) {
+  auto video = sample_video();
+  video.views = 1234;
+  std::string packed = codec::encode_card(video, "Aurora");
+  EXPECT_EQ(packed.substr(0, codec::views_width), "000000001234");
+  packed.replace(0, codec::views_width, codec::views_field(98765));  // what SETRANGE card 0 ... does
+  auto card = codec::decode_card(packed);
+  ASSERT_TRUE(card);
+  EXPECT_EQ(card->views, 98765);
+  EXPECT_EQ(card->title, "Cats & \"Dogs\" <live>  日本");
+  EXPECT_EQ(codec::views_field(-5), "000000000000");
+}
+
 TEST(Codec, GarbageIsNotACard) {
   EXPECT_FALSE(codec::decode_card(""));
   EXPECT_FALSE(codec::decode_card("1\x1f" "2"));
-  EXPECT_FALSE(codec::decode_card("1\x1f" "t\x1f" "s\x1f" "3\x1f" "4\x1f" "u\x1f" "c\x1f" "d\x1f" "-10\x1f" "extra"));
-  EXPECT_TRUE(codec::decode_card("1\x1f" "t\x1f" "s\x1f" "3\x1f" "4\x1f" "u\x1f" "c\x1f" "d\x1f" "-10"));
+  EXPECT_FALSE(codec::decode_card("7\x1f" "1\x1f" "t\x1f" "s\x1f" "3\x1f" "4\x1f" "u\x1f" "c\x1f" "d\x1f" "-10\x1f" "x"));
+  EXPECT_TRUE(codec::decode_card("7\x1f" "1\x1f" "t\x1f" "s\x1f" "3\x1f" "4\x1f" "u\x1f" "c\x1f" "d\x1f" "-10"));
 }
 
 TEST(Codec, NavRoundTrip) {
