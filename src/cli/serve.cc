@@ -61,10 +61,11 @@ struct Loop {
   app::Router router;
 };
 
-// Sums the Redis counters of every loop for /metrics.
+// Sums the Redis counters of every loop for /metrics. Holds the loops weakly: each Loop must die
+// with its handler, inside the server, while its io_context still exists.
 class RedisMetrics {
  public:
-  void add(std::shared_ptr<Loop> loop) {
+  void add(const std::shared_ptr<Loop>& loop) {
     std::lock_guard lock(mutex_);
     loops_.push_back(std::move(loop));
   }
@@ -73,7 +74,9 @@ class RedisMetrics {
     int connected = 0;
     {
       std::lock_guard lock(mutex_);
-      for (const auto& loop : loops_) {
+      for (const auto& weak : loops_) {
+        const auto loop = weak.lock();
+        if (!loop) continue;
         auto s = loop->redis.reader().stats();
         total.round_trips += s.round_trips;
         total.commands += s.commands;
@@ -98,7 +101,7 @@ class RedisMetrics {
 
  private:
   mutable std::mutex mutex_;
-  std::vector<std::shared_ptr<Loop>> loops_;
+  std::vector<std::weak_ptr<Loop>> loops_;
 };
 
 // The CPUs this process may run on (taskset, cgroup cpusets): one event loop each. More loops

@@ -1,5 +1,7 @@
 #include "redis/server.h"
 
+#include <charconv>
+
 #include <fmt/format.h>
 #include <sys/wait.h>
 
@@ -72,6 +74,20 @@ std::string config_text(const RedisServerOptions& options, const fs::path& dir, 
   return text;
 }
 
+// The process id the connected server reports in INFO server; -1 when it cannot be read.
+pid_t server_pid(BlockingClient& client) {
+  Result<Reply> info = client.execute(Command("INFO", "server"));
+  if (!info || info->is_error()) return -1;
+  const std::string_view text = info->str();
+  constexpr std::string_view field = "process_id:";
+  const size_t at = text.find(field);
+  if (at == std::string_view::npos) return -1;
+  pid_t pid = -1;
+  const char* begin = text.data() + at + field.size();
+  std::from_chars(begin, text.data() + text.size(), pid);
+  return pid;
+}
+
 }  // namespace
 
 Result<uint16_t> pick_free_port(const std::string& host) {
@@ -127,7 +143,16 @@ Result<RedisServer> RedisServer::start(RedisServerOptions options) {
           fmt::format("redis-server exited during start-up (port {}); its log:\n{}", port, logs_of(dir))};
     }
     Result<BlockingClient> client = BlockingClient::connect(probe);
-    if (client) break;
+    if (client) {
+      // The server answering must be this child, not another one already on the port (left
+      // running by a process that crashed, say), or stop() would leave the wrong one behind.
+      const pid_t answering = server_pid(*client);
+      if (answering == child->pid()) break;
+      child->stop();
+      return Error{fmt::format("port {} is already served by another redis-server (pid {}); stop it or pick "
+                               "another port",
+                               port, answering)};
+    }
     if (std::chrono::steady_clock::now() >= deadline) {
       child->stop();
       return Error{fmt::format("redis-server did not answer PING on port {} within {} ms ({}); its log:\n{}",

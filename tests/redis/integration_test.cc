@@ -282,3 +282,22 @@ TEST(RedisServerStart, BadConfigurationIsAnErrorWithTheLog) {
 
 }  // namespace
 }  // namespace reel::redis
+
+namespace reel::redis {
+namespace {
+
+TEST_F(RedisIntegration, StartRefusesAPortAnotherRedisServerAlreadyServes) {
+  TempDir other;
+  RedisServerOptions options;
+  options.dir = other.path();
+  options.port = server_->endpoint().port;
+  auto second = RedisServer::start(options);
+  ASSERT_FALSE(second);
+  EXPECT_NE(second.error().message.find("already served by another redis-server (pid " +
+                                        std::to_string(server_->pid()) + ")"),
+            std::string::npos)
+      << second.error().message;
+}
+
+}  // namespace
+}  // namespace reel::redis
