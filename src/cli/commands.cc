@@ -60,6 +60,24 @@ Result<std::unique_ptr<sql::Connection>> open_store(const config::Config& config
   return connection;
 }
 
+// What seed and rebuild work on: the settings, the migrated SQL store, and Redis (started from the
+// data dir for the duration of the command when it was not running).
+struct Stores {
+  Settings settings;
+  std::unique_ptr<sql::Connection> sql;
+  RedisLease redis;
+};
+
+Result<Stores> open_stores(const Target& target) {
+  auto settings = resolve(target);
+  if (!settings) return settings.error();
+  auto connection = open_store(settings->config);
+  if (!connection) return connection.error();
+  auto lease = connect_redis(settings->config, settings->data_dir ? &*settings->data_dir : nullptr);
+  if (!lease) return lease.error();
+  return Stores{std::move(*settings), std::move(*connection), std::move(*lease)};
+}
+
 Result<projection::RebuildStats> run_rebuild(sql::CatalogStore& store, redis::BlockingClient& redis,
                                              std::vector<std::string> projections) {
   Progress progress;
@@ -89,14 +107,10 @@ int cmd_migrate(const Target& target) {
 }
 
 int cmd_rebuild(const Target& target, const std::vector<std::string>& projections) {
-  auto settings = resolve(target);
-  if (!settings) return fail(settings.error());
-  auto connection = open_store(settings->config);
-  if (!connection) return fail(connection.error());
-  auto lease = connect_redis(settings->config, settings->data_dir ? &*settings->data_dir : nullptr);
-  if (!lease) return fail(lease.error());
-  sql::CatalogStore store(**connection);
-  auto stats = run_rebuild(store, *lease->client, projections);
+  auto stores = open_stores(target);
+  if (!stores) return fail(stores.error());
+  sql::CatalogStore store(*stores->sql);
+  auto stats = run_rebuild(store, *stores->redis.client, projections);
   if (!stats) return fail(stats.error());
   fmt::print("rebuilt {} videos into {} lists ({} stale keys removed, {} redis commands)\n", stats->videos,
              stats->lists, stats->stale_keys_removed, stats->redis_commands);
@@ -105,15 +119,11 @@ int cmd_rebuild(const Target& target, const std::vector<std::string>& projection
 
 int cmd_seed(const Target& target, int64_t videos, uint64_t seed_value) {
   if (videos < 1) return fail(Error{"--videos must be at least 1"});
-  auto settings = resolve(target);
-  if (!settings) return fail(settings.error());
-  auto connection = open_store(settings->config);
-  if (!connection) return fail(connection.error());
-  auto lease = connect_redis(settings->config, settings->data_dir ? &*settings->data_dir : nullptr);
-  if (!lease) return fail(lease.error());
-  auto clips = seed::ensure_demo_media(settings->config.paths.media);
+  auto stores = open_stores(target);
+  if (!stores) return fail(stores.error());
+  auto clips = seed::ensure_demo_media(stores->settings.config.paths.media);
   if (!clips) return fail(clips.error());
-  sql::CatalogStore store(**connection);
+  sql::CatalogStore store(*stores->sql);
   {
     Progress progress;
     seed::SyntheticOptions options;
@@ -125,7 +135,7 @@ int cmd_seed(const Target& target, int64_t videos, uint64_t seed_value) {
     };
     if (auto s = seed::insert_synthetic(store, *clips, options); !s) return fail(s.error());
   }
-  auto stats = run_rebuild(store, *lease->client, {});
+  auto stats = run_rebuild(store, *stores->redis.client, {});
   if (!stats) return fail(stats.error());
   fmt::print("seeded {} videos; the catalog now lists {}\n", videos, stats->videos);
   return 0;

@@ -35,14 +35,19 @@ class FileActions {
 // signals this process blocks or ignores (SIGPIPE, say) behave normally in the child.
 class SpawnAttributes {
  public:
-  SpawnAttributes() {
+  explicit SpawnAttributes(bool own_process_group) {
     posix_spawnattr_init(&attributes_);
     sigset_t signals;
     sigemptyset(&signals);
     posix_spawnattr_setsigmask(&attributes_, &signals);
     sigfillset(&signals);
     posix_spawnattr_setsigdefault(&attributes_, &signals);
-    posix_spawnattr_setflags(&attributes_, POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF);
+    short flags = POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF;
+    if (own_process_group) {
+      posix_spawnattr_setpgroup(&attributes_, 0);
+      flags |= POSIX_SPAWN_SETPGROUP;
+    }
+    posix_spawnattr_setflags(&attributes_, flags);
   }
   ~SpawnAttributes() { posix_spawnattr_destroy(&attributes_); }
   SpawnAttributes(const SpawnAttributes&) = delete;
@@ -91,7 +96,7 @@ Result<Child> Child::spawn(const SpawnOptions& options) {
   if (!options.working_dir.empty()) {
     posix_spawn_file_actions_addchdir_np(actions.get(), options.working_dir.c_str());
   }
-  SpawnAttributes attributes;
+  SpawnAttributes attributes(options.own_process_group);
 
   std::vector<char*> argv;
   argv.reserve(options.argv.size() + 1);

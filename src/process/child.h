@@ -22,6 +22,9 @@ struct SpawnOptions {
   std::string stdout_path{};             // empty: inherit; else appended to
   std::string stderr_path{};             // empty: inherit; else appended to
   std::vector<std::string> extra_env{};  // "KEY=VALUE" added to the inherited environment
+  // Starts the child in a process group of its own, so a Ctrl-C on the terminal reaches only this
+  // process, which then stops the child in order (a server must outlive the drain of its users).
+  bool own_process_group = false;
 };
 
 class Child {

@@ -129,7 +129,8 @@ Result<RedisServer> RedisServer::start(RedisServerOptions options) {
   Result<process::Child> child = process::Child::spawn({.argv = {options.executable, config_path.string()},
                                                         .working_dir = dir.string(),
                                                         .stdout_path = output_path,
-                                                        .stderr_path = output_path});
+                                                        .stderr_path = output_path,
+                                                        .own_process_group = true});
   if (!child) return child.error();
 
   ConnectionOptions probe;

@@ -153,3 +153,19 @@ TEST(Child, MovedChildIsOwnedByTheTarget) {
 
 }  // namespace
 }  // namespace reel::process
+
+namespace reel::process {
+namespace {
+
+TEST(ChildProcessGroup, OwnProcessGroupLeavesOursAlone) {
+  auto child = Child::spawn({.argv = {"sleep", "100"}, .own_process_group = true});
+  ASSERT_TRUE(child) << child.error().message;
+  EXPECT_EQ(::getpgid(child->pid()), child->pid());
+  EXPECT_NE(::getpgid(child->pid()), ::getpgrp());
+  auto plain = Child::spawn({.argv = {"sleep", "100"}});
+  ASSERT_TRUE(plain);
+  EXPECT_EQ(::getpgid(plain->pid()), ::getpgrp());
+}
+
+}  // namespace
+}  // namespace reel::process
