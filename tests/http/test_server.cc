@@ -57,22 +57,30 @@ bool RawConnection::send(std::string_view bytes) {
   return true;
 }
 
-bool RawConnection::fill(std::chrono::steady_clock::time_point deadline) {
+// Receives once into `buffer` when bytes (or the peer's close or reset) arrive before `deadline`;
+// returns recv's result (0: closed, -1: reset), or nullopt when nothing arrived in time.
+std::optional<ssize_t> RawConnection::receive(char* buffer, size_t size,
+                                              std::chrono::steady_clock::time_point deadline) {
   for (;;) {
     const auto left =
         std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now());
-    if (left.count() <= 0) return false;
+    if (left.count() <= 0) return std::nullopt;
     pollfd waiting{fd_, POLLIN, 0};
     const int ready = ::poll(&waiting, 1, static_cast<int>(left.count()));
     if (ready < 0 && errno == EINTR) continue;
-    if (ready <= 0) return false;
-    char chunk[64 * 1024];
-    const ssize_t n = ::recv(fd_, chunk, sizeof chunk, 0);
+    if (ready <= 0) return std::nullopt;
+    const ssize_t n = ::recv(fd_, buffer, size, 0);
     if (n < 0 && errno == EINTR) continue;
-    if (n <= 0) return false;
-    buffered_.append(chunk, static_cast<size_t>(n));
-    return true;
+    return n;
   }
+}
+
+bool RawConnection::fill(std::chrono::steady_clock::time_point deadline) {
+  char chunk[64 * 1024];
+  const std::optional<ssize_t> n = receive(chunk, sizeof chunk, deadline);
+  if (!n || *n <= 0) return false;
+  buffered_.append(chunk, static_cast<size_t>(*n));
+  return true;
 }
 
 std::optional<RawResponse> RawConnection::read_response(bool expect_body, std::chrono::milliseconds timeout) {
@@ -114,19 +122,9 @@ std::optional<RawResponse> RawConnection::read_response(bool expect_body, std::c
 
 bool RawConnection::wait_closed(std::chrono::milliseconds timeout) {
   const auto deadline = std::chrono::steady_clock::now() + timeout;
-  for (;;) {
-    const auto left =
-        std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now());
-    if (left.count() <= 0) return false;
-    pollfd waiting{fd_, POLLIN, 0};
-    const int ready = ::poll(&waiting, 1, static_cast<int>(left.count()));
-    if (ready < 0 && errno == EINTR) continue;
-    if (ready <= 0) return false;
-    char byte;
-    const ssize_t n = ::recv(fd_, &byte, 1, 0);
-    if (n < 0 && errno == EINTR) continue;
-    return n <= 0;
-  }
+  char byte;
+  const std::optional<ssize_t> n = receive(&byte, 1, deadline);
+  return n && *n <= 0;
 }
 
 std::optional<RawResponse> RawConnection::get(std::string_view target) {

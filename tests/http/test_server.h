@@ -50,6 +50,7 @@ class RawConnection {
  private:
   // Appends at least one byte to buffered_; false on EOF, error or deadline.
   bool fill(std::chrono::steady_clock::time_point deadline);
+  std::optional<ssize_t> receive(char* buffer, size_t size, std::chrono::steady_clock::time_point deadline);
 
   int fd_ = -1;
   int connect_errno_ = 0;
