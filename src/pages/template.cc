@@ -414,32 +414,45 @@ void append_escaped(std::string& out, std::string_view text) {
 }
 
 uint32_t Template::lookup(const TemplateData& data, uint32_t instruction, const uint32_t* stack, int depth,
-                          uint32_t* member_guesses) const {
+                          MemberGuess* member_guesses) const {
   const Instruction& tag = code_[instruction];
   if (tag.segment_count == 0) return stack[depth - 1];
   const Segment* segment = &segments_[tag.first_segment];
   const auto name = [this](const Segment& part) {
     return std::string_view(pool_.data() + part.offset, part.size);
   };
+  // Only objects have members: the search starts at the innermost object context (a section
+  // over a string or `true` pushes a context that is skipped).
+  int frame = depth - 1;
+  while (frame >= 0 && data.nodes_[stack[frame]].kind != TemplateData::Kind::object) --frame;
+  if (frame < 0) return TemplateData::none;
   uint32_t found = TemplateData::none;
-  // Items of a list are built alike, so a name is usually the same member of the innermost
-  // context as for the previous item: try that member before searching.
-  const TemplateData::Node& innermost = data.nodes_[stack[depth - 1]];
-  uint32_t& guess = member_guesses[instruction];
-  if (guess != TemplateData::none && innermost.contiguous_children &&
+  // Items of a list are built alike, so a name is usually the same member of that object as for
+  // the previous item: try that member before searching.
+  const TemplateData::Node& innermost = data.nodes_[stack[frame]];
+  MemberGuess& guess = member_guesses[instruction];
+  if (guess.position != TemplateData::none && innermost.contiguous_children &&
       innermost.first_child != TemplateData::none) {
-    uint32_t member = innermost.first_child + guess;
-    if (member <= innermost.last_child && data.key_hashes_[member] == segment[0].hash &&
-        data.nodes_[member].key == name(segment[0])) {
-      found = member;
+    uint32_t member = innermost.first_child + guess.position;
+    if (member <= innermost.last_child) {
+      std::string_view key = data.nodes_[member].key;
+      if (key.data() == guess.key && key.size() == segment[0].size) {
+        found = member;
+      } else if (data.key_hashes_[member] == segment[0].hash && key == name(segment[0])) {
+        found = member;
+        guess.key = key.data();
+      }
     }
   }
-  for (int frame = depth - 1; frame >= 0 && found == TemplateData::none; --frame) {
+  if (found == TemplateData::none) {
+    found = data.find_member(stack[frame], name(segment[0]), segment[0].hash);
+    if (found != TemplateData::none && innermost.contiguous_children) {
+      guess = {found - innermost.first_child, data.nodes_[found].key.data()};
+    }
+  }
+  for (--frame; frame >= 0 && found == TemplateData::none; --frame) {
     if (data.nodes_[stack[frame]].kind == TemplateData::Kind::object) {
       found = data.find_member(stack[frame], name(segment[0]), segment[0].hash);
-      if (frame == depth - 1 && found != TemplateData::none && innermost.contiguous_children) {
-        guess = found - innermost.first_child;
-      }
     }
   }
   for (uint32_t part = 1; part < tag.segment_count && found != TemplateData::none; ++part) {
@@ -450,7 +463,7 @@ uint32_t Template::lookup(const TemplateData& data, uint32_t instruction, const 
 }
 
 void Template::render_range(const TemplateData& data, uint32_t begin, uint32_t end, uint32_t* stack,
-                            int depth, uint32_t* member_guesses, std::string& out) const {
+                            int depth, MemberGuess* member_guesses, std::string& out) const {
   for (uint32_t i = begin; i < end;) {
     const Instruction& instruction = code_[i];
     switch (instruction.op) {
@@ -508,7 +521,7 @@ void Template::render_range(const TemplateData& data, uint32_t begin, uint32_t e
 void Template::render(const TemplateData& data, std::string& out) const {
   uint32_t stack[max_depth + 1];
   stack[0] = 0;  // the root object
-  std::vector<uint32_t> member_guesses(code_.size(), TemplateData::none);
+  std::vector<MemberGuess> member_guesses(code_.size());
   render_range(data, 0, static_cast<uint32_t>(code_.size()), stack, 1, member_guesses.data(), out);
 }
 

@@ -224,12 +224,18 @@ class Template {
   // Sections nest at most this deep, which bounds the context stack of a render.
   static constexpr int max_depth = 32;
 
-  // `member_guesses` holds, per instruction, where its name was found in the innermost context
-  // last time (TemplateData::none when unknown).
+  // Where an instruction's name was found in the innermost object context last time.
+  struct MemberGuess {
+    uint32_t position = TemplateData::none;  // among the context's members; none when unknown
+    // The key that matched there. Keys are string literals, so list items built by the same code
+    // share this pointer: a member whose key has the same pointer and size is the same name,
+    // without comparing the bytes again.
+    const char* key = nullptr;
+  };
   void render_range(const TemplateData& data, uint32_t begin, uint32_t end, uint32_t* stack, int depth,
-                    uint32_t* member_guesses, std::string& out) const;
+                    MemberGuess* member_guesses, std::string& out) const;
   uint32_t lookup(const TemplateData& data, uint32_t instruction, const uint32_t* stack, int depth,
-                  uint32_t* member_guesses) const;
+                  MemberGuess* member_guesses) const;
 
   std::vector<Instruction> code_;
   std::vector<Segment> segments_;
