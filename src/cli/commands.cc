@@ -13,6 +13,7 @@
 #include "cli/serve.h"
 #include "common/clock.h"
 #include "common/days.h"
+#include "common/host_port.h"
 #include "projection/rebuild.h"
 #include "projection/keys.h"
 #include "seed/catalog_seed.h"
@@ -188,7 +189,9 @@ int cmd_up(const std::string& data_dir, const std::string& listen) {
   auto dir = DataDir::open(data_dir);
   if (!dir) return fail(dir.error());
   if (!listen.empty()) {
-    if (auto parsed = parse_listen(listen); !parsed) return fail(Error{"--listen: " + parsed.error().message});
+    if (auto parsed = parse_host_port(listen, /*allow_port_zero=*/true); !parsed) {
+      return fail(Error{"--listen: " + parsed.error().message});
+    }
     dir->config().server.listen = listen;
   }
   auto lock = lock_data_dir(*dir);

@@ -11,6 +11,7 @@
 #include <fmt/format.h>
 
 #include "app/router.h"
+#include "common/host_port.h"
 #include "http/server.h"
 #include "media/file_server.h"
 #include "pages/renderer.h"
@@ -115,21 +116,8 @@ int usable_cpus() {
 
 }  // namespace
 
-Result<HostPort> parse_listen(const std::string& text) {
-  const size_t colon = text.rfind(':');
-  HostPort out;
-  if (colon == std::string::npos || colon == 0) return Error{fmt::format("'{}' is not HOST:PORT", text)};
-  out.host = text.substr(0, colon);
-  const std::string port = text.substr(colon + 1);
-  auto [end, ec] = std::from_chars(port.data(), port.data() + port.size(), out.port);
-  if (ec != std::errc{} || end != port.data() + port.size() || port.empty()) {
-    return Error{fmt::format("'{}' is not HOST:PORT (bad port)", text)};
-  }
-  return out;
-}
-
 Status serve(const config::Config& config, const std::function<void(const std::string& url)>& on_listening) {
-  auto listen = parse_listen(config.server.listen);
+  auto listen = parse_host_port(config.server.listen, /*allow_port_zero=*/true);
   if (!listen) return Error{"[server] listen: " + listen.error().message};
   auto redis_options = client_options(config);
   if (!redis_options) return redis_options.error();

@@ -14,11 +14,4 @@ namespace reel::cli {
 // `on_listening` is called once the socket is bound, with the URL it serves.
 Status serve(const config::Config& config, const std::function<void(const std::string& url)>& on_listening);
 
-// Splits "HOST:PORT"; an Error names the text.
-struct HostPort {
-  std::string host;
-  uint16_t port = 0;
-};
-Result<HostPort> parse_listen(const std::string& text);
-
 }  // namespace reel::cli

@@ -12,10 +12,10 @@
 #include <boost/asio/redirect_error.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/write.hpp>
-#include <charconv>
 #include <deque>
 #include <optional>
 
+#include "common/host_port.h"
 #include "redis/protocol.h"
 
 namespace reel::redis {
@@ -84,21 +84,9 @@ struct Session {
 }  // namespace
 
 Result<Endpoint> parse_endpoint(std::string_view text) {
-  const auto invalid = [&] {
-    return Error{fmt::format("invalid redis endpoint '{}': expected host:port", text)};
-  };
-  const size_t colon = text.rfind(':');
-  if (colon == std::string_view::npos) return invalid();
-  std::string_view host = text.substr(0, colon);
-  const std::string_view port_text = text.substr(colon + 1);
-  if (host.size() >= 2 && host.front() == '[' && host.back() == ']') host = host.substr(1, host.size() - 2);
-  unsigned port = 0;
-  const auto [end, ec] = std::from_chars(port_text.data(), port_text.data() + port_text.size(), port);
-  if (host.empty() || ec != std::errc() || end != port_text.data() + port_text.size() || port == 0 ||
-      port > 65535) {
-    return invalid();
-  }
-  return Endpoint{std::string(host), static_cast<uint16_t>(port)};
+  auto parsed = parse_host_port(text);
+  if (!parsed) return Error{"invalid redis endpoint: " + parsed.error().message};
+  return Endpoint{std::move(parsed->host), parsed->port};
 }
 
 struct Connection::Impl {
