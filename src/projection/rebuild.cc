@@ -252,7 +252,7 @@ class RelatedIndex {
 class Rebuild {
  public:
   Rebuild(sql::CatalogStore& store, redis::BlockingClient& redis, const RebuildOptions& options)
-      : store_(store), redis_(redis), options_(options), sink_(redis, stats_), lists_(sink_) {
+      : store_(store), options_(options), sink_(redis, stats_), lists_(sink_) {
     for (auto name : all_names) {
       selected_[name] = options.projections.empty() ||
                         std::find(options.projections.begin(), options.projections.end(), name) !=
@@ -411,7 +411,6 @@ class Rebuild {
   }
 
   sql::CatalogStore& store_;
-  redis::BlockingClient& redis_;
   const RebuildOptions& options_;
   RebuildStats stats_;
   CommandSink sink_;
