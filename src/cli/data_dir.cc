@@ -24,15 +24,19 @@ Status write_file(const fs::path& path, const std::string& text) {
   return {};
 }
 
-redis::ConnectionOptions connection_options(const config::Config& config, const redis::Endpoint& endpoint) {
+// A tool's batches (rebuild sends 2,000 commands a round trip) may take far longer than a page's.
+constexpr std::chrono::milliseconds tool_command_timeout{60000};
+
+}  // namespace
+
+redis::ConnectionOptions redis_connection_options(const config::Config& config, const redis::Endpoint& endpoint,
+                                                  std::chrono::milliseconds min_command_timeout) {
   redis::ConnectionOptions options;
   options.endpoint = endpoint;
   options.password = config.redis.password;
-  options.command_timeout = std::chrono::milliseconds(std::max<int64_t>(config.redis.command_timeout_ms, 60000));
+  options.command_timeout = std::max(std::chrono::milliseconds(config.redis.command_timeout_ms), min_command_timeout);
   return options;
 }
-
-}  // namespace
 
 Result<DataDir> DataDir::open(const std::string& path) {
   std::error_code ec;
@@ -89,12 +93,12 @@ Result<RedisLease> connect_redis(const config::Config& config, const DataDir* da
   auto endpoint = redis::parse_endpoint(config.redis.write);
   if (!endpoint) return endpoint.error();
   RedisLease lease;
-  auto client = redis::BlockingClient::connect(connection_options(config, *endpoint));
+  auto client = redis::BlockingClient::connect(redis_connection_options(config, *endpoint, tool_command_timeout));
   if (!client && data_dir) {
     auto server = data_dir->start_redis();
     if (!server) return server.error();
     lease.server.emplace(std::move(*server));
-    client = redis::BlockingClient::connect(connection_options(config, *endpoint));
+    client = redis::BlockingClient::connect(redis_connection_options(config, *endpoint, tool_command_timeout));
   }
   if (!client) return Error{fmt::format("cannot reach redis at {}: {}", config.redis.write, client.error().message)};
   lease.client = std::make_unique<redis::BlockingClient>(std::move(*client));

@@ -11,6 +11,7 @@
 #include <fmt/format.h>
 
 #include "app/router.h"
+#include "cli/data_dir.h"
 #include "common/host_port.h"
 #include "http/server.h"
 #include "media/file_server.h"
@@ -21,23 +22,15 @@
 namespace reel::cli {
 namespace {
 
-redis::ConnectionOptions connection_options(const config::Config& config, const redis::Endpoint& endpoint) {
-  redis::ConnectionOptions options;
-  options.endpoint = endpoint;
-  options.password = config.redis.password;
-  options.command_timeout = std::chrono::milliseconds(config.redis.command_timeout_ms);
-  return options;
-}
-
 Result<redis::ClientOptions> client_options(const config::Config& config) {
   auto write = redis::parse_endpoint(config.redis.write);
   if (!write) return Error{"[redis] write: " + write.error().message};
   redis::ClientOptions options;
-  options.write = connection_options(config, *write);
+  options.write = redis_connection_options(config, *write);
   if (!config.redis.read.empty()) {
     auto read = redis::parse_endpoint(config.redis.read);
     if (!read) return Error{"[redis] read: " + read.error().message};
-    options.read = connection_options(config, *read);
+    options.read = redis_connection_options(config, *read);
   }
   return options;
 }
