@@ -17,6 +17,7 @@
 #include "redis/server.h"
 #include "seed/catalog_seed.h"
 #include "sql/mariadb_server.h"
+#include "support/fixtures.h"
 
 namespace reel::app {
 namespace {
@@ -27,7 +28,7 @@ std::string source_dir() {
 }
 
 TEST(PagesFromRedis, RenderWithSqlStoppedInAtMostTwoRoundTrips) {
-  sql::testing::TempDir dir;
+  reel::testing::TempDir dir;
   const int64_t now = SystemClock().unix_seconds();
 
   // The record: a synthetic catalog in a real MariaDB.

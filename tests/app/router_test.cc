@@ -11,6 +11,7 @@
 #include <gtest/gtest.h>
 
 #include "app/fake_read_model.h"
+#include "support/fixtures.h"
 
 namespace reel::app {
 namespace {
@@ -38,7 +39,6 @@ projection::Card card(int64_t id, std::string title) {
 class RouterTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    media_root_ = fs::temp_directory_path() / ("reel-router-media-" + std::to_string(::getpid()));
     fs::create_directories(media_root_ / "demo");
     std::ofstream(media_root_ / "demo" / "clip.mp4") << "0123456789";
     auto pages = pages::Renderer::load({"Reel", source_dir() + "/templates"});
@@ -64,7 +64,6 @@ class RouterTest : public ::testing::Test {
     video.related = {card(8, "Eight")};
     model_.videos[7] = video;
   }
-  void TearDown() override { fs::remove_all(media_root_); }
 
   http::Response get(std::string target, std::string method = "GET") {
     http::Request request;
@@ -77,7 +76,8 @@ class RouterTest : public ::testing::Test {
     return response;
   }
 
-  fs::path media_root_;
+  reel::testing::TempDir temp_;
+  const fs::path& media_root_ = temp_.path();
   testing::FakeReadModel model_;
   ManualClock clock_{1795824000};
   std::optional<pages::Renderer> pages_;

@@ -12,6 +12,7 @@
 
 #include "process/child.h"
 #include "redis/server.h"
+#include "support/fixtures.h"
 #include "support/http_client.h"
 
 namespace reel {

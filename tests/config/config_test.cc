@@ -6,26 +6,24 @@
 
 #include <gtest/gtest.h>
 
+#include "support/fixtures.h"
+
 namespace reel::config {
 namespace {
 
 class ConfigTest : public ::testing::Test {
  protected:
-  void SetUp() override {
-    dir_ = std::filesystem::temp_directory_path() / ("reel-config-" + std::to_string(::getpid()));
-    std::filesystem::create_directories(dir_);
-  }
   void TearDown() override {
     ::unsetenv("REEL_REDIS_WRITE");
     ::unsetenv("REEL_SERVER_THREADS");
-    std::filesystem::remove_all(dir_);
   }
   std::string write(const std::string& text) {
     auto path = (dir_ / "reel.toml").string();
     std::ofstream(path) << text;
     return path;
   }
-  std::filesystem::path dir_;
+  reel::testing::TempDir temp_;
+  const std::filesystem::path& dir_ = temp_.path();
 };
 
 TEST_F(ConfigTest, DefaultsServeTheEmbeddedMode) {

@@ -3,6 +3,8 @@
 
 #include <fcntl.h>
 #include <gtest/gtest.h>
+
+#include "support/fixtures.h"
 #include <unistd.h>
 
 #include <algorithm>
@@ -109,18 +111,6 @@ std::string random_bytes(size_t size) {
 }
 
 // A temporary directory removed with its files at the end of the test.
-class TempDir {
- public:
-  TempDir() {
-    std::string pattern = (std::filesystem::temp_directory_path() / "reel-http-XXXXXX").string();
-    path_ = ::mkdtemp(pattern.data());
-  }
-  ~TempDir() { std::filesystem::remove_all(path_); }
-  std::string file(std::string_view name) const { return (path_ / name).string(); }
-
- private:
-  std::filesystem::path path_;
-};
 
 TEST(Server, AnswersSeveralRequestsOnOneKeepAliveConnection) {
   Fixture fixture;
@@ -403,10 +393,10 @@ TEST(Server, CountsRequestsByRouteAndStatus) {
 }
 
 TEST(Server, SendsALargeFileRangeByteExact) {
-  TempDir dir;
+  reel::testing::TempDir dir;
   const std::string content = random_bytes(6 * 1024 * 1024 + 123);
   Fixture fixture;
-  fixture.file_path = dir.file("large.bin");
+  fixture.file_path = (dir.path() / "large.bin").string();
   std::ofstream(fixture.file_path, std::ios::binary) << content;
   fixture.file_offset = 4321;
   fixture.file_length = content.size() - fixture.file_offset - 1000;
@@ -444,10 +434,10 @@ TEST(Server, ServesFromEveryLoopOnTheSamePort) {
 }
 
 TEST(Server, WritesOneAccessLogLinePerRequest) {
-  TempDir dir;
+  reel::testing::TempDir dir;
   Fixture fixture;
   ServerOptions options = test_options();
-  options.access_log = dir.file("access.log");
+  options.access_log = (dir.path() / "access.log").string();
   ServerThread server(options, factory_for(fixture));
   RawConnection client(server.port());
   ASSERT_TRUE(client.get("/hello?x=1"));

@@ -1,6 +1,8 @@
 #include "process/child.h"
 
 #include <gtest/gtest.h>
+
+#include "support/fixtures.h"
 #include <sys/wait.h>
 
 #include <csignal>
@@ -15,19 +17,6 @@ namespace {
 
 using namespace std::chrono_literals;
 
-// A fresh directory under the system temp dir, removed with its contents at the end of the test.
-class TempDir {
- public:
-  TempDir() {
-    std::string pattern = (std::filesystem::temp_directory_path() / "reel-child-XXXXXX").string();
-    path_ = mkdtemp(pattern.data());
-  }
-  ~TempDir() { std::filesystem::remove_all(path_); }
-  const std::filesystem::path& path() const { return path_; }
-
- private:
-  std::filesystem::path path_;
-};
 
 std::string read_file(const std::filesystem::path& path) {
   std::ifstream in(path);
@@ -86,7 +75,7 @@ TEST(Child, StopTerminatesALongRunningChild) {
 }
 
 TEST(Child, StopEscalatesToSigkillAfterTheGracePeriod) {
-  TempDir dir;
+  reel::testing::TempDir dir;
   const auto ready = dir.path() / "ready";
   Child child = spawn_ok(
       {.argv = {"sh", "-c", "trap '' TERM; echo ready; exec sleep 100"}, .stdout_path = ready.string()});
@@ -105,7 +94,7 @@ TEST(Child, WaitForTimesOutWhileTheChildRuns) {
 }
 
 TEST(Child, RedirectsOutputToFilesAndAppends) {
-  TempDir dir;
+  reel::testing::TempDir dir;
   const auto out = dir.path() / "out.log";
   const auto err = dir.path() / "err.log";
   for (int i = 0; i < 2; ++i) {
@@ -120,7 +109,7 @@ TEST(Child, RedirectsOutputToFilesAndAppends) {
 }
 
 TEST(Child, RunsInTheWorkingDirectoryWithExtraEnvironment) {
-  TempDir dir;
+  reel::testing::TempDir dir;
   const auto out = dir.path() / "out.log";
   Child child = spawn_ok({.argv = {"sh", "-c", "pwd; echo \"$REEL_CHILD_TEST\""},
                           .working_dir = dir.path().string(),

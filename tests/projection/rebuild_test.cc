@@ -16,6 +16,7 @@
 #include "redis/blocking_client.h"
 #include "redis/server.h"
 #include "sql/catalog_store.h"
+#include "support/fixtures.h"
 
 namespace reel::projection {
 namespace {
@@ -26,9 +27,6 @@ constexpr int64_t now = 1795824000 + 12 * 3600;  // 2026-11-28 12:00 UTC
 class RebuildTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    dir_ = fs::temp_directory_path() / ("reel-rebuild-" + std::to_string(::getpid()));
-    fs::remove_all(dir_);
-    fs::create_directories(dir_);
     redis::RedisServerOptions options;
     options.dir = (dir_ / "redis").string();
     options.append_only = false;
@@ -65,7 +63,6 @@ class RebuildTest : public ::testing::Test {
   void TearDown() override {
     redis_.reset();
     if (server_) (void)server_->stop();
-    fs::remove_all(dir_);
   }
 
   void add(int64_t expected_id, std::string channel, std::vector<std::string> categories,
@@ -142,7 +139,8 @@ class RebuildTest : public ::testing::Test {
     return std::pair{std::move(*result), connection.stats().round_trips - before};
   }
 
-  fs::path dir_;
+  reel::testing::TempDir temp_;
+  const fs::path& dir_ = temp_.path();
   std::optional<redis::RedisServer> server_;
   std::optional<redis::BlockingClient> redis_;
   std::unique_ptr<sql::Connection> db_;

@@ -1,6 +1,8 @@
 // The Redis client against a real redis-server started with RedisServer.
 #include <gtest/gtest.h>
 
+#include "support/fixtures.h"
+
 // Boost 1.74's Asio headers need <utility> first, which common/asio.h provides.
 #include "common/asio.h"
 // The rest of Asio that this file uses:
@@ -23,20 +25,6 @@ using testing::run_task;
 using testing::run_until;
 using namespace std::chrono_literals;
 
-// A fresh directory under the system temp dir, removed with its contents at the end.
-class TempDir {
- public:
-  TempDir() {
-    std::string pattern = (std::filesystem::temp_directory_path() / "reel-redis-XXXXXX").string();
-    if (mkdtemp(pattern.data()) == nullptr) ADD_FAILURE() << "mkdtemp failed";
-    path_ = pattern;
-  }
-  ~TempDir() { std::filesystem::remove_all(path_); }
-  std::string path() const { return path_.string(); }
-
- private:
-  std::filesystem::path path_;
-};
 
 RedisServer start_server(const std::string& dir, uint16_t port = 0) {
   RedisServerOptions options;
@@ -59,7 +47,7 @@ ConnectionOptions options_for(const RedisServer& server) {
 class RedisIntegration : public ::testing::Test {
  protected:
   static void SetUpTestSuite() {
-    dir_ = std::make_unique<TempDir>();
+    dir_ = std::make_unique<reel::testing::TempDir>();
     RedisServerOptions options;
     options.dir = dir_->path();
     auto server = RedisServer::start(options);
@@ -88,7 +76,7 @@ class RedisIntegration : public ::testing::Test {
     return std::move(*result);
   }
 
-  static inline std::unique_ptr<TempDir> dir_;
+  static inline std::unique_ptr<reel::testing::TempDir> dir_;
   static inline std::optional<RedisServer> server_;
   asio::io_context io_{1};
   std::optional<Connection> connection_;
@@ -231,7 +219,7 @@ TEST_F(RedisIntegration, BlockingClientSendsAFiftyThousandCommandBatchInOneRound
 }
 
 TEST(RedisServerRestart, ConnectionFailsFastWhileDownAndReconnectsByItself) {
-  TempDir dir;
+  reel::testing::TempDir dir;
   std::optional<RedisServer> server(start_server(dir.path()));
   const Endpoint endpoint = server->endpoint();
   asio::io_context io(1);
@@ -261,7 +249,7 @@ TEST(RedisServerRestart, ConnectionFailsFastWhileDownAndReconnectsByItself) {
 }
 
 TEST(RedisServerStart, MissingExecutableIsAnError) {
-  TempDir dir;
+  reel::testing::TempDir dir;
   RedisServerOptions options;
   options.dir = dir.path();
   options.executable = "reel-no-such-redis-server";
@@ -271,7 +259,7 @@ TEST(RedisServerStart, MissingExecutableIsAnError) {
 }
 
 TEST(RedisServerStart, BadConfigurationIsAnErrorWithTheLog) {
-  TempDir dir;
+  reel::testing::TempDir dir;
   RedisServerOptions options;
   options.dir = dir.path();
   options.extra_config_lines = {"no-such-directive yes"};
@@ -287,7 +275,7 @@ namespace reel::redis {
 namespace {
 
 TEST_F(RedisIntegration, StartRefusesAPortAnotherRedisServerAlreadyServes) {
-  TempDir other;
+  reel::testing::TempDir other;
   RedisServerOptions options;
   options.dir = other.path();
   options.port = server_->endpoint().port;

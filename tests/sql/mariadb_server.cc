@@ -68,7 +68,7 @@ std::optional<int> wait_for_exit(pid_t pid, steady_clock::duration timeout) {
 
 Result<std::unique_ptr<MariadbServer>> MariadbServer::start() {
   std::unique_ptr<MariadbServer> server(new MariadbServer());
-  server->port_ = free_loopback_port();
+  server->port_ = reel::testing::free_port();
   const std::string config = server->path("my.cnf");
   const std::string log = server->path("server.log");
   {

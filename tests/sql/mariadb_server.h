@@ -18,7 +18,7 @@
 #include <string>
 
 #include "common/result.h"
-#include "sql/test_support.h"
+#include "support/fixtures.h"
 
 namespace reel::sql::testing {
 
@@ -47,7 +47,7 @@ class MariadbServer {
   std::string path(const char* name) const { return (dir_.path() / name).string(); }
   std::string log_tail() const;
 
-  TempDir dir_;
+  reel::testing::TempDir dir_;
   uint16_t port_ = 0;
   pid_t pid_ = -1;
 };

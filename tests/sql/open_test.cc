@@ -4,7 +4,7 @@
 #include <string>
 
 #include "sql/connection.h"
-#include "sql/test_support.h"
+#include "support/fixtures.h"
 #include "sql/url.h"
 
 namespace reel::sql::testing {
@@ -79,7 +79,7 @@ TEST(OpenTest, SqliteFileInAMissingDirectoryIsAnError) {
 
 TEST(OpenTest, UnreachableMariadbIsAnErrorWithoutThePassword) {
   const std::string url =
-      "mariadb://reel:hunter2@127.0.0.1:" + std::to_string(free_loopback_port()) + "/catalog";
+      "mariadb://reel:hunter2@127.0.0.1:" + std::to_string(reel::testing::free_port()) + "/catalog";
   Result<std::unique_ptr<Connection>> db = open(Options{url});
   ASSERT_FALSE(db.ok());
   EXPECT_TRUE(mentions(db.error(), "cannot open mariadb://reel:***@127.0.0.1:")) << db.error().message;

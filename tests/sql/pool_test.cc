@@ -11,7 +11,7 @@
 #include <thread>
 
 #include "common/asio.h"
-#include "sql/test_support.h"
+#include "support/fixtures.h"
 
 namespace reel::sql::testing {
 namespace {
@@ -42,7 +42,7 @@ class PoolTest : public ::testing::Test {
     EXPECT_TRUE(finished) << "the coroutine did not finish before the deadline";
   }
 
-  TempDir dir_;
+  reel::testing::TempDir dir_;
   asio::io_context context_;
   std::unique_ptr<Pool> pool_;
 };

@@ -1,7 +1,7 @@
 // The backend suites against SQLite, each test on a fresh database file in its own temp dir.
 #include "sql/catalog_store_suite.h"
 #include "sql/connection_suite.h"
-#include "sql/test_support.h"
+#include "support/fixtures.h"
 
 namespace reel::sql::testing {
 namespace {
@@ -11,7 +11,7 @@ class SqliteBackend {
   Options options() const { return Options{"sqlite:" + (dir_.path() / "reel.db").string()}; }
 
  private:
-  TempDir dir_;
+  reel::testing::TempDir dir_;
 };
 
 INSTANTIATE_TYPED_TEST_SUITE_P(Sqlite, ConnectionSuite, SqliteBackend);

@@ -44,7 +44,4 @@ bool eventually(Fn&& fn, std::chrono::milliseconds deadline = std::chrono::secon
   return fn();
 }
 
-// A TCP port on 127.0.0.1 nothing listens on right now.
-uint16_t free_port();
-
 }  // namespace reel::testing

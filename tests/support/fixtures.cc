@@ -1,4 +1,4 @@
-#include "sql/test_support.h"
+#include "support/fixtures.h"
 
 #include <arpa/inet.h>
 #include <netinet/in.h>
@@ -10,10 +10,10 @@
 #include <string>
 #include <system_error>
 
-namespace reel::sql::testing {
+namespace reel::testing {
 
 TempDir::TempDir() {
-  std::string pattern = (std::filesystem::temp_directory_path() / "reel-sql-XXXXXX").string();
+  std::string pattern = (std::filesystem::temp_directory_path() / "reel-test-XXXXXX").string();
   if (mkdtemp(pattern.data()) == nullptr) {
     std::perror("mkdtemp");
     std::abort();
@@ -26,7 +26,7 @@ TempDir::~TempDir() {
   std::filesystem::remove_all(path_, ignored);
 }
 
-uint16_t free_loopback_port() {
+uint16_t free_port() {
   const int fd = socket(AF_INET, SOCK_STREAM, 0);
   sockaddr_in address{};
   address.sin_family = AF_INET;
@@ -41,4 +41,4 @@ uint16_t free_loopback_port() {
   return ntohs(address.sin_port);
 }
 
-}  // namespace reel::sql::testing
+}  // namespace reel::testing

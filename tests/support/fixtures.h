@@ -1,11 +1,11 @@
-// Helpers shared by the SQL suites: a private temporary directory and a free loopback port.
+// Fixtures every suite shares: a private temporary directory and a free loopback port.
 // Thread-safety: none needed (each test owns its values).
 #pragma once
 
 #include <cstdint>
 #include <filesystem>
 
-namespace reel::sql::testing {
+namespace reel::testing {
 
 // A fresh directory under the system temp dir, removed with everything in it on destruction.
 // Aborts if it cannot be created (a test machine without a writable temp dir is broken).
@@ -24,6 +24,6 @@ class TempDir {
 
 // A TCP port on 127.0.0.1 that nothing listened on a moment ago (bound to port 0, then closed).
 // Aborts if no socket can be bound.
-uint16_t free_loopback_port();
+uint16_t free_port();
 
-}  // namespace reel::sql::testing
+}  // namespace reel::testing
