@@ -1,6 +1,7 @@
 #include "pages/renderer.h"
 
 #include <algorithm>
+#include <atomic>
 #include <cmath>
 
 namespace reel::pages {
@@ -24,6 +25,8 @@ constexpr size_t page_text = 2048;
 constexpr int pagination_window = 2;
 // Meta descriptions longer than this are cut (search engines show about 160 characters).
 constexpr size_t max_description_bytes = 160;
+// The source name the {{> card}} partial of pages is bound to.
+constexpr std::string_view card_fragment = "reel:card-fragment";
 
 std::string_view sort_name(Sort sort) {
   switch (sort) {
@@ -138,8 +141,9 @@ void add_layout(TemplateData::Object root, std::string_view site_name, std::stri
   }
 }
 
-void add_card(TemplateData::List& cards, const Card& card, int64_t now) {
-  auto item = cards.add_object();
+// The fields card.html reads. A card is rendered on its own (see CardCache), so card.html sees
+// only these names.
+void add_card_fields(TemplateData::Object item, const Card& card, std::string_view age) {
   item.set_safe_written("url", [&](std::string& out) { append_watch_path(out, card.id, card.slug); })
       .set("title", card.title)
       .set("thumb", card.thumb_url)
@@ -151,8 +155,8 @@ void add_card(TemplateData::List& cards, const Card& card, int64_t now) {
                           append_url_encoded(out, card.channel_name);
                         })
       .set_safe_written("views", [&](std::string& out) { append_count(out, card.views); })
-      .set_safe_written("age", [&](std::string& out) { append_age(out, card.published_at, now); });
-  // Always set, empty when nobody voted, so the lookup stops at the card.
+      .set("age", age);
+  // Always set, empty when nobody voted.
   if (card.rating >= 0) {
     item.set_int("rating", std::lround(card.rating));
   } else {
@@ -160,11 +164,15 @@ void add_card(TemplateData::List& cards, const Card& card, int64_t now) {
   }
 }
 
-void add_cards(TemplateData::Object parent, TemplateData::Key key, const std::vector<Card>& cards,
-               int64_t now) {
-  auto list = parent.add_list(key);
-  for (const Card& card : cards) add_card(list, card, now);
+// Cards rendered per event-loop thread are kept for reuse; this many at most between pages.
+constexpr size_t card_cache_capacity = 8192;
+
+CardCache& thread_card_cache() {
+  thread_local CardCache cache(card_cache_capacity);
+  return cache;
 }
+
+std::atomic<uint64_t> next_renderer_id{1};
 
 void add_sort_tabs(TemplateData::Object root, const ListingContext& context) {
   bool all_sorts = context.kind == ListKind::all || context.kind == ListKind::category;
@@ -226,20 +234,45 @@ std::string render_page(const Template& page, const TemplateData& data, size_t c
 
 }  // namespace
 
-Renderer::Renderer(SiteOptions options, Template home, Template listing, Template watch, Template error)
+Renderer::Renderer(SiteOptions options, Template home, Template listing, Template watch, Template error,
+                   Template card)
     : options_(std::move(options)),
+      id_(next_renderer_id.fetch_add(1)),
       home_(std::move(home)),
       listing_(std::move(listing)),
       watch_(std::move(watch)),
-      error_(std::move(error)) {}
+      error_(std::move(error)),
+      card_(std::move(card)) {}
+
+void Renderer::add_cards(TemplateData::Object parent, TemplateData::Key key, const std::vector<Card>& cards,
+                         int64_t now, CardCache& cache) const {
+  auto list = parent.add_list(key);
+  std::string age;
+  for (const Card& card : cards) {
+    age.clear();
+    append_age(age, card.published_at, now);
+    const std::string* html = cache.find(card, age);
+    if (html == nullptr) {
+      TemplateData fields(nodes_per_card, text_per_card);
+      add_card_fields(fields.root(), card, age);
+      html = &cache.store(card, age, card_.render(fields));
+    }
+    list.add_object().set("html", *html);
+  }
+}
 
 Result<Renderer> Renderer::load(SiteOptions options) {
   auto sources = TemplateSources::read_directory(options.templates_dir);
   if (!sources) return sources.error();
+  // Pages include {{> card}} inside a list of cards; each item carries its card's HTML, rendered
+  // from card.html on its own (and cached) by add_cards().
+  sources->add(std::string(card_fragment), "(built in)", "{{{html}}}");
   auto compile_page = [&](std::string_view page) {
-    PartialBinding content{"content", page};
-    return Template::compile(*sources, "layout", std::span(&content, 1));
+    PartialBinding bindings[] = {{"content", page}, {"card", card_fragment}};
+    return Template::compile(*sources, "layout", bindings);
   };
+  auto card = Template::compile(*sources, "card");
+  if (!card) return card.error();
   auto home = compile_page("home");
   if (!home) return home.error();
   auto listing = compile_page("listing");
@@ -249,23 +282,27 @@ Result<Renderer> Renderer::load(SiteOptions options) {
   auto error = compile_page("error");
   if (!error) return error.error();
   return Renderer(std::move(options), std::move(*home), std::move(*listing), std::move(*watch),
-                  std::move(*error));
+                  std::move(*error), std::move(*card));
 }
 
 std::string Renderer::home(const projection::Home& home, int64_t now) const {
   size_t cards = home.popular.size() + home.newest.size();
+  CardCache& cache = thread_card_cache();
+  cache.begin_page(id_);
   TemplateData data(page_nodes + cards * nodes_per_card, page_text + cards * text_per_card);
   auto root = data.root();
   add_layout(root, options_.name, "", "Watch the newest and most viewed videos.", home.nav, "/");
   root.set("canonical", "/");
-  add_cards(root, "popular", home.popular, now);
-  add_cards(root, "newest", home.newest, now);
+  add_cards(root, "popular", home.popular, now, cache);
+  add_cards(root, "newest", home.newest, now, cache);
   return render_page(home_, data, cards);
 }
 
 std::string Renderer::listing(const projection::Listing& listing, const ListingContext& context,
                               int64_t now) const {
   size_t cards = listing.cards.size();
+  CardCache& cache = thread_card_cache();
+  cache.begin_page(id_);
   TemplateData data(page_nodes + cards * nodes_per_card, page_text + cards * text_per_card);
   auto root = data.root();
 
@@ -291,13 +328,15 @@ std::string Renderer::listing(const projection::Listing& listing, const ListingC
   root.set_safe_written("total", [&](std::string& out) { append_exact_count(out, listing.total); });
   root.set_bool("single", listing.total == 1);
   add_sort_tabs(root, context);
-  add_cards(root, "cards", listing.cards, now);
+  add_cards(root, "cards", listing.cards, now, cache);
   add_pagination(root, listing, context);
   return render_page(listing_, data, cards);
 }
 
 std::string Renderer::watch(const projection::VideoPage& video, int64_t now) const {
   size_t cards = video.related.size();
+  CardCache& cache = thread_card_cache();
+  cache.begin_page(id_);
   TemplateData data(page_nodes + cards * nodes_per_card, page_text + cards * text_per_card);
   auto root = data.root();
   std::string_view description = utf8_prefix(video.description, max_description_bytes);
@@ -340,7 +379,7 @@ std::string Renderer::watch(const projection::VideoPage& video, int64_t now) con
       append_url_encoded(out, category.slug);
     });
   }
-  add_cards(root, "related", video.related, now);
+  add_cards(root, "related", video.related, now, cache);
   return render_page(watch_, data, cards);
 }
 

@@ -5,8 +5,11 @@
 // template (home.html, listing.html, watch.html, error.html); the partials they include (card.html,
 // pagination.html, ...) live in the same directory. Every value from the data is HTML-escaped;
 // every link to a video uses watch_path(). Rendering does no I/O and allocates a few buffers.
+// card.html is rendered per card, seeing only the card's own fields, and each event-loop thread
+// keeps recently rendered cards (CardCache), so a grid of known cards costs a copy per card.
 //
-// Thread-safety: immutable after load(); every method is safe from any thread at once.
+// Thread-safety: immutable after load(); every method is safe from any thread at once (the card
+// cache is per thread).
 // Failure: load() returns an Error naming the template file and line (syntax error, missing
 // partial, unreadable directory). Rendering cannot fail.
 #pragma once
@@ -17,6 +20,7 @@
 #include <vector>
 
 #include "common/result.h"
+#include "pages/card_cache.h"
 #include "pages/format.h"  // format_count, format_duration, format_age, url_encode_path_segment, watch_path
 #include "pages/template.h"
 #include "projection/read_model.h"
@@ -49,13 +53,19 @@ class Renderer {
                          const std::vector<projection::CategoryLink>& nav) const;
 
  private:
-  Renderer(SiteOptions options, Template home, Template listing, Template watch, Template error);
+  Renderer(SiteOptions options, Template home, Template listing, Template watch, Template error,
+           Template card);
+  // Adds the list `key` of cards, each item holding its HTML from the thread's CardCache.
+  void add_cards(TemplateData::Object parent, TemplateData::Key key,
+                 const std::vector<projection::Card>& cards, int64_t now, CardCache& cache) const;
 
   SiteOptions options_;
+  uint64_t id_;  // identifies this renderer's entries in the per-thread CardCache
   Template home_;
   Template listing_;
   Template watch_;
   Template error_;
+  Template card_;
 };
 
 }  // namespace reel::pages

@@ -33,6 +33,8 @@ struct Card {
   std::string thumb_url;
   std::string channel_name;          // the handle, for /channel/{name}
   std::string channel_display_name;  // shown on the card
+
+  bool operator==(const Card&) const = default;
 };
 
 struct CategoryLink {

@@ -326,3 +326,26 @@ TEST(RendererLoad, BrokenTemplateNamesFileAndLine) {
 
 }  // namespace
 }  // namespace reel::pages
+
+namespace reel::pages {
+namespace {
+
+// Cards come from the per-thread card cache on a second render; the page must not change, and a
+// changed count, title or age must show at once.
+TEST_F(RendererTest, CachedCardsRenderTheSameAndFollowChanges) {
+  ListingContext context{ListKind::all, "/videos"};
+  auto page = listing_page(1, 5);
+  std::string first = renderer_->listing(page, context, now);
+  EXPECT_EQ(renderer_->listing(page, context, now), first);
+
+  page.cards[0].views = 987'654;
+  page.cards[1].title = "Retitled video";
+  std::string changed = renderer_->listing(page, context, now);
+  EXPECT_THAT(changed, HasSubstr("987K views"));
+  EXPECT_THAT(changed, HasSubstr(">Retitled video</a>"));
+  std::string later = renderer_->listing(page, context, now + 30 * 86'400);
+  EXPECT_THAT(later, Not(HasSubstr("3 days ago")));
+}
+
+}  // namespace
+}  // namespace reel::pages

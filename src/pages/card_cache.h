@@ -1,0 +1,58 @@
+// CardCache: the rendered HTML of recently shown cards, so a grid costs a lookup and a copy per
+// card instead of a template render. A card's HTML is a pure function of the card's fields, the
+// age text ("3 days ago", from the clock) and the card template, so an entry is reused only when
+// all three match: the fields are compared in full (they come fresh from Redis on every request),
+// the age text is recomputed, and the cache belongs to one Renderer at a time.
+//
+// Ownership and lifetime: begin_page() starts a page; the strings returned by find() and store()
+// stay valid until the next begin_page(), so a page may hold views into the cache while it
+// renders. Entries are dropped only in begin_page(), all at once when the cache holds more than
+// `capacity` cards (a grid of hot cards refills it within a few pages).
+// Thread-safety: none; the renderer keeps one per thread (each event loop is one thread).
+#pragma once
+
+#include <cstdint>
+#include <deque>
+#include <string>
+#include <string_view>
+#include <unordered_map>
+
+#include "projection/read_model.h"
+
+namespace reel::pages {
+
+class CardCache {
+ public:
+  explicit CardCache(size_t capacity) : capacity_(capacity) {}
+
+  // Starts a page rendered by the renderer `owner` (a process-unique id): entries of another
+  // renderer, or all entries when there are more than the capacity, are dropped.
+  void begin_page(uint64_t owner);
+  // The HTML stored for a card with exactly these fields and age text, or nullptr.
+  const std::string* find(const projection::Card& card, std::string_view age);
+  // Stores `html` for the card and returns the stored copy. When this page already used the
+  // card's entry (the same video twice on one page), that entry is left alone and `html` is kept
+  // in a page-lifetime slot instead, so earlier views stay valid.
+  const std::string& store(const projection::Card& card, std::string_view age, std::string html);
+
+  size_t size() const { return entries_.size(); }
+  uint64_t hits() const { return hits_; }
+  uint64_t misses() const { return misses_; }
+
+ private:
+  struct Entry {
+    projection::Card card;
+    std::string age;
+    std::string html;
+    uint64_t page = 0;  // the page that last used it
+  };
+  size_t capacity_;
+  uint64_t owner_ = 0;
+  uint64_t page_ = 0;
+  std::unordered_map<int64_t, Entry> entries_;  // by video id; node-based, so values never move
+  std::deque<std::string> page_only_;  // see store(); cleared per page (a deque never moves its strings)
+  uint64_t hits_ = 0;
+  uint64_t misses_ = 0;
+};
+
+}  // namespace reel::pages
