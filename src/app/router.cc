@@ -14,6 +14,12 @@ using projection::Sort;
 
 constexpr std::string_view page_cache = "public, max-age=30";
 constexpr std::string_view api_prefix = "/api/v1/videos";
+constexpr std::string_view beacon_prefix = "/api/v1/videos/";
+// A transparent 1x1 GIF: the no-JS view beacon's answer.
+constexpr unsigned char pixel_gif[] = {0x47, 0x49, 0x46, 0x38, 0x39, 0x61, 0x01, 0x00, 0x01, 0x00, 0x80, 0x00,
+                                       0x00, 0x00, 0x00, 0x00, 0xff, 0xff, 0xff, 0x21, 0xf9, 0x04, 0x01, 0x00,
+                                       0x00, 0x00, 0x00, 0x2c, 0x00, 0x00, 0x00, 0x00, 0x01, 0x00, 0x01, 0x00,
+                                       0x00, 0x02, 0x02, 0x44, 0x01, 0x00, 0x3b};
 
 bool starts_with(std::string_view s, std::string_view prefix) { return s.substr(0, prefix.size()) == prefix; }
 
@@ -112,6 +118,20 @@ Task<http::Response> Router::handle(const http::Request& request) {
     response.route = "media";
     co_return response;
   }
+  if (starts_with(path, beacon_prefix)) {
+    std::string_view rest = path.substr(beacon_prefix.size());
+    size_t slash = rest.find('/');
+    std::string_view action = slash == std::string_view::npos ? std::string_view() : rest.substr(slash);
+    if (action == "/view" || action == "/view.gif") {
+      const bool pixel = action == "/view.gif";
+      if (request.method != (pixel ? "GET" : "POST")) {
+        auto response = error(405, pixel ? "Load this image with GET." : "Send the view beacon with POST.", true);
+        response.set("Allow", pixel ? "GET" : "POST");
+        co_return response;
+      }
+      co_return co_await view_beacon(request, rest.substr(0, slash), pixel);
+    }
+  }
   if (request.method != "GET" && request.method != "HEAD") {
     co_return error(405, "This address only answers GET and HEAD.", api);
   }
@@ -195,6 +215,30 @@ Task<http::Response> Router::watch(std::string_view id_and_slug, bool api) {
     response.route = "watch";
   }
   co_return cached(std::move(response));
+}
+
+// The view beacon. A Redis read checks the video exists (404 otherwise); when Redis cannot answer
+// the view is recorded anyway, since the aggregator drops unknown ids itself and a view is worth
+// more than an exact status code. Nothing is written to Redis or SQL here.
+Task<http::Response> Router::view_beacon(const http::Request& request, std::string_view id_text, bool pixel) {
+  if (request.header("Sec-Fetch-Site") == "cross-site") {
+    co_return error(403, "Views are counted only from this site's pages.", true);
+  }
+  auto id = parse_id(id_text);
+  if (!id) co_return error(404, "There is no such video.", true);
+  auto exists = co_await s_.model.video_exists(*id);
+  if (exists && !*exists) co_return error(404, "There is no such video.", true);
+  s_.views.record(request, *id);
+  http::Response response;
+  if (pixel) {
+    response.body.assign(reinterpret_cast<const char*>(pixel_gif), sizeof pixel_gif);
+    response.set("Content-Type", "image/gif");
+  } else {
+    response.status = 204;
+  }
+  response.set("Cache-Control", "no-store");
+  response.route = "view";
+  co_return response;
 }
 
 Task<http::Response> Router::ready() {

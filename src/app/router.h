@@ -3,9 +3,12 @@
 //
 // Routes: /  /videos  /category/{slug}  /tag/{tag}  /channel/{name}  /watch/{id}[-{slug}]
 //         /api/v1/videos  /api/v1/videos/{id}  /healthz  /readyz  /metrics  /static/...  /media/...
+//         POST /api/v1/videos/{id}/view (the view beacon, 204) and its no-JS twin
+//         GET /api/v1/videos/{id}/view.gif (a 1x1 image)
 // Bad input answers 4xx with a page (or a JSON error under /api): unknown sort or period,
 // a page that is not a positive number or lies past the last page, malformed ids and slugs,
-// over-long targets, methods other than GET and HEAD. The read model failing answers 503 with
+// over-long targets, methods other than GET and HEAD (POST only for the beacon), a beacon sent
+// from another site (Sec-Fetch-Site: cross-site, 403). The read model failing answers 503 with
 // Retry-After, quickly.
 // Thread-safety: one Router per event loop; everything it references must outlive it.
 #pragma once
@@ -13,6 +16,7 @@
 #include <functional>
 #include <string>
 
+#include "app/view_recorder.h"
 #include "common/clock.h"
 #include "http/message.h"
 #include "media/file_server.h"
@@ -28,6 +32,7 @@ struct Services {
   const media::FileServer& media_files;
   const Clock& clock;
   std::function<std::string()> metrics;  // the /metrics body
+  const ViewRecorder& views;             // the view beacon's outlet
 };
 
 class Router {
@@ -45,6 +50,7 @@ class Router {
                                std::string path, bool api);
   Task<http::Response> watch(std::string_view id_and_slug, bool api);
   Task<http::Response> ready();
+  Task<http::Response> view_beacon(const http::Request& request, std::string_view id_text, bool pixel);
   http::Response error(int status, std::string_view message, bool api) const;
 
   Services s_;

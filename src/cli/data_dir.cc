@@ -1,7 +1,15 @@
 #include "cli/data_dir.h"
 
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
 #include <filesystem>
 #include <fstream>
+#include <random>
 #include <system_error>
 
 #include <fmt/format.h>
@@ -26,6 +34,30 @@ Status write_file(const fs::path& path, const std::string& text) {
 
 // A tool's batches (rebuild sends 2,000 commands a round trip) may take far longer than a page's.
 constexpr std::chrono::milliseconds tool_command_timeout{60000};
+
+// A UDP port on 127.0.0.1 that was free a moment ago.
+Result<uint16_t> pick_free_udp_port() {
+  int fd = ::socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+  if (fd < 0) return Error{fmt::format("cannot pick a UDP port: {}", std::strerror(errno))};
+  sockaddr_in address{};
+  address.sin_family = AF_INET;
+  address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  socklen_t size = sizeof address;
+  const bool ok = ::bind(fd, reinterpret_cast<sockaddr*>(&address), sizeof address) == 0 &&
+                  ::getsockname(fd, reinterpret_cast<sockaddr*>(&address), &size) == 0;
+  std::string failure = ok ? "" : std::strerror(errno);
+  ::close(fd);
+  if (!ok) return Error{"cannot pick a UDP port: " + failure};
+  return ntohs(address.sin_port);
+}
+
+// 32 random hex digits (the kernel's CSPRNG through std::random_device).
+std::string random_secret() {
+  std::random_device random;
+  std::string secret;
+  for (int i = 0; i < 4; ++i) secret += fmt::format("{:08x}", random());
+  return secret;
+}
 
 }  // namespace
 
@@ -60,6 +92,11 @@ Result<DataDir> DataDir::open(const std::string& path) {
     fresh.sql.url = "sqlite:" + dir.path_ + "/reel.db";
     fresh.paths.media = dir.path_ + "/media";
     fresh.server.access_log = dir.path_ + "/log/access.log";
+    // `reel up` runs the view aggregator in-process, listening on this port.
+    auto views_port = pick_free_udp_port();
+    if (!views_port) return views_port.error();
+    fresh.views.sink = fmt::format("udp:127.0.0.1:{}", *views_port);
+    fresh.views.secret = random_secret();
     if (auto s = write_file(file, config::to_toml(fresh)); !s) return s.error();
   }
   auto loaded = config::load(file.string());

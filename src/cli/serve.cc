@@ -1,6 +1,7 @@
 #include "cli/serve.h"
 
 #include <sched.h>
+#include <unistd.h>
 
 #include <atomic>
 #include <charconv>
@@ -11,6 +12,8 @@
 #include <fmt/format.h>
 
 #include "app/router.h"
+#include "app/view_recorder.h"
+#include "event_log/event_log.h"
 #include "cli/data_dir.h"
 #include "common/host_port.h"
 #include "http/server.h"
@@ -42,6 +45,7 @@ struct Shared {
   const media::FileServer& media_files;
   const Clock& clock;
   std::function<std::string()> metrics;
+  const app::ViewRecorder& views;
 };
 
 // What one event loop owns: its Redis connections, its read model and its router.
@@ -49,7 +53,7 @@ struct Loop {
   Loop(asio::io_context& io, const redis::ClientOptions& options, const Shared& shared)
       : redis(io.get_executor(), options), model(redis.reader(), shared.clock),
         router(app::Services{model, shared.pages, shared.static_files, shared.media_files, shared.clock,
-                             shared.metrics}) {}
+                             shared.metrics, shared.views}) {}
   redis::Client redis;
   projection::RedisReadModel model;
   app::Router router;
@@ -98,6 +102,21 @@ class RedisMetrics {
   std::vector<std::weak_ptr<Loop>> loops_;
 };
 
+std::string host_name() {
+  char name[256] = {};
+  if (::gethostname(name, sizeof name - 1) != 0) return "-";
+  return name;
+}
+
+void render_view_metrics(const app::ViewRecorder& views, std::string& out) {
+  auto stats = views.stats();
+  out += fmt::format(
+      "# HELP reel_view_events_total View events from the beacon, by whether the event log took them.\n"
+      "# TYPE reel_view_events_total counter\n"
+      "reel_view_events_total{{result=\"sent\"}} {}\nreel_view_events_total{{result=\"dropped\"}} {}\n",
+      stats.sent, stats.dropped);
+}
+
 // The CPUs this process may run on (taskset, cgroup cpusets): one event loop each. More loops
 // than CPUs only adds context switches and splits the Redis pipelining.
 int usable_cpus() {
@@ -133,10 +152,16 @@ Status serve(const config::Config& config, const std::function<void(const std::s
   options.drain_timeout = std::chrono::milliseconds(config.server.drain_timeout_ms);
   options.access_log = config.server.access_log;
 
+  auto view_log = event_log::EventLog::open({config.views.sink});
+  if (!view_log) return Error{"[views] sink: " + view_log.error().message};
+
   const SystemClock clock;
+  const app::ViewRecorder views(**view_log, clock,
+                                {config.views.secret, host_name(), config.server.trusted_proxy_hops});
   RedisMetrics redis_metrics;
   http::Server* server_ptr = nullptr;
-  const Shared shared{*pages, *static_files, *media_files, clock, [&server_ptr] { return server_ptr->metrics().render(); }};
+  const Shared shared{*pages, *static_files, *media_files, clock,
+                      [&server_ptr] { return server_ptr->metrics().render(); }, views};
   http::Server server(options, [&](asio::io_context& io, int) -> http::Handler {
     auto loop = std::make_shared<Loop>(io, *redis_options, shared);
     loop->redis.start();
@@ -145,6 +170,7 @@ Status serve(const config::Config& config, const std::function<void(const std::s
   });
   server_ptr = &server;
   server.metrics().add_source([&redis_metrics](std::string& out) { redis_metrics.render(out); });
+  server.metrics().add_source([&views](std::string& out) { render_view_metrics(views, out); });
   if (auto bound = server.bind(); !bound) return bound;
   if (on_listening) on_listening(fmt::format("http://{}:{}/", listen->host, server.port()));
   return server.run();

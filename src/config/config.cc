@@ -90,6 +90,7 @@ std::vector<Setting> settings(Config& c) {
       number("server", "idle_timeout_ms", c.server.idle_timeout_ms),
       number("server", "drain_timeout_ms", c.server.drain_timeout_ms),
       text("server", "access_log", c.server.access_log),
+      number("server", "trusted_proxy_hops", c.server.trusted_proxy_hops),
       text("redis", "write", c.redis.write),
       text("redis", "read", c.redis.read),
       text("redis", "password", c.redis.password),
@@ -100,6 +101,10 @@ std::vector<Setting> settings(Config& c) {
       text("paths", "static", c.paths.static_files),
       text("paths", "media", c.paths.media),
       text("site", "name", c.site.name),
+      text("views", "sink", c.views.sink),
+      text("views", "secret", c.views.secret),
+      number("views", "flush_ms", c.views.flush_ms),
+      number("views", "dedupe_minutes", c.views.dedupe_minutes),
   };
 }
 

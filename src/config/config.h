@@ -22,6 +22,9 @@ struct Server {
   int64_t idle_timeout_ms = 60000;
   int64_t drain_timeout_ms = 10000;
   std::string access_log;  // file, "-" for stdout, empty for none
+  // Proxies in front of this server that append to X-Forwarded-For (HAProxy, Varnish): the
+  // client address is taken that many entries from the right. 0: the peer address.
+  int trusted_proxy_hops = 0;
 };
 
 struct Redis {
@@ -42,6 +45,16 @@ struct Paths {
   std::string media = "var/media";
 };
 
+// The view pipeline: where the beacon sends events and how `reel views` aggregates them.
+struct Views {
+  // syslog | syslog:PATH | udp:HOST:PORT | file:PATH | none (see event_log/event_log.h)
+  std::string sink = "syslog";
+  // Keys the viewer hash of IP + user agent; the beacon and `reel views` must share it.
+  std::string secret;
+  int64_t flush_ms = 1000;
+  int64_t dedupe_minutes = 30;
+};
+
 struct Site {
   std::string name = "Reel";
 };
@@ -52,6 +65,7 @@ struct Config {
   Sql sql;
   Paths paths;
   Site site;
+  Views views;
 };
 
 // Defaults, then the file (when `path` is not empty), then the environment.

@@ -358,6 +358,12 @@ std::string Renderer::watch(const projection::VideoPage& video, int64_t now) con
       .set_bool("single_view", video.views == 1)
       .set_safe_written("age", [&](std::string& out) { append_age(out, video.published_at, now); })
       .set_safe_written("duration", [&](std::string& out) { append_duration(out, video.duration_s); })
+      .set_safe_written("beacon",
+                        [&](std::string& out) {
+                          out.append("/api/v1/videos/");
+                          out.append(std::to_string(video.id));
+                          out.append("/view");
+                        })
       .set_safe_written("likes", [&](std::string& out) { append_count(out, video.likes); })
       .set_safe_written("dislikes", [&](std::string& out) { append_count(out, video.dislikes); });
   if (video.rating >= 0) page.set_int("rating", std::lround(video.rating));

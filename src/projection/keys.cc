@@ -37,6 +37,7 @@ std::string list(Scope scope, Sort sort, Period period, int32_t day) {
     case Sort::newest: key += ":new"; break;
     case Sort::rating: key += ":rating"; break;
     case Sort::duration: key += ":duration"; break;
+    case Sort::trending: key += ":trending"; break;
     case Sort::views:
       switch (period) {
         case Period::all: key += ":views:all"; break;
@@ -47,6 +48,19 @@ std::string list(Scope scope, Sort sort, Period period, int32_t day) {
       break;
   }
   return key;
+}
+
+std::string video(std::string_view id) { return fmt::format("v:{}", id); }
+std::string coviews(int64_t id) { return fmt::format("z:cov:{}", id); }
+std::string coviews(std::string_view id) { return fmt::format("z:cov:{}", id); }
+std::string coviews_pattern() { return "z:cov:*"; }
+std::string_view trending_epoch() { return "trending:epoch"; }
+std::string views_batch(std::string_view token) { return fmt::format("views:batch:{}", token); }
+
+std::string trending(Scope scope) {
+  std::string key(scope_prefix(scope.kind));
+  if (scope.kind != ListKind::all) key.append(scope.name);
+  return key + ":trending";
 }
 
 }  // namespace reel::projection::keys

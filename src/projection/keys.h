@@ -41,4 +41,17 @@ std::string channel_pattern();
 // The prefix under which `reel rebuild` writes shadow copies before RENAMEing them into place.
 std::string_view shadow_prefix();
 
+// Keys of the view aggregator (src/views/). Its Lua script builds per-video and per-category
+// keys from templates made by these functions with "\x1f" (which no id or name contains) in
+// place of the id or name, so the spelling stays here.
+std::string video(std::string_view id);    // v:{id} from the id's decimal text
+std::string coviews(int64_t id);           // zset: videos watched with it in a session, score = co-views
+std::string coviews(std::string_view id);
+std::string coviews_pattern();
+// zset: score = forward-decayed views, sum of exp(lambda * (t - t0)); z:trending globally,
+// z:cat:{slug}:trending within a category.
+std::string trending(Scope scope);
+std::string_view trending_epoch();  // string: t0 of every trending score (Unix seconds)
+std::string views_batch(std::string_view token);  // string: result of an applied flush chunk
+
 }  // namespace reel::projection::keys

@@ -99,6 +99,8 @@ class ReadModel {
   virtual Task<Result<Home>> home() = 0;
   virtual Task<Result<Listing>> listing(const ListQuery& query) = 0;
   virtual Task<Result<std::optional<VideoPage>>> video(int64_t id) = 0;
+  // Whether a video is listed (ready), for the view beacon; an Error when Redis is unreachable.
+  virtual Task<Result<bool>> video_exists(int64_t id) = 0;
   // True when the store answers (for /readyz).
   virtual Task<bool> ready() = 0;
 };

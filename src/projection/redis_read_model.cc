@@ -166,6 +166,13 @@ Task<Result<std::optional<VideoPage>>> RedisReadModel::video(int64_t id) {
   co_return page;
 }
 
+Task<Result<bool>> RedisReadModel::video_exists(int64_t id) {
+  auto reply = co_await redis_.execute(Command("EXISTS", keys::card(id)));
+  if (!reply) co_return reply.error();
+  if (reply->is_error()) co_return Error{"redis: " + std::string(reply->str())};
+  co_return reply->integer() == 1;
+}
+
 Task<bool> RedisReadModel::ready() {
   auto pong = co_await redis_.execute(Command("PING"));
   co_return pong.ok() && !pong->is_error();

@@ -20,6 +20,7 @@ class RedisReadModel final : public ReadModel {
   Task<Result<Home>> home() override;
   Task<Result<Listing>> listing(const ListQuery& query) override;
   Task<Result<std::optional<VideoPage>>> video(int64_t id) override;
+  Task<Result<bool>> video_exists(int64_t id) override;
   Task<bool> ready() override;
 
   static constexpr int home_popular = 12;

@@ -31,6 +31,10 @@ class FakeReadModel final : public projection::ReadModel {
     if (it == videos.end()) co_return std::optional<projection::VideoPage>{};
     co_return std::optional<projection::VideoPage>{it->second};
   }
+  Task<Result<bool>> video_exists(int64_t id) override {
+    if (!available) co_return Error{"redis unavailable"};
+    co_return videos.contains(id);
+  }
   Task<bool> ready() override { co_return available; }
 };
 

@@ -86,7 +86,10 @@ TEST(PagesFromRedis, RenderWithSqlStoppedInAtMostTwoRoundTrips) {
   redis.start();
   const SystemClock clock;
   projection::RedisReadModel model(redis, clock);
-  Router router(Services{model, *pages, *static_files, *media_files, clock, {}});
+  auto view_log = event_log::EventLog::open({"none"});
+  ASSERT_TRUE(view_log);
+  ViewRecorder views(**view_log, clock, {});
+  Router router(Services{model, *pages, *static_files, *media_files, clock, {}, views});
 
   const std::vector<std::string> targets = {
       "/", "/videos", "/videos?sort=views&period=all&page=3", "/videos?sort=views&period=day",

@@ -50,7 +50,12 @@ class RouterTest : public ::testing::Test {
     auto media = media::FileServer::open({media_root_.string()});
     ASSERT_TRUE(media) << media.error().message;
     media_files_.emplace(std::move(*media));
-    router_.emplace(Services{model_, *pages_, *static_files_, *media_files_, clock_, [] { return std::string("m 1\n"); }});
+    auto log = event_log::EventLog::open({"file:" + view_log_path().string()});
+    ASSERT_TRUE(log) << log.error().message;
+    view_log_ = std::move(*log);
+    views_.emplace(*view_log_, clock_, ViewRecorderOptions{"secret", "web-1", 1});
+    router_.emplace(Services{model_, *pages_, *static_files_, *media_files_, clock_,
+                             [] { return std::string("m 1\n"); }, *views_});
 
     model_.listing_value.total = 95;
     model_.listing_value.pages = 4;
@@ -69,6 +74,10 @@ class RouterTest : public ::testing::Test {
     http::Request request;
     request.method = std::move(method);
     request.target = std::move(target);
+    return send(request);
+  }
+
+  http::Response send(const http::Request& request) {
     asio::io_context io;
     http::Response response;
     asio::co_spawn(io, [&]() -> Task<void> { response = co_await router_->handle(request); }, asio::detached);
@@ -76,8 +85,22 @@ class RouterTest : public ::testing::Test {
     return response;
   }
 
+  fs::path view_log_path() const { return log_dir_.path() / "views.log"; }
+  // The lines the view log received (closing it first, so its writer thread has written all).
+  std::vector<std::string> view_lines() {
+    views_.reset();
+    view_log_.reset();
+    std::vector<std::string> lines;
+    std::ifstream in(view_log_path());
+    for (std::string line; std::getline(in, line);) lines.push_back(line);
+    return lines;
+  }
+
   reel::testing::TempDir temp_;
+  reel::testing::TempDir log_dir_;
   const fs::path& media_root_ = temp_.path();
+  std::unique_ptr<event_log::EventLog> view_log_;
+  std::optional<ViewRecorder> views_;
   testing::FakeReadModel model_;
   ManualClock clock_{1795824000};
   std::optional<pages::Renderer> pages_;
@@ -174,6 +197,73 @@ TEST_F(RouterTest, OperationalRoutes) {
   EXPECT_EQ(get("/nope").status, 404);
   EXPECT_EQ(get("/videos", "POST").status, 405);
   EXPECT_EQ(get("/videos?" + std::string(3000, 'a')).status, 414);
+}
+
+TEST_F(RouterTest, ViewBeaconWritesOneEventLineAndNothingElse) {
+  http::Request beacon;
+  beacon.method = "POST";
+  beacon.target = "/api/v1/videos/7/view";
+  beacon.remote_address = "10.0.0.9";
+  beacon.headers = {{"Host", "reel.example:8080"},
+                    {"User-Agent", "Mozilla/5.0 (iPhone; CPU iPhone OS 17_0 like Mac OS X) Mobile/15E148"},
+                    {"Referer", "https://reel.example/watch/6-six"},
+                    {"X-Forwarded-For", "203.0.113.7"},
+                    {"Sec-Fetch-Site", "same-origin"}};
+  auto r = send(beacon);
+  EXPECT_EQ(r.status, 204);
+  EXPECT_EQ(r.header("Cache-Control").value_or(""), "no-store");
+  EXPECT_EQ(r.route, "view");
+
+  auto pixel = get("/api/v1/videos/7/view.gif");
+  EXPECT_EQ(pixel.status, 200);
+  EXPECT_EQ(pixel.header("Content-Type").value_or(""), "image/gif");
+  EXPECT_TRUE(pixel.body.starts_with("GIF89a"));
+
+  auto lines = view_lines();
+  ASSERT_EQ(lines.size(), 2u);
+  // One trusted proxy hop: the viewer is keyed by the forwarded address, never written out.
+  std::string key = views::viewer_key("secret", "203.0.113.7", beacon.header("User-Agent").value_or(""));
+  EXPECT_NE(lines[0].find(" web-1 reel - view - "), std::string::npos) << lines[0];
+  EXPECT_NE(lines[0].find("t=1795824000 v=7 k=" + key + " r=internal u=mobile"), std::string::npos) << lines[0];
+  EXPECT_EQ(lines[0].find("203.0.113.7"), std::string::npos);
+  EXPECT_NE(lines[1].find(" v=7 "), std::string::npos) << lines[1];
+}
+
+TEST_F(RouterTest, ViewBeaconRejectsBadInput) {
+  EXPECT_EQ(get("/api/v1/videos/8/view", "POST").status, 404);  // unknown video
+  EXPECT_EQ(get("/api/v1/videos/abc/view", "POST").status, 404);
+  EXPECT_EQ(get("/api/v1/videos/0/view", "POST").status, 404);
+  EXPECT_EQ(get("/api/v1/videos/99999999999999999999/view", "POST").status, 404);
+  auto wrong_method = get("/api/v1/videos/7/view");
+  EXPECT_EQ(wrong_method.status, 405);
+  EXPECT_EQ(wrong_method.header("Allow").value_or(""), "POST");
+  EXPECT_EQ(get("/api/v1/videos/7/view.gif", "POST").status, 405);
+  EXPECT_EQ(get("/api/v1/videos/7/other", "POST").status, 405);
+  http::Request cross_site;
+  cross_site.method = "POST";
+  cross_site.target = "/api/v1/videos/7/view";
+  cross_site.headers = {{"Sec-Fetch-Site", "cross-site"}};
+  EXPECT_EQ(send(cross_site).status, 403);
+  EXPECT_TRUE(view_lines().empty());
+}
+
+TEST_F(RouterTest, ViewBeaconStillRecordsWhenRedisIsDown) {
+  model_.available = false;
+  EXPECT_EQ(get("/api/v1/videos/8/view", "POST").status, 204);
+  EXPECT_EQ(view_lines().size(), 1u);
+}
+
+TEST(ClientAddress, TakesTheTrustedHopFromTheRight) {
+  http::Request request;
+  request.remote_address = "10.0.0.1";
+  request.headers = {{"X-Forwarded-For", "1.1.1.1, 2.2.2.2 ,3.3.3.3"}};
+  EXPECT_EQ(client_address(request, 0), "10.0.0.1");
+  EXPECT_EQ(client_address(request, 1), "3.3.3.3");
+  EXPECT_EQ(client_address(request, 2), "2.2.2.2");
+  EXPECT_EQ(client_address(request, 3), "1.1.1.1");
+  EXPECT_EQ(client_address(request, 4), "10.0.0.1");
+  request.headers.clear();
+  EXPECT_EQ(client_address(request, 1), "10.0.0.1");
 }
 
 TEST_F(RouterTest, StaticAndMediaFiles) {

@@ -256,7 +256,7 @@ TEST_F(RendererTest, WatchPageHasPlayerDetailsAndRelatedCards) {
   std::string html = renderer_->watch(video_page(), now);
   expect_common_page_parts(html);
   EXPECT_THAT(html,
-              HasSubstr(R"(<video controls playsinline preload="metadata" poster="/media/posters/42.jpg">)"));
+              HasSubstr(R"(<video controls playsinline preload="metadata" poster="/media/posters/42.jpg" data-view-beacon="/api/v1/videos/42/view">)"));
   size_t p1080 = html.find(R"(<source src="/media/42/1080.mp4" type="video/mp4")");
   size_t p720 = html.find(R"(<source src="/media/42/720.mp4" type="video/mp4")");
   size_t p480 = html.find(R"(<source src="/media/42/480.mp4" type="video/mp4")");
@@ -288,7 +288,7 @@ TEST_F(RendererTest, WatchPageWithoutVotesOrPosterOmitsThem) {
   video.rating = -1;
   video.poster_url.clear();
   std::string html = renderer_->watch(video, now);
-  EXPECT_THAT(html, HasSubstr(R"(<video controls playsinline preload="metadata">)"));
+  EXPECT_THAT(html, HasSubstr(R"(<video controls playsinline preload="metadata" data-view-beacon=)"));
   EXPECT_THAT(html, Not(HasSubstr("style=\"width")));
 }
 
@@ -345,6 +345,22 @@ TEST_F(RendererTest, CachedCardsRenderTheSameAndFollowChanges) {
   EXPECT_THAT(changed, HasSubstr(">Retitled video</a>"));
   std::string later = renderer_->listing(page, context, now + 30 * 86'400);
   EXPECT_THAT(later, Not(HasSubstr("3 days ago")));
+}
+
+}  // namespace
+}  // namespace reel::pages
+
+namespace reel::pages {
+namespace {
+
+TEST_F(RendererTest, WatchPageSendsTheViewBeaconOnPlayback) {
+  projection::VideoPage video;
+  video.id = 42;
+  video.title = "Forty-two";
+  std::string html = renderer_->watch(video, now);
+  EXPECT_THAT(html, HasSubstr(R"(data-view-beacon="/api/v1/videos/42/view")"));
+  EXPECT_THAT(html, HasSubstr(R"(<noscript><img class="beacon" src="/api/v1/videos/42/view.gif")"));
+  EXPECT_THAT(html, HasSubstr(R"(<script src="/static/js/watch.js" defer></script>)"));
 }
 
 }  // namespace

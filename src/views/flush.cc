@@ -1,0 +1,369 @@
+#include "views/flush.h"
+
+#include <algorithm>
+#include <charconv>
+#include <cmath>
+
+#include "common/days.h"
+#include "projection/codec.h"
+#include "projection/keys.h"
+
+namespace reel::views {
+namespace keys = projection::keys;
+using projection::ListKind;
+using projection::Period;
+using projection::Sort;
+
+namespace {
+
+constexpr std::string_view slot = "\x1f";  // stands for the id or name in a key template
+
+// KEYS: 1 token, 2 z:views:all, 3 z:trending, 4 trending epoch, 5.. one day list per day of the chunk.
+// ARGV: 1 token ttl, 2 lambda, 3 ref, 4..10 templates (card, video, category all, category
+// trending, tag all, channel all, co-views), 11 co-view keep, 12 co-view trim at, 13 day count,
+// then per day: category day template, expire-at; then the video count and per video: id, day
+// index (1-based), views, weight; then the pair count and per pair: a, b, count.
+constexpr std::string_view flush_lua = R"lua(
+local done = redis.call('GET', KEYS[1])
+if done then return {0, done} end
+redis.call('SET', KEYS[1], '', 'EX', ARGV[1])
+local function parts(template)
+  local i = string.find(template, '\31', 1, true)
+  return string.sub(template, 1, i - 1), string.sub(template, i + 1)
+end
+local card_a, card_b = parts(ARGV[4])
+local video_a, video_b = parts(ARGV[5])
+local cat_all_a, cat_all_b = parts(ARGV[6])
+local cat_trend_a, cat_trend_b = parts(ARGV[7])
+local tag_a, tag_b = parts(ARGV[8])
+local channel_a, channel_b = parts(ARGV[9])
+local cov_a, cov_b = parts(ARGV[10])
+local cov_keep, cov_trim_at = tonumber(ARGV[11]), tonumber(ARGV[12])
+local lambda, ref = tonumber(ARGV[2]), tonumber(ARGV[3])
+local t0 = tonumber(redis.call('GET', KEYS[4]))
+if not t0 then
+  t0 = ref
+  redis.call('SET', KEYS[4], ARGV[3])
+end
+local factor = math.exp(lambda * (ref - t0))
+local errors = 0
+local function zincr(key, by, member)
+  local r = redis.pcall('ZINCRBY', key, by, member)
+  if type(r) == 'table' and r.err then
+    errors = errors + 1
+    return nil
+  end
+  return r
+end
+local known = {}
+local function exists(id)
+  local k = known[id]
+  if k == nil then
+    k = redis.call('EXISTS', card_a .. id .. card_b) == 1
+    known[id] = k
+  end
+  return k
+end
+local a = 13
+local days = {}
+for d = 1, tonumber(ARGV[a]) do
+  local p, s = parts(ARGV[a + 1])
+  days[d] = {p, s, ARGV[a + 2]}
+  a = a + 2
+end
+a = a + 1
+local expire = {}
+local unknown = {}
+for i = 1, tonumber(ARGV[a]) do
+  local id, d, views = ARGV[a + 1], tonumber(ARGV[a + 2]), ARGV[a + 3]
+  local trend = tonumber(ARGV[a + 4]) * factor
+  a = a + 4
+  if not exists(id) then
+    unknown[#unknown + 1] = id
+  else
+    local day = days[d]
+    local total = zincr(KEYS[2], views, id)
+    if total then
+      redis.pcall('SETRANGE', card_a .. id .. card_b, 0,
+                  string.format('%012d', math.min(tonumber(total), 999999999999)))
+    end
+    zincr(KEYS[4 + d], views, id)
+    expire[KEYS[4 + d]] = day[3]
+    zincr(KEYS[3], trend, id)
+    local f = redis.pcall('HMGET', video_a .. id .. video_b, 'categories', 'tags', 'channel')
+    if type(f) == 'table' and not f.err then
+      if f[1] then
+        for slug in string.gmatch(f[1], '[^\31]+') do
+          zincr(cat_all_a .. slug .. cat_all_b, views, id)
+          local key = day[1] .. slug .. day[2]
+          zincr(key, views, id)
+          expire[key] = day[3]
+          zincr(cat_trend_a .. slug .. cat_trend_b, trend, id)
+        end
+      end
+      if f[2] then
+        for tag in string.gmatch(f[2], '[^\31]+') do zincr(tag_a .. tag .. tag_b, views, id) end
+      end
+      if f[3] and f[3] ~= '' then zincr(channel_a .. f[3] .. channel_b, views, id) end
+    end
+  end
+end
+for key, at in pairs(expire) do redis.pcall('EXPIREAT', key, at) end
+a = a + 1
+for i = 1, tonumber(ARGV[a]) do
+  local x, y, c = ARGV[a + 1], ARGV[a + 2], ARGV[a + 3]
+  a = a + 3
+  if exists(x) and exists(y) then
+    for _, pair in ipairs({{x, y}, {y, x}}) do
+      local key = cov_a .. pair[1] .. cov_b
+      local score = zincr(key, c, pair[2])
+      -- Only a new member (score == count) can make the list longer.
+      if score and tonumber(score) == tonumber(c) then
+        local size = redis.pcall('ZCARD', key)
+        if type(size) == 'number' and size > cov_trim_at then
+          redis.pcall('ZREMRANGEBYRANK', key, 0, -(cov_keep + 1))
+        end
+      end
+    end
+  end
+end
+local result = errors .. ' ' .. table.concat(unknown, ' ')
+redis.call('SET', KEYS[1], result, 'EX', ARGV[1])
+return {1, result}
+)lua";
+
+// KEYS: 1 trending epoch, 2.. trending lists. ARGV: 1 now, 2 lambda, 3 rebase after (seconds).
+constexpr std::string_view rebase_lua = R"lua(
+local t0 = tonumber(redis.call('GET', KEYS[1]))
+local now = tonumber(ARGV[1])
+if not t0 or now - t0 < tonumber(ARGV[3]) then return 0 end
+local factor = math.exp(-tonumber(ARGV[2]) * (now - t0))
+for i = 2, #KEYS do
+  if redis.call('EXISTS', KEYS[i]) == 1 then
+    redis.call('ZUNIONSTORE', KEYS[i], 1, KEYS[i], 'WEIGHTS', factor)
+  end
+end
+redis.call('SET', KEYS[1], ARGV[1])
+return 1
+)lua";
+
+std::string to_text(double v) {
+  char buf[32];
+  auto [end, ec] = std::to_chars(buf, buf + sizeof buf, v);
+  return std::string(buf, end);
+}
+
+const redis::Script& rebase_script() {
+  static const redis::Script script{std::string(rebase_lua)};
+  return script;
+}
+
+template <class T>
+Status first_error(const Result<T>& result, std::string_view what) {
+  if (!result) return Error{std::string(what) + ": " + result.error().message};
+  return {};
+}
+
+}  // namespace
+
+ChunkEncoder::ChunkEncoder(double lambda, FlushOptions options) : lambda_(lambda), options_(options) {
+  templates_ = {
+      keys::card(slot),
+      keys::video(slot),
+      keys::list({ListKind::category, slot}, Sort::views, Period::all),
+      keys::trending({ListKind::category, slot}),
+      keys::list({ListKind::tag, slot}, Sort::views, Period::all),
+      keys::list({ListKind::channel, slot}, Sort::views, Period::all),
+      keys::coviews(slot),
+  };
+}
+
+const redis::Script& ChunkEncoder::script() {
+  static const redis::Script script{std::string(flush_lua)};
+  return script;
+}
+
+redis::Command ChunkEncoder::command(const FlushChunk& chunk, bool eval) const {
+  std::vector<int32_t> days;
+  for (const VideoIncrement& v : chunk.videos) {
+    if (std::find(days.begin(), days.end(), v.day) == days.end()) days.push_back(v.day);
+  }
+  // Built in place (not through Script's vectors of strings): a flush encodes ~10^5 arguments.
+  redis::Command c;
+  c.arg(eval ? "EVAL" : "EVALSHA").arg(eval ? script().source() : script().sha1()).arg(4 + days.size());
+  c.arg(keys::views_batch(chunk.token))
+      .arg(keys::list({ListKind::all, {}}, Sort::views, Period::all))
+      .arg(keys::trending({ListKind::all, {}}))
+      .arg(keys::trending_epoch());
+  for (int32_t day : days) c.arg(keys::list({ListKind::all, {}}, Sort::views, Period::day, day));
+
+  c.arg(options_.token_ttl_seconds).arg(lambda_).arg(chunk.trend_ref);
+  for (const auto& t : templates_) c.arg(t);
+  c.arg(options_.coview_keep).arg(options_.coview_trim_at).arg(days.size());
+  for (int32_t day : days) {
+    c.arg(keys::list({ListKind::category, slot}, Sort::views, Period::day, day));
+    c.arg(day_start(day) + options_.day_list_ttl_days * 86400);
+  }
+  c.arg(chunk.videos.size());
+  for (const VideoIncrement& v : chunk.videos) {
+    const auto day_index = std::find(days.begin(), days.end(), v.day) - days.begin() + 1;
+    c.arg(v.video_id).arg(day_index).arg(v.views).arg(v.trend);
+  }
+  c.arg(chunk.pairs.size());
+  for (const PairIncrement& p : chunk.pairs) c.arg(p.video_a).arg(p.video_b).arg(p.count);
+  return c;
+}
+
+Result<ChunkResult> parse_chunk_reply(const redis::Reply& reply) {
+  if (reply.is_error()) return Error{"view flush script: " + std::string(reply.str())};
+  const auto& e = reply.elements();
+  if (!reply.is_array() || e.size() != 2) return Error{"view flush script: unexpected reply"};
+  ChunkResult result;
+  result.replayed = e[0].integer() == 0;
+  std::string_view text = e[1].str();
+  bool first = true;
+  while (!text.empty()) {
+    const size_t space = text.find(' ');
+    const std::string_view word = text.substr(0, space);
+    int64_t value = 0;
+    if (!word.empty()) {
+      auto [end, ec] = std::from_chars(word.data(), word.data() + word.size(), value);
+      if (ec != std::errc() || end != word.data() + word.size()) {
+        return Error{"view flush script: unexpected result \"" + std::string(e[1].str()) + "\""};
+      }
+      if (first) {
+        result.errors = value;
+      } else {
+        result.unknown_videos.push_back(value);
+      }
+      first = false;
+    }
+    if (space == std::string_view::npos) break;
+    text.remove_prefix(space + 1);
+  }
+  return result;
+}
+
+RedisFlusher::RedisFlusher(Aggregator& aggregator, redis::Connection& connection, FlushOptions options)
+    : aggregator_(aggregator), connection_(connection), encoder_(aggregator.lambda(), options) {}
+
+Task<Status> RedisFlusher::flush() {
+  if (flushing_) co_return Status{};
+  flushing_ = true;
+  struct Reset {
+    bool& flag;
+    ~Reset() { flag = false; }
+  } reset{flushing_};
+
+  const size_t per_trip = std::max<size_t>(encoder_.options().chunks_per_round_trip, 1);
+  // Two rounds: chunks left in flight by a failed flush go first, then what was pending meanwhile.
+  for (int round = 0; round < 2 && !aggregator_.seal().empty(); ++round) {
+    while (!aggregator_.in_flight().empty()) {
+      // Copy the tokens and commands: the aggregator's vector changes as chunks are applied.
+      const auto& chunks = aggregator_.in_flight();
+      const size_t n = std::min(per_trip, chunks.size());
+      std::vector<std::string> tokens;
+      std::vector<redis::Command> commands;
+      for (size_t i = 0; i < n; ++i) {
+        tokens.push_back(chunks[i].token);
+        commands.push_back(encoder_.command(chunks[i]));
+      }
+      auto replies = co_await connection_.execute(std::move(commands));
+      ++stats_.round_trips;
+      stats_.commands += n;
+      if (!replies) {
+        ++stats_.failures;
+        co_return Error{"view flush: " + replies.error().message};
+      }
+      // Chunks Redis had no script for did not run: send them again with EVAL.
+      std::vector<size_t> noscript;
+      for (size_t i = 0; i < n; ++i) {
+        if (redis::Script::is_noscript((*replies)[i])) noscript.push_back(i);
+      }
+      if (!noscript.empty()) {
+        std::vector<redis::Command> evals;
+        for (size_t i : noscript) {
+          auto it = std::find_if(aggregator_.in_flight().begin(), aggregator_.in_flight().end(),
+                                 [&](const FlushChunk& c) { return c.token == tokens[i]; });
+          evals.push_back(encoder_.command(*it, true));
+        }
+        auto again = co_await connection_.execute(std::move(evals));
+        ++stats_.round_trips;
+        stats_.commands += noscript.size();
+        if (!again) {
+          ++stats_.failures;
+          co_return Error{"view flush: " + again.error().message};
+        }
+        for (size_t j = 0; j < noscript.size(); ++j) (*replies)[noscript[j]] = std::move((*again)[j]);
+      }
+      Status failed;
+      for (size_t i = 0; i < n; ++i) {
+        auto result = parse_chunk_reply((*replies)[i]);
+        if (!result) {
+          if (failed) failed = result.error();
+          continue;
+        }
+        aggregator_.applied(tokens[i], *result);
+      }
+      if (!failed) {
+        ++stats_.failures;
+        co_return failed;
+      }
+    }
+  }
+  ++stats_.flushes;
+  co_return Status{};
+}
+
+std::vector<redis::Command> maintenance_commands(int64_t now, double lambda,
+                                                 const std::vector<std::string>& category_slugs,
+                                                 const MaintenanceOptions& options) {
+  const int32_t today = utc_day(now);
+  std::vector<keys::Scope> scopes{{ListKind::all, {}}};
+  for (const auto& slug : category_slugs) scopes.push_back({ListKind::category, slug});
+
+  std::vector<redis::Command> commands;
+  std::vector<std::string> rebase_keys{std::string(keys::trending_epoch())};
+  for (const keys::Scope& scope : scopes) {
+    for (auto [period, days] : {std::pair{Period::week, 7}, std::pair{Period::month, 30}}) {
+      redis::Command union_store("ZUNIONSTORE", keys::list(scope, Sort::views, period), days);
+      for (int i = 0; i < days; ++i)
+        union_store.arg(keys::list(scope, Sort::views, Period::day, days_before(today, i)));
+      union_store.arg("AGGREGATE").arg("SUM");
+      commands.push_back(std::move(union_store));
+    }
+    std::string trending = keys::trending(scope);
+    commands.emplace_back("ZREMRANGEBYRANK", trending, 0, -(options.trending_keep + 1));
+    rebase_keys.push_back(std::move(trending));
+  }
+  commands.push_back(rebase_script().evalsha_command(
+      rebase_keys, {std::to_string(now), to_text(lambda), std::to_string(options.rebase_after_seconds)}));
+  return commands;
+}
+
+Task<Status> maintain(redis::Connection& connection, int64_t now, double lambda,
+                      const MaintenanceOptions& options) {
+  auto nav = co_await connection.execute(redis::Command("GET", keys::nav()));
+  if (auto s = first_error(nav, "view maintenance"); !s) co_return s;
+  std::vector<std::string> slugs;
+  for (auto& link : projection::codec::decode_nav(nav->str())) slugs.push_back(std::move(link.slug));
+
+  auto commands = maintenance_commands(now, lambda, slugs, options);
+  const redis::Command rebase = commands.back();
+  auto replies = co_await connection.execute(std::move(commands));
+  if (auto s = first_error(replies, "view maintenance"); !s) co_return s;
+  if (redis::Script::is_noscript(replies->back())) {
+    // Redis lost its script cache: load the rebase script and run it again (one more round trip).
+    std::vector<redis::Command> load_and_run{redis::Command("SCRIPT", "LOAD", rebase_script().source()),
+                                             rebase};
+    auto again = co_await connection.execute(std::move(load_and_run));
+    if (auto s = first_error(again, "view maintenance"); !s) co_return s;
+    replies->back() = std::move(again->back());
+  }
+  for (const auto& reply : *replies) {
+    if (reply.is_error()) co_return Error{"view maintenance: " + std::string(reply.str())};
+  }
+  co_return Status{};
+}
+
+}  // namespace reel::views

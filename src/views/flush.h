@@ -1,0 +1,130 @@
+// Flush: applying the aggregator's chunks to Redis, and the periodic upkeep of the derived lists.
+//
+// Each chunk is one EVALSHA of one Lua script, so it is applied atomically server-side with no
+// read-then-write round trip. For each video of a chunk whose card exists (others are reported
+// back as unknown and not created) the script:
+//   ZINCRBY z:views:all, then SETRANGE card:{id} 0 <the new total as 12 digits>;
+//   ZINCRBY z:views:day:{d} (EXPIREAT day start + day_list_ttl_days, as rebuild sets it);
+//   ZINCRBY z:trending by weight * exp(lambda * (ref - t0)), t0 read from trending:epoch;
+//   reads v:{id}'s categories, tags and channel (HMGET) and ZINCRBYs z:cat:{slug}:views:all,
+//   z:cat:{slug}:views:day:{d} (same expiry), z:cat:{slug}:trending, z:tag:{tag}:views:all and
+//   z:ch:{name}:views:all, the lists the rebuild fills from the same counts.
+// (The video hash has no views field; pages read the count from the card and z:views:all.)
+// For each co-view pair whose two cards exist: ZINCRBY z:cov:{a} b and z:cov:{b} a. Trimming is
+// amortized: only an increment that adds a new member checks the size (ZCARD, O(1)), and a list
+// longer than coview_trim_at is cut back to its top coview_keep (ZREMRANGEBYRANK), once per
+// coview_trim_at - coview_keep new members. The defaults (100, 120) keep every list at most 121
+// long, under Redis's zset-max-listpack-entries (128), so lists stay in the compact encoding
+// (~8 bytes a member against ~110 in a skiplist, measured on Redis 7.0).
+//
+// Exactly once: the script first checks views:batch:{token}; when present, the chunk was
+// applied before and its stored result is returned (ChunkResult::replayed) without writing
+// anything. Otherwise it writes the token (with token_ttl_seconds) together with the increments,
+// in the same atomic script. So a chunk whose reply was lost (connection dropped after the script
+// ran) is retried with the same token and not counted twice; a chunk that failed before running
+// (Redis down, NOSCRIPT, OOM, LOADING) is simply retried. The guarantee holds while the token
+// lives (a day by default). Redis losing writes it had not yet made durable (the last second of
+// an appendfsync-everysec AOF) loses token and increments together: a chunk whose reply never
+// came is then applied again, once; a chunk already acknowledged is not resent (its daily rows
+// still reach SQL, from which rebuild restores the lists). The aggregator process is the other
+// limit: a crash loses its pending and in-flight increments (at most the last flush interval
+// while Redis is up; everything merged meanwhile when it crashes during a Redis outage).
+//
+// Trending epoch: scores are exp(lambda * (t - t0)) sums, which double every half-life; the
+// maintenance step rebases t0 to now once it is rebase_after_seconds old (a week by default, so
+// scores stay below 2^(7 days / half-life) ~ 128 per view with the 24 h default, far from
+// overflow at 2^1024) by multiplying every trending list by exp(-lambda * (now - t0)) and
+// storing the new t0, in one script, so flushes before and after it agree.
+//
+// Thread-safety: a RedisFlusher is used on the Connection's event loop only, one flush() at a
+// time (a second concurrent call returns at once). The free functions are pure.
+// Failure: flush() returns an Error when Redis is unavailable or answers a chunk with an error
+// reply; the chunks not yet applied stay in the aggregator and the next flush() retries them.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "common/asio.h"
+#include "common/result.h"
+#include "redis/command.h"
+#include "redis/connection.h"
+#include "redis/reply.h"
+#include "redis/script.h"
+#include "views/aggregator.h"
+
+namespace reel::views {
+
+struct FlushOptions {
+  int64_t token_ttl_seconds = 86400;
+  int64_t day_list_ttl_days = 35;  // day lists expire this long after the day starts (as rebuild)
+  int coview_keep = 100;
+  int coview_trim_at = 120;
+  size_t chunks_per_round_trip = 32;  // bounds one pipelined write (and its command timeout)
+};
+
+// Turns chunks into script calls. Thread-safety: immutable after construction.
+class ChunkEncoder {
+ public:
+  ChunkEncoder(double lambda, FlushOptions options);
+
+  static const redis::Script& script();
+  // EVALSHA of the chunk's script call; EVAL when `eval` (after NOSCRIPT).
+  redis::Command command(const FlushChunk& chunk, bool eval = false) const;
+  const FlushOptions& options() const { return options_; }
+
+ private:
+  double lambda_;
+  FlushOptions options_;
+  std::vector<std::string> templates_;  // per-id and per-name key templates (keys.h)
+};
+
+// The script's reply: {1 | 0 (replayed), "<errors> <unknown id>..."}. An Error for any other shape.
+Result<ChunkResult> parse_chunk_reply(const redis::Reply& reply);
+
+struct FlushStats {
+  uint64_t flushes = 0;      // flush() calls that applied everything they had
+  uint64_t failures = 0;     // flush() calls that returned an Error
+  uint64_t round_trips = 0;  // pipelined writes sent
+  uint64_t commands = 0;     // script calls sent (EVALSHA and EVAL)
+};
+
+class RedisFlusher {
+ public:
+  // Both must outlive the flusher.
+  RedisFlusher(Aggregator& aggregator, redis::Connection& connection, FlushOptions options = {});
+
+  // Applies the chunks still in flight from a failed flush, if any, then seals what is pending
+  // and applies that: every chunk, at most chunks_per_round_trip per pipelined write. See the
+  // file comment for failures.
+  Task<Status> flush();
+  const FlushStats& stats() const { return stats_; }
+
+ private:
+  Aggregator& aggregator_;
+  redis::Connection& connection_;
+  ChunkEncoder encoder_;
+  FlushStats stats_;
+  bool flushing_ = false;
+};
+
+struct MaintenanceOptions {
+  int64_t rebase_after_seconds = 7 * 86400;
+  int trending_keep = 10000;  // members kept per trending list
+};
+
+// The upkeep commands for `now`, given the category slugs: ZUNIONSTORE of the last 7 and 30 day
+// lists (today included) into z:views:week and z:views:month, globally and per category; trim
+// of every trending list to trending_keep; the rebase script (see the file comment).
+std::vector<redis::Command> maintenance_commands(int64_t now, double lambda,
+                                                 const std::vector<std::string>& category_slugs,
+                                                 const MaintenanceOptions& options);
+
+// Reads the category slugs from nav:categories, then sends maintenance_commands() in one
+// pipelined write: two round trips. Call it every few minutes (any aggregator may: it is
+// idempotent). An Error when Redis is unavailable or answers any of them with an error.
+Task<Status> maintain(redis::Connection& connection, int64_t now, double lambda,
+                      const MaintenanceOptions& options = {});
+
+}  // namespace reel::views

@@ -1,0 +1,410 @@
+#include "views/source.h"
+
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/ip/udp.hpp>
+#include <boost/asio/posix/stream_descriptor.hpp>
+#include <boost/asio/post.hpp>
+#include <boost/asio/redirect_error.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <cerrno>
+#include <cstring>
+#include <list>
+
+namespace reel::views {
+namespace {
+
+using asio::ip::tcp;
+using asio::ip::udp;
+using boost::system::error_code;
+
+constexpr size_t read_size = 64 * 1024;
+
+auto with(error_code& ec) {
+  return asio::redirect_error(asio::use_awaitable, ec);
+}
+
+std::string errno_text(std::string_view what) {
+  return std::string(what) + ": " + std::strerror(errno);
+}
+
+// What every source shares with its coroutines; they hold it by shared_ptr, so it outlives the
+// Source object while a coroutine is still unwinding.
+struct SourceState {
+  explicit SourceState(asio::any_io_executor ex) : executor(std::move(ex)) {}
+
+  void deliver(std::string_view lines) {
+    if (!stopped && on_lines) on_lines(lines);
+  }
+  // Feeds `bytes` through `s`, counting lines it had to drop.
+  void feed(LineSplitter& s, std::string_view bytes) {
+    const uint64_t before = s.oversized();
+    s.feed(bytes, [this](std::string_view lines) { deliver(lines); });
+    oversized += s.oversized() - before;
+  }
+  void finish(LineSplitter& s) {
+    s.finish([this](std::string_view lines) { deliver(lines); });
+  }
+  uint16_t port() const { return 0; }
+  void end(Status status) {
+    if (stopped) return;
+    stopped = true;
+    if (on_end) on_end(std::move(status));
+  }
+
+  asio::any_io_executor executor;
+  LineHandler on_lines;
+  EndHandler on_end;
+  bool stopped = false;
+  uint64_t oversized = 0;
+  LineSplitter splitter;
+};
+
+// The one Source implementation: `State` holds the descriptors and says what it is; `run` is
+// its reading coroutine.
+template <class State, Task<void> (*run)(std::shared_ptr<State>)>
+class StateSource final : public Source {
+ public:
+  explicit StateSource(std::shared_ptr<State> state) : state_(std::move(state)) {}
+  ~StateSource() override { stop(); }
+
+  void start(LineHandler on_lines, EndHandler on_end) override {
+    state_->on_lines = std::move(on_lines);
+    state_->on_end = std::move(on_end);
+    asio::co_spawn(state_->executor, run(state_), asio::detached);
+  }
+  void stop() override {
+    if (!state_->stopped) {
+      state_->stopped = true;
+      state_->close();
+    }
+  }
+  std::string describe() const override { return state_->describe(); }
+  uint16_t port() const override { return state_->port(); }
+  uint64_t oversized_lines() const override { return state_->oversized; }
+
+ private:
+  std::shared_ptr<State> state_;
+};
+
+// ---- stdin / any descriptor ----
+
+struct FdState : SourceState {
+  FdState(asio::any_io_executor ex, int owned_fd, bool regular)
+      : SourceState(ex), stream(ex), fd(owned_fd), is_regular(regular) {
+    if (!is_regular) stream.assign(owned_fd);
+  }
+  void close() {
+    error_code ignored;
+    if (is_regular) {
+      if (fd >= 0) ::close(fd);
+      fd = -1;
+    } else {
+      stream.close(ignored);
+    }
+  }
+  std::string describe() const { return "stdin"; }
+  asio::posix::stream_descriptor stream;
+  int fd;
+  bool is_regular;
+};
+
+Task<void> run_fd(std::shared_ptr<FdState> s) {
+  std::string buffer(read_size, '\0');
+  for (;;) {
+    size_t n = 0;
+    if (s->is_regular) {
+      const ssize_t got = ::read(s->fd, buffer.data(), buffer.size());
+      if (got < 0 && errno == EINTR) continue;
+      if (got < 0) co_return s->end(Error{errno_text("read stdin")});
+      n = static_cast<size_t>(got);
+      if (n > 0) co_await asio::post(s->executor, asio::use_awaitable);  // let timers run between blocks
+    } else {
+      error_code ec;
+      n = co_await s->stream.async_read_some(asio::buffer(buffer), with(ec));
+      if (s->stopped) co_return;
+      if (ec && ec != asio::error::eof) co_return s->end(Error{"read stdin: " + ec.message()});
+    }
+    if (s->stopped) co_return;
+    if (n == 0) {
+      s->finish(s->splitter);
+      co_return s->end(Status{});
+    }
+    s->feed(s->splitter, std::string_view(buffer.data(), n));
+  }
+}
+
+// ---- follow a file ----
+
+struct FollowState : SourceState {
+  FollowState(asio::any_io_executor ex, std::string p, FollowOptions o)
+      : SourceState(ex), timer(ex), path(std::move(p)), options(o) {}
+  void close() {
+    timer.cancel();
+    close_file();
+  }
+  void close_file() {
+    if (fd >= 0) ::close(fd);
+    fd = -1;
+  }
+  // Opens the file at its start or end; false when it does not exist (yet).
+  bool open_file(bool at_end) {
+    fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+    if (fd < 0) return false;
+    struct stat st {};
+    ::fstat(fd, &st);
+    dev = st.st_dev;
+    ino = st.st_ino;
+    offset = at_end ? st.st_size : 0;
+    ::lseek(fd, offset, SEEK_SET);
+    return true;
+  }
+  // Reads what has been appended; false on a read error.
+  bool read_available(std::string& buffer) {
+    for (;;) {
+      const ssize_t got = ::read(fd, buffer.data(), buffer.size());
+      if (got < 0 && errno == EINTR) continue;
+      if (got < 0) return false;
+      if (got == 0 || stopped) return true;
+      offset += got;
+      feed(splitter, std::string_view(buffer.data(), static_cast<size_t>(got)));
+    }
+  }
+
+  std::string describe() const { return "follow " + path; }
+  asio::steady_timer timer;
+  std::string path;
+  FollowOptions options;
+  int fd = -1;
+  dev_t dev = 0;
+  ino_t ino = 0;
+  off_t offset = 0;
+};
+
+Task<void> run_follow(std::shared_ptr<FollowState> s) {
+  std::string buffer(read_size, '\0');
+  bool first_open = true;
+  for (;;) {
+    if (s->fd < 0) {
+      s->open_file(first_open && !s->options.from_start);  // a file that appears later is read whole
+      first_open = false;
+    }
+    if (s->fd >= 0) {
+      struct stat st {};
+      if (::fstat(s->fd, &st) == 0 && st.st_size < s->offset) {  // truncated: read it again from the start
+        s->splitter.reset();
+        s->offset = 0;
+        ::lseek(s->fd, 0, SEEK_SET);
+      }
+      if (!s->read_available(buffer)) co_return s->end(Error{errno_text("read " + s->path)});
+      struct stat now {};
+      if (::stat(s->path.c_str(), &now) == 0 && (now.st_dev != s->dev || now.st_ino != s->ino)) {
+        // Rotated: the old file was read to its end above; continue with the new one.
+        s->finish(s->splitter);
+        s->close_file();
+        continue;
+      }
+    }
+    if (s->stopped) co_return;
+    error_code ec;
+    s->timer.expires_after(s->options.poll_interval);
+    co_await s->timer.async_wait(with(ec));
+    if (s->stopped) co_return;
+  }
+}
+
+// ---- UDP ----
+
+struct UdpState : SourceState {
+  explicit UdpState(asio::any_io_executor ex) : SourceState(ex), socket(ex) {}
+  void close() {
+    error_code ignored;
+    socket.close(ignored);
+  }
+  std::string describe() const { return "udp port " + std::to_string(port()); }
+  uint16_t port() const {
+    error_code ec;
+    return socket.local_endpoint(ec).port();
+  }
+  udp::socket socket;
+};
+
+Task<void> run_udp(std::shared_ptr<UdpState> s) {
+  std::string buffer(65536, '\0');
+  udp::endpoint sender;
+  for (;;) {
+    error_code ec;
+    const size_t n = co_await s->socket.async_receive_from(asio::buffer(buffer), sender, with(ec));
+    if (s->stopped) co_return;
+    if (ec) co_return s->end(Error{"udp receive: " + ec.message()});
+    s->deliver(std::string_view(buffer.data(), n));
+  }
+}
+
+// ---- TCP ----
+
+struct TcpState : SourceState {
+  TcpState(asio::any_io_executor ex, size_t max) : SourceState(ex), acceptor(ex), max_clients(max) {}
+  void close() {
+    error_code ignored;
+    acceptor.close(ignored);
+    for (auto& client : clients) client->close(ignored);
+  }
+  std::string describe() const { return "tcp port " + std::to_string(port()); }
+  uint16_t port() const {
+    error_code ec;
+    return acceptor.local_endpoint(ec).port();
+  }
+  tcp::acceptor acceptor;
+  size_t max_clients;
+  std::list<std::shared_ptr<tcp::socket>> clients;
+};
+
+Task<void> run_tcp_client(std::shared_ptr<TcpState> s, std::list<std::shared_ptr<tcp::socket>>::iterator it) {
+  std::shared_ptr<tcp::socket> socket = *it;
+  LineSplitter splitter;
+  std::string buffer(read_size, '\0');
+  for (;;) {
+    error_code ec;
+    const size_t n = co_await socket->async_read_some(asio::buffer(buffer), with(ec));
+    if (s->stopped) co_return;
+    if (n > 0) s->feed(splitter, std::string_view(buffer.data(), n));
+    if (ec) break;  // end of stream or a reset: this client is done
+  }
+  s->finish(splitter);
+  s->clients.erase(it);
+}
+
+Task<void> run_tcp(std::shared_ptr<TcpState> s) {
+  for (;;) {
+    error_code ec;
+    tcp::socket socket = co_await s->acceptor.async_accept(with(ec));
+    if (s->stopped) co_return;
+    if (ec) {
+      if (ec == asio::error::no_descriptors || ec == asio::error::connection_aborted) continue;
+      co_return s->end(Error{"tcp accept: " + ec.message()});
+    }
+    if (s->clients.size() >= s->max_clients) continue;  // closed as `socket` goes out of scope
+    s->clients.push_front(std::make_shared<tcp::socket>(std::move(socket)));
+    asio::co_spawn(s->executor, run_tcp_client(s, s->clients.begin()), asio::detached);
+  }
+}
+
+template <class Protocol>
+Result<typename Protocol::endpoint> resolve(asio::any_io_executor executor, const HostPort& address) {
+  typename Protocol::resolver resolver(executor);
+  error_code ec;
+  auto results = resolver.resolve(address.host, std::to_string(address.port), ec);
+  if (ec || results.empty()) {
+    return Error{"cannot resolve " + address.host + ": " + (ec ? ec.message() : "no address")};
+  }
+  return results.begin()->endpoint();
+}
+
+std::string where(const HostPort& address) {
+  return address.host + ":" + std::to_string(address.port);
+}
+
+}  // namespace
+
+void LineSplitter::feed(std::string_view bytes, const LineHandler& on_lines) {
+  while (!bytes.empty()) {
+    const size_t newline = bytes.find('\n');
+    if (discarding_) {
+      if (newline == std::string_view::npos) return;
+      bytes.remove_prefix(newline + 1);
+      discarding_ = false;
+      continue;
+    }
+    if (!partial_.empty()) {
+      const size_t take = newline == std::string_view::npos ? bytes.size() : newline + 1;
+      if (partial_.size() + take > max_line_ + 1) {
+        ++oversized_;
+        partial_.clear();
+        discarding_ = newline == std::string_view::npos;
+      } else {
+        partial_.append(bytes.substr(0, take));
+        if (newline != std::string_view::npos) {
+          on_lines(partial_);
+          partial_.clear();
+        }
+      }
+      bytes.remove_prefix(take);
+      continue;
+    }
+    const size_t last = bytes.rfind('\n');
+    if (last != std::string_view::npos) {
+      on_lines(bytes.substr(0, last + 1));
+      bytes.remove_prefix(last + 1);
+    }
+    if (bytes.size() > max_line_) {
+      ++oversized_;
+      discarding_ = true;
+    } else {
+      partial_.assign(bytes);
+    }
+    return;
+  }
+}
+
+void LineSplitter::finish(const LineHandler& on_lines) {
+  if (!partial_.empty()) on_lines(partial_);
+  reset();
+}
+
+void LineSplitter::reset() {
+  partial_.clear();
+  discarding_ = false;
+}
+
+Result<std::unique_ptr<Source>> open_fd_source(asio::any_io_executor executor, int fd) {
+  struct stat st {};
+  if (::fstat(fd, &st) != 0) return Error{errno_text("stdin")};
+  const int owned = ::fcntl(fd, F_DUPFD_CLOEXEC, 0);
+  if (owned < 0) return Error{errno_text("stdin")};
+  auto state = std::make_shared<FdState>(executor, owned, S_ISREG(st.st_mode));
+  return std::unique_ptr<Source>(std::make_unique<StateSource<FdState, run_fd>>(std::move(state)));
+}
+
+Result<std::unique_ptr<Source>> open_follow_source(asio::any_io_executor executor, std::string path,
+                                                   FollowOptions options) {
+  if (path.empty()) return Error{"follow: no file named"};
+  auto state = std::make_shared<FollowState>(executor, std::move(path), options);
+  return std::unique_ptr<Source>(std::make_unique<StateSource<FollowState, run_follow>>(std::move(state)));
+}
+
+Result<std::unique_ptr<Source>> open_udp_source(asio::any_io_executor executor, const HostPort& address) {
+  auto endpoint = resolve<udp>(executor, address);
+  if (!endpoint) return endpoint.error();
+  auto state = std::make_shared<UdpState>(executor);
+  error_code ec;
+  state->socket.open(endpoint->protocol(), ec);
+  if (!ec) {
+    error_code ignored;  // a smaller receive buffer than asked for is fine
+    state->socket.set_option(udp::socket::receive_buffer_size(4 << 20), ignored);
+    state->socket.bind(*endpoint, ec);
+  }
+  if (ec) return Error{"udp " + where(address) + ": " + ec.message()};
+  return std::unique_ptr<Source>(std::make_unique<StateSource<UdpState, run_udp>>(std::move(state)));
+}
+
+Result<std::unique_ptr<Source>> open_tcp_source(asio::any_io_executor executor, const HostPort& address,
+                                                size_t max_clients) {
+  auto endpoint = resolve<tcp>(executor, address);
+  if (!endpoint) return endpoint.error();
+  auto state = std::make_shared<TcpState>(executor, max_clients);
+  error_code ec;
+  state->acceptor.open(endpoint->protocol(), ec);
+  if (!ec) state->acceptor.set_option(tcp::acceptor::reuse_address(true), ec);
+  if (!ec) state->acceptor.bind(*endpoint, ec);
+  if (!ec) state->acceptor.listen(asio::socket_base::max_listen_connections, ec);
+  if (ec) return Error{"tcp " + where(address) + ": " + ec.message()};
+  return std::unique_ptr<Source>(std::make_unique<StateSource<TcpState, run_tcp>>(std::move(state)));
+}
+
+}  // namespace reel::views

@@ -1,0 +1,119 @@
+// The flush commands without Redis: what one chunk's script call carries, the reply parser, and
+// the upkeep commands.
+#include "views/flush.h"
+
+#include <gtest/gtest.h>
+
+#include <cmath>
+
+#include "common/days.h"
+
+namespace reel::views {
+namespace {
+
+using Args = std::vector<std::string>;
+
+TEST(ChunkEncoder, OneEvalshaCarriesTheKeysTemplatesAndIncrements) {
+  const double lambda = std::log(2.0) / 86400;
+  ChunkEncoder encoder(lambda, FlushOptions{});
+  FlushChunk chunk;
+  chunk.token = "abc:7";
+  chunk.trend_ref = 1795867200;
+  chunk.videos = {{1, 20261128, 3, 2.5}, {2, 20261127, 1, 0.5}, {3, 20261128, 2, 2}};
+  const Args args = encoder.command(chunk).args();
+  const Args head(args.begin(), args.begin() + 9);
+  EXPECT_EQ(head, (Args{"EVALSHA", ChunkEncoder::script().sha1(), "6", "views:batch:abc:7", "z:views:all",
+                        "z:trending", "trending:epoch", "z:views:day:20261128", "z:views:day:20261127"}));
+  Args rest(args.begin() + 9, args.end());
+  EXPECT_EQ(std::stod(rest[1]), lambda);  // lambda, in full precision
+  rest.erase(rest.begin() + 1);
+  const std::string expire_28 = std::to_string(day_start(20261128) + 35 * 86400);
+  const std::string expire_27 = std::to_string(day_start(20261127) + 35 * 86400);
+  EXPECT_EQ(rest, (Args{"86400",
+                        "1795867200",
+                        "card:\x1f",
+                        "v:\x1f",
+                        "z:cat:\x1f:views:all",
+                        "z:cat:\x1f:trending",
+                        "z:tag:\x1f:views:all",
+                        "z:ch:\x1f:views:all",
+                        "z:cov:\x1f",
+                        "100",
+                        "120",
+                        "2",
+                        "z:cat:\x1f:views:day:20261128",
+                        expire_28,
+                        "z:cat:\x1f:views:day:20261127",
+                        expire_27,
+                        "3",
+                        "1",
+                        "1",
+                        "3",
+                        "2.5",
+                        "2",
+                        "2",
+                        "1",
+                        "0.5",
+                        "3",
+                        "1",
+                        "2",
+                        "2",
+                        "0"}));
+
+  FlushChunk pairs;
+  pairs.token = "abc:8";
+  pairs.pairs = {{1, 2, 5}};
+  const Args p = encoder.command(pairs, true).args();
+  EXPECT_EQ(p[0], "EVAL");
+  EXPECT_EQ(p[1], ChunkEncoder::script().source());
+  EXPECT_EQ(p[2], "4");  // no day lists
+  EXPECT_EQ(Args(p.end() - 6, p.end()), (Args{"0", "0", "1", "1", "2", "5"}));
+}
+
+TEST(ChunkReply, ParsesFreshAndReplayedResults) {
+  using redis::Reply;
+  auto fresh = parse_chunk_reply(Reply::make_array({Reply::make_integer(1), Reply::make_string("0 ")}));
+  ASSERT_TRUE(fresh);
+  EXPECT_FALSE(fresh->replayed);
+  EXPECT_EQ(fresh->errors, 0);
+  EXPECT_TRUE(fresh->unknown_videos.empty());
+
+  auto replayed =
+      parse_chunk_reply(Reply::make_array({Reply::make_integer(0), Reply::make_string("2 17 42")}));
+  ASSERT_TRUE(replayed);
+  EXPECT_TRUE(replayed->replayed);
+  EXPECT_EQ(replayed->errors, 2);
+  EXPECT_EQ(replayed->unknown_videos, (std::vector<int64_t>{17, 42}));
+
+  EXPECT_FALSE(parse_chunk_reply(Reply::make_error("OOM command not allowed")));
+  EXPECT_FALSE(parse_chunk_reply(Reply::make_string("OK")));
+  EXPECT_FALSE(parse_chunk_reply(Reply::make_array({Reply::make_integer(1), Reply::make_string("0 x")})));
+}
+
+TEST(Maintenance, RollsUpSevenAndThirtyDaysPerScopeTrimsAndRebases) {
+  const int64_t now = day_start(20261128) + 3600;
+  auto commands = maintenance_commands(now, 0.5, {"music"}, MaintenanceOptions{7 * 86400, 1000});
+  ASSERT_EQ(commands.size(), 2u * 3u + 1u);
+  const Args& week = commands[0].args();
+  ASSERT_EQ(week.size(), 3u + 7u + 2u);
+  EXPECT_EQ(Args(week.begin(), week.begin() + 4),
+            (Args{"ZUNIONSTORE", "z:views:week", "7", "z:views:day:20261128"}));
+  EXPECT_EQ(week[9], "z:views:day:20261122");
+  EXPECT_EQ(Args(week.end() - 2, week.end()), (Args{"AGGREGATE", "SUM"}));
+  const Args& month = commands[1].args();
+  EXPECT_EQ(month[1], "z:views:month");
+  EXPECT_EQ(month[2], "30");
+  EXPECT_EQ(month[3 + 29], "z:views:day:20261030");
+  EXPECT_EQ(commands[2].args(), (Args{"ZREMRANGEBYRANK", "z:trending", "0", "-1001"}));
+  EXPECT_EQ(commands[3].args()[1], "z:cat:music:views:week");
+  EXPECT_EQ(commands[3].args()[3], "z:cat:music:views:day:20261128");
+  EXPECT_EQ(commands[5].args()[1], "z:cat:music:trending");
+  const Args& rebase = commands[6].args();
+  EXPECT_EQ(rebase[0], "EVALSHA");
+  EXPECT_EQ(Args(rebase.begin() + 2, rebase.end()),
+            (Args{"3", "trending:epoch", "z:trending", "z:cat:music:trending", std::to_string(now), "0.5",
+                  "604800"}));
+}
+
+}  // namespace
+}  // namespace reel::views

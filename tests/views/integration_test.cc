@@ -1,0 +1,421 @@
+// The aggregator, the flush script, the upkeep and the Service against a real redis-server.
+#include <gtest/gtest.h>
+
+#include <boost/asio/ip/udp.hpp>
+#include <cmath>
+
+#include "common/asio.h"  // before any other Asio header
+#include "common/days.h"
+#include "projection/codec.h"
+#include "projection/keys.h"
+#include "projection/projector.h"
+#include "redis/event_loop.h"
+#include "redis/server.h"
+#include "support/fixtures.h"
+#include "views/flush.h"
+#include "views/service.h"
+
+namespace reel::views {
+namespace {
+
+using namespace std::chrono_literals;
+using redis::Command;
+using redis::testing::run_task;
+using redis::testing::run_until;
+namespace keys = projection::keys;
+
+// Noon (UTC) of the real today, so that expiry times Redis checks against its own clock are ahead.
+const int64_t t0 = day_start(utc_day(SystemClock().unix_seconds())) + 12 * 3600;
+const int32_t today = utc_day(t0);
+
+std::string line(int64_t time, int64_t video, std::string_view viewer, std::string_view agent = "desktop") {
+  return "t=" + std::to_string(time) + " v=" + std::to_string(video) + " k=" + std::string(viewer) +
+         " r=search u=" + std::string(agent) + "\n";
+}
+
+class ViewsRedis : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    start_server(0);
+    ASSERT_TRUE(server_.has_value());
+    connect();
+    seed();
+  }
+
+  void start_server(uint16_t port) {
+    redis::RedisServerOptions options;
+    options.dir = (dir_.path() / "redis").string();
+    options.port = port;
+    auto server = redis::RedisServer::start(options);
+    ASSERT_TRUE(server) << server.error().message;
+    server_.emplace(std::move(*server));
+  }
+
+  void connect() {
+    redis::ConnectionOptions options;
+    options.endpoint = server_->endpoint();
+    options.connect_backoff_min = 10ms;
+    options.connect_backoff_max = 50ms;
+    connection_.emplace(io_.get_executor(), options);
+    connection_->start();
+  }
+
+  // Videos 1..6: 1-3 in music, 4-6 in music and sports; tags; channel bob. Video 999 does not exist.
+  void seed() {
+    std::vector<Command> commands;
+    std::vector<catalog::Category> categories{{1, "music", "Music", 0}, {2, "sports", "Sports", 1}};
+    commands.push_back(projection::nav_command(categories));
+    for (int64_t id = 1; id <= 6; ++id) {
+      catalog::Video v;
+      v.id = id;
+      v.title = "Video " + std::to_string(id);
+      v.slug = "video-" + std::to_string(id);
+      v.channel_name = "bob";
+      v.status = catalog::VideoStatus::ready;
+      v.views = 100;
+      v.categories =
+          id <= 3 ? std::vector<std::string>{"music"} : std::vector<std::string>{"music", "sports"};
+      v.tags = {"live", "tag" + std::to_string(id)};
+      for (auto& c : projection::video_object_commands(v, "Bob")) commands.push_back(std::move(c));
+      commands.emplace_back("ZADD", keys::list({projection::ListKind::all, {}}, projection::Sort::views), 100,
+                            id);
+    }
+    ASSERT_TRUE(execute(std::move(commands)).ok());
+  }
+
+  Result<std::vector<redis::Reply>> execute(std::vector<Command> commands) {
+    auto result = run_task(io_, connection_->execute(std::move(commands)));
+    if (!result) return Error{"did not finish"};
+    return std::move(*result);
+  }
+  redis::Reply call(Command command) {
+    std::vector<Command> one;
+    one.push_back(std::move(command));
+    auto r = execute(std::move(one));
+    if (!r) {
+      ADD_FAILURE() << r.error().message;
+      return {};
+    }
+    return std::move(r->front());
+  }
+  double score(const std::string& key, int64_t member) {
+    return call(Command("ZSCORE", key, member)).number();
+  }
+  bool has_member(const std::string& key, int64_t member) {
+    return !call(Command("ZSCORE", key, member)).is_nil();
+  }
+  Status flush(RedisFlusher& flusher) {
+    auto s = run_task(io_, flusher.flush());
+    if (!s) return Error{"flush did not finish"};
+    return *s;
+  }
+
+  std::string day_key(int32_t day, std::string_view category = {}) {
+    return category.empty() ? keys::list({projection::ListKind::all, {}}, projection::Sort::views,
+                                         projection::Period::day, day)
+                            : keys::list({projection::ListKind::category, category}, projection::Sort::views,
+                                         projection::Period::day, day);
+  }
+  std::string all_key(projection::ListKind kind = projection::ListKind::all, std::string_view name = {}) {
+    return keys::list({kind, name}, projection::Sort::views, projection::Period::all);
+  }
+
+  AggregatorOptions options() {
+    AggregatorOptions o;
+    o.dedupe_capacity = 1 << 16;
+    o.session_capacity = 1 << 12;
+    return o;
+  }
+
+  reel::testing::TempDir dir_;
+  std::optional<redis::RedisServer> server_;
+  asio::io_context io_{1};
+  std::optional<redis::Connection> connection_;
+  ManualClock clock_{t0};
+};
+
+TEST_F(ViewsRedis, EventsBecomeExactCountsInEveryList) {
+  Aggregator aggregator(clock_, options());
+  RedisFlusher flusher(aggregator, *connection_);
+  std::string lines;
+  for (std::string viewer : {"a", "b", "c"}) lines += line(t0, 1, viewer);
+  lines += line(t0 + 10, 1, "a");          // duplicate
+  lines += line(t0 + 20, 4, "a");          // a's session: 1 then 4
+  lines += line(t0, 4, "crawler", "bot");  // bot
+  lines += line(t0, 999, "a");             // unknown video
+  lines += line(t0 - 86400, 2, "d");       // yesterday
+  aggregator.ingest_lines(lines);
+  ASSERT_TRUE(flush(flusher));
+  EXPECT_TRUE(aggregator.idle());
+
+  EXPECT_EQ(score(all_key(), 1), 103);
+  EXPECT_EQ(score(all_key(), 4), 101);
+  EXPECT_EQ(score(all_key(), 2), 101);
+  EXPECT_FALSE(has_member(all_key(), 999));
+  EXPECT_EQ(call(Command("EXISTS", keys::card(999))).integer(), 0);
+  EXPECT_EQ(aggregator.counters().unknown_video_views, 1u);
+
+  // The card's count is rewritten in place; the rest of the card is untouched.
+  const std::string card(call(Command("GET", keys::card(1))).str());
+  EXPECT_TRUE(card.starts_with("000000000103")) << card;
+  auto decoded = projection::codec::decode_card(card);
+  ASSERT_TRUE(decoded.has_value());
+  EXPECT_EQ(decoded->views, 103);
+  EXPECT_EQ(decoded->title, "Video 1");
+
+  // Day lists, with the rebuild's expiry, globally and per category.
+  EXPECT_EQ(score(day_key(today), 1), 3);
+  EXPECT_EQ(score(day_key(today), 4), 1);
+  EXPECT_EQ(score(day_key(days_before(today, 1)), 2), 1);
+  EXPECT_FALSE(has_member(day_key(today), 2));
+  const int64_t expires = day_start(today) + 35 * 86400;
+  EXPECT_EQ(call(Command("EXPIRETIME", day_key(today))).integer(), expires);
+  EXPECT_EQ(call(Command("EXPIRETIME", day_key(today, "music"))).integer(), expires);
+  EXPECT_EQ(call(Command("EXPIRETIME", day_key(days_before(today, 1), "music"))).integer(), expires - 86400);
+  EXPECT_EQ(score(day_key(today, "music"), 1), 3);
+  EXPECT_EQ(score(day_key(today, "sports"), 4), 1);
+  EXPECT_FALSE(has_member(day_key(today, "sports"), 1));
+
+  // All-time lists of category, tag and channel.
+  EXPECT_EQ(score(all_key(projection::ListKind::category, "music"), 1), 3);
+  EXPECT_EQ(score(all_key(projection::ListKind::category, "sports"), 4), 1);
+  EXPECT_EQ(score(all_key(projection::ListKind::tag, "live"), 1), 3);
+  EXPECT_EQ(score(all_key(projection::ListKind::tag, "tag4"), 4), 1);
+  EXPECT_EQ(score(all_key(projection::ListKind::channel, "bob"), 2), 1);
+
+  // Trending: forward-decayed, epoch = the first flush's reference time (the clock: t0).
+  EXPECT_EQ(call(Command("GET", keys::trending_epoch())).integer(), t0);
+  const std::string trending = keys::trending({projection::ListKind::all, {}});
+  EXPECT_NEAR(score(trending, 1), 3.0, 1e-9);
+  EXPECT_NEAR(score(trending, 4), std::exp2(20.0 / 86400), 1e-9);
+  EXPECT_NEAR(score(trending, 2), 0.5, 1e-9);
+  EXPECT_NEAR(score(keys::trending({projection::ListKind::category, "sports"}), 4), std::exp2(20.0 / 86400),
+              1e-9);
+
+  // Co-views, both directions; nothing for the unknown video.
+  EXPECT_EQ(score(keys::coviews(1), 4), 1);
+  EXPECT_EQ(score(keys::coviews(4), 1), 1);
+  EXPECT_EQ(call(Command("EXISTS", keys::coviews(999))).integer(), 0);
+  EXPECT_FALSE(has_member(keys::coviews(4), 999));
+
+  // A later flush adds to the totals; the trending epoch stays.
+  clock_.advance(3600s);
+  aggregator.ingest_line(line(t0 + 3600, 1, "e"));
+  ASSERT_TRUE(flush(flusher));
+  EXPECT_EQ(score(all_key(), 1), 104);
+  EXPECT_TRUE(std::string(call(Command("GET", keys::card(1))).str()).starts_with("000000000104"));
+  EXPECT_NEAR(score(trending, 1), 3.0 + std::exp2(1.0 / 24), 1e-9);
+
+  // One script call per chunk, one round trip per flush; the first flush found no cached script
+  // (NOSCRIPT) and sent its chunks again with EVAL.
+  EXPECT_EQ(flusher.stats().round_trips, 3u);
+  EXPECT_EQ(flusher.stats().failures, 0u);
+
+  auto rows = aggregator.drain_daily_views();
+  int64_t total = 0;
+  for (const auto& r : rows) total += r.views;
+  EXPECT_EQ(total, 3 + 1 + 1 + 1);  // video 1 (x3 + 1 later), 4, 2; not 999
+}
+
+TEST_F(ViewsRedis, CoViewListsAreTrimmedToTheirTop) {
+  for (int id : {11, 21, 31, 41, 51}) call(Command("SET", keys::card(id), "x"));
+  Aggregator aggregator(clock_, options());
+  FlushOptions fo;
+  fo.coview_keep = 3;
+  fo.coview_trim_at = 4;
+  RedisFlusher flusher(aggregator, *connection_, fo);
+  // Video 1 is watched with 2 and 3 once each, and with 11, 21, ... 51 two to six times.
+  int n = 0;
+  for (auto [other, times] : {std::pair{2, 1}, {3, 1}, {11, 2}, {21, 3}, {31, 4}, {41, 5}, {51, 6}}) {
+    for (int i = 0; i < times; ++i) {
+      const std::string viewer = "v" + std::to_string(n++);
+      aggregator.ingest_line(line(t0, 1, viewer));
+      aggregator.ingest_line(line(t0, other, viewer));
+    }
+  }
+  ASSERT_TRUE(flush(flusher));
+  auto members = call(Command("ZREVRANGE", keys::coviews(1), 0, -1));
+  std::vector<std::string> got;
+  for (const auto& m : members.elements()) got.emplace_back(m.str());
+  // Each new member checks the size: at 31 the list (2, 3, 11, 21, 31) was over 4 and was cut to
+  // its top 3 (11, 21, 31); at 51 again.
+  EXPECT_EQ(got, (std::vector<std::string>{"51", "41", "31"}));
+  EXPECT_EQ(score(keys::coviews(51), 1), 6);
+}
+
+TEST_F(ViewsRedis, AChunkWhoseReplyWasLostIsNotAppliedTwice) {
+  Aggregator aggregator(clock_, options());
+  RedisFlusher flusher(aggregator, *connection_);
+  for (int i = 0; i < 10; ++i) aggregator.ingest_line(line(t0, 3, "viewer" + std::to_string(i)));
+  // The script runs, but the aggregator never hears back (as if the connection dropped).
+  ChunkEncoder encoder(aggregator.lambda(), {});
+  std::vector<Command> sent;
+  for (const auto& chunk : aggregator.seal()) sent.push_back(encoder.command(chunk, true));
+  ASSERT_EQ(sent.size(), 1u);
+  auto ran = execute(std::move(sent));
+  ASSERT_TRUE(ran);
+  EXPECT_EQ(ran->front().elements().at(0).integer(), 1);
+  EXPECT_EQ(score(all_key(), 3), 110);
+
+  // The retry finds the token and changes nothing.
+  ASSERT_TRUE(flush(flusher));
+  EXPECT_EQ(score(all_key(), 3), 110);
+  EXPECT_EQ(score(day_key(today), 3), 10);
+  EXPECT_EQ(aggregator.counters().chunks_replayed, 1u);
+  EXPECT_TRUE(aggregator.idle());
+  // Its daily rows are still handed out once.
+  auto rows = aggregator.drain_daily_views();
+  ASSERT_EQ(rows.size(), 1u);
+  EXPECT_EQ(rows[0].views, 10);
+}
+
+TEST_F(ViewsRedis, FlushesAfterRedisLostItsScriptCache) {
+  Aggregator aggregator(clock_, options());
+  RedisFlusher flusher(aggregator, *connection_);
+  aggregator.ingest_line(line(t0, 5, "a"));
+  ASSERT_TRUE(flush(flusher));
+  call(Command("SCRIPT", "FLUSH"));
+  aggregator.ingest_line(line(t0, 5, "b"));
+  ASSERT_TRUE(flush(flusher));
+  EXPECT_EQ(score(all_key(), 5), 102);
+}
+
+TEST_F(ViewsRedis, RedisStoppedAndRestartedMidStreamKeepsTotalsExact) {
+  Aggregator aggregator(clock_, options());
+  RedisFlusher flusher(aggregator, *connection_);
+  const uint16_t port = server_->endpoint().port;
+  int64_t sent = 0;
+  auto stream = [&](int batch) {
+    std::string lines;
+    for (int i = 0; i < 500; ++i) {
+      lines += line(t0, 1 + (i % 6), "b" + std::to_string(batch) + "-" + std::to_string(i));
+      ++sent;
+    }
+    aggregator.ingest_lines(lines);
+  };
+  stream(0);
+  ASSERT_TRUE(flush(flusher));
+  stream(1);
+  ASSERT_TRUE(server_->stop().ok());
+  EXPECT_FALSE(flush(flusher));  // Redis down: the chunks stay in flight
+  stream(2);                     // and new views keep merging
+  EXPECT_FALSE(flush(flusher));
+  stream(3);
+  EXPECT_GT(aggregator.in_flight().size(), 0u);
+  EXPECT_LE(aggregator.pending_videos(), 6u);  // merged per video, not per view
+
+  server_.reset();
+  start_server(port);
+  ASSERT_TRUE(run_until(io_, [&] { return connection_->connected(); }));
+  ASSERT_TRUE(flush(flusher));  // the chunks in flight
+  ASSERT_TRUE(flush(flusher));  // what merged meanwhile
+  EXPECT_TRUE(aggregator.idle());
+
+  int64_t total = 0;
+  for (int64_t id = 1; id <= 6; ++id) {
+    total += static_cast<int64_t>(score(all_key(), id)) - 100;
+    EXPECT_EQ(score(all_key(), id) - 100, score(day_key(today), id));
+    const std::string card(call(Command("GET", keys::card(id))).str());
+    EXPECT_EQ(projection::codec::decode_card(card)->views, static_cast<int64_t>(score(all_key(), id)));
+  }
+  EXPECT_EQ(total, sent);
+  EXPECT_EQ(static_cast<int64_t>(aggregator.counters().views()), sent);
+  EXPECT_GE(flusher.stats().failures, 2u);
+}
+
+TEST_F(ViewsRedis, UpkeepRollsUpWeekAndMonthTrimsAndRebasesTrending) {
+  std::vector<Command> setup;
+  for (int back = 0; back < 40; ++back) {
+    setup.emplace_back("ZADD", day_key(days_before(today, back)), 1, 1);
+    setup.emplace_back("ZADD", day_key(days_before(today, back), "music"), 2, 1);
+  }
+  const std::string trending = keys::trending({projection::ListKind::all, {}});
+  const std::string music_trending = keys::trending({projection::ListKind::category, "music"});
+  for (int id = 1; id <= 5; ++id) setup.emplace_back("ZADD", trending, 256 * id, id);
+  setup.emplace_back("ZADD", music_trending, 512, 1);
+  setup.emplace_back("SET", keys::trending_epoch(), t0 - 8 * 86400);
+  ASSERT_TRUE(execute(std::move(setup)));
+
+  const double lambda = std::log(2.0) / 86400;
+  MaintenanceOptions mo;
+  mo.trending_keep = 3;
+  auto done = run_task(io_, maintain(*connection_, t0, lambda, mo));
+  ASSERT_TRUE(done && done->ok()) << (done ? done->error().message : "");
+
+  using projection::Period;
+  auto list = [&](Period p, std::string_view category = {}) {
+    return keys::list(
+        {category.empty() ? projection::ListKind::all : projection::ListKind::category, category},
+        projection::Sort::views, p);
+  };
+  EXPECT_EQ(score(list(Period::week), 1), 7);
+  EXPECT_EQ(score(list(Period::month), 1), 30);
+  EXPECT_EQ(score(list(Period::week, "music"), 1), 14);
+  EXPECT_EQ(score(list(Period::month, "music"), 1), 60);
+  EXPECT_EQ(call(Command("EXISTS", list(Period::week, "sports"))).integer(), 0);  // no day lists: none
+
+  // Trimmed to the top 3, then multiplied by 2^-8 (eight days at a one-day half-life).
+  EXPECT_EQ(call(Command("ZCARD", trending)).integer(), 3);
+  EXPECT_NEAR(score(trending, 5), 5, 1e-9);
+  EXPECT_NEAR(score(trending, 3), 3, 1e-9);
+  EXPECT_FALSE(has_member(trending, 2));
+  EXPECT_NEAR(score(music_trending, 1), 2, 1e-9);
+  EXPECT_EQ(call(Command("GET", keys::trending_epoch())).integer(), t0);
+
+  // A flush after the rebase scores against the new epoch.
+  Aggregator aggregator(clock_, options());
+  RedisFlusher flusher(aggregator, *connection_);
+  aggregator.ingest_line(line(t0, 1, "a"));
+  ASSERT_TRUE(flush(flusher));
+  EXPECT_NEAR(score(music_trending, 1), 3, 1e-9);
+
+  // Run again at once: nothing is rebased a second time; after a Redis script flush it still works.
+  call(Command("SCRIPT", "FLUSH"));
+  done = run_task(io_, maintain(*connection_, t0 + 60, lambda, mo));
+  ASSERT_TRUE(done && done->ok()) << (done ? done->error().message : "");
+  EXPECT_NEAR(score(music_trending, 1), 3, 1e-9);
+}
+
+TEST_F(ViewsRedis, ServiceCountsViewsArrivingOverUdp) {
+  Aggregator aggregator(clock_, options());
+  ServiceOptions so;
+  so.flush_interval = 20ms;
+  Service service(io_.get_executor(), clock_, aggregator, *connection_, so);
+  auto source = open_udp_source(io_.get_executor(), HostPort{"127.0.0.1", 0});
+  ASSERT_TRUE(source) << source.error().message;
+  const uint16_t port = (*source)->port();
+  ASSERT_NE(port, 0);
+  service.add_source(std::move(*source));
+  service.start();
+
+  asio::ip::udp::socket sender(io_, asio::ip::udp::endpoint(asio::ip::udp::v4(), 0));
+  const asio::ip::udp::endpoint to(asio::ip::make_address("127.0.0.1"), port);
+  for (int i = 0; i < 20; ++i) {
+    ViewEvent e{t0, 6, "", Referrer::direct, Agent::desktop};
+    const std::string viewer = "udp" + std::to_string(i);
+    e.viewer = viewer;
+    sender.send_to(asio::buffer(format_syslog_line(e, "web-1", "reel")), to);
+  }
+  EXPECT_TRUE(run_until(io_, [&] { return aggregator.counters().views() == 20 && aggregator.idle(); }));
+  EXPECT_TRUE(run_until(io_, [&] { return score(all_key(), 6) == 120; }));
+  auto drained = run_task(io_, service.drain(1s));
+  ASSERT_TRUE(drained && drained->ok());
+}
+
+TEST_F(ViewsRedis, DrainGivesUpAfterItsTimeoutWhileRedisIsDown) {
+  Aggregator aggregator(clock_, options());
+  ServiceOptions so;
+  so.flush_interval = 10ms;
+  Service service(io_.get_executor(), clock_, aggregator, *connection_, so);
+  service.start();
+  ASSERT_TRUE(server_->stop().ok());
+  aggregator.ingest_line(line(t0, 1, "a"));
+  auto drained = run_task(io_, service.drain(100ms));
+  ASSERT_TRUE(drained);
+  ASSERT_FALSE(drained->ok());
+  EXPECT_NE(drained->error().message.find("not flushed"), std::string::npos) << drained->error().message;
+  EXPECT_FALSE(aggregator.idle());  // the views are still there for a caller that tries again
+}
+
+}  // namespace
+}  // namespace reel::views
