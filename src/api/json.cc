@@ -30,33 +30,13 @@ json cards_json(const std::vector<projection::Card>& cards) {
   return out;
 }
 
-std::string_view sort_text(projection::Sort sort) {
-  switch (sort) {
-    case projection::Sort::newest: return "newest";
-    case projection::Sort::views: return "views";
-    case projection::Sort::rating: return "rating";
-    case projection::Sort::duration: return "duration";
-  }
-  return "newest";
-}
-
-std::string_view period_text(projection::Period period) {
-  switch (period) {
-    case projection::Period::day: return "day";
-    case projection::Period::week: return "week";
-    case projection::Period::month: return "month";
-    case projection::Period::all: return "all";
-  }
-  return "all";
-}
-
 std::string dump(const json& document) { return document.dump(-1, ' ', false, json::error_handler_t::replace); }
 
 }  // namespace
 
 std::string listing_document(const projection::Listing& listing, const projection::ListQuery& query) {
-  return dump({{"sort", sort_text(query.sort)},
-               {"period", period_text(query.period)},
+  return dump({{"sort", projection::sort_name(query.sort)},
+               {"period", projection::period_name(query.period)},
                {"page", listing.page},
                {"pages", listing.pages},
                {"total", listing.total},

@@ -52,28 +52,24 @@ ParsedQuery parse_list_query(std::string_view query_string, ListKind kind) {
   ParsedQuery out;
   auto& q = out.query;
   q.kind = kind;
-  if (auto sort = http::query_param(query_string, "sort")) {
-    const bool short_list = kind == ListKind::tag || kind == ListKind::channel;
-    if (*sort == "newest") q.sort = Sort::newest;
-    else if (*sort == "views") q.sort = Sort::views;
-    else if (*sort == "rating" && !short_list) q.sort = Sort::rating;
-    else if (*sort == "duration" && !short_list) q.sort = Sort::duration;
-    else {
+  // Tags and channels keep only the newest and all-time most viewed lists.
+  const bool short_list = kind == ListKind::tag || kind == ListKind::channel;
+  if (auto text = http::query_param(query_string, "sort")) {
+    auto sort = projection::parse_sort(*text);
+    if (!sort || (short_list && *sort != Sort::newest && *sort != Sort::views)) {
       out.error = short_list ? "Unknown sort order: use newest or views."
-                             : "Unknown sort order: use newest, views, rating or duration.";
+                             : "Unknown sort order: use newest, trending, views, rating or duration.";
       return out;
     }
+    q.sort = *sort;
   }
-  if (auto period = http::query_param(query_string, "period")) {
-    const bool short_list = kind == ListKind::tag || kind == ListKind::channel;
-    if (*period == "all") q.period = Period::all;
-    else if (*period == "day" && !short_list) q.period = Period::day;
-    else if (*period == "week" && !short_list) q.period = Period::week;
-    else if (*period == "month" && !short_list) q.period = Period::month;
-    else {
+  if (auto text = http::query_param(query_string, "period")) {
+    auto period = projection::parse_period(*text);
+    if (!period || (short_list && *period != Period::all)) {
       out.error = short_list ? "Unknown period: only all is listed here." : "Unknown period: use day, week, month or all.";
       return out;
     }
+    q.period = *period;
   }
   if (auto page = http::query_param(query_string, "page")) {
     auto number = parse_id(*page);

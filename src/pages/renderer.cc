@@ -28,34 +28,6 @@ constexpr size_t max_description_bytes = 160;
 // The source name the {{> card}} partial of pages is bound to.
 constexpr std::string_view card_fragment = "reel:card-fragment";
 
-std::string_view sort_name(Sort sort) {
-  switch (sort) {
-    case Sort::newest:
-      return "newest";
-    case Sort::views:
-      return "views";
-    case Sort::rating:
-      return "rating";
-    case Sort::duration:
-      return "duration";
-  }
-  return "newest";
-}
-
-std::string_view period_name(Period period) {
-  switch (period) {
-    case Period::day:
-      return "day";
-    case Period::week:
-      return "week";
-    case Period::month:
-      return "month";
-    case Period::all:
-      return "all";
-  }
-  return "all";
-}
-
 std::string_view sort_label(Sort sort) {
   switch (sort) {
     case Sort::newest:
@@ -66,6 +38,8 @@ std::string_view sort_label(Sort sort) {
       return "Top rated";
     case Sort::duration:
       return "Longest";
+    case Sort::trending:
+      return "Trending";
   }
   return "Newest";
 }
@@ -177,7 +151,7 @@ std::atomic<uint64_t> next_renderer_id{1};
 void add_sort_tabs(TemplateData::Object root, const ListingContext& context) {
   bool all_sorts = context.kind == ListKind::all || context.kind == ListKind::category;
   auto tabs = root.add_list("sort_tabs");
-  for (Sort sort : {Sort::newest, Sort::views, Sort::rating, Sort::duration}) {
+  for (Sort sort : {Sort::newest, Sort::trending, Sort::views, Sort::rating, Sort::duration}) {
     if (!all_sorts && sort != Sort::newest && sort != Sort::views) continue;
     auto tab = tabs.add_object();
     tab.set("label", sort_label(sort)).set_bool("current", sort == context.sort);

@@ -10,6 +10,7 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "common/asio.h"
@@ -17,9 +18,50 @@
 
 namespace reel::projection {
 
-enum class Sort { newest, views, rating, duration };
+// trending: forward-decayed recent views, kept by the view aggregator (z:trending).
+enum class Sort { newest, views, rating, duration, trending };
 enum class Period { day, week, month, all };
 enum class ListKind { all, category, tag, channel };
+
+// The names used in URLs, the API and rebuild's projection names ("newest", "day", ...), and
+// back; the parsers return nullopt for any other text.
+inline constexpr Sort all_sorts[] = {Sort::newest, Sort::views, Sort::rating, Sort::duration, Sort::trending};
+inline constexpr Period all_periods[] = {Period::day, Period::week, Period::month, Period::all};
+
+constexpr std::string_view sort_name(Sort sort) {
+  switch (sort) {
+    case Sort::newest: return "newest";
+    case Sort::views: return "views";
+    case Sort::rating: return "rating";
+    case Sort::duration: return "duration";
+    case Sort::trending: return "trending";
+  }
+  return "newest";
+}
+
+constexpr std::string_view period_name(Period period) {
+  switch (period) {
+    case Period::day: return "day";
+    case Period::week: return "week";
+    case Period::month: return "month";
+    case Period::all: return "all";
+  }
+  return "all";
+}
+
+inline std::optional<Sort> parse_sort(std::string_view text) {
+  for (Sort sort : all_sorts) {
+    if (sort_name(sort) == text) return sort;
+  }
+  return std::nullopt;
+}
+
+inline std::optional<Period> parse_period(std::string_view text) {
+  for (Period period : all_periods) {
+    if (period_name(period) == text) return period;
+  }
+  return std::nullopt;
+}
 
 // One thumbnail card in a grid: only what a card shows.
 struct Card {

@@ -24,16 +24,6 @@ constexpr int64_t day_list_ttl_days = 35;
 const std::vector<std::string_view> all_names = {"videos", "channels", "nav",     "newest",
                                                  "views",  "rating",   "duration", "related"};
 
-std::string_view sort_name(Sort sort) {
-  switch (sort) {
-    case Sort::newest: return "newest";
-    case Sort::views: return "views";
-    case Sort::rating: return "rating";
-    case Sort::duration: return "duration";
-  }
-  return "newest";
-}
-
 // Patterns of the lists of one sort order (global, category, tag, channel).
 std::vector<std::string> list_patterns(Sort sort) {
   std::vector<std::string> patterns;

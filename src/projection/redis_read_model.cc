@@ -20,6 +20,23 @@ std::vector<std::string> ids_of(const Reply& reply) {
   return ids;
 }
 
+// Related videos: watched in the same sessions first (co-views, kept by the view aggregator),
+// then the shared-tag and category fallback, without repeats or the video itself.
+std::vector<std::string> related_ids(int64_t video, const Reply& coviews, const Reply& fallback) {
+  const std::string self = std::to_string(video);
+  std::vector<std::string> ids;
+  ids.reserve(RedisReadModel::related_shown);
+  for (const Reply* list : {&coviews, &fallback}) {
+    for (const auto& element : list->elements()) {
+      if (ids.size() == static_cast<size_t>(RedisReadModel::related_shown)) return ids;
+      std::string_view id = element.str();
+      if (id == self || std::find(ids.begin(), ids.end(), id) != ids.end()) continue;
+      ids.emplace_back(id);
+    }
+  }
+  return ids;
+}
+
 // The second round trip for `ids`: one MGET of their cards (view counts included).
 void append_card_command(const std::vector<std::string>& ids, std::vector<Command>& commands) {
   Command mget("MGET");
@@ -142,6 +159,7 @@ Task<Result<std::optional<VideoPage>>> RedisReadModel::video(int64_t id) {
   std::vector<Command> first;
   first.emplace_back("HGETALL", keys::video(id));
   first.emplace_back("ZSCORE", keys::list({ListKind::all, {}}, Sort::views), id);
+  first.emplace_back("ZREVRANGE", keys::coviews(id), 0, related_shown);
   first.emplace_back("ZREVRANGE", keys::related(id), 0, related_shown - 1);
   const bool nav_requested = request_nav(first);
   auto replies = checked(co_await redis_.execute(std::move(first)));
@@ -155,7 +173,7 @@ Task<Result<std::optional<VideoPage>>> RedisReadModel::video(int64_t id) {
   page->nav = nav;
   page->views = static_cast<int64_t>((*replies)[1].number());
 
-  auto related = ids_of((*replies)[2]);
+  auto related = related_ids(id, (*replies)[2], (*replies)[3]);
   if (!related.empty()) {
     std::vector<Command> second;
     append_card_command(related, second);

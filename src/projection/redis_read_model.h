@@ -1,8 +1,8 @@
 // RedisReadModel: the ReadModel over Redis. Every call costs at most two round trips, each one
 // pipelined batch on the event loop's shared connection: the first reads list ids (and the video
-// hash or channel), the second the cards and their live counters (MGET + ZMSCORE). SQL is never
-// touched. The header's category list changes only on a rebuild, so it is read at most once per
-// nav_ttl_seconds per event loop and kept. Thread-safety: as its redis::Connection (one event
+// hash or channel, and a video's co-view and fallback related lists), the second one MGET of the
+// cards (each carrying its view count). SQL is never touched. The header's category list changes
+// only on a rebuild, so it is read at most once per nav_ttl_seconds per event loop and kept. Thread-safety: as its redis::Connection (one event
 // loop). Failure: an Error when Redis is unreachable or times out.
 #pragma once
 

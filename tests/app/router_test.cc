@@ -124,12 +124,16 @@ TEST_F(RouterTest, ListingParsesSortPeriodAndPage) {
   EXPECT_EQ(model_.last_query.period, projection::Period::week);
   EXPECT_EQ(model_.last_query.page, 2);
   EXPECT_NE(r.body.find("Video &lt;30&gt;"), std::string::npos);
+  EXPECT_EQ(get("/videos?sort=trending").status, 200);
+  EXPECT_EQ(model_.last_query.sort, projection::Sort::trending);
+  EXPECT_EQ(get("/category/music?sort=trending").status, 200);
   EXPECT_EQ(r.body.find("Video <30>"), std::string::npos);
 }
 
 TEST_F(RouterTest, BadListingInputIs400) {
   for (auto target : {"/videos?sort=random", "/videos?period=year&sort=views", "/videos?page=0", "/videos?page=-1",
-                      "/videos?page=abc", "/videos?page=999999999999", "/videos?page=1e3", "/tag/cats?sort=rating"}) {
+                      "/videos?page=abc", "/videos?page=999999999999", "/videos?page=1e3", "/tag/cats?sort=rating",
+                      "/tag/cats?sort=trending", "/videos?sort=Trending", "/channel/bob?period=day"}) {
     EXPECT_EQ(get(target).status, 400) << target;
   }
   auto api = get("/api/v1/videos?sort=random");
