@@ -1,5 +1,6 @@
 #include <atomic>
 #include <csignal>
+#include <thread>
 #include <fcntl.h>
 #include <sys/file.h>
 #include <unistd.h>
@@ -11,6 +12,7 @@
 #include "cli/data_dir.h"
 #include "cli/progress.h"
 #include "cli/serve.h"
+#include "cli/views.h"
 #include "common/clock.h"
 #include "common/days.h"
 #include "common/host_port.h"
@@ -183,6 +185,16 @@ Status prepare_catalog(DataDir& dir, sql::CatalogStore& store, redis::BlockingCl
   return {};
 }
 
+// `reel up` runs the view aggregator in-process when the beacon's sink is UDP to this machine
+// (the data dir's default): nothing else would count the views.
+Result<std::unique_ptr<ViewsPipeline>> embedded_views(const config::Config& config) {
+  std::string_view sink = config.views.sink;
+  if (!sink.starts_with("udp:127.0.0.1:")) return std::unique_ptr<ViewsPipeline>{};
+  ViewsInputs inputs;
+  inputs.udp.emplace_back(sink.substr(4));
+  return ViewsPipeline::open(config, inputs);
+}
+
 int cmd_up(const std::string& data_dir, const std::string& listen) {
   std::signal(SIGTERM, request_stop);
   std::signal(SIGINT, request_stop);
@@ -207,12 +219,43 @@ int cmd_up(const std::string& data_dir, const std::string& listen) {
     if (auto s = prepare_catalog(*dir, store, *lease->client); !s) return fail(s.error());
   }
   if (stop_requested) return 0;
+  auto views = embedded_views(dir->config());
+  if (!views) return fail(views.error());
+  std::thread views_thread;
+  if (*views) {
+    views_thread = std::thread([&pipeline = **views] {
+      if (auto s = pipeline.run(); !s) fmt::print(stderr, "reel: views: {}\n", s.error().message);
+    });
+  }
   auto served = serve(dir->config(), [](const std::string& url) {
     fmt::print("Reel is running at {}\n", url);
     std::fflush(stdout);
   });
+  if (*views) {
+    (*views)->stop();
+    views_thread.join();
+  }
   if (auto stopped = server->stop(); !stopped) fmt::print(stderr, "reel: {}\n", stopped.error().message);
   if (!served) return fail(served.error());
+  return 0;
+}
+
+int cmd_views(const Target& target, ViewsInputs inputs, const std::string& partition) {
+  auto settings = resolve(target);
+  if (!settings) return fail(settings.error());
+  if (!partition.empty()) {
+    auto parsed = parse_partition(partition);
+    if (!parsed) return fail(parsed.error());
+    std::tie(inputs.partition_index, inputs.partition_count) = *parsed;
+  }
+  inputs.handle_signals = true;
+  auto pipeline = ViewsPipeline::open(settings->config, inputs);
+  if (!pipeline) return fail(pipeline.error());
+  if (auto ports = (*pipeline)->ports(); !ports.empty()) {
+    fmt::print("reel views: listening on port{} {}\n", ports.size() > 1 ? "s" : "", fmt::join(ports, ", "));
+    std::fflush(stdout);
+  }
+  if (auto s = (*pipeline)->run(); !s) return fail(s.error());
   return 0;
 }
 
@@ -260,6 +303,28 @@ int run(int argc, char** argv) {
   rebuild_cmd->add_option("projections", projections,
                           fmt::format("Projections: {}", fmt::join(projection::projection_names(), ", ")));
 
+  Target views_target;
+  ViewsInputs views_inputs;
+  std::string views_partition;
+  auto* views_cmd = app.add_subcommand(
+      "views",
+      "Count views: read view events, dedupe and aggregate them, flush counters to Redis and daily counts "
+      "to SQL");
+  views_cmd->footer(
+      "Inputs (any number, at least one): one event per line, either the RFC 5424 lines the beacon writes\n"
+      "(\"<134>1 TIME HOST reel - view - t=... v=... k=... r=... u=...\"), the same behind an RFC 3164 or\n"
+      "syslog-ng header, the bare \"t=... v=...\" message, or an access-log line in nginx's combined format\n"
+      "(GET /watch/{id}... and POST /api/v1/videos/{id}/view with a 2xx status count as views). Lines that\n"
+      "are malformed, too old, in the future, oversized, from bots or repeated within [views] dedupe_minutes\n"
+      "are skipped and counted. Stops on SIGTERM/SIGINT or at the end of stdin, after a last flush.");
+  add_target_options(*views_cmd, views_target);
+  views_cmd->add_flag("--stdin", views_inputs.from_stdin, "Read lines from standard input (syslog-ng program())");
+  views_cmd->add_option("--udp", views_inputs.udp, "Listen for datagrams on HOST:PORT (one or more lines each)");
+  views_cmd->add_option("--tcp", views_inputs.tcp, "Accept newline-delimited lines on HOST:PORT");
+  views_cmd->add_option("--follow", views_inputs.follow, "Follow a log file as tail -F does (rotation, truncation)");
+  views_cmd->add_option("--partition", views_partition,
+                        "I/N: count only the viewers of partition I of N, so N aggregators share the load");
+
   Target migrate_target;
   auto* migrate_cmd = app.add_subcommand("migrate", "Apply pending SQL schema migrations");
   add_target_options(*migrate_cmd, migrate_target);
@@ -274,6 +339,7 @@ int run(int argc, char** argv) {
   if (seed_cmd->parsed()) return cmd_seed(seed_target, seed_videos, seed_value);
   if (rebuild_cmd->parsed()) return cmd_rebuild(rebuild_target, projections);
   if (migrate_cmd->parsed()) return cmd_migrate(migrate_target);
+  if (views_cmd->parsed()) return cmd_views(views_target, views_inputs, views_partition);
   return 2;
 }
 

@@ -59,6 +59,18 @@ std::string random_secret() {
   return secret;
 }
 
+// Data dirs made before the view pipeline existed get the [views] section `reel up` needs: a
+// loopback UDP port for its in-process aggregator and a secret for viewer keys.
+Status add_views_section(const fs::path& file) {
+  std::ifstream in(file);
+  std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  if (text.starts_with("[views]") || text.find("\n[views]") != std::string::npos) return {};
+  auto port = pick_free_udp_port();
+  if (!port) return port.error();
+  text += fmt::format("\n[views]\nsink = \"udp:127.0.0.1:{}\"\nsecret = \"{}\"\n", *port, random_secret());
+  return write_file(file, text);
+}
+
 }  // namespace
 
 redis::ConnectionOptions redis_connection_options(const config::Config& config, const redis::Endpoint& endpoint,
@@ -99,6 +111,7 @@ Result<DataDir> DataDir::open(const std::string& path) {
     fresh.views.secret = random_secret();
     if (auto s = write_file(file, config::to_toml(fresh)); !s) return s.error();
   }
+  if (auto s = add_views_section(file); !s) return s.error();
   auto loaded = config::load(file.string());
   if (!loaded) return loaded.error();
   dir.config_ = std::move(*loaded);

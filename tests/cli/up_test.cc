@@ -9,6 +9,7 @@
 #include <regex>
 
 #include <gtest/gtest.h>
+#include <nlohmann/json.hpp>
 
 #include "process/child.h"
 #include "redis/server.h"
@@ -154,6 +155,48 @@ TEST_F(ReelUp, MetricsCountRequestsAndRedisRoundTrips) {
   EXPECT_NE(metrics->body.find("reel_http_requests_total{route=\"videos\",status=\"200\"}"), std::string::npos);
   EXPECT_NE(metrics->body.find("reel_redis_round_trips_total"), std::string::npos);
   EXPECT_NE(metrics->body.find("reel_http_request_duration_seconds_bucket"), std::string::npos);
+}
+
+// The video's JSON document, or null when it cannot be read.
+nlohmann::json video_document(uint16_t port, int64_t id) {
+  auto r = http_get(port, "/api/v1/videos/" + std::to_string(id));
+  if (!r || r->status != 200) return nullptr;
+  return nlohmann::json::parse(r->body, nullptr, /*allow_exceptions=*/false);
+}
+
+int beacon(uint16_t port, int64_t id, const std::string& user_agent) {
+  auto r = testing::http_request(port, "POST", "/api/v1/videos/" + std::to_string(id) + "/view",
+                                 "User-Agent: " + user_agent + "\r\n");
+  return r ? r->status : -1;
+}
+
+// The beacon goes over UDP to the aggregator `reel up` runs in-process: counts show on the API
+// within seconds, once per viewer, bots left out; a viewer's next video becomes related.
+TEST_F(ReelUp, BeaconViewsAreCountedWithinSeconds) {
+  auto before = video_document(port_, 5);
+  ASSERT_TRUE(before.is_object());
+  const int64_t views = before["views"].get<int64_t>();
+  EXPECT_EQ(beacon(port_, 5, "Googlebot/2.1 (+http://www.google.com/bot.html)"), 204);
+  for (int viewer = 0; viewer < 3; ++viewer) {
+    EXPECT_EQ(beacon(port_, 5, "Mozilla/5.0 (X11; Linux x86_64) Firefox/120 viewer-" + std::to_string(viewer)), 204);
+  }
+  EXPECT_EQ(beacon(port_, 5, "Mozilla/5.0 (X11; Linux x86_64) Firefox/120 viewer-0"), 204);  // a repeat
+  EXPECT_EQ(beacon(port_, 6, "Mozilla/5.0 (X11; Linux x86_64) Firefox/120 viewer-0"), 204);
+  EXPECT_EQ(beacon(port_, 999999, "Mozilla/5.0 (X11; Linux x86_64) Firefox/120 viewer-0"), 404);
+
+  EXPECT_TRUE(eventually([&] {
+    auto now = video_document(port_, 5);
+    return now.is_object() && now["views"].get<int64_t>() >= views + 3;
+  }, std::chrono::seconds(15)));
+  auto after = video_document(port_, 5);
+  ASSERT_TRUE(after.is_object());
+  EXPECT_EQ(after["views"].get<int64_t>(), views + 3) << "one view per viewer, no bot";
+  ASSERT_FALSE(after["related"].empty());
+  EXPECT_EQ(after["related"][0]["id"].get<int64_t>(), 6) << "watched in the same session comes first";
+  auto trending = http_get(port_, "/api/v1/videos?sort=trending");
+  ASSERT_TRUE(trending);
+  EXPECT_EQ(trending->status, 200);
+  EXPECT_NE(trending->body.find("\"id\":5"), std::string::npos);
 }
 
 TEST_F(ReelUp, SeedAndRebuildWorkWhileItRuns) {

@@ -1,0 +1,218 @@
+#include "cli/views.h"
+
+#include <charconv>
+#include <condition_variable>
+#include <mutex>
+#include <thread>
+
+#include "common/asio.h"
+
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
+#include <boost/asio/signal_set.hpp>
+#include <fmt/format.h>
+
+#include "cli/data_dir.h"
+#include "common/clock.h"
+#include "common/host_port.h"
+#include "redis/connection.h"
+#include "sql/catalog_store.h"
+#include "sql/connection.h"
+#include "views/aggregator.h"
+#include "views/service.h"
+#include "views/source.h"
+
+namespace reel::cli {
+
+Result<std::pair<uint32_t, uint32_t>> parse_partition(std::string_view text) {
+  const size_t slash = text.find('/');
+  uint32_t index = 0, count = 0;
+  auto number = [](std::string_view part, uint32_t& out) {
+    auto [end, ec] = std::from_chars(part.data(), part.data() + part.size(), out);
+    return ec == std::errc{} && end == part.data() + part.size();
+  };
+  if (slash == std::string_view::npos || !number(text.substr(0, slash), index) ||
+      !number(text.substr(slash + 1), count) || index < 1 || index > count || count > 1024) {
+    return Error{fmt::format("--partition: expected I/N with 1 <= I <= N <= 1024, not '{}'", text)};
+  }
+  return std::pair{index - 1, count};
+}
+
+namespace {
+
+// Writes the aggregator's daily counts to SQL on a thread of its own, every `interval` and once
+// more when stopped. A failed write gives the rows back to the aggregator for the next round.
+class DailyViewsWriter {
+ public:
+  DailyViewsWriter(std::unique_ptr<sql::Connection> db, views::Aggregator& aggregator,
+                   std::chrono::milliseconds interval)
+      : db_(std::move(db)), store_(*db_), aggregator_(aggregator), interval_(interval), thread_([this] { loop(); }) {}
+  ~DailyViewsWriter() { stop(); }
+
+  void stop() {
+    {
+      std::lock_guard lock(mutex_);
+      if (stopping_) return;
+      stopping_ = true;
+    }
+    wake_.notify_one();
+    thread_.join();
+  }
+
+ private:
+  void loop() {
+    std::unique_lock lock(mutex_);
+    while (!stopping_) {
+      wake_.wait_for(lock, interval_, [this] { return stopping_; });
+      lock.unlock();
+      write_once();
+      lock.lock();
+    }
+  }
+
+  void write_once() {
+    auto rows = aggregator_.drain_daily_views();
+    if (rows.empty()) return;
+    Status written = db_->begin();
+    if (written) written = store_.add_daily_views(rows);
+    if (written) written = db_->commit();
+    if (!written) {
+      (void)store_.rollback();
+      aggregator_.return_daily_views(rows);
+      fmt::print(stderr, "reel views: writing {} daily counts to SQL failed (kept for the next try): {}\n",
+                 rows.size(), written.error().message);
+    }
+  }
+
+  std::unique_ptr<sql::Connection> db_;
+  sql::CatalogStore store_;
+  views::Aggregator& aggregator_;
+  std::chrono::milliseconds interval_;
+  std::mutex mutex_;
+  std::condition_variable wake_;
+  bool stopping_ = false;
+  std::thread thread_;  // last: started once the rest is ready
+};
+
+Result<HostPort> listen_address(std::string_view flag, const std::string& text) {
+  auto address = parse_host_port(text, /*allow_port_zero=*/true);
+  if (!address) return Error{fmt::format("{}: {}", flag, address.error().message)};
+  return address;
+}
+
+}  // namespace
+
+struct ViewsPipeline::Impl {
+  Impl(const config::Config& config, const ViewsInputs& inputs, redis::ConnectionOptions redis_options)
+      : inputs(inputs),
+        aggregator(clock, aggregator_options(config, inputs)),
+        redis(io.get_executor(), std::move(redis_options)),
+        service(io.get_executor(), clock, aggregator, redis, service_options(config)) {}
+
+  static views::AggregatorOptions aggregator_options(const config::Config& config, const ViewsInputs& inputs) {
+    views::AggregatorOptions options;
+    options.parser.viewer_secret = config.views.secret;
+    options.dedupe_window_seconds = config.views.dedupe_minutes * 60;
+    options.partition_index = inputs.partition_index;
+    options.partition_count = inputs.partition_count;
+    return options;
+  }
+  static views::ServiceOptions service_options(const config::Config& config) {
+    views::ServiceOptions options;
+    options.flush_interval = std::chrono::milliseconds(std::max<int64_t>(config.views.flush_ms, 10));
+    return options;
+  }
+
+  // Starts the drain once (from stop(), a signal or the end of the inputs); the loop ends after.
+  void begin_drain() {
+    if (draining) return;
+    draining = true;
+    asio::co_spawn(
+        io,
+        [this]() -> Task<void> {
+          drained = co_await service.drain(inputs.drain_timeout);
+          redis.stop();
+          if (signals) signals->cancel();
+        },
+        asio::detached);
+  }
+
+  ViewsInputs inputs;
+  asio::io_context io{1};
+  SystemClock clock;
+  views::Aggregator aggregator;
+  redis::Connection redis;
+  views::Service service;
+  std::vector<uint16_t> ports;
+  std::unique_ptr<asio::signal_set> signals;
+  std::unique_ptr<DailyViewsWriter> sql_writer;
+  bool draining = false;
+  Status drained;
+};
+
+ViewsPipeline::ViewsPipeline(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
+ViewsPipeline::~ViewsPipeline() = default;
+
+Result<std::unique_ptr<ViewsPipeline>> ViewsPipeline::open(const config::Config& config, const ViewsInputs& inputs) {
+  if (!inputs.from_stdin && inputs.udp.empty() && inputs.tcp.empty() && inputs.follow.empty()) {
+    return Error{"no input: give --stdin, --udp, --tcp or --follow"};
+  }
+  auto endpoint = redis::parse_endpoint(config.redis.write);
+  if (!endpoint) return Error{"[redis] write: " + endpoint.error().message};
+  auto impl = std::make_unique<Impl>(config, inputs, redis_connection_options(config, *endpoint));
+  auto executor = impl->io.get_executor();
+  auto add = [&](Result<std::unique_ptr<views::Source>> source) -> Status {
+    if (!source) return source.error();
+    if (uint16_t port = (*source)->port(); port != 0) impl->ports.push_back(port);
+    impl->service.add_source(std::move(*source));
+    return {};
+  };
+  if (inputs.from_stdin) {
+    if (auto s = add(views::open_fd_source(executor, 0)); !s) return s.error();
+  }
+  for (const auto& text : inputs.udp) {
+    auto address = listen_address("--udp", text);
+    if (!address) return address.error();
+    if (auto s = add(views::open_udp_source(executor, *address)); !s) return s.error();
+  }
+  for (const auto& text : inputs.tcp) {
+    auto address = listen_address("--tcp", text);
+    if (!address) return address.error();
+    if (auto s = add(views::open_tcp_source(executor, *address)); !s) return s.error();
+  }
+  for (const auto& path : inputs.follow) {
+    if (auto s = add(views::open_follow_source(executor, path)); !s) return s.error();
+  }
+  auto db = sql::open({config.sql.url});
+  if (!db) return Error{"[sql] url: " + db.error().message};
+  if (auto version = sql::migrate(**db); !version) return version.error();
+  impl->sql_writer = std::make_unique<DailyViewsWriter>(std::move(*db), impl->aggregator, inputs.sql_interval);
+  return std::unique_ptr<ViewsPipeline>(new ViewsPipeline(std::move(impl)));
+}
+
+Status ViewsPipeline::run() {
+  Impl& p = *impl_;
+  if (p.inputs.handle_signals) {
+    p.signals = std::make_unique<asio::signal_set>(p.io, SIGTERM, SIGINT);
+    p.signals->async_wait([&p](const boost::system::error_code& ec, int) {
+      if (!ec) p.begin_drain();
+    });
+  }
+  p.redis.start();
+  p.service.start([&p] { p.begin_drain(); });
+  p.io.run();
+  p.sql_writer->stop();  // its last round writes what the final flush applied
+  auto counters = p.aggregator.counters();
+  fmt::print(stderr, "reel views: {} lines, {} views counted, {} duplicates, {} bots, {} malformed\n", counters.lines,
+             counters.views(), counters.of(views::Skip::duplicate), counters.of(views::Skip::bot),
+             counters.of(views::Skip::malformed));
+  return p.drained;
+}
+
+void ViewsPipeline::stop() {
+  asio::post(impl_->io, [impl = impl_.get()] { impl->begin_drain(); });
+}
+
+std::vector<uint16_t> ViewsPipeline::ports() const { return impl_->ports; }
+
+}  // namespace reel::cli
