@@ -63,4 +63,9 @@ std::string trending(Scope scope) {
   return key + ":trending";
 }
 
+std::string_view media_jobs() { return "jobs:media"; }
+std::string_view media_jobs_group() { return "workers"; }
+std::string_view media_jobs_delayed() { return "jobs:media:delayed"; }
+std::string job_progress(int64_t video_id) { return fmt::format("job:{}", video_id); }
+
 }  // namespace reel::projection::keys

@@ -54,4 +54,10 @@ std::string trending(Scope scope);
 std::string_view trending_epoch();  // string: t0 of every trending score (Unix seconds)
 std::string views_batch(std::string_view token);  // string: result of an applied flush chunk
 
+// Keys of the media job queue (src/jobs/).
+std::string_view media_jobs();          // stream: one entry per queued or running job
+std::string_view media_jobs_group();    // the consumer group `reel worker`s read jobs:media with
+std::string_view media_jobs_delayed();  // zset: retries waiting out their backoff, score = due (Unix ms)
+std::string job_progress(int64_t video_id);  // hash: state, progress, error, updated_at; expires
+
 }  // namespace reel::projection::keys

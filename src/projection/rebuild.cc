@@ -1,6 +1,7 @@
 #include "projection/rebuild.h"
 
 #include <algorithm>
+#include <cmath>
 #include <map>
 #include <unordered_map>
 #include <unordered_set>
@@ -8,6 +9,7 @@
 #include <fmt/format.h>
 
 #include "projection/keys.h"
+#include "projection/view_lists.h"
 #include "common/days.h"
 #include "projection/projector.h"
 
@@ -19,7 +21,6 @@ constexpr size_t members_per_zadd = 500;
 constexpr int related_per_video = 12;
 constexpr size_t candidates_per_list = 24;  // top videos kept per tag and category for related
 constexpr int day_lists_kept = 30;
-constexpr int64_t day_list_ttl_days = 35;
 
 const std::vector<std::string_view> all_names = {"videos", "channels", "nav",     "newest",
                                                  "views",  "rating",   "duration", "related"};
@@ -42,6 +43,12 @@ std::vector<std::string> owned_patterns(std::string_view name) {
   if (name == "videos") return {keys::video_pattern(), keys::card_pattern()};
   if (name == "channels") return {keys::channel_pattern()};
   if (name == "related") return {keys::related_pattern()};
+  if (name == "views") {
+    auto patterns = list_patterns(Sort::views);
+    patterns.push_back(keys::list({ListKind::all, {}}, Sort::trending));
+    patterns.push_back(keys::list({ListKind::category, "*"}, Sort::trending));
+    return patterns;
+  }
   for (Sort sort : {Sort::newest, Sort::views, Sort::rating, Sort::duration}) {
     if (name == sort_name(sort)) return list_patterns(sort);
   }
@@ -331,8 +338,29 @@ class Rebuild {
     return {};
   }
 
+  // Trending from the daily counts of the last days, as the aggregator would have scored them:
+  // each day's views weigh exp(lambda * (middle of the day - t0)), with t0 = the rebuild's time
+  // written to trending:epoch, so the aggregator's later increments (scaled by the same t0) add
+  // up with these.
+  Status add_trending_views(const catalog::DailyViews& row, int64_t epoch) {
+    auto it = categories_of_.find(row.video_id);
+    if (it == categories_of_.end()) return {};
+    const double lambda = std::log(2.0) / trending_half_life_seconds;
+    const double weight = static_cast<double>(row.views) *
+                          std::exp(lambda * static_cast<double>(day_start(row.day) + 43200 - epoch));
+    if (auto s = lists_.add(keys::list({ListKind::all, {}}, Sort::trending), weight, row.video_id); !s) return s;
+    for (const auto& slug : it->second) {
+      if (auto s = lists_.add(keys::list({ListKind::category, slug}, Sort::trending), weight, row.video_id); !s) {
+        return s;
+      }
+    }
+    return {};
+  }
+
   Status period_views() {
     const int32_t today = options_.today;
+    const int64_t epoch = day_start(today) + 86400;  // the end of today: every weight <= 1
+    const int32_t trending_since = days_before(today, trending_rebuild_days - 1);
     Status failed;
     for (auto [period, days] : {std::pair{Period::week, 7}, std::pair{Period::month, 30}}) {
       report(period == Period::week ? "views/week" : "views/month", 0, 0);
@@ -348,9 +376,13 @@ class Rebuild {
                                                  if (failed && row.day <= today) {
                                                    failed = add_period_views(row.video_id, row.views, Period::day, row.day);
                                                  }
+                                                 if (failed && row.day <= today && row.day >= trending_since) {
+                                                   failed = add_trending_views(row, epoch);
+                                                 }
                                                });
     if (!scanned) return scanned;
-    return failed;
+    if (!failed) return failed;
+    return sink_.add(redis::Command("SET", keys::trending_epoch(), epoch));
   }
 
   Status related() {

@@ -36,6 +36,7 @@
 
 #include "catalog/model.h"
 #include "common/clock.h"
+#include "projection/view_lists.h"
 #include "views/dedupe.h"
 #include "views/event.h"
 #include "views/flat_map.h"
@@ -57,7 +58,7 @@ struct AggregatorOptions {
   size_t max_daily_rows = size_t{1} << 21;
   uint32_t partition_index = 0;  // this aggregator takes partition i of n (views/hash.h owns())
   uint32_t partition_count = 1;
-  double trending_half_life_seconds = 86400;
+  double trending_half_life_seconds = projection::trending_half_life_seconds;
   // Video or pair increments per chunk, i.e. per script call. Redis runs a script without serving
   // anyone else: a 200-entry chunk takes it ~5 ms (measured: 1 category and 5 tags a video).
   size_t chunk_entries = 200;

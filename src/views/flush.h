@@ -48,6 +48,7 @@
 
 #include "common/asio.h"
 #include "common/result.h"
+#include "projection/view_lists.h"
 #include "redis/command.h"
 #include "redis/connection.h"
 #include "redis/reply.h"
@@ -58,7 +59,7 @@ namespace reel::views {
 
 struct FlushOptions {
   int64_t token_ttl_seconds = 86400;
-  int64_t day_list_ttl_days = 35;  // day lists expire this long after the day starts (as rebuild)
+  int64_t day_list_ttl_days = projection::day_list_ttl_days;  // after the day starts (as rebuild)
   int coview_keep = 100;
   int coview_trim_at = 120;
   size_t chunks_per_round_trip = 32;  // bounds one pipelined write (and its command timeout)

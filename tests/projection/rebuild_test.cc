@@ -178,6 +178,9 @@ TEST_F(RebuildTest, PeriodListsComeFromDailyViews) {
   EXPECT_EQ(week_score->number(), 50);
   EXPECT_EQ(zrevrange(keys::list({ListKind::all, {}}, Sort::views, Period::month)), (std::vector<std::string>{"4", "1", "2"}));
   EXPECT_EQ(zrevrange(keys::list({ListKind::category, "sports"}, Sort::views, Period::month)), (std::vector<std::string>{"4"}));
+  // Trending: the last week's daily counts, decayed; video 4's views are older than a week.
+  EXPECT_EQ(zrevrange(keys::list({ListKind::all, {}}, Sort::trending)), (std::vector<std::string>{"1", "2"}));
+  EXPECT_EQ(integer(redis::Command("EXISTS", keys::trending_epoch())), 1);
 }
 
 TEST_F(RebuildTest, RelatedSharesTagsFirst) {
