@@ -20,6 +20,7 @@
 #include "projection/keys.h"
 #include "seed/catalog_seed.h"
 #include "sql/catalog_store.h"
+#include "sql/token_store.h"
 
 namespace reel::cli {
 namespace {
@@ -106,6 +107,19 @@ int cmd_migrate(const Target& target) {
   auto version = sql::migrate(**connection);
   if (!version) return fail(version.error());
   fmt::print("schema at version {}\n", *version);
+  return 0;
+}
+
+// Prints a new admin API token (only its hash is stored).
+int cmd_admin_token(const Target& target, const std::string& label) {
+  auto settings = resolve(target);
+  if (!settings) return fail(settings.error());
+  auto connection = open_store(settings->config);
+  if (!connection) return fail(connection.error());
+  sql::TokenStore tokens(**connection);
+  auto token = tokens.create(sql::TokenRole::admin, label, 0, SystemClock().unix_seconds());
+  if (!token) return fail(token.error());
+  fmt::print("{}\n", *token);
   return 0;
 }
 
@@ -325,6 +339,15 @@ int run(int argc, char** argv) {
   views_cmd->add_option("--partition", views_partition,
                         "I/N: count only the viewers of partition I of N, so N aggregators share the load");
 
+  Target admin_target;
+  std::string token_label = "reel admin token";
+  auto* admin_cmd = app.add_subcommand("admin", "Administration");
+  admin_cmd->require_subcommand(1);
+  auto* token_cmd = admin_cmd->add_subcommand(
+      "token", "Print a new API token with admin rights, for `Authorization: Bearer TOKEN`");
+  add_target_options(*token_cmd, admin_target);
+  token_cmd->add_option("--label", token_label, "What the token is for (kept with its hash)")->capture_default_str();
+
   Target migrate_target;
   auto* migrate_cmd = app.add_subcommand("migrate", "Apply pending SQL schema migrations");
   add_target_options(*migrate_cmd, migrate_target);
@@ -340,6 +363,7 @@ int run(int argc, char** argv) {
   if (rebuild_cmd->parsed()) return cmd_rebuild(rebuild_target, projections);
   if (migrate_cmd->parsed()) return cmd_migrate(migrate_target);
   if (views_cmd->parsed()) return cmd_views(views_target, views_inputs, views_partition);
+  if (token_cmd->parsed()) return cmd_admin_token(admin_target, token_label);
   return 2;
 }
 

@@ -169,8 +169,35 @@ CREATE TABLE IF NOT EXISTS daily_views (
 ) ENGINE = InnoDB DEFAULT CHARSET = utf8mb4 COLLATE = utf8mb4_bin;
 )sql";
 
+// Version 2: API tokens (`reel admin token`; per-user tokens later). Only a hash of each token is
+// stored, so a leaked database does not leak working tokens.
+constexpr std::string_view tokens_sqlite = R"sql(
+CREATE TABLE IF NOT EXISTS api_tokens (
+  id INTEGER PRIMARY KEY AUTOINCREMENT,
+  token_hash TEXT NOT NULL UNIQUE CHECK (length(token_hash) = 64),
+  role TEXT NOT NULL CHECK (role IN ('admin', 'user')),
+  user_id INTEGER REFERENCES users (id) ON DELETE CASCADE,
+  label TEXT NOT NULL DEFAULT '' CHECK (length(label) <= 255),
+  created_at INTEGER NOT NULL
+);
+)sql";
+
+constexpr std::string_view tokens_mariadb = R"sql(
+CREATE TABLE IF NOT EXISTS api_tokens (
+  id BIGINT NOT NULL AUTO_INCREMENT PRIMARY KEY,
+  token_hash CHAR(64) NOT NULL,
+  role ENUM('admin', 'user') NOT NULL,
+  user_id BIGINT NULL,
+  label VARCHAR(255) NOT NULL DEFAULT '',
+  created_at BIGINT NOT NULL,
+  UNIQUE KEY api_tokens_hash (token_hash),
+  CONSTRAINT api_tokens_user FOREIGN KEY (user_id) REFERENCES users (id) ON DELETE CASCADE
+) ENGINE = InnoDB DEFAULT CHARSET = utf8mb4 COLLATE = utf8mb4_bin;
+)sql";
+
 constexpr Migration migrations[] = {
     {1, catalog_sqlite, catalog_mariadb},
+    {2, tokens_sqlite, tokens_mariadb},
 };
 
 constexpr std::string_view create_schema_migrations =

@@ -199,6 +199,18 @@ TEST_F(ReelUp, BeaconViewsAreCountedWithinSeconds) {
   EXPECT_NE(trending->body.find("\"id\":5"), std::string::npos);
 }
 
+TEST_F(ReelUp, AdminTokenPrintsANewTokenEachTime) {
+  const fs::path data = *dir_ / "data";
+  ASSERT_EQ(run_reel({"admin", "token", "--data-dir", data.string()}, *dir_ / "token1.log"), 0)
+      << read_file(*dir_ / "token1.log");
+  ASSERT_EQ(run_reel({"admin", "token", "--data-dir", data.string()}, *dir_ / "token2.log"), 0);
+  const std::regex token(R"(reel_[0-9a-f]{48}\n)");
+  const std::string first = read_file(*dir_ / "token1.log"), second = read_file(*dir_ / "token2.log");
+  EXPECT_TRUE(std::regex_match(first, token)) << first;
+  EXPECT_TRUE(std::regex_match(second, token)) << second;
+  EXPECT_NE(first, second);
+}
+
 TEST_F(ReelUp, SeedAndRebuildWorkWhileItRuns) {
   const fs::path data = *dir_ / "data";
   ASSERT_EQ(run_reel({"seed", "--data-dir", data.string(), "--videos", "300"}, *dir_ / "seed.log"), 0)

@@ -17,6 +17,7 @@
 #include "catalog/model.h"
 #include "sql/catalog_store.h"
 #include "sql/connection.h"
+#include "sql/token_store.h"
 
 namespace reel::sql::testing {
 
@@ -308,9 +309,36 @@ TYPED_TEST_P(CatalogStoreSuite, HostileTextIsStoredVerbatim) {
   EXPECT_EQ(this->value(this->store_->channels()).size(), 1u);
 }
 
+// API tokens: a created token is found with its role; only its hash is stored; anything else
+// (unknown, malformed, a hash presented as a token) grants nothing.
+TYPED_TEST_P(CatalogStoreSuite, TokensGrantTheirRoleAndAreStoredHashed) {
+  TokenStore tokens(*this->db_);
+  std::string admin = this->value(tokens.create(TokenRole::admin, "reel admin token", 0, 1'795'824'000));
+  std::string user = this->value(tokens.create(TokenRole::user, "", this->channel_id_, 1'795'824'000));
+  EXPECT_TRUE(admin.starts_with("reel_"));
+  EXPECT_NE(admin, user);
+  auto granted = this->value(tokens.find(admin));
+  ASSERT_TRUE(granted);
+  EXPECT_EQ(granted->role, TokenRole::admin);
+  auto user_grant = this->value(tokens.find(user));
+  ASSERT_TRUE(user_grant);
+  EXPECT_EQ(user_grant->role, TokenRole::user);
+  EXPECT_EQ(user_grant->user_id, this->channel_id_);
+
+  auto stored = this->value(this->db_->query_all("SELECT token_hash FROM api_tokens ORDER BY id"));
+  ASSERT_EQ(stored.size(), 2u);
+  EXPECT_EQ(stored[0].text(0), hash_token(admin));
+  EXPECT_EQ(stored[0].text(0).find(admin.substr(5)), std::string::npos);
+  for (std::string bad : {std::string(), std::string("reel_"), admin + "0", admin.substr(0, admin.size() - 1) + "g",
+                          stored[0].text(0), std::string("' OR 1=1 --")}) {
+    EXPECT_FALSE(this->value(tokens.find(bad))) << bad;
+  }
+}
+
 REGISTER_TYPED_TEST_SUITE_P(CatalogStoreSuite, EnsureReturnsTheSameIdEveryTime, InsertedVideoReadsBackWhole,
                             UnknownCategoryIsAnErrorAndWritesNothing,
                             ForEachVideoCrossesBatchesWithEveryDetail, DailyViewsAccumulate,
-                            RollbackDiscardsTheVideoAndForgetsItsNewTags, HostileTextIsStoredVerbatim);
+                            RollbackDiscardsTheVideoAndForgetsItsNewTags, HostileTextIsStoredVerbatim,
+                            TokensGrantTheirRoleAndAreStoredHashed);
 
 }  // namespace reel::sql::testing

@@ -1,0 +1,69 @@
+#include "sql/token_store.h"
+
+#include <sodium.h>
+
+#include <array>
+
+namespace reel::sql {
+namespace {
+
+constexpr std::string_view token_prefix = "reel_";
+constexpr size_t token_random_bytes = 24;
+
+std::string to_hex(const unsigned char* bytes, size_t size) {
+  static constexpr char digits[] = "0123456789abcdef";
+  std::string out(size * 2, '0');
+  for (size_t i = 0; i < size; ++i) {
+    out[2 * i] = digits[bytes[i] >> 4];
+    out[2 * i + 1] = digits[bytes[i] & 0xF];
+  }
+  return out;
+}
+
+bool well_formed(std::string_view token) {
+  if (!token.starts_with(token_prefix) || token.size() != token_prefix.size() + 2 * token_random_bytes) return false;
+  for (char c : token.substr(token_prefix.size())) {
+    if (!((c >= '0' && c <= '9') || (c >= 'a' && c <= 'f'))) return false;
+  }
+  return true;
+}
+
+}  // namespace
+
+std::string hash_token(std::string_view token) {
+  std::array<unsigned char, crypto_generichash_BYTES> digest{};
+  crypto_generichash(digest.data(), digest.size(), reinterpret_cast<const unsigned char*>(token.data()), token.size(),
+                     nullptr, 0);
+  return to_hex(digest.data(), digest.size());
+}
+
+Result<std::string> TokenStore::create(TokenRole role, std::string_view label, int64_t user_id, int64_t now) {
+  if (sodium_init() < 0) return Error{"libsodium failed to initialize"};
+  std::array<unsigned char, token_random_bytes> random{};
+  randombytes_buf(random.data(), random.size());
+  std::string token = std::string(token_prefix) + to_hex(random.data(), random.size());
+  Params params{hash_token(token), std::string(role == TokenRole::admin ? "admin" : "user")};
+  if (user_id > 0) {
+    params.emplace_back(user_id);
+  } else {
+    params.emplace_back(std::monostate{});
+  }
+  params.emplace_back(std::string(label));
+  params.emplace_back(now);
+  auto inserted = db_.execute(
+      "INSERT INTO api_tokens (token_hash, role, user_id, label, created_at) VALUES (?, ?, ?, ?, ?)", params);
+  if (!inserted) return inserted.error();
+  return token;
+}
+
+Result<std::optional<TokenGrant>> TokenStore::find(std::string_view token) {
+  if (!well_formed(token)) return std::optional<TokenGrant>{};
+  auto rows = db_.query_all("SELECT role, user_id FROM api_tokens WHERE token_hash = ?", {hash_token(token)});
+  if (!rows) return rows.error();
+  if (rows->empty()) return std::optional<TokenGrant>{};
+  const Row& row = rows->front();
+  return std::optional<TokenGrant>{TokenGrant{row.text(0) == "admin" ? TokenRole::admin : TokenRole::user,
+                                              row.integer(1)}};
+}
+
+}  // namespace reel::sql
