@@ -2,6 +2,8 @@
 
 #include "projection/codec.h"
 #include "projection/keys.h"
+#include "projection/view_lists.h"
+#include "common/days.h"
 
 namespace reel::projection {
 
@@ -45,6 +47,37 @@ std::vector<redis::Command> video_object_commands(const catalog::Video& video,
   std::vector<redis::Command> commands;
   commands.push_back(std::move(hash));
   commands.emplace_back("SET", keys::card(video.id), codec::encode_card(video, channel_display_name));
+  return commands;
+}
+
+std::vector<redis::Command> publish_video_commands(const catalog::Video& video,
+                                                   std::string_view channel_display_name) {
+  std::vector<redis::Command> commands;
+  commands.emplace_back("MULTI");
+  commands.emplace_back("DEL", keys::video(video.id));
+  for (auto& command : video_object_commands(video, channel_display_name)) commands.push_back(std::move(command));
+  for (const auto& entry : list_memberships(video)) commands.emplace_back("ZADD", entry.key, entry.score, video.id);
+  commands.emplace_back("EXEC");
+  return commands;
+}
+
+std::vector<redis::Command> withdraw_video_commands(const catalog::Video& video, int32_t today) {
+  std::vector<redis::Command> commands;
+  commands.emplace_back("MULTI");
+  commands.emplace_back("DEL", keys::video(video.id), keys::card(video.id), keys::related(video.id),
+                        keys::coviews(video.id));
+  std::vector<std::string> lists;
+  for (const auto& entry : list_memberships(video)) lists.push_back(entry.key);
+  for (Period period : {Period::week, Period::month}) {
+    for (auto& key : period_lists(video, period, 0)) lists.push_back(std::move(key));
+  }
+  for (int back = 0; back < day_list_ttl_days; ++back) {
+    for (auto& key : period_lists(video, Period::day, days_before(today, back))) lists.push_back(std::move(key));
+  }
+  lists.push_back(keys::list({ListKind::all, {}}, Sort::trending));
+  for (const auto& slug : video.categories) lists.push_back(keys::list({ListKind::category, slug}, Sort::trending));
+  for (auto& key : lists) commands.emplace_back("ZREM", std::move(key), video.id);
+  commands.emplace_back("EXEC");
   return commands;
 }
 

@@ -32,6 +32,16 @@ std::vector<std::string> period_lists(const catalog::Video& video, Period period
 std::vector<redis::Command> video_object_commands(const catalog::Video& video,
                                                   std::string_view channel_display_name);
 
+// The write path for one video, each a MULTI ... EXEC batch (apply it with one execute(), so no
+// reader sees half of it). publish: the video's objects, replaced whole, and every list of
+// list_memberships(); a video that is ready. withdraw: the video's objects, related and co-view
+// lists removed, and the id taken out of every list it can be in (memberships, period view
+// lists of the last day_list_ttl_days days, trending); a video deleted or no longer ready.
+// `today` is the UTC day (YYYYMMDD) the period lists are counted back from.
+std::vector<redis::Command> publish_video_commands(const catalog::Video& video,
+                                                   std::string_view channel_display_name);
+std::vector<redis::Command> withdraw_video_commands(const catalog::Video& video, int32_t today);
+
 // The channel's hash.
 redis::Command channel_command(const catalog::Channel& channel);
 

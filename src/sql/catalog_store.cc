@@ -296,6 +296,40 @@ Result<int64_t> CatalogStore::insert_video(const Video& video) {
   return video_id;
 }
 
+Status CatalogStore::mark_ready(int64_t id, int32_t duration_s, int32_t width, int32_t height,
+                                const std::vector<catalog::VideoFile>& files, int64_t published_at) {
+  Result<int64_t> updated = db_.execute(
+      "UPDATE videos SET status = 'ready', error = '', duration_s = ?, width = ?, height = ?, published_at = ? "
+      "WHERE id = ?",
+      {int64_t{duration_s}, int64_t{width}, int64_t{height}, published_at, id});
+  if (!updated.ok()) return updated.error();
+  if (*updated == 0) return Error{fmt::format("no video {}", id)};
+  Result<int64_t> cleared = db_.execute("DELETE FROM video_files WHERE video_id = ?", {id});
+  if (!cleared.ok()) return cleared.error();
+  Params rows;
+  for (const catalog::VideoFile& file : files) {
+    rows.insert(rows.end(), {id, file.kind, int64_t{file.height}, file.path, file.bytes, file.mime});
+  }
+  return insert_rows(db_, insert_video_files, six_values, 6, rows);
+}
+
+Status CatalogStore::mark_failed(int64_t id, std::string_view reason) {
+  constexpr size_t max_reason_bytes = 1000;
+  size_t cut = std::min(reason.size(), max_reason_bytes);
+  while (cut < reason.size() && cut > 0 && (static_cast<unsigned char>(reason[cut]) & 0xC0) == 0x80) --cut;
+  std::string text(reason.substr(0, cut));  // whole UTF-8 characters only
+  Result<int64_t> updated = db_.execute("UPDATE videos SET status = 'failed', error = ? WHERE id = ?", {text, id});
+  if (!updated.ok()) return updated.error();
+  if (*updated == 0) return Error{fmt::format("no video {}", id)};
+  return {};
+}
+
+Result<bool> CatalogStore::delete_video(int64_t id) {
+  Result<int64_t> deleted = db_.execute("DELETE FROM videos WHERE id = ?", {id});
+  if (!deleted.ok()) return deleted.error();
+  return *deleted > 0;
+}
+
 Result<std::optional<Video>> CatalogStore::find_video(int64_t id) {
   std::vector<Video> found;
   Status read = read_videos(db_, select_video_by_id, {id}, &found);

@@ -15,6 +15,7 @@
 #include <functional>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <unordered_map>
 #include <vector>
 
@@ -45,6 +46,18 @@ class CatalogStore {
   // Inserts the video with its tags (created as needed), categories (which must exist: an
   // unknown slug is an Error) and files; video.id is ignored. Returns the new id.
   Result<int64_t> insert_video(const catalog::Video& video);
+  // The processed video goes ready: its probed duration and size, its files (replacing any from
+  // an earlier attempt), published at `published_at`, error cleared. Not atomic by itself: call
+  // it inside a transaction. Error when there is no such video.
+  Status mark_ready(int64_t id, int32_t duration_s, int32_t width, int32_t height,
+                    const std::vector<catalog::VideoFile>& files, int64_t published_at);
+  // The video goes failed with a reason for its uploader (cut to 1,000 bytes); Error when there is
+  // no such video.
+  Status mark_failed(int64_t id, std::string_view reason);
+  // Removes the video with its tags, categories, files and daily views (ON DELETE CASCADE).
+  // Returns whether it existed.
+  Result<bool> delete_video(int64_t id);
+
   // The video with its channel name, tags (by name), categories (by position) and files (in
   // insertion order); nullopt if there is none.
   Result<std::optional<catalog::Video>> find_video(int64_t id);

@@ -49,7 +49,8 @@ class Connection {
   virtual ~Connection() = default;
   virtual Dialect dialect() const = 0;
 
-  // Runs a statement that returns no rows; returns the number of rows changed.
+  // Runs a statement that returns no rows; returns the number of rows it matched (an UPDATE that
+  // leaves a row as it was still counts it, on both engines).
   virtual Result<int64_t> execute(std::string_view sql, const Params& params = {}) = 0;
   // Runs a query and calls `row_fn` for each row in order; `row_fn` returns false to stop early.
   // `row_fn` must not use this Connection: MariaDB streams the rows from the server meanwhile.

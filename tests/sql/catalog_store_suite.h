@@ -309,6 +309,50 @@ TYPED_TEST_P(CatalogStoreSuite, HostileTextIsStoredVerbatim) {
   EXPECT_EQ(this->value(this->store_->channels()).size(), 1u);
 }
 
+// An upload's life: processing, then ready with its files (a retry replaces them) or failed with
+// a reason; then deleted with everything that hangs off it.
+TYPED_TEST_P(CatalogStoreSuite, ProcessingVideosGoReadyOrFailedAndAreDeletedWhole) {
+  CatalogStore& store = *this->store_;
+  Video upload = this->video("An upload");
+  upload.status = VideoStatus::processing;
+  upload.published_at = 0;
+  upload.tags = {"new"};
+  upload.categories = {"music"};
+  const int64_t id = this->value(store.insert_video(upload));
+  std::vector<VideoFile> first = {{"mp4", 240, "videos/1/mp4/240.mp4", 1000, "video/mp4"}};
+  std::vector<VideoFile> second = {{"mp4", 360, "videos/1/mp4/360.mp4", 2000, "video/mp4"},
+                                   {"hls", 360, "videos/1/hls/master.m3u8", 300, "application/vnd.apple.mpegurl"}};
+  ASSERT_TRUE(store.mark_ready(id, 42, 640, 360, first, 1'700'000'500).ok());
+  ASSERT_TRUE(store.mark_ready(id, 42, 640, 360, second, 1'700'000'500).ok()) << "the same values again";
+  auto ready = this->value(store.find_video(id));
+  ASSERT_TRUE(ready);
+  EXPECT_EQ(ready->status, VideoStatus::ready);
+  EXPECT_EQ(ready->duration_s, 42);
+  EXPECT_EQ(ready->height, 360);
+  EXPECT_EQ(ready->published_at, 1'700'000'500);
+  ASSERT_EQ(ready->files.size(), 2u);
+  EXPECT_EQ(ready->files[1].kind, "hls");
+
+  const std::string long_reason = std::string(999, 'x') + "é and more";
+  ASSERT_TRUE(store.mark_failed(id, long_reason).ok());
+  ASSERT_TRUE(store.mark_failed(id, long_reason).ok()) << "the same reason again";
+  auto failed = this->value(store.find_video(id));
+  ASSERT_TRUE(failed);
+  EXPECT_EQ(failed->status, VideoStatus::failed);
+  EXPECT_EQ(failed->error, std::string(999, 'x')) << "cut before a split character";
+  EXPECT_FALSE(store.mark_failed(id + 1000, "nope").ok());
+  EXPECT_FALSE(store.mark_ready(id + 1000, 1, 1, 1, {}, 1).ok());
+
+  ASSERT_TRUE(store.add_daily_views({{id, 20261128, 5}}).ok());
+  EXPECT_TRUE(this->value(store.delete_video(id)));
+  EXPECT_FALSE(this->value(store.find_video(id)));
+  EXPECT_FALSE(this->value(store.delete_video(id)));
+  auto leftovers = this->value(this->db_->query_all(
+      "SELECT (SELECT COUNT(*) FROM video_files) + (SELECT COUNT(*) FROM video_tags) + "
+      "(SELECT COUNT(*) FROM video_categories) + (SELECT COUNT(*) FROM daily_views)"));
+  EXPECT_EQ(leftovers.front().integer(0), 0);
+}
+
 // API tokens: a created token is found with its role; only its hash is stored; anything else
 // (unknown, malformed, a hash presented as a token) grants nothing.
 TYPED_TEST_P(CatalogStoreSuite, TokensGrantTheirRoleAndAreStoredHashed) {
@@ -339,6 +383,7 @@ REGISTER_TYPED_TEST_SUITE_P(CatalogStoreSuite, EnsureReturnsTheSameIdEveryTime, 
                             UnknownCategoryIsAnErrorAndWritesNothing,
                             ForEachVideoCrossesBatchesWithEveryDetail, DailyViewsAccumulate,
                             RollbackDiscardsTheVideoAndForgetsItsNewTags, HostileTextIsStoredVerbatim,
-                            TokensGrantTheirRoleAndAreStoredHashed);
+                            TokensGrantTheirRoleAndAreStoredHashed,
+                            ProcessingVideosGoReadyOrFailedAndAreDeletedWhole);
 
 }  // namespace reel::sql::testing
