@@ -16,6 +16,7 @@
 #include "redis/blocking_client.h"
 #include "redis/server.h"
 #include "support/fixtures.h"
+#include "support/suite_redis.h"
 
 namespace reel::jobs {
 namespace {
@@ -104,23 +105,14 @@ void expect_empty(JobQueue& queue) {
 class JobQueueIntegration : public ::testing::Test {
  protected:
   static void SetUpTestSuite() {
-    dir_ = std::make_unique<reel::testing::TempDir>();
-    redis::RedisServerOptions options;
-    options.dir = dir_->path();
-    auto server = redis::RedisServer::start(options);
-    ASSERT_TRUE(server.ok()) << server.error().message;
-    server_.emplace(std::move(server).value());
+    auto started = redis_.start();
+    ASSERT_TRUE(started.ok()) << started.error().message;
+    server_ = redis_.server();
   }
-  static void TearDownTestSuite() {
-    if (server_) {
-      EXPECT_TRUE(server_->stop().ok());
-    }
-    server_.reset();
-    dir_.reset();
-  }
+  static void TearDownTestSuite() { EXPECT_TRUE(redis_.stop().ok()); }
 
   void SetUp() override {
-    ASSERT_TRUE(server_.has_value()) << "redis-server did not start";
+    ASSERT_TRUE(server_ != nullptr) << "redis-server did not start";
     admin_.emplace(connect(server_->endpoint()));
     auto flushed = admin_->execute(Command("FLUSHALL"));
     ASSERT_TRUE(flushed && !flushed->is_error());
@@ -131,8 +123,8 @@ class JobQueueIntegration : public ::testing::Test {
     return OwnQueue(server_->endpoint(), clock, options);
   }
 
-  static inline std::unique_ptr<reel::testing::TempDir> dir_;
-  static inline std::optional<redis::RedisServer> server_;
+  static inline reel::testing::SuiteRedis redis_;
+  static inline const redis::RedisServer* server_ = nullptr;
   std::optional<redis::BlockingClient> admin_;
   SystemClock clock_;
 };

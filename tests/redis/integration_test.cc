@@ -2,6 +2,7 @@
 #include <gtest/gtest.h>
 
 #include "support/fixtures.h"
+#include "support/suite_redis.h"
 
 // Boost 1.74's Asio headers need <utility> first, which common/asio.h provides.
 #include "common/asio.h"
@@ -47,23 +48,14 @@ ConnectionOptions options_for(const RedisServer& server) {
 class RedisIntegration : public ::testing::Test {
  protected:
   static void SetUpTestSuite() {
-    dir_ = std::make_unique<reel::testing::TempDir>();
-    RedisServerOptions options;
-    options.dir = dir_->path();
-    auto server = RedisServer::start(options);
-    ASSERT_TRUE(server.ok()) << server.error().message;
-    server_.emplace(std::move(server).value());
+    auto started = redis_.start();
+    ASSERT_TRUE(started.ok()) << started.error().message;
+    server_ = redis_.server();
   }
-  static void TearDownTestSuite() {
-    if (server_) {
-      EXPECT_TRUE(server_->stop().ok());
-    }
-    server_.reset();
-    dir_.reset();
-  }
+  static void TearDownTestSuite() { EXPECT_TRUE(redis_.stop().ok()); }
 
   void SetUp() override {
-    ASSERT_TRUE(server_.has_value()) << "redis-server did not start";
+    ASSERT_TRUE(server_ != nullptr) << "redis-server did not start";
     connection_.emplace(io_.get_executor(), options_for(*server_));
     connection_->start();
     auto flushed = run_task(io_, connection_->execute(Command("FLUSHALL")));
@@ -76,8 +68,8 @@ class RedisIntegration : public ::testing::Test {
     return std::move(*result);
   }
 
-  static inline std::unique_ptr<reel::testing::TempDir> dir_;
-  static inline std::optional<RedisServer> server_;
+  static inline reel::testing::SuiteRedis redis_;
+  static inline const RedisServer* server_ = nullptr;
   asio::io_context io_{1};
   std::optional<Connection> connection_;
 };
