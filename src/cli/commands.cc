@@ -21,6 +21,7 @@
 #include "seed/catalog_seed.h"
 #include "sql/catalog_store.h"
 #include "sql/token_store.h"
+#include "worker/worker.h"
 
 namespace reel::cli {
 namespace {
@@ -160,6 +161,40 @@ int cmd_seed(const Target& target, int64_t videos, uint64_t seed_value) {
 
 std::atomic<bool> stop_requested{false};
 extern "C" void request_stop(int) { stop_requested = true; }
+
+worker::Worker* running_worker = nullptr;  // for the signal handler; Worker::stop() is a flag
+extern "C" void stop_worker(int) {
+  if (running_worker != nullptr) running_worker->stop();
+}
+
+int cmd_worker(const Target& target, int slots) {
+  auto settings = resolve(target);
+  if (!settings) return fail(settings.error());
+  const config::Config& config = settings->config;
+  auto endpoint = redis::parse_endpoint(config.redis.write);
+  if (!endpoint) return fail(Error{"[redis] write: " + endpoint.error().message});
+  if (auto store = open_store(config); !store) return fail(store.error());  // migrated before work starts
+  worker::WorkerOptions options;
+  options.consumer = config.worker.consumer;
+  if (options.consumer.empty()) {
+    char host[256] = {};
+    options.consumer = ::gethostname(host, sizeof host - 1) == 0 ? host : "worker";
+  }
+  options.slots = slots > 0 ? slots : config.worker.slots;
+  options.media_root = config.paths.media;
+  options.sql_url = config.sql.url;
+  options.redis = redis_connection_options(config, *endpoint);
+  worker::Worker worker(options);
+  running_worker = &worker;
+  std::signal(SIGTERM, stop_worker);
+  std::signal(SIGINT, stop_worker);
+  fmt::print("reel worker: {} slot{} as {}\n", options.slots, options.slots == 1 ? "" : "s", options.consumer);
+  std::fflush(stdout);
+  auto ran = worker.run();
+  running_worker = nullptr;
+  if (!ran) return fail(ran.error());
+  return 0;
+}
 
 // Holds an exclusive lock on the data dir so two `reel up` never share one.
 Result<int> lock_data_dir(const DataDir& dir) {
@@ -339,6 +374,13 @@ int run(int argc, char** argv) {
   views_cmd->add_option("--partition", views_partition,
                         "I/N: count only the viewers of partition I of N, so N aggregators share the load");
 
+  Target worker_target;
+  int worker_slots = 0;
+  auto* worker_cmd = app.add_subcommand(
+      "worker", "Process media jobs (transcode uploads, delete videos) from the Redis Stream queue");
+  add_target_options(*worker_cmd, worker_target);
+  worker_cmd->add_option("--slots", worker_slots, "Jobs at once (default: [worker] slots)");
+
   Target admin_target;
   std::string token_label = "reel admin token";
   auto* admin_cmd = app.add_subcommand("admin", "Administration");
@@ -364,6 +406,7 @@ int run(int argc, char** argv) {
   if (migrate_cmd->parsed()) return cmd_migrate(migrate_target);
   if (views_cmd->parsed()) return cmd_views(views_target, views_inputs, views_partition);
   if (token_cmd->parsed()) return cmd_admin_token(admin_target, token_label);
+  if (worker_cmd->parsed()) return cmd_worker(worker_target, worker_slots);
   return 2;
 }
 

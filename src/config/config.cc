@@ -105,6 +105,8 @@ std::vector<Setting> settings(Config& c) {
       text("views", "secret", c.views.secret),
       number("views", "flush_ms", c.views.flush_ms),
       number("views", "dedupe_minutes", c.views.dedupe_minutes),
+      number("worker", "slots", c.worker.slots),
+      text("worker", "consumer", c.worker.consumer),
   };
 }
 

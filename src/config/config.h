@@ -55,6 +55,12 @@ struct Views {
   int64_t dedupe_minutes = 30;
 };
 
+// `reel worker`: media jobs from the Redis Stream.
+struct Worker {
+  int slots = 1;         // jobs at once on this host (each runs one ffmpeg at a time)
+  std::string consumer;  // this host's name in the queue's consumer group; empty: the host name
+};
+
 struct Site {
   std::string name = "Reel";
 };
@@ -66,6 +72,7 @@ struct Config {
   Paths paths;
   Site site;
   Views views;
+  Worker worker;
 };
 
 // Defaults, then the file (when `path` is not empty), then the environment.

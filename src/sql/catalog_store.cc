@@ -370,17 +370,31 @@ Result<std::vector<catalog::Category>> CatalogStore::categories() {
   return categories;
 }
 
+namespace {
+
+catalog::Channel channel_of(const Row& row) {
+  return catalog::Channel{
+      .id = row.integer(0), .name = row.text(1), .display_name = row.text(2), .created_at = row.integer(3)};
+}
+
+}  // namespace
+
 Result<std::vector<catalog::Channel>> CatalogStore::channels() {
   std::vector<catalog::Channel> channels;
   Status read = db_.query(select_channels, {}, [&](const Row& row) {
-    channels.push_back(catalog::Channel{.id = row.integer(0),
-                                        .name = row.text(1),
-                                        .display_name = row.text(2),
-                                        .created_at = row.integer(3)});
+    channels.push_back(channel_of(row));
     return true;
   });
   if (!read.ok()) return read.error();
   return channels;
+}
+
+Result<std::optional<catalog::Channel>> CatalogStore::find_channel(const std::string& name) {
+  Result<std::vector<Row>> rows =
+      db_.query_all("SELECT id, name, display_name, created_at FROM users WHERE name = ?", {name});
+  if (!rows.ok()) return rows.error();
+  if (rows->empty()) return std::optional<catalog::Channel>{};
+  return std::optional<catalog::Channel>{channel_of(rows->front())};
 }
 
 Status CatalogStore::for_each_video(VideoStatus status, const std::function<void(const Video&)>& fn) {

@@ -69,6 +69,7 @@ class CatalogStore {
 
   Result<std::vector<catalog::Category>> categories();  // by position
   Result<std::vector<catalog::Channel>> channels();     // by id
+  Result<std::optional<catalog::Channel>> find_channel(const std::string& name);
 
   // Calls `fn` for every video with status `status`, in id order, with its channel name, tags,
   // categories and files filled in as find_video() does. Reads in batches (a constant number of

@@ -1,0 +1,181 @@
+// The worker against real redis-server, SQLite and ffmpeg: a queued upload becomes a ready video
+// with its files on disk and in every Redis list; a file that is not a video fails at once with
+// the reason the uploader sees; a delete job removes the video everywhere.
+#include "worker/worker.h"
+
+#include <filesystem>
+#include <fstream>
+#include <thread>
+
+#include <gtest/gtest.h>
+
+#include "common/clock.h"
+#include "jobs/progress.h"
+#include "jobs/queue.h"
+#include "projection/keys.h"
+#include "redis/blocking_client.h"
+#include "sql/catalog_store.h"
+#include "support/http_client.h"
+#include "support/suite_redis.h"
+#include "transcode/test_clip.h"
+
+namespace reel::worker {
+namespace {
+
+namespace fs = std::filesystem;
+using reel::testing::eventually;
+
+class WorkerTest : public ::testing::Test {
+ protected:
+  static void SetUpTestSuite() {
+    auto started = redis_.start();
+    ASSERT_TRUE(started.ok()) << started.error().message;
+  }
+  static void TearDownTestSuite() { EXPECT_TRUE(redis_.stop().ok()); }
+
+  void SetUp() override {
+    ASSERT_NE(redis_.server(), nullptr);
+    redis::ConnectionOptions connection;
+    connection.endpoint = redis_.server()->endpoint();
+    auto client = redis::BlockingClient::connect(connection);
+    ASSERT_TRUE(client) << client.error().message;
+    redis_client_.emplace(std::move(*client));
+    ASSERT_TRUE(redis_client_->execute(redis::Command("FLUSHALL")));
+
+    sql_url_ = "sqlite:" + (dir_.path() / "reel.db").string();
+    auto db = sql::open({sql_url_});
+    ASSERT_TRUE(db) << db.error().message;
+    db_ = std::move(*db);
+    ASSERT_TRUE(sql::migrate(*db_));
+    store_.emplace(*db_);
+    channel_ = store_->ensure_channel("uploader", "The Uploader").value();
+    ASSERT_TRUE(store_->ensure_category("music", "Music", 1));
+    fs::create_directories(dir_.path() / "uploads");
+    fs::create_directories(dir_.path() / "media");
+
+    WorkerOptions options;
+    options.consumer = "test";
+    options.media_root = (dir_.path() / "media").string();
+    options.sql_url = sql_url_;
+    options.redis = connection;
+    options.claim_block = std::chrono::milliseconds(100);
+    options.transcode.ladder = {240};
+    worker_ = std::make_unique<Worker>(options);
+    thread_ = std::thread([this] { run_status_ = worker_->run(); });
+  }
+
+  void TearDown() override {
+    worker_->stop();
+    thread_.join();
+    EXPECT_TRUE(run_status_.ok()) << run_status_.error().message;
+  }
+
+  // A processing video with its upload at `upload`, and its transcode job queued.
+  int64_t queue_upload(const fs::path& upload) {
+    catalog::Video video;
+    video.channel_id = channel_;
+    video.title = "An upload";
+    video.slug = "an-upload";
+    video.status = catalog::VideoStatus::processing;
+    video.created_at = SystemClock().unix_seconds();
+    video.tags = {"fresh"};
+    video.categories = {"music"};
+    const int64_t id = store_->insert_video(video).value();
+    jobs::JobQueue queue(*redis_client_, clock_);
+    EXPECT_TRUE(queue.enqueue({.video_id = id, .kind = jobs::JobKind::transcode, .payload = upload.string()}));
+    return id;
+  }
+
+  catalog::VideoStatus status_of(int64_t id) {
+    auto video = store_->find_video(id);
+    return video && *video ? (*video)->status : catalog::VideoStatus::processing;
+  }
+
+  bool exists(const std::string& key) {
+    auto reply = redis_client_->execute(redis::Command("EXISTS", key));
+    return reply && reply->integer() == 1;
+  }
+
+  static inline reel::testing::SuiteRedis redis_;
+  reel::testing::TempDir dir_;
+  SystemClock clock_;
+  std::string sql_url_;
+  std::optional<redis::BlockingClient> redis_client_;
+  std::unique_ptr<sql::Connection> db_;
+  std::optional<sql::CatalogStore> store_;
+  int64_t channel_ = 0;
+  std::unique_ptr<Worker> worker_;
+  std::thread thread_;
+  Status run_status_;
+};
+
+TEST_F(WorkerTest, AQueuedUploadBecomesAReadyListedVideo) {
+  const fs::path upload = dir_.path() / "uploads" / "clip one.mp4";
+  ASSERT_TRUE(transcode::make_test_clip(upload.string(), {.seconds = 2}).ok());
+  const int64_t id = queue_upload(upload);
+  ASSERT_TRUE(eventually([&] { return status_of(id) != catalog::VideoStatus::processing; }, std::chrono::seconds(120)));
+  auto video = store_->find_video(id).value();
+  ASSERT_TRUE(video);
+  ASSERT_EQ(video->status, catalog::VideoStatus::ready) << video->error;
+  EXPECT_EQ(video->duration_s, 2);
+  EXPECT_GT(video->published_at, 0);
+  bool has_mp4 = false;
+  for (const auto& file : video->files) {
+    EXPECT_TRUE(fs::exists(dir_.path() / "media" / file.path)) << file.path;
+    has_mp4 = has_mp4 || (file.kind == "mp4" && file.height == 240);
+  }
+  EXPECT_TRUE(has_mp4);
+  EXPECT_FALSE(fs::exists(upload)) << "the upload is deleted once processed";
+
+  EXPECT_TRUE(exists(projection::keys::card(id)));
+  EXPECT_TRUE(exists(projection::keys::video(id)));
+  auto newest = redis_client_->execute(redis::Command("ZSCORE", "z:new", id));
+  ASSERT_TRUE(newest);
+  EXPECT_FALSE(newest->is_nil()) << "listed as newest";
+  auto tagged = redis_client_->execute(
+      redis::Command("ZSCORE", projection::keys::list({projection::ListKind::tag, "fresh"}, projection::Sort::newest), id));
+  ASSERT_TRUE(tagged);
+  EXPECT_FALSE(tagged->is_nil());
+  jobs::JobProgress progress(*redis_client_, clock_);
+  auto record = progress.get(id);
+  ASSERT_TRUE(record && *record);
+  EXPECT_EQ((*record)->state, jobs::JobState::ready);
+  EXPECT_EQ((*record)->progress, 100);
+
+  // Deleting: gone from Redis, disk and SQL.
+  jobs::JobQueue queue(*redis_client_, clock_);
+  ASSERT_TRUE(queue.enqueue({.video_id = id, .kind = jobs::JobKind::remove}));
+  ASSERT_TRUE(eventually([&] {
+    auto found = store_->find_video(id);
+    return found && !*found;
+  }));
+  EXPECT_FALSE(exists(projection::keys::card(id)));
+  EXPECT_FALSE(fs::exists(dir_.path() / "media" / video_dir(id)));
+  auto still_listed = redis_client_->execute(redis::Command("ZSCORE", "z:new", id));
+  ASSERT_TRUE(still_listed);
+  EXPECT_TRUE(still_listed->is_nil());
+}
+
+TEST_F(WorkerTest, AFileThatIsNotAVideoFailsAtOnceWithTheReason) {
+  const fs::path upload = dir_.path() / "uploads" / "notes.mp4";
+  std::ofstream(upload) << "this is a text file, not a video\n";
+  const int64_t id = queue_upload(upload);
+  ASSERT_TRUE(eventually([&] { return status_of(id) == catalog::VideoStatus::failed; }, std::chrono::seconds(60)));
+  auto video = store_->find_video(id).value();
+  ASSERT_TRUE(video);
+  // A text file named .mp4: ffprobe takes it for an MP4 without its index.
+  EXPECT_EQ(video->error, "the video file is truncated or corrupt (its index is missing)");
+  EXPECT_FALSE(exists(projection::keys::card(id))) << "never listed";
+  jobs::JobProgress progress(*redis_client_, clock_);
+  auto record = progress.get(id);
+  ASSERT_TRUE(record && *record);
+  EXPECT_EQ((*record)->state, jobs::JobState::failed);
+  EXPECT_EQ((*record)->error, video->error);
+  jobs::JobQueue queue(*redis_client_, clock_);
+  auto stats = queue.stats();
+  ASSERT_TRUE(stats);
+  EXPECT_EQ(stats->pending, 0) << "the job is acked, not left to retry";
+}
+
+}  // namespace
+}  // namespace reel::worker
