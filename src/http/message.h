@@ -21,7 +21,15 @@ struct Request {
   std::string method;  // "GET", "HEAD", "POST", ...
   std::string target;  // as sent: "/videos?sort=views&page=2"
   std::vector<Header> headers;
-  std::string body;
+  std::string body;  // the body, unless it was streamed to body_file (then empty)
+  // The body streamed to a file (http::ServerOptions::body_to_file), else empty: the path of a
+  // complete temporary file holding exactly the body's bytes (chunked encoding removed), open to the
+  // handler for the duration of its call. The server owns it: once the response has been written
+  // (or the connection ended) it removes the file, unless the handler has renamed it away (or
+  // replaced it) by then — rename(2) it, or link(2) it, to keep the bytes. Nothing else may rely on
+  // the path after the handler returns.
+  std::string body_file;
+  uint64_t body_bytes = 0;     // length of the body, in `body` or in `body_file`
   std::string remote_address;  // peer IP, no port
 
   std::string_view path() const;   // target up to '?'

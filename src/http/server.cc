@@ -3,6 +3,7 @@
 // Handler; this file only moves bytes, so it is the one place Beast is compiled.
 #include "http/server.h"
 
+#include <fcntl.h>
 #include <fmt/chrono.h>
 #include <fmt/format.h>
 #include <spdlog/pattern_formatter.h>
@@ -11,6 +12,9 @@
 #include <spdlog/spdlog.h>
 #include <sys/sendfile.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/statvfs.h>
+#include <unistd.h>
 
 #include <array>
 #include <atomic>
@@ -31,6 +35,7 @@
 #include <boost/intrusive/list.hpp>
 #include <cerrno>
 #include <csignal>
+#include <cstdlib>
 #include <cstring>
 #include <ctime>
 #include <exception>
@@ -55,6 +60,9 @@ using SteadyClock = std::chrono::steady_clock;
 
 // Bytes asked of the socket per read: a typical request header fits in one read.
 constexpr size_t read_chunk_bytes = 8 * 1024;
+// Per read of a body streamed to a file: larger reads mean fewer system calls per gigabyte, and this
+// is all the memory such a body costs.
+constexpr size_t file_body_read_chunk_bytes = 64 * 1024;
 // Per-connection arena for the header fields of the current request and response; larger headers
 // spill into the heap until the next request.
 constexpr size_t field_arena_bytes = 4 * 1024;
@@ -77,6 +85,127 @@ constexpr std::string_view continue_response = "HTTP/1.1 100 Continue\r\n\r\n";
 using FieldAllocator = std::pmr::polymorphic_allocator<char>;
 using RequestParser = bhttp::request_parser<bhttp::string_body, FieldAllocator>;
 using ResponseMessage = bhttp::response<bhttp::string_body, bhttp::basic_fields<FieldAllocator>>;
+
+// A Beast body that writes what the parser decodes (chunked framing removed) straight to an open
+// file with write(2), so a body of any size costs only the read buffer. The descriptor is borrowed
+// from the session's BodyFile. A failed write stops the parse with the errno as its error.
+struct FileSinkBody {
+  struct value_type {
+    int fd = -1;
+    uint64_t size = 0;    // bytes written
+    int write_errno = 0;  // errno of the write that failed, 0 if none did
+  };
+
+  class reader {
+   public:
+    template <bool is_request, class Fields>
+    reader(bhttp::header<is_request, Fields>&, value_type& body) : body_(body) {}
+
+    void init(const boost::optional<uint64_t>&, error_code& ec) { ec = {}; }
+
+    template <class ConstBufferSequence>
+    size_t put(const ConstBufferSequence& buffers, error_code& ec) {
+      size_t written = 0;
+      for (auto it = asio::buffer_sequence_begin(buffers); it != asio::buffer_sequence_end(buffers); ++it) {
+        const asio::const_buffer buffer = *it;
+        const char* data = static_cast<const char*>(buffer.data());
+        size_t left = buffer.size();
+        while (left > 0) {
+          const ssize_t n = ::write(body_.fd, data, left);
+          if (n < 0 && errno == EINTR) continue;
+          if (n <= 0) {
+            body_.write_errno = n < 0 ? errno : EIO;
+            ec.assign(body_.write_errno, boost::system::system_category());
+            return written;
+          }
+          data += n;
+          left -= static_cast<size_t>(n);
+          written += static_cast<size_t>(n);
+          body_.size += static_cast<uint64_t>(n);
+        }
+      }
+      ec = {};
+      return written;
+    }
+
+    void finish(error_code& ec) { ec = {}; }
+
+   private:
+    value_type& body_;
+  };
+};
+
+using FileRequestParser = bhttp::request_parser<FileSinkBody, FieldAllocator>;
+
+// The temporary file of one streamed body. remove() (and the destructor) deletes it unless the
+// handler renamed it away: the path is unlinked only while it still names the file this object
+// created, so a rename, or a new file that reuses the name, is left alone.
+class BodyFile {
+ public:
+  BodyFile() = default;
+  BodyFile(const BodyFile&) = delete;
+  BodyFile& operator=(const BodyFile&) = delete;
+  ~BodyFile() { remove(); }
+
+  // Creates "<dir>/reel-body-XXXXXX" (0600). 0, or the errno of the failure.
+  int create(const std::string& dir) {
+    remove();
+    path_.assign(dir);
+    path_.append("/reel-body-XXXXXX");
+    fd_ = ::mkostemp(path_.data(), O_CLOEXEC);
+    if (fd_ < 0) return errno;
+    struct stat status {};
+    if (::fstat(fd_, &status) != 0) {
+      const int error = errno;
+      ::unlink(path_.c_str());
+      ::close(fd_);
+      fd_ = -1;
+      return error;
+    }
+    device_ = status.st_dev;
+    inode_ = status.st_ino;
+    return 0;
+  }
+
+  void remove() {
+    if (fd_ < 0) return;
+    struct stat status {};
+    if (::stat(path_.c_str(), &status) == 0 && status.st_dev == device_ && status.st_ino == inode_) {
+      ::unlink(path_.c_str());
+    }
+    ::close(fd_);
+    fd_ = -1;
+  }
+
+  int fd() const { return fd_; }
+  const std::string& path() const { return path_; }
+
+ private:
+  int fd_ = -1;
+  std::string path_;
+  dev_t device_ = 0;
+  ino_t inode_ = 0;
+};
+
+bool no_space(int error) {
+  return error == ENOSPC || error == EDQUOT;
+}
+
+// 0 when `length` more bytes fit on the file system of `fd` as far as it can tell now (concurrent
+// writers may still fill it: writes report that), else ENOSPC. Reserves nothing, so a client that
+// only declares a length cannot take the space from others.
+int check_free_space(int fd, uint64_t length) {
+  struct statvfs usage {};
+  if (::fstatvfs(fd, &usage) != 0) return 0;  // unknown: let the writes tell
+  const uint64_t available = static_cast<uint64_t>(usage.f_bavail) * usage.f_frsize;
+  return length > available ? ENOSPC : 0;
+}
+
+std::string temp_dir_or_default(std::string dir) {
+  if (!dir.empty()) return dir;
+  const char* tmpdir = std::getenv("TMPDIR");
+  return tmpdir && *tmpdir ? std::string(tmpdir) : std::string("/tmp");
+}
 
 auto redirect(error_code& ec) {
   return asio::redirect_error(asio::use_awaitable, ec);
@@ -119,6 +248,13 @@ int status_for_parse_error(const error_code& ec) {
   return 400;
 }
 
+// The response status for a body that could not be stored: the disk (507, 413, 500) or the parse.
+int status_for_storage_error(int error) {
+  if (no_space(error)) return 507;
+  if (error == EFBIG) return 413;  // larger than the file system allows
+  return 500;
+}
+
 // Wall-clock strings of the current second, formatted once per second per loop: the Date header
 // and the access log's timestamp.
 class TimeCache {
@@ -150,6 +286,7 @@ struct ServerState {
   ServerState(ServerOptions options_in, HandlerFactory factory_in)
       : options(std::move(options_in)), factory(std::move(factory_in)) {
     if (options.threads < 1) options.threads = 1;
+    options.upload_temp_dir = temp_dir_or_default(std::move(options.upload_temp_dir));
     metrics.add_source([this](std::string& out) {
       fmt::format_to(std::back_inserter(out),
                      "# HELP reel_http_connections Open client connections.\n"
@@ -216,13 +353,23 @@ class Session : public std::enable_shared_from_this<Session> {
 
   Task<void> serve();
   Task<ReadOutcome> read_request();
+  Task<ReadOutcome> read_body_to_file();
+  template <class Parser, class Done>
+  bool feed(Parser& parser, const Done& done);
+  template <class Parser, class Done>
+  Task<std::optional<ReadOutcome>> parse_until(Parser& parser, const Done& done, size_t read_bytes,
+                                               std::chrono::milliseconds idle_timeout);
+  bool expects_continue() const;
+  Task<bool> send_continue();
+  std::optional<bool> wants_body_file();
+  ReadOutcome fail_storage(int error, const char* what);
   Task<Response> call_handler();
   Task<bool> write_response(Response& response, unsigned version, bool keep_alive, bool head, uint64_t& sent);
   Task<bool> send_file(const FileRange& file, uint64_t& sent);
   Task<void> answer_error_and_close(int status);
   Task<void> close_gracefully();
   Task<void> watch_deadline();
-  void fill_request();
+  void fill_head();
   void record(std::string_view method, std::string_view target, int status, std::string_view route,
               uint64_t bytes);
   void set_deadline(std::chrono::milliseconds timeout);
@@ -240,7 +387,12 @@ class Session : public std::enable_shared_from_this<Session> {
   alignas(std::max_align_t) std::array<std::byte, field_arena_bytes> field_arena_storage_;
   std::pmr::monotonic_buffer_resource field_arena_;  // declared before parser_, which uses it
   std::optional<RequestParser> parser_;
-  Request request_;  // reused across requests, so its strings keep their capacity
+  std::optional<FileRequestParser> file_parser_;  // replaces parser_ for a body streamed to a file
+  BodyFile body_file_;                            // that body's file, until the response is written
+  Request request_;        // reused across requests, so its strings keep their capacity
+  unsigned version_ = 11;  // of the current request, from its header
+  bool keep_alive_ = false;
+  bool head_ = false;
   int failed_status_ = 0;
   SteadyClock::time_point request_start_;
   std::string remote_;
@@ -364,16 +516,15 @@ void Session::on_drain() {
 Task<void> Session::serve() {
   for (;;) {
     const ReadOutcome outcome = co_await read_request();
+    if (outcome != ReadOutcome::request) body_file_.remove();  // a body cut short never reaches the handler
     if (outcome == ReadOutcome::closed) co_return;
     if (outcome == ReadOutcome::failed) {
       co_await answer_error_and_close(failed_status_);
       co_return;
     }
-    const auto& message = parser_->get();
-    const unsigned version = message.version();
-    const bool head = message.method() == bhttp::verb::head;
-    bool keep_alive = message.keep_alive();
-    fill_request();
+    const unsigned version = version_;
+    const bool head = head_;
+    bool keep_alive = keep_alive_;
 
     phase_ = Phase::handling;
     clear_deadline();
@@ -385,6 +536,7 @@ Task<void> Session::serve() {
     }
     uint64_t sent = 0;
     const bool written = co_await write_response(response, version, keep_alive, head, sent);
+    body_file_.remove();  // unless the handler renamed it away
     record(request_.method, request_.target, response.status, response.route, sent);
     if (!written) co_return;
     if (!keep_alive) {
@@ -396,12 +548,17 @@ Task<void> Session::serve() {
 
 Task<Session::ReadOutcome> Session::read_request() {
   parser_.reset();
+  file_parser_.reset();
   field_arena_.release();
   parser_.emplace(std::piecewise_construct, std::make_tuple(),
                   std::make_tuple(FieldAllocator(&field_arena_)));
   parser_->header_limit(static_cast<uint32_t>(std::min<size_t>(options_.max_header_bytes, UINT32_MAX)));
-  parser_->body_limit(static_cast<uint64_t>(options_.max_body_bytes));
-  parser_->eager(true);
+  // With body_to_file a body's limit depends on where it goes, which is known after the header: the
+  // header may declare up to the larger limit, and the in-memory one is applied once chosen.
+  const bool may_stream = static_cast<bool>(options_.body_to_file);
+  parser_->body_limit(may_stream ? std::max<uint64_t>(options_.max_body_bytes, options_.max_file_body_bytes)
+                                 : static_cast<uint64_t>(options_.max_body_bytes));
+  parser_->eager(false);  // stop after the header: the body's destination is chosen there
   error_code ec;
   if (buffer_.size() == 0) {
     phase_ = Phase::idle;
@@ -415,45 +572,163 @@ Task<Session::ReadOutcome> Session::read_request() {
   request_start_ = SteadyClock::now();
   phase_ = Phase::reading;
   set_deadline(options_.header_timeout);
-  bool header_done = false;
-  for (;;) {
-    while (buffer_.size() > 0 && !parser_->is_done()) {
-      const size_t used = parser_->put(buffer_.data(), ec);
-      buffer_.consume(used);
-      if (ec == bhttp::error::need_more) {
-        ec = {};
-        break;
-      }
-      if (ec) {
-        failed_status_ = status_for_parse_error(ec);
+  const auto header_done = [this] { return parser_->is_header_done(); };
+  if (!feed(*parser_, header_done)) co_return ReadOutcome::failed;
+  if (!header_done()) {  // the header came in several reads
+    if (auto outcome = co_await parse_until(*parser_, header_done, read_chunk_bytes, {})) co_return *outcome;
+  }
+  fill_head();
+  if (!parser_->is_done()) {
+    const std::optional<bool> to_file = wants_body_file();
+    if (!to_file) {
+      failed_status_ = 500;
+      co_return ReadOutcome::failed;
+    }
+    if (*to_file) co_return co_await read_body_to_file();
+    if (may_stream) {
+      const auto declared = parser_->content_length();
+      if (declared && *declared > options_.max_body_bytes) {
+        failed_status_ = 413;
         co_return ReadOutcome::failed;
       }
-      if (!header_done && parser_->is_header_done()) {
-        header_done = true;
-        if (!parser_->is_done()) {
-          set_deadline(options_.body_timeout);
-          const auto& message = parser_->get();
-          if (message.version() == 11 && iequals(message[bhttp::field::expect], "100-continue")) {
-            co_await asio::async_write(socket_, asio::buffer(continue_response), redirect(ec));
-            if (ec) co_return ReadOutcome::closed;
-          }
-        }
-      }
-      if (used == 0) break;
+      parser_->body_limit(static_cast<uint64_t>(options_.max_body_bytes));
     }
-    if (parser_->is_done()) co_return ReadOutcome::request;
-    const size_t n = co_await socket_.async_read_some(buffer_.prepare(read_chunk_bytes), redirect(ec));
+    parser_->eager(true);
+    set_deadline(options_.body_timeout);
+    if (expects_continue() && !co_await send_continue()) co_return ReadOutcome::closed;
+    const auto body_done = [this] { return parser_->is_done(); };
+    if (!feed(*parser_, body_done)) co_return ReadOutcome::failed;
+    if (!body_done()) {
+      if (auto outcome = co_await parse_until(*parser_, body_done, read_chunk_bytes, {})) co_return *outcome;
+    }
+  }
+  request_.body = std::move(parser_->get().body());
+  request_.body_bytes = request_.body.size();
+  co_return ReadOutcome::request;
+}
+
+// Puts the buffered bytes into `parser` until `done()` or it needs more. false when the request is
+// malformed or over a limit (failed_status_ set), or the body could not be stored.
+template <class Parser, class Done>
+bool Session::feed(Parser& parser, const Done& done) {
+  error_code ec;
+  while (buffer_.size() > 0 && !done()) {
+    const size_t used = parser.put(buffer_.data(), ec);
+    buffer_.consume(used);
+    if (ec == bhttp::error::need_more) return true;
+    if (ec) {
+      failed_status_ = status_for_parse_error(ec);
+      return false;
+    }
+    if (used == 0) break;
+  }
+  return true;
+}
+
+// Reads and feeds until `done()`: nullopt then, else the outcome to return (closed when the
+// client went away, failed with 408 when the deadline passed, failed when feed() failed). A
+// non-zero `idle_timeout` restarts the deadline after every read.
+template <class Parser, class Done>
+Task<std::optional<Session::ReadOutcome>> Session::parse_until(Parser& parser, const Done& done,
+                                                               size_t read_bytes,
+                                                               std::chrono::milliseconds idle_timeout) {
+  error_code ec;
+  for (;;) {
+    const size_t n = co_await socket_.async_read_some(buffer_.prepare(read_bytes), redirect(ec));
     buffer_.commit(n);
     if (ec) {
       if (!deadline_expired_) co_return ReadOutcome::closed;  // the client went away mid-request
       failed_status_ = 408;
       co_return ReadOutcome::failed;
     }
+    if (idle_timeout.count() > 0) set_deadline(idle_timeout);
+    if (!feed(parser, done)) co_return ReadOutcome::failed;
+    if (done()) co_return std::nullopt;
   }
 }
 
-void Session::fill_request() {
-  auto& message = parser_->get();
+// The rest of a request whose body goes to a file (the header is parsed, the body not started):
+// checks the declared length, creates the file, then parses what arrives straight into it. The
+// deadline is an idle timeout, restarted by every read. On any outcome but `request` the caller
+// removes the file.
+Task<Session::ReadOutcome> Session::read_body_to_file() {
+  const auto declared = parser_->content_length();
+  if (declared && *declared > options_.max_file_body_bytes) {
+    failed_status_ = 413;
+    co_return ReadOutcome::failed;
+  }
+  if (const int error = body_file_.create(options_.upload_temp_dir); error != 0) {
+    co_return fail_storage(error, "create a file for the body in");
+  }
+  if (declared) {
+    if (const int error = check_free_space(body_file_.fd(), *declared); error != 0) {
+      co_return fail_storage(error, "store the body in");
+    }
+  }
+  file_parser_.emplace(std::move(*parser_));
+  parser_.reset();
+  FileSinkBody::value_type& body = file_parser_->get().body();
+  body.fd = body_file_.fd();
+  file_parser_->body_limit(options_.max_file_body_bytes);
+  file_parser_->eager(true);
+  set_deadline(options_.body_timeout);
+  if (expects_continue() && !co_await send_continue()) co_return ReadOutcome::closed;
+  const auto done = [this] { return file_parser_->is_done(); };
+  std::optional<ReadOutcome> outcome;
+  if (!feed(*file_parser_, done)) outcome = ReadOutcome::failed;
+  if (!outcome && !done()) {
+    outcome = co_await parse_until(*file_parser_, done, file_body_read_chunk_bytes, options_.body_timeout);
+  }
+  if (outcome && body.write_errno != 0) co_return fail_storage(body.write_errno, "write the body to");
+  if (outcome) co_return *outcome;
+  buffer_.shrink_to_fit();  // back to what a header needs: the connection may stay open for long
+  request_.body_file = body_file_.path();
+  request_.body_bytes = body.size;
+  co_return ReadOutcome::request;
+}
+
+Session::ReadOutcome Session::fail_storage(int error, const char* what) {
+  failed_status_ = status_for_storage_error(error);
+  spdlog::warn("http: cannot {} {} for {} {} from {}: {}", what,
+               body_file_.fd() >= 0 ? body_file_.path() : options_.upload_temp_dir, request_.method,
+               request_.target, remote_, std::strerror(error));
+  return ReadOutcome::failed;
+}
+
+// True when the client waits for "100 Continue" before it sends the body (HTTP/1.1 only).
+bool Session::expects_continue() const {
+  if (version_ != 11) return false;
+  const auto expect = request_.header("Expect");
+  return expect && iequals(*expect, "100-continue");
+}
+
+// false when the connection failed.
+Task<bool> Session::send_continue() {
+  error_code ec;
+  co_await asio::async_write(socket_, asio::buffer(continue_response), redirect(ec));
+  co_return !ec;
+}
+
+// ServerOptions::body_to_file's answer for the current request; nullopt when it threw (500).
+std::optional<bool> Session::wants_body_file() {
+  if (!options_.body_to_file) return false;
+  try {
+    return options_.body_to_file(request_);
+  } catch (const std::exception& e) {
+    spdlog::error("http: body_to_file failed on {} {}: {}", request_.method, request_.target, e.what());
+  } catch (...) {
+    spdlog::error("http: body_to_file failed on {} {} with an unknown exception", request_.method,
+                  request_.target);
+  }
+  return std::nullopt;
+}
+
+// The request's method, target and headers, as soon as its header is parsed; the body comes later.
+void Session::fill_head() {
+  const auto& message = parser_->get();
+  version_ = message.version();
+  keep_alive_ = message.keep_alive();
+  head_ = message.method() == bhttp::verb::head;
   request_.method.assign(message.method_string());
   request_.target.assign(message.target());
   size_t count = 0;
@@ -464,7 +739,9 @@ void Session::fill_request() {
     header.value.assign(field.value());
   }
   request_.headers.resize(count);
-  request_.body = std::move(message.body());
+  request_.body.clear();
+  request_.body_file.clear();
+  request_.body_bytes = 0;
 }
 
 Task<Response> Session::call_handler() {

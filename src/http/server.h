@@ -7,6 +7,9 @@
 //   malformed request -> 400, header not complete within header_timeout -> 408,
 //   body over max_body_bytes -> 413, header over max_header_bytes -> 431,
 //   over max_connections -> 503 and close. Idle keep-alive connections close after idle_timeout.
+// Large bodies (uploads) can stream to a file instead of memory, chosen per request by
+// ServerOptions::body_to_file once its header is read (then a full disk -> 507); see "Bodies
+// streamed to a file" below.
 // On SIGTERM/SIGINT (or stop()) it stops accepting, lets in-flight requests finish (up to
 // drain_timeout), then closes every connection and returns from run().
 // Each request is recorded in Metrics and, when an access log is configured, in one log line.
@@ -36,6 +39,9 @@ struct ServerOptions {
   size_t max_body_bytes = 1024 * 1024;
   size_t max_connections = 10000;
   std::chrono::milliseconds header_timeout{10000};
+  // An in-memory body must arrive within this time of its header; a body streamed to a file may take
+  // any time, but no read of it may wait longer than this (an idle timeout: a slow link is fine, a
+  // stalled one is not). Either way 408 and close.
   std::chrono::milliseconds body_timeout{60000};
   // A response write (or sendfile) that makes no progress for this long closes the connection.
   std::chrono::milliseconds write_timeout{60000};
@@ -45,6 +51,28 @@ struct ServerOptions {
   // least once a second: "<UTC time> <remote> <method> <target> <status> <body bytes> <latency us>".
   std::string access_log;
   bool handle_signals = true;  // SIGTERM/SIGINT start a graceful drain
+
+  // --- Bodies streamed to a file ---
+  // Called when the header of a request with a body (Content-Length > 0 or chunked) has been read,
+  // with method, target, headers and remote_address set (body empty). true: the body is written to
+  // a new file in upload_temp_dir as it arrives (memory stays bounded whatever its size), under
+  // max_file_body_bytes instead of max_body_bytes, and the handler gets Request::body_file. Runs on
+  // the loop's thread for each such request: it must be cheap, must not block, and is shared by
+  // every loop (so it must be safe to call concurrently). Not set: every body is read into memory.
+  // Outcomes: Content-Length over max_file_body_bytes -> 413 before any byte is read (and before
+  // "100 Continue"); a chunked body that grows past it -> 413; the file system full (ENOSPC, EDQUOT;
+  // found before reading when the declared length exceeds the free space) -> 507; another write or create
+  // failure -> 500 (logged); a client gone or stalled mid-body -> close (or 408). In every one of
+  // these cases the partial file is removed, the handler is not called and the connection closes.
+  // The file is written with write(2) on the loop's thread as bytes arrive (64 KiB reads): the page
+  // cache absorbs that, but a disk much slower than the network delays the loop's other connections
+  // while the kernel throttles dirty pages.
+  std::function<bool(const Request& head)> body_to_file;
+  // Where those files are created ("reel-body-XXXXXX", mode 0600). Put it on the file system the
+  // handler moves uploads to, so a rename(2) keeps the bytes without a copy. Empty: $TMPDIR or /tmp.
+  // Files of a process that crashed mid-request stay behind; clear old reel-body-* files at start.
+  std::string upload_temp_dir;
+  uint64_t max_file_body_bytes = uint64_t{8} << 30;  // 8 GiB
 };
 
 // The request handler of one event loop. It must not block; it may co_await I/O on its loop.

@@ -5,11 +5,13 @@
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <poll.h>
+#include <sys/mount.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
 #include <cerrno>
 #include <charconv>
+#include <cstring>
 
 #include "http/text.h"
 
@@ -169,6 +171,19 @@ ServerOptions test_options() {
   options.handle_signals = false;
   options.drain_timeout = 5s;
   return options;
+}
+
+TinyFileSystem::TinyFileSystem() {
+  mounted_ = ::mount("tmpfs", dir_.path().c_str(), "tmpfs", MS_NOSUID | MS_NODEV, "size=1m,mode=0700") == 0;
+  error_ = mounted_ ? 0 : errno;
+}
+
+TinyFileSystem::~TinyFileSystem() {
+  if (mounted_) ::umount2(dir_.path().c_str(), MNT_DETACH);
+}
+
+std::string TinyFileSystem::error() const {
+  return std::strerror(error_);
 }
 
 }  // namespace reel::http::testing

@@ -5,6 +5,7 @@
 
 #include <chrono>
 #include <cstdint>
+#include <filesystem>
 #include <future>
 #include <optional>
 #include <string>
@@ -14,6 +15,7 @@
 
 #include "http/message.h"
 #include "http/server.h"
+#include "support/fixtures.h"
 
 namespace reel::http::testing {
 
@@ -83,5 +85,25 @@ class ServerThread {
 
 // Options for a test server: loopback, a free port, no signal handling, short drain.
 ServerOptions test_options();
+
+// A 1 MiB tmpfs mounted on a fresh temporary directory, for tests of a full disk, when this process
+// may mount (root); unmounted on destruction. Tests skip when mounted() is false.
+class TinyFileSystem {
+ public:
+  TinyFileSystem();
+  ~TinyFileSystem();
+  TinyFileSystem(const TinyFileSystem&) = delete;
+  TinyFileSystem& operator=(const TinyFileSystem&) = delete;
+
+  bool mounted() const { return mounted_; }
+  // Why it is not mounted.
+  std::string error() const;
+  const std::filesystem::path& path() const { return dir_.path(); }
+
+ private:
+  reel::testing::TempDir dir_;
+  bool mounted_ = false;
+  int error_ = 0;
+};
 
 }  // namespace reel::http::testing
