@@ -69,6 +69,18 @@ std::string video_document(const projection::VideoPage& video) {
                {"related", cards_json(video.related)}});
 }
 
+std::string unlisted_video_document(int64_t id, const projection::UploadStatus& status) {
+  return dump({{"id", id},
+               {"status", status.state == "failed" ? "failed" : status.state == "ready" ? "ready" : "processing"},
+               {"progress", status.progress},
+               {"error", status.error},
+               {"url", "/api/v1/videos/" + std::to_string(id)}});
+}
+
+std::string upload_document(int64_t id) {
+  return dump({{"id", id}, {"status", "processing"}, {"url", "/api/v1/videos/" + std::to_string(id)}});
+}
+
 std::string error_document(int status, std::string_view message) {
   return dump({{"error", {{"status", status}, {"message", message}}}});
 }

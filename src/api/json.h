@@ -14,6 +14,10 @@ namespace reel::api {
 std::string listing_document(const projection::Listing& listing, const projection::ListQuery& query);
 // A video with its files and related videos (cards).
 std::string video_document(const projection::VideoPage& video);
+// A video not listed (yet): {"id", "status": "processing"|"failed", "progress" (percent), "error"}.
+std::string unlisted_video_document(int64_t id, const projection::UploadStatus& status);
+// The answer to an upload: {"id", "status": "processing", "url"}.
+std::string upload_document(int64_t id);
 // {"error": {"status": N, "message": "..."}}
 std::string error_document(int status, std::string_view message);
 

@@ -114,6 +114,15 @@ Task<http::Response> Router::handle(const http::Request& request) {
     response.route = "media";
     co_return response;
   }
+  if (path == "/api/v1/uploads") {
+    if (request.method != "POST") {
+      auto response = error(405, "Upload with POST.", true);
+      response.set("Allow", "POST");
+      co_return response;
+    }
+    if (s_.uploads == nullptr) co_return error(503, "Uploads are not available right now.", true);
+    co_return co_await s_.uploads->upload(request);
+  }
   if (starts_with(path, beacon_prefix)) {
     std::string_view rest = path.substr(beacon_prefix.size());
     size_t slash = rest.find('/');
@@ -201,7 +210,16 @@ Task<http::Response> Router::watch(std::string_view id_and_slug, bool api) {
   if (!id) co_return error(404, "There is no such video.", api);
   auto video = co_await s_.model.video(*id);
   if (!video) co_return error(503, "The site is busy. Please try again in a moment.", api);
-  if (!*video) co_return error(404, "There is no such video.", api);
+  if (!*video) {
+    // Not listed: an upload still processing (or failed) has a status the API reports.
+    if (!api) co_return error(404, "There is no such video.", api);
+    auto upload = co_await s_.model.upload_status(*id);
+    if (!upload || !*upload) co_return error(404, "There is no such video.", api);
+    auto response = http::Response::json(200, api::unlisted_video_document(*id, **upload));
+    response.set("Cache-Control", "no-store");
+    response.route = "api_video";
+    co_return response;
+  }
   http::Response response;
   if (api) {
     response = http::Response::json(200, api::video_document(**video));

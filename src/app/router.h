@@ -16,6 +16,7 @@
 #include <functional>
 #include <string>
 
+#include "app/upload_routes.h"
 #include "app/view_recorder.h"
 #include "common/clock.h"
 #include "http/message.h"
@@ -33,6 +34,7 @@ struct Services {
   const Clock& clock;
   std::function<std::string()> metrics;  // the /metrics body
   const ViewRecorder& views;             // the view beacon's outlet
+  UploadRoutes* uploads = nullptr;       // null: uploads answer 503 (no SQL store configured)
 };
 
 class Router {

@@ -1,5 +1,7 @@
 #include "catalog/model.h"
 
+#include <cctype>
+
 namespace reel::catalog {
 
 std::string_view to_string(VideoStatus status) {
@@ -19,6 +21,21 @@ bool parse_status(std::string_view text, VideoStatus* out) {
     }
   }
   return false;
+}
+
+std::string slugify(std::string_view text) {
+  constexpr size_t max_slug_bytes = 80;
+  std::string slug;
+  for (unsigned char c : text) {
+    if (std::isalnum(c)) {
+      slug.push_back(static_cast<char>(std::tolower(c)));
+    } else if (!slug.empty() && slug.back() != '-') {
+      slug.push_back('-');
+    }
+  }
+  if (slug.size() > max_slug_bytes) slug.resize(max_slug_bytes);
+  while (!slug.empty() && slug.back() == '-') slug.pop_back();
+  return slug;
 }
 
 }  // namespace reel::catalog

@@ -62,6 +62,10 @@ struct Video {
   std::vector<VideoFile> files;
 };
 
+// The URL suffix for a title: lower-case ASCII letters and digits, other runs as one '-', at most
+// 80 bytes ("Tips & Tricks, Part 2" -> "tips-tricks-part-2"); empty when nothing is left.
+std::string slugify(std::string_view text);
+
 // Views of one video on one UTC day.
 struct DailyViews {
   int64_t video_id = 0;

@@ -5,6 +5,7 @@
 
 #include <atomic>
 #include <charconv>
+#include <filesystem>
 #include <mutex>
 #include <thread>
 #include <vector>
@@ -12,7 +13,10 @@
 #include <fmt/format.h>
 
 #include "app/router.h"
+#include "app/upload_routes.h"
 #include "app/view_recorder.h"
+#include "ingest/ingest.h"
+#include "sql/pool.h"
 #include "event_log/event_log.h"
 #include "cli/data_dir.h"
 #include "common/host_port.h"
@@ -46,18 +50,30 @@ struct Shared {
   const Clock& clock;
   std::function<std::string()> metrics;
   const app::ViewRecorder& views;
+  ingest::Ingest* ingest;  // null when the SQL store could not be opened
+  sql::Pool* pool;
 };
 
 // What one event loop owns: its Redis connections, its read model and its router.
 struct Loop {
   Loop(asio::io_context& io, const redis::ClientOptions& options, const Shared& shared)
       : redis(io.get_executor(), options), model(redis.reader(), shared.clock),
+        uploads(shared.ingest ? std::make_unique<app::UploadRoutes>(*shared.ingest, *shared.pool, redis.writer(),
+                                                                    shared.clock)
+                              : nullptr),
         router(app::Services{model, shared.pages, shared.static_files, shared.media_files, shared.clock,
-                             shared.metrics, shared.views}) {}
+                             shared.metrics, shared.views, uploads.get()}) {}
   redis::Client redis;
   projection::RedisReadModel model;
+  std::unique_ptr<app::UploadRoutes> uploads;
   app::Router router;
 };
+
+// Where uploads wait for the worker: [paths] uploads, else "uploads" beside the media root.
+std::string uploads_dir(const config::Config& config) {
+  if (!config.paths.uploads.empty()) return config.paths.uploads;
+  return (std::filesystem::path(config.paths.media).lexically_normal().parent_path() / "uploads").string();
+}
 
 // Sums the Redis counters of every loop for /metrics. Holds the loops weakly: each Loop must die
 // with its handler, inside the server, while its io_context still exists.
@@ -151,6 +167,27 @@ Status serve(const config::Config& config, const std::function<void(const std::s
   options.idle_timeout = std::chrono::milliseconds(config.server.idle_timeout_ms);
   options.drain_timeout = std::chrono::milliseconds(config.server.drain_timeout_ms);
   options.access_log = config.server.access_log;
+  const std::string uploads = uploads_dir(config);
+  options.upload_temp_dir = uploads + "/tmp";
+  options.max_file_body_bytes = static_cast<uint64_t>(config.server.max_upload_bytes);
+  // Upload bodies go to disk whatever their credentials, so a request without a valid token gets
+  // its 401 rather than a 413 (the file is removed as soon as the answer is written).
+  options.body_to_file = [](const http::Request& head) { return app::UploadRoutes::streams_body(head); };
+  {
+    std::error_code ec;
+    std::filesystem::create_directories(options.upload_temp_dir, ec);
+  }
+
+  // Uploads write SQL through a small pool; pages never touch it, so a store that cannot be
+  // opened only turns uploads off (503), it does not stop the site.
+  std::unique_ptr<sql::Pool> pool;
+  std::unique_ptr<ingest::Ingest> ingest;
+  if (auto opened = sql::Pool::open({config.sql.url}, static_cast<size_t>(std::max(1, config.sql.pool_threads)))) {
+    pool = std::move(*opened);
+    ingest = std::make_unique<ingest::Ingest>(*pool, ingest::IngestOptions{uploads});
+  } else {
+    fmt::print(stderr, "reel: uploads are off: [sql] url: {}\n", opened.error().message);
+  }
 
   auto view_log = event_log::EventLog::open({config.views.sink});
   if (!view_log) return Error{"[views] sink: " + view_log.error().message};
@@ -160,8 +197,14 @@ Status serve(const config::Config& config, const std::function<void(const std::s
                                 {config.views.secret, host_name(), config.server.trusted_proxy_hops});
   RedisMetrics redis_metrics;
   http::Server* server_ptr = nullptr;
-  const Shared shared{*pages, *static_files, *media_files, clock,
-                      [&server_ptr] { return server_ptr->metrics().render(); }, views};
+  const Shared shared{*pages,
+                      *static_files,
+                      *media_files,
+                      clock,
+                      [&server_ptr] { return server_ptr->metrics().render(); },
+                      views,
+                      ingest.get(),
+                      pool.get()};
   http::Server server(options, [&](asio::io_context& io, int) -> http::Handler {
     auto loop = std::make_shared<Loop>(io, *redis_options, shared);
     loop->redis.start();
@@ -173,7 +216,9 @@ Status serve(const config::Config& config, const std::function<void(const std::s
   server.metrics().add_source([&views](std::string& out) { render_view_metrics(views, out); });
   if (auto bound = server.bind(); !bound) return bound;
   if (on_listening) on_listening(fmt::format("http://{}:{}/", listen->host, server.port()));
-  return server.run();
+  Status ran = server.run();
+  if (pool) pool->stop();  // before the loops go: a request may still await a pool job
+  return ran;
 }
 
 }  // namespace reel::cli

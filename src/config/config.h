@@ -25,6 +25,7 @@ struct Server {
   // Proxies in front of this server that append to X-Forwarded-For (HAProxy, Varnish): the
   // client address is taken that many entries from the right. 0: the peer address.
   int trusted_proxy_hops = 0;
+  int64_t max_upload_bytes = int64_t{8} << 30;  // an uploaded video (streamed to disk)
 };
 
 struct Redis {
@@ -43,6 +44,7 @@ struct Paths {
   std::string templates;  // default: the templates/ of the source tree the binary was built from
   std::string static_files;
   std::string media = "var/media";
+  std::string uploads;  // uploads waiting for the worker; empty: "uploads" beside the media root
 };
 
 // The view pipeline: where the beacon sends events and how `reel views` aggregates them.

@@ -135,6 +135,13 @@ struct VideoPage {
   std::vector<CategoryLink> nav;
 };
 
+// An upload's processing state (the job:{id} record), for a video not listed yet.
+struct UploadStatus {
+  std::string state;  // "queued", "processing", "ready", "failed"
+  int32_t progress = 0;
+  std::string error;
+};
+
 class ReadModel {
  public:
   virtual ~ReadModel() = default;
@@ -143,6 +150,8 @@ class ReadModel {
   virtual Task<Result<std::optional<VideoPage>>> video(int64_t id) = 0;
   // Whether a video is listed (ready), for the view beacon; an Error when Redis is unreachable.
   virtual Task<Result<bool>> video_exists(int64_t id) = 0;
+  // The processing state of an upload, nullopt when there is no record of it.
+  virtual Task<Result<std::optional<UploadStatus>>> upload_status(int64_t id) = 0;
   // True when the store answers (for /readyz).
   virtual Task<bool> ready() = 0;
 };

@@ -1,6 +1,7 @@
 #include "projection/redis_read_model.h"
 
 #include <algorithm>
+#include <charconv>
 
 #include "projection/codec.h"
 #include "projection/keys.h"
@@ -189,6 +190,22 @@ Task<Result<bool>> RedisReadModel::video_exists(int64_t id) {
   if (!reply) co_return reply.error();
   if (reply->is_error()) co_return Error{"redis: " + std::string(reply->str())};
   co_return reply->integer() == 1;
+}
+
+Task<Result<std::optional<UploadStatus>>> RedisReadModel::upload_status(int64_t id) {
+  auto reply = co_await redis_.execute(Command("HGETALL", keys::job_progress(id)));
+  if (!reply) co_return reply.error();
+  if (reply->is_error()) co_return Error{"redis: " + std::string(reply->str())};
+  const auto& fields = reply->elements();
+  if (fields.empty()) co_return std::optional<UploadStatus>{};
+  UploadStatus status;
+  for (size_t i = 0; i + 1 < fields.size(); i += 2) {
+    std::string_view name = fields[i].str(), value = fields[i + 1].str();
+    if (name == "state") status.state = value;
+    if (name == "progress") std::from_chars(value.data(), value.data() + value.size(), status.progress);
+    if (name == "error") status.error = value;
+  }
+  co_return std::optional<UploadStatus>{std::move(status)};
 }
 
 Task<bool> RedisReadModel::ready() {

@@ -21,6 +21,7 @@ class RedisReadModel final : public ReadModel {
   Task<Result<Listing>> listing(const ListQuery& query) override;
   Task<Result<std::optional<VideoPage>>> video(int64_t id) override;
   Task<Result<bool>> video_exists(int64_t id) override;
+  Task<Result<std::optional<UploadStatus>>> upload_status(int64_t id) override;
   Task<bool> ready() override;
 
   static constexpr int home_popular = 12;

@@ -39,19 +39,6 @@ constexpr std::array<std::string_view, 16> phrases{
     "日本語 Edition", "Part 2"};
 constexpr std::array<std::string_view, 8> channel_words{"studio", "daily", "films", "lab", "crew", "tv", "works", "club"};
 
-std::string slugify(std::string_view text) {
-  std::string slug;
-  for (unsigned char c : text) {
-    if (std::isalnum(c)) {
-      slug.push_back(static_cast<char>(std::tolower(c)));
-    } else if (!slug.empty() && slug.back() != '-') {
-      slug.push_back('-');
-    }
-  }
-  while (!slug.empty() && slug.back() == '-') slug.pop_back();
-  return slug.substr(0, 80);
-}
-
 // A Pareto-like view count: most videos get few views, a few get millions.
 int64_t skewed_views(std::mt19937_64& rng) {
   std::uniform_real_distribution<double> u(0.0001, 1.0);
@@ -88,7 +75,7 @@ catalog::Video make_video(Generator& gen, const Clip& clip, const ChannelRef& ch
   video.channel_id = channel.id;
   video.channel_name = channel.name;
   video.title = gen.title();
-  video.slug = slugify(video.title);
+  video.slug = catalog::slugify(video.title);
   video.description = fmt::format("{}.\nFilmed and edited by {}. Thanks for watching — like & subscribe!",
                                   video.title, channel.name);
   video.duration_s = static_cast<int32_t>(std::clamp<double>(
@@ -151,7 +138,7 @@ Status insert_demo_catalog(sql::CatalogStore& store, const std::vector<Clip>& cl
     video.duration_s = clips[static_cast<size_t>(i) % clips.size()].duration_s;
     video.categories = {std::string(category_specs[static_cast<size_t>(i) % 8].slug)};
     if (i % 3 == 0) video.categories.emplace_back(category_specs[8 + static_cast<size_t>(i) % 4].slug);
-    video.tags = {"demo", slugify(gen.pick(nouns)), slugify(gen.pick(adjectives))};
+    video.tags = {"demo", catalog::slugify(gen.pick(nouns)), catalog::slugify(gen.pick(adjectives))};
     auto id = store.insert_video(video);
     if (!id) return id.error();
     if (auto s = store.add_daily_views(recent_views(gen, *id, video.views, now)); !s) return s;
@@ -170,7 +157,7 @@ Status insert_synthetic(sql::CatalogStore& store, const std::vector<Clip>& clips
   if (!existing) return existing.error();
   const size_t first = existing->size();
   for (int64_t i = 0; i < channel_count; ++i) {
-    std::string name = fmt::format("{}-{}-{}", slugify(gen.pick(nouns)), gen.pick(channel_words), first + static_cast<size_t>(i));
+    std::string name = fmt::format("{}-{}-{}", catalog::slugify(gen.pick(nouns)), gen.pick(channel_words), first + static_cast<size_t>(i));
     std::string display = fmt::format("{} {}", gen.pick(nouns), gen.pick(channel_words));
     display[display.find(' ') + 1] = static_cast<char>(std::toupper(display[display.find(' ') + 1]));
     auto id = store.ensure_channel(name, display);
@@ -178,11 +165,11 @@ Status insert_synthetic(sql::CatalogStore& store, const std::vector<Clip>& clips
     channel_refs.push_back({*id, std::move(name)});
   }
   std::vector<std::string> vocabulary;
-  for (auto a : adjectives) vocabulary.push_back(slugify(a));
-  for (auto n : nouns) vocabulary.push_back(slugify(n));
+  for (auto a : adjectives) vocabulary.push_back(catalog::slugify(a));
+  for (auto n : nouns) vocabulary.push_back(catalog::slugify(n));
   for (auto a : adjectives)
     for (auto n : {"tutorial", "review", "vlog", "live", "shorts", "remix", "asmr", "hd"})
-      vocabulary.push_back(fmt::format("{}-{}", slugify(a), n));
+      vocabulary.push_back(fmt::format("{}-{}", catalog::slugify(a), n));
 
   constexpr int64_t per_transaction = 20000;
   auto& db = store.connection();

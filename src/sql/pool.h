@@ -2,8 +2,12 @@
 // loops. A coroutine awaits `pool.run<T>(job)`: the job runs on a pool thread with that thread's
 // Connection, and the coroutine resumes on its own executor with the job's Result.
 //
-//   Result<int64_t> count = co_await pool.run<int64_t>(
-//       [](sql::Connection& db) { return sql::CatalogStore(db).count_videos(); });
+//   std::function<Result<int64_t>(sql::Connection&)> count_job =
+//       [](sql::Connection& db) { return sql::CatalogStore(db).count_videos(); };
+//   Result<int64_t> count = co_await pool.run<int64_t>(std::move(count_job));
+//
+// Pass the job as a named local, not a temporary built inside the co_await: g++ 12 can destroy
+// such a temporary twice when it captures values with destructors (a double free, seen here).
 //
 // Jobs run in submission order, one per thread at a time; a job must not await anything. Stop
 // the pool before destroying an event loop that still has a coroutine awaiting it.

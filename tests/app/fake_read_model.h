@@ -35,6 +35,13 @@ class FakeReadModel final : public projection::ReadModel {
     if (!available) co_return Error{"redis unavailable"};
     co_return videos.contains(id);
   }
+  std::map<int64_t, projection::UploadStatus> uploads;
+  Task<Result<std::optional<projection::UploadStatus>>> upload_status(int64_t id) override {
+    if (!available) co_return Error{"redis unavailable"};
+    auto it = uploads.find(id);
+    if (it == uploads.end()) co_return std::optional<projection::UploadStatus>{};
+    co_return std::optional<projection::UploadStatus>{it->second};
+  }
   Task<bool> ready() override { co_return available; }
 };
 

@@ -211,6 +211,75 @@ TEST_F(ReelUp, AdminTokenPrintsANewTokenEachTime) {
   EXPECT_NE(first, second);
 }
 
+// A multipart/form-data body with text fields and one file field named "file".
+std::string multipart(const std::vector<std::pair<std::string, std::string>>& fields, const std::string& file_bytes) {
+  std::string body;
+  for (const auto& [name, value] : fields) {
+    body += "--XyZ\r\nContent-Disposition: form-data; name=\"" + name + "\"\r\n\r\n" + value + "\r\n";
+  }
+  body += "--XyZ\r\nContent-Disposition: form-data; name=\"file\"; filename=\"../../etc/clip.mp4\"\r\n"
+          "Content-Type: video/mp4\r\n\r\n" + file_bytes + "\r\n--XyZ--\r\n";
+  return body;
+}
+
+Result<testing::HttpReply> post_upload(uint16_t port, const std::string& token, const std::string& body) {
+  std::string headers = "Content-Type: multipart/form-data; boundary=XyZ\r\nContent-Length: " +
+                        std::to_string(body.size()) + "\r\n";
+  if (!token.empty()) headers += "Authorization: Bearer " + token + "\r\n";
+  return testing::http_request(port, "POST", "/api/v1/uploads", headers + "\r\n" + body);
+}
+
+// The upload API: 201 with the processing video, whose status the API reports until the worker
+// (tested in tests/worker) makes it ready; bad requests get clear errors.
+TEST_F(ReelUp, UploadsCreateAProcessingVideo) {
+  const fs::path data = *dir_ / "data";
+  ASSERT_EQ(run_reel({"admin", "token", "--data-dir", data.string()}, *dir_ / "upload-token.log"), 0);
+  std::string token = read_file(*dir_ / "upload-token.log");
+  token.pop_back();  // the newline
+  const std::string clip = read_file(data / "media" / "demo" / "testcard.mp4");
+  ASSERT_FALSE(clip.empty());
+
+  auto created = post_upload(port_, token, multipart({{"title", "Uploaded & new"}, {"tags", "fresh"}}, clip));
+  ASSERT_TRUE(created);
+  ASSERT_EQ(created->status, 201) << created->body;
+  auto doc = nlohmann::json::parse(created->body, nullptr, false);
+  ASSERT_TRUE(doc.is_object());
+  EXPECT_EQ(doc["status"], "processing");
+  const int64_t id = doc["id"].get<int64_t>();
+  EXPECT_TRUE(fs::exists(data / "uploads" / (std::to_string(id) + ".upload")));
+  auto status = video_document(port_, id);
+  ASSERT_TRUE(status.is_object());
+  EXPECT_EQ(status["status"], "processing");
+  auto page = http_get(port_, "/watch/" + std::to_string(id));
+  ASSERT_TRUE(page);
+  EXPECT_EQ(page->status, 404) << "not listed until ready";
+
+  auto no_token = post_upload(port_, "", multipart({{"title", "x"}}, clip));
+  ASSERT_TRUE(no_token);
+  EXPECT_EQ(no_token->status, 401);
+  auto bad_token = post_upload(port_, "reel_" + std::string(48, '0'), multipart({{"title", "x"}}, clip));
+  ASSERT_TRUE(bad_token);
+  EXPECT_EQ(bad_token->status, 401);
+  for (const auto& [fields, file, why] :
+       std::vector<std::tuple<std::vector<std::pair<std::string, std::string>>, std::string, std::string>>{
+           {{{"title", ""}}, clip, "a title is required"},
+           {{{"title", "x"}, {"category", "no-such"}}, clip, "unknown category"},
+           {{{"title", "x"}}, "", "The file is empty."}}) {
+    auto refused = post_upload(port_, token, multipart(fields, file));
+    ASSERT_TRUE(refused);
+    EXPECT_EQ(refused->status, 400) << why;
+    EXPECT_NE(refused->body.find(why), std::string::npos) << refused->body;
+  }
+  auto truncated = post_upload(port_, token, multipart({{"title", "x"}}, clip).substr(0, 300));
+  ASSERT_TRUE(truncated);
+  EXPECT_EQ(truncated->status, 400) << truncated->body;
+  std::size_t incoming = 0;
+  for (const auto& entry : fs::directory_iterator(data / "uploads")) {
+    incoming += entry.path().filename().string().starts_with("incoming-") ? 1 : 0;
+  }
+  EXPECT_EQ(incoming, 0u) << "refused uploads leave no files";
+}
+
 TEST_F(ReelUp, SeedAndRebuildWorkWhileItRuns) {
   const fs::path data = *dir_ / "data";
   ASSERT_EQ(run_reel({"seed", "--data-dir", data.string(), "--videos", "300"}, *dir_ / "seed.log"), 0)

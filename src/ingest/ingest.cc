@@ -1,0 +1,173 @@
+#include "ingest/ingest.h"
+
+#include <algorithm>
+#include <cctype>
+#include <filesystem>
+
+#include <fmt/format.h>
+
+#include "jobs/job.h"
+#include "jobs/progress.h"
+#include "sql/catalog_store.h"
+
+namespace reel::ingest {
+namespace {
+
+namespace fs = std::filesystem;
+
+constexpr size_t max_title_chars = 200;
+constexpr size_t max_description_bytes = 5000;
+constexpr size_t max_tags = 20;
+constexpr size_t max_name_bytes = 64;
+constexpr std::chrono::hours progress_ttl{24};
+
+// Characters in valid UTF-8 text; nullopt when it is not valid UTF-8 or holds control characters
+// other than newlines and tabs.
+std::optional<size_t> utf8_chars(std::string_view text) {
+  size_t chars = 0;
+  for (size_t i = 0; i < text.size(); ++chars) {
+    const auto c = static_cast<unsigned char>(text[i]);
+    size_t length = c < 0x80 ? 1 : (c >> 5) == 0x6 ? 2 : (c >> 4) == 0xE ? 3 : (c >> 3) == 0x1E ? 4 : 0;
+    if (length == 0 || i + length > text.size()) return std::nullopt;
+    for (size_t k = 1; k < length; ++k) {
+      if ((static_cast<unsigned char>(text[i + k]) & 0xC0) != 0x80) return std::nullopt;
+    }
+    if (length == 1 && c < 0x20 && c != '\n' && c != '\t' && c != '\r') return std::nullopt;
+    if (c == 0x7F) return std::nullopt;
+    i += length;
+  }
+  return chars;
+}
+
+// Tags, category slugs and channel handles: the characters the router accepts in /tag/{name}.
+bool valid_name(std::string_view name) {
+  if (name.empty() || name.size() > max_name_bytes || name == "." || name == "..") return false;
+  for (unsigned char c : name) {
+    if (!(std::isalnum(c) || c == '-' || c == '_' || c == '.' || c >= 0x80)) return false;
+  }
+  return utf8_chars(name).has_value();
+}
+
+std::string_view trim(std::string_view text) {
+  while (!text.empty() && std::isspace(static_cast<unsigned char>(text.front()))) text.remove_prefix(1);
+  while (!text.empty() && std::isspace(static_cast<unsigned char>(text.back()))) text.remove_suffix(1);
+  return text;
+}
+
+}  // namespace
+
+std::string_view bearer_token(std::string_view authorization) {
+  constexpr std::string_view scheme = "Bearer ";
+  if (authorization.size() <= scheme.size()) return {};
+  for (size_t i = 0; i < scheme.size(); ++i) {
+    if (std::tolower(static_cast<unsigned char>(authorization[i])) !=
+        std::tolower(static_cast<unsigned char>(scheme[i]))) {
+      return {};
+    }
+  }
+  return trim(authorization.substr(scheme.size()));
+}
+
+Result<catalog::Video> check_form(const UploadForm& form, int64_t now) {
+  catalog::Video video;
+  const std::string_view title = trim(form.title);
+  auto title_chars = utf8_chars(title);
+  if (title.empty()) return Error{"a title is required"};
+  if (!title_chars || title.find('\n') != std::string_view::npos) return Error{"the title must be one line of text"};
+  if (*title_chars > max_title_chars) return Error{fmt::format("the title is over {} characters", max_title_chars)};
+  if (!utf8_chars(form.description)) return Error{"the description must be text (UTF-8)"};
+  if (form.description.size() > max_description_bytes) {
+    return Error{fmt::format("the description is over {} bytes", max_description_bytes)};
+  }
+  std::string_view tags = form.tags;
+  while (!tags.empty()) {
+    size_t end = tags.find_first_of(", \t\n");
+    std::string_view tag = tags.substr(0, end);
+    tags = end == std::string_view::npos ? std::string_view() : tags.substr(end + 1);
+    if (tag.empty()) continue;
+    std::string lower(tag);
+    for (auto& c : lower) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    if (!valid_name(lower)) return Error{fmt::format("'{}' is not a valid tag (letters, digits, - _ .)", tag)};
+    if (std::find(video.tags.begin(), video.tags.end(), lower) == video.tags.end()) video.tags.push_back(lower);
+  }
+  if (video.tags.size() > max_tags) return Error{fmt::format("at most {} tags", max_tags)};
+  const std::string_view category = trim(form.category);
+  if (!category.empty()) {
+    if (!valid_name(category)) return Error{"unknown category"};
+    video.categories.emplace_back(category);
+  }
+  video.title = std::string(title);
+  video.slug = catalog::slugify(title);
+  video.description = form.description;
+  video.status = catalog::VideoStatus::processing;
+  video.created_at = now;
+  return video;
+}
+
+Task<Result<std::optional<sql::TokenGrant>>> Ingest::authenticate(std::string_view token) {
+  // Jobs are named locals, not temporaries inside a co_await: g++ 12 can destroy those twice.
+  std::function<Result<std::optional<sql::TokenGrant>>(sql::Connection&)> find =
+      [token = std::string(token)](sql::Connection& db) { return sql::TokenStore(db).find(token); };
+  co_return co_await pool_.run<std::optional<sql::TokenGrant>>(std::move(find));
+}
+
+Task<Result<Created>> Ingest::create(catalog::Video video, std::string channel, const sql::TokenGrant& grant,
+                                     std::string file, redis::Connection& redis, int64_t now_ms) {
+  if (grant.role != sql::TokenRole::admin) co_return Created{Rejected{"uploads need an admin token"}};
+  if (channel.empty()) channel = options_.admin_channel;
+  if (!valid_name(channel)) co_return Created{Rejected{"not a valid channel name"}};
+  const std::string uploads_dir = options_.uploads_dir;
+  // SQL row and the file's move, on a pool thread.
+  std::function<Result<Created>(sql::Connection&)> store_upload =
+      [video = std::move(video), channel, file, uploads_dir](sql::Connection& db) mutable -> Result<Created> {
+    sql::CatalogStore store(db);
+    auto categories = store.categories();
+    if (!categories) return categories.error();
+    for (const auto& slug : video.categories) {
+      auto known = std::find_if(categories->begin(), categories->end(),
+                                [&](const catalog::Category& c) { return c.slug == slug; });
+      if (known == categories->end()) return Created{Rejected{fmt::format("unknown category '{}'", slug)}};
+    }
+    if (auto begun = db.begin(); !begun) return begun.error();
+    auto channel_id = store.ensure_channel(channel, channel);
+    if (channel_id) video.channel_id = *channel_id;
+    auto id = channel_id ? store.insert_video(video) : Result<int64_t>(channel_id.error());
+    if (!id || !db.commit()) {
+      (void)store.rollback();
+      return id ? Error{"saving the upload failed"} : id.error();
+    }
+    std::error_code ec;
+    fs::create_directories(uploads_dir, ec);
+    fs::rename(file, fs::path(uploads_dir) / fmt::format("{}.upload", *id), ec);
+    if (ec) {
+      (void)store.delete_video(*id);
+      return Error{"keeping the upload failed: " + ec.message()};
+    }
+    return Created{*id};
+  };
+  auto stored = co_await pool_.run<Created>(std::move(store_upload));
+  if (!stored || std::holds_alternative<Rejected>(*stored)) co_return stored;
+  const int64_t id = std::get<int64_t>(*stored);
+  const std::string upload = (fs::path(uploads_dir) / fmt::format("{}.upload", id)).string();
+
+  jobs::Job job{.video_id = id, .kind = jobs::JobKind::transcode, .enqueued_at_ms = now_ms, .payload = upload};
+  std::vector<redis::Command> commands{jobs::enqueue_command(job)};
+  for (auto& command : jobs::progress_write_commands(id, {.state = jobs::JobState::queued, .updated_at_ms = now_ms},
+                                                      progress_ttl)) {
+    commands.push_back(std::move(command));
+  }
+  auto queued = co_await redis.execute(std::move(commands));
+  bool ok = queued.ok();
+  for (size_t i = 0; ok && i < queued->size(); ++i) ok = !(*queued)[i].is_error();
+  if (ok) co_return stored;
+  // No job, no video: take both back so nothing waits forever in `processing`.
+  std::function<Result<bool>(sql::Connection&)> take_back = [id, upload](sql::Connection& db) -> Result<bool> {
+    std::error_code ignored;
+    fs::remove(upload, ignored);
+    return sql::CatalogStore(db).delete_video(id);
+  };
+  (void)co_await pool_.run<bool>(std::move(take_back));
+  co_return Error{"the job queue is unavailable"};
+}
+
+}  // namespace reel::ingest
