@@ -38,24 +38,6 @@ std::vector<std::string> related_ids(int64_t video, const Reply& coviews, const 
   return ids;
 }
 
-// The second round trip for `ids`: one MGET of their cards (view counts included).
-void append_card_command(const std::vector<std::string>& ids, std::vector<Command>& commands) {
-  Command mget("MGET");
-  for (const auto& id : ids) mget.arg(keys::card(id));
-  commands.push_back(std::move(mget));
-}
-
-// Builds cards from a reply of append_card_command; videos whose card is missing (deleted since
-// the list was read) are left out.
-std::vector<Card> cards_from(const Reply& reply) {
-  std::vector<Card> cards;
-  cards.reserve(reply.elements().size());
-  for (const auto& value : reply.elements()) {
-    if (auto card = codec::decode_card(value.str())) cards.push_back(std::move(*card));
-  }
-  return cards;
-}
-
 // A batch whose replies include a Redis error is a failure of the read model.
 Result<std::vector<Reply>> checked(Result<std::vector<Reply>> replies) {
   if (!replies) return replies;
@@ -66,6 +48,46 @@ Result<std::vector<Reply>> checked(Result<std::vector<Reply>> replies) {
 }
 
 }  // namespace
+
+Task<Status> RedisReadModel::fetch_cards(const std::vector<std::string>& ids) {
+  const auto now = clock_.now();
+  Command mget("MGET");
+  std::vector<const std::string*> asked;
+  for (const auto& id : ids) {
+    auto it = cards_.find(id);
+    if (it != cards_.end() && now - it->second.read_at < card_ttl) continue;
+    bool repeated = false;
+    for (const std::string* earlier : asked) repeated = repeated || *earlier == id;
+    if (repeated) continue;
+    asked.push_back(&id);
+    mget.arg(keys::card(id));
+  }
+  if (asked.empty()) co_return Status{};
+  std::vector<Command> batch;
+  batch.push_back(std::move(mget));
+  auto replies = checked(co_await redis_.execute(std::move(batch)));
+  if (!replies) co_return replies.error();
+  if (cards_.size() > max_kept_cards) cards_.clear();
+  const auto& values = (*replies)[0].elements();
+  for (size_t i = 0; i < asked.size() && i < values.size(); ++i) {
+    auto card = codec::decode_card(values[i].str());
+    if (card) {
+      cards_[*asked[i]] = KeptCard{std::move(*card), now};
+    } else {
+      cards_.erase(*asked[i]);  // deleted since the list was read
+    }
+  }
+  co_return Status{};
+}
+
+std::vector<Card> RedisReadModel::kept_cards(const std::vector<std::string>& ids) const {
+  std::vector<Card> cards;
+  cards.reserve(ids.size());
+  for (const auto& id : ids) {
+    if (auto it = cards_.find(id); it != cards_.end()) cards.push_back(it->second.card);
+  }
+  return cards;
+}
 
 bool RedisReadModel::request_nav(std::vector<Command>& commands) const {
   if (nav_read_ && clock_.unix_seconds() - nav_read_at_ < nav_ttl_seconds) return false;
@@ -100,13 +122,11 @@ Task<Result<Home>> RedisReadModel::home() {
   auto newest = ids_of((*lists)[2]);
   if (popular.empty() && newest.empty()) co_return home;
 
-  std::vector<Command> second;
-  append_card_command(popular, second);
-  append_card_command(newest, second);
-  auto cards = checked(co_await redis_.execute(std::move(second)));
-  if (!cards) co_return cards.error();
-  home.popular = cards_from((*cards)[0]);
-  home.newest = cards_from((*cards)[1]);
+  std::vector<std::string> all = popular;
+  all.insert(all.end(), newest.begin(), newest.end());
+  if (auto fetched = co_await fetch_cards(all); !fetched) co_return fetched.error();
+  home.popular = kept_cards(popular);
+  home.newest = kept_cards(newest);
   co_return home;
 }
 
@@ -148,11 +168,8 @@ Task<Result<Listing>> RedisReadModel::listing(const ListQuery& query) {
   auto ids = ids_of((*lists)[1]);
   if (!listing.found || ids.empty()) co_return listing;
 
-  std::vector<Command> second;
-  append_card_command(ids, second);
-  auto cards = checked(co_await redis_.execute(std::move(second)));
-  if (!cards) co_return cards.error();
-  listing.cards = cards_from((*cards)[0]);
+  if (auto fetched = co_await fetch_cards(ids); !fetched) co_return fetched.error();
+  listing.cards = kept_cards(ids);
   co_return listing;
 }
 
@@ -176,11 +193,8 @@ Task<Result<std::optional<VideoPage>>> RedisReadModel::video(int64_t id) {
 
   auto related = related_ids(id, (*replies)[2], (*replies)[3]);
   if (!related.empty()) {
-    std::vector<Command> second;
-    append_card_command(related, second);
-    auto cards = checked(co_await redis_.execute(std::move(second)));
-    if (!cards) co_return cards.error();
-    page->related = cards_from((*cards)[0]);
+    if (auto fetched = co_await fetch_cards(related); !fetched) co_return fetched.error();
+    page->related = kept_cards(related);
   }
   co_return page;
 }

@@ -6,6 +6,11 @@
 // loop). Failure: an Error when Redis is unreachable or times out.
 #pragma once
 
+#include <chrono>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
 #include "common/clock.h"
 #include "projection/read_model.h"
 #include "redis/connection.h"
@@ -28,12 +33,29 @@ class RedisReadModel final : public ReadModel {
   static constexpr int home_newest = 24;
   static constexpr int related_shown = 12;
   static constexpr int64_t nav_ttl_seconds = 10;
+  // A card read from Redis is reused by this loop for this long: a grid's cards are the hot
+  // objects of the site, and their view counts may lag by up to this much.
+  static constexpr std::chrono::milliseconds card_ttl{1000};
+  // Kept cards beyond this many are all dropped at the next fetch (bounding memory per loop).
+  static constexpr size_t max_kept_cards = 50000;
 
  private:
   // Appends GET of the category list to `commands` when the kept copy is stale; returns whether.
   bool request_nav(std::vector<redis::Command>& commands) const;
   // Keeps the category list from `reply` (the last of the batch) when it was requested.
   const std::vector<CategoryLink>& take_nav(bool requested, const redis::Reply& reply);
+
+  // Makes sure every card of `ids` is kept and at most card_ttl old: one MGET of those that are
+  // not (none when all are fresh). An Error when Redis fails.
+  Task<Status> fetch_cards(const std::vector<std::string>& ids);
+  // The kept cards of `ids`, in order; ids without a card (deleted videos) are left out.
+  std::vector<Card> kept_cards(const std::vector<std::string>& ids) const;
+
+  struct KeptCard {
+    Card card;
+    std::chrono::system_clock::time_point read_at;
+  };
+  std::unordered_map<std::string, KeptCard> cards_;  // by video id, as lists hold them
 
   redis::Connection& redis_;
   const Clock& clock_;
