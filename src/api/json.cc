@@ -66,6 +66,9 @@ std::string video_document(const projection::VideoPage& video) {
                {"categories", categories},
                {"poster", video.poster_url},
                {"files", files},
+               {"hls", video.hls_url.empty() ? json(nullptr) : json(video.hls_url)},
+               {"sprite_vtt", video.sprite_vtt_url.empty() ? json(nullptr) : json(video.sprite_vtt_url)},
+               {"preview", video.preview_url.empty() ? json(nullptr) : json(video.preview_url)},
                {"related", cards_json(video.related)}});
 }
 

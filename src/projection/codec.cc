@@ -141,10 +141,13 @@ double rating(int64_t likes, int64_t dislikes) {
 std::vector<std::pair<std::string, std::string>> video_hash(const catalog::Video& video,
                                                              std::string_view channel_display_name) {
   std::vector<std::string> renditions;
-  std::string poster;
+  std::string poster, hls, sprite_vtt, preview;
   for (const auto& file : video.files) {
     if (file.kind == "mp4") renditions.push_back(fmt::format("{}:{}", file.height, media_url(file.path)));
     if (file.kind == "poster") poster = media_url(file.path);
+    if (file.kind == "hls") hls = media_url(file.path);
+    if (file.kind == "sprite" && file.mime == "text/vtt") sprite_vtt = media_url(file.path);
+    if (file.kind == "preview") preview = media_url(file.path);
   }
   if (poster.empty()) poster = thumb_url(video);
   std::sort(renditions.begin(), renditions.end(), [](const std::string& a, const std::string& b) {
@@ -163,6 +166,9 @@ std::vector<std::pair<std::string, std::string>> video_hash(const catalog::Video
       {"categories", join(video.categories, field_sep)},
       {"poster", poster},
       {"files", join(renditions, field_sep)},
+      {"hls", hls},
+      {"sprite_vtt", sprite_vtt},
+      {"preview", preview},
       {"likes", std::to_string(video.likes)},
       {"dislikes", std::to_string(video.dislikes)},
   };
@@ -184,6 +190,9 @@ std::optional<VideoPage> decode_video_hash(const std::vector<std::string_view>& 
     else if (field == "channel") page.channel_name = value;
     else if (field == "channel_display") page.channel_display_name = value;
     else if (field == "poster") page.poster_url = value;
+    else if (field == "hls") page.hls_url = value;
+    else if (field == "sprite_vtt") page.sprite_vtt_url = value;
+    else if (field == "preview") page.preview_url = value;
     else if (field == "likes") page.likes = to_int<int64_t>(value);
     else if (field == "dislikes") page.dislikes = to_int<int64_t>(value);
     else if (field == "tags") {

@@ -131,6 +131,9 @@ struct VideoPage {
   std::vector<CategoryLink> categories;
   std::string poster_url;
   std::vector<Rendition> files;  // MP4 renditions, highest first
+  std::string hls_url;           // the HLS master playlist; empty when there is none
+  std::string sprite_vtt_url;    // WebVTT of seek-preview tiles; empty when there is none
+  std::string preview_url;       // the short muted hover preview; empty when there is none
   std::vector<Card> related;
   std::vector<CategoryLink> nav;
 };

@@ -23,7 +23,11 @@ catalog::Video sample_video() {
   v.files = {{"mp4", 360, "demo/a-360.mp4", 10, "video/mp4"},
              {"mp4", 720, "demo/a-720.mp4", 10, "video/mp4"},
              {"thumb", 180, "demo/a-thumb.jpg", 1, "image/jpeg"},
-             {"poster", 360, "demo/a-poster.jpg", 1, "image/jpeg"}};
+             {"poster", 360, "demo/a-poster.jpg", 1, "image/jpeg"},
+             {"hls", 720, "videos/42/hls/master.m3u8", 1, "application/vnd.apple.mpegurl"},
+             {"sprite", 0, "videos/42/sprite.jpg", 1, "image/jpeg"},
+             {"sprite", 0, "videos/42/sprite.vtt", 1, "text/vtt"},
+             {"preview", 240, "videos/42/preview.mp4", 1, "video/mp4"}};
   return v;
 }
 
@@ -90,6 +94,9 @@ TEST(Codec, VideoHashRoundTrip) {
   EXPECT_EQ(page->files[0].height, 720);  // highest first
   EXPECT_EQ(page->files[0].url, "/media/demo/a-720.mp4");
   EXPECT_EQ(page->poster_url, "/media/demo/a-poster.jpg");
+  EXPECT_EQ(page->hls_url, "/media/videos/42/hls/master.m3u8");
+  EXPECT_EQ(page->sprite_vtt_url, "/media/videos/42/sprite.vtt");
+  EXPECT_EQ(page->preview_url, "/media/videos/42/preview.mp4");
   EXPECT_DOUBLE_EQ(page->rating, 75.0);
 }
 

@@ -129,6 +129,11 @@ TEST_F(WorkerTest, AQueuedUploadBecomesAReadyListedVideo) {
 
   EXPECT_TRUE(exists(projection::keys::card(id)));
   EXPECT_TRUE(exists(projection::keys::video(id)));
+  for (const char* field : {"hls", "sprite_vtt", "preview", "poster"}) {
+    auto url = redis_client_->execute(redis::Command("HGET", projection::keys::video(id), field));
+    ASSERT_TRUE(url);
+    EXPECT_TRUE(std::string(url->str()).starts_with("/media/" + video_dir(id) + "/")) << field << ": " << url->str();
+  }
   auto newest = redis_client_->execute(redis::Command("ZSCORE", "z:new", id));
   ASSERT_TRUE(newest);
   EXPECT_FALSE(newest->is_nil()) << "listed as newest";
