@@ -114,6 +114,11 @@ Task<http::Response> Router::handle(const http::Request& request) {
     response.route = "media";
     co_return response;
   }
+  if (starts_with(path, "/api/v1/uploads/resumable") &&
+      (path.size() == 25 || path[25] == '/')) {
+    if (s_.uploads == nullptr) co_return error(503, "Uploads are not available right now.", true);
+    co_return co_await s_.uploads->resumable(request, path.substr(25));
+  }
   if (path == "/api/v1/uploads") {
     if (request.method != "POST") {
       auto response = error(405, "Upload with POST.", true);

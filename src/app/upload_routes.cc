@@ -1,7 +1,11 @@
 #include "app/upload_routes.h"
 
+#include <charconv>
 #include <filesystem>
+#include <functional>
 #include <random>
+
+#include <nlohmann/json.hpp>
 
 #include <fmt/format.h>
 
@@ -24,6 +28,21 @@ http::Response json_error(int status, std::string_view message) {
   return response;
 }
 
+constexpr std::string_view resumable_path = "/api/v1/uploads/resumable";
+
+// A new name for a file being handed to ingest, in the uploads directory.
+std::string incoming_path(const std::string& uploads_dir) {
+  std::random_device random;
+  std::error_code ec;
+  fs::create_directories(uploads_dir, ec);
+  return (fs::path(uploads_dir) / fmt::format("incoming-{:08x}{:08x}", random(), random())).string();
+}
+
+bool parse_number(std::string_view text, uint64_t& out) {
+  auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), out);
+  return ec == std::errc{} && end == text.data() + text.size() && !text.empty();
+}
+
 // What the multipart body holds, read on a pool thread.
 struct Received {
   ingest::UploadForm form;
@@ -35,15 +54,53 @@ struct Received {
 }  // namespace
 
 bool UploadRoutes::streams_body(const http::Request& head) {
-  return head.method == "POST" && head.path() == uploads_path;
+  return (head.method == "POST" && head.path() == uploads_path) ||
+         (head.method == "PATCH" && head.path().starts_with(resumable_path));
+}
+
+Task<std::variant<sql::TokenGrant, http::Response>> UploadRoutes::authorize(const http::Request& request) {
+  using Answer = std::variant<sql::TokenGrant, http::Response>;
+  const std::string_view token = ingest::bearer_token(request.header("Authorization").value_or(""));
+  if (token.empty()) co_return Answer{json_error(401, "Send an API token: Authorization: Bearer TOKEN.")};
+  auto grant = co_await ingest_.authenticate(token);
+  if (!grant) co_return Answer{json_error(503, "The upload service is busy. Please try again in a moment.")};
+  if (!*grant) co_return Answer{json_error(401, "That API token is not valid.")};
+  co_return Answer{**grant};
+}
+
+Task<http::Response> UploadRoutes::create_video(ingest::UploadForm form, std::string file,
+                                                const sql::TokenGrant& grant) {
+  auto discard = [&file] {
+    std::error_code ignored;
+    fs::remove(file, ignored);
+  };
+  const int64_t now = clock_.unix_seconds();
+  auto video = ingest::check_form(form, now);
+  if (!video) {
+    discard();
+    co_return json_error(400, video.error().message);
+  }
+  auto created = co_await ingest_.create(std::move(*video), form.channel, grant, file, redis_, now * 1000);
+  if (!created) {
+    discard();
+    co_return json_error(503, "The upload could not be queued. Please try again in a moment.");
+  }
+  if (auto* rejected = std::get_if<ingest::Rejected>(&*created)) {
+    discard();
+    co_return json_error(grant.role == sql::TokenRole::admin ? 400 : 403, rejected->message);
+  }
+  const int64_t id = std::get<int64_t>(*created);
+  http::Response response = http::Response::json(201, api::upload_document(id));
+  response.set("Location", fmt::format("/api/v1/videos/{}", id));
+  response.set("Cache-Control", "no-store");
+  response.route = "upload";
+  co_return response;
 }
 
 Task<http::Response> UploadRoutes::upload(const http::Request& request) {
-  const std::string_view token = ingest::bearer_token(request.header("Authorization").value_or(""));
-  if (token.empty()) co_return json_error(401, "Send an API token: Authorization: Bearer TOKEN.");
-  auto grant = co_await ingest_.authenticate(token);
-  if (!grant) co_return json_error(503, "The upload service is busy. Please try again in a moment.");
-  if (!*grant) co_return json_error(401, "That API token is not valid.");
+  auto authorized = co_await authorize(request);
+  if (auto* answer = std::get_if<http::Response>(&authorized)) co_return std::move(*answer);
+  const sql::TokenGrant grant = std::get<sql::TokenGrant>(authorized);
   if (request.body_file.empty()) co_return json_error(400, "Send the video as multipart/form-data with a file field.");
 
   const std::string uploads_dir = ingest_.options().uploads_dir;
@@ -71,10 +128,7 @@ Task<http::Response> UploadRoutes::upload(const http::Request& request) {
           out.error = "The file is empty.";
           return out;
         }
-        std::error_code ec;
-        fs::create_directories(uploads_dir, ec);
-        std::random_device random;
-        out.file = (fs::path(uploads_dir) / fmt::format("incoming-{:08x}{:08x}", random(), random())).string();
+        out.file = incoming_path(uploads_dir);
         auto copied = upload::extract(body, file->range, out.file, {.release_source = true});
         if (!copied) return copied.error();
         out.no_space = *copied == upload::Copied::no_space;
@@ -82,40 +136,121 @@ Task<http::Response> UploadRoutes::upload(const http::Request& request) {
       };
   auto received = co_await pool_.run<Received>(std::move(read_form));
   if (!received) co_return json_error(503, "The upload could not be stored. Please try again.");
-  auto discard = [&] {
+  if (received->no_space || !received->error.empty()) {
     std::error_code ignored;
     if (!received->file.empty()) fs::remove(received->file, ignored);
+    co_return received->no_space ? json_error(507, "The server is out of disk space for uploads.")
+                                 : json_error(400, received->error);
+  }
+  co_return co_await create_video(std::move(received->form), std::move(received->file), grant);
+}
+
+Task<http::Response> UploadRoutes::resumable(const http::Request& request, std::string_view rest) {
+  auto authorized = co_await authorize(request);
+  if (auto* answer = std::get_if<http::Response>(&authorized)) co_return std::move(*answer);
+  const sql::TokenGrant grant = std::get<sql::TokenGrant>(authorized);
+  const std::string owner = fmt::format("{}:{}", grant.role == sql::TokenRole::admin ? "admin" : "user", grant.user_id);
+
+  if (rest.empty()) {
+    if (request.method != "POST") co_return json_error(405, "Start a resumable upload with POST.");
+    uint64_t total = 0;
+    if (!parse_number(request.header("Upload-Length").value_or(""), total) || total == 0) {
+      co_return json_error(400, "Send the file's size in bytes as Upload-Length.");
+    }
+    auto meta = nlohmann::json::parse(request.body, nullptr, /*allow_exceptions=*/false);
+    if (!meta.is_object()) co_return json_error(400, "Send the form as a JSON object.");
+    auto text = [&](const char* name) {
+      auto it = meta.find(name);
+      return it != meta.end() && it->is_string() ? it->get<std::string>() : std::string();
+    };
+    ingest::UploadForm form{text("title"), text("description"), text("tags"), text("category"), ""};
+    auto checked = ingest::check_form(form, clock_.unix_seconds());
+    if (!checked) co_return json_error(400, checked.error().message);
+    upload::UploadMetadata metadata{checked->title, checked->description, checked->tags,
+                                    checked->categories.empty() ? "" : checked->categories.front(), owner, ""};
+    std::function<Result<std::string>(sql::Connection&)> start = [this, total, metadata](sql::Connection&) {
+      return sessions_.create(total, metadata);
+    };
+    auto id = co_await pool_.run<std::string>(std::move(start));
+    if (!id) co_return json_error(413, id.error().message);
+    http::Response response = http::Response::json(201, nlohmann::json{{"upload", *id}, {"offset", 0}}.dump());
+    response.set("Location", fmt::format("{}/{}", resumable_path, *id));
+    response.set("Upload-Offset", "0");
+    response.set("Cache-Control", "no-store");
+    response.route = "upload";
+    co_return response;
+  }
+
+  const std::string id(rest.substr(1));
+  std::function<Result<std::optional<upload::SessionInfo>>(sql::Connection&)> lookup = [this, id](sql::Connection&) {
+    return sessions_.find(id);
   };
-  if (received->no_space) {
-    discard();
-    co_return json_error(507, "The server is out of disk space for uploads.");
+  auto session = co_await pool_.run<std::optional<upload::SessionInfo>>(std::move(lookup));
+  if (!session) co_return json_error(503, "The upload service is busy. Please try again in a moment.");
+  if (!*session || (*session)->metadata.owner != owner) co_return json_error(404, "There is no such upload.");
+  const upload::SessionInfo& info = **session;
+
+  auto with_offset = [&](http::Response response, uint64_t offset) {
+    response.set("Upload-Offset", std::to_string(offset));
+    response.set("Upload-Length", std::to_string(info.total_bytes));
+    response.set("Cache-Control", "no-store");
+    response.route = "upload";
+    return response;
+  };
+  if (request.method == "HEAD" || request.method == "GET") {
+    co_return with_offset(http::Response::json(200, nlohmann::json{{"upload", id}, {"offset", info.offset},
+                                                                   {"length", info.total_bytes}}.dump()),
+                          info.offset);
   }
-  if (!received->error.empty()) {
-    discard();
-    co_return json_error(400, received->error);
+  if (request.method == "DELETE") {
+    std::function<Result<bool>(sql::Connection&)> cancel = [this, id](sql::Connection&) { return sessions_.cancel(id); };
+    (void)co_await pool_.run<bool>(std::move(cancel));
+    http::Response response;
+    response.status = 204;
+    response.route = "upload";
+    co_return response;
   }
-  const int64_t now = clock_.unix_seconds();
-  auto video = ingest::check_form(received->form, now);
-  if (!video) {
-    discard();
-    co_return json_error(400, video.error().message);
+  if (request.method != "PATCH") co_return json_error(405, "Send the next bytes with PATCH.");
+  uint64_t offset = 0;
+  if (!parse_number(request.header("Upload-Offset").value_or(""), offset)) {
+    co_return json_error(400, "Send the offset of these bytes as Upload-Offset.");
   }
-  auto created = co_await ingest_.create(std::move(*video), received->form.channel, **grant, received->file, redis_,
-                                         now * 1000);
-  if (!created) {
-    discard();
-    co_return json_error(503, "The upload could not be queued. Please try again in a moment.");
+  if (request.body_file.empty()) co_return with_offset(json_error(400, "Send the next bytes as the body."), info.offset);
+  std::function<Result<upload::AppendResult>(sql::Connection&)> append =
+      [this, id, offset, body = request.body_file](sql::Connection&) { return sessions_.append_file(id, offset, body); };
+  auto appended = co_await pool_.run<upload::AppendResult>(std::move(append));
+  if (!appended) co_return json_error(500, "The bytes could not be stored.");
+  switch (appended->status) {
+    case upload::AppendStatus::appended: break;
+    case upload::AppendStatus::not_found: co_return json_error(404, "There is no such upload.");
+    case upload::AppendStatus::offset_mismatch:
+      co_return with_offset(json_error(409, "Resume from the Upload-Offset given."), appended->offset);
+    case upload::AppendStatus::busy: {
+      auto response = json_error(409, "Another request is adding to this upload.");
+      response.set("Retry-After", "1");
+      co_return response;
+    }
+    case upload::AppendStatus::beyond_total: co_return json_error(413, "These bytes go past Upload-Length.");
+    case upload::AppendStatus::no_space: co_return json_error(507, "The server is out of disk space for uploads.");
   }
-  if (auto* rejected = std::get_if<ingest::Rejected>(&*created)) {
-    discard();
-    co_return json_error((**grant).role == sql::TokenRole::admin ? 400 : 403, rejected->message);
+  if (appended->offset < info.total_bytes) {
+    http::Response response;
+    response.status = 204;
+    co_return with_offset(std::move(response), appended->offset);
   }
-  const int64_t id = std::get<int64_t>(*created);
-  http::Response response = http::Response::json(201, api::upload_document(id));
-  response.set("Location", fmt::format("/api/v1/videos/{}", id));
-  response.set("Cache-Control", "no-store");
-  response.route = "upload";
-  co_return response;
+  // Complete: the file leaves the session and becomes a video.
+  const std::string file = incoming_path(ingest_.options().uploads_dir);
+  std::function<Result<upload::TakeResult>(sql::Connection&)> take = [this, id, file](sql::Connection&) {
+    return sessions_.take(id, file);
+  };
+  auto taken = co_await pool_.run<upload::TakeResult>(std::move(take));
+  if (!taken || taken->status != upload::TakeStatus::taken) {
+    co_return json_error(409, "The upload is being finished by another request.");
+  }
+  std::string tags;
+  for (const auto& tag : info.metadata.tags) tags += tag + ",";
+  co_return co_await create_video({info.metadata.title, info.metadata.description, tags, info.metadata.category, ""},
+                                  file, grant);
 }
 
 }  // namespace reel::app

@@ -52,6 +52,7 @@ struct Shared {
   const app::ViewRecorder& views;
   ingest::Ingest* ingest;  // null when the SQL store could not be opened
   sql::Pool* pool;
+  upload::ResumableStore* sessions;
 };
 
 // What one event loop owns: its Redis connections, its read model and its router.
@@ -59,7 +60,7 @@ struct Loop {
   Loop(asio::io_context& io, const redis::ClientOptions& options, const Shared& shared)
       : redis(io.get_executor(), options), model(redis.reader(), shared.clock),
         uploads(shared.ingest ? std::make_unique<app::UploadRoutes>(*shared.ingest, *shared.pool, redis.writer(),
-                                                                    shared.clock)
+                                                                    shared.clock, *shared.sessions)
                               : nullptr),
         router(app::Services{model, shared.pages, shared.static_files, shared.media_files, shared.clock,
                              shared.metrics, shared.views, uploads.get()}) {}
@@ -133,6 +134,19 @@ void render_view_metrics(const app::ViewRecorder& views, std::string& out) {
       stats.sent, stats.dropped);
 }
 
+// Creates the directory for streamed request bodies and removes bodies a crashed process left
+// there: older than a day, so another server sharing the directory keeps the ones it is writing.
+void remove_stale_bodies(const std::string& dir) {
+  namespace fs = std::filesystem;
+  std::error_code ec;
+  fs::create_directories(dir, ec);
+  const auto cutoff = fs::file_time_type::clock::now() - std::chrono::hours(24);
+  for (const auto& entry : fs::directory_iterator(dir, ec)) {
+    if (!entry.path().filename().string().starts_with("reel-body-")) continue;
+    if (entry.last_write_time(ec) < cutoff && !ec) fs::remove(entry.path(), ec);
+  }
+}
+
 // The CPUs this process may run on (taskset, cgroup cpusets): one event loop each. More loops
 // than CPUs only adds context switches and splits the Redis pipelining.
 int usable_cpus() {
@@ -173,13 +187,13 @@ Status serve(const config::Config& config, const std::function<void(const std::s
   // Upload bodies go to disk whatever their credentials, so a request without a valid token gets
   // its 401 rather than a 413 (the file is removed as soon as the answer is written).
   options.body_to_file = [](const http::Request& head) { return app::UploadRoutes::streams_body(head); };
-  {
-    std::error_code ec;
-    std::filesystem::create_directories(options.upload_temp_dir, ec);
-  }
+  remove_stale_bodies(options.upload_temp_dir);
 
   // Uploads write SQL through a small pool; pages never touch it, so a store that cannot be
   // opened only turns uploads off (503), it does not stop the site.
+  const SystemClock clock;
+  upload::ResumableStore sessions({uploads + "/sessions", static_cast<uint64_t>(config.server.max_upload_bytes)}, clock);
+  if (auto opened = sessions.open(); !opened) return Error{"[paths] uploads: " + opened.error().message};
   std::unique_ptr<sql::Pool> pool;
   std::unique_ptr<ingest::Ingest> ingest;
   if (auto opened = sql::Pool::open({config.sql.url}, static_cast<size_t>(std::max(1, config.sql.pool_threads)))) {
@@ -192,7 +206,6 @@ Status serve(const config::Config& config, const std::function<void(const std::s
   auto view_log = event_log::EventLog::open({config.views.sink});
   if (!view_log) return Error{"[views] sink: " + view_log.error().message};
 
-  const SystemClock clock;
   const app::ViewRecorder views(**view_log, clock,
                                 {config.views.secret, host_name(), config.server.trusted_proxy_hops});
   RedisMetrics redis_metrics;
@@ -204,7 +217,8 @@ Status serve(const config::Config& config, const std::function<void(const std::s
                       [&server_ptr] { return server_ptr->metrics().render(); },
                       views,
                       ingest.get(),
-                      pool.get()};
+                      pool.get(),
+                      &sessions};
   http::Server server(options, [&](asio::io_context& io, int) -> http::Handler {
     auto loop = std::make_shared<Loop>(io, *redis_options, shared);
     loop->redis.start();

@@ -280,6 +280,55 @@ TEST_F(ReelUp, UploadsCreateAProcessingVideo) {
   EXPECT_EQ(incoming, 0u) << "refused uploads leave no files";
 }
 
+// A resumable upload: created, half sent, the offset asked after a "dropped connection", a wrong
+// offset refused with the right one, then finished into a processing video.
+TEST_F(ReelUp, ResumableUploadsPickUpWhereTheyStopped) {
+  const fs::path data = *dir_ / "data";
+  ASSERT_EQ(run_reel({"admin", "token", "--data-dir", data.string()}, *dir_ / "resumable-token.log"), 0);
+  std::string token = read_file(*dir_ / "resumable-token.log");
+  token.pop_back();
+  const std::string auth = "Authorization: Bearer " + token + "\r\n";
+  const std::string clip = read_file(data / "media" / "demo" / "bars.mp4");
+  ASSERT_GT(clip.size(), 2u);
+  auto send = [&](const std::string& method, const std::string& target, const std::string& headers,
+                  const std::string& body) {
+    return testing::http_request(port_, method, target,
+                                 auth + headers + "Content-Length: " + std::to_string(body.size()) + "\r\n\r\n" + body);
+  };
+  const std::string form = R"({"title": "Sent in pieces", "tags": "slow link"})";
+  auto created = send("POST", "/api/v1/uploads/resumable", "Upload-Length: " + std::to_string(clip.size()) + "\r\n", form);
+  ASSERT_TRUE(created);
+  ASSERT_EQ(created->status, 201) << created->body;
+  const std::string location = created->header("location");
+  ASSERT_TRUE(location.starts_with("/api/v1/uploads/resumable/")) << location;
+
+  const size_t half = clip.size() / 2;
+  auto first = send("PATCH", location, "Upload-Offset: 0\r\n", clip.substr(0, half));
+  ASSERT_TRUE(first);
+  EXPECT_EQ(first->status, 204) << first->body;
+  auto asked = testing::http_request(port_, "GET", location, auth);
+  ASSERT_TRUE(asked);
+  EXPECT_EQ(asked->header("upload-offset"), std::to_string(half));
+  auto wrong = send("PATCH", location, "Upload-Offset: 0\r\n", clip.substr(half));
+  ASSERT_TRUE(wrong);
+  EXPECT_EQ(wrong->status, 409);
+  EXPECT_EQ(wrong->header("upload-offset"), std::to_string(half));
+  auto other_token = testing::http_request(port_, "GET", location, "");
+  ASSERT_TRUE(other_token);
+  EXPECT_EQ(other_token->status, 401);
+
+  auto last = send("PATCH", location, "Upload-Offset: " + std::to_string(half) + "\r\n", clip.substr(half));
+  ASSERT_TRUE(last);
+  ASSERT_EQ(last->status, 201) << last->body;
+  auto doc = nlohmann::json::parse(last->body, nullptr, false);
+  ASSERT_TRUE(doc.is_object());
+  const int64_t id = doc["id"].get<int64_t>();
+  EXPECT_EQ(read_file(data / "uploads" / (std::to_string(id) + ".upload")), clip) << "every byte, in order";
+  auto gone = testing::http_request(port_, "GET", location, auth);
+  ASSERT_TRUE(gone);
+  EXPECT_EQ(gone->status, 404) << "the session ends with the upload";
+}
+
 TEST_F(ReelUp, SeedAndRebuildWorkWhileItRuns) {
   const fs::path data = *dir_ / "data";
   ASSERT_EQ(run_reel({"seed", "--data-dir", data.string(), "--videos", "300"}, *dir_ / "seed.log"), 0)
