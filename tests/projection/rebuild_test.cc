@@ -192,6 +192,46 @@ TEST_F(RebuildTest, RelatedSharesTagsFirst) {
   EXPECT_EQ(std::find(related.begin(), related.end(), "6"), related.end());
 }
 
+// One event loop's read model reuses a card it read less than card_ttl ago (no MGET at all for a
+// page of kept cards), and reads it again once that has passed.
+TEST_F(RebuildTest, ReadModelKeepsCardsForTheirTtl) {
+  rebuild_all();
+  asio::io_context io;
+  redis::ConnectionOptions options;
+  options.endpoint = server_->endpoint();
+  redis::Connection connection(io.get_executor(), options);
+  connection.start();
+  ManualClock clock(now);
+  RedisReadModel model(connection, clock);
+  ListQuery query;
+  query.sort = Sort::views;
+  std::vector<int64_t> views_of_1;
+  std::vector<uint64_t> trips;
+  auto read_page = [&]() -> Task<void> {
+    const uint64_t before = connection.stats().round_trips;
+    auto listing = co_await model.listing(query);
+    trips.push_back(connection.stats().round_trips - before);
+    for (const auto& card : listing ? listing->cards : std::vector<Card>{}) {
+      if (card.id == 1) views_of_1.push_back(card.views);
+    }
+  };
+  asio::co_spawn(io, [&]() -> Task<void> {
+    co_await model.ready();
+    co_await read_page();
+    co_await connection.execute(redis::Command("SETRANGE", keys::card(1), 0, "000000000777"));
+    co_await read_page();  // within the TTL: the kept card, one round trip
+    clock.advance(std::chrono::seconds(2));
+    co_await read_page();  // past it: read again
+    connection.stop();
+  }, asio::detached);
+  io.run();
+  ASSERT_EQ(views_of_1.size(), 3u);
+  EXPECT_EQ(views_of_1[0], 150);
+  EXPECT_EQ(views_of_1[1], 150);
+  EXPECT_EQ(views_of_1[2], 777);
+  EXPECT_EQ(trips, (std::vector<uint64_t>{2, 1, 2}));
+}
+
 TEST_F(RebuildTest, ReadModelAnswersInAtMostTwoRoundTrips) {
   rebuild_all();
   {
