@@ -321,6 +321,7 @@ std::string Renderer::watch(const projection::VideoPage& video, int64_t now) con
   auto page = root.add_object("video");
   page.set("title", video.title)
       .set("poster", video.poster_url)
+      .set("hls", video.hls_url)
       .set("description", video.description)
       .set("channel", video.channel_display_name.empty() ? video.channel_name : video.channel_display_name)
       .set_safe_written("channel_url",

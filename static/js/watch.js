@@ -5,6 +5,20 @@
   "use strict";
   var video = document.querySelector("video[data-view-beacon]");
   if (!video) return;
+
+  // Adaptive streaming when the video has an HLS set: natively where the browser plays HLS
+  // (Safari, iOS), else through hls.js (vendored, loaded before this script); otherwise the MP4
+  // <source> elements play as they are.
+  var hls = video.getAttribute("data-hls");
+  if (hls) {
+    if (video.canPlayType("application/vnd.apple.mpegurl")) {
+      video.src = hls;
+    } else if (window.Hls && window.Hls.isSupported()) {
+      var player = new window.Hls({ capLevelToPlayerSize: true });
+      player.loadSource(hls);
+      player.attachMedia(video);
+    }
+  }
   var sent = false;
   video.addEventListener("playing", function () {
     if (sent) return;

@@ -373,9 +373,9 @@ TEST_F(ReelUp, RedisDownIs503AndRecoversByItself) {
   EXPECT_TRUE(eventually([] {
     auto r = http_get(port_, "/videos");
     return r && r->status == 200;
-  }));
+  })) << read_file(*dir_ / "up.log");
   auto api = http_get(port_, "/api/v1/videos");
-  ASSERT_TRUE(api);
+  ASSERT_TRUE(api) << api.error().message << "\n" << read_file(*dir_ / "up.log");
   EXPECT_NE(api->body.find("\"total\":330"), std::string::npos) << "the AOF kept the catalog";
 }
 

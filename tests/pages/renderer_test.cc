@@ -365,3 +365,22 @@ TEST_F(RendererTest, WatchPageSendsTheViewBeaconOnPlayback) {
 
 }  // namespace
 }  // namespace reel::pages
+
+namespace reel::pages {
+namespace {
+
+TEST_F(RendererTest, WatchPageStreamsHlsWhenTheVideoHasIt) {
+  projection::VideoPage video;
+  video.id = 7;
+  video.title = "Streamed";
+  video.files = {{360, "/media/videos/7/mp4/360.mp4"}};
+  EXPECT_THAT(renderer_->watch(video, now), Not(HasSubstr("hls.min.js")));
+  video.hls_url = "/media/videos/7/hls/master.m3u8";
+  std::string html = renderer_->watch(video, now);
+  EXPECT_THAT(html, HasSubstr(R"(data-hls="/media/videos/7/hls/master.m3u8")"));
+  EXPECT_THAT(html, HasSubstr(R"(<script src="/static/vendor/hls.min.js" defer></script>)"));
+  EXPECT_THAT(html, HasSubstr(R"(<source src="/media/videos/7/mp4/360.mp4" type="video/mp4")")) << "MP4 fallback";
+}
+
+}  // namespace
+}  // namespace reel::pages
