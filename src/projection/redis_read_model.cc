@@ -49,44 +49,56 @@ Result<std::vector<Reply>> checked(Result<std::vector<Reply>> replies) {
 
 }  // namespace
 
-Task<Status> RedisReadModel::fetch_cards(const std::vector<std::string>& ids) {
+Task<Result<std::vector<std::optional<Card>>>> RedisReadModel::cards_of(const std::vector<std::string>& ids) {
   const auto now = clock_.now();
+  std::vector<std::optional<Card>> out(ids.size());
   Command mget("MGET");
-  std::vector<const std::string*> asked;
-  for (const auto& id : ids) {
-    auto it = cards_.find(id);
-    if (it != cards_.end() && now - it->second.read_at < card_ttl) continue;
-    bool repeated = false;
-    for (const std::string* earlier : asked) repeated = repeated || *earlier == id;
-    if (repeated) continue;
-    asked.push_back(&id);
-    mget.arg(keys::card(id));
+  std::vector<size_t> asked;  // positions in `ids` read from Redis
+  for (size_t i = 0; i < ids.size(); ++i) {
+    auto it = cards_.find(ids[i]);
+    if (it != cards_.end() && now - it->second.read_at < card_ttl) {
+      out[i] = it->second.card;
+      continue;
+    }
+    asked.push_back(i);
+    mget.arg(keys::card(ids[i]));
   }
-  if (asked.empty()) co_return Status{};
+  if (asked.empty()) co_return out;
   std::vector<Command> batch;
   batch.push_back(std::move(mget));
   auto replies = checked(co_await redis_.execute(std::move(batch)));
   if (!replies) co_return replies.error();
   if (cards_.size() > max_kept_cards) cards_.clear();
+  if (seen_once_.size() > max_kept_cards) seen_once_.clear();
   const auto& values = (*replies)[0].elements();
-  for (size_t i = 0; i < asked.size() && i < values.size(); ++i) {
-    auto card = codec::decode_card(values[i].str());
-    if (card) {
-      cards_[*asked[i]] = KeptCard{std::move(*card), now};
-    } else {
-      cards_.erase(*asked[i]);  // deleted since the list was read
+  for (size_t k = 0; k < asked.size() && k < values.size(); ++k) {
+    const std::string& id = ids[asked[k]];
+    auto card = codec::decode_card(values[k].str());
+    if (!card) {
+      cards_.erase(id);  // deleted since the list was read
+      continue;
     }
+    // A card is kept from its second read on: a grid's hot cards are, a long tail read once is not
+    // worth the copy.
+    if (auto kept = cards_.find(id); kept != cards_.end()) {
+      kept->second = KeptCard{*card, now};
+    } else if (seen_once_.erase(id) > 0) {
+      cards_.emplace(id, KeptCard{*card, now});
+    } else {
+      seen_once_.insert(id);
+    }
+    out[asked[k]] = std::move(*card);
   }
-  co_return Status{};
+  co_return out;
 }
 
-std::vector<Card> RedisReadModel::kept_cards(const std::vector<std::string>& ids) const {
-  std::vector<Card> cards;
-  cards.reserve(ids.size());
-  for (const auto& id : ids) {
-    if (auto it = cards_.find(id); it != cards_.end()) cards.push_back(it->second.card);
+std::vector<Card> RedisReadModel::present(std::vector<std::optional<Card>>& cards, size_t begin, size_t end) {
+  std::vector<Card> out;
+  out.reserve(end - begin);
+  for (size_t i = begin; i < end && i < cards.size(); ++i) {
+    if (cards[i]) out.push_back(std::move(*cards[i]));
   }
-  return cards;
+  return out;
 }
 
 bool RedisReadModel::request_nav(std::vector<Command>& commands) const {
@@ -124,9 +136,10 @@ Task<Result<Home>> RedisReadModel::home() {
 
   std::vector<std::string> all = popular;
   all.insert(all.end(), newest.begin(), newest.end());
-  if (auto fetched = co_await fetch_cards(all); !fetched) co_return fetched.error();
-  home.popular = kept_cards(popular);
-  home.newest = kept_cards(newest);
+  auto cards = co_await cards_of(all);
+  if (!cards) co_return cards.error();
+  home.popular = present(*cards, 0, popular.size());
+  home.newest = present(*cards, popular.size(), all.size());
   co_return home;
 }
 
@@ -168,8 +181,9 @@ Task<Result<Listing>> RedisReadModel::listing(const ListQuery& query) {
   auto ids = ids_of((*lists)[1]);
   if (!listing.found || ids.empty()) co_return listing;
 
-  if (auto fetched = co_await fetch_cards(ids); !fetched) co_return fetched.error();
-  listing.cards = kept_cards(ids);
+  auto cards = co_await cards_of(ids);
+  if (!cards) co_return cards.error();
+  listing.cards = present(*cards, 0, ids.size());
   co_return listing;
 }
 
@@ -193,8 +207,9 @@ Task<Result<std::optional<VideoPage>>> RedisReadModel::video(int64_t id) {
 
   auto related = related_ids(id, (*replies)[2], (*replies)[3]);
   if (!related.empty()) {
-    if (auto fetched = co_await fetch_cards(related); !fetched) co_return fetched.error();
-    page->related = kept_cards(related);
+    auto cards = co_await cards_of(related);
+    if (!cards) co_return cards.error();
+    page->related = present(*cards, 0, related.size());
   }
   co_return page;
 }

@@ -8,7 +8,9 @@
 
 #include <chrono>
 #include <string>
+#include <optional>
 #include <unordered_map>
+#include <unordered_set>
 #include <vector>
 
 #include "common/clock.h"
@@ -45,17 +47,19 @@ class RedisReadModel final : public ReadModel {
   // Keeps the category list from `reply` (the last of the batch) when it was requested.
   const std::vector<CategoryLink>& take_nav(bool requested, const redis::Reply& reply);
 
-  // Makes sure every card of `ids` is kept and at most card_ttl old: one MGET of those that are
-  // not (none when all are fresh). An Error when Redis fails.
-  Task<Status> fetch_cards(const std::vector<std::string>& ids);
-  // The kept cards of `ids`, in order; ids without a card (deleted videos) are left out.
-  std::vector<Card> kept_cards(const std::vector<std::string>& ids) const;
+  // The cards of `ids`, position for position (nullopt: the video has no card, it was deleted):
+  // kept ones younger than card_ttl, the rest from one MGET (none when all are fresh). A card is
+  // kept from its second read on. An Error when Redis fails.
+  Task<Result<std::vector<std::optional<Card>>>> cards_of(const std::vector<std::string>& ids);
+  // The cards present among cards[begin, end), moved out in order.
+  static std::vector<Card> present(std::vector<std::optional<Card>>& cards, size_t begin, size_t end);
 
   struct KeptCard {
     Card card;
     std::chrono::system_clock::time_point read_at;
   };
   std::unordered_map<std::string, KeptCard> cards_;  // by video id, as lists hold them
+  std::unordered_set<std::string> seen_once_;        // ids read once and not kept (yet)
 
   redis::Connection& redis_;
   const Clock& clock_;
