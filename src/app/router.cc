@@ -15,6 +15,7 @@ using projection::Sort;
 constexpr std::string_view page_cache = "public, max-age=30";
 constexpr std::string_view api_prefix = "/api/v1/videos";
 constexpr std::string_view beacon_prefix = "/api/v1/videos/";
+constexpr std::string_view resumable_prefix = "/api/v1/uploads/resumable";
 // A transparent 1x1 GIF: the no-JS view beacon's answer.
 constexpr unsigned char pixel_gif[] = {0x47, 0x49, 0x46, 0x38, 0x39, 0x61, 0x01, 0x00, 0x01, 0x00, 0x80, 0x00,
                                        0x00, 0x00, 0x00, 0x00, 0xff, 0xff, 0xff, 0x21, 0xf9, 0x04, 0x01, 0x00,
@@ -30,17 +31,6 @@ std::optional<int64_t> parse_id(std::string_view text) {
   auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
   if (ec != std::errc{} || end != text.data() + text.size()) return std::nullopt;
   return value;
-}
-
-// Category slugs, tags and channel names: 1..64 bytes of letters, digits, '-', '_' and '.',
-// or UTF-8 beyond ASCII; never '/', spaces or control characters.
-bool valid_name(std::string_view name) {
-  if (name.empty() || name.size() > 64 || name == "." || name == "..") return false;
-  for (unsigned char c : name) {
-    const bool ok = std::isalnum(c) || c == '-' || c == '_' || c == '.' || c >= 0x80;
-    if (!ok) return false;
-  }
-  return true;
 }
 
 struct ParsedQuery {
@@ -114,10 +104,10 @@ Task<http::Response> Router::handle(const http::Request& request) {
     response.route = "media";
     co_return response;
   }
-  if (starts_with(path, "/api/v1/uploads/resumable") &&
-      (path.size() == 25 || path[25] == '/')) {
+  if (starts_with(path, resumable_prefix) &&
+      (path.size() == resumable_prefix.size() || path[resumable_prefix.size()] == '/')) {
     if (s_.uploads == nullptr) co_return error(503, "Uploads are not available right now.", true);
-    co_return co_await s_.uploads->resumable(request, path.substr(25));
+    co_return co_await s_.uploads->resumable(request, path.substr(resumable_prefix.size()));
   }
   if (path == "/api/v1/uploads") {
     if (request.method != "POST") {
@@ -171,7 +161,7 @@ Task<http::Response> Router::handle(const http::Request& request) {
                               Prefix{"/channel/", ListKind::channel}}) {
     if (!starts_with(path, prefix)) continue;
     auto name = http::percent_decode(path.substr(prefix.size()));
-    if (!name || !valid_name(*name)) co_return error(404, "There is no such page.", false);
+    if (!name || !catalog::valid_name(*name)) co_return error(404, "There is no such page.", false);
     co_return co_await listing(request, kind, std::move(*name), std::string(path), false);
   }
   co_return error(404, "There is no such page.", api);

@@ -1,13 +1,9 @@
 #include "app/view_recorder.h"
 
+#include "common/text.h"
+
 namespace reel::app {
 namespace {
-
-std::string_view trim(std::string_view text) {
-  while (!text.empty() && (text.front() == ' ' || text.front() == '\t')) text.remove_prefix(1);
-  while (!text.empty() && (text.back() == ' ' || text.back() == '\t')) text.remove_suffix(1);
-  return text;
-}
 
 // The Host header without its port ("[::1]:8080" -> "::1").
 std::string_view host_name(std::string_view host) {

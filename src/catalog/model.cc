@@ -23,6 +23,15 @@ bool parse_status(std::string_view text, VideoStatus* out) {
   return false;
 }
 
+bool valid_name(std::string_view name) {
+  constexpr size_t max_name_bytes = 64;
+  if (name.empty() || name.size() > max_name_bytes || name == "." || name == "..") return false;
+  for (unsigned char c : name) {
+    if (!(std::isalnum(c) || c == '-' || c == '_' || c == '.' || c >= 0x80)) return false;
+  }
+  return true;
+}
+
 std::string slugify(std::string_view text) {
   constexpr size_t max_slug_bytes = 80;
   std::string slug;

@@ -62,6 +62,11 @@ struct Video {
   std::vector<VideoFile> files;
 };
 
+// Category slugs, tags and channel names as URLs and Redis keys carry them: 1..64 bytes of
+// letters, digits, '-', '_' and '.', or bytes beyond ASCII; never '/', ':', spaces or control
+// characters, and not "." or "..".
+bool valid_name(std::string_view name);
+
 // The URL suffix for a title: lower-case ASCII letters and digits, other runs as one '-', at most
 // 80 bytes ("Tips & Tricks, Part 2" -> "tips-tricks-part-2"); empty when nothing is left.
 std::string slugify(std::string_view text);

@@ -176,10 +176,7 @@ int cmd_worker(const Target& target, int slots) {
   if (auto store = open_store(config); !store) return fail(store.error());  // migrated before work starts
   worker::WorkerOptions options;
   options.consumer = config.worker.consumer;
-  if (options.consumer.empty()) {
-    char host[256] = {};
-    options.consumer = ::gethostname(host, sizeof host - 1) == 0 ? host : "worker";
-  }
+  if (options.consumer.empty()) options.consumer = host_name();
   options.slots = slots > 0 ? slots : config.worker.slots;
   options.media_root = config.paths.media;
   options.sql_url = config.sql.url;

@@ -119,12 +119,6 @@ class RedisMetrics {
   std::vector<std::weak_ptr<Loop>> loops_;
 };
 
-std::string host_name() {
-  char name[256] = {};
-  if (::gethostname(name, sizeof name - 1) != 0) return "-";
-  return name;
-}
-
 void render_view_metrics(const app::ViewRecorder& views, std::string& out) {
   auto stats = views.stats();
   out += fmt::format(
@@ -157,6 +151,12 @@ int usable_cpus() {
 }
 
 }  // namespace
+
+std::string host_name() {
+  char name[256] = {};
+  if (::gethostname(name, sizeof name - 1) != 0) return "-";
+  return name;
+}
 
 Status serve(const config::Config& config, const std::function<void(const std::string& url)>& on_listening) {
   auto listen = parse_host_port(config.server.listen, /*allow_port_zero=*/true);

@@ -6,6 +6,8 @@
 
 #include <fmt/format.h>
 
+#include "common/text.h"
+#include "http/text.h"
 #include "jobs/job.h"
 #include "jobs/progress.h"
 #include "sql/catalog_store.h"
@@ -18,7 +20,6 @@ namespace fs = std::filesystem;
 constexpr size_t max_title_chars = 200;
 constexpr size_t max_description_bytes = 5000;
 constexpr size_t max_tags = 20;
-constexpr size_t max_name_bytes = 64;
 constexpr std::chrono::hours progress_ttl{24};
 
 // Characters in valid UTF-8 text; nullopt when it is not valid UTF-8 or holds control characters
@@ -39,31 +40,15 @@ std::optional<size_t> utf8_chars(std::string_view text) {
   return chars;
 }
 
-// Tags, category slugs and channel handles: the characters the router accepts in /tag/{name}.
-bool valid_name(std::string_view name) {
-  if (name.empty() || name.size() > max_name_bytes || name == "." || name == "..") return false;
-  for (unsigned char c : name) {
-    if (!(std::isalnum(c) || c == '-' || c == '_' || c == '.' || c >= 0x80)) return false;
-  }
-  return utf8_chars(name).has_value();
-}
-
-std::string_view trim(std::string_view text) {
-  while (!text.empty() && std::isspace(static_cast<unsigned char>(text.front()))) text.remove_prefix(1);
-  while (!text.empty() && std::isspace(static_cast<unsigned char>(text.back()))) text.remove_suffix(1);
-  return text;
-}
+// Tags, category slugs and channel handles: the router's names (catalog::valid_name), in UTF-8.
+bool valid_name(std::string_view name) { return catalog::valid_name(name) && utf8_chars(name).has_value(); }
 
 }  // namespace
 
 std::string_view bearer_token(std::string_view authorization) {
   constexpr std::string_view scheme = "Bearer ";
-  if (authorization.size() <= scheme.size()) return {};
-  for (size_t i = 0; i < scheme.size(); ++i) {
-    if (std::tolower(static_cast<unsigned char>(authorization[i])) !=
-        std::tolower(static_cast<unsigned char>(scheme[i]))) {
-      return {};
-    }
+  if (authorization.size() <= scheme.size() || !http::iequals(authorization.substr(0, scheme.size()), scheme)) {
+    return {};
   }
   return trim(authorization.substr(scheme.size()));
 }

@@ -4,6 +4,8 @@
 #include <atomic>
 #include <cmath>
 
+#include "common/text.h"
+
 namespace reel::pages {
 
 namespace {
@@ -85,14 +87,6 @@ void append_listing_href(std::string& out, std::string_view path, Sort sort, Per
     out.append("&page=");
     out.append(std::to_string(page));
   }
-}
-
-// The longest prefix of `text` of at most `max_bytes` that does not split a UTF-8 character.
-std::string_view utf8_prefix(std::string_view text, size_t max_bytes) {
-  if (text.size() <= max_bytes) return text;
-  size_t cut = max_bytes;
-  while (cut > 0 && (static_cast<unsigned char>(text[cut]) & 0xC0) == 0x80) --cut;
-  return text.substr(0, cut);
 }
 
 // Fields every page's layout reads.

@@ -8,6 +8,8 @@
 #include <fstream>
 #include <sstream>
 
+#include "common/text.h"
+
 #if defined(__SSE2__)
 #include <emmintrin.h>
 #endif
@@ -142,13 +144,6 @@ const TemplateSources::Source* TemplateSources::find(std::string_view name) cons
 namespace {
 
 constexpr int max_partial_depth = 16;
-
-std::string_view trim(std::string_view text) {
-  constexpr std::string_view space = " \t\r\n";
-  size_t first = text.find_first_not_of(space);
-  if (first == std::string_view::npos) return {};
-  return text.substr(first, text.find_last_not_of(space) - first + 1);
-}
 
 bool valid_name(std::string_view name) {
   if (name == ".") return true;

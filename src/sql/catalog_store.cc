@@ -4,6 +4,8 @@
 
 #include <algorithm>
 
+#include "common/text.h"
+
 namespace reel::sql {
 namespace {
 
@@ -315,9 +317,7 @@ Status CatalogStore::mark_ready(int64_t id, int32_t duration_s, int32_t width, i
 
 Status CatalogStore::mark_failed(int64_t id, std::string_view reason) {
   constexpr size_t max_reason_bytes = 1000;
-  size_t cut = std::min(reason.size(), max_reason_bytes);
-  while (cut < reason.size() && cut > 0 && (static_cast<unsigned char>(reason[cut]) & 0xC0) == 0x80) --cut;
-  std::string text(reason.substr(0, cut));  // whole UTF-8 characters only
+  std::string text(utf8_prefix(reason, max_reason_bytes));
   Result<int64_t> updated = db_.execute("UPDATE videos SET status = 'failed', error = ? WHERE id = ?", {text, id});
   if (!updated.ok()) return updated.error();
   if (*updated == 0) return Error{fmt::format("no video {}", id)};

@@ -13,6 +13,7 @@
 #include <cstring>
 #include <vector>
 
+#include "common/text.h"
 #include "http/text.h"
 #include "upload/file_io.h"
 
@@ -34,12 +35,6 @@ bool is_boundary_char(char c) {
 
 bool is_blank(char c) {
   return c == ' ' || c == '\t';
-}
-
-std::string_view trim(std::string_view text) {
-  while (!text.empty() && is_blank(text.front())) text.remove_prefix(1);
-  while (!text.empty() && is_blank(text.back())) text.remove_suffix(1);
-  return text;
 }
 
 std::string lower(std::string_view text) {
