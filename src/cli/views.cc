@@ -1,9 +1,6 @@
 #include "cli/views.h"
 
 #include <charconv>
-#include <condition_variable>
-#include <mutex>
-#include <thread>
 
 #include "common/asio.h"
 
@@ -14,6 +11,7 @@
 
 #include "cli/data_dir.h"
 #include "common/clock.h"
+#include "common/periodic_thread.h"
 #include "common/host_port.h"
 #include "redis/connection.h"
 #include "sql/catalog_store.h"
@@ -46,33 +44,17 @@ class DailyViewsWriter {
  public:
   DailyViewsWriter(std::unique_ptr<sql::Connection> db, views::Aggregator& aggregator,
                    std::chrono::milliseconds interval)
-      : db_(std::move(db)), store_(*db_), aggregator_(aggregator), interval_(interval), thread_([this] { loop(); }) {}
-  ~DailyViewsWriter() { stop(); }
+      : db_(std::move(db)),
+        store_(*db_),
+        aggregator_(aggregator),
+        thread_(interval, [this] { return write_once(); }, /*tick_on_stop=*/true) {}
 
-  void stop() {
-    {
-      std::lock_guard lock(mutex_);
-      if (stopping_) return;
-      stopping_ = true;
-    }
-    wake_.notify_one();
-    thread_.join();
-  }
+  void stop() { thread_.stop(); }
 
  private:
-  void loop() {
-    std::unique_lock lock(mutex_);
-    while (!stopping_) {
-      wake_.wait_for(lock, interval_, [this] { return stopping_; });
-      lock.unlock();
-      write_once();
-      lock.lock();
-    }
-  }
-
-  void write_once() {
+  bool write_once() {
     auto rows = aggregator_.drain_daily_views();
-    if (rows.empty()) return;
+    if (rows.empty()) return true;
     Status written = db_->begin();
     if (written) written = store_.add_daily_views(rows);
     if (written) written = db_->commit();
@@ -82,16 +64,13 @@ class DailyViewsWriter {
       fmt::print(stderr, "reel views: writing {} daily counts to SQL failed (kept for the next try): {}\n",
                  rows.size(), written.error().message);
     }
+    return true;
   }
 
   std::unique_ptr<sql::Connection> db_;
   sql::CatalogStore store_;
   views::Aggregator& aggregator_;
-  std::chrono::milliseconds interval_;
-  std::mutex mutex_;
-  std::condition_variable wake_;
-  bool stopping_ = false;
-  std::thread thread_;  // last: started once the rest is ready
+  PeriodicThread thread_;  // last: starts once the rest is ready
 };
 
 Result<HostPort> listen_address(std::string_view flag, const std::string& text) {

@@ -1,8 +1,6 @@
 #include "worker/worker.h"
 
-#include <condition_variable>
 #include <filesystem>
-#include <mutex>
 #include <stop_token>
 #include <thread>
 #include <vector>
@@ -10,6 +8,7 @@
 #include <fmt/format.h>
 
 #include "common/clock.h"
+#include "common/periodic_thread.h"
 #include "common/days.h"
 #include "jobs/progress.h"
 #include "projection/projector.h"
@@ -35,46 +34,32 @@ void log(const std::string& consumer, const std::string& text) {
   fmt::print(stderr, "reel worker {}: {}\n", consumer, text);
 }
 
-// Renews a lease every `interval` on a client of its own while a job runs; when the lease is
-// lost (or Redis cannot confirm it), requests the job's stop.
+// Renews a lease every heartbeat interval on a client of its own while a job runs; when the lease
+// is lost (or Redis cannot confirm it), requests the job's stop.
 class Heartbeat {
  public:
   Heartbeat(redis::BlockingClient& client, const Clock& clock, const jobs::QueueOptions& options,
             const jobs::LeasedJob& lease, std::stop_source stop)
-      : queue_(client, clock, options), lease_(lease), stop_(std::move(stop)), thread_([this] { loop(); }) {}
-  ~Heartbeat() {
-    {
-      std::lock_guard lock(mutex_);
-      done_ = true;
-    }
-    wake_.notify_one();
-    thread_.join();
-  }
+      : queue_(client, clock, options),
+        lease_(lease),
+        stop_(std::move(stop)),
+        thread_(queue_.heartbeat_interval(), [this] { return beat(); }) {}
   bool lost() const { return lost_; }
 
  private:
-  void loop() {
-    std::unique_lock lock(mutex_);
-    while (!wake_.wait_for(lock, queue_.heartbeat_interval(), [this] { return done_; })) {
-      lock.unlock();
-      auto held = queue_.heartbeat(lease_);
-      lock.lock();
-      if (!held || !*held) {
-        lost_ = true;
-        stop_.request_stop();
-        return;
-      }
-    }
+  bool beat() {
+    auto held = queue_.heartbeat(lease_);
+    if (held && *held) return true;
+    lost_ = true;
+    stop_.request_stop();
+    return false;
   }
 
   jobs::JobQueue queue_;
   const jobs::LeasedJob& lease_;
   std::stop_source stop_;
   std::atomic<bool> lost_{false};
-  std::mutex mutex_;
-  std::condition_variable wake_;
-  bool done_ = false;
-  std::thread thread_;  // last: starts once the rest is ready
+  PeriodicThread thread_;  // last: starts once the rest is ready
 };
 
 }  // namespace

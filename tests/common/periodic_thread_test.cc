@@ -1,0 +1,45 @@
+#include "common/periodic_thread.h"
+
+#include <atomic>
+
+#include <gtest/gtest.h>
+
+#include "common/text.h"
+
+namespace reel {
+namespace {
+
+using namespace std::chrono_literals;
+
+TEST(PeriodicThread, StopWakesItAndRunsTheLastTickWhenAsked) {
+  std::atomic<int> ticks{0};
+  {
+    PeriodicThread thread(1h, [&] { return ++ticks, true; }, /*tick_on_stop=*/true);
+    thread.stop();
+    EXPECT_EQ(ticks, 1);
+    thread.stop();  // again: nothing more
+  }
+  EXPECT_EQ(ticks, 1);
+  PeriodicThread quiet(1h, [&] { return ++ticks, true; });
+  quiet.stop();
+  EXPECT_EQ(ticks, 1) << "no tick on stop unless asked";
+}
+
+TEST(PeriodicThread, ATickReturningFalseEndsIt) {
+  std::atomic<int> ticks{0};
+  PeriodicThread thread(1ms, [&] { return ++ticks < 3; });
+  while (ticks < 3) std::this_thread::yield();  // waits on the condition, not a time
+  thread.stop();
+  EXPECT_EQ(ticks, 3);
+}
+
+TEST(Text, TrimAndUtf8Prefix) {
+  EXPECT_EQ(trim(" \t a b \r\n"), "a b");
+  EXPECT_EQ(trim(" \t "), "");
+  EXPECT_EQ(utf8_prefix("abc", 5), "abc");
+  EXPECT_EQ(utf8_prefix("a\xC3\xA9z", 2), "a") << "never splits a character";
+  EXPECT_EQ(utf8_prefix("a\xC3\xA9z", 3), "a\xC3\xA9");
+}
+
+}  // namespace
+}  // namespace reel
