@@ -102,29 +102,21 @@ void expect_empty(JobQueue& queue) {
 }
 
 // One redis-server for the suite (starting one takes a while); each test flushes it.
-class JobQueueIntegration : public ::testing::Test {
+class JobQueueIntegration : public reel::testing::RedisSuiteTest {
  protected:
-  static void SetUpTestSuite() {
-    auto started = redis_.start();
-    ASSERT_TRUE(started.ok()) << started.error().message;
-    server_ = redis_.server();
-  }
-  static void TearDownTestSuite() { EXPECT_TRUE(redis_.stop().ok()); }
-
   void SetUp() override {
-    ASSERT_TRUE(server_ != nullptr) << "redis-server did not start";
-    admin_.emplace(connect(server_->endpoint()));
+    RedisSuiteTest::SetUp();
+    if (HasFatalFailure()) return;
+    admin_.emplace(connect(server().endpoint()));
     auto flushed = admin_->execute(Command("FLUSHALL"));
     ASSERT_TRUE(flushed && !flushed->is_error());
   }
 
-  OwnQueue own_queue(QueueOptions options = {}) { return OwnQueue(server_->endpoint(), clock_, options); }
+  OwnQueue own_queue(QueueOptions options = {}) { return OwnQueue(server().endpoint(), clock_, options); }
   OwnQueue own_queue(const reel::Clock& clock, QueueOptions options = {}) {
-    return OwnQueue(server_->endpoint(), clock, options);
+    return OwnQueue(server().endpoint(), clock, options);
   }
 
-  static inline reel::testing::SuiteRedis redis_;
-  static inline const redis::RedisServer* server_ = nullptr;
   std::optional<redis::BlockingClient> admin_;
   SystemClock clock_;
 };

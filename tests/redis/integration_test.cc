@@ -45,18 +45,12 @@ ConnectionOptions options_for(const RedisServer& server) {
 }
 
 // One redis-server for the suite (starting and stopping one takes seconds); each test flushes it.
-class RedisIntegration : public ::testing::Test {
+class RedisIntegration : public reel::testing::RedisSuiteTest {
  protected:
-  static void SetUpTestSuite() {
-    auto started = redis_.start();
-    ASSERT_TRUE(started.ok()) << started.error().message;
-    server_ = redis_.server();
-  }
-  static void TearDownTestSuite() { EXPECT_TRUE(redis_.stop().ok()); }
-
   void SetUp() override {
-    ASSERT_TRUE(server_ != nullptr) << "redis-server did not start";
-    connection_.emplace(io_.get_executor(), options_for(*server_));
+    RedisSuiteTest::SetUp();
+    if (HasFatalFailure()) return;
+    connection_.emplace(io_.get_executor(), options_for(server()));
     connection_->start();
     auto flushed = run_task(io_, connection_->execute(Command("FLUSHALL")));
     ASSERT_TRUE(flushed && flushed->ok());
@@ -68,8 +62,6 @@ class RedisIntegration : public ::testing::Test {
     return std::move(*result);
   }
 
-  static inline reel::testing::SuiteRedis redis_;
-  static inline const RedisServer* server_ = nullptr;
   asio::io_context io_{1};
   std::optional<Connection> connection_;
 };
@@ -163,7 +155,7 @@ TEST_F(RedisIntegration, ScriptUsesEvalshaAndFallsBackToEvalAfterScriptFlush) {
 }
 
 TEST_F(RedisIntegration, ClientReaderFallsBackToTheWriter) {
-  Client client(io_.get_executor(), ClientOptions{.write = options_for(*server_), .read = std::nullopt});
+  Client client(io_.get_executor(), ClientOptions{.write = options_for(server()), .read = std::nullopt});
   client.start();
   EXPECT_EQ(&client.reader(), &client.writer());
   auto reply = run_task(io_, client.reader().execute(Command("PING")));
@@ -174,7 +166,7 @@ TEST_F(RedisIntegration, ClientReaderFallsBackToTheWriter) {
 
 TEST_F(RedisIntegration, ClientWithAReplicaReadsThroughItsOwnConnection) {
   Client client(io_.get_executor(),
-                ClientOptions{.write = options_for(*server_), .read = options_for(*server_)});
+                ClientOptions{.write = options_for(server()), .read = options_for(server())});
   client.start();
   EXPECT_NE(&client.reader(), &client.writer());
   auto written = run_task(io_, client.writer().execute(Command("SET", "k", "v")));
@@ -187,7 +179,7 @@ TEST_F(RedisIntegration, ClientWithAReplicaReadsThroughItsOwnConnection) {
 }
 
 TEST_F(RedisIntegration, BlockingClientSendsAFiftyThousandCommandBatchInOneRoundTrip) {
-  auto client = BlockingClient::connect(options_for(*server_));
+  auto client = BlockingClient::connect(options_for(server()));
   ASSERT_TRUE(client.ok()) << client.error().message;
   constexpr int count = 50000;
   std::vector<Command> writes;
@@ -270,11 +262,11 @@ TEST_F(RedisIntegration, StartRefusesAPortAnotherRedisServerAlreadyServes) {
   reel::testing::TempDir other;
   RedisServerOptions options;
   options.dir = other.path();
-  options.port = server_->endpoint().port;
+  options.port = server().endpoint().port;
   auto second = RedisServer::start(options);
   ASSERT_FALSE(second);
   EXPECT_NE(second.error().message.find("already served by another redis-server (pid " +
-                                        std::to_string(server_->pid()) + ")"),
+                                        std::to_string(server().pid()) + ")"),
             std::string::npos)
       << second.error().message;
 }

@@ -7,6 +7,8 @@
 #include <memory>
 #include <optional>
 
+#include <gtest/gtest.h>
+
 #include "redis/server.h"
 #include "support/fixtures.h"
 
@@ -24,6 +26,24 @@ class SuiteRedis {
  private:
   std::unique_ptr<TempDir> dir_;
   std::optional<redis::RedisServer> server_;
+};
+
+// A fixture base for suites that share one SuiteRedis: it starts in SetUpTestSuite() and stops in
+// TearDownTestSuite(); SetUp() fails the test when it did not start (call it from an override).
+class RedisSuiteTest : public ::testing::Test {
+ protected:
+  static void SetUpTestSuite() {
+    auto started = redis_.start();
+    ASSERT_TRUE(started.ok()) << started.error().message;
+  }
+  static void TearDownTestSuite() { EXPECT_TRUE(redis_.stop().ok()); }
+  void SetUp() override { ASSERT_NE(redis_.server(), nullptr) << "redis-server did not start"; }
+
+  // The suite's server; valid in tests (after SetUp()).
+  static const redis::RedisServer& server() { return *redis_.server(); }
+
+ private:
+  static inline SuiteRedis redis_;
 };
 
 }  // namespace reel::testing

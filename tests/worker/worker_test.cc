@@ -25,18 +25,13 @@ namespace {
 namespace fs = std::filesystem;
 using reel::testing::eventually;
 
-class WorkerTest : public ::testing::Test {
+class WorkerTest : public reel::testing::RedisSuiteTest {
  protected:
-  static void SetUpTestSuite() {
-    auto started = redis_.start();
-    ASSERT_TRUE(started.ok()) << started.error().message;
-  }
-  static void TearDownTestSuite() { EXPECT_TRUE(redis_.stop().ok()); }
-
   void SetUp() override {
-    ASSERT_NE(redis_.server(), nullptr);
+    RedisSuiteTest::SetUp();
+    if (HasFatalFailure()) return;
     redis::ConnectionOptions connection;
-    connection.endpoint = redis_.server()->endpoint();
+    connection.endpoint = server().endpoint();
     auto client = redis::BlockingClient::connect(connection);
     ASSERT_TRUE(client) << client.error().message;
     redis_client_.emplace(std::move(*client));
@@ -65,6 +60,7 @@ class WorkerTest : public ::testing::Test {
   }
 
   void TearDown() override {
+    if (!worker_) return;  // SetUp failed before starting it
     worker_->stop();
     thread_.join();
     EXPECT_TRUE(run_status_.ok()) << run_status_.error().message;
@@ -96,7 +92,6 @@ class WorkerTest : public ::testing::Test {
     return reply && reply->integer() == 1;
   }
 
-  static inline reel::testing::SuiteRedis redis_;
   reel::testing::TempDir dir_;
   SystemClock clock_;
   std::string sql_url_;
