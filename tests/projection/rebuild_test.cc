@@ -116,16 +116,23 @@ class RebuildTest : public ::testing::Test {
     return reply ? reply->integer() : -1;
   }
 
+  // A read model with the event loop and Redis connection of its own that a server loop gives it.
+  struct LoopModel {
+    explicit LoopModel(const redis::Endpoint& endpoint)
+        : connection(io.get_executor(), redis::ConnectionOptions{.endpoint = endpoint}), model(connection, clock) {
+      connection.start();
+    }
+    asio::io_context io;
+    redis::Connection connection;
+    ManualClock clock{now};
+    RedisReadModel model;
+  };
+
   // Runs one read-model call on a fresh event loop; returns its result and the round trips it took.
   template <class Call>
   auto read(Call call) {
-    asio::io_context io;
-    redis::ConnectionOptions options;
-    options.endpoint = server_->endpoint();
-    redis::Connection connection(io.get_executor(), options);
-    connection.start();
-    ManualClock clock(now);
-    RedisReadModel model(connection, clock);
+    LoopModel loop(server_->endpoint());
+    auto& [io, connection, clock, model] = loop;
     using R = typename decltype(call(model))::value_type;
     std::optional<R> result;
     uint64_t before = 0;
@@ -196,13 +203,8 @@ TEST_F(RebuildTest, RelatedSharesTagsFirst) {
 // than card_ttl (no MGET at all for a page of kept cards), and reads it again once that has passed.
 TEST_F(RebuildTest, ReadModelKeepsCardsForTheirTtl) {
   rebuild_all();
-  asio::io_context io;
-  redis::ConnectionOptions options;
-  options.endpoint = server_->endpoint();
-  redis::Connection connection(io.get_executor(), options);
-  connection.start();
-  ManualClock clock(now);
-  RedisReadModel model(connection, clock);
+  LoopModel loop(server_->endpoint());
+  auto& [io, connection, clock, model] = loop;
   ListQuery query;
   query.sort = Sort::views;
   std::vector<int64_t> views_of_1;
