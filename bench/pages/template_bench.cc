@@ -41,7 +41,7 @@ projection::Listing listing_of_30_cards() {
 
 const pages::Renderer& renderer() {
   static const pages::Renderer instance = [] {
-    auto loaded = pages::Renderer::load(pages::SiteOptions{"Reel", REEL_TEMPLATES_DIR});
+    auto loaded = pages::Renderer::load(pages::SiteOptions{"Reel", REEL_TEMPLATES_DIR, {}});
     if (!loaded) {
       std::cerr << loaded.error().message << "\n";
       std::exit(1);

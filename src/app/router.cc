@@ -1,5 +1,6 @@
 #include "app/router.h"
 
+#include <algorithm>
 #include <charconv>
 
 #include "api/json.h"
@@ -72,6 +73,27 @@ ParsedQuery parse_list_query(std::string_view query_string, ListKind kind) {
   return out;
 }
 
+// A playlist or VTT file to rewrite is read whole; a VOD playlist of a long film is ~100 KiB.
+constexpr size_t max_playlist_bytes = 4 << 20;
+
+// The watch page's and API's own media URLs (renditions, HLS, seek-preview VTT, preview clip).
+// Related cards' previews are signed by the renderer, which caches each card's HTML.
+void sign_media(projection::VideoPage& video, const media::LinkSigner& links, int64_t now) {
+  if (!links.enabled()) return;
+  const int64_t expires = links.expiry(now);
+  for (auto& file : video.files) file.url = links.url(file.url, expires);
+  for (std::string* url : {&video.hls_url, &video.sprite_vtt_url, &video.preview_url}) {
+    if (!url->empty()) *url = links.url(*url, expires);
+  }
+}
+
+http::Response media_refusal(int status, std::string_view message) {
+  http::Response response = http::Response::text(status, std::string(message) + "\n");
+  response.set("Cache-Control", "no-store");
+  response.route = "media";
+  return response;
+}
+
 http::Response cached(http::Response response) {
   response.set("Cache-Control", page_cache);
   return response;
@@ -99,11 +121,7 @@ Task<http::Response> Router::handle(const http::Request& request) {
     response.route = "static";
     co_return response;
   }
-  if (starts_with(path, "/media/")) {
-    auto response = s_.media_files.serve(request, path.substr(7));
-    response.route = "media";
-    co_return response;
-  }
+  if (starts_with(path, "/media/")) co_return media(request, path);
   if (starts_with(path, resumable_prefix) &&
       (path.size() == resumable_prefix.size() || path[resumable_prefix.size()] == '/')) {
     if (s_.uploads == nullptr) co_return error(503, "Uploads are not available right now.", true);
@@ -131,6 +149,17 @@ Task<http::Response> Router::handle(const http::Request& request) {
       }
       co_return co_await view_beacon(request, rest.substr(0, slash), pixel);
     }
+    if (slash == std::string_view::npos && request.method != "GET" && request.method != "HEAD") {
+      if (request.method != "DELETE") {
+        auto response = error(405, "A video answers GET, HEAD and DELETE.", true);
+        response.set("Allow", "GET, HEAD, DELETE");
+        co_return response;
+      }
+      if (s_.uploads == nullptr) co_return error(503, "Deleting is not available right now.", true);
+      auto id = parse_id(rest);
+      if (!id) co_return error(404, "There is no such video.", true);
+      co_return co_await s_.uploads->remove_video(request, *id);
+    }
   }
   if (request.method != "GET" && request.method != "HEAD") {
     co_return error(405, "This address only answers GET and HEAD.", api);
@@ -148,8 +177,12 @@ Task<http::Response> Router::handle(const http::Request& request) {
     co_return response;
   }
   if (path == "/") co_return co_await home();
-  if (path == "/videos") co_return co_await listing(request, ListKind::all, {}, "/videos", false);
-  if (path == api_prefix) co_return co_await listing(request, ListKind::all, {}, std::string(api_prefix), true);
+  if (path == "/upload") co_return co_await upload_page();
+  if (path == "/videos" || path == api_prefix) {
+    // Named, not temporaries in the co_await (STYLE.md).
+    std::string no_name, base(path);
+    co_return co_await listing(request, ListKind::all, std::move(no_name), std::move(base), path == api_prefix);
+  }
   if (starts_with(path, "/api/v1/videos/")) co_return co_await watch(path.substr(api_prefix.size() + 1), true);
   if (starts_with(path, "/watch/")) co_return co_await watch(path.substr(7), false);
 
@@ -162,7 +195,8 @@ Task<http::Response> Router::handle(const http::Request& request) {
     if (!starts_with(path, prefix)) continue;
     auto name = http::percent_decode(path.substr(prefix.size()));
     if (!name || !catalog::valid_name(*name)) co_return error(404, "There is no such page.", false);
-    co_return co_await listing(request, kind, std::move(*name), std::string(path), false);
+    std::string base(path);
+    co_return co_await listing(request, kind, std::move(*name), std::move(base), false);
   }
   co_return error(404, "There is no such page.", api);
 }
@@ -175,24 +209,37 @@ Task<http::Response> Router::home() {
   co_return response;
 }
 
+// The upload form. Its category menu is the nav, read with the smallest listing (one card).
+Task<http::Response> Router::upload_page() {
+  projection::ListQuery query;
+  query.per_page = 1;
+  auto listing = co_await s_.model.listing(query);
+  if (!listing) co_return error(503, "The site is busy. Please try again in a moment.", false);
+  auto response = http::Response::html(200, s_.pages.upload((*listing)->nav));
+  response.set("Cache-Control", "no-store");
+  response.route = "upload_page";
+  co_return response;
+}
+
 Task<http::Response> Router::listing(const http::Request& request, ListKind kind, std::string name,
                                      std::string path, bool api) {
   auto parsed = parse_list_query(request.query(), kind);
   if (!parsed.error.empty()) co_return error(400, parsed.error, api);
   parsed.query.name = std::move(name);
-  auto listing = co_await s_.model.listing(parsed.query);
-  if (!listing) co_return error(503, "The site is busy. Please try again in a moment.", api);
-  if (!listing->found) co_return error(404, "There is nothing here.", api);
-  if (parsed.query.page > 1 && parsed.query.page > listing->pages) {
+  auto read = co_await s_.model.listing(parsed.query);
+  if (!read) co_return error(503, "The site is busy. Please try again in a moment.", api);
+  const projection::Listing& listing = **read;
+  if (!listing.found) co_return error(404, "There is nothing here.", api);
+  if (parsed.query.page > 1 && parsed.query.page > listing.pages) {
     co_return error(404, "That page is past the end of the list.", api);
   }
   http::Response response;
   if (api) {
-    response = http::Response::json(200, api::listing_document(*listing, parsed.query));
+    response = http::Response::json(200, api::listing_document(listing, parsed.query));
     response.route = "api_videos";
   } else {
     pages::ListingContext context{kind, std::move(path), parsed.query.sort, parsed.query.period};
-    response = http::Response::html(200, s_.pages.listing(*listing, context, s_.clock.unix_seconds()));
+    response = http::Response::html(200, s_.pages.listing(listing, context, s_.clock.unix_seconds()));
     static constexpr std::string_view routes[] = {"videos", "category", "tag", "channel"};
     response.route = routes[static_cast<int>(kind)];
   }
@@ -215,6 +262,7 @@ Task<http::Response> Router::watch(std::string_view id_and_slug, bool api) {
     response.route = "api_video";
     co_return response;
   }
+  sign_media(**video, s_.links, s_.clock.unix_seconds());
   http::Response response;
   if (api) {
     response = http::Response::json(200, api::video_document(**video));
@@ -248,6 +296,49 @@ Task<http::Response> Router::view_beacon(const http::Request& request, std::stri
   response.set("Cache-Control", "no-store");
   response.route = "view";
   co_return response;
+}
+
+http::Response Router::media(const http::Request& request, std::string_view path) const {
+  const std::string_view relative = path.substr(7);  // after "/media/"
+  if (s_.links.enabled() && media::LinkSigner::protects(relative)) {
+    const int64_t now = s_.clock.unix_seconds();
+    switch (s_.links.check(path, request.query(), now)) {
+      case media::LinkCheck::bad:
+        return media_refusal(403, "This media link is not valid. Open the video from its page.");
+      case media::LinkCheck::expired:
+        return media_refusal(410, "This media link has expired. Reload the video's page.");
+      case media::LinkCheck::ok:
+        break;
+    }
+    if ((relative.ends_with(".m3u8") || relative.ends_with(".vtt")) &&
+        (request.method == "GET" || request.method == "HEAD")) {
+      return signed_playlist(request, path, now);
+    }
+  }
+  auto response = s_.media_files.serve(request, relative);
+  response.route = "media";
+  return response;
+}
+
+// A playlist (or seek-preview VTT) whose references are signed with the request's own expiry, so
+// every segment the player fetches for it is good exactly as long as the playlist link.
+http::Response Router::signed_playlist(const http::Request& request, std::string_view path, int64_t now) const {
+  auto text = s_.media_files.read(path.substr(7), max_playlist_bytes);
+  auto uri = http::percent_decode(path);
+  if (!text || !uri) {
+    auto response = s_.media_files.serve(request, path.substr(7));  // the file server's 404
+    response.route = "media";
+    return response;
+  }
+  const int64_t expires = media::LinkSigner::request_expiry(request.query());
+  const bool playlist = path.ends_with(".m3u8");
+  http::Response response;
+  response.body = playlist ? media::sign_playlist(*text, *uri, expires, s_.links.secret())
+                           : media::sign_vtt(*text, *uri, expires, s_.links.secret());
+  response.set("Content-Type", playlist ? "application/vnd.apple.mpegurl" : "text/vtt; charset=utf-8");
+  response.set("Cache-Control", "public, max-age=" + std::to_string(std::clamp<int64_t>(expires - now, 0, 3600)));
+  response.route = "media";
+  return response;
 }
 
 Task<http::Response> Router::ready() {

@@ -1,13 +1,20 @@
 // Router: Reel's request handler, a pure function of the request and the stores' interfaces —
 // no sockets here, so every route is tested with a fake ReadModel and no network.
 //
-// Routes: /  /videos  /category/{slug}  /tag/{tag}  /channel/{name}  /watch/{id}[-{slug}]
+// Routes: /  /videos  /category/{slug}  /tag/{tag}  /channel/{name}  /watch/{id}[-{slug}]  /upload
 //         /api/v1/videos  /api/v1/videos/{id}  /healthz  /readyz  /metrics  /static/...  /media/...
 //         POST /api/v1/videos/{id}/view (the view beacon, 204) and its no-JS twin
 //         GET /api/v1/videos/{id}/view.gif (a 1x1 image)
+//         DELETE /api/v1/videos/{id} (admin token; UploadRoutes::remove_video)
+// Media: video, playlists, segments and the seek-preview VTT need a signed link when signing is on
+// (media::LinkSigner): 403 for a missing or wrong signature, 410 once it has expired. Playlists and
+// VTT files are rewritten on the way out so the files they name carry the same signature (nginx at
+// scale proxies exactly these two types to the app). The watch page and the API sign the URLs
+// they hand out.
 // Bad input answers 4xx with a page (or a JSON error under /api): unknown sort or period,
 // a page that is not a positive number or lies past the last page, malformed ids and slugs,
-// over-long targets, methods other than GET and HEAD (POST only for the beacon), a beacon sent
+// over-long targets, methods other than GET and HEAD (POST only for the beacon, DELETE only for
+// /api/v1/videos/{id}, whose 405 says Allow: GET, HEAD, DELETE), a beacon sent
 // from another site (Sec-Fetch-Site: cross-site, 403). The read model failing answers 503 with
 // Retry-After, quickly.
 // Thread-safety: one Router per event loop; everything it references must outlive it.
@@ -21,6 +28,7 @@
 #include "common/clock.h"
 #include "http/message.h"
 #include "media/file_server.h"
+#include "media/link_signer.h"
 #include "pages/renderer.h"
 #include "projection/read_model.h"
 
@@ -31,6 +39,7 @@ struct Services {
   const pages::Renderer& pages;
   const media::FileServer& static_files;
   const media::FileServer& media_files;
+  const media::LinkSigner& links;  // signs media URLs; checks them on /media in the embedded mode
   const Clock& clock;
   std::function<std::string()> metrics;  // the /metrics body
   const ViewRecorder& views;             // the view beacon's outlet
@@ -48,10 +57,13 @@ class Router {
 
  private:
   Task<http::Response> home();
+  Task<http::Response> upload_page();  // the form (no-store); the API routes take what it sends
   Task<http::Response> listing(const http::Request& request, projection::ListKind kind, std::string name,
                                std::string path, bool api);
   Task<http::Response> watch(std::string_view id_and_slug, bool api);
   Task<http::Response> ready();
+  http::Response media(const http::Request& request, std::string_view path) const;
+  http::Response signed_playlist(const http::Request& request, std::string_view path, int64_t now) const;
   Task<http::Response> view_beacon(const http::Request& request, std::string_view id_text, bool pixel);
   http::Response error(int status, std::string_view message, bool api) const;
 

@@ -58,13 +58,25 @@ bool UploadRoutes::streams_body(const http::Request& head) {
          (head.method == "PATCH" && head.path().starts_with(resumable_path));
 }
 
+Task<std::optional<http::Response>> UploadRoutes::screen(const http::Request& head) {
+  const std::string_view path = head.path();
+  const bool resumable = path.starts_with(resumable_path) &&
+                         (path.size() == resumable_path.size() || path[resumable_path.size()] == '/');
+  if (!resumable && !(head.method == "POST" && path == uploads_path)) co_return std::nullopt;
+  auto authorized = co_await authorize(head);
+  if (auto* refused = std::get_if<http::Response>(&authorized)) co_return std::move(*refused);
+  co_return std::nullopt;
+}
+
 Task<std::variant<sql::TokenGrant, http::Response>> UploadRoutes::authorize(const http::Request& request) {
   using Answer = std::variant<sql::TokenGrant, http::Response>;
   const std::string_view token = ingest::bearer_token(request.header("Authorization").value_or(""));
   if (token.empty()) co_return Answer{json_error(401, "Send an API token: Authorization: Bearer TOKEN.")};
+  if (auto known = tokens_.find(token)) co_return Answer{*known};
   auto grant = co_await ingest_.authenticate(token);
   if (!grant) co_return Answer{json_error(503, "The upload service is busy. Please try again in a moment.")};
   if (!*grant) co_return Answer{json_error(401, "That API token is not valid.")};
+  tokens_.remember(token, **grant);
   co_return Answer{**grant};
 }
 
@@ -143,6 +155,24 @@ Task<http::Response> UploadRoutes::upload(const http::Request& request) {
                                  : json_error(400, received->error);
   }
   co_return co_await create_video(std::move(received->form), std::move(received->file), grant);
+}
+
+Task<http::Response> UploadRoutes::remove_video(const http::Request& request, int64_t id) {
+  auto answer = [](http::Response response) {
+    response.route = "delete";
+    return response;
+  };
+  auto authorized = co_await authorize(request);
+  if (auto* refused = std::get_if<http::Response>(&authorized)) co_return answer(std::move(*refused));
+  if (std::get<sql::TokenGrant>(authorized).role != sql::TokenRole::admin) {
+    co_return answer(json_error(403, "Deleting videos needs an admin token."));
+  }
+  auto removed = co_await ingest_.remove(id, redis_, clock_.unix_seconds() * 1000);
+  if (!removed) co_return answer(json_error(503, "The video could not be deleted now. Please try again in a moment."));
+  if (!*removed) co_return answer(json_error(404, "There is no such video."));
+  http::Response response = http::Response::json(202, nlohmann::json{{"id", id}, {"status", "deleting"}}.dump());
+  response.set("Cache-Control", "no-store");
+  co_return answer(std::move(response));
 }
 
 Task<http::Response> UploadRoutes::resumable(const http::Request& request, std::string_view rest) {
@@ -249,8 +279,9 @@ Task<http::Response> UploadRoutes::resumable(const http::Request& request, std::
   }
   std::string tags;
   for (const auto& tag : info.metadata.tags) tags += tag + ",";
-  co_return co_await create_video({info.metadata.title, info.metadata.description, tags, info.metadata.category, ""},
-                                  file, grant);
+  // Named, not braced inside the co_await: g++ 12 can destroy such a temporary twice (STYLE.md).
+  ingest::UploadForm form{info.metadata.title, info.metadata.description, tags, info.metadata.category, ""};
+  co_return co_await create_video(std::move(form), file, grant);
 }
 
 }  // namespace reel::app

@@ -17,13 +17,27 @@
 //   DELETE …/{id}      -> 204 (the session and its bytes are gone)
 // A session belongs to the token that created it (404 for any other).
 //
-// Thread-safety: one per event loop (it holds that loop's Redis connection); the Ingest and pool
-// are shared. Ownership: everything referenced must outlive it.
+// Deleting: `DELETE /api/v1/videos/{id}` with an admin token -> 202 {"id", "status": "deleting"}:
+// the video has left every list at once and its delete job is queued (ingest::Ingest::remove);
+// 401 without a valid token, 403 for a token without admin rights, 404 for an unknown video, 503
+// when SQL or Redis fail (deleting again is safe).
+//
+// Tokens are checked before an upload's body is read: screen() is the server's
+// answer_before_body for this loop, so POST /api/v1/uploads and the resumable routes without a
+// valid token get their 401 without a byte of the body on disk. The SQL lookup runs on the pool;
+// verified tokens are remembered for a minute per loop (TokenCache), so the handler's own check
+// that follows costs nothing.
+//
+// Thread-safety: one per event loop (it holds that loop's Redis connection and token cache); the
+// Ingest and pool are shared. Ownership: everything referenced must outlive it.
 #pragma once
 
+#include <cstdint>
+#include <optional>
 #include <string_view>
 #include <variant>
 
+#include "app/token_cache.h"
 #include "common/asio.h"
 #include "common/clock.h"
 #include "http/message.h"
@@ -38,14 +52,21 @@ class UploadRoutes {
  public:
   UploadRoutes(ingest::Ingest& ingest, sql::Pool& pool, redis::Connection& redis, const Clock& clock,
                upload::ResumableStore& sessions)
-      : ingest_(ingest), pool_(pool), redis_(redis), clock_(clock), sessions_(sessions) {}
+      : ingest_(ingest), pool_(pool), redis_(redis), clock_(clock), sessions_(sessions), tokens_(clock) {}
 
   Task<http::Response> upload(const http::Request& request);
   // Every method under /api/v1/uploads/resumable; `rest` is what follows it ("" or "/{id}").
   Task<http::Response> resumable(const http::Request& request, std::string_view rest);
 
+  // DELETE /api/v1/videos/{id} (the router has parsed the id).
+  Task<http::Response> remove_video(const http::Request& request, int64_t id);
+
   // Which requests the server should stream to a file: the upload route's POSTs.
   static bool streams_body(const http::Request& head);
+  // For http::ServerOptions::answer_before_body: the 401 (or 503) for an upload request (POST
+  // /api/v1/uploads, anything under /api/v1/uploads/resumable) without a valid token, given its
+  // header only; nullopt for other requests and for a valid token.
+  Task<std::optional<http::Response>> screen(const http::Request& head);
 
  private:
   ingest::Ingest& ingest_;
@@ -53,6 +74,7 @@ class UploadRoutes {
   redis::Connection& redis_;
   const Clock& clock_;
   upload::ResumableStore& sessions_;
+  TokenCache tokens_;
 
   // The token's grant, or the 401/503 to answer.
   Task<std::variant<sql::TokenGrant, http::Response>> authorize(const http::Request& request);

@@ -167,31 +167,66 @@ extern "C" void stop_worker(int) {
   if (running_worker != nullptr) running_worker->stop();
 }
 
+// The worker's settings from the config; `slots` > 0 overrides [worker] slots.
+Result<worker::WorkerOptions> worker_options(const config::Config& config, int slots) {
+  auto endpoint = redis::parse_endpoint(config.redis.write);
+  if (!endpoint) return Error{"[redis] write: " + endpoint.error().message};
+  if (config.worker.visibility_timeout_ms < 1000) {
+    return Error{"[worker] visibility_timeout_ms must be at least 1000"};
+  }
+  worker::WorkerOptions options;
+  options.consumer = config.worker.consumer.empty() ? host_name() : config.worker.consumer;
+  options.slots = slots > 0 ? slots : config.worker.slots;
+  options.media_root = config.paths.media;
+  options.uploads_dir = uploads_dir(config);
+  options.sql_url = config.sql.url;
+  options.redis = redis_connection_options(config, *endpoint);
+  options.queue.visibility_timeout = std::chrono::milliseconds(config.worker.visibility_timeout_ms);
+  return options;
+}
+
 int cmd_worker(const Target& target, int slots) {
   auto settings = resolve(target);
   if (!settings) return fail(settings.error());
   const config::Config& config = settings->config;
-  auto endpoint = redis::parse_endpoint(config.redis.write);
-  if (!endpoint) return fail(Error{"[redis] write: " + endpoint.error().message});
+  auto options = worker_options(config, slots);
+  if (!options) return fail(options.error());
   if (auto store = open_store(config); !store) return fail(store.error());  // migrated before work starts
-  worker::WorkerOptions options;
-  options.consumer = config.worker.consumer;
-  if (options.consumer.empty()) options.consumer = host_name();
-  options.slots = slots > 0 ? slots : config.worker.slots;
-  options.media_root = config.paths.media;
-  options.sql_url = config.sql.url;
-  options.redis = redis_connection_options(config, *endpoint);
-  worker::Worker worker(options);
+  worker::Worker worker(*options);
   running_worker = &worker;
   std::signal(SIGTERM, stop_worker);
   std::signal(SIGINT, stop_worker);
-  fmt::print("reel worker: {} slot{} as {}\n", options.slots, options.slots == 1 ? "" : "s", options.consumer);
+  fmt::print("reel worker: {} slot{} as {}\n", options->slots, options->slots == 1 ? "" : "s", options->consumer);
   std::fflush(stdout);
   auto ran = worker.run();
   running_worker = nullptr;
   if (!ran) return fail(ran.error());
   return 0;
 }
+
+// `reel up` processes uploads itself: a worker::Worker on a thread of its own. stop() (or the
+// destructor) cancels the running job, which stays queued for the next start, and joins.
+class EmbeddedWorker {
+ public:
+  explicit EmbeddedWorker(worker::WorkerOptions options) : worker_(std::move(options)) {
+    thread_ = std::thread([this] {
+      if (auto ran = worker_.run(); !ran) fmt::print(stderr, "reel: worker: {}\n", ran.error().message);
+    });
+  }
+  EmbeddedWorker(const EmbeddedWorker&) = delete;
+  EmbeddedWorker& operator=(const EmbeddedWorker&) = delete;
+  ~EmbeddedWorker() { stop(); }
+
+  void stop() {
+    if (!thread_.joinable()) return;
+    worker_.stop();
+    thread_.join();
+  }
+
+ private:
+  worker::Worker worker_;
+  std::thread thread_;
+};
 
 // Holds an exclusive lock on the data dir so two `reel up` never share one.
 Result<int> lock_data_dir(const DataDir& dir) {
@@ -265,6 +300,11 @@ int cmd_up(const std::string& data_dir, const std::string& listen) {
     if (auto s = prepare_catalog(*dir, store, *lease->client); !s) return fail(s.error());
   }
   if (stop_requested) return 0;
+  auto media_options = worker_options(dir->config(), 0);
+  if (!media_options) return fail(media_options.error());
+  media_options->consumer += "-up";  // apart from a `reel worker` on this host and data dir
+  media_options->cancel_jobs_on_stop = true;
+  EmbeddedWorker media_worker(std::move(*media_options));
   auto views = embedded_views(dir->config());
   if (!views) return fail(views.error());
   std::thread views_thread;
@@ -277,6 +317,7 @@ int cmd_up(const std::string& data_dir, const std::string& listen) {
     fmt::print("Reel is running at {}\n", url);
     std::fflush(stdout);
   });
+  media_worker.stop();  // before its Redis goes
   if (*views) {
     (*views)->stop();
     views_thread.join();
@@ -324,7 +365,7 @@ int run(int argc, char** argv) {
   app.require_subcommand(1);
 
   std::string up_dir = "var", up_listen = "127.0.0.1:8080";
-  auto* up = app.add_subcommand("up", "Run the embedded default: a private redis-server, SQLite, the web server");
+  auto* up = app.add_subcommand("up", "Run the embedded default: a private redis-server, SQLite, the web server and a media worker");
   up->add_option("--data-dir", up_dir, "Data directory (created if missing)")->capture_default_str();
   up->add_option("--listen", up_listen, "HOST:PORT to serve on")->capture_default_str();
 

@@ -59,16 +59,25 @@ std::string random_secret() {
   return secret;
 }
 
-// Data dirs made before the view pipeline existed get the [views] section `reel up` needs: a
-// loopback UDP port for its in-process aggregator and a secret for viewer keys.
-Status add_views_section(const fs::path& file) {
+bool has_section(const std::string& toml_text, std::string_view section) {
+  const std::string header = fmt::format("[{}]", section);
+  return toml_text.starts_with(header) || toml_text.find("\n" + header) != std::string::npos;
+}
+
+// Data dirs made by older versions get the sections `reel up` needs that they lack: [views] (a
+// loopback UDP port for the in-process aggregator and a secret for viewer keys) and [media] (the
+// secret media links are signed with).
+Status add_missing_sections(const fs::path& file) {
   std::ifstream in(file);
   std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-  if (text.starts_with("[views]") || text.find("\n[views]") != std::string::npos) return {};
-  auto port = pick_free_udp_port();
-  if (!port) return port.error();
-  text += fmt::format("\n[views]\nsink = \"udp:127.0.0.1:{}\"\nsecret = \"{}\"\n", *port, random_secret());
-  return write_file(file, text);
+  const size_t original_size = text.size();
+  if (!has_section(text, "views")) {
+    auto port = pick_free_udp_port();
+    if (!port) return port.error();
+    text += fmt::format("\n[views]\nsink = \"udp:127.0.0.1:{}\"\nsecret = \"{}\"\n", *port, random_secret());
+  }
+  if (!has_section(text, "media")) text += fmt::format("\n[media]\nlink_secret = \"{}\"\n", random_secret());
+  return text.size() == original_size ? Status{} : write_file(file, text);
 }
 
 }  // namespace
@@ -109,9 +118,10 @@ Result<DataDir> DataDir::open(const std::string& path) {
     if (!views_port) return views_port.error();
     fresh.views.sink = fmt::format("udp:127.0.0.1:{}", *views_port);
     fresh.views.secret = random_secret();
+    fresh.media.link_secret = random_secret();
     if (auto s = write_file(file, config::to_toml(fresh)); !s) return s.error();
   }
-  if (auto s = add_views_section(file); !s) return s.error();
+  if (auto s = add_missing_sections(file); !s) return s.error();
   auto loaded = config::load(file.string());
   if (!loaded) return loaded.error();
   dir.config_ = std::move(*loaded);

@@ -47,6 +47,7 @@ struct Shared {
   const pages::Renderer& pages;
   const media::FileServer& static_files;
   const media::FileServer& media_files;
+  const media::LinkSigner& links;
   const Clock& clock;
   std::function<std::string()> metrics;
   const app::ViewRecorder& views;
@@ -62,19 +63,13 @@ struct Loop {
         uploads(shared.ingest ? std::make_unique<app::UploadRoutes>(*shared.ingest, *shared.pool, redis.writer(),
                                                                     shared.clock, *shared.sessions)
                               : nullptr),
-        router(app::Services{model, shared.pages, shared.static_files, shared.media_files, shared.clock,
+        router(app::Services{model, shared.pages, shared.static_files, shared.media_files, shared.links, shared.clock,
                              shared.metrics, shared.views, uploads.get()}) {}
   redis::Client redis;
   projection::RedisReadModel model;
   std::unique_ptr<app::UploadRoutes> uploads;
   app::Router router;
 };
-
-// Where uploads wait for the worker: [paths] uploads, else "uploads" beside the media root.
-std::string uploads_dir(const config::Config& config) {
-  if (!config.paths.uploads.empty()) return config.paths.uploads;
-  return (std::filesystem::path(config.paths.media).lexically_normal().parent_path() / "uploads").string();
-}
 
 // Sums the Redis counters of every loop for /metrics. Holds the loops weakly: each Loop must die
 // with its handler, inside the server, while its io_context still exists.
@@ -119,6 +114,16 @@ class RedisMetrics {
   std::vector<std::weak_ptr<Loop>> loops_;
 };
 
+// The server's answer_before_body: the loop's UploadRoutes refuses an upload without a valid token
+// from its header. The Loop outlives the call (its handler holds it until the server ends).
+Task<std::optional<http::Response>> screen_uploads(const std::vector<std::weak_ptr<Loop>>& loops,
+                                                   const http::Request& head, int index) {
+  app::UploadRoutes* uploads = nullptr;
+  if (auto loop = loops[static_cast<size_t>(index)].lock()) uploads = loop->uploads.get();
+  if (uploads == nullptr) co_return std::nullopt;
+  co_return co_await uploads->screen(head);
+}
+
 void render_view_metrics(const app::ViewRecorder& views, std::string& out) {
   auto stats = views.stats();
   out += fmt::format(
@@ -152,6 +157,11 @@ int usable_cpus() {
 
 }  // namespace
 
+std::string uploads_dir(const config::Config& config) {
+  if (!config.paths.uploads.empty()) return config.paths.uploads;
+  return (std::filesystem::path(config.paths.media).lexically_normal().parent_path() / "uploads").string();
+}
+
 std::string host_name() {
   char name[256] = {};
   if (::gethostname(name, sizeof name - 1) != 0) return "-";
@@ -163,7 +173,8 @@ Status serve(const config::Config& config, const std::function<void(const std::s
   if (!listen) return Error{"[server] listen: " + listen.error().message};
   auto redis_options = client_options(config);
   if (!redis_options) return redis_options.error();
-  auto pages = pages::Renderer::load({config.site.name, config.paths.templates});
+  const media::LinkSigner links({config.media.link_secret, config.media.link_ttl_s, config.media.link_step_s});
+  auto pages = pages::Renderer::load({config.site.name, config.paths.templates, links});
   if (!pages) return pages.error();
   auto static_files = media::FileServer::open({config.paths.static_files, "public, max-age=86400"});
   if (!static_files) return Error{"[paths] static: " + static_files.error().message};
@@ -184,9 +195,13 @@ Status serve(const config::Config& config, const std::function<void(const std::s
   const std::string uploads = uploads_dir(config);
   options.upload_temp_dir = uploads + "/tmp";
   options.max_file_body_bytes = static_cast<uint64_t>(config.server.max_upload_bytes);
-  // Upload bodies go to disk whatever their credentials, so a request without a valid token gets
-  // its 401 rather than a 413 (the file is removed as soon as the answer is written).
+  // Upload bodies go to disk, once their token is checked: an upload without a valid one gets its
+  // 401 from its header alone (before a 413, too), and no byte of its body is read.
   options.body_to_file = [](const http::Request& head) { return app::UploadRoutes::streams_body(head); };
+  std::vector<std::weak_ptr<Loop>> loops(static_cast<size_t>(options.threads));  // by loop index
+  options.answer_before_body = [&loops](const http::Request& head, int index) {
+    return screen_uploads(loops, head, index);
+  };
   remove_stale_bodies(options.upload_temp_dir);
 
   // Uploads write SQL through a small pool; pages never touch it, so a store that cannot be
@@ -213,16 +228,18 @@ Status serve(const config::Config& config, const std::function<void(const std::s
   const Shared shared{*pages,
                       *static_files,
                       *media_files,
+                      links,
                       clock,
                       [&server_ptr] { return server_ptr->metrics().render(); },
                       views,
                       ingest.get(),
                       pool.get(),
                       &sessions};
-  http::Server server(options, [&](asio::io_context& io, int) -> http::Handler {
+  http::Server server(options, [&](asio::io_context& io, int index) -> http::Handler {
     auto loop = std::make_shared<Loop>(io, *redis_options, shared);
     loop->redis.start();
     redis_metrics.add(loop);
+    loops[static_cast<size_t>(index)] = loop;  // read by screen_uploads on this loop's thread only
     return [loop](const http::Request& request) { return loop->router.handle(request); };
   });
   server_ptr = &server;

@@ -14,6 +14,9 @@ namespace reel::cli {
 // This machine's name (for syslog headers and worker names); "-" when it cannot be read.
 std::string host_name();
 
+// Where uploads wait for the worker: [paths] uploads, else "uploads" beside the media root.
+std::string uploads_dir(const config::Config& config);
+
 // `on_listening` is called once the socket is bound, with the URL it serves.
 Status serve(const config::Config& config, const std::function<void(const std::string& url)>& on_listening);
 

@@ -109,6 +109,10 @@ std::vector<Setting> settings(Config& c) {
       number("views", "dedupe_minutes", c.views.dedupe_minutes),
       number("worker", "slots", c.worker.slots),
       text("worker", "consumer", c.worker.consumer),
+      number("worker", "visibility_timeout_ms", c.worker.visibility_timeout_ms),
+      text("media", "link_secret", c.media.link_secret),
+      number("media", "link_ttl_s", c.media.link_ttl_s),
+      number("media", "link_step_s", c.media.link_step_s),
   };
 }
 

@@ -61,6 +61,17 @@ struct Views {
 struct Worker {
   int slots = 1;         // jobs at once on this host (each runs one ffmpeg at a time)
   std::string consumer;  // this host's name in the queue's consumer group; empty: the host name
+  // A claimed job whose worker sends no heartbeat for this long is taken over by another worker
+  // (jobs/queue.h); heartbeats go every third of it. At least 1000.
+  int64_t visibility_timeout_ms = 60000;
+};
+
+// Signed media links (media/link_signer.h): video, playlists and segments carry an expiring
+// signature in nginx's secure_link scheme; deploy/nginx must hold the same secret.
+struct Media {
+  std::string link_secret;        // empty: links are not signed and not checked
+  int64_t link_ttl_s = 6 * 3600;  // a link stays good at least this long after its page
+  int64_t link_step_s = 3600;     // expiries are rounded up to a multiple of this
 };
 
 struct Site {
@@ -75,6 +86,7 @@ struct Config {
   Site site;
   Views views;
   Worker worker;
+  Media media;
 };
 
 // Defaults, then the file (when `path` is not empty), then the environment.

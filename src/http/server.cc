@@ -225,6 +225,18 @@ auto log_escape(const char* what) {
   };
 }
 
+// Logs the exception being handled, which the callback `what` threw on `request` (the server answers
+// 500). Call it only from a catch block.
+void log_thrown(std::string_view what, const Request& request) {
+  try {
+    throw;
+  } catch (const std::exception& e) {
+    spdlog::error("http: {} failed on {} {}: {}", what, request.method, request.target, e.what());
+  } catch (...) {
+    spdlog::error("http: {} failed on {} {} with an unknown exception", what, request.method, request.target);
+  }
+}
+
 SteadyClock::time_point deadline_after(std::chrono::milliseconds timeout) {
   const auto now = SteadyClock::now();
   if (timeout > SteadyClock::time_point::max() - now) return SteadyClock::time_point::max();
@@ -349,7 +361,8 @@ class Session : public std::enable_shared_from_this<Session> {
 
  private:
   enum class Phase { idle, reading, handling, writing };
-  enum class ReadOutcome { request, closed, failed };
+  // answered: answer_before_body gave early_response_, to send before closing.
+  enum class ReadOutcome { request, answered, closed, failed };
 
   Task<void> serve();
   Task<ReadOutcome> read_request();
@@ -362,6 +375,7 @@ class Session : public std::enable_shared_from_this<Session> {
   bool expects_continue() const;
   Task<bool> send_continue();
   std::optional<bool> wants_body_file();
+  Task<std::optional<Response>> answer_before_body();
   ReadOutcome fail_storage(int error, const char* what);
   Task<Response> call_handler();
   Task<bool> write_response(Response& response, unsigned version, bool keep_alive, bool head, uint64_t& sent);
@@ -389,6 +403,7 @@ class Session : public std::enable_shared_from_this<Session> {
   std::optional<RequestParser> parser_;
   std::optional<FileRequestParser> file_parser_;  // replaces parser_ for a body streamed to a file
   BodyFile body_file_;                            // that body's file, until the response is written
+  Response early_response_;                       // from answer_before_body (ReadOutcome::answered)
   Request request_;        // reused across requests, so its strings keep their capacity
   unsigned version_ = 11;  // of the current request, from its header
   bool keep_alive_ = false;
@@ -522,6 +537,13 @@ Task<void> Session::serve() {
       co_await answer_error_and_close(failed_status_);
       co_return;
     }
+    if (outcome == ReadOutcome::answered) {  // the body is left unread: close after the answer
+      uint64_t sent = 0;
+      const bool written = co_await write_response(early_response_, version_, /*keep_alive=*/false, head_, sent);
+      record(request_.method, request_.target, early_response_.status, early_response_.route, sent);
+      if (written) co_await close_gracefully();
+      co_return;
+    }
     const unsigned version = version_;
     const bool head = head_;
     bool keep_alive = keep_alive_;
@@ -579,6 +601,10 @@ Task<Session::ReadOutcome> Session::read_request() {
   }
   fill_head();
   if (!parser_->is_done()) {
+    if (auto early = co_await answer_before_body()) {
+      early_response_ = std::move(*early);
+      co_return ReadOutcome::answered;
+    }
     const std::optional<bool> to_file = wants_body_file();
     if (!to_file) {
       failed_status_ = 500;
@@ -714,13 +740,24 @@ std::optional<bool> Session::wants_body_file() {
   if (!options_.body_to_file) return false;
   try {
     return options_.body_to_file(request_);
-  } catch (const std::exception& e) {
-    spdlog::error("http: body_to_file failed on {} {}: {}", request_.method, request_.target, e.what());
   } catch (...) {
-    spdlog::error("http: body_to_file failed on {} {} with an unknown exception", request_.method,
-                  request_.target);
+    log_thrown("body_to_file", request_);
   }
   return std::nullopt;
+}
+
+// ServerOptions::answer_before_body's answer for the current request: nullopt to read the body
+// as usual; a Response to send instead (500 when it threw). The header's deadline is lifted while
+// it runs: its own I/O has its own limits.
+Task<std::optional<Response>> Session::answer_before_body() {
+  if (!options_.answer_before_body) co_return std::nullopt;
+  clear_deadline();
+  try {
+    co_return co_await options_.answer_before_body(request_, loop_.index);
+  } catch (...) {
+    log_thrown("answer_before_body", request_);
+  }
+  co_return Response::text(500, "Internal Server Error\n");
 }
 
 // The request's method, target and headers, as soon as its header is parsed; the body comes later.
@@ -747,11 +784,8 @@ void Session::fill_head() {
 Task<Response> Session::call_handler() {
   try {
     co_return co_await loop_.handler(request_);
-  } catch (const std::exception& e) {
-    spdlog::error("http: handler failed on {} {}: {}", request_.method, request_.target, e.what());
   } catch (...) {
-    spdlog::error("http: handler failed on {} {} with an unknown exception", request_.method,
-                  request_.target);
+    log_thrown("handler", request_);
   }
   co_return Response::text(500, "Internal Server Error\n");
 }

@@ -9,7 +9,8 @@
 //   over max_connections -> 503 and close. Idle keep-alive connections close after idle_timeout.
 // Large bodies (uploads) can stream to a file instead of memory, chosen per request by
 // ServerOptions::body_to_file once its header is read (then a full disk -> 507); see "Bodies
-// streamed to a file" below.
+// streamed to a file" below. Before that, ServerOptions::answer_before_body may answer a request
+// from its header alone (an upload without credentials: 401 before a byte of it is read).
 // On SIGTERM/SIGINT (or stop()) it stops accepting, lets in-flight requests finish (up to
 // drain_timeout), then closes every connection and returns from run().
 // Each request is recorded in Metrics and, when an access log is configured, in one log line.
@@ -22,6 +23,7 @@
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 
 #include "common/asio.h"
@@ -51,6 +53,18 @@ struct ServerOptions {
   // least once a second: "<UTC time> <remote> <method> <target> <status> <body bytes> <latency us>".
   std::string access_log;
   bool handle_signals = true;  // SIGTERM/SIGINT start a graceful drain
+
+  // --- Answering before the body ---
+  // Called when the header of a request with a body (Content-Length > 0 or chunked) has been read,
+  // with method, target, headers and remote_address set (body empty): before any byte of the body
+  // is read, before body_to_file and before "100 Continue". `loop_index` (0 .. threads - 1) names
+  // the event loop it runs on, so per-loop state indexed by it needs no locks. It may co_await I/O
+  // on that loop (not block it). nullopt: the request goes on as usual. A Response: it is the final
+  // answer, sent at once with Connection: close; the handler is not called, and the body is never
+  // read into memory or a file (while closing, the server reads and drops at most 64 KiB of it for
+  // a second, so the client gets the answer rather than a reset). Throwing -> 500 the same way.
+  // Not set, or a request without a body: not called.
+  std::function<Task<std::optional<Response>>(const Request& head, int loop_index)> answer_before_body;
 
   // --- Bodies streamed to a file ---
   // Called when the header of a request with a body (Content-Length > 0 or chunked) has been read,

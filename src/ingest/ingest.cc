@@ -6,10 +6,12 @@
 
 #include <fmt/format.h>
 
+#include "common/days.h"
 #include "common/text.h"
 #include "http/text.h"
 #include "jobs/job.h"
 #include "jobs/progress.h"
+#include "projection/projector.h"
 #include "sql/catalog_store.h"
 
 namespace reel::ingest {
@@ -21,6 +23,8 @@ constexpr size_t max_title_chars = 200;
 constexpr size_t max_description_bytes = 5000;
 constexpr size_t max_tags = 20;
 constexpr std::chrono::hours progress_ttl{24};
+// What a deleted video's SQL row says until its delete job removes it.
+constexpr std::string_view deleting_reason = "the video is being deleted";
 
 // Characters in valid UTF-8 text; nullopt when it is not valid UTF-8 or holds control characters
 // other than newlines and tabs.
@@ -123,7 +127,7 @@ Task<Result<Created>> Ingest::create(catalog::Video video, std::string channel, 
     }
     std::error_code ec;
     fs::create_directories(uploads_dir, ec);
-    fs::rename(file, fs::path(uploads_dir) / fmt::format("{}.upload", *id), ec);
+    fs::rename(file, jobs::upload_path(uploads_dir, *id), ec);
     if (ec) {
       (void)store.delete_video(*id);
       return Error{"keeping the upload failed: " + ec.message()};
@@ -133,18 +137,12 @@ Task<Result<Created>> Ingest::create(catalog::Video video, std::string channel, 
   auto stored = co_await pool_.run<Created>(std::move(store_upload));
   if (!stored || std::holds_alternative<Rejected>(*stored)) co_return stored;
   const int64_t id = std::get<int64_t>(*stored);
-  const std::string upload = (fs::path(uploads_dir) / fmt::format("{}.upload", id)).string();
+  const std::string upload = jobs::upload_path(uploads_dir, id);
 
-  jobs::Job job{.video_id = id, .kind = jobs::JobKind::transcode, .enqueued_at_ms = now_ms, .payload = upload};
-  std::vector<redis::Command> commands{jobs::enqueue_command(job)};
-  for (auto& command : jobs::progress_write_commands(id, {.state = jobs::JobState::queued, .updated_at_ms = now_ms},
-                                                      progress_ttl)) {
-    commands.push_back(std::move(command));
-  }
+  const jobs::Job job{.video_id = id, .kind = jobs::JobKind::transcode, .enqueued_at_ms = now_ms, .payload = upload};
+  auto commands = jobs::enqueue_with_progress_commands(job, progress_ttl);
   auto queued = co_await redis.execute(std::move(commands));
-  bool ok = queued.ok();
-  for (size_t i = 0; ok && i < queued->size(); ++i) ok = !(*queued)[i].is_error();
-  if (ok) co_return stored;
+  if (queued && redis::check_exec(*queued, "queueing the job")) co_return stored;
   // No job, no video: take both back so nothing waits forever in `processing`.
   std::function<Result<bool>(sql::Connection&)> take_back = [id, upload](sql::Connection& db) -> Result<bool> {
     std::error_code ignored;
@@ -153,6 +151,35 @@ Task<Result<Created>> Ingest::create(catalog::Video video, std::string channel, 
   };
   (void)co_await pool_.run<bool>(std::move(take_back));
   co_return Error{"the job queue is unavailable"};
+}
+
+Task<Result<bool>> Ingest::remove(int64_t id, redis::Connection& redis, int64_t now_ms) {
+  // SQL first: the video goes failed, so its transcode job (queued or running) cannot make it
+  // ready again, and the sweeper leaves it alone.
+  std::function<Result<std::optional<catalog::Video>>(sql::Connection&)> mark =
+      [id](sql::Connection& db) -> Result<std::optional<catalog::Video>> {
+    sql::CatalogStore store(db);
+    auto found = store.find_video(id);
+    if (!found || !*found) return found;
+    if (auto marked = store.mark_failed(id, deleting_reason); !marked) return marked.error();
+    return found;
+  };
+  auto found = co_await pool_.run<std::optional<catalog::Video>>(std::move(mark));
+  if (!found) co_return found.error();
+  if (!*found) co_return false;
+
+  // One MULTI/EXEC: out of every list and its status record, and the delete job queued.
+  const int64_t now_s = now_ms / 1000;
+  auto commands = projection::withdraw_video_commands(**found, utc_day(now_s));
+  const jobs::Job job{.video_id = id,
+                      .kind = jobs::JobKind::remove,
+                      .enqueued_at_ms = now_ms,
+                      .payload = jobs::upload_path(options_.uploads_dir, id)};
+  commands.insert(commands.end() - 1, {jobs::progress_delete_command(id), jobs::enqueue_command(job)});
+  auto replies = co_await redis.execute(std::move(commands));
+  if (!replies) co_return replies.error();
+  if (auto applied = redis::check_exec(*replies, "withdrawing the video"); !applied) co_return applied.error();
+  co_return true;
 }
 
 }  // namespace reel::ingest

@@ -5,10 +5,19 @@
 // progress record (`queued`). If the job cannot be queued (Redis down), the video and the file
 // are removed again and the caller answers 503: there is never a video without a job.
 //
+//
+// Deleting (remove()) is the way back: the video's SQL row is marked failed ("being deleted"), so
+// a transcode job still queued or running can no longer make it ready; then one MULTI/EXEC takes
+// it out of every Redis list (the projector's withdraw commands), deletes its job:{id} record and
+// queues a delete job, which `reel worker` carries out (files, upload, SQL rows). From then on the
+// API answers 404 for it. A delete that fails half-way (Redis down after the SQL mark) leaves the
+// video unlisted in SQL; deleting it again completes it.
+//
 // Thread-safety: one Ingest is shared by every event loop (its SQL work runs on the pool; the
 // Redis work on the caller's loop connection). Ownership: the pool must outlive it.
 // Failure: check_form() returns the message for a 400; create() returns Rejected (400) for a form
-// the database refuses (an unknown category), and an Error (503) when SQL or Redis fail.
+// the database refuses (an unknown category), and an Error (503) when SQL or Redis fail; remove()
+// returns false for an unknown video (404) and an Error (503) when SQL or Redis fail.
 #pragma once
 
 #include <cstdint>
@@ -62,6 +71,8 @@ class Ingest {
   // `video` from check_form(); `file` is renamed into the uploads directory (same file system).
   Task<Result<Created>> create(catalog::Video video, std::string channel, const sql::TokenGrant& grant,
                                std::string file, redis::Connection& redis, int64_t now_ms);
+  // Withdraws the video and queues its delete job (see above); false when there is no such video.
+  Task<Result<bool>> remove(int64_t id, redis::Connection& redis, int64_t now_ms);
   const IngestOptions& options() const { return options_; }
 
  private:

@@ -2,6 +2,8 @@
 
 #include <fmt/format.h>
 
+#include <filesystem>
+
 #include "jobs/replies.h"
 #include "projection/keys.h"
 
@@ -154,6 +156,10 @@ Result<std::vector<std::string>> decode_record(std::string_view record) {
     record.remove_prefix(colon + 1 + *length);
   }
   return items;
+}
+
+std::string upload_path(std::string_view uploads_dir, int64_t video_id) {
+  return (std::filesystem::path(uploads_dir) / fmt::format("{}.upload", video_id)).string();
 }
 
 Result<int64_t> entry_id_ms(std::string_view id) {

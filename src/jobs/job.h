@@ -74,6 +74,10 @@ Result<Job> parse_job(const StreamEntry& entry);
 std::string encode_record(const std::vector<std::string>& items);
 Result<std::vector<std::string>> decode_record(std::string_view record);
 
+// Where an accepted upload waits for its transcode job (the job's payload):
+// "{uploads_dir}/{video_id}.upload".
+std::string upload_path(std::string_view uploads_dir, int64_t video_id);
+
 // The Unix ms an entry id ("<ms>-<seq>") was created at; an Error for anything else.
 Result<int64_t> entry_id_ms(std::string_view id);
 

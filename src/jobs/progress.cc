@@ -46,6 +46,17 @@ redis::Command progress_read_command(int64_t video_id) {
   return redis::Command("HGETALL", projection::keys::job_progress(video_id));
 }
 
+redis::Command progress_delete_command(int64_t video_id) {
+  return redis::Command("DEL", projection::keys::job_progress(video_id));
+}
+
+std::vector<redis::Command> enqueue_with_progress_commands(const Job& job, std::chrono::milliseconds ttl) {
+  auto commands =
+      progress_write_commands(job.video_id, {.state = JobState::queued, .updated_at_ms = job.enqueued_at_ms}, ttl);
+  commands.insert(commands.begin() + 1, enqueue_command(job));  // after MULTI
+  return commands;
+}
+
 Result<std::optional<ProgressRecord>> parse_progress(const redis::Reply& hgetall) {
   if (hgetall.is_error()) return Error{fmt::format("job progress: {}", hgetall.str())};
   if (!hgetall.is_array()) return Error{"job progress: expected a hash from HGETALL"};
@@ -91,13 +102,20 @@ Status JobProgress::set(int64_t video_id, JobState state, int32_t progress, std:
   };
   auto replies = client_.execute(progress_write_commands(video_id, record, ttl_));
   if (!replies) return replies.error();
-  return detail::check_exec(*replies, "job progress: the write");
+  return redis::check_exec(*replies, "job progress: the write");
 }
 
 Result<std::optional<ProgressRecord>> JobProgress::get(int64_t video_id) {
   auto reply = client_.execute(progress_read_command(video_id));
   if (!reply) return reply.error();
   return parse_progress(*reply);
+}
+
+Status JobProgress::remove(int64_t video_id) {
+  auto reply = client_.execute(progress_delete_command(video_id));
+  if (!reply) return reply.error();
+  if (reply->is_error()) return Error{fmt::format("job progress: the delete failed: {}", reply->str())};
+  return {};
 }
 
 }  // namespace reel::jobs

@@ -6,8 +6,9 @@
 // without its expiry. SQL stays the record of a video's status; this hash is the live view of a
 // running job (the SQL status outlives it).
 //
-// Writers: the upload handler (queued, from its async Connection with progress_write_commands)
-// and `reel worker` (processing with progress, then ready or failed). Readers: the page and the
+// Writers: the upload handler (queued, from its async Connection with
+// enqueue_with_progress_commands), `reel worker` (processing with progress, then ready or failed;
+// its sweeper: queued again, or failed) and the DELETE route and delete job (removed). Readers: the page and the
 // API, on their own Connection with progress_read_command and parse_progress.
 //
 // Thread-safety: the free functions are pure; a JobProgress is not thread-safe (like the
@@ -25,6 +26,7 @@
 
 #include "common/clock.h"
 #include "common/result.h"
+#include "jobs/job.h"
 #include "redis/blocking_client.h"
 #include "redis/command.h"
 #include "redis/reply.h"
@@ -51,6 +53,12 @@ std::vector<redis::Command> progress_write_commands(int64_t video_id, const Prog
                                                     std::chrono::milliseconds ttl);
 // HGETALL job:{id}
 redis::Command progress_read_command(int64_t video_id);
+// DEL job:{id}: the video is deleted, so there is nothing to report.
+redis::Command progress_delete_command(int64_t video_id);
+// MULTI, the job's XADD (enqueue_command), the progress record `queued` (as
+// progress_write_commands), EXEC: the job and the uploader's view of it appear together or not at
+// all. The job is written as given: stamp enqueued_at_ms first (it is the record's updated_at).
+std::vector<redis::Command> enqueue_with_progress_commands(const Job& job, std::chrono::milliseconds ttl);
 // The record in an HGETALL reply; nullopt for an empty one (no such key).
 Result<std::optional<ProgressRecord>> parse_progress(const redis::Reply& hgetall);
 
@@ -63,6 +71,8 @@ class JobProgress {
   // Writes the record, stamped with the clock's time.
   Status set(int64_t video_id, JobState state, int32_t progress = 0, std::string_view error = {});
   Result<std::optional<ProgressRecord>> get(int64_t video_id);
+  // Deletes the record (progress_delete_command); a missing one is fine.
+  Status remove(int64_t video_id);
 
  private:
   redis::BlockingClient& client_;

@@ -306,7 +306,7 @@ Status JobQueue::ack(const LeasedJob& lease) {
                                   Command("XACK", keys::media_jobs(), keys::media_jobs_group(), lease.id),
                                   Command("XDEL", keys::media_jobs(), lease.id), Command("EXEC")});
   if (!replies) return replies.error();
-  return detail::check_exec(*replies, "job queue: XACK + XDEL");
+  return redis::check_exec(*replies, "job queue: XACK + XDEL");
 }
 
 Result<RetryOutcome> JobQueue::retry_or_fail(const LeasedJob& lease, std::string_view reason) {

@@ -1,5 +1,5 @@
 // Helpers the jobs component shares between its files (not part of its interface): strict
-// integer parsing of reply text, and checking a MULTI ... EXEC batch's replies.
+// integer parsing of reply text. (A MULTI ... EXEC batch's replies: redis::check_exec.)
 // Thread-safety: pure functions.
 #pragma once
 
@@ -22,9 +22,5 @@ std::optional<Int> parse_int(std::string_view text) {
   if (text.empty() || ec != std::errc() || end != text.data() + text.size()) return std::nullopt;
   return value;
 }
-
-// The replies of one MULTI, commands..., EXEC batch: an Error "<what> failed: <reply>" when the
-// transaction was aborted or any command in it answered with an error.
-Status check_exec(const std::vector<redis::Reply>& replies, std::string_view what);
 
 }  // namespace reel::jobs::detail

@@ -320,4 +320,17 @@ http::Response FileServer::serve(const http::Request& request, std::string_view 
   return response;
 }
 
+std::optional<std::string> FileServer::read(std::string_view relative_path, size_t max_bytes) const {
+  const std::optional<std::string> path = to_file_path(relative_path);
+  if (!path) return std::nullopt;
+  UniqueFd file(open_beneath(root_fd_, path->c_str(), O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK));
+  if (file.get() < 0) return std::nullopt;
+  struct stat info {};
+  if (::fstat(file.get(), &info) != 0 || !S_ISREG(info.st_mode)) return std::nullopt;
+  const auto size = static_cast<uint64_t>(info.st_size);
+  std::string contents;
+  if (size > max_bytes || !read_exactly(file.get(), 0, size, contents)) return std::nullopt;
+  return contents;
+}
+
 }  // namespace reel::media

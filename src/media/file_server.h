@@ -12,6 +12,7 @@
 #pragma once
 
 #include <chrono>
+#include <optional>
 #include <string>
 #include <string_view>
 
@@ -36,6 +37,10 @@ class FileServer {
   // `relative_path` is the URL path below the mount point, still percent-encoded
   // (e.g. "demo/clip-1.mp4"). Answers 200/206/304/404/405/416; never throws.
   http::Response serve(const http::Request& request, std::string_view relative_path) const;
+  // The whole of a small regular file below the root (a playlist to rewrite), by the same path
+  // rules as serve(); nullopt when it is missing, unreadable, not a regular file or larger than
+  // `max_bytes`.
+  std::optional<std::string> read(std::string_view relative_path, size_t max_bytes) const;
 
  private:
   FileServer(int root_fd, FileServerOptions options);

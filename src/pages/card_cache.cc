@@ -4,14 +4,16 @@ namespace reel::pages {
 
 void CardCache::begin_page(uint64_t owner) {
   if (owner != owner_ || entries_.size() > capacity_) entries_.clear();
+  if (owner != owner_ || seen_once_.size() > capacity_) seen_once_.clear();
   owner_ = owner;
   page_only_.clear();
   ++page_;
 }
 
-const std::string* CardCache::find(const projection::Card& card, std::string_view age) {
+const std::string* CardCache::find(const projection::Card& card, std::string_view age, int64_t links_expire) {
   auto it = entries_.find(card.id);
-  if (it == entries_.end() || it->second.age != age || !(it->second.card == card)) {
+  if (it == entries_.end() || it->second.links_expire != links_expire || it->second.age != age ||
+      !it->second.card.same_as(card)) {
     ++misses_;
     return nullptr;
   }
@@ -20,12 +22,18 @@ const std::string* CardCache::find(const projection::Card& card, std::string_vie
   return &it->second.html;
 }
 
-const std::string& CardCache::store(const projection::Card& card, std::string_view age, std::string html) {
+const std::string& CardCache::store(const projection::Card& card, std::string_view age, int64_t links_expire,
+                                    std::string html) {
+  auto found = entries_.find(card.id);
+  // A card is kept from its second rendering on: a long tail shown once is not worth the copy.
+  if (found == entries_.end() && seen_once_.insert(card.id).second) return page_only_.emplace_back(std::move(html));
+  seen_once_.erase(card.id);
   auto [it, inserted] = entries_.try_emplace(card.id);
   Entry& entry = it->second;
   if (!inserted && entry.page == page_) return page_only_.emplace_back(std::move(html));
   entry.card = card;
   entry.age.assign(age);
+  entry.links_expire = links_expire;
   entry.html = std::move(html);
   entry.page = page_;
   return entry.html;

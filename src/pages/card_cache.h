@@ -1,13 +1,16 @@
 // CardCache: the rendered HTML of recently shown cards, so a grid costs a lookup and a copy per
 // card instead of a template render. A card's HTML is a pure function of the card's fields, the
-// age text ("3 days ago", from the clock) and the card template, so an entry is reused only when
-// all three match: the fields are compared in full (they come fresh from Redis on every request),
-// the age text is recomputed, and the cache belongs to one Renderer at a time.
+// age text ("3 days ago", from the clock), the expiry of its signed media links (which changes
+// once per link step) and the card template, so an entry is reused only when all four match: the
+// fields are compared in full (they come fresh from Redis on every request), the age text and
+// expiry are recomputed, and the cache belongs to one Renderer at a time.
 //
 // Ownership and lifetime: begin_page() starts a page; the strings returned by find() and store()
 // stay valid until the next begin_page(), so a page may hold views into the cache while it
-// renders. Entries are dropped only in begin_page(), all at once when the cache holds more than
-// `capacity` cards (a grid of hot cards refills it within a few pages).
+// renders. A card is kept from its second rendering on (random pages deep in a long list would
+// otherwise churn the cache for nothing). Entries are dropped only in begin_page(), all at once
+// when the cache holds more than `capacity` cards (a grid of hot cards refills it within a few
+// pages).
 // Thread-safety: none; the renderer keeps one per thread (each event loop is one thread).
 #pragma once
 
@@ -16,6 +19,7 @@
 #include <string>
 #include <string_view>
 #include <unordered_map>
+#include <unordered_set>
 
 #include "projection/read_model.h"
 
@@ -28,12 +32,13 @@ class CardCache {
   // Starts a page rendered by the renderer `owner` (a process-unique id): entries of another
   // renderer, or all entries when there are more than the capacity, are dropped.
   void begin_page(uint64_t owner);
-  // The HTML stored for a card with exactly these fields and age text, or nullptr.
-  const std::string* find(const projection::Card& card, std::string_view age);
+  // The HTML stored for a card with exactly these fields, age text and link expiry, or nullptr.
+  const std::string* find(const projection::Card& card, std::string_view age, int64_t links_expire);
   // Stores `html` for the card and returns the stored copy. When this page already used the
   // card's entry (the same video twice on one page), that entry is left alone and `html` is kept
   // in a page-lifetime slot instead, so earlier views stay valid.
-  const std::string& store(const projection::Card& card, std::string_view age, std::string html);
+  const std::string& store(const projection::Card& card, std::string_view age, int64_t links_expire,
+                           std::string html);
 
   size_t size() const { return entries_.size(); }
   uint64_t hits() const { return hits_; }
@@ -43,6 +48,7 @@ class CardCache {
   struct Entry {
     projection::Card card;
     std::string age;
+    int64_t links_expire = 0;
     std::string html;
     uint64_t page = 0;  // the page that last used it
   };
@@ -50,6 +56,7 @@ class CardCache {
   uint64_t owner_ = 0;
   uint64_t page_ = 0;
   std::unordered_map<int64_t, Entry> entries_;  // by video id; node-based, so values never move
+  std::unordered_set<int64_t> seen_once_;       // ids rendered once and not kept (yet)
   std::deque<std::string> page_only_;  // see store(); cleared per page (a deque never moves its strings)
   uint64_t hits_ = 0;
   uint64_t misses_ = 0;

@@ -111,10 +111,12 @@ void add_layout(TemplateData::Object root, std::string_view site_name, std::stri
 
 // The fields card.html reads. A card is rendered on its own (see CardCache), so card.html sees
 // only these names.
-void add_card_fields(TemplateData::Object item, const Card& card, std::string_view age) {
+void add_card_fields(TemplateData::Object item, const Card& card, std::string_view age,
+                     const media::LinkSigner& links, int64_t links_expire) {
   item.set_safe_written("url", [&](std::string& out) { append_watch_path(out, card.id, card.slug); })
       .set("title", card.title)
       .set("thumb", card.thumb_url)
+      .set_written("preview", [&](std::string& out) { links.append_url(out, card.preview_url, links_expire); })
       .set_safe_written("duration", [&](std::string& out) { append_duration(out, card.duration_s); })
       .set("channel", card.channel_display_name.empty() ? card.channel_name : card.channel_display_name)
       .set_safe_written("channel_url",
@@ -202,13 +204,14 @@ std::string render_page(const Template& page, const TemplateData& data, size_t c
 
 }  // namespace
 
-Renderer::Renderer(SiteOptions options, Template home, Template listing, Template watch, Template error,
-                   Template card)
+Renderer::Renderer(SiteOptions options, Template home, Template listing, Template watch, Template upload,
+                   Template error, Template card)
     : options_(std::move(options)),
       id_(next_renderer_id.fetch_add(1)),
       home_(std::move(home)),
       listing_(std::move(listing)),
       watch_(std::move(watch)),
+      upload_(std::move(upload)),
       error_(std::move(error)),
       card_(std::move(card)) {}
 
@@ -216,14 +219,20 @@ void Renderer::add_cards(TemplateData::Object parent, TemplateData::Key key, con
                          int64_t now, CardCache& cache) const {
   auto list = parent.add_list(key);
   std::string age;
+  const int64_t links_expire = options_.links.expiry(now);
+  std::optional<TemplateData> fields;  // one for every card rendered here, made on the first
   for (const Card& card : cards) {
     age.clear();
     append_age(age, card.published_at, now);
-    const std::string* html = cache.find(card, age);
+    const std::string* html = cache.find(card, age, links_expire);
     if (html == nullptr) {
-      TemplateData fields(nodes_per_card, text_per_card);
-      add_card_fields(fields.root(), card, age);
-      html = &cache.store(card, age, card_.render(fields));
+      if (fields) {
+        fields->clear();
+      } else {
+        fields.emplace(nodes_per_card, text_per_card);
+      }
+      add_card_fields(fields->root(), card, age, options_.links, links_expire);
+      html = &cache.store(card, age, links_expire, card_.render(*fields));
     }
     list.add_object().set("html", *html);
   }
@@ -247,10 +256,12 @@ Result<Renderer> Renderer::load(SiteOptions options) {
   if (!listing) return listing.error();
   auto watch = compile_page("watch");
   if (!watch) return watch.error();
+  auto upload = compile_page("upload");
+  if (!upload) return upload.error();
   auto error = compile_page("error");
   if (!error) return error.error();
   return Renderer(std::move(options), std::move(*home), std::move(*listing), std::move(*watch),
-                  std::move(*error), std::move(*card));
+                  std::move(*upload), std::move(*error), std::move(*card));
 }
 
 std::string Renderer::home(const projection::Home& home, int64_t now) const {
@@ -316,6 +327,7 @@ std::string Renderer::watch(const projection::VideoPage& video, int64_t now) con
   page.set("title", video.title)
       .set("poster", video.poster_url)
       .set("hls", video.hls_url)
+      .set("sprite_vtt", video.sprite_vtt_url)
       .set("description", video.description)
       .set("channel", video.channel_display_name.empty() ? video.channel_name : video.channel_display_name)
       .set_safe_written("channel_url",
@@ -356,6 +368,17 @@ std::string Renderer::watch(const projection::VideoPage& video, int64_t now) con
   }
   add_cards(root, "related", video.related, now, cache);
   return render_page(watch_, data, cards);
+}
+
+std::string Renderer::upload(const std::vector<CategoryLink>& nav) const {
+  TemplateData data(page_nodes + nav.size() * 3, page_text);
+  auto root = data.root();
+  const std::string description = "Upload a video to " + options_.name + ".";  // borrowed by the data
+  add_layout(root, options_.name, "Upload a video", description, nav, "");
+  root.set_bool("noindex", true);
+  auto categories = root.add_list("categories");
+  for (const CategoryLink& category : nav) categories.add_object().set("slug", category.slug).set("name", category.name);
+  return render_page(upload_, data, 0);
 }
 
 std::string Renderer::error_page(int status, std::string_view title, std::string_view message,

@@ -1,8 +1,8 @@
-// Renderer: Reel's HTML pages (home, listings, watch, errors) from read-model values.
+// Renderer: Reel's HTML pages (home, listings, watch, upload, errors) from read-model values.
 //
 // The pages come from template files that operators may edit without recompiling; load() reads
 // and compiles them once. Each page is layout.html with {{> content}} bound to the page's own
-// template (home.html, listing.html, watch.html, error.html); the partials they include (card.html,
+// template (home.html, listing.html, watch.html, upload.html, error.html); the partials they include (card.html,
 // pagination.html, ...) live in the same directory. Every value from the data is HTML-escaped;
 // every link to a video uses watch_path(). Rendering does no I/O and allocates a few buffers.
 // card.html is rendered per card, seeing only the card's own fields, and each event-loop thread
@@ -20,6 +20,7 @@
 #include <vector>
 
 #include "common/result.h"
+#include "media/link_signer.h"
 #include "pages/card_cache.h"
 #include "pages/format.h"  // format_count, format_duration, format_age, url_encode_path_segment, watch_path
 #include "pages/template.h"
@@ -30,6 +31,7 @@ namespace reel::pages {
 struct SiteOptions {
   std::string name = "Reel";
   std::string templates_dir;
+  media::LinkSigner links;  // signs the media URLs pages carry (card previews)
 };
 
 // What a listing page needs besides the data: its base path for links and the active sort.
@@ -49,12 +51,14 @@ class Renderer {
   // and category; tag and channel get newest and views only); page links add "&page=N".
   std::string listing(const projection::Listing& listing, const ListingContext& context, int64_t now) const;
   std::string watch(const projection::VideoPage& video, int64_t now) const;
+  // The upload form; its category menu lists `nav`. Static but for the nav: no media links.
+  std::string upload(const std::vector<projection::CategoryLink>& nav) const;
   std::string error_page(int status, std::string_view title, std::string_view message,
                          const std::vector<projection::CategoryLink>& nav) const;
 
  private:
-  Renderer(SiteOptions options, Template home, Template listing, Template watch, Template error,
-           Template card);
+  Renderer(SiteOptions options, Template home, Template listing, Template watch, Template upload,
+           Template error, Template card);
   // Adds the list `key` of cards, each item holding its HTML from the thread's CardCache.
   void add_cards(TemplateData::Object parent, TemplateData::Key key,
                  const std::vector<projection::Card>& cards, int64_t now, CardCache& cache) const;
@@ -64,6 +68,7 @@ class Renderer {
   Template home_;
   Template listing_;
   Template watch_;
+  Template upload_;
   Template error_;
   Template card_;
 };

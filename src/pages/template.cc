@@ -26,6 +26,13 @@ TemplateData::TemplateData(size_t expected_nodes, size_t expected_text_bytes) {
   key_hashes_.push_back(key_hash({}));
 }
 
+void TemplateData::clear() {
+  nodes_.resize(1);
+  nodes_[0] = Node{};
+  key_hashes_.resize(1);
+  text_.clear();
+}
+
 void TemplateData::add_text_child(uint32_t parent, Key key, size_t text_begin, bool html_safe) {
   uint32_t index = add_child(parent, key, Kind::owned);
   nodes_[index].html_safe = html_safe;

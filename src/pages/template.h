@@ -117,6 +117,8 @@ class TemplateData {
 
   // The top-level object: the context a render starts with.
   Object root() { return Object(this, 0); }
+  // Empties the data for reuse, keeping its buffers (objects handed out before become invalid).
+  void clear();
 
  private:
   friend class Template;

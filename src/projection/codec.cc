@@ -56,6 +56,13 @@ std::string thumb_url(const catalog::Video& video) {
   return {};
 }
 
+std::string preview_url(const catalog::Video& video) {
+  for (const auto& file : video.files) {
+    if (file.kind == "preview") return media_url(file.path);
+  }
+  return {};
+}
+
 std::string views_field(int64_t views) {
   return fmt::format("{:0{}}", std::clamp<int64_t>(views, 0, 999'999'999'999), views_width);
 }
@@ -81,12 +88,16 @@ std::string encode_card(const catalog::Video& video, std::string_view channel_di
   append_clean(out, channel_display_name);
   out += field_sep;
   out += std::to_string(static_cast<int>(rating(video.likes, video.dislikes) * 10));  // per mille, -10: none
+  out += field_sep;
+  append_clean(out, preview_url(video));
   return out;
 }
 
 std::optional<Card> decode_card(std::string_view packed) {
   // Hot path (30 cards a page): fields are cut in place, without a vector of parts.
-  constexpr size_t fields = 10;
+  // Ten fields, or eleven since the hover preview was added (a card written before then decodes
+  // without a preview until the next rebuild rewrites it).
+  constexpr size_t fields = 11;
   std::string_view f[fields];
   size_t count = 0;
   size_t start = 0;
@@ -97,7 +108,7 @@ std::optional<Card> decode_card(std::string_view packed) {
     f[count++] = packed.substr(start, at_end ? std::string_view::npos : end - start);
     start = end + 1;
   }
-  if (count != fields || !at_end || packed.empty()) return std::nullopt;
+  if (count < fields - 1 || !at_end || packed.empty()) return std::nullopt;
   Card card;
   card.views = to_int<int64_t>(f[0]);
   card.id = to_int<int64_t>(f[1]);
@@ -110,6 +121,8 @@ std::optional<Card> decode_card(std::string_view packed) {
   card.channel_display_name = f[8];
   const int per_mille = to_int<int>(f[9]);
   card.rating = per_mille < 0 ? -1 : per_mille / 10.0;
+  if (count == fields) card.preview_url = f[10];
+  card.stamp = std::hash<std::string_view>{}(packed) | 1;  // never 0
   return card;
 }
 
@@ -141,13 +154,12 @@ double rating(int64_t likes, int64_t dislikes) {
 std::vector<std::pair<std::string, std::string>> video_hash(const catalog::Video& video,
                                                              std::string_view channel_display_name) {
   std::vector<std::string> renditions;
-  std::string poster, hls, sprite_vtt, preview;
+  std::string poster, hls, sprite_vtt;
   for (const auto& file : video.files) {
     if (file.kind == "mp4") renditions.push_back(fmt::format("{}:{}", file.height, media_url(file.path)));
     if (file.kind == "poster") poster = media_url(file.path);
     if (file.kind == "hls") hls = media_url(file.path);
     if (file.kind == "sprite" && file.mime == "text/vtt") sprite_vtt = media_url(file.path);
-    if (file.kind == "preview") preview = media_url(file.path);
   }
   if (poster.empty()) poster = thumb_url(video);
   std::sort(renditions.begin(), renditions.end(), [](const std::string& a, const std::string& b) {
@@ -168,7 +180,7 @@ std::vector<std::pair<std::string, std::string>> video_hash(const catalog::Video
       {"files", join(renditions, field_sep)},
       {"hls", hls},
       {"sprite_vtt", sprite_vtt},
-      {"preview", preview},
+      {"preview", preview_url(video)},
       {"likes", std::to_string(video.likes)},
       {"dislikes", std::to_string(video.dislikes)},
   };

@@ -20,6 +20,8 @@ std::string media_url(std::string_view relative_path);
 
 // The card's thumbnail: the first "thumb" file, else the "poster", else empty.
 std::string thumb_url(const catalog::Video& video);
+// The short muted clip shown when a card is hovered: the "preview" file, or empty.
+std::string preview_url(const catalog::Video& video);
 
 // Packs what a card shows. The all-time view count comes first, as exactly `views_width` digits,
 // so the view aggregator can overwrite it in place (SETRANGE card:{id} 0 <digits>) without

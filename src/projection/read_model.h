@@ -8,6 +8,7 @@
 #pragma once
 
 #include <cstdint>
+#include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -75,6 +76,14 @@ struct Card {
   std::string thumb_url;
   std::string channel_name;          // the handle, for /channel/{name}
   std::string channel_display_name;  // shown on the card
+  std::string preview_url;           // the hover preview clip; empty when the video has none
+  // A hash of the packed value the card was decoded from (codec::decode_card), 0 for a card built
+  // otherwise. Equal non-zero stamps mean equal fields, so caches compare the stamp alone.
+  uint64_t stamp = 0;
+
+  // Same fields: by stamp when both have one, else field by field (the stamp included, so a
+  // stamped and an unstamped card never match).
+  bool same_as(const Card& other) const { return (stamp != 0 && stamp == other.stamp) || *this == other; }
 
   bool operator==(const Card&) const = default;
 };
@@ -149,7 +158,8 @@ class ReadModel {
  public:
   virtual ~ReadModel() = default;
   virtual Task<Result<Home>> home() = 0;
-  virtual Task<Result<Listing>> listing(const ListQuery& query) = 0;
+  // Shared and immutable: an event loop hands the same kept page to every request within a second.
+  virtual Task<Result<std::shared_ptr<const Listing>>> listing(const ListQuery& query) = 0;
   virtual Task<Result<std::optional<VideoPage>>> video(int64_t id) = 0;
   // Whether a video is listed (ready), for the view beacon; an Error when Redis is unreachable.
   virtual Task<Result<bool>> video_exists(int64_t id) = 0;

@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <charconv>
 
+#include <fmt/format.h>
+
 #include "projection/codec.h"
 #include "projection/keys.h"
 #include "common/days.h"
@@ -54,10 +56,11 @@ Task<Result<std::vector<std::optional<Card>>>> RedisReadModel::cards_of(const st
   std::vector<std::optional<Card>> out(ids.size());
   Command mget("MGET");
   std::vector<size_t> asked;  // positions in `ids` read from Redis
+  std::vector<int64_t> numbers(ids.size());
   for (size_t i = 0; i < ids.size(); ++i) {
-    auto it = cards_.find(ids[i]);
-    if (it != cards_.end() && now - it->second.read_at < card_ttl) {
-      out[i] = it->second.card;
+    std::from_chars(ids[i].data(), ids[i].data() + ids[i].size(), numbers[i]);  // 0 if not a number
+    if (const Card* kept = cards_.find(numbers[i], now)) {
+      out[i] = *kept;
       continue;
     }
     asked.push_back(i);
@@ -68,25 +71,15 @@ Task<Result<std::vector<std::optional<Card>>>> RedisReadModel::cards_of(const st
   batch.push_back(std::move(mget));
   auto replies = checked(co_await redis_.execute(std::move(batch)));
   if (!replies) co_return replies.error();
-  if (cards_.size() > max_kept_cards) cards_.clear();
-  if (seen_once_.size() > max_kept_cards) seen_once_.clear();
   const auto& values = (*replies)[0].elements();
   for (size_t k = 0; k < asked.size() && k < values.size(); ++k) {
-    const std::string& id = ids[asked[k]];
+    const int64_t id = numbers[asked[k]];
     auto card = codec::decode_card(values[k].str());
     if (!card) {
       cards_.erase(id);  // deleted since the list was read
       continue;
     }
-    // A card is kept from its second read on: a grid's hot cards are, a long tail read once is not
-    // worth the copy.
-    if (auto kept = cards_.find(id); kept != cards_.end()) {
-      kept->second = KeptCard{*card, now};
-    } else if (seen_once_.erase(id) > 0) {
-      cards_.emplace(id, KeptCard{*card, now});
-    } else {
-      seen_once_.insert(id);
-    }
+    if (id != 0) cards_.offer(id, *card, now);
     out[asked[k]] = std::move(*card);
   }
   co_return out;
@@ -143,10 +136,13 @@ Task<Result<Home>> RedisReadModel::home() {
   co_return home;
 }
 
-Task<Result<Listing>> RedisReadModel::listing(const ListQuery& query) {
+Task<Result<std::shared_ptr<const Listing>>> RedisReadModel::listing(const ListQuery& query) {
   const int32_t today = utc_day(clock_.unix_seconds());
   const std::string key = keys::list({query.kind, query.name}, query.sort, query.period, today);
   const int64_t start = int64_t{query.page - 1} * query.per_page;
+  const std::string page_key = fmt::format("{}@{}+{}", key, start, query.per_page);
+  const auto now = clock_.now();
+  if (const auto* kept = listings_.find(page_key, now)) co_return *kept;
   std::vector<Command> first;
   first.emplace_back("ZCARD", key);
   first.emplace_back("ZREVRANGE", key, start, start + query.per_page - 1);
@@ -179,12 +175,14 @@ Task<Result<Listing>> RedisReadModel::listing(const ListQuery& query) {
       break;
   }
   auto ids = ids_of((*lists)[1]);
-  if (!listing.found || ids.empty()) co_return listing;
-
-  auto cards = co_await cards_of(ids);
-  if (!cards) co_return cards.error();
-  listing.cards = present(*cards, 0, ids.size());
-  co_return listing;
+  if (listing.found && !ids.empty()) {
+    auto cards = co_await cards_of(ids);
+    if (!cards) co_return cards.error();
+    listing.cards = present(*cards, 0, ids.size());
+  }
+  auto shared = std::make_shared<const Listing>(std::move(listing));
+  listings_.offer(page_key, shared, now);
+  co_return shared;
 }
 
 Task<Result<std::optional<VideoPage>>> RedisReadModel::video(int64_t id) {
@@ -215,14 +213,16 @@ Task<Result<std::optional<VideoPage>>> RedisReadModel::video(int64_t id) {
 }
 
 Task<Result<bool>> RedisReadModel::video_exists(int64_t id) {
-  auto reply = co_await redis_.execute(Command("EXISTS", keys::card(id)));
+  Command exists("EXISTS", keys::card(id));  // named, not a temporary in co_await (STYLE.md)
+  auto reply = co_await redis_.execute(std::move(exists));
   if (!reply) co_return reply.error();
   if (reply->is_error()) co_return Error{"redis: " + std::string(reply->str())};
   co_return reply->integer() == 1;
 }
 
 Task<Result<std::optional<UploadStatus>>> RedisReadModel::upload_status(int64_t id) {
-  auto reply = co_await redis_.execute(Command("HGETALL", keys::job_progress(id)));
+  Command read("HGETALL", keys::job_progress(id));
+  auto reply = co_await redis_.execute(std::move(read));
   if (!reply) co_return reply.error();
   if (reply->is_error()) co_return Error{"redis: " + std::string(reply->str())};
   const auto& fields = reply->elements();
@@ -238,7 +238,8 @@ Task<Result<std::optional<UploadStatus>>> RedisReadModel::upload_status(int64_t 
 }
 
 Task<bool> RedisReadModel::ready() {
-  auto pong = co_await redis_.execute(Command("PING"));
+  Command ping("PING");
+  auto pong = co_await redis_.execute(std::move(ping));
   co_return pong.ok() && !pong->is_error();
 }
 

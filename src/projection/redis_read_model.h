@@ -2,18 +2,19 @@
 // pipelined batch on the event loop's shared connection: the first reads list ids (and the video
 // hash or channel, and a video's co-view and fallback related lists), the second one MGET of the
 // cards (each carrying its view count). SQL is never touched. The header's category list changes
-// only on a rebuild, so it is read at most once per nav_ttl_seconds per event loop and kept. Thread-safety: as its redis::Connection (one event
-// loop). Failure: an Error when Redis is unreachable or times out.
+// only on a rebuild, so it is read at most once per nav_ttl_seconds per event loop and kept. Cards
+// and list pages read twice are kept for card_ttl (kept.h), so a hot page costs no round trip.
+// Thread-safety: as its redis::Connection (one event loop). Failure: an Error when Redis is
+// unreachable or times out.
 #pragma once
 
 #include <chrono>
 #include <string>
 #include <optional>
-#include <unordered_map>
-#include <unordered_set>
 #include <vector>
 
 #include "common/clock.h"
+#include "projection/kept.h"
 #include "projection/read_model.h"
 #include "redis/connection.h"
 
@@ -25,7 +26,7 @@ class RedisReadModel final : public ReadModel {
   RedisReadModel(redis::Connection& redis, const Clock& clock) : redis_(redis), clock_(clock) {}
 
   Task<Result<Home>> home() override;
-  Task<Result<Listing>> listing(const ListQuery& query) override;
+  Task<Result<std::shared_ptr<const Listing>>> listing(const ListQuery& query) override;
   Task<Result<std::optional<VideoPage>>> video(int64_t id) override;
   Task<Result<bool>> video_exists(int64_t id) override;
   Task<Result<std::optional<UploadStatus>>> upload_status(int64_t id) override;
@@ -35,11 +36,14 @@ class RedisReadModel final : public ReadModel {
   static constexpr int home_newest = 24;
   static constexpr int related_shown = 12;
   static constexpr int64_t nav_ttl_seconds = 10;
-  // A card read from Redis is reused by this loop for this long: a grid's cards are the hot
-  // objects of the site, and their view counts may lag by up to this much.
+  // A card or list page read from Redis is reused by this loop for this long (see kept.h): a
+  // grid's cards and the first pages of the main lists are the hot objects of the site; their
+  // view counts and order may lag by up to this much (pages say max-age=30 anyway).
   static constexpr std::chrono::milliseconds card_ttl{1000};
-  // Kept cards beyond this many are all dropped at the next fetch (bounding memory per loop).
+  // Kept cards (list pages) beyond this many are all dropped at the next read, bounding memory per
+  // loop (a kept page holds its 30 cards).
   static constexpr size_t max_kept_cards = 50000;
+  static constexpr size_t max_kept_pages = 2000;
 
  private:
   // Appends GET of the category list to `commands` when the kept copy is stale; returns whether.
@@ -54,12 +58,9 @@ class RedisReadModel final : public ReadModel {
   // The cards present among cards[begin, end), moved out in order.
   static std::vector<Card> present(std::vector<std::optional<Card>>& cards, size_t begin, size_t end);
 
-  struct KeptCard {
-    Card card;
-    std::chrono::system_clock::time_point read_at;
-  };
-  std::unordered_map<std::string, KeptCard> cards_;  // by video id, as lists hold them
-  std::unordered_set<std::string> seen_once_;        // ids read once and not kept (yet)
+  Kept<int64_t, Card> cards_{card_ttl, max_kept_cards};  // by video id
+  // By list key, first rank and page size.
+  Kept<std::string, std::shared_ptr<const Listing>> listings_{card_ttl, max_kept_pages};
 
   redis::Connection& redis_;
   const Clock& clock_;

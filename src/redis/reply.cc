@@ -78,4 +78,18 @@ double Reply::number() const {
   }
 }
 
+Status check_exec(const std::vector<Reply>& replies, std::string_view what) {
+  auto failed = [what](std::string_view reason) { return Error{std::string(what) + " failed: " + std::string(reason)}; };
+  if (replies.empty()) return failed("no reply");
+  for (const Reply& reply : replies) {
+    if (reply.is_error()) return failed(reply.str());
+  }
+  const Reply& exec = replies.back();
+  if (!exec.is_array()) return failed(exec.is_nil() ? "transaction aborted" : exec.str());
+  for (const Reply& reply : exec.elements()) {
+    if (reply.is_error()) return failed(reply.str());
+  }
+  return {};
+}
+
 }  // namespace reel::redis

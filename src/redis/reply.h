@@ -1,11 +1,14 @@
 // Reply: one RESP reply, owned, immutable once built. Redis error replies are values
-// (is_error()), not failures of the call. Thread-safety: a value type.
+// (is_error()), not failures of the call; check_exec() turns a transaction's into a Status.
+// Thread-safety: a value type; check_exec() is a pure function.
 #pragma once
 
 #include <cstdint>
 #include <string>
 #include <string_view>
 #include <vector>
+
+#include "common/result.h"
 
 namespace reel::redis {
 
@@ -42,5 +45,10 @@ class Reply {
   int64_t integer_ = 0;
   std::vector<Reply> elements_;
 };
+
+// The replies of a batch that ends with one MULTI ... EXEC (EXEC's reply last): an Error
+// "<what> failed: <reason>" when the transaction was aborted or any command in the batch, or in
+// the transaction, answered with an error.
+Status check_exec(const std::vector<Reply>& replies, std::string_view what);
 
 }  // namespace reel::redis

@@ -74,18 +74,47 @@ std::string config_text(const RedisServerOptions& options, const fs::path& dir, 
   return text;
 }
 
-// The process id the connected server reports in INFO server; -1 when it cannot be read.
-pid_t server_pid(BlockingClient& client) {
+// A field of the connected server's INFO server ("process_id", "config_file"); empty when it
+// cannot be read.
+std::string server_info(BlockingClient& client, std::string_view name) {
   Result<Reply> info = client.execute(Command("INFO", "server"));
-  if (!info || info->is_error()) return -1;
+  if (!info || info->is_error()) return {};
   const std::string_view text = info->str();
-  constexpr std::string_view field = "process_id:";
+  const std::string field = fmt::format("\r\n{}:", name);
   const size_t at = text.find(field);
-  if (at == std::string_view::npos) return -1;
+  if (at == std::string_view::npos) return {};
+  const size_t begin = at + field.size();
+  return std::string(text.substr(begin, text.find("\r\n", begin) - begin));
+}
+
+// The process id the connected server reports; -1 when it cannot be read.
+pid_t server_pid(BlockingClient& client) {
+  const std::string text = server_info(client, "process_id");
   pid_t pid = -1;
-  const char* begin = text.data() + at + field.size();
-  std::from_chars(begin, text.data() + text.size(), pid);
+  std::from_chars(text.data(), text.data() + text.size(), pid);
   return pid;
+}
+
+// A redis-server still running on `config_path` belongs to this directory: a process that started
+// it crashed (SIGKILL leaves the child of its own process group behind). It is shut down — with
+// AOF it writes its buffer first, so nothing acknowledged is lost — and waited for, so a new one
+// can start in its place. Anything else on the port is left alone (start() then reports it).
+Status shut_down_orphan(const ConnectionOptions& probe, const fs::path& config_path) {
+  Result<BlockingClient> client = BlockingClient::connect(probe);
+  if (!client || server_info(*client, "config_file") != config_path.string()) return {};
+  const pid_t orphan = server_pid(*client);
+  fmt::print(stderr, "redis-server (pid {}) of {} was left running; shutting it down to start afresh\n", orphan,
+             config_path.parent_path().string());
+  (void)client->execute(Command("SHUTDOWN"));  // answers by closing the connection
+  const auto deadline = std::chrono::steady_clock::now() + stop_grace;
+  while (BlockingClient::connect(probe)) {
+    if (std::chrono::steady_clock::now() >= deadline) {
+      return Error{fmt::format("redis-server (pid {}) left running on {} did not shut down", orphan,
+                               config_path.string())};
+    }
+    std::this_thread::sleep_for(probe_pause);
+  }
+  return {};
 }
 
 }  // namespace
@@ -125,6 +154,12 @@ Result<RedisServer> RedisServer::start(RedisServerOptions options) {
     if (!config.flush()) return Error{fmt::format("cannot write {}", config_path.string())};
   }
 
+  ConnectionOptions probe;
+  probe.endpoint = Endpoint{options.bind, port};
+  probe.connect_timeout = probe_connect_timeout;
+  probe.command_timeout = probe_command_timeout;
+  if (Status cleared = shut_down_orphan(probe, config_path); !cleared) return cleared.error();
+
   const std::string output_path = (dir / "redis-server.out").string();
   Result<process::Child> child = process::Child::spawn({.argv = {options.executable, config_path.string()},
                                                         .working_dir = dir.string(),
@@ -133,10 +168,6 @@ Result<RedisServer> RedisServer::start(RedisServerOptions options) {
                                                         .own_process_group = true});
   if (!child) return child.error();
 
-  ConnectionOptions probe;
-  probe.endpoint = Endpoint{options.bind, port};
-  probe.connect_timeout = probe_connect_timeout;
-  probe.command_timeout = probe_command_timeout;
   const auto deadline = std::chrono::steady_clock::now() + options.start_timeout;
   while (true) {
     if (!child->running()) {

@@ -12,6 +12,8 @@ namespace {
 using catalog::Video;
 using catalog::VideoStatus;
 
+// A failed video's reason is cut to this many bytes (at a character boundary).
+constexpr size_t max_reason_bytes = 1000;
 // Videos read per batch by for_each_video: bounds memory, keeps queries per video near zero.
 constexpr int64_t video_batch_size = 5000;
 
@@ -298,30 +300,40 @@ Result<int64_t> CatalogStore::insert_video(const Video& video) {
   return video_id;
 }
 
-Status CatalogStore::mark_ready(int64_t id, int32_t duration_s, int32_t width, int32_t height,
-                                const std::vector<catalog::VideoFile>& files, int64_t published_at) {
+Result<bool> CatalogStore::mark_ready(int64_t id, int32_t duration_s, int32_t width, int32_t height,
+                                      const std::vector<catalog::VideoFile>& files, int64_t published_at) {
   Result<int64_t> updated = db_.execute(
       "UPDATE videos SET status = 'ready', error = '', duration_s = ?, width = ?, height = ?, published_at = ? "
-      "WHERE id = ?",
+      "WHERE id = ? AND status <> 'failed'",
       {int64_t{duration_s}, int64_t{width}, int64_t{height}, published_at, id});
   if (!updated.ok()) return updated.error();
-  if (*updated == 0) return Error{fmt::format("no video {}", id)};
+  if (*updated == 0) return false;
   Result<int64_t> cleared = db_.execute("DELETE FROM video_files WHERE video_id = ?", {id});
   if (!cleared.ok()) return cleared.error();
   Params rows;
   for (const catalog::VideoFile& file : files) {
     rows.insert(rows.end(), {id, file.kind, int64_t{file.height}, file.path, file.bytes, file.mime});
   }
-  return insert_rows(db_, insert_video_files, six_values, 6, rows);
+  if (Status inserted = insert_rows(db_, insert_video_files, six_values, 6, rows); !inserted.ok()) {
+    return inserted.error();
+  }
+  return true;
 }
 
 Status CatalogStore::mark_failed(int64_t id, std::string_view reason) {
-  constexpr size_t max_reason_bytes = 1000;
-  std::string text(utf8_prefix(reason, max_reason_bytes));
-  Result<int64_t> updated = db_.execute("UPDATE videos SET status = 'failed', error = ? WHERE id = ?", {text, id});
+  Result<int64_t> updated = db_.execute("UPDATE videos SET status = 'failed', error = ? WHERE id = ?",
+                                        {std::string(utf8_prefix(reason, max_reason_bytes)), id});
   if (!updated.ok()) return updated.error();
   if (*updated == 0) return Error{fmt::format("no video {}", id)};
   return {};
+}
+
+Result<bool> CatalogStore::mark_failed_if_processing(int64_t id, std::string_view reason) {
+  Result<int64_t> updated =
+      db_.execute("UPDATE videos SET status = 'failed', error = ? WHERE id = ? AND status = 'processing'",
+                  {std::string(utf8_prefix(reason, max_reason_bytes)), id});
+  if (!updated.ok()) return updated.error();
+  return *updated > 0;
 }
 
 Result<bool> CatalogStore::delete_video(int64_t id) {

@@ -47,13 +47,19 @@ class CatalogStore {
   // unknown slug is an Error) and files; video.id is ignored. Returns the new id.
   Result<int64_t> insert_video(const catalog::Video& video);
   // The processed video goes ready: its probed duration and size, its files (replacing any from
-  // an earlier attempt), published at `published_at`, error cleared. Not atomic by itself: call
-  // it inside a transaction. Error when there is no such video.
-  Status mark_ready(int64_t id, int32_t duration_s, int32_t width, int32_t height,
-                    const std::vector<catalog::VideoFile>& files, int64_t published_at);
+  // an earlier attempt), published at `published_at`, error cleared. Only a video processing (or
+  // ready: a rerun of its job) changes: false, with nothing changed, when there is no such video
+  // or it is failed (which includes one being deleted), so a job that finishes late never brings
+  // it back. Not atomic by itself: call it inside a transaction.
+  Result<bool> mark_ready(int64_t id, int32_t duration_s, int32_t width, int32_t height,
+                          const std::vector<catalog::VideoFile>& files, int64_t published_at);
   // The video goes failed with a reason for its uploader (cut to 1,000 bytes); Error when there is
   // no such video.
   Status mark_failed(int64_t id, std::string_view reason);
+  // As mark_failed, only while the video is processing: false (nothing changed) when it is not, or
+  // there is no such video. For who fails an upload from outside its job (the sweeper), so a job
+  // that finished meanwhile keeps its result.
+  Result<bool> mark_failed_if_processing(int64_t id, std::string_view reason);
   // Removes the video with its tags, categories, files and daily views (ON DELETE CASCADE).
   // Returns whether it existed.
   Result<bool> delete_video(int64_t id);

@@ -343,7 +343,8 @@ std::vector<redis::Command> maintenance_commands(int64_t now, double lambda,
 
 Task<Status> maintain(redis::Connection& connection, int64_t now, double lambda,
                       const MaintenanceOptions& options) {
-  auto nav = co_await connection.execute(redis::Command("GET", keys::nav()));
+  redis::Command read_nav("GET", keys::nav());  // named, not a temporary in co_await (STYLE.md)
+  auto nav = co_await connection.execute(std::move(read_nav));
   if (auto s = first_error(nav, "view maintenance"); !s) co_return s;
   std::vector<std::string> slugs;
   for (auto& link : projection::codec::decode_nav(nav->str())) slugs.push_back(std::move(link.slug));

@@ -1,6 +1,7 @@
 #include "worker/worker.h"
 
 #include <filesystem>
+#include <optional>
 #include <stop_token>
 #include <thread>
 #include <vector>
@@ -16,6 +17,7 @@
 #include "sql/catalog_store.h"
 #include "sql/connection.h"
 #include "transcode/transcoder.h"
+#include "worker/sweeper.h"
 
 namespace reel::worker {
 namespace {
@@ -62,13 +64,57 @@ class Heartbeat {
   PeriodicThread thread_;  // last: starts once the rest is ready
 };
 
+// The sweeper (sweeper.h) with its own Redis client and SQL connection: one sweep when started,
+// then one every sweep_interval on a thread of its own until destroyed.
+class SweepThread {
+ public:
+  static Result<std::unique_ptr<SweepThread>> start(const WorkerOptions& options) {
+    auto client = redis::BlockingClient::connect(options.redis);
+    if (!client) return client.error();
+    auto db = sql::open({options.sql_url});
+    if (!db) return db.error();
+    auto sweeping = std::unique_ptr<SweepThread>(new SweepThread(options, std::move(*client), std::move(*db)));
+    sweeping->tick();
+    sweeping->thread_.emplace(options.sweep_interval, [raw = sweeping.get()] { return raw->tick(); });
+    return sweeping;
+  }
+
+ private:
+  SweepThread(const WorkerOptions& options, redis::BlockingClient client, std::unique_ptr<sql::Connection> db)
+      : consumer_(options.consumer),
+        client_(std::move(client)),
+        db_(std::move(db)),
+        store_(*db_),
+        sweeper_(store_, client_, clock_, {options.uploads_dir, options.sweep_min_age}) {}
+
+  bool tick() {
+    auto swept = sweeper_.sweep();
+    if (!swept) {
+      log(consumer_, "sweeping for lost jobs failed: " + swept.error().message);
+    } else if (swept->stuck > 0) {
+      log(consumer_, fmt::format("{} upload{} had lost {} job: {} queued again, {} failed (the upload was gone)",
+                                 swept->stuck, swept->stuck == 1 ? "" : "s", swept->stuck == 1 ? "its" : "their",
+                                 swept->requeued, swept->failed));
+    }
+    return true;
+  }
+
+  std::string consumer_;
+  SystemClock clock_;
+  redis::BlockingClient client_;
+  std::unique_ptr<sql::Connection> db_;
+  sql::CatalogStore store_;
+  Sweeper sweeper_;
+  std::optional<PeriodicThread> thread_;  // last: stopped and joined first
+};
+
 }  // namespace
 
 std::string video_dir(int64_t video_id) { return fmt::format("videos/{}", video_id); }
 
 struct Worker::Slot {
-  Slot(const WorkerOptions& options, std::string consumer, const std::atomic<bool>& stopping)
-      : options(options), consumer(std::move(consumer)), stopping(stopping) {}
+  Slot(const WorkerOptions& options, std::string consumer, const std::atomic<bool>& stopping, std::stop_token cancel)
+      : options(options), consumer(std::move(consumer)), stopping(stopping), cancel(std::move(cancel)) {}
 
   Status open() {
     redis::ConnectionOptions redis_options = options.redis;
@@ -117,6 +163,7 @@ struct Worker::Slot {
 
     (void)progress->set(id, jobs::JobState::processing, 0);
     std::stop_source stop;
+    const std::stop_callback on_cancel(cancel, [&stop] { stop.request_stop(); });
     Result<transcode::TranscodeResult> result = Error{"not run"};
     bool lease_lost = false;
     {
@@ -132,23 +179,29 @@ struct Worker::Slot {
                                         stop.get_token());
       lease_lost = heartbeat.lost();
     }
+    if (!result && cancel.stop_requested()) {
+      return log(consumer, fmt::format("video {}: stopped; the job is left to be claimed again", id));
+    }
     if (lease_lost) return log(consumer, fmt::format("video {}: lost the job to another worker", id));
     if (!result) {
       if (is_bad_upload(result.error().message)) return give_up(lease, result.error().message);
       return retry(lease, result.error().message);
     }
 
-    Status saved = sql->begin();
-    if (saved) saved = store->mark_ready(id, static_cast<int32_t>(result->source.duration_s), result->source.width,
-                                        result->source.height, result->files, clock.unix_seconds());
-    if (saved) saved = sql->commit();
-    if (!saved) {
-      (void)store->rollback();
-      return retry(lease, "saving the processed video failed: " + saved.error().message);
-    }
+    auto marked = save_ready(id, *result);
+    if (!marked) return retry(lease, "saving the processed video failed: " + marked.error().message);
+    if (!*marked) return discard(lease);  // deleted (or failed) while it was transcoded
     auto ready = store->find_video(id);
-    if (!ready || !*ready) return retry(lease, "reading the processed video back failed");
+    if (!ready) return retry(lease, "reading the processed video back failed: " + ready.error().message);
+    if (!*ready || (*ready)->status != catalog::VideoStatus::ready) return discard(lease);
     if (auto published = publish(**ready); !published) return retry(lease, published.error().message);
+    // A DELETE between the read above and the publish withdrew the video before it was listed:
+    // read once more, and take it out again if it is no longer ready.
+    auto after = store->find_video(id);
+    if (after && (!*after || (*after)->status != catalog::VideoStatus::ready)) {
+      (void)withdraw(**ready);
+      return discard(lease);
+    }
     (void)progress->set(id, jobs::JobState::ready, 100);
     std::error_code ignored;
     fs::remove(lease.job.payload, ignored);
@@ -156,17 +209,53 @@ struct Worker::Slot {
     log(consumer, fmt::format("video {} is ready ({} files)", id, result->files.size()));
   }
 
+  // One SQL transaction: the video ready with its files; false (nothing changed) when it is gone or
+  // failed meanwhile.
+  Result<bool> save_ready(int64_t id, const transcode::TranscodeResult& result) {
+    if (auto begun = sql->begin(); !begun) return begun.error();
+    auto marked = store->mark_ready(id, static_cast<int32_t>(result.source.duration_s), result.source.width,
+                                    result.source.height, result.files, clock.unix_seconds());
+    if (marked) {
+      if (auto committed = sql->commit(); !committed) marked = committed.error();
+    }
+    if (!marked) (void)store->rollback();
+    return marked;
+  }
+
+  // The video was deleted (or failed) while its transcode ran: its outputs and upload go, and so
+  // does job:{id} once the row is gone (while it remains, the delete job removes it later; a
+  // failed video keeps it, so its uploader still sees why).
+  void discard(const jobs::LeasedJob& lease) {
+    const int64_t id = lease.job.video_id;
+    std::error_code ignored;
+    fs::remove_all(fs::path(options.media_root) / video_dir(id), ignored);
+    fs::remove(lease.job.payload, ignored);
+    auto found = store->find_video(id);
+    if (found && !*found) (void)progress->remove(id);
+    finish(lease);
+    log(consumer, fmt::format("video {} was deleted while it was processed; its files are removed", id));
+  }
+
+  // Sends one MULTI ... EXEC batch; an Error naming `what` when it or a command in it failed.
+  Status apply(std::vector<redis::Command> commands, std::string_view what) {
+    auto replies = queue_client->execute(std::move(commands));
+    if (!replies) return Error{fmt::format("{} Redis failed: {}", what, replies.error().message)};
+    for (const auto& reply : *replies) {
+      if (reply.is_error()) return Error{fmt::format("{} Redis failed: {}", what, reply.str())};
+    }
+    return {};
+  }
+
+  Status withdraw(const catalog::Video& video) {
+    return apply(projection::withdraw_video_commands(video, utc_day(clock.unix_seconds())), "removing from");
+  }
+
   // Puts a ready video into every list it belongs to (idempotent).
   Status publish(const catalog::Video& video) {
     auto channel = store->find_channel(video.channel_name);
     if (!channel) return channel.error();
     std::string display = *channel ? (*channel)->display_name : video.channel_name;
-    auto replies = queue_client->execute(projection::publish_video_commands(video, display));
-    if (!replies) return Error{"publishing to Redis failed: " + replies.error().message};
-    for (const auto& reply : *replies) {
-      if (reply.is_error()) return Error{"publishing to Redis failed: " + std::string(reply.str())};
-    }
-    return {};
+    return apply(projection::publish_video_commands(video, display), "publishing to");
   }
 
   void remove(const jobs::LeasedJob& lease) {
@@ -174,14 +263,17 @@ struct Worker::Slot {
     auto found = store->find_video(id);
     if (!found) return retry(lease, "the database is unavailable: " + found.error().message);
     if (*found) {
-      auto replies = queue_client->execute(projection::withdraw_video_commands(**found, utc_day(clock.unix_seconds())));
-      if (!replies) return retry(lease, "removing from Redis failed: " + replies.error().message);
+      if (auto withdrawn = withdraw(**found); !withdrawn) return retry(lease, withdrawn.error().message);
     }
     std::error_code ec;
     fs::remove_all(fs::path(options.media_root) / video_dir(id), ec);
     if (ec) return retry(lease, "removing the files failed: " + ec.message());
+    if (!lease.job.payload.empty()) fs::remove(lease.job.payload, ec);
+    if (ec) return retry(lease, "removing the upload failed: " + ec.message());
+    if (auto removed = progress->remove(id); !removed) return retry(lease, removed.error().message);
     if (auto deleted = store->delete_video(id); !deleted) return retry(lease, deleted.error().message);
     finish(lease);
+    log(consumer, fmt::format("video {} is deleted", id));
   }
 
   void retry(const jobs::LeasedJob& lease, const std::string& reason) {
@@ -215,6 +307,7 @@ struct Worker::Slot {
   const WorkerOptions& options;
   std::string consumer;
   const std::atomic<bool>& stopping;
+  std::stop_token cancel;  // stop() with cancel_jobs_on_stop: abandon the running job
   SystemClock clock;
   std::unique_ptr<redis::BlockingClient> queue_client;
   std::unique_ptr<redis::BlockingClient> heartbeat_client;
@@ -230,18 +323,28 @@ Worker::~Worker() = default;
 Status Worker::run() {
   std::vector<std::unique_ptr<Slot>> slots;
   for (int i = 0; i < std::max(1, options_.slots); ++i) {
-    auto slot = std::make_unique<Slot>(options_, fmt::format("{}-{}", options_.consumer, i + 1), stopping_);
+    auto slot = std::make_unique<Slot>(options_, fmt::format("{}-{}", options_.consumer, i + 1), stopping_,
+                                       cancel_.get_token());
     if (auto opened = slot->open(); !opened) return opened;
     slots.push_back(std::move(slot));
   }
+  std::unique_ptr<SweepThread> sweeping;
+  if (!options_.uploads_dir.empty()) {
+    auto started = SweepThread::start(options_);
+    if (!started) return started.error();
+    sweeping = std::move(*started);
+  }
   std::vector<std::thread> threads;
   for (auto& slot : slots) threads.emplace_back([&slot] { slot->run(); });
-  // stop() flips the flag; a running ffmpeg is left to finish unless the process is killed,
-  // since finishing is cheaper than redoing the job elsewhere.
+  // stop() flips the flag; a running ffmpeg is left to finish (unless cancel_jobs_on_stop), since
+  // finishing is cheaper than redoing the job elsewhere.
   for (auto& thread : threads) thread.join();
   return {};
 }
 
-void Worker::stop() { stopping_ = true; }
+void Worker::stop() {
+  stopping_ = true;
+  if (options_.cancel_jobs_on_stop) cancel_.request_stop();
+}
 
 }  // namespace reel::worker

@@ -20,10 +20,10 @@ class FakeReadModel final : public projection::ReadModel {
     if (!available) co_return Error{"redis unavailable"};
     co_return home_value;
   }
-  Task<Result<projection::Listing>> listing(const projection::ListQuery& query) override {
+  Task<Result<std::shared_ptr<const projection::Listing>>> listing(const projection::ListQuery& query) override {
     last_query = query;
     if (!available) co_return Error{"redis unavailable"};
-    co_return listing_value;
+    co_return std::make_shared<const projection::Listing>(listing_value);
   }
   Task<Result<std::optional<projection::VideoPage>>> video(int64_t id) override {
     if (!available) co_return Error{"redis unavailable"};

@@ -75,7 +75,7 @@ TEST(PagesFromRedis, RenderWithSqlStoppedInAtMostTwoRoundTrips) {
   db->reset();
   ASSERT_TRUE((*mariadb)->stop());
 
-  auto pages = pages::Renderer::load({"Reel", source_dir() + "/templates"});
+  auto pages = pages::Renderer::load({"Reel", source_dir() + "/templates", {}});
   ASSERT_TRUE(pages) << pages.error().message;
   auto static_files = media::FileServer::open({source_dir() + "/static"});
   ASSERT_TRUE(static_files);
@@ -89,7 +89,8 @@ TEST(PagesFromRedis, RenderWithSqlStoppedInAtMostTwoRoundTrips) {
   auto view_log = event_log::EventLog::open({"none"});
   ASSERT_TRUE(view_log);
   ViewRecorder views(**view_log, clock, {});
-  Router router(Services{model, *pages, *static_files, *media_files, clock, {}, views});
+  const media::LinkSigner links;
+  Router router(Services{model, *pages, *static_files, *media_files, links, clock, {}, views});
 
   const std::vector<std::string> targets = {
       "/", "/videos", "/videos?sort=views&period=all&page=3", "/videos?sort=views&period=day",

@@ -41,7 +41,7 @@ class RouterTest : public ::testing::Test {
   void SetUp() override {
     fs::create_directories(media_root_ / "demo");
     std::ofstream(media_root_ / "demo" / "clip.mp4") << "0123456789";
-    auto pages = pages::Renderer::load({"Reel", source_dir() + "/templates"});
+    auto pages = pages::Renderer::load({"Reel", source_dir() + "/templates", {}});
     ASSERT_TRUE(pages) << pages.error().message;
     pages_.emplace(std::move(*pages));
     auto statics = media::FileServer::open({source_dir() + "/static"});
@@ -54,8 +54,7 @@ class RouterTest : public ::testing::Test {
     ASSERT_TRUE(log) << log.error().message;
     view_log_ = std::move(*log);
     views_.emplace(*view_log_, clock_, ViewRecorderOptions{"secret", "web-1", 1});
-    router_.emplace(Services{model_, *pages_, *static_files_, *media_files_, clock_,
-                             [] { return std::string("m 1\n"); }, *views_});
+    make_router();
 
     model_.listing_value.total = 95;
     model_.listing_value.pages = 4;
@@ -68,6 +67,20 @@ class RouterTest : public ::testing::Test {
     video.files = {{360, "/media/demo/clip.mp4"}};
     video.related = {card(8, "Eight")};
     model_.videos[7] = video;
+  }
+
+  void make_router() {
+    router_.emplace(Services{model_, *pages_, *static_files_, *media_files_, links_, clock_,
+                             [] { return std::string("m 1\n"); }, *views_});
+  }
+
+  // Turns media link signing on, as the embedded mode has it: a renderer and router with a secret.
+  void sign_links() {
+    links_ = media::LinkSigner({"s3cr3t", 3600, 60});
+    auto pages = pages::Renderer::load({"Reel", source_dir() + "/templates", links_});
+    ASSERT_TRUE(pages) << pages.error().message;
+    pages_.emplace(std::move(*pages));
+    make_router();
   }
 
   http::Response get(std::string target, std::string method = "GET") {
@@ -105,6 +118,7 @@ class RouterTest : public ::testing::Test {
   ManualClock clock_{1795824000};
   std::optional<pages::Renderer> pages_;
   std::optional<media::FileServer> static_files_, media_files_;
+  media::LinkSigner links_;  // off unless a test calls sign_links()
   std::optional<Router> router_;
 };
 
@@ -195,12 +209,42 @@ TEST_F(RouterTest, RedisDownAnswers503WithRetryAfter) {
   EXPECT_EQ(get("/healthz").status, 200);
 }
 
+TEST_F(RouterTest, UploadPageIsTheFormWithTheCategories) {
+  for (auto method : {"GET", "HEAD"}) {
+    auto r = get("/upload", method);
+    EXPECT_EQ(r.status, 200) << method;
+    EXPECT_EQ(r.route, "upload_page");
+    EXPECT_EQ(r.header("Cache-Control").value_or(""), "no-store");
+    EXPECT_NE(r.body.find(R"(<form class="upload-form")"), std::string::npos);
+    EXPECT_NE(r.body.find(R"(<option value="music">Music</option>)"), std::string::npos);
+  }
+  EXPECT_EQ(model_.last_query.per_page, 1) << "only the nav is needed";
+  EXPECT_EQ(get("/upload", "POST").status, 405);
+  EXPECT_EQ(get("/upload/x").status, 404);
+  model_.available = false;
+  auto down = get("/upload");
+  EXPECT_EQ(down.status, 503);
+  EXPECT_EQ(down.header("Retry-After").value_or(""), "5");
+}
+
 TEST_F(RouterTest, OperationalRoutes) {
   EXPECT_EQ(get("/readyz").status, 200);
   EXPECT_EQ(get("/metrics").body, "m 1\n");
   EXPECT_EQ(get("/nope").status, 404);
   EXPECT_EQ(get("/videos", "POST").status, 405);
   EXPECT_EQ(get("/videos?" + std::string(3000, 'a')).status, 414);
+}
+
+// A video's address also answers DELETE (UploadRoutes, absent here: 503); other methods are 405
+// with the three it answers.
+TEST_F(RouterTest, AVideoAnswersDeleteAndSaysSo) {
+  auto put = get("/api/v1/videos/7", "PUT");
+  EXPECT_EQ(put.status, 405);
+  EXPECT_EQ(put.header("Allow").value_or(""), "GET, HEAD, DELETE");
+  EXPECT_NE(put.body.find("\"status\":405"), std::string::npos) << put.body;
+  EXPECT_EQ(get("/api/v1/videos/7", "DELETE").status, 503) << "no upload service configured";
+  EXPECT_EQ(get("/api/v1/videos", "DELETE").status, 405) << "the listing is not deletable";
+  EXPECT_EQ(get("/api/v1/videos/7/view", "DELETE").status, 405);
 }
 
 TEST_F(RouterTest, ViewBeaconWritesOneEventLineAndNothingElse) {
@@ -279,6 +323,88 @@ TEST_F(RouterTest, StaticAndMediaFiles) {
   EXPECT_EQ(clip.body, "0123456789");
   EXPECT_EQ(get("/media/../etc/passwd").status, 404);
   EXPECT_EQ(get("/media/%2e%2e/%2e%2e/etc/passwd").status, 404);
+}
+
+// The part of `body` from `from` up to the next quote: one URL written into HTML or JSON.
+std::string url_at(const std::string& body, std::string_view from) {
+  const size_t start = body.find(from);
+  if (start == std::string::npos) return {};
+  return body.substr(start, body.find('"', start) - start);
+}
+
+TEST_F(RouterTest, PagesAndApiCarrySignedMediaLinks) {
+  sign_links();
+  auto& video = model_.videos[7];
+  video.poster_url = "/media/videos/7/poster.jpg";
+  video.hls_url = "/media/videos/7/hls/master.m3u8";
+  video.sprite_vtt_url = "/media/videos/7/sprite.vtt";
+  video.preview_url = "/media/videos/7/preview.mp4";
+  video.related[0].preview_url = "/media/videos/8/preview.mp4";
+  const int64_t expires = links_.expiry(clock_.unix_seconds());
+  const std::string signature = "?md5=" + media::secure_link_md5("/media/demo/clip.mp4", expires, "s3cr3t") +
+                                "&amp;expires=" + std::to_string(expires);
+
+  auto page = get("/watch/7");
+  ASSERT_EQ(page.status, 200);
+  EXPECT_EQ(url_at(page.body, "/media/demo/clip.mp4"), "/media/demo/clip.mp4" + signature);
+  EXPECT_NE(url_at(page.body, "/media/videos/7/hls/master.m3u8").find("?md5="), std::string::npos);
+  EXPECT_NE(url_at(page.body, "/media/videos/8/preview.mp4").find("?md5="), std::string::npos) << page.body;
+  EXPECT_EQ(url_at(page.body, "/media/videos/7/poster.jpg"), "/media/videos/7/poster.jpg");  // images stay plain
+
+  auto api = get("/api/v1/videos/7");
+  ASSERT_EQ(api.status, 200);
+  for (std::string_view url : {"/media/demo/clip.mp4", "/media/videos/7/hls/master.m3u8",
+                               "/media/videos/7/sprite.vtt", "/media/videos/7/preview.mp4"}) {
+    const std::string found = url_at(api.body, url);
+    EXPECT_NE(found.find("?md5="), std::string::npos) << found;
+    EXPECT_NE(found.find("&expires=" + std::to_string(expires)), std::string::npos) << found;
+  }
+}
+
+TEST_F(RouterTest, MediaNeedsAValidUnexpiredSignatureWhenSigningIsOn) {
+  sign_links();
+  std::ofstream(media_root_ / "demo" / "poster.jpg") << "jpeg";
+  const int64_t expires = links_.expiry(clock_.unix_seconds());
+  const std::string good = links_.url("/media/demo/clip.mp4", expires);
+  ASSERT_NE(good.find("?md5="), std::string::npos);
+
+  auto clip = get(good);
+  EXPECT_EQ(clip.status, 200);
+  EXPECT_EQ(clip.body, "0123456789");
+  EXPECT_EQ(get("/media/demo/clip.mp4").status, 403);
+  EXPECT_EQ(get("/media/demo/poster.jpg").status, 200);  // images need no signature
+  std::string tampered = good;
+  tampered.replace(tampered.find("expires=") + 8, 1, "9");
+  EXPECT_EQ(get(tampered).status, 403);
+  EXPECT_EQ(get(links_.url("/media/demo/other.mp4", expires)).status, 404);  // signed, but missing
+
+  clock_.advance(std::chrono::seconds(expires - clock_.unix_seconds() + 1));
+  auto expired = get(good);
+  EXPECT_EQ(expired.status, 410);
+  EXPECT_NE(expired.body.find("expired"), std::string::npos);
+}
+
+TEST_F(RouterTest, PlaylistsAndVttAreServedWithSignedReferences) {
+  sign_links();
+  fs::create_directories(media_root_ / "videos" / "7" / "hls" / "240");
+  std::ofstream(media_root_ / "videos" / "7" / "hls" / "master.m3u8")
+      << "#EXTM3U\n#EXT-X-STREAM-INF:BANDWIDTH=400000\n240/index.m3u8\n";
+  std::ofstream(media_root_ / "videos" / "7" / "sprite.vtt")
+      << "WEBVTT\n\n00:00.000 --> 00:05.000\nsprite.jpg#xywh=0,0,160,90\n";
+  const int64_t expires = links_.expiry(clock_.unix_seconds());
+
+  auto master = get(links_.url("/media/videos/7/hls/master.m3u8", expires));
+  ASSERT_EQ(master.status, 200);
+  EXPECT_EQ(master.header("Content-Type"), "application/vnd.apple.mpegurl");
+  EXPECT_NE(master.body.find("240/index.m3u8?" + media::sign("/media/videos/7/hls/240/index.m3u8", expires, "s3cr3t")),
+            std::string::npos)
+      << master.body;
+  auto vtt = get(links_.url("/media/videos/7/sprite.vtt", expires));
+  ASSERT_EQ(vtt.status, 200);
+  EXPECT_NE(vtt.body.find("sprite.jpg?md5="), std::string::npos) << vtt.body;
+  EXPECT_NE(vtt.body.find("#xywh=0,0,160,90"), std::string::npos);
+  EXPECT_EQ(get("/media/videos/7/hls/master.m3u8").status, 403);
+  EXPECT_EQ(get(links_.url("/media/videos/7/hls/missing.m3u8", expires)).status, 404);
 }
 
 }  // namespace

@@ -1,6 +1,7 @@
 // Request bodies streamed to a file (ServerOptions::body_to_file): the real Server on 127.0.0.1:0,
 // driven over raw sockets. A body of any size must cost bounded memory, arrive byte-exact in
-// Request::body_file, and leave no file behind whatever happens to the request.
+// Request::body_file, and leave no file behind whatever happens to the request. A request refused
+// from its header (ServerOptions::answer_before_body) is answered before its body is read at all.
 #include <fcntl.h>
 #include <gtest/gtest.h>
 #include <sys/statvfs.h>
@@ -10,9 +11,12 @@
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
+#include <functional>
 #include <mutex>
 #include <string>
 #include <thread>
+
+#include <boost/asio/steady_timer.hpp>
 
 #include "http/server.h"
 #include "http/test_server.h"
@@ -121,7 +125,7 @@ struct Harness {
   Fixture fixture;
   std::unique_ptr<ServerThread> server;
 
-  explicit Harness(void (*configure)(ServerOptions&) = nullptr) {
+  explicit Harness(const std::function<void(ServerOptions&)>& configure = nullptr) {
     ServerOptions options = test_options();
     options.upload_temp_dir = temp.path().string();
     options.max_body_bytes = 1000;
@@ -397,6 +401,90 @@ TEST(BodyFile, AnswersADiskThatFillsMidBodyWith507AndRemovesTheFile) {
   EXPECT_EQ(response->status, 507);
   EXPECT_EQ(count_files(tiny.path()), 0u);
   EXPECT_EQ(handled.load(), 0);
+}
+
+// --- answer_before_body ---
+
+// What the hook saw, shared with the test.
+struct Screen {
+  std::atomic<int> calls{0};
+  std::atomic<int> loop_index{-1};
+};
+
+// A hook that, like an upload's token check, awaits I/O on its loop (a timer here) and then
+// refuses a request without "X-Token: good" with 401; it throws for "X-Token: throw".
+void screen_tokens(ServerOptions& options, Screen& screen) {
+  options.answer_before_body = [&screen](const Request& head, int loop_index) -> Task<std::optional<Response>> {
+    screen.calls.fetch_add(1);
+    screen.loop_index = loop_index;
+    asio::steady_timer timer(co_await asio::this_coro::executor, 5ms);
+    co_await timer.async_wait(asio::use_awaitable);
+    const auto token = head.header("X-Token");
+    if (token == "throw") throw std::runtime_error("token store exploded");
+    if (token == "good") co_return std::nullopt;
+    co_return Response::text(401, "no token\n");
+  };
+}
+
+TEST(AnswerBeforeBody, RefusesFromTheHeaderAloneAndNeverReadsTheBody) {
+  Screen screen;
+  Harness harness([&screen](ServerOptions& options) { screen_tokens(options, screen); });
+  RawConnection client(harness.port());
+  // Only the header and the body's first 64 KiB of 10 MB are ever sent: the answer cannot wait for the rest.
+  ASSERT_TRUE(client.send(upload_header(10 * 1024 * 1024) + pattern(0, 64 * 1024)));
+  auto response = client.read_response();
+  ASSERT_TRUE(response);
+  EXPECT_EQ(response->status, 401);
+  EXPECT_EQ(response->body, "no token\n");
+  EXPECT_EQ(response->header("Connection").value_or(""), "close");
+  EXPECT_TRUE(client.wait_closed());
+  EXPECT_EQ(screen.calls.load(), 1);
+  EXPECT_EQ(screen.loop_index.load(), 0);
+  EXPECT_EQ(harness.fixture.asked.load(), 0) << "body_to_file is not asked: no file is made";
+  EXPECT_EQ(harness.fixture.handled.load(), 0);
+  EXPECT_EQ(count_files(harness.dir()), 0u);
+}
+
+TEST(AnswerBeforeBody, RefusesBeforeSending100Continue) {
+  Screen screen;
+  Harness harness([&screen](ServerOptions& options) { screen_tokens(options, screen); });
+  RawConnection client(harness.port());
+  ASSERT_TRUE(client.send(upload_header(300'000, "Expect: 100-continue\r\n")));
+  auto response = client.read_response();
+  ASSERT_TRUE(response);
+  EXPECT_EQ(response->status, 401) << "the final answer, not 100 Continue";
+  EXPECT_TRUE(client.wait_closed());
+  EXPECT_EQ(count_files(harness.dir()), 0u);
+}
+
+TEST(AnswerBeforeBody, LetsAnAcceptedRequestStreamItsBodyAsUsual) {
+  Screen screen;
+  Harness harness([&screen](ServerOptions& options) { screen_tokens(options, screen); });
+  RawConnection client(harness.port());
+  ASSERT_TRUE(client.send(upload_header(200'000, "X-Token: good\r\n") + pattern(0, 200'000)));
+  auto response = client.read_response();
+  ASSERT_TRUE(response);
+  EXPECT_EQ(response->status, 200);
+  EXPECT_EQ(response->body, expected_answer(200'000));
+  auto next = client.get("/echo");  // the connection stays open
+  ASSERT_TRUE(next);
+  EXPECT_EQ(next->status, 200);
+  EXPECT_EQ(screen.calls.load(), 1) << "not called for a request without a body";
+  EXPECT_EQ(harness.fixture.handled.load(), 2);
+  EXPECT_EQ(count_files(harness.dir()), 0u);
+}
+
+TEST(AnswerBeforeBody, AHookThatThrowsIs500AndClose) {
+  Screen screen;
+  Harness harness([&screen](ServerOptions& options) { screen_tokens(options, screen); });
+  RawConnection client(harness.port());
+  ASSERT_TRUE(client.send(upload_header(5000, "X-Token: throw\r\n") + pattern(0, 5000)));
+  auto response = client.read_response();
+  ASSERT_TRUE(response);
+  EXPECT_EQ(response->status, 500);
+  EXPECT_TRUE(client.wait_closed());
+  EXPECT_EQ(harness.fixture.handled.load(), 0);
+  EXPECT_EQ(count_files(harness.dir()), 0u);
 }
 
 }  // namespace

@@ -31,6 +31,33 @@ void expect_error(const Result<Job>& job, std::string_view part) {
   EXPECT_NE(job.error().message.find("1700000000000-0"), std::string::npos) << job.error().message;
 }
 
+TEST(JobEntry, AnUploadWaitsUnderItsVideoId) {
+  EXPECT_EQ(upload_path("/var/reel/uploads", 42), "/var/reel/uploads/42.upload");
+  EXPECT_EQ(upload_path("uploads/", 7), "uploads/7.upload");
+}
+
+// redis::check_exec, which the queue's transactions rely on.
+TEST(JobEntry, ATransactionFailsWhenAnyOfItsRepliesIsAnError) {
+  const std::vector<Reply> queued{Reply::make_status("OK"), Reply::make_status("QUEUED")};
+  auto batch = [&](Reply exec) {
+    std::vector<Reply> replies = queued;
+    replies.push_back(std::move(exec));
+    return replies;
+  };
+  EXPECT_TRUE(redis::check_exec(batch(Reply::make_array({Reply::make_integer(1)})), "t").ok());
+  auto inner = redis::check_exec(batch(Reply::make_array({Reply::make_error("WRONGTYPE x")})), "the write");
+  ASSERT_FALSE(inner.ok());
+  EXPECT_EQ(inner.error().message, "the write failed: WRONGTYPE x");
+  auto aborted = redis::check_exec(batch(Reply::make_nil()), "t");
+  ASSERT_FALSE(aborted.ok());
+  EXPECT_EQ(aborted.error().message, "t failed: transaction aborted");
+  auto refused = redis::check_exec(
+      {Reply::make_status("OK"), Reply::make_error("ERR unknown command"), Reply::make_error("EXECABORT x")}, "t");
+  ASSERT_FALSE(refused.ok());
+  EXPECT_EQ(refused.error().message, "t failed: ERR unknown command");
+  EXPECT_FALSE(redis::check_exec({}, "t").ok());
+}
+
 TEST(JobEntry, EncodedFieldsParseBackToTheSameJob) {
   const Job job{.video_id = 42,
                 .kind = JobKind::remove,

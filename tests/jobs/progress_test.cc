@@ -28,6 +28,20 @@ TEST(ProgressCommands, OneTransactionWritesEveryFieldAndTheExpiry) {
   EXPECT_EQ(progress_read_command(7).args(), (std::vector<std::string>{"HGETALL", "job:7"}));
 }
 
+TEST(ProgressCommands, AJobAndItsQueuedRecordGoInOneTransaction) {
+  const Job job{.video_id = 7, .kind = JobKind::transcode, .enqueued_at_ms = 99, .payload = "/up/7.upload"};
+  auto commands = enqueue_with_progress_commands(job, 2h);
+  ASSERT_EQ(commands.size(), 5u);
+  EXPECT_EQ(commands[0].args(), std::vector<std::string>{"MULTI"});
+  EXPECT_EQ(commands[1].args(), enqueue_command(job).args());
+  const std::vector<std::string> hset{"HSET", "job:7", "state", "queued", "progress",
+                                      "0",    "error", "",      "updated_at", "99"};
+  EXPECT_EQ(commands[2].args(), hset);
+  EXPECT_EQ(commands[3].args(), (std::vector<std::string>{"PEXPIRE", "job:7", "7200000"}));
+  EXPECT_EQ(commands[4].args(), std::vector<std::string>{"EXEC"});
+  EXPECT_EQ(progress_delete_command(7).args(), (std::vector<std::string>{"DEL", "job:7"}));
+}
+
 TEST(ProgressParse, ReadsAWholeRecord) {
   auto record = parse_progress(hash_reply(
       {"state", "failed", "progress", "40", "error", "not a video", "updated_at", "1700000000000"}));

@@ -254,6 +254,16 @@ TEST_F(FileServerTest, HandsLargeFilesToSendfile) {
   EXPECT_EQ(small_range.file, nullptr);
 }
 
+TEST_F(FileServerTest, ReadsSmallFilesByTheSameRules) {
+  EXPECT_EQ(server_->read("videos/demo/clip-1.mp4", 100), "0123456789abcdefghij");
+  EXPECT_EQ(server_->read("a%20b.txt", 100), "spaced");
+  EXPECT_FALSE(server_->read("videos/demo/clip-1.mp4", 19));  // larger than allowed
+  EXPECT_FALSE(server_->read("../secret.txt", 100));
+  EXPECT_FALSE(server_->read("outside-link.txt", 100));
+  EXPECT_FALSE(server_->read("dir", 100));
+  EXPECT_FALSE(server_->read("missing.m3u8", 100));
+}
+
 TEST(FileServerOpen, ReportsAMissingRoot) {
   auto server = FileServer::open({.root = "/nonexistent/reel-media-root"});
   ASSERT_FALSE(server.ok());

@@ -71,7 +71,7 @@ projection::Listing listing_page(int page, int pages) {
 class RendererTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    auto loaded = Renderer::load(SiteOptions{"Reel", templates_dir()});
+    auto loaded = Renderer::load(SiteOptions{"Reel", templates_dir(), {}});
     ASSERT_TRUE(loaded.ok()) << loaded.error().message;
     renderer_.emplace(std::move(*loaded));
   }
@@ -303,8 +303,29 @@ TEST_F(RendererTest, ErrorPageShowsStatusAndLinksHome) {
   EXPECT_THAT(html, HasSubstr("<title>Page not found · Reel</title>"));
 }
 
+TEST_F(RendererTest, UploadPageHasTheFormWithTheNavCategories) {
+  std::vector<CategoryLink> categories = nav();
+  categories.push_back({"odd", R"(<b>"Odd"</b>)"});
+  std::string html = renderer_->upload(categories);
+  expect_common_page_parts(html);
+  EXPECT_THAT(html, HasSubstr("<title>Upload a video · Reel</title>"));
+  EXPECT_THAT(html, HasSubstr(R"(<meta name="robots" content="noindex">)"));
+  EXPECT_THAT(html, HasSubstr(R"(<form class="upload-form" data-uploads="/api/v1/uploads")"));
+  for (auto field : {R"(name="token" type="password")", R"(name="file" type="file")", R"(name="title")",
+                     R"(name="description")", R"(name="tags")", R"(<select id="upload-category" name="category">)"}) {
+    EXPECT_THAT(html, HasSubstr(field));
+  }
+  EXPECT_THAT(html, HasSubstr(R"(<option value="music">Music</option>)"));
+  EXPECT_THAT(html, HasSubstr(R"(<option value="pets-animals">Pets &amp; Animals</option>)"));
+  EXPECT_THAT(html, HasSubstr(R"(<option value="odd">&lt;b&gt;&quot;Odd&quot;&lt;/b&gt;</option>)"));
+  EXPECT_THAT(html, HasSubstr("local storage")) << "says where the token is kept";
+  EXPECT_THAT(html, HasSubstr(R"(<progress class="upload-status__upload")"));
+  EXPECT_THAT(html, HasSubstr(R"(<script src="/static/js/upload.js" defer></script>)"));
+  EXPECT_THAT(html, HasSubstr(R"(<a class="site-header__upload" href="/upload">)"));
+}
+
 TEST(RendererLoad, MissingDirectoryIsAnError) {
-  auto loaded = Renderer::load(SiteOptions{"Reel", "/nonexistent/templates"});
+  auto loaded = Renderer::load(SiteOptions{"Reel", "/nonexistent/templates", {}});
   ASSERT_FALSE(loaded.ok());
   EXPECT_THAT(loaded.error().message, HasSubstr("/nonexistent/templates"));
 }
@@ -317,7 +338,7 @@ TEST(RendererLoad, BrokenTemplateNamesFileAndLine) {
     std::filesystem::copy_file(entry.path(), directory / entry.path().filename());
   }
   std::ofstream(directory / "pagination.html", std::ios::trunc) << "<nav>\n{{#pagination}}\n</nav>\n";
-  auto loaded = Renderer::load(SiteOptions{"Reel", directory.string()});
+  auto loaded = Renderer::load(SiteOptions{"Reel", directory.string(), {}});
   std::filesystem::remove_all(directory);
   ASSERT_FALSE(loaded.ok());
   EXPECT_EQ(loaded.error().message,
@@ -380,6 +401,22 @@ TEST_F(RendererTest, WatchPageStreamsHlsWhenTheVideoHasIt) {
   EXPECT_THAT(html, HasSubstr(R"(data-hls="/media/videos/7/hls/master.m3u8")"));
   EXPECT_THAT(html, HasSubstr(R"(<script src="/static/vendor/hls.min.js" defer></script>)"));
   EXPECT_THAT(html, HasSubstr(R"(<source src="/media/videos/7/mp4/360.mp4" type="video/mp4")")) << "MP4 fallback";
+  EXPECT_THAT(html, HasSubstr(R"(preload="none")")) << "hls.js loads the stream";
+}
+
+TEST_F(RendererTest, WatchPageHasThePlayerBarWithSeekPreviews) {
+  projection::VideoPage video;
+  video.id = 7;
+  video.title = "Previewed";
+  video.files = {{720, "/media/videos/7/mp4/720.mp4?md5=a&expires=1"}, {360, "/media/videos/7/mp4/360.mp4?md5=b&expires=1"}};
+  EXPECT_THAT(renderer_->watch(video, now), Not(HasSubstr("data-sprites")));
+  video.sprite_vtt_url = "/media/videos/7/sprite.vtt?md5=c&expires=1";
+  std::string html = renderer_->watch(video, now);
+  EXPECT_THAT(html, HasSubstr(R"(data-sprites="/media/videos/7/sprite.vtt?md5=c&amp;expires=1")"));
+  EXPECT_THAT(html, HasSubstr(R"(<source src="/media/videos/7/mp4/720.mp4?md5=a&amp;expires=1" type="video/mp4" data-height="720">)"));
+  EXPECT_THAT(html, HasSubstr(R"(<div class="player-bar" hidden>)")) << "shown by watch.js";
+  EXPECT_THAT(html, HasSubstr(R"(<div class="seek" role="slider" tabindex="0")"));
+  EXPECT_THAT(html, HasSubstr(R"(<select class="quality__select" aria-label="Quality">)"));
 }
 
 }  // namespace

@@ -43,6 +43,7 @@ TEST(Codec, CardRoundTripCleansControlCharacters) {
   EXPECT_EQ(card->channel_name, "aurora");
   EXPECT_EQ(card->channel_display_name, "Aurora Studio");
   EXPECT_DOUBLE_EQ(card->rating, 75.0);
+  EXPECT_EQ(card->preview_url, "/media/videos/42/preview.mp4");
 }
 
 TEST(Codec, ViewCountIsAFixedWidthPrefixAnAggregatorCanOverwrite) {
@@ -58,11 +59,39 @@ TEST(Codec, ViewCountIsAFixedWidthPrefixAnAggregatorCanOverwrite) {
   EXPECT_EQ(codec::views_field(-5), "000000000000");
 }
 
+TEST(Codec, CardsCarryAStampOfTheirPackedValue) {
+  auto video = sample_video();
+  const std::string packed = codec::encode_card(video, "Aurora");
+  auto card = codec::decode_card(packed);
+  auto again = codec::decode_card(packed);
+  video.views = 7;
+  auto counted = codec::decode_card(codec::encode_card(video, "Aurora"));
+  ASSERT_TRUE(card && again && counted);
+  EXPECT_NE(card->stamp, 0u);
+  EXPECT_EQ(card->stamp, again->stamp);
+  EXPECT_TRUE(card->same_as(*again));
+  EXPECT_NE(card->stamp, counted->stamp);
+  EXPECT_FALSE(card->same_as(*counted));
+  Card built = *card;
+  built.stamp = 0;  // built by hand: compared field by field (a stamp counts as a field)
+  Card twin = built;
+  EXPECT_TRUE(built.same_as(twin));
+  EXPECT_FALSE(built.same_as(*card));
+  twin.title = "other";
+  EXPECT_FALSE(built.same_as(twin));
+}
+
 TEST(Codec, GarbageIsNotACard) {
   EXPECT_FALSE(codec::decode_card(""));
   EXPECT_FALSE(codec::decode_card("1\x1f" "2"));
-  EXPECT_FALSE(codec::decode_card("7\x1f" "1\x1f" "t\x1f" "s\x1f" "3\x1f" "4\x1f" "u\x1f" "c\x1f" "d\x1f" "-10\x1f" "x"));
-  EXPECT_TRUE(codec::decode_card("7\x1f" "1\x1f" "t\x1f" "s\x1f" "3\x1f" "4\x1f" "u\x1f" "c\x1f" "d\x1f" "-10"));
+  EXPECT_FALSE(codec::decode_card("7\x1f" "1\x1f" "t\x1f" "s\x1f" "3\x1f" "4\x1f" "u\x1f" "c\x1f" "d\x1f" "-10\x1f" "p\x1f" "x"));
+  // A card packed before previews existed still decodes, without one.
+  auto old_card = codec::decode_card("7\x1f" "1\x1f" "t\x1f" "s\x1f" "3\x1f" "4\x1f" "u\x1f" "c\x1f" "d\x1f" "-10");
+  ASSERT_TRUE(old_card);
+  EXPECT_EQ(old_card->preview_url, "");
+  auto with_preview = codec::decode_card("7\x1f" "1\x1f" "t\x1f" "s\x1f" "3\x1f" "4\x1f" "u\x1f" "c\x1f" "d\x1f" "-10\x1f" "/media/p.mp4");
+  ASSERT_TRUE(with_preview);
+  EXPECT_EQ(with_preview->preview_url, "/media/p.mp4");
 }
 
 TEST(Codec, NavRoundTrip) {

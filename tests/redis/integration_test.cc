@@ -2,6 +2,7 @@
 #include <gtest/gtest.h>
 
 #include "support/fixtures.h"
+#include "support/http_client.h"  // eventually
 #include "support/suite_redis.h"
 
 // Boost 1.74's Asio headers need <utility> first, which common/asio.h provides.
@@ -12,6 +13,7 @@
 #include <cstdlib>
 #include <filesystem>
 
+#include "process/child.h"
 #include "redis/blocking_client.h"
 #include "redis/client.h"
 #include "redis/connection.h"
@@ -269,6 +271,36 @@ TEST_F(RedisIntegration, StartRefusesAPortAnotherRedisServerAlreadyServes) {
                                         std::to_string(server().pid()) + ")"),
             std::string::npos)
       << second.error().message;
+}
+
+// A redis-server left running on a data dir's own config (its parent crashed) is shut down and
+// replaced, keeping what it had written; it is not refused as a stranger.
+TEST(RedisServerStart, ReplacesTheOrphanOfItsOwnDirectory) {
+  reel::testing::TempDir dir;
+  const uint16_t port = reel::testing::free_port();
+  { start_server(dir.path(), port); }  // writes dir/redis.conf for this port
+  auto orphan = process::Child::spawn({.argv = {"redis-server", (dir.path() / "redis.conf").string()},
+                                       .working_dir = dir.path().string(),
+                                       .own_process_group = true});
+  ASSERT_TRUE(orphan) << orphan.error().message;
+  ConnectionOptions probe;
+  probe.endpoint = Endpoint{"127.0.0.1", port};
+  ASSERT_TRUE(reel::testing::eventually([&] { return BlockingClient::connect(probe).ok(); }));
+  {
+    auto client = BlockingClient::connect(probe);
+    ASSERT_TRUE(client);
+    ASSERT_TRUE(client->execute(Command("SET", "left", "behind")));
+  }
+
+  RedisServer server = start_server(dir.path(), port);
+  EXPECT_NE(server.pid(), orphan->pid());
+  auto exited = orphan->wait_for(std::chrono::seconds(10));
+  ASSERT_TRUE(exited) << "the orphan is still running";
+  auto client = BlockingClient::connect(probe);
+  ASSERT_TRUE(client);
+  auto value = client->execute(Command("GET", "left"));
+  ASSERT_TRUE(value);
+  EXPECT_EQ(value->str(), "behind");
 }
 
 }  // namespace

@@ -322,8 +322,8 @@ TYPED_TEST_P(CatalogStoreSuite, ProcessingVideosGoReadyOrFailedAndAreDeletedWhol
   std::vector<VideoFile> first = {{"mp4", 240, "videos/1/mp4/240.mp4", 1000, "video/mp4"}};
   std::vector<VideoFile> second = {{"mp4", 360, "videos/1/mp4/360.mp4", 2000, "video/mp4"},
                                    {"hls", 360, "videos/1/hls/master.m3u8", 300, "application/vnd.apple.mpegurl"}};
-  ASSERT_TRUE(store.mark_ready(id, 42, 640, 360, first, 1'700'000'500).ok());
-  ASSERT_TRUE(store.mark_ready(id, 42, 640, 360, second, 1'700'000'500).ok()) << "the same values again";
+  ASSERT_TRUE(this->value(store.mark_ready(id, 42, 640, 360, first, 1'700'000'500)));
+  ASSERT_TRUE(this->value(store.mark_ready(id, 42, 640, 360, second, 1'700'000'500))) << "the same values again";
   auto ready = this->value(store.find_video(id));
   ASSERT_TRUE(ready);
   EXPECT_EQ(ready->status, VideoStatus::ready);
@@ -341,7 +341,22 @@ TYPED_TEST_P(CatalogStoreSuite, ProcessingVideosGoReadyOrFailedAndAreDeletedWhol
   EXPECT_EQ(failed->status, VideoStatus::failed);
   EXPECT_EQ(failed->error, std::string(999, 'x')) << "cut before a split character";
   EXPECT_FALSE(store.mark_failed(id + 1000, "nope").ok());
-  EXPECT_FALSE(store.mark_ready(id + 1000, 1, 1, 1, {}, 1).ok());
+  EXPECT_FALSE(this->value(store.mark_ready(id + 1000, 1, 1, 1, {}, 1))) << "no such video";
+  EXPECT_FALSE(this->value(store.mark_failed_if_processing(id, "lost"))) << "only a processing video";
+  EXPECT_FALSE(this->value(store.mark_failed_if_processing(id + 1000, "lost")));
+  EXPECT_EQ(this->value(store.find_video(id))->error, std::string(999, 'x')) << "the reason is kept";
+  const int64_t lost = this->value(store.insert_video(upload));
+  EXPECT_TRUE(this->value(store.mark_failed_if_processing(lost, "the upload was lost")));
+  auto lost_video = this->value(store.find_video(lost));
+  ASSERT_TRUE(lost_video);
+  EXPECT_EQ(lost_video->status, VideoStatus::failed);
+  EXPECT_EQ(lost_video->error, "the upload was lost");
+  EXPECT_TRUE(this->value(store.delete_video(lost)));
+  EXPECT_FALSE(this->value(store.mark_ready(id, 1, 1, 1, first, 1))) << "a failed (or deleting) video stays failed";
+  auto still_failed = this->value(store.find_video(id));
+  ASSERT_TRUE(still_failed);
+  EXPECT_EQ(still_failed->status, VideoStatus::failed);
+  EXPECT_EQ(still_failed->files.size(), 2u) << "its files untouched";
 
   ASSERT_TRUE(store.add_daily_views({{id, 20261128, 5}}).ok());
   EXPECT_TRUE(this->value(store.delete_video(id)));

@@ -20,4 +20,19 @@ Status SuiteRedis::stop() {
   return stopped;
 }
 
+redis::ConnectionOptions RedisSuiteTest::connection_options() {
+  redis::ConnectionOptions options;
+  options.endpoint = server().endpoint();
+  return options;
+}
+
+Result<redis::BlockingClient> RedisSuiteTest::flushed_client() {
+  auto client = redis::BlockingClient::connect(connection_options());
+  if (!client) return client.error();
+  auto flushed = client->execute(redis::Command("FLUSHALL"));
+  if (!flushed) return flushed.error();
+  if (flushed->is_error()) return Error{"FLUSHALL: " + std::string(flushed->str())};
+  return client;
+}
+
 }  // namespace reel::testing

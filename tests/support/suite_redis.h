@@ -1,6 +1,6 @@
 // A redis-server shared by the tests of one suite (starting one takes a while), in a temporary
 // directory of its own: start it from SetUpTestSuite(), stop it from TearDownTestSuite(); each
-// test flushes what it needs. A missing redis-server fails the suite.
+// test flushes what it needs (flushed_client()). A missing redis-server fails the suite.
 // Thread-safety: none needed (gtest runs a suite's setup and teardown on one thread).
 #pragma once
 
@@ -9,6 +9,7 @@
 
 #include <gtest/gtest.h>
 
+#include "redis/blocking_client.h"
 #include "redis/server.h"
 #include "support/fixtures.h"
 
@@ -41,6 +42,11 @@ class RedisSuiteTest : public ::testing::Test {
 
   // The suite's server; valid in tests (after SetUp()).
   static const redis::RedisServer& server() { return *redis_.server(); }
+  // Connection settings for the suite's server.
+  static redis::ConnectionOptions connection_options();
+  // A client of the suite's server after FLUSHALL, so a test starts from an empty Redis; an Error
+  // when it cannot connect or flush.
+  static Result<redis::BlockingClient> flushed_client();
 
  private:
   static inline SuiteRedis redis_;

@@ -1,6 +1,7 @@
 // The worker against real redis-server, SQLite and ffmpeg: a queued upload becomes a ready video
 // with its files on disk and in every Redis list; a file that is not a video fails at once with
-// the reason the uploader sees; a delete job removes the video everywhere.
+// the reason the uploader sees; a delete job removes the video everywhere, also when the video
+// was deleted while its transcode ran; an upload whose job was lost is queued again at start.
 #include "worker/worker.h"
 
 #include <filesystem>
@@ -10,13 +11,15 @@
 #include <gtest/gtest.h>
 
 #include "common/clock.h"
+#include "common/days.h"
 #include "jobs/progress.h"
 #include "jobs/queue.h"
 #include "projection/keys.h"
+#include "projection/projector.h"
 #include "redis/blocking_client.h"
 #include "sql/catalog_store.h"
 #include "support/http_client.h"
-#include "support/suite_redis.h"
+#include "support/redis_sqlite_test.h"
 #include "transcode/test_clip.h"
 
 namespace reel::worker {
@@ -25,44 +28,37 @@ namespace {
 namespace fs = std::filesystem;
 using reel::testing::eventually;
 
-class WorkerTest : public reel::testing::RedisSuiteTest {
+class WorkerTest : public reel::testing::RedisSqliteTest {
  protected:
   void SetUp() override {
-    RedisSuiteTest::SetUp();
+    RedisSqliteTest::SetUp();
     if (HasFatalFailure()) return;
-    redis::ConnectionOptions connection;
-    connection.endpoint = server().endpoint();
-    auto client = redis::BlockingClient::connect(connection);
-    ASSERT_TRUE(client) << client.error().message;
-    redis_client_.emplace(std::move(*client));
-    ASSERT_TRUE(redis_client_->execute(redis::Command("FLUSHALL")));
-
-    sql_url_ = "sqlite:" + (dir_.path() / "reel.db").string();
-    auto db = sql::open({sql_url_});
-    ASSERT_TRUE(db) << db.error().message;
-    db_ = std::move(*db);
-    ASSERT_TRUE(sql::migrate(*db_));
-    store_.emplace(*db_);
     channel_ = store_->ensure_channel("uploader", "The Uploader").value();
     ASSERT_TRUE(store_->ensure_category("music", "Music", 1));
     fs::create_directories(dir_.path() / "uploads");
     fs::create_directories(dir_.path() / "media");
 
-    WorkerOptions options;
-    options.consumer = "test";
-    options.media_root = (dir_.path() / "media").string();
-    options.sql_url = sql_url_;
-    options.redis = connection;
-    options.claim_block = std::chrono::milliseconds(100);
-    options.transcode.ladder = {240};
-    worker_ = std::make_unique<Worker>(options);
+    options_.consumer = "test";
+    options_.media_root = (dir_.path() / "media").string();
+    options_.sql_url = sql_url_;
+    options_.redis = connection_options();
+    options_.claim_block = std::chrono::milliseconds(100);
+    options_.transcode.ladder = {240};
+    start_worker();
+  }
+
+  void TearDown() override { stop_worker(); }
+
+  void start_worker() {
+    worker_ = std::make_unique<Worker>(options_);
     thread_ = std::thread([this] { run_status_ = worker_->run(); });
   }
 
-  void TearDown() override {
+  void stop_worker() {
     if (!worker_) return;  // SetUp failed before starting it
     worker_->stop();
     thread_.join();
+    worker_.reset();
     EXPECT_TRUE(run_status_.ok()) << run_status_.error().message;
   }
 
@@ -77,7 +73,7 @@ class WorkerTest : public reel::testing::RedisSuiteTest {
     video.tags = {"fresh"};
     video.categories = {"music"};
     const int64_t id = store_->insert_video(video).value();
-    jobs::JobQueue queue(*redis_client_, clock_);
+    jobs::JobQueue queue(*redis_, clock_);
     EXPECT_TRUE(queue.enqueue({.video_id = id, .kind = jobs::JobKind::transcode, .payload = upload.string()}));
     return id;
   }
@@ -88,17 +84,13 @@ class WorkerTest : public reel::testing::RedisSuiteTest {
   }
 
   bool exists(const std::string& key) {
-    auto reply = redis_client_->execute(redis::Command("EXISTS", key));
+    auto reply = redis_->execute(redis::Command("EXISTS", key));
     return reply && reply->integer() == 1;
   }
 
-  reel::testing::TempDir dir_;
   SystemClock clock_;
-  std::string sql_url_;
-  std::optional<redis::BlockingClient> redis_client_;
-  std::unique_ptr<sql::Connection> db_;
-  std::optional<sql::CatalogStore> store_;
   int64_t channel_ = 0;
+  WorkerOptions options_;
   std::unique_ptr<Worker> worker_;
   std::thread thread_;
   Status run_status_;
@@ -125,25 +117,25 @@ TEST_F(WorkerTest, AQueuedUploadBecomesAReadyListedVideo) {
   EXPECT_TRUE(exists(projection::keys::card(id)));
   EXPECT_TRUE(exists(projection::keys::video(id)));
   for (const char* field : {"hls", "sprite_vtt", "preview", "poster"}) {
-    auto url = redis_client_->execute(redis::Command("HGET", projection::keys::video(id), field));
+    auto url = redis_->execute(redis::Command("HGET", projection::keys::video(id), field));
     ASSERT_TRUE(url);
     EXPECT_TRUE(std::string(url->str()).starts_with("/media/" + video_dir(id) + "/")) << field << ": " << url->str();
   }
-  auto newest = redis_client_->execute(redis::Command("ZSCORE", "z:new", id));
+  auto newest = redis_->execute(redis::Command("ZSCORE", "z:new", id));
   ASSERT_TRUE(newest);
   EXPECT_FALSE(newest->is_nil()) << "listed as newest";
-  auto tagged = redis_client_->execute(
+  auto tagged = redis_->execute(
       redis::Command("ZSCORE", projection::keys::list({projection::ListKind::tag, "fresh"}, projection::Sort::newest), id));
   ASSERT_TRUE(tagged);
   EXPECT_FALSE(tagged->is_nil());
-  jobs::JobProgress progress(*redis_client_, clock_);
+  jobs::JobProgress progress(*redis_, clock_);
   auto record = progress.get(id);
   ASSERT_TRUE(record && *record);
   EXPECT_EQ((*record)->state, jobs::JobState::ready);
   EXPECT_EQ((*record)->progress, 100);
 
   // Deleting: gone from Redis, disk and SQL.
-  jobs::JobQueue queue(*redis_client_, clock_);
+  jobs::JobQueue queue(*redis_, clock_);
   ASSERT_TRUE(queue.enqueue({.video_id = id, .kind = jobs::JobKind::remove}));
   ASSERT_TRUE(eventually([&] {
     auto found = store_->find_video(id);
@@ -151,9 +143,78 @@ TEST_F(WorkerTest, AQueuedUploadBecomesAReadyListedVideo) {
   }));
   EXPECT_FALSE(exists(projection::keys::card(id)));
   EXPECT_FALSE(fs::exists(dir_.path() / "media" / video_dir(id)));
-  auto still_listed = redis_client_->execute(redis::Command("ZSCORE", "z:new", id));
+  auto still_listed = redis_->execute(redis::Command("ZSCORE", "z:new", id));
   ASSERT_TRUE(still_listed);
   EXPECT_TRUE(still_listed->is_nil());
+}
+
+// What DELETE /api/v1/videos/{id} does (ingest::Ingest::remove): the row goes failed, the video
+// leaves Redis with its status record, and the delete job is queued.
+void delete_like_the_api(sql::CatalogStore& store, redis::BlockingClient& redis, const Clock& clock, int64_t id,
+                         const std::string& upload) {
+  auto video = store.find_video(id).value();
+  ASSERT_TRUE(video);
+  ASSERT_TRUE(store.mark_failed(id, "the video is being deleted"));
+  auto commands = projection::withdraw_video_commands(*video, utc_day(clock.unix_seconds()));
+  const jobs::Job job{.video_id = id, .kind = jobs::JobKind::remove, .enqueued_at_ms = clock.unix_seconds() * 1000,
+                      .payload = upload};
+  commands.insert(commands.end() - 1, {jobs::progress_delete_command(id), jobs::enqueue_command(job)});
+  auto replies = redis.execute(std::move(commands));
+  ASSERT_TRUE(replies && redis::check_exec(*replies, "delete"));
+}
+
+// Deleted while its transcode runs: the finished job does not make it ready or list it, and the
+// delete job leaves nothing behind.
+TEST_F(WorkerTest, AVideoDeletedWhileItIsTranscodedStaysGone) {
+  const fs::path upload = dir_.path() / "uploads" / "long.mp4";
+  ASSERT_TRUE(transcode::make_test_clip(upload.string(), {.seconds = 8}).ok());
+  const int64_t id = queue_upload(upload);
+  jobs::JobProgress progress(*redis_, clock_);
+  ASSERT_TRUE(eventually([&] {
+    auto record = progress.get(id);
+    return record && *record && (*record)->state == jobs::JobState::processing;
+  }, std::chrono::seconds(60)));
+  delete_like_the_api(*store_, *redis_, clock_, id, upload.string());
+  ASSERT_TRUE(eventually([&] {
+    auto found = store_->find_video(id);
+    return found && !*found;
+  }, std::chrono::seconds(120)));
+  EXPECT_FALSE(exists(projection::keys::card(id)));
+  EXPECT_FALSE(exists(projection::keys::video(id)));
+  EXPECT_FALSE(exists(projection::keys::job_progress(id)));
+  auto listed = redis_->execute(redis::Command("ZSCORE", "z:new", id));
+  ASSERT_TRUE(listed);
+  EXPECT_TRUE(listed->is_nil());
+  EXPECT_FALSE(fs::exists(dir_.path() / "media" / video_dir(id)));
+  EXPECT_FALSE(fs::exists(dir_.path() / "media" / (video_dir(id) + ".partial")));
+  EXPECT_FALSE(fs::exists(upload));
+  jobs::JobQueue queue(*redis_, clock_);
+  auto stats = queue.stats();
+  ASSERT_TRUE(stats);
+  EXPECT_EQ(stats->length, 0) << "both jobs are acked";
+}
+
+// An upload whose job Redis lost (the video is processing, its file waits, no job:{id}) is found
+// by the sweep a worker runs at start, queued again and processed.
+TEST_F(WorkerTest, AtStartTheSweeperQueuesALostJobAgain) {
+  stop_worker();
+  catalog::Video video;
+  video.channel_id = channel_;
+  video.title = "Lost in Redis";
+  video.slug = "lost-in-redis";
+  video.status = catalog::VideoStatus::processing;
+  video.created_at = SystemClock().unix_seconds() - 3600;
+  const int64_t id = store_->insert_video(video).value();
+  const std::string upload = jobs::upload_path((dir_.path() / "uploads").string(), id);
+  const fs::path clip = dir_.path() / "clip.mp4";  // the container comes from the extension
+  ASSERT_TRUE(transcode::make_test_clip(clip.string(), {.seconds = 2}).ok());
+  fs::rename(clip, upload);
+
+  options_.uploads_dir = (dir_.path() / "uploads").string();
+  start_worker();
+  ASSERT_TRUE(eventually([&] { return status_of(id) != catalog::VideoStatus::processing; }, std::chrono::seconds(120)));
+  EXPECT_EQ(status_of(id), catalog::VideoStatus::ready);
+  EXPECT_FALSE(fs::exists(upload));
 }
 
 TEST_F(WorkerTest, AFileThatIsNotAVideoFailsAtOnceWithTheReason) {
@@ -166,12 +227,12 @@ TEST_F(WorkerTest, AFileThatIsNotAVideoFailsAtOnceWithTheReason) {
   // A text file named .mp4: ffprobe takes it for an MP4 without its index.
   EXPECT_EQ(video->error, "the video file is truncated or corrupt (its index is missing)");
   EXPECT_FALSE(exists(projection::keys::card(id))) << "never listed";
-  jobs::JobProgress progress(*redis_client_, clock_);
+  jobs::JobProgress progress(*redis_, clock_);
   auto record = progress.get(id);
   ASSERT_TRUE(record && *record);
   EXPECT_EQ((*record)->state, jobs::JobState::failed);
   EXPECT_EQ((*record)->error, video->error);
-  jobs::JobQueue queue(*redis_client_, clock_);
+  jobs::JobQueue queue(*redis_, clock_);
   auto stats = queue.stats();
   ASSERT_TRUE(stats);
   EXPECT_EQ(stats->pending, 0) << "the job is acked, not left to retry";

@@ -1,0 +1,81 @@
+#include "worker/sweeper.h"
+
+#include <filesystem>
+#include <vector>
+
+#include "jobs/job.h"
+#include "jobs/progress.h"
+#include "projection/keys.h"
+
+namespace reel::worker {
+
+Result<SweepStats> Sweeper::sweep() {
+  SweepStats stats;
+  const int64_t now_ms =
+      std::chrono::duration_cast<std::chrono::milliseconds>(clock_.now().time_since_epoch()).count();
+  const int64_t created_before = (now_ms - options_.min_age.count()) / 1000;  // videos.created_at is in seconds
+  std::vector<int64_t> old_enough;
+  auto scanned = store_.for_each_video(catalog::VideoStatus::processing, [&](const catalog::Video& video) {
+    if (video.created_at <= created_before) old_enough.push_back(video.id);
+  });
+  if (!scanned) return scanned.error();
+  if (old_enough.empty()) return stats;
+
+  std::vector<redis::Command> reads;
+  for (int64_t id : old_enough) reads.push_back(jobs::progress_read_command(id));
+  auto records = redis_.execute(std::move(reads));
+  if (!records) return records.error();
+  for (size_t i = 0; i < old_enough.size() && i < records->size(); ++i) {
+    auto record = jobs::parse_progress((*records)[i]);
+    if (!record || *record) continue;  // a job has it (a malformed record too: not ours to judge)
+    const int64_t id = old_enough[i];
+    ++stats.stuck;
+    std::error_code ec;
+    if (std::filesystem::exists(jobs::upload_path(options_.uploads_dir, id), ec)) {
+      auto queued = requeue(id);
+      if (!queued) return queued.error();
+      stats.requeued += *queued ? 1 : 0;
+      continue;
+    }
+    auto failed = store_.mark_failed_if_processing(id, lost_upload_reason);
+    if (!failed) return failed.error();
+    if (!*failed) continue;
+    ++stats.failed;
+    const jobs::ProgressRecord record_failed{.state = jobs::JobState::failed,
+                                             .error = std::string(lost_upload_reason),
+                                             .updated_at_ms = now_ms};
+    auto written = redis_.execute(jobs::progress_write_commands(id, record_failed, options_.progress_ttl));
+    if (!written) return written.error();
+    if (auto checked = redis::check_exec(*written, "job progress: the write"); !checked) return checked.error();
+  }
+  return stats;
+}
+
+Result<bool> Sweeper::requeue(int64_t video_id) {
+  const std::string record_key = projection::keys::job_progress(video_id);
+  std::vector<redis::Command> check;
+  check.emplace_back("WATCH", record_key);
+  check.emplace_back("EXISTS", record_key);
+  auto checked = redis_.execute(std::move(check));
+  if (!checked) return checked.error();
+  if (checked->size() != 2 || (*checked)[0].is_error() || (*checked)[1].is_error()) {
+    (void)redis_.execute(redis::Command("UNWATCH"));
+    return Error{"the sweeper's check of job " + std::to_string(video_id) + " failed"};
+  }
+  if ((*checked)[1].integer() != 0) {  // another sweeper, or the job itself, wrote it meanwhile
+    (void)redis_.execute(redis::Command("UNWATCH"));
+    return false;
+  }
+  const jobs::Job job{.video_id = video_id,
+                      .kind = jobs::JobKind::transcode,
+                      .enqueued_at_ms =
+                          std::chrono::duration_cast<std::chrono::milliseconds>(clock_.now().time_since_epoch()).count(),
+                      .payload = jobs::upload_path(options_.uploads_dir, video_id)};
+  auto queued = redis_.execute(jobs::enqueue_with_progress_commands(job, options_.progress_ttl));
+  if (!queued) return queued.error();
+  if (!queued->empty() && queued->back().is_nil()) return false;  // the record changed under WATCH
+  if (auto applied = redis::check_exec(*queued, "queueing the job again"); !applied) return applied.error();
+  return true;
+}
+
+}  // namespace reel::worker

@@ -1,0 +1,38 @@
+// ReelUp: the real `reel up` binary as a child process on a data dir and a free loopback port, for
+// the end-to-end suites. start() returns once /readyz answers 200; the destructor stops it
+// (SIGTERM: reel drains and stops its redis-server child).
+// Thread-safety: none needed (a suite owns its instance).
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <filesystem>
+#include <memory>
+#include <string>
+
+#include "common/result.h"
+#include "process/child.h"
+
+namespace reel::testing {
+
+// The `reel` binary the build made (REEL_BINARY_DIR, set by CTest).
+std::string reel_binary();
+
+class ReelUp {
+ public:
+  // Starts `reel up --data-dir DATA --listen 127.0.0.1:PORT`, its output appended to `log`. An
+  // Error (with the log) when it exits or is not ready within `ready_within`.
+  static Result<std::unique_ptr<ReelUp>> start(const std::filesystem::path& data_dir,
+                                               const std::filesystem::path& log,
+                                               std::chrono::seconds ready_within = std::chrono::seconds(120));
+
+  uint16_t port() const { return port_; }
+  process::Child& child() { return child_; }
+
+ private:
+  ReelUp(process::Child child, uint16_t port) : child_(std::move(child)), port_(port) {}
+  process::Child child_;
+  uint16_t port_;
+};
+
+}  // namespace reel::testing
