@@ -3,7 +3,10 @@
 #include <fmt/format.h>
 #include <sys/statvfs.h>
 
+#include <unistd.h>
+
 #include <algorithm>
+#include <atomic>
 #include <chrono>
 #include <cmath>
 #include <filesystem>
@@ -147,6 +150,31 @@ Status write_master_playlist(const Plan& plan, const std::vector<MediaInfo>& ren
   return write_file(dir / layout::hls_master, master_playlist(variants));
 }
 
+// The staging directories of earlier attempts at the job writing `final_dir`
+// ("{final}.partial-{pid}-{n}"). Whoever runs the job now holds its lease, so they are stale: a
+// worker that died left them, and perhaps an ffmpeg still writing into one. Removing them cannot
+// touch this attempt's outputs, and an orphaned ffmpeg then fails on its unlinked directory.
+std::vector<fs::path> stagings_of(const fs::path& final_dir) {
+  const std::string prefix = final_dir.filename().string() + ".partial";
+  std::vector<fs::path> found;
+  std::error_code ec;
+  for (const auto& entry : fs::directory_iterator(final_dir.parent_path(), ec)) {
+    if (entry.path().filename().string().starts_with(prefix)) found.push_back(entry.path());
+  }
+  return found;
+}
+
+void remove_stale_stagings(const fs::path& final_dir) {
+  std::error_code ec;
+  for (const auto& stale : stagings_of(final_dir)) fs::remove_all(stale, ec);
+}
+
+// This attempt's own staging directory: unique per process and attempt.
+fs::path staging_dir(const fs::path& final_dir) {
+  static std::atomic<uint64_t> attempts{0};
+  return fmt::format("{}.partial-{}-{}", final_dir.string(), ::getpid(), ++attempts);
+}
+
 // Moves `staging` to `final_dir`, replacing an earlier attempt's directory.
 Status publish(ScopedDir& staging, const fs::path& final_dir) {
   std::error_code ec;
@@ -215,11 +243,11 @@ Result<TranscodeResult> transcode(const Job& job, const MediaInfo& source, const
   progress.report(0);
 
   const fs::path final_dir = fs::path(job.media_root) / job.output_dir;
+  remove_stale_stagings(final_dir);
   // Removed on every way out but a successful publish.
-  ScopedDir staging(final_dir.string() + ".partial");
+  ScopedDir staging(staging_dir(final_dir));
   const fs::path& dir = staging.path();
   std::error_code ec;
-  fs::remove_all(dir, ec);
   for (const auto& sub : plan->directories) {
     fs::create_directories(dir / sub, ec);
     if (ec)
@@ -272,5 +300,7 @@ Result<TranscodeResult> process_video(const Job& job, const Options& options,
   if (!source) return source.error();
   return transcode(job, *source, options, progress, std::move(stop));
 }
+
+bool has_staging(const std::string& final_dir) { return !stagings_of(fs::path(final_dir)).empty(); }
 
 }  // namespace reel::transcode

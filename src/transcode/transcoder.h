@@ -2,9 +2,11 @@
 // what they wrote, write the HLS master playlist and the sprite's WebVTT, and publish the video's
 // directory. What `reel worker` calls for one job from the queue; the layout is in plan.h.
 //
-// Outputs are written to "{output_dir}.partial" beside the final directory and renamed into place
-// only when everything is there and checked, so the final directory is either absent or complete;
-// an existing one (from an earlier attempt at the same job) is replaced. On any failure,
+// Outputs are written to "{output_dir}.partial-{pid}-{n}" beside the final directory (one per
+// attempt, so an ffmpeg orphaned by a worker that died never writes into a later attempt's files;
+// earlier attempts' directories are removed when a job starts) and renamed into place only when
+// everything is there and checked, so the final directory is either absent or complete; an
+// existing one (from an earlier attempt at the same job) is replaced. On any failure,
 // cancellation or timeout the partial directory is removed: no partial outputs are left.
 //
 // Thread-safety: transcode() and process_video() block the calling thread for the whole job (run
@@ -75,5 +77,8 @@ Result<TranscodeResult> transcode(const Job& job, const MediaInfo& source, const
 
 // The uploader's message for an ffmpeg run that exited with an error, from its stderr.
 std::string describe_run_failure(std::string_view stderr_text, std::string_view input_url);
+
+// Whether any attempt's staging directory is left beside `final_dir` (see above).
+bool has_staging(const std::string& final_dir);
 
 }  // namespace reel::transcode

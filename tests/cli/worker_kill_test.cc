@@ -22,6 +22,7 @@
 #include "support/http_client.h"
 #include "support/suite_redis.h"
 #include "transcode/test_clip.h"
+#include "transcode/transcoder.h"
 
 namespace reel {
 namespace {
@@ -193,7 +194,7 @@ TEST_F(WorkerKill, AnotherWorkerFinishesTheJobOfAKilledOne) {
   ASSERT_TRUE(length);
   EXPECT_EQ(length->integer(), 0) << "the job is acked and deleted";
   EXPECT_TRUE(fs::is_directory(dir_.path() / "media" / "videos" / std::to_string(id)));
-  EXPECT_FALSE(fs::exists(dir_.path() / "media" / "videos" / (std::to_string(id) + ".partial")));
+  EXPECT_FALSE(transcode::has_staging((dir_.path() / "media" / "videos" / std::to_string(id)).string()));
 }
 
 }  // namespace

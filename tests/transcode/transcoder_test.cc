@@ -203,7 +203,7 @@ TEST_F(Transcoder, Transcodes480pClipIntoEveryOutput) {
   EXPECT_TRUE(std::any_of(progress.begin(), progress.end(), [](double f) { return f > 0 && f < 1; }));
 
   // Nothing but the published directory.
-  EXPECT_FALSE(fs::exists(out().string() + ".partial"));
+  EXPECT_FALSE(has_staging(out().string()));
   EXPECT_FALSE(fs::exists(out() / ".work"));
 }
 
@@ -344,7 +344,21 @@ TEST_F(Transcoder, ReplacesAnEarlierAttempt) {
   EXPECT_FALSE(fs::exists(out() / "mp4/1080.mp4"));
   EXPECT_TRUE(fs::exists(out() / "mp4/240.mp4"));
   EXPECT_FALSE(fs::exists(out().string() + ".old"));
-  EXPECT_FALSE(fs::exists(out().string() + ".partial"));
+  EXPECT_FALSE(has_staging(out().string()));
+}
+
+// A worker that died mid-job left its staging directory, perhaps with an ffmpeg still writing
+// into it; the next attempt writes into its own and removes the stale one.
+TEST_F(Transcoder, AnAttemptNeverSharesItsStagingDirectory) {
+  const fs::path stale = out().string() + ".partial-999999-1";
+  fs::create_directories(stale / "mp4");
+  std::ofstream(stale / "mp4/240.mp4") << "written by an orphaned ffmpeg";
+  const fs::path input = clip("source.mp4", {.seconds = 1, .width = 320, .height = 240});
+  auto result = process_video(job(input), options_);
+  ASSERT_TRUE(result.ok()) << result.error().message;
+  EXPECT_FALSE(fs::exists(stale));
+  EXPECT_FALSE(has_staging(out().string()));
+  EXPECT_NE(read_file(out() / "mp4/240.mp4"), "written by an orphaned ffmpeg");
 }
 
 TEST_F(Transcoder, OutputDirectoryStaysUnderTheMediaRoot) {

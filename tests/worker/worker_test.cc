@@ -21,6 +21,7 @@
 #include "support/http_client.h"
 #include "support/redis_sqlite_test.h"
 #include "transcode/test_clip.h"
+#include "transcode/transcoder.h"
 
 namespace reel::worker {
 namespace {
@@ -186,7 +187,7 @@ TEST_F(WorkerTest, AVideoDeletedWhileItIsTranscodedStaysGone) {
   ASSERT_TRUE(listed);
   EXPECT_TRUE(listed->is_nil());
   EXPECT_FALSE(fs::exists(dir_.path() / "media" / video_dir(id)));
-  EXPECT_FALSE(fs::exists(dir_.path() / "media" / (video_dir(id) + ".partial")));
+  EXPECT_FALSE(transcode::has_staging((dir_.path() / "media" / video_dir(id)).string()));
   EXPECT_FALSE(fs::exists(upload));
   jobs::JobQueue queue(*redis_, clock_);
   auto stats = queue.stats();
