@@ -204,7 +204,7 @@ Task<http::Response> Router::handle(const http::Request& request) {
 Task<http::Response> Router::home() {
   auto home = co_await s_.model.home();
   if (!home) co_return error(503, "The site is busy. Please try again in a moment.", false);
-  auto response = cached(http::Response::html(200, s_.pages.home(*home, s_.clock.unix_seconds())));
+  auto response = cached(http::Response::html(200, s_.pages.home(**home, s_.clock.unix_seconds())));
   response.route = "home";
   co_return response;
 }

@@ -157,7 +157,8 @@ struct UploadStatus {
 class ReadModel {
  public:
   virtual ~ReadModel() = default;
-  virtual Task<Result<Home>> home() = 0;
+  // Shared and immutable, like a listing.
+  virtual Task<Result<std::shared_ptr<const Home>>> home() = 0;
   // Shared and immutable: an event loop hands the same kept page to every request within a second.
   virtual Task<Result<std::shared_ptr<const Listing>>> listing(const ListQuery& query) = 0;
   virtual Task<Result<std::optional<VideoPage>>> video(int64_t id) = 0;

@@ -109,8 +109,10 @@ const std::vector<CategoryLink>& RedisReadModel::take_nav(bool requested, const 
   return nav_;
 }
 
-Task<Result<Home>> RedisReadModel::home() {
+Task<Result<std::shared_ptr<const Home>>> RedisReadModel::home() {
   const int32_t today = utc_day(clock_.unix_seconds());
+  const auto now = clock_.now();
+  if (const auto* kept = homes_.find(today, now)) co_return *kept;
   std::vector<Command> first;
   first.emplace_back("ZREVRANGE", keys::list({ListKind::all, {}}, Sort::views, Period::day, today), 0,
                      home_popular - 1);
@@ -125,15 +127,17 @@ Task<Result<Home>> RedisReadModel::home() {
   auto popular = ids_of((*lists)[0]);
   if (popular.empty()) popular = ids_of((*lists)[1]);
   auto newest = ids_of((*lists)[2]);
-  if (popular.empty() && newest.empty()) co_return home;
-
-  std::vector<std::string> all = popular;
-  all.insert(all.end(), newest.begin(), newest.end());
-  auto cards = co_await cards_of(all);
-  if (!cards) co_return cards.error();
-  home.popular = present(*cards, 0, popular.size());
-  home.newest = present(*cards, popular.size(), all.size());
-  co_return home;
+  if (!popular.empty() || !newest.empty()) {
+    std::vector<std::string> all = popular;
+    all.insert(all.end(), newest.begin(), newest.end());
+    auto cards = co_await cards_of(all);
+    if (!cards) co_return cards.error();
+    home.popular = present(*cards, 0, popular.size());
+    home.newest = present(*cards, popular.size(), all.size());
+  }
+  auto shared = std::make_shared<const Home>(std::move(home));
+  homes_.offer(today, shared, now);
+  co_return shared;
 }
 
 Task<Result<std::shared_ptr<const Listing>>> RedisReadModel::listing(const ListQuery& query) {

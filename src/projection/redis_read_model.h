@@ -25,7 +25,7 @@ class RedisReadModel final : public ReadModel {
   // Both references must outlive this object.
   RedisReadModel(redis::Connection& redis, const Clock& clock) : redis_(redis), clock_(clock) {}
 
-  Task<Result<Home>> home() override;
+  Task<Result<std::shared_ptr<const Home>>> home() override;
   Task<Result<std::shared_ptr<const Listing>>> listing(const ListQuery& query) override;
   Task<Result<std::optional<VideoPage>>> video(int64_t id) override;
   Task<Result<bool>> video_exists(int64_t id) override;
@@ -61,6 +61,7 @@ class RedisReadModel final : public ReadModel {
   Kept<int64_t, Card> cards_{card_ttl, max_kept_cards};  // by video id
   // By list key, first rank and page size.
   Kept<std::string, std::shared_ptr<const Listing>> listings_{card_ttl, max_kept_pages};
+  Kept<int32_t, std::shared_ptr<const Home>> homes_{card_ttl, 2};  // by UTC day (today's list)
 
   redis::Connection& redis_;
   const Clock& clock_;

@@ -16,9 +16,9 @@ class FakeReadModel final : public projection::ReadModel {
   std::map<int64_t, projection::VideoPage> videos;
   projection::ListQuery last_query;
 
-  Task<Result<projection::Home>> home() override {
+  Task<Result<std::shared_ptr<const projection::Home>>> home() override {
     if (!available) co_return Error{"redis unavailable"};
-    co_return home_value;
+    co_return std::make_shared<const projection::Home>(home_value);
   }
   Task<Result<std::shared_ptr<const projection::Listing>>> listing(const projection::ListQuery& query) override {
     last_query = query;

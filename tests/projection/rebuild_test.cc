@@ -235,6 +235,34 @@ TEST_F(RebuildTest, ReadModelKeepsPagesAndCardsForTheirTtl) {
   EXPECT_EQ(trips, (std::vector<uint64_t>{2, 2, 0, 1, 2}));
 }
 
+TEST_F(RebuildTest, ReadModelKeepsTheHomePageForTheTtl) {
+  rebuild_all();
+  LoopModel loop(server_->endpoint());
+  auto& [io, connection, clock, model] = loop;
+  std::vector<uint64_t> trips;
+  std::vector<size_t> newest;
+  auto read_home = [&]() -> Task<void> {
+    const uint64_t before = connection.stats().round_trips;
+    auto home = co_await model.home();
+    trips.push_back(connection.stats().round_trips - before);
+    newest.push_back(home ? (*home)->newest.size() : 0);
+  };
+  asio::co_spawn(io, [&]() -> Task<void> {
+    co_await model.ready();
+    co_await read_home();  // read once: not kept
+    co_await read_home();  // read twice: kept from now on
+    co_await read_home();  // within the TTL: no round trip
+    clock.advance(std::chrono::seconds(2));
+    co_await read_home();  // past it: read again
+    connection.stop();
+  }, asio::detached);
+  io.run();
+  EXPECT_EQ(trips[2], 0u);
+  EXPECT_GT(trips[3], 0u);
+  EXPECT_GT(trips[0], 0u);
+  EXPECT_EQ(newest, (std::vector<size_t>{5, 5, 5, 5}));
+}
+
 TEST_F(RebuildTest, ReadModelAnswersInAtMostTwoRoundTrips) {
   rebuild_all();
   {
@@ -290,9 +318,9 @@ TEST_F(RebuildTest, ReadModelAnswersInAtMostTwoRoundTrips) {
     auto [home, trips] = read([](ReadModel& m) { return m.home(); });
     ASSERT_TRUE(home);
     EXPECT_LE(trips, 2u);
-    ASSERT_EQ(home->popular.size(), 2u);  // today's list
-    EXPECT_EQ(home->popular[0].id, 1);
-    EXPECT_EQ(home->newest.size(), 5u);
+    ASSERT_EQ((*home)->popular.size(), 2u);  // today's list
+    EXPECT_EQ((*home)->popular[0].id, 1);
+    EXPECT_EQ((*home)->newest.size(), 5u);
   }
 }
 
