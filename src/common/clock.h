@@ -14,6 +14,9 @@ class Clock {
   int64_t unix_seconds() const {
     return std::chrono::duration_cast<std::chrono::seconds>(now().time_since_epoch()).count();
   }
+  int64_t unix_ms() const {
+    return std::chrono::duration_cast<std::chrono::milliseconds>(now().time_since_epoch()).count();
+  }
 };
 
 class SystemClock final : public Clock {

@@ -97,8 +97,7 @@ Status JobProgress::set(int64_t video_id, JobState state, int32_t progress, std:
       .state = state,
       .progress = progress,
       .error = std::string(error),
-      .updated_at_ms =
-          std::chrono::duration_cast<std::chrono::milliseconds>(clock_.now().time_since_epoch()).count(),
+      .updated_at_ms = clock_.unix_ms(),
   };
   auto replies = client_.execute(progress_write_commands(video_id, record, ttl_));
   if (!replies) return replies.error();

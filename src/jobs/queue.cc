@@ -166,7 +166,7 @@ JobQueue::JobQueue(redis::BlockingClient& client, const Clock& clock, QueueOptio
 }
 
 int64_t JobQueue::now_ms() const {
-  return std::chrono::duration_cast<std::chrono::milliseconds>(clock_.now().time_since_epoch()).count();
+  return clock_.unix_ms();
 }
 
 Status JobQueue::ensure_group() {

@@ -47,7 +47,8 @@ void LinkSigner::append_url(std::string& out, std::string_view url, int64_t expi
     return;
   }
   thread_local SignedUrlMemo memo;
-  auto found = memo.entries.find(std::string(url));
+  std::string key(url);
+  auto found = memo.entries.find(key);
   if (found != memo.entries.end() && found->second.signer == id_ && found->second.expires == expires) {
     out.append(found->second.signed_url);
     return;
@@ -59,7 +60,7 @@ void LinkSigner::append_url(std::string& out, std::string_view url, int64_t expi
   }
   out.append(signed_url);
   if (memo.entries.size() >= SignedUrlMemo::capacity) memo.entries.clear();
-  memo.entries.insert_or_assign(std::string(url), SignedUrlMemo::Entry{id_, expires, std::move(signed_url)});
+  memo.entries.insert_or_assign(std::move(key), SignedUrlMemo::Entry{id_, expires, std::move(signed_url)});
 }
 
 std::string LinkSigner::url(std::string_view url, int64_t expires) const {

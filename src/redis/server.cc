@@ -74,22 +74,25 @@ std::string config_text(const RedisServerOptions& options, const fs::path& dir, 
   return text;
 }
 
-// A field of the connected server's INFO server ("process_id", "config_file"); empty when it
-// cannot be read.
-std::string server_info(BlockingClient& client, std::string_view name) {
+// The connected server's INFO server text; empty when it cannot be read.
+std::string server_info(BlockingClient& client) {
   Result<Reply> info = client.execute(Command("INFO", "server"));
   if (!info || info->is_error()) return {};
-  const std::string_view text = info->str();
-  const std::string field = fmt::format("\r\n{}:", name);
-  const size_t at = text.find(field);
-  if (at == std::string_view::npos) return {};
-  const size_t begin = at + field.size();
-  return std::string(text.substr(begin, text.find("\r\n", begin) - begin));
+  return std::string(info->str());
 }
 
-// The process id the connected server reports; -1 when it cannot be read.
-pid_t server_pid(BlockingClient& client) {
-  const std::string text = server_info(client, "process_id");
+// A field of INFO text ("process_id", "config_file"); empty when absent.
+std::string_view info_field(std::string_view info, std::string_view name) {
+  const std::string field = fmt::format("\r\n{}:", name);
+  const size_t at = info.find(field);
+  if (at == std::string_view::npos) return {};
+  const size_t begin = at + field.size();
+  return info.substr(begin, info.find("\r\n", begin) - begin);
+}
+
+// The process id INFO text reports; -1 when it has none.
+pid_t info_pid(std::string_view info) {
+  const std::string_view text = info_field(info, "process_id");
   pid_t pid = -1;
   std::from_chars(text.data(), text.data() + text.size(), pid);
   return pid;
@@ -101,8 +104,10 @@ pid_t server_pid(BlockingClient& client) {
 // can start in its place. Anything else on the port is left alone (start() then reports it).
 Status shut_down_orphan(const ConnectionOptions& probe, const fs::path& config_path) {
   Result<BlockingClient> client = BlockingClient::connect(probe);
-  if (!client || server_info(*client, "config_file") != config_path.string()) return {};
-  const pid_t orphan = server_pid(*client);
+  if (!client) return {};
+  const std::string info = server_info(*client);
+  if (info_field(info, "config_file") != config_path.string()) return {};
+  const pid_t orphan = info_pid(info);
   fmt::print(stderr, "redis-server (pid {}) of {} was left running; shutting it down to start afresh\n", orphan,
              config_path.parent_path().string());
   (void)client->execute(Command("SHUTDOWN"));  // answers by closing the connection
@@ -178,7 +183,7 @@ Result<RedisServer> RedisServer::start(RedisServerOptions options) {
     if (client) {
       // The server answering must be this child, not another one already on the port (left
       // running by a process that crashed, say), or stop() would leave the wrong one behind.
-      const pid_t answering = server_pid(*client);
+      const pid_t answering = info_pid(server_info(*client));
       if (answering == child->pid()) break;
       child->stop();
       return Error{fmt::format("port {} is already served by another redis-server (pid {}); stop it or pick "

@@ -15,7 +15,7 @@ ScopedDir ScopedDir::temporary(std::string_view prefix) {
 
 ScopedDir::~ScopedDir() {
   std::error_code ignored;
-  if (!keep_ && !path_.empty()) std::filesystem::remove_all(path_, ignored);
+  if (!path_.empty()) std::filesystem::remove_all(path_, ignored);
 }
 
 }  // namespace reel::transcode

@@ -1,6 +1,5 @@
-// ScopedDir: a directory that is removed, with everything in it, when its owner lets go of it,
-// unless keep() was called first. Probe's scratch space and a job's partial outputs use it, so
-// no error path leaves files behind.
+// ScopedDir: a directory that is removed, with everything in it, when its owner lets go of it.
+// Probe's scratch space and a job's partial outputs use it, so no error path leaves files behind.
 // Thread-safety: a plain owner; not shared.
 #pragma once
 
@@ -21,11 +20,9 @@ class ScopedDir {
   ~ScopedDir();
 
   const std::filesystem::path& path() const { return path_; }
-  void keep() { keep_ = true; }
 
  private:
   std::filesystem::path path_;
-  bool keep_ = false;
 };
 
 }  // namespace reel::transcode

@@ -150,41 +150,24 @@ Status write_master_playlist(const Plan& plan, const std::vector<MediaInfo>& ren
   return write_file(dir / layout::hls_master, master_playlist(variants));
 }
 
-// The staging directories of earlier attempts at the job writing `final_dir`
-// ("{final}.partial-{pid}-{n}"). Whoever runs the job now holds its lease, so they are stale: a
-// worker that died left them, and perhaps an ffmpeg still writing into one. Removing them cannot
-// touch this attempt's outputs, and an orphaned ffmpeg then fails on its unlinked directory.
-std::vector<fs::path> stagings_of(const fs::path& final_dir) {
-  const std::string prefix = final_dir.filename().string() + ".partial";
-  std::vector<fs::path> found;
-  std::error_code ec;
-  for (const auto& entry : fs::directory_iterator(final_dir.parent_path(), ec)) {
-    if (entry.path().filename().string().starts_with(prefix)) found.push_back(entry.path());
-  }
-  return found;
+// Where every attempt at the job writing `final_dir` stages its outputs, one subdirectory each.
+fs::path attempts_dir(const fs::path& final_dir) { return final_dir.string() + ".partial"; }
+
+// This attempt's own subdirectory of attempts_dir(): unique per process and attempt.
+fs::path attempt_dir(const fs::path& attempts) {
+  static std::atomic<uint64_t> attempts_made{0};
+  return attempts / fmt::format("{}-{}", ::getpid(), ++attempts_made);
 }
 
-void remove_stale_stagings(const fs::path& final_dir) {
+// Moves the staged outputs in `dir` to `final_dir`, replacing an earlier attempt's directory.
+Status publish(const fs::path& dir, const fs::path& final_dir) {
   std::error_code ec;
-  for (const auto& stale : stagings_of(final_dir)) fs::remove_all(stale, ec);
-}
-
-// This attempt's own staging directory: unique per process and attempt.
-fs::path staging_dir(const fs::path& final_dir) {
-  static std::atomic<uint64_t> attempts{0};
-  return fmt::format("{}.partial-{}-{}", final_dir.string(), ::getpid(), ++attempts);
-}
-
-// Moves `staging` to `final_dir`, replacing an earlier attempt's directory.
-Status publish(ScopedDir& staging, const fs::path& final_dir) {
-  std::error_code ec;
-  fs::remove_all(staging.path() / layout::work, ec);
+  fs::remove_all(dir / layout::work, ec);
   const fs::path old = final_dir.string() + ".old";
   fs::remove_all(old, ec);
   if (fs::exists(final_dir)) fs::rename(final_dir, old, ec);
-  if (!ec) fs::rename(staging.path(), final_dir, ec);
+  if (!ec) fs::rename(dir, final_dir, ec);
   if (ec) return Error{fmt::format("cannot publish the processed files: {}", ec.message())};
-  staging.keep();
   fs::remove_all(old, ec);
   return {};
 }
@@ -243,11 +226,13 @@ Result<TranscodeResult> transcode(const Job& job, const MediaInfo& source, const
   progress.report(0);
 
   const fs::path final_dir = fs::path(job.media_root) / job.output_dir;
-  remove_stale_stagings(final_dir);
-  // Removed on every way out but a successful publish.
-  ScopedDir staging(staging_dir(final_dir));
-  const fs::path& dir = staging.path();
+  // Earlier attempts' subdirectories are stale (whoever runs the job holds its lease: a worker that
+  // died left them, perhaps with an orphaned ffmpeg still writing into one, which then fails on
+  // its unlinked directory). Removed now, and with this attempt's leftovers on every way out.
+  ScopedDir attempts(attempts_dir(final_dir));
   std::error_code ec;
+  fs::remove_all(attempts.path(), ec);
+  const fs::path dir = attempt_dir(attempts.path());
   for (const auto& sub : plan->directories) {
     fs::create_directories(dir / sub, ec);
     if (ec)
@@ -284,7 +269,7 @@ Result<TranscodeResult> transcode(const Job& job, const MediaInfo& source, const
   clock.lap(hls.name);
 
   if (stop.stop_requested()) return Error{"processing cancelled"};
-  if (auto s = publish(staging, final_dir); !s) return s.error();
+  if (auto s = publish(dir, final_dir); !s) return s.error();
   std::string prefix = fs::path(job.output_dir).lexically_normal().generic_string();
   if (!prefix.empty() && prefix.back() != '/') prefix += '/';
   result.files = list_files(*plan, final_dir, prefix);
@@ -301,6 +286,6 @@ Result<TranscodeResult> process_video(const Job& job, const Options& options,
   return transcode(job, *source, options, progress, std::move(stop));
 }
 
-bool has_staging(const std::string& final_dir) { return !stagings_of(fs::path(final_dir)).empty(); }
+bool has_staging(const std::string& final_dir) { return fs::exists(attempts_dir(final_dir)); }
 
 }  // namespace reel::transcode

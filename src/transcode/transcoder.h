@@ -2,7 +2,7 @@
 // what they wrote, write the HLS master playlist and the sprite's WebVTT, and publish the video's
 // directory. What `reel worker` calls for one job from the queue; the layout is in plan.h.
 //
-// Outputs are written to "{output_dir}.partial-{pid}-{n}" beside the final directory (one per
+// Outputs are written to "{output_dir}.partial/{pid}-{n}" beside the final directory (one per
 // attempt, so an ffmpeg orphaned by a worker that died never writes into a later attempt's files;
 // earlier attempts' directories are removed when a job starts) and renamed into place only when
 // everything is there and checked, so the final directory is either absent or complete; an

@@ -7,6 +7,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <charconv>
 #include <cstdio>
@@ -62,7 +63,10 @@ Result<std::optional<std::string>> read_small(const fs::path& path) {
   Fd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
   if (!fd && errno == ENOENT) return std::optional<std::string>();
   if (!fd) return Error{io_message("cannot open", path.string(), errno)};
-  std::string content(max_meta_bytes, '\0');
+  struct stat info {};
+  if (::fstat(fd.get(), &info) != 0) return Error{io_message("cannot read", path.string(), errno)};
+  // Sized to the file (a few bytes for the offset), never beyond max_meta_bytes.
+  std::string content(std::min<size_t>(static_cast<size_t>(info.st_size), max_meta_bytes), '\0');
   size_t got = 0;
   if (const int error = read_at(fd.get(), 0, content.data(), content.size(), got); error != 0) {
     return Error{io_message("cannot read", path.string(), error)};

@@ -11,9 +11,7 @@ namespace reel::worker {
 
 Result<SweepStats> Sweeper::sweep() {
   SweepStats stats;
-  const int64_t now_ms =
-      std::chrono::duration_cast<std::chrono::milliseconds>(clock_.now().time_since_epoch()).count();
-  const int64_t created_before = (now_ms - options_.min_age.count()) / 1000;  // videos.created_at is in seconds
+  const int64_t created_before = (clock_.unix_ms() - options_.min_age.count()) / 1000;  // videos.created_at is in seconds
   std::vector<int64_t> old_enough;
   auto scanned = store_.for_each_video(catalog::VideoStatus::processing, [&](const catalog::Video& video) {
     if (video.created_at <= created_before) old_enough.push_back(video.id);
@@ -41,12 +39,8 @@ Result<SweepStats> Sweeper::sweep() {
     if (!failed) return failed.error();
     if (!*failed) continue;
     ++stats.failed;
-    const jobs::ProgressRecord record_failed{.state = jobs::JobState::failed,
-                                             .error = std::string(lost_upload_reason),
-                                             .updated_at_ms = now_ms};
-    auto written = redis_.execute(jobs::progress_write_commands(id, record_failed, options_.progress_ttl));
-    if (!written) return written.error();
-    if (auto checked = redis::check_exec(*written, "job progress: the write"); !checked) return checked.error();
+    jobs::JobProgress progress(redis_, clock_, options_.progress_ttl);
+    if (auto written = progress.set(id, jobs::JobState::failed, 0, lost_upload_reason); !written) return written.error();
   }
   return stats;
 }
@@ -68,8 +62,7 @@ Result<bool> Sweeper::requeue(int64_t video_id) {
   }
   const jobs::Job job{.video_id = video_id,
                       .kind = jobs::JobKind::transcode,
-                      .enqueued_at_ms =
-                          std::chrono::duration_cast<std::chrono::milliseconds>(clock_.now().time_since_epoch()).count(),
+                      .enqueued_at_ms = clock_.unix_ms(),
                       .payload = jobs::upload_path(options_.uploads_dir, video_id)};
   auto queued = redis_.execute(jobs::enqueue_with_progress_commands(job, options_.progress_ttl));
   if (!queued) return queued.error();

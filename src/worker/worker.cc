@@ -240,10 +240,7 @@ struct Worker::Slot {
   Status apply(std::vector<redis::Command> commands, std::string_view what) {
     auto replies = queue_client->execute(std::move(commands));
     if (!replies) return Error{fmt::format("{} Redis failed: {}", what, replies.error().message)};
-    for (const auto& reply : *replies) {
-      if (reply.is_error()) return Error{fmt::format("{} Redis failed: {}", what, reply.str())};
-    }
-    return {};
+    return redis::check_exec(*replies, fmt::format("{} Redis", what));
   }
 
   Status withdraw(const catalog::Video& video) {

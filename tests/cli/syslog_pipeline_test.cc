@@ -23,6 +23,7 @@
 #include "process/child.h"
 #include "support/fixtures.h"
 #include "support/http_client.h"
+#include "support/reel_up.h"
 
 namespace reel {
 namespace {
@@ -31,7 +32,7 @@ namespace fs = std::filesystem;
 using testing::eventually;
 using testing::http_get;
 
-std::string binary_dir() { return std::getenv("REEL_BINARY_DIR"); }
+using testing::reel_binary;
 std::string source_dir() { return std::getenv("REEL_SOURCE_DIR"); }
 
 std::string read_file(const fs::path& path) {
@@ -83,9 +84,8 @@ class SyslogPipeline : public ::testing::Test {
     data_ = dir_.path() / "data";
     socket_ = dir_.path() / "views.sock";
     central_port_ = testing::free_port();
-    web_port_ = testing::free_port();
     // The data dir's config, pointed at the syslog socket instead of the in-process aggregator.
-    ASSERT_EQ(run({binary_dir() + "/reel", "migrate", "--data-dir", data_.string()}), 0);
+    ASSERT_EQ(run({reel_binary(), "migrate", "--data-dir", data_.string()}), 0);
     std::string config = read_file(data_ / "reel.toml");
     config = std::regex_replace(config, std::regex("sink = \"[^\"]*\""), "sink = \"syslog:" + socket_.string() + "\"");
     std::ofstream(data_ / "reel.toml") << config;
@@ -96,17 +96,10 @@ class SyslogPipeline : public ::testing::Test {
                                      "REEL_BUFFER_DIR=" + dir_.path().string()});
     ASSERT_TRUE(eventually([&] { return fs::exists(socket_); })) << read_file(dir_.path() / "node.log");
 
-    auto up = process::Child::spawn({.argv = {binary_dir() + "/reel", "up", "--data-dir", data_.string(), "--listen",
-                                              "127.0.0.1:" + std::to_string(web_port_)},
-                                     .stdout_path = (dir_.path() / "up.log").string(),
-                                     .stderr_path = (dir_.path() / "up.log").string()});
+    auto up = testing::ReelUp::start(data_, dir_.path() / "up.log");
     ASSERT_TRUE(up) << up.error().message;
-    up_ = std::make_unique<process::Child>(std::move(*up));
-    ASSERT_TRUE(eventually([&] {
-      auto r = http_get(web_port_, "/readyz");
-      return (r && r->status == 200) || !up_->running();
-    }, std::chrono::seconds(120)));
-    ASSERT_TRUE(up_->running()) << read_file(dir_.path() / "up.log");
+    up_ = std::move(*up);
+    web_port_ = up_->port();
   }
 
   int run(std::vector<std::string> argv) {
@@ -133,7 +126,7 @@ class SyslogPipeline : public ::testing::Test {
   void start_central() {
     central_ = start_syslog_ng(
         "central", {"REEL_CENTRAL_IP=127.0.0.1", "REEL_CENTRAL_PORT=" + std::to_string(central_port_),
-                    "REEL_VIEWS_COMMAND=" + binary_dir() + "/reel views --stdin --data-dir " + data_.string() +
+                    "REEL_VIEWS_COMMAND=" + reel_binary() + " views --stdin --data-dir " + data_.string() +
                         " 2>>" + (dir_.path() / "views.log").string()});
     ASSERT_TRUE(central_);
     ASSERT_TRUE(eventually([&] { return accepts(central_port_) || !central_->running(); }));
@@ -149,7 +142,8 @@ class SyslogPipeline : public ::testing::Test {
   testing::TempDir dir_;
   fs::path data_, socket_;
   uint16_t central_port_ = 0, web_port_ = 0;
-  std::unique_ptr<process::Child> central_, node_, up_;
+  std::unique_ptr<process::Child> central_, node_;
+  std::unique_ptr<testing::ReelUp> up_;
 };
 
 TEST_F(SyslogPipeline, BeaconViewsReachRedisThroughSyslogNg) {

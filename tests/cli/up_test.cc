@@ -24,6 +24,7 @@
 #include "sql/catalog_store.h"
 #include "support/fixtures.h"
 #include "support/http_client.h"
+#include "support/reel_up.h"
 #include "transcode/test_clip.h"
 
 namespace reel {
@@ -33,7 +34,7 @@ namespace fs = std::filesystem;
 using testing::eventually;
 using testing::http_get;
 
-std::string reel_binary() { return std::string(std::getenv("REEL_BINARY_DIR")) + "/reel"; }
+using testing::reel_binary;
 
 int run_reel(const std::vector<std::string>& args, const fs::path& log) {
   std::vector<std::string> argv{reel_binary()};
@@ -56,18 +57,10 @@ class ReelUp : public ::testing::Test {
     dir_ = new fs::path(fs::temp_directory_path() / ("reel-up-" + std::to_string(::getpid())));
     fs::remove_all(*dir_);
     fs::create_directories(*dir_);
-    port_ = testing::free_port();
-    auto child = process::Child::spawn({.argv = {reel_binary(), "up", "--data-dir", (*dir_ / "data").string(),
-                                                 "--listen", "127.0.0.1:" + std::to_string(port_)},
-                                        .stdout_path = (*dir_ / "up.log").string(),
-                                        .stderr_path = (*dir_ / "up.log").string()});
-    ASSERT_TRUE(child) << child.error().message;
-    up_ = new process::Child(std::move(*child));
-    ASSERT_TRUE(eventually([] {
-      auto r = http_get(port_, "/readyz");
-      return (r && r->status == 200) || !up_->running();
-    }, std::chrono::seconds(120)));
-    ASSERT_TRUE(up_->running()) << read_file(*dir_ / "up.log");
+    auto up = testing::ReelUp::start(*dir_ / "data", *dir_ / "up.log");
+    ASSERT_TRUE(up) << up.error().message;
+    up_ = up->release();
+    port_ = up_->port();
     // What the upload tests send: short, so the in-process worker makes it ready in a second or two.
     auto clip = transcode::make_test_clip((*dir_ / "clip.mp4").string(), {.seconds = 2});
     ASSERT_TRUE(clip.ok()) << clip.error().message;
@@ -115,7 +108,7 @@ class ReelUp : public ::testing::Test {
 
   static inline fs::path* dir_ = nullptr;
   static inline uint16_t port_ = 0;
-  static inline process::Child* up_ = nullptr;
+  static inline testing::ReelUp* up_ = nullptr;
   static inline int tokens_ = 0;
 };
 

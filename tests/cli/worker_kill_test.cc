@@ -20,6 +20,7 @@
 #include "redis/blocking_client.h"
 #include "support/fixtures.h"
 #include "support/http_client.h"
+#include "support/reel_up.h"  // reel_binary
 #include "support/suite_redis.h"
 #include "transcode/test_clip.h"
 #include "transcode/transcoder.h"
@@ -31,7 +32,7 @@ namespace fs = std::filesystem;
 using namespace std::chrono_literals;
 using testing::eventually;
 
-std::string reel_binary() { return std::string(std::getenv("REEL_BINARY_DIR")) + "/reel"; }
+using testing::reel_binary;
 
 std::string read_file(const fs::path& path) {
   std::ifstream in(path);

@@ -350,7 +350,7 @@ TEST_F(Transcoder, ReplacesAnEarlierAttempt) {
 // A worker that died mid-job left its staging directory, perhaps with an ffmpeg still writing
 // into it; the next attempt writes into its own and removes the stale one.
 TEST_F(Transcoder, AnAttemptNeverSharesItsStagingDirectory) {
-  const fs::path stale = out().string() + ".partial-999999-1";
+  const fs::path stale = out().string() + ".partial/999999-1";
   fs::create_directories(stale / "mp4");
   std::ofstream(stale / "mp4/240.mp4") << "written by an orphaned ffmpeg";
   const fs::path input = clip("source.mp4", {.seconds = 1, .width = 320, .height = 240});
