@@ -30,11 +30,10 @@ http::Response json_error(int status, std::string_view message) {
 
 constexpr std::string_view resumable_path = "/api/v1/uploads/resumable";
 
-// A new name for a file being handed to ingest, in the uploads directory.
+// A new name for a file being handed to ingest, in the uploads directory (which exists: the
+// server made it at start, as the parent of the resumable sessions).
 std::string incoming_path(const std::string& uploads_dir) {
   std::random_device random;
-  std::error_code ec;
-  fs::create_directories(uploads_dir, ec);
   return (fs::path(uploads_dir) / fmt::format("incoming-{:08x}{:08x}", random(), random())).string();
 }
 
