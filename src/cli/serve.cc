@@ -25,6 +25,7 @@
 #include "pages/renderer.h"
 #include "projection/redis_read_model.h"
 #include "redis/client.h"
+#include "upload/resumable_sweeper.h"
 
 namespace reel::cli {
 namespace {
@@ -209,6 +210,9 @@ Status serve(const config::Config& config, const std::function<void(const std::s
   const SystemClock clock;
   upload::ResumableStore sessions({uploads + "/sessions", static_cast<uint64_t>(config.server.max_upload_bytes)}, clock);
   if (auto opened = sessions.open(); !opened) return Error{"[paths] uploads: " + opened.error().message};
+  const std::chrono::seconds resumable_max_idle(std::max<int64_t>(config.server.resumable_max_idle_s, 60));
+  upload::ResumableSweeper sweeper(sessions, resumable_max_idle,
+                                   upload::ResumableSweeper::default_interval(resumable_max_idle));
   std::unique_ptr<sql::Pool> pool;
   std::unique_ptr<ingest::Ingest> ingest;
   if (auto opened = sql::Pool::open({config.sql.url}, static_cast<size_t>(std::max(1, config.sql.pool_threads)))) {

@@ -92,6 +92,7 @@ std::vector<Setting> settings(Config& c) {
       text("server", "access_log", c.server.access_log),
       number("server", "trusted_proxy_hops", c.server.trusted_proxy_hops),
       number("server", "max_upload_bytes", c.server.max_upload_bytes),
+      number("server", "resumable_max_idle_s", c.server.resumable_max_idle_s),
       text("redis", "write", c.redis.write),
       text("redis", "read", c.redis.read),
       text("redis", "password", c.redis.password),

@@ -26,6 +26,8 @@ struct Server {
   // client address is taken that many entries from the right. 0: the peer address.
   int trusted_proxy_hops = 0;
   int64_t max_upload_bytes = int64_t{8} << 30;  // an uploaded video (streamed to disk)
+  // A resumable upload without a create or append for this long is abandoned and removed.
+  int64_t resumable_max_idle_s = 24 * 3600;
 };
 
 struct Redis {

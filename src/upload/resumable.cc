@@ -340,8 +340,11 @@ Result<size_t> ResumableStore::expire(std::chrono::seconds max_idle) {
     const std::string name = entry.path().filename().string();
     struct stat status {};
     if (starts_with(name, trash_prefix) || starts_with(name, new_prefix)) {
-      // Leftovers of a crash (a create in progress is fresh, so it is left alone).
-      if (::stat(entry.path().c_str(), &status) == 0 && modified_at(status) < cutoff) {
+      // Leftovers of a crash (a create in progress is fresh, so it is left alone). Their age is
+      // read on the file system's own clock, which stamped them (the store's clock stamps only
+      // data files), so an injected clock ahead of it cannot take a create in progress.
+      if (::stat(entry.path().c_str(), &status) == 0 &&
+          modified_at(status) < SystemTime::clock::now() - max_idle) {
         fs::remove_all(entry.path(), ec);
         if (!ec) ++removed;
       }

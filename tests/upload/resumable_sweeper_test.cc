@@ -1,0 +1,80 @@
+// ResumableSweeper: abandoned resumable uploads are removed at start and then on schedule; live
+// ones stay.
+#include "upload/resumable_sweeper.h"
+
+#include <gtest/gtest.h>
+
+#include <atomic>
+#include <thread>
+
+#include "support/fixtures.h"
+
+namespace reel::upload {
+namespace {
+
+using namespace std::chrono_literals;
+
+// A clock the test moves while the sweeper's thread reads it.
+class SharedClock final : public Clock {
+ public:
+  std::chrono::system_clock::time_point now() const override {
+    return std::chrono::system_clock::time_point(std::chrono::seconds(seconds_.load()));
+  }
+  void advance(std::chrono::seconds by) { seconds_ += by.count(); }
+
+ private:
+  std::atomic<int64_t> seconds_{1'800'000'000};
+};
+
+class Sweeper : public ::testing::Test {
+ protected:
+  Sweeper() : store_(ResumableOptions{dir_.path() / "uploads"}, clock_) { EXPECT_TRUE(store_.open().ok()); }
+
+  std::string create() {
+    auto id = store_.create(10, UploadMetadata{"A title", "", {}, "", "user:1", ""});
+    EXPECT_TRUE(id.ok()) << id.error().message;
+    return id.ok() ? *id : "";
+  }
+
+  bool exists(const std::string& id) {
+    auto found = store_.find(id);
+    return found.ok() && found->has_value();
+  }
+
+  reel::testing::TempDir dir_;
+  SharedClock clock_;
+  ResumableStore store_;
+};
+
+TEST_F(Sweeper, RemovesUploadsAbandonedBeforeItStartedAtOnce) {
+  const std::string abandoned = create();
+  clock_.advance(25h);
+  const std::string fresh = create();
+  ResumableSweeper sweeper(store_, 24h, 1h);
+  EXPECT_FALSE(exists(abandoned));
+  EXPECT_TRUE(exists(fresh));
+  EXPECT_EQ(sweeper.removed(), 1u);
+}
+
+TEST_F(Sweeper, RemovesUploadsAbandonedLaterOnSchedule) {
+  ResumableSweeper sweeper(store_, 24h, 10ms);
+  const std::string abandoned = create();
+  clock_.advance(23h);
+  const std::string active = create();
+  clock_.advance(2h);  // `abandoned` idle for 25 h, `active` for 2 h
+  const auto deadline = std::chrono::steady_clock::now() + 60s;
+  while (sweeper.removed() == 0 && std::chrono::steady_clock::now() < deadline) std::this_thread::sleep_for(5ms);
+  EXPECT_FALSE(exists(abandoned)) << "not swept within 60 s";
+  EXPECT_TRUE(exists(active));
+  EXPECT_EQ(sweeper.removed(), 1u);
+}
+
+TEST(SweeperInterval, IsAShareOfTheIdleLimitBetweenAMinuteAndAnHour) {
+  EXPECT_EQ(ResumableSweeper::default_interval(24h), 1h);
+  EXPECT_EQ(ResumableSweeper::default_interval(2h), 5min);
+  EXPECT_EQ(ResumableSweeper::default_interval(10min), 1min);
+  EXPECT_EQ(ResumableSweeper::default_interval(std::chrono::hours(24 * 30)), 1h);
+}
+
+}  // namespace
+}  // namespace reel::upload
