@@ -9,17 +9,30 @@ function(reel_warnings target)
   endif()
 endfunction()
 
-# reel_library(name SOURCES ... DEPS ...): one static library per component, named reel_<name>,
-# with include root src/ so headers are included as "redis/client.h".
+# reel_library(name [SOURCES ...] [HEADERS ...] [DEPS ...]): one static library per component,
+# named reel_<name>, with include root src/ so headers are included as "redis/client.h". Without
+# SOURCES it is a header-only (INTERFACE) library. SOURCES and HEADERS are paths relative to the
+# calling folder; they tell the layering check (cmake/ReelLayering.cmake) which library owns which
+# header: a header belongs to the library that compiles its .cc, else to the one naming it in
+# HEADERS, else to its folder's library.
 function(reel_library name)
-  cmake_parse_arguments(ARG "" "" "SOURCES;DEPS" ${ARGN})
-  add_library(reel_${name} STATIC ${ARG_SOURCES})
-  target_include_directories(reel_${name} PUBLIC ${PROJECT_SOURCE_DIR}/src)
-  target_link_libraries(reel_${name} PUBLIC ${ARG_DEPS})
+  cmake_parse_arguments(ARG "" "" "SOURCES;HEADERS;DEPS" ${ARGN})
+  if(ARG_SOURCES)
+    add_library(reel_${name} STATIC ${ARG_SOURCES})
+    set(scope PUBLIC)
+  else()
+    add_library(reel_${name} INTERFACE)
+    set(scope INTERFACE)
+  endif()
+  target_include_directories(reel_${name} ${scope} ${PROJECT_SOURCE_DIR}/src)
+  target_link_libraries(reel_${name} ${scope} ${ARG_DEPS})
   # Boost 1.74's Asio needs <utility> before its headers under g++ 12; asio_fwd.h does that, and
   # these definitions keep every translation unit's Asio configuration identical.
-  target_compile_definitions(reel_${name} PUBLIC BOOST_ASIO_NO_DEPRECATED BOOST_BEAST_USE_STD_STRING_VIEW)
-  reel_warnings(reel_${name})
+  target_compile_definitions(reel_${name} ${scope} BOOST_ASIO_NO_DEPRECATED BOOST_BEAST_USE_STD_STRING_VIEW)
+  if(ARG_SOURCES)
+    reel_warnings(reel_${name})
+  endif()
+  reel_register_layering(reel_${name} "${ARG_SOURCES}" "${ARG_HEADERS}" "${ARG_DEPS}")
 endfunction()
 
 # reel_test(name LABEL unit|integration|cluster|browser SOURCES ... DEPS ...): one GoogleTest

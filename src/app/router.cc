@@ -4,6 +4,7 @@
 #include <charconv>
 
 #include "api/json.h"
+#include "app/upload_routes.h"
 #include "http/url.h"
 
 namespace reel::app {

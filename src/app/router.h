@@ -23,7 +23,6 @@
 #include <functional>
 #include <string>
 
-#include "app/upload_routes.h"
 #include "app/view_recorder.h"
 #include "common/clock.h"
 #include "http/message.h"
@@ -33,6 +32,8 @@
 #include "projection/read_model.h"
 
 namespace reel::app {
+
+class UploadRoutes;  // app/upload_routes.h: the write routes, which need SQL and Redis
 
 struct Services {
   projection::ReadModel& model;

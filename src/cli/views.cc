@@ -4,9 +4,6 @@
 
 #include "common/asio.h"
 
-#include <boost/asio/co_spawn.hpp>
-#include <boost/asio/detached.hpp>
-#include <boost/asio/signal_set.hpp>
 #include <fmt/format.h>
 
 #include "cli/data_dir.h"

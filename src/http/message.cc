@@ -4,7 +4,7 @@
 
 #include <utility>
 
-#include "http/text.h"
+#include "common/text.h"
 
 namespace reel::http {
 

@@ -18,13 +18,6 @@
 
 #include <array>
 #include <atomic>
-#include <boost/asio/co_spawn.hpp>
-#include <boost/asio/ip/tcp.hpp>
-#include <boost/asio/post.hpp>
-#include <boost/asio/redirect_error.hpp>
-#include <boost/asio/signal_set.hpp>
-#include <boost/asio/steady_timer.hpp>
-#include <boost/asio/write.hpp>
 #include <boost/beast/core/flat_buffer.hpp>
 #include <boost/beast/http/error.hpp>
 #include <boost/beast/http/message.hpp>
@@ -46,8 +39,9 @@
 #include <thread>
 #include <vector>
 
+#include "common/asio.h"
+#include "common/text.h"
 #include "http/date.h"
-#include "http/text.h"
 
 namespace reel::http {
 

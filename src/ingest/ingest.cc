@@ -8,7 +8,7 @@
 
 #include "common/days.h"
 #include "common/text.h"
-#include "http/text.h"
+#include "common/text.h"
 #include "jobs/job.h"
 #include "jobs/progress.h"
 #include "projection/projector.h"
@@ -51,7 +51,7 @@ bool valid_name(std::string_view name) { return catalog::valid_name(name) && utf
 
 std::string_view bearer_token(std::string_view authorization) {
   constexpr std::string_view scheme = "Bearer ";
-  if (authorization.size() <= scheme.size() || !http::iequals(authorization.substr(0, scheme.size()), scheme)) {
+  if (authorization.size() <= scheme.size() || !iequals(authorization.substr(0, scheme.size()), scheme)) {
     return {};
   }
   return trim(authorization.substr(scheme.size()));

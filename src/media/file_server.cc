@@ -15,14 +15,13 @@
 #include <utility>
 
 #include "http/date.h"
-#include "http/text.h"
+#include "common/text.h"
 #include "http/url.h"
 
 namespace reel::media {
 
 namespace {
 
-using http::iequals;
 using http::Response;
 
 // Owns a descriptor until it is released into a FileRange.

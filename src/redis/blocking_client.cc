@@ -1,8 +1,9 @@
 #include "redis/blocking_client.h"
 
-#include <boost/asio/co_spawn.hpp>
 #include <exception>
 #include <optional>
+
+#include "common/asio.h"
 
 namespace reel::redis {
 namespace {

@@ -5,12 +5,12 @@
 #include <fmt/format.h>
 #include <sys/wait.h>
 
-#include <boost/asio/ip/tcp.hpp>
 #include <filesystem>
 #include <fstream>
 #include <sstream>
 #include <thread>
 
+#include "common/asio.h"
 #include "redis/blocking_client.h"
 
 namespace reel::redis {

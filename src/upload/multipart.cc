@@ -14,14 +14,13 @@
 #include <vector>
 
 #include "common/text.h"
-#include "http/text.h"
+#include "common/text.h"
 #include "upload/file_io.h"
 
 namespace reel::upload {
 
 namespace {
 
-using http::iequals;
 
 constexpr size_t max_boundary_bytes = 70;  // RFC 2046 section 5.1.1
 // Spaces or tabs allowed between a delimiter and its CRLF (RFC 2046's transport-padding).
@@ -39,7 +38,7 @@ bool is_blank(char c) {
 
 std::string lower(std::string_view text) {
   std::string out(text);
-  for (char& c : out) c = http::ascii_lower(c);
+  for (char& c : out) c = ascii_lower(c);
   return out;
 }
 

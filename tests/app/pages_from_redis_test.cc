@@ -3,8 +3,6 @@
 // Router over the real RedisReadModel, counting the Redis round trips each request took.
 #include "common/asio.h"  // before any other Asio header
 
-#include <boost/asio/co_spawn.hpp>
-#include <boost/asio/detached.hpp>
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
 

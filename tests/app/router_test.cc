@@ -6,8 +6,6 @@
 
 #include "common/asio.h"  // before any other Asio header
 
-#include <boost/asio/co_spawn.hpp>
-#include <boost/asio/detached.hpp>
 #include <gtest/gtest.h>
 
 #include "app/fake_read_model.h"

@@ -16,8 +16,7 @@
 #include <string>
 #include <thread>
 
-#include <boost/asio/steady_timer.hpp>
-
+#include "common/asio.h"
 #include "http/server.h"
 #include "http/test_server.h"
 #include "support/fixtures.h"

@@ -13,7 +13,7 @@
 #include <charconv>
 #include <cstring>
 
-#include "http/text.h"
+#include "common/text.h"
 
 namespace reel::http::testing {
 

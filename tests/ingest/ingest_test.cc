@@ -15,7 +15,7 @@
 #include "projection/keys.h"
 #include "projection/projector.h"
 #include "redis/blocking_client.h"
-#include "redis/event_loop.h"
+#include "support/event_loop.h"
 #include "sql/catalog_store.h"
 #include "support/job_stream.h"
 #include "support/redis_sqlite_test.h"
@@ -24,7 +24,7 @@ namespace reel::ingest {
 namespace {
 
 namespace fs = std::filesystem;
-using redis::testing::run_task;
+using reel::testing::run_task;
 
 class IngestTest : public reel::testing::RedisSqliteTest {
  protected:

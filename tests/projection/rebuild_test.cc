@@ -4,8 +4,6 @@
 
 #include "common/asio.h"  // before any other Asio header
 
-#include <boost/asio/co_spawn.hpp>
-#include <boost/asio/detached.hpp>
 #include <gtest/gtest.h>
 
 #include "common/clock.h"

@@ -1,12 +1,10 @@
 // Connection against a scripted peer: exact bytes on the wire, pipelining, timeouts, reconnects.
+#include "common/asio.h"
 #include "redis/connection.h"
 
 #include <gtest/gtest.h>
 
-#include <boost/asio/co_spawn.hpp>
-#include <boost/asio/detached.hpp>
-
-#include "redis/event_loop.h"
+#include "support/event_loop.h"
 #include "redis/protocol.h"
 #include "redis/scripted_peer.h"
 
@@ -14,8 +12,8 @@ namespace reel::redis {
 namespace {
 
 using namespace std::string_literals;
-using testing::run_task;
-using testing::run_until;
+using reel::testing::run_task;
+using reel::testing::run_until;
 using testing::ScriptedPeer;
 using Step = ScriptedPeer::Step;
 using Then = ScriptedPeer::Then;

@@ -8,8 +8,6 @@
 // Boost 1.74's Asio headers need <utility> first, which common/asio.h provides.
 #include "common/asio.h"
 // The rest of Asio that this file uses:
-#include <boost/asio/co_spawn.hpp>
-#include <boost/asio/detached.hpp>
 #include <cstdlib>
 #include <filesystem>
 
@@ -17,17 +15,16 @@
 #include "redis/blocking_client.h"
 #include "redis/client.h"
 #include "redis/connection.h"
-#include "redis/event_loop.h"
+#include "support/event_loop.h"
 #include "redis/script.h"
 #include "redis/server.h"
 
 namespace reel::redis {
 namespace {
 
-using testing::run_task;
-using testing::run_until;
+using reel::testing::run_task;
+using reel::testing::run_until;
 using namespace std::chrono_literals;
-
 
 RedisServer start_server(const std::string& dir, uint16_t port = 0) {
   RedisServerOptions options;

@@ -3,15 +3,6 @@
 // reads exactly the expected bytes, records a failure if they differ, and writes the scripted reply.
 #pragma once
 
-// Boost 1.74's Asio headers need <utility> first, which common/asio.h provides.
-#include "common/asio.h"
-// The rest of Asio that this file uses:
-#include <boost/asio/co_spawn.hpp>
-#include <boost/asio/detached.hpp>
-#include <boost/asio/ip/tcp.hpp>
-#include <boost/asio/read.hpp>
-#include <boost/asio/redirect_error.hpp>
-#include <boost/asio/write.hpp>
 #include <memory>
 #include <string>
 #include <vector>

@@ -1,7 +1,6 @@
 // The aggregator, the flush script, the upkeep and the Service against a real redis-server.
 #include <gtest/gtest.h>
 
-#include <boost/asio/ip/udp.hpp>
 #include <cmath>
 
 #include "common/asio.h"  // before any other Asio header
@@ -9,7 +8,7 @@
 #include "projection/codec.h"
 #include "projection/keys.h"
 #include "projection/projector.h"
-#include "redis/event_loop.h"
+#include "support/event_loop.h"
 #include "redis/server.h"
 #include "support/fixtures.h"
 #include "views/flush.h"
@@ -20,8 +19,8 @@ namespace {
 
 using namespace std::chrono_literals;
 using redis::Command;
-using redis::testing::run_task;
-using redis::testing::run_until;
+using reel::testing::run_task;
+using reel::testing::run_until;
 namespace keys = projection::keys;
 
 // Noon (UTC) of the real today, so that expiry times Redis checks against its own clock are ahead.

@@ -6,21 +6,18 @@
 #include <gtest/gtest.h>
 #include <unistd.h>
 
-#include <boost/asio/ip/tcp.hpp>
-#include <boost/asio/ip/udp.hpp>
-#include <boost/asio/write.hpp>
 #include <filesystem>
 #include <fstream>
 
 #include "common/asio.h"  // before any other Asio header
-#include "redis/event_loop.h"
+#include "support/event_loop.h"
 #include "support/fixtures.h"
 
 namespace reel::views {
 namespace {
 
 using namespace std::chrono_literals;
-using redis::testing::run_until;
+using reel::testing::run_until;
 
 // Runs the handlers that are ready, without waiting for any.
 void run_ready(asio::io_context& io) {

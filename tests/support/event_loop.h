@@ -4,17 +4,15 @@
 
 #include <gtest/gtest.h>
 
-// Boost 1.74's Asio headers need <utility> first, which common/asio.h provides.
-#include "common/asio.h"
-// The rest of Asio that this file uses:
-#include <boost/asio/co_spawn.hpp>
 #include <chrono>
 #include <exception>
 #include <functional>
 #include <memory>
 #include <optional>
 
-namespace reel::redis::testing {
+#include "common/asio.h"
+
+namespace reel::testing {
 
 using namespace std::chrono_literals;
 
@@ -54,4 +52,4 @@ inline bool run_until(asio::io_context& io, const std::function<bool()>& conditi
   return true;
 }
 
-}  // namespace reel::redis::testing
+}  // namespace reel::testing
