@@ -3,19 +3,18 @@
 // SQLite, fed views without a pause while the real rebuild runs again and again. Every total must
 // come out as the views sent: none lost between a rebuild's SQL snapshot and its swap, none
 // counted twice.
+#include <gtest/gtest.h>
+
 #include <atomic>
+#include <boost/asio/connect.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/write.hpp>
 #include <map>
 #include <set>
 #include <thread>
 
-#include "common/asio.h"  // before any other Asio header
-
-#include <boost/asio/connect.hpp>
-#include <boost/asio/ip/tcp.hpp>
-#include <boost/asio/write.hpp>
-#include <gtest/gtest.h>
-
 #include "cli/views.h"
+#include "common/asio.h"  // before any other Asio header
 #include "common/clock.h"
 #include "common/days.h"
 #include "projection/codec.h"
@@ -71,7 +70,9 @@ class RebuildDuringViews : public reel::testing::RedisSqliteTest {
   static std::string all_time(ListKind kind = ListKind::all, std::string_view name = {}) {
     return keys::list({kind, name}, Sort::views, Period::all);
   }
-  static std::string day_list(int32_t day) { return keys::list({ListKind::all, {}}, Sort::views, Period::day, day); }
+  static std::string day_list(int32_t day) {
+    return keys::list({ListKind::all, {}}, Sort::views, Period::day, day);
+  }
 
   // videos.views in SQL, by id.
   std::map<int64_t, int64_t> sql_views() {
@@ -138,8 +139,8 @@ TEST_F(RebuildDuringViews, EveryViewSentIsCountedOnceInEveryTotal) {
 
   // Rebuilds one after another while views arrive: the lists of view counts alone, everything,
   // the lists again.
-  for (auto projections : {std::vector<std::string>{"views"}, std::vector<std::string>{},
-                           std::vector<std::string>{"views"}}) {
+  for (auto projections :
+       {std::vector<std::string>{"views"}, std::vector<std::string>{}, std::vector<std::string>{"views"}}) {
     auto rebuilt = rebuild_once(projections);
     EXPECT_TRUE(rebuilt) << rebuilt.error().message;
   }
@@ -179,7 +180,8 @@ TEST_F(RebuildDuringViews, EveryViewSentIsCountedOnceInEveryTotal) {
     // SQL, the record, holds each view once too.
     EXPECT_EQ(sql_after.at(id), sql_before.at(id) + sent_per_video[id]);
     // The all-time lists of its categories, tags and channel.
-    for (const auto& slug : videos[id].categories) EXPECT_EQ(score(all_time(ListKind::category, slug), id), expected);
+    for (const auto& slug : videos[id].categories)
+      EXPECT_EQ(score(all_time(ListKind::category, slug), id), expected);
     for (const auto& tag : videos[id].tags) EXPECT_EQ(score(all_time(ListKind::tag, tag), id), expected);
     EXPECT_EQ(score(all_time(ListKind::channel, videos[id].channel_name), id), expected);
   }

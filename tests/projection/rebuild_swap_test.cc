@@ -3,19 +3,18 @@
 // 100,000-video catalog (seeded through the seed code into SQLite) in a real redis-server. Every
 // page must come back without an error and full: 30 cards, or the true remainder on the last page.
 // A list that was missing or half built at some moment shows as a short page or a wrong total.
+#include <fmt/format.h>
+#include <gtest/gtest.h>
+
 #include <atomic>
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
 #include <map>
 #include <mutex>
 #include <optional>
 #include <thread>
 
 #include "common/asio.h"  // before any other Asio header
-
-#include <boost/asio/co_spawn.hpp>
-#include <boost/asio/detached.hpp>
-#include <fmt/format.h>
-#include <gtest/gtest.h>
-
 #include "common/clock.h"
 #include "common/days.h"
 #include "projection/rebuild.h"
@@ -90,7 +89,8 @@ TEST_F(RebuildSwap, PagesReadDuringARebuildAreAlwaysFull) {
 
   std::thread reader([&] {
     asio::io_context io;
-    redis::Connection connection(io.get_executor(), redis::ConnectionOptions{.endpoint = server().endpoint()});
+    redis::Connection connection(io.get_executor(),
+                                 redis::ConnectionOptions{.endpoint = server().endpoint()});
     connection.start();
     SystemClock clock;
     // A read model of its own for every read, so no page or card is kept: each read goes to Redis.
@@ -133,7 +133,8 @@ TEST_F(RebuildSwap, PagesReadDuringARebuildAreAlwaysFull) {
                 problem(fmt::format("{}: found {}, total {} (expected {})", describe(q), (*listing)->found,
                                     (*listing)->total, total));
               } else if ((*listing)->cards.size() != expected) {
-                problem(fmt::format("{}: {} cards (expected {})", describe(q), (*listing)->cards.size(), expected));
+                problem(fmt::format("{}: {} cards (expected {})", describe(q), (*listing)->cards.size(),
+                                    expected));
               }
             }
           }
@@ -154,10 +155,10 @@ TEST_F(RebuildSwap, PagesReadDuringARebuildAreAlwaysFull) {
   auto second = rebuild_now({});
   done = true;
   reader.join();
-  ASSERT_TRUE(second) << second.error().message;
 
   for (const auto& text : problems) ADD_FAILURE() << text;
   EXPECT_TRUE(problems.empty());
+  ASSERT_TRUE(second) << second.error().message;
   // The reader did read while the lists were swapped (else this proves nothing).
   EXPECT_GT(pages_during, 100u);
 }
