@@ -358,8 +358,8 @@ class Rebuild {
     if (selected_["views"] || selected_["videos"]) {
       report("hold views", 0, 0);
       if (auto held = hold_.begin(); !held) {
-        (void)hold_.end();  // the error above is the one to report
-        return held.error();
+        auto ended = hold_.end();  // a hold set before the wait failed is removed again
+        return ended ? held.error() : Error{held.error().message + "; " + ended.error().message};
       }
       sink_.send_with_each(hold_.renewal());
     }
