@@ -35,8 +35,9 @@ Result<std::pair<uint32_t, uint32_t>> parse_partition(std::string_view text) {
 
 namespace {
 
-// Writes the aggregator's daily counts to SQL on a thread of its own, every `interval` and once
-// more when stopped. A failed write gives the rows back to the aggregator for the next round.
+// Writes the aggregator's daily counts to SQL on a thread of its own, every `interval`, at once
+// when a rebuild's hold is settled (the rebuild waits for that write), and once more when
+// stopped. A failed write gives the rows back to the aggregator for the next round.
 class DailyViewsWriter {
  public:
   DailyViewsWriter(std::unique_ptr<sql::Connection> db, views::Aggregator& aggregator,
@@ -44,23 +45,29 @@ class DailyViewsWriter {
       : db_(std::move(db)),
         store_(*db_),
         aggregator_(aggregator),
-        thread_(interval, [this] { return write_once(); }, /*tick_on_stop=*/true) {}
+        thread_(interval, [this] { return write_once(); }, /*tick_on_stop=*/true) {
+    aggregator_.on_hold_settled([this] { thread_.wake(); });
+  }
 
   void stop() { thread_.stop(); }
 
  private:
   bool write_once() {
-    auto rows = aggregator_.drain_daily_views();
-    if (rows.empty()) return true;
-    Status written = db_->begin();
-    if (written) written = store_.add_daily_views(rows);
-    if (written) written = db_->commit();
-    if (!written) {
-      (void)store_.rollback();
-      aggregator_.return_daily_views(rows);
-      fmt::print(stderr, "reel views: writing {} daily counts to SQL failed (kept for the next try): {}\n",
-                 rows.size(), written.error().message);
+    std::string settled_hold;
+    auto rows = aggregator_.drain_daily_views(&settled_hold);
+    if (!rows.empty()) {
+      Status written = db_->begin();
+      if (written) written = store_.add_daily_views(rows);
+      if (written) written = db_->commit();
+      if (!written) {
+        (void)store_.rollback();
+        aggregator_.return_daily_views(rows);
+        fmt::print(stderr, "reel views: writing {} daily counts to SQL failed (kept for the next try): {}\n",
+                   rows.size(), written.error().message);
+        return true;
+      }
     }
+    aggregator_.daily_views_written(settled_hold);
     return true;
   }
 

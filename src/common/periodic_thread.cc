@@ -16,10 +16,20 @@ void PeriodicThread::stop() {
   if (thread_.joinable() && thread_.get_id() != std::this_thread::get_id()) thread_.join();
 }
 
+void PeriodicThread::wake() {
+  {
+    std::lock_guard lock(mutex_);
+    woken_ = true;
+  }
+  wake_.notify_one();
+}
+
 void PeriodicThread::run() {
   std::unique_lock lock(mutex_);
   for (;;) {
-    const bool stopped = wake_.wait_for(lock, interval_, [this] { return stopping_; });
+    wake_.wait_for(lock, interval_, [this] { return stopping_ || woken_; });
+    const bool stopped = stopping_;
+    woken_ = false;
     if (stopped && !tick_on_stop_) return;
     lock.unlock();
     const bool more = tick_();

@@ -1,8 +1,10 @@
 // PeriodicThread: calls `tick` on a thread of its own every `interval` until stopped. stop() wakes
 // the thread at once; with `tick_on_stop` it runs one last tick before the thread ends (a final
-// flush). A tick that returns false ends the thread early.
+// flush). A tick that returns false ends the thread early. wake() runs a tick now instead of at
+// the end of the interval.
 //
-// Thread-safety: stop() may be called from any thread, more than once; the destructor calls it.
+// Thread-safety: stop() and wake() may be called from any thread, more than once; the destructor
+// calls stop().
 // Ownership: whatever `tick` uses must outlive the PeriodicThread (declare it last).
 #pragma once
 
@@ -23,6 +25,8 @@ class PeriodicThread {
 
   // Wakes the thread, lets it finish (its last tick included), and joins it.
   void stop();
+  // Runs a tick as soon as the thread is free (once, however often it is called meanwhile).
+  void wake();
 
  private:
   void run();
@@ -33,6 +37,7 @@ class PeriodicThread {
   std::mutex mutex_;
   std::condition_variable wake_;
   bool stopping_ = false;
+  bool woken_ = false;
   std::thread thread_;  // last: starts once the rest is ready
 };
 

@@ -64,7 +64,21 @@ std::string preview_url(const catalog::Video& video) {
 }
 
 std::string views_field(int64_t views) {
-  return fmt::format("{:0{}}", std::clamp<int64_t>(views, 0, 999'999'999'999), views_width);
+  return fmt::format("{:0{}}", std::clamp<int64_t>(views, 0, views_max), views_width);
+}
+
+std::string lua_helpers() {
+  return fmt::format(R"lua(
+local function card_views(total)
+  return string.format('%0{}d', math.max(0, math.min(tonumber(total), {})))
+end
+local video_list_fields = {{'{}', '{}', '{}'}}
+local function each_name(packed)
+  return string.gmatch(packed, '[^\{}]+')
+end
+)lua",
+                     views_width, views_max, video_categories_field, video_tags_field, video_channel_field,
+                     static_cast<int>(field_sep));
 }
 
 std::string encode_card(const catalog::Video& video, std::string_view channel_display_name) {
@@ -172,10 +186,10 @@ std::vector<std::pair<std::string, std::string>> video_hash(const catalog::Video
       {"description", video.description},
       {"duration", std::to_string(video.duration_s)},
       {"published", std::to_string(video.published_at)},
-      {"channel", video.channel_name},
+      {std::string(video_channel_field), video.channel_name},
       {"channel_display", std::string(channel_display_name)},
-      {"tags", join(video.tags, field_sep)},
-      {"categories", join(video.categories, field_sep)},
+      {std::string(video_tags_field), join(video.tags, field_sep)},
+      {std::string(video_categories_field), join(video.categories, field_sep)},
       {"poster", poster},
       {"files", join(renditions, field_sep)},
       {"hls", hls},
@@ -199,7 +213,7 @@ std::optional<VideoPage> decode_video_hash(const std::vector<std::string_view>& 
     else if (field == "description") page.description = value;
     else if (field == "duration") page.duration_s = to_int<int32_t>(value);
     else if (field == "published") page.published_at = to_int<int64_t>(value);
-    else if (field == "channel") page.channel_name = value;
+    else if (field == video_channel_field) page.channel_name = value;
     else if (field == "channel_display") page.channel_display_name = value;
     else if (field == "poster") page.poster_url = value;
     else if (field == "hls") page.hls_url = value;
@@ -207,9 +221,9 @@ std::optional<VideoPage> decode_video_hash(const std::vector<std::string_view>& 
     else if (field == "preview") page.preview_url = value;
     else if (field == "likes") page.likes = to_int<int64_t>(value);
     else if (field == "dislikes") page.dislikes = to_int<int64_t>(value);
-    else if (field == "tags") {
+    else if (field == video_tags_field) {
       for (auto tag : split(value, field_sep)) page.tags.emplace_back(tag);
-    } else if (field == "categories") {
+    } else if (field == video_categories_field) {
       for (auto slug : split(value, field_sep)) {
         auto it = std::find_if(nav.begin(), nav.end(), [&](const CategoryLink& c) { return c.slug == slug; });
         page.categories.push_back({std::string(slug), it != nav.end() ? it->name : std::string(slug)});

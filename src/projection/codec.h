@@ -29,7 +29,13 @@ std::string preview_url(const catalog::Video& video);
 // the card. One MGET of 30 cards is then all a grid reads. Control characters in text become
 // spaces.
 constexpr size_t views_width = 12;
-// The fixed-width view count field (clamped to 0 .. 10^12 - 1).
+// The largest count views_width digits hold.
+constexpr int64_t views_max = [] {
+  int64_t power = 1;
+  for (size_t i = 0; i < views_width; ++i) power *= 10;
+  return power - 1;
+}();
+// The fixed-width view count field (clamped to 0 .. views_max).
 std::string views_field(int64_t views);
 std::string encode_card(const catalog::Video& video, std::string_view channel_display_name);
 // nullopt for a value that is not a packed card.
@@ -37,6 +43,19 @@ std::optional<Card> decode_card(std::string_view packed);
 
 std::string encode_nav(const std::vector<catalog::Category>& categories);
 std::vector<CategoryLink> decode_nav(std::string_view packed);
+
+// Fields of the video hash that name the lists a video is in: its categories and tags (each a
+// list of names joined by a separator, see lua_helpers()) and its channel.
+inline constexpr std::string_view video_categories_field = "categories";
+inline constexpr std::string_view video_tags_field = "tags";
+inline constexpr std::string_view video_channel_field = "channel";
+
+// Lua text for server-side scripts that read or write these layouts in place (the view flush,
+// views/flush.cc), so a script spells no width, field name or separator of its own. It defines:
+//   card_views(total)       the card's count field for a view total (views_field in Lua)
+//   video_list_fields       {categories, tags, channel}: the video hash fields to HMGET, in order
+//   each_name(packed)       an iterator over the names of a packed categories or tags field
+std::string lua_helpers();
 
 // Field/value pairs of the video hash (keys::video).
 std::vector<std::pair<std::string, std::string>> video_hash(const catalog::Video& video,

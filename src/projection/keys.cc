@@ -56,6 +56,9 @@ std::string coviews(std::string_view id) { return fmt::format("z:cov:{}", id); }
 std::string coviews_pattern() { return "z:cov:*"; }
 std::string_view trending_epoch() { return "trending:epoch"; }
 std::string views_batch(std::string_view token) { return fmt::format("views:batch:{}", token); }
+std::string_view views_hold() { return "views:hold"; }
+std::string_view views_aggregators() { return "views:aggregators"; }
+std::string views_aggregator(std::string_view instance) { return fmt::format("views:aggregator:{}", instance); }
 
 std::string trending(Scope scope) {
   std::string key(scope_prefix(scope.kind));

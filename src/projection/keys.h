@@ -53,6 +53,10 @@ std::string coviews_pattern();
 std::string trending(Scope scope);
 std::string_view trending_epoch();  // string: t0 of every trending score (Unix seconds)
 std::string views_batch(std::string_view token);  // string: result of an applied flush chunk
+// The cut-over between `reel rebuild` and the aggregators (projection/rebuild.h, views/flush.h).
+std::string_view views_hold();         // string: the id of the rebuild holding view counting; expires
+std::string_view views_aggregators();  // hash: instance -> "1", every aggregator that ran lately
+std::string views_aggregator(std::string_view instance);  // string: the hold it confirmed; expires
 
 // Keys of the media job queue (src/jobs/).
 std::string_view media_jobs();          // stream: one entry per queued or running job

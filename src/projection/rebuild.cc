@@ -1,8 +1,12 @@
 #include "projection/rebuild.h"
 
 #include <algorithm>
+#include <chrono>
 #include <cmath>
 #include <map>
+#include <optional>
+#include <random>
+#include <thread>
 #include <unordered_map>
 #include <unordered_set>
 
@@ -67,11 +71,15 @@ class CommandSink {
     return pending_.size() >= commands_per_round_trip ? flush() : Status{};
   }
 
+  // A command sent with every round trip from now on (the renewal of the view hold).
+  void send_with_each(redis::Command command) { each_ = std::move(command); }
+
   Status flush() {
     if (pending_.empty()) return {};
     std::vector<redis::Command> batch;
     batch.swap(pending_);
     pending_.reserve(commands_per_round_trip);
+    if (each_) batch.push_back(*each_);
     stats_.redis_commands += batch.size();
     auto replies = redis_.execute(std::move(batch));
     if (!replies) return Error{"rebuild: " + replies.error().message};
@@ -91,6 +99,93 @@ class CommandSink {
   redis::BlockingClient& redis_;
   RebuildStats& stats_;
   std::vector<redis::Command> pending_;
+  std::optional<redis::Command> each_;
+};
+
+// The rebuild's side of the cut-over with the view aggregators (views/flush.h, "Rebuild
+// cut-over"), for a rebuild that writes view counts: begin() sets views:hold to a fresh id (only
+// when no other rebuild holds it), from which moment no aggregator applies view increments, and
+// returns once every live aggregator has confirmed that the views it applied before are in SQL;
+// the hold expires after hold_ttl unless renewed (renewal(), sent with every round trip), so a
+// rebuild that dies stops holding; end() removes it if it is still this rebuild's.
+class ViewHold {
+ public:
+  ViewHold(redis::BlockingClient& redis, const RebuildOptions& options) : redis_(redis), options_(options) {
+    std::random_device random;
+    id_ = fmt::format("{:08x}{:08x}", random(), random());
+  }
+
+  Status begin() {
+    auto set = redis_.execute(redis::Command("SET", keys::views_hold(), id_, "NX", "PX", options_.hold_ttl.count()));
+    if (!set) return Error{"rebuild: " + set.error().message};
+    if (set->is_nil()) {
+      auto ttl = redis_.execute(redis::Command("PTTL", keys::views_hold()));
+      return Error{fmt::format("rebuild: another rebuild holds view counting ({} for {} ms more)", keys::views_hold(),
+                               ttl ? ttl->integer() : -1)};
+    }
+    held_ = true;
+    return wait_for_confirmations();
+  }
+
+  redis::Command renewal() const { return redis::Command("PEXPIRE", keys::views_hold(), options_.hold_ttl.count()); }
+
+  // An Error when the hold had expired (views were counted into the lists this rebuild replaced).
+  Status end() {
+    if (!held_) return {};
+    held_ = false;
+    auto ended = redis_.execute(redis::Command(
+        "EVAL", "if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end return 0", 1,
+        keys::views_hold(), id_));
+    if (!ended) return Error{"rebuild: ending the hold on view counting: " + ended.error().message};
+    if (ended->integer() != 1) {
+      return Error{fmt::format(
+          "rebuild: the hold on view counting expired before the rebuild ended ({} ms without a round trip to "
+          "Redis), so views counted meanwhile may be missing from the rebuilt lists: run `reel rebuild views` again",
+          options_.hold_ttl.count())};
+    }
+    return {};
+  }
+
+ private:
+  // Polls the aggregators' confirmations; forgets aggregators whose presence expired.
+  Status wait_for_confirmations() {
+    const auto deadline = std::chrono::steady_clock::now() + options_.confirm_timeout;
+    for (;;) {
+      auto instances = redis_.execute(redis::Command("HKEYS", keys::views_aggregators()));
+      if (!instances) return Error{"rebuild: " + instances.error().message};
+      std::vector<std::string> waiting;
+      if (!instances->elements().empty()) {
+        redis::Command confirmed("MGET");
+        for (const auto& instance : instances->elements()) confirmed.arg(keys::views_aggregator(instance.str()));
+        auto values = redis_.execute(std::move(confirmed));
+        if (!values) return Error{"rebuild: " + values.error().message};
+        for (size_t i = 0; i < values->elements().size(); ++i) {
+          const std::string_view instance = instances->elements()[i].str();
+          const redis::Reply& value = values->elements()[i];
+          if (value.is_nil()) {
+            auto forgotten = redis_.execute(redis::Command("HDEL", keys::views_aggregators(), instance));
+            if (!forgotten) return Error{"rebuild: " + forgotten.error().message};
+          } else if (value.str() != id_) {
+            waiting.emplace_back(instance);
+          }
+        }
+      }
+      if (waiting.empty()) return {};
+      if (std::chrono::steady_clock::now() > deadline) {
+        return Error{fmt::format(
+            "rebuild: view aggregator(s) {} did not confirm within {} ms that the views they counted are in SQL "
+            "(can they reach SQL?)",
+            fmt::join(waiting, ", "), options_.confirm_timeout.count())};
+      }
+      if (auto renewed = redis_.execute(renewal()); !renewed) return Error{"rebuild: " + renewed.error().message};
+      std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    }
+  }
+
+  redis::BlockingClient& redis_;
+  const RebuildOptions& options_;
+  std::string id_;
+  bool held_ = false;
 };
 
 // Collects list members per key and writes them, in chunks, to the key's shadow copy.
@@ -249,7 +344,7 @@ class RelatedIndex {
 class Rebuild {
  public:
   Rebuild(sql::CatalogStore& store, redis::BlockingClient& redis, const RebuildOptions& options)
-      : store_(store), options_(options), sink_(redis, stats_), lists_(sink_) {
+      : store_(store), options_(options), sink_(redis, stats_), lists_(sink_), hold_(redis, options) {
     for (auto name : all_names) {
       selected_[name] = options.projections.empty() ||
                         std::find(options.projections.begin(), options.projections.end(), name) !=
@@ -257,7 +352,26 @@ class Rebuild {
     }
   }
 
+  // Builds under a hold of view counting when it writes view counts (the lists of the views
+  // projection, and the cards of the videos projection).
   Result<RebuildStats> run() {
+    if (selected_["views"] || selected_["videos"]) {
+      report("hold views", 0, 0);
+      if (auto held = hold_.begin(); !held) {
+        auto ended = hold_.end();  // a hold set before the wait failed is removed again
+        return ended ? held.error() : Error{held.error().message + "; " + ended.error().message};
+      }
+      sink_.send_with_each(hold_.renewal());
+    }
+    auto built = build();
+    auto ended = hold_.end();
+    if (!built) return built;
+    if (!ended) return ended.error();
+    return built;
+  }
+
+ private:
+  Result<RebuildStats> build() {
     auto categories = store_.categories();
     if (!categories) return categories.error();
     auto channels = store_.channels();
@@ -289,7 +403,6 @@ class Rebuild {
     return stats_;
   }
 
- private:
   void report(std::string_view stage, uint64_t done, uint64_t total) {
     if (options_.progress) options_.progress(stage, done, total);
   }
@@ -437,6 +550,7 @@ class Rebuild {
   RebuildStats stats_;
   CommandSink sink_;
   ListBuilder lists_;
+  ViewHold hold_;
   RelatedIndex related_;
   std::map<std::string_view, bool> selected_;
   std::unordered_set<std::string> produced_;  // object keys written (lists are in lists_)

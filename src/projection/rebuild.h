@@ -11,11 +11,22 @@
 //            computed from daily view counts in SQL
 //   related  z:rel:{id}, by shared tags and category
 //
+// View counts: a rebuild of views or videos reads counts from SQL, which lags what the view
+// aggregators applied to Redis. So it first holds view counting (views:hold; views/flush.h says
+// how the aggregators take part): from then on no aggregator applies view increments (they keep
+// them in memory), and the rebuild reads SQL only once every live aggregator confirmed that the
+// views it applied before are in SQL. When the rebuild ends (or fails, or its hold expires after
+// hold_ttl without a round trip) the aggregators apply what they kept, to the new lists. Counts on
+// pages stand still meanwhile; no view is lost or counted twice.
+//
 // Thread-safety: one rebuild at a time per Redis (concurrent rebuilds would swap each other's
-// shadow keys). Failure: returns the first SQL or Redis error; live keys swapped before the error
+// shadow keys; a second rebuild of views or videos is refused while the first holds view counting). Failure: returns the first SQL or Redis error; live keys swapped before the error
 // stay valid, the rest keep their old values, and shadow keys are left for the next run to overwrite.
+// An aggregator that does not confirm within confirm_timeout fails the rebuild before it reads SQL
+// (its views would be missing); one that died is waited for until its presence expires.
 #pragma once
 
+#include <chrono>
 #include <cstdint>
 #include <functional>
 #include <string>
@@ -36,6 +47,8 @@ struct RebuildOptions {
   int32_t today = 0;                     // UTC day (YYYYMMDD) the day/week/month lists end on
   // Called as work advances: stage name, items done, items expected (0 when unknown).
   std::function<void(std::string_view stage, uint64_t done, uint64_t total)> progress;
+  std::chrono::milliseconds confirm_timeout{60000};  // for the aggregators' confirmations
+  std::chrono::milliseconds hold_ttl{120000};        // the hold outlives its last renewal this much
 };
 
 struct RebuildStats {

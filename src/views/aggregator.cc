@@ -243,6 +243,34 @@ void Aggregator::applied(std::string_view token, const ChunkResult& result) {
   in_flight_.pop_back();
 }
 
+void Aggregator::held(std::string_view token, std::string_view hold) {
+  auto it = std::find_if(in_flight_.begin(), in_flight_.end(),
+                         [&](const FlushChunk& c) { return c.token == token; });
+  if (it == in_flight_.end()) return;
+  ++counters_.chunks_held;
+  it->held_by = hold;
+}
+
+void Aggregator::hold_settled(std::string_view hold) {
+  {
+    std::lock_guard lock(daily_mutex_);
+    if (settled_hold_ == hold) return;
+    settled_hold_ = hold;
+  }
+  if (on_hold_settled_) on_hold_settled_();
+}
+
+void Aggregator::daily_views_written(const std::string& settled_hold) {
+  if (settled_hold.empty()) return;
+  std::lock_guard lock(daily_mutex_);
+  confirmed_hold_ = settled_hold;
+}
+
+std::string Aggregator::confirmed_hold() const {
+  std::lock_guard lock(daily_mutex_);
+  return confirmed_hold_;
+}
+
 void Aggregator::add_daily_locked(int64_t video_id, int32_t day, int64_t views) {
   if (int64_t* row = daily_.find_or_insert({video_id, day})) {
     *row += views;
@@ -251,8 +279,9 @@ void Aggregator::add_daily_locked(int64_t video_id, int32_t day, int64_t views) 
   }
 }
 
-std::vector<catalog::DailyViews> Aggregator::drain_daily_views() {
+std::vector<catalog::DailyViews> Aggregator::drain_daily_views(std::string* settled_hold) {
   std::lock_guard lock(daily_mutex_);
+  if (settled_hold != nullptr) *settled_hold = settled_hold_;
   std::vector<catalog::DailyViews> rows;
   rows.reserve(daily_.size());
   daily_.for_each([&](const VideoDay& key, int64_t views) {

@@ -21,14 +21,22 @@
 // score of a video is sum(exp(lambda * (t_i - t0))), and old scores never need rewriting
 // (views/flush.h says how t0 is rebased).
 //
+// A rebuild of the view lists holds view counting (views/flush.h): chunks of video increments are
+// refused and stay in flight (held()) while new views merge into pending as above. Once the
+// flusher has settled a hold (hold_settled(): every chunk applied before it began is among the
+// daily rows), the next drain that is written to SQL confirms it (daily_views_written()), and the
+// flusher reports confirmed_hold() to Redis, which is what the rebuild waits for.
+//
 // Thread-safety: one thread (the event loop of `reel views`) ingests, seals and marks chunks
-// applied; drain_daily_views() and return_daily_views() may be called from any other thread.
+// applied, held or settled; drain_daily_views(), return_daily_views(), daily_views_written() and
+// confirmed_hold() may be called from any other thread.
 // Failure: nothing fails; skipped lines are counted by reason.
 #pragma once
 
 #include <array>
 #include <cstddef>
 #include <cstdint>
+#include <functional>
 #include <mutex>
 #include <string>
 #include <string_view>
@@ -86,6 +94,7 @@ struct FlushChunk {
   int64_t trend_ref = 0;
   std::vector<VideoIncrement> videos;
   std::vector<PairIncrement> pairs;
+  std::string held_by;  // the hold that refused it last (nothing applied); empty: never refused
 };
 
 // What Redis reported for an applied chunk.
@@ -93,6 +102,7 @@ struct ChunkResult {
   bool replayed = false;  // the token was already there: applied earlier, its reply was lost
   int64_t errors = 0;     // commands inside the script that failed (e.g. a key of the wrong type)
   std::vector<int64_t> unknown_videos;  // ids without a card: their views were not counted
+  std::string held_by;  // non-empty: refused while this rebuild held view counting, nothing applied
 };
 
 struct Counters {
@@ -106,6 +116,7 @@ struct Counters {
   uint64_t chunks_sealed = 0;
   uint64_t chunks_applied = 0;
   uint64_t chunks_replayed = 0;      // applied chunks whose first reply had been lost
+  uint64_t chunks_held = 0;          // script calls refused while a rebuild held view counting
   uint64_t script_errors = 0;        // see ChunkResult::errors
   uint64_t unknown_video_views = 0;  // counted views of ids without a card, left out at flush
   uint64_t daily_views_dropped = 0;  // views not kept for SQL because the daily rows were full
@@ -128,6 +139,8 @@ class Aggregator {
   Counters counters() const;
   uint64_t dedupe_evictions() const { return deduper_.evictions(); }
   double lambda() const { return lambda_; }
+  // The token prefix, unique per process: also the name it reports its confirmations under.
+  const std::string& instance() const { return options_.instance; }
   const AggregatorOptions& options() const { return options_; }
 
   // True when there is nothing pending and nothing in flight.
@@ -144,12 +157,25 @@ class Aggregator {
   // Marks the in-flight chunk with this token applied (an unknown token is ignored): its views,
   // less those of unknown videos, join the daily rows.
   void applied(std::string_view token, const ChunkResult& result);
+  // Marks the in-flight chunk with this token refused by `hold`: it stays in flight, unapplied.
+  void held(std::string_view token, std::string_view hold);
+  // Every chunk applied before `hold` began is among the daily rows now (the flusher knows the
+  // fate of every chunk it sent since it saw the hold). Calls the on_hold_settled callback the
+  // first time for a hold.
+  void hold_settled(std::string_view hold);
+  // Called (on the ingesting thread) when a hold is first settled, so the SQL writer can run early.
+  void on_hold_settled(std::function<void()> callback) { on_hold_settled_ = std::move(callback); }
 
   // The daily rows of every chunk applied since the last drain, for
-  // sql::CatalogStore::add_daily_views(). Thread-safe.
-  std::vector<catalog::DailyViews> drain_daily_views();
+  // sql::CatalogStore::add_daily_views(). With `settled_hold`, also the hold these rows settle
+  // (empty: none): once they are in SQL, pass it to daily_views_written(). Thread-safe.
+  std::vector<catalog::DailyViews> drain_daily_views(std::string* settled_hold = nullptr);
   // Gives back rows whose SQL write failed, to be drained again. Thread-safe.
   void return_daily_views(const std::vector<catalog::DailyViews>& rows);
+  // The rows of a drain that settled `settled_hold` are in SQL. Thread-safe.
+  void daily_views_written(const std::string& settled_hold);
+  // The last hold whose earlier views are all in SQL (empty: none yet). Thread-safe.
+  std::string confirmed_hold() const;
 
  private:
   struct VideoDay {
@@ -202,9 +228,13 @@ class Aggregator {
   std::vector<FlushChunk> in_flight_;
   uint64_t sequence_ = 0;
 
+  std::function<void()> on_hold_settled_;
+
   mutable std::mutex daily_mutex_;
   FlatMap<VideoDay, int64_t, VideoDayHash> daily_;  // day: YYYYMMDD
   uint64_t daily_views_dropped_ = 0;                // guarded by daily_mutex_
+  std::string settled_hold_;                        // guarded by daily_mutex_
+  std::string confirmed_hold_;                      // guarded by daily_mutex_
 };
 
 }  // namespace reel::views

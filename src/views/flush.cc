@@ -18,14 +18,22 @@ namespace {
 
 constexpr std::string_view slot = "\x1f";  // stands for the id or name in a key template
 
-// KEYS: 1 token, 2 z:views:all, 3 z:trending, 4 trending epoch, 5.. one day list per day of the chunk.
+// KEYS: 1 token, 2 z:views:all, 3 z:trending, 4 trending epoch, 5.. one day list per day of the
+// chunk, last the hold (views:hold).
 // ARGV: 1 token ttl, 2 lambda, 3 ref, 4..10 templates (card, video, category all, category
 // trending, tag all, channel all, co-views), 11 co-view keep, 12 co-view trim at, 13 day count,
 // then per day: category day template, expire-at; then the video count and per video: id, day
 // index (1-based), views, weight; then the pair count and per pair: a, b, count.
+// Runs after the projection's codec helpers (card_views, video_list_fields, each_name).
+// A chunk of video increments (day count > 0) is refused with {2, hold id} while a rebuild holds
+// view counting; nothing is written then, not even the token.
 constexpr std::string_view flush_lua = R"lua(
 local done = redis.call('GET', KEYS[1])
 if done then return {0, done} end
+if tonumber(ARGV[13]) > 0 then
+  local hold = redis.call('GET', KEYS[#KEYS])
+  if hold then return {2, hold} end
+end
 redis.call('SET', KEYS[1], '', 'EX', ARGV[1])
 local function parts(template)
   local i = string.find(template, '\31', 1, true)
@@ -84,16 +92,15 @@ for i = 1, tonumber(ARGV[a]) do
     local day = days[d]
     local total = zincr(KEYS[2], views, id)
     if total then
-      redis.pcall('SETRANGE', card_a .. id .. card_b, 0,
-                  string.format('%012d', math.min(tonumber(total), 999999999999)))
+      redis.pcall('SETRANGE', card_a .. id .. card_b, 0, card_views(total))
     end
     zincr(KEYS[4 + d], views, id)
     expire[KEYS[4 + d]] = day[3]
     zincr(KEYS[3], trend, id)
-    local f = redis.pcall('HMGET', video_a .. id .. video_b, 'categories', 'tags', 'channel')
+    local f = redis.pcall('HMGET', video_a .. id .. video_b, unpack(video_list_fields))
     if type(f) == 'table' and not f.err then
       if f[1] then
-        for slug in string.gmatch(f[1], '[^\31]+') do
+        for slug in each_name(f[1]) do
           zincr(cat_all_a .. slug .. cat_all_b, views, id)
           local key = day[1] .. slug .. day[2]
           zincr(key, views, id)
@@ -102,7 +109,7 @@ for i = 1, tonumber(ARGV[a]) do
         end
       end
       if f[2] then
-        for tag in string.gmatch(f[2], '[^\31]+') do zincr(tag_a .. tag .. tag_b, views, id) end
+        for tag in each_name(f[2]) do zincr(tag_a .. tag .. tag_b, views, id) end
       end
       if f[3] and f[3] ~= '' then zincr(channel_a .. f[3] .. channel_b, views, id) end
     end
@@ -179,7 +186,7 @@ ChunkEncoder::ChunkEncoder(double lambda, FlushOptions options) : lambda_(lambda
 }
 
 const redis::Script& ChunkEncoder::script() {
-  static const redis::Script script{std::string(flush_lua)};
+  static const redis::Script script{projection::codec::lua_helpers() + std::string(flush_lua)};
   return script;
 }
 
@@ -190,12 +197,13 @@ redis::Command ChunkEncoder::command(const FlushChunk& chunk, bool eval) const {
   }
   // Built in place (not through Script's vectors of strings): a flush encodes ~10^5 arguments.
   redis::Command c;
-  c.arg(eval ? "EVAL" : "EVALSHA").arg(eval ? script().source() : script().sha1()).arg(4 + days.size());
+  c.arg(eval ? "EVAL" : "EVALSHA").arg(eval ? script().source() : script().sha1()).arg(5 + days.size());
   c.arg(keys::views_batch(chunk.token))
       .arg(keys::list({ListKind::all, {}}, Sort::views, Period::all))
       .arg(keys::trending({ListKind::all, {}}))
       .arg(keys::trending_epoch());
   for (int32_t day : days) c.arg(keys::list({ListKind::all, {}}, Sort::views, Period::day, day));
+  c.arg(keys::views_hold());
 
   c.arg(options_.token_ttl_seconds).arg(lambda_).arg(chunk.trend_ref);
   for (const auto& t : templates_) c.arg(t);
@@ -219,6 +227,10 @@ Result<ChunkResult> parse_chunk_reply(const redis::Reply& reply) {
   const auto& e = reply.elements();
   if (!reply.is_array() || e.size() != 2) return Error{"view flush script: unexpected reply"};
   ChunkResult result;
+  if (e[0].integer() == 2) {
+    result.held_by = e[1].str();
+    return result;
+  }
   result.replayed = e[0].integer() == 0;
   std::string_view text = e[1].str();
   bool first = true;
@@ -247,6 +259,24 @@ Result<ChunkResult> parse_chunk_reply(const redis::Reply& reply) {
 RedisFlusher::RedisFlusher(Aggregator& aggregator, redis::Connection& connection, FlushOptions options)
     : aggregator_(aggregator), connection_(connection), encoder_(aggregator.lambda(), options) {}
 
+std::vector<redis::Command> RedisFlusher::presence_commands() const {
+  std::vector<redis::Command> commands;
+  commands.emplace_back("HSET", keys::views_aggregators(), aggregator_.instance(), 1);
+  commands.emplace_back("SET", keys::views_aggregator(aggregator_.instance()), aggregator_.confirmed_hold(), "PX",
+                        encoder_.options().presence_ttl_ms);
+  commands.emplace_back("GET", keys::views_hold());
+  return commands;
+}
+
+Status RedisFlusher::read_hold(const std::vector<redis::Reply>& replies, size_t presence_end) {
+  for (size_t i = 0; i < presence_end; ++i) {
+    if (replies[i].is_error()) return Error{"presence: " + std::string(replies[i].str())};
+  }
+  const redis::Reply& hold = replies[presence_end - 1];
+  hold_ = hold.is_nil() ? std::string() : std::string(hold.str());
+  return {};
+}
+
 Task<Status> RedisFlusher::flush() {
   if (flushing_) co_return Status{};
   flushing_ = true;
@@ -256,63 +286,95 @@ Task<Status> RedisFlusher::flush() {
   } reset{flushing_};
 
   const size_t per_trip = std::max<size_t>(encoder_.options().chunks_per_round_trip, 1);
-  // Two rounds: chunks left in flight by a failed flush go first, then what was pending meanwhile.
-  for (int round = 0; round < 2 && !aggregator_.seal().empty(); ++round) {
-    while (!aggregator_.in_flight().empty()) {
-      // Copy the tokens and commands: the aggregator's vector changes as chunks are applied.
-      const auto& chunks = aggregator_.in_flight();
-      const size_t n = std::min(per_trip, chunks.size());
-      std::vector<std::string> tokens;
+  // The first write of every flush starts with the presence commands, so the hold it reads was
+  // read before any chunk of this flush ran.
+  bool hold_read = false;
+  auto failure = [&](const Error& error) {
+    ++stats_.failures;
+    return Error{"view flush: " + error.message};
+  };
+  // Every chunk but those the current hold refused already (their fate is known: not applied).
+  auto to_send = [&] {
+    std::vector<std::string> tokens;
+    for (const FlushChunk& chunk : aggregator_.seal()) {
+      if (hold_.empty() || chunk.held_by != hold_) tokens.push_back(chunk.token);
+    }
+    return tokens;
+  };
+  // Two rounds: chunks left in flight by an earlier flush go first, then what was pending meanwhile.
+  for (int round = 0; round < 2; ++round) {
+    std::vector<std::string> tokens = to_send();
+    if (tokens.empty() && !hold_read) {
+      // Nothing to send under the hold known so far: the presence commands alone (so an idle
+      // aggregator confirms holds too), then again with the hold just read.
+      auto presence = presence_commands();  // named, not a temporary in co_await (STYLE.md)
+      auto replies = co_await connection_.execute(std::move(presence));
+      ++stats_.round_trips;
+      if (!replies) co_return failure(replies.error());
+      if (auto read = read_hold(*replies, replies->size()); !read) co_return failure(read.error());
+      hold_read = true;
+      tokens = to_send();
+    }
+    if (tokens.empty()) break;
+    bool refused = false;
+    for (size_t first = 0; first < tokens.size(); first += per_trip) {
+      const size_t n = std::min(per_trip, tokens.size() - first);
       std::vector<redis::Command> commands;
-      for (size_t i = 0; i < n; ++i) {
-        tokens.push_back(chunks[i].token);
-        commands.push_back(encoder_.command(chunks[i]));
-      }
+      if (!hold_read) commands = presence_commands();
+      const size_t skip = commands.size();
+      for (size_t i = first; i < first + n; ++i) commands.push_back(encoder_.command(*in_flight(tokens[i])));
       auto replies = co_await connection_.execute(std::move(commands));
       ++stats_.round_trips;
       stats_.commands += n;
-      if (!replies) {
-        ++stats_.failures;
-        co_return Error{"view flush: " + replies.error().message};
+      if (!replies) co_return failure(replies.error());
+      if (skip > 0) {
+        if (auto read = read_hold(*replies, skip); !read) co_return failure(read.error());
+        hold_read = true;
       }
       // Chunks Redis had no script for did not run: send them again with EVAL.
       std::vector<size_t> noscript;
       for (size_t i = 0; i < n; ++i) {
-        if (redis::Script::is_noscript((*replies)[i])) noscript.push_back(i);
+        if (redis::Script::is_noscript((*replies)[skip + i])) noscript.push_back(i);
       }
       if (!noscript.empty()) {
         std::vector<redis::Command> evals;
-        for (size_t i : noscript) {
-          auto it = std::find_if(aggregator_.in_flight().begin(), aggregator_.in_flight().end(),
-                                 [&](const FlushChunk& c) { return c.token == tokens[i]; });
-          evals.push_back(encoder_.command(*it, true));
-        }
+        for (size_t i : noscript) evals.push_back(encoder_.command(*in_flight(tokens[first + i]), true));
         auto again = co_await connection_.execute(std::move(evals));
         ++stats_.round_trips;
         stats_.commands += noscript.size();
-        if (!again) {
-          ++stats_.failures;
-          co_return Error{"view flush: " + again.error().message};
-        }
-        for (size_t j = 0; j < noscript.size(); ++j) (*replies)[noscript[j]] = std::move((*again)[j]);
+        if (!again) co_return failure(again.error());
+        for (size_t j = 0; j < noscript.size(); ++j) (*replies)[skip + noscript[j]] = std::move((*again)[j]);
       }
       Status failed;
       for (size_t i = 0; i < n; ++i) {
-        auto result = parse_chunk_reply((*replies)[i]);
+        auto result = parse_chunk_reply((*replies)[skip + i]);
         if (!result) {
           if (failed) failed = result.error();
-          continue;
+        } else if (!result->held_by.empty()) {
+          aggregator_.held(tokens[first + i], result->held_by);
+          refused = true;
+        } else {
+          aggregator_.applied(tokens[first + i], *result);
         }
-        aggregator_.applied(tokens[i], *result);
       }
       if (!failed) {
         ++stats_.failures;
         co_return failed;
       }
     }
+    if (refused) break;  // the rest waits for the hold to end
   }
+  // Every chunk sent since the hold was read got its answer, so each one applied before the hold
+  // began is among the aggregator's daily rows now.
+  if (!hold_.empty()) aggregator_.hold_settled(hold_);
   ++stats_.flushes;
   co_return Status{};
+}
+
+const FlushChunk* RedisFlusher::in_flight(std::string_view token) const {
+  const auto& chunks = aggregator_.in_flight();
+  auto it = std::find_if(chunks.begin(), chunks.end(), [&](const FlushChunk& c) { return c.token == token; });
+  return it == chunks.end() ? nullptr : &*it;
 }
 
 std::vector<redis::Command> maintenance_commands(int64_t now, double lambda,

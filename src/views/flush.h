@@ -30,6 +30,21 @@
 // limit: a crash loses its pending and in-flight increments (at most the last flush interval
 // while Redis is up; everything merged meanwhile when it crashes during a Redis outage).
 //
+// Rebuild cut-over: `reel rebuild` of the view counts (projection/rebuild.h) reads SQL and swaps
+// its lists in; increments applied to the live lists after its SQL snapshot would be lost, and
+// SQL lags Redis by the daily-rows interval. So the rebuild holds view counting: it sets
+// views:hold (its id, with an expiry it renews), from which moment the script refuses every chunk
+// of video increments ({2, hold}; nothing written, the token neither) and the aggregator keeps it
+// in flight, merging new views into pending meanwhile. Each flush starts with this aggregator's
+// presence (HSET views:aggregators, SET views:aggregator:{instance} = the hold it confirmed, with
+// presence_ttl_ms) and a GET of the hold, in the same pipelined write as its first chunks; when
+// the hold was set and every chunk of the flush got its answer, each chunk applied before the hold
+// began is among the daily rows (Aggregator::hold_settled), and once the SQL writer has written
+// those, the next flush reports the hold confirmed. The rebuild reads SQL only when every live
+// aggregator confirmed its hold, so each increment is in its snapshot (applied before the hold) or
+// applied to the swapped-in lists after the hold ends (refused meanwhile): never both, never
+// neither. Co-view chunks are not held: no rebuild writes co-view lists.
+//
 // Trending epoch: scores are exp(lambda * (t - t0)) sums, which double every half-life; the
 // maintenance step rebases t0 to now once it is rebase_after_seconds old (a week by default, so
 // scores stay below 2^(7 days / half-life) ~ 128 per view with the 24 h default, far from
@@ -63,6 +78,9 @@ struct FlushOptions {
   int coview_keep = 100;
   int coview_trim_at = 120;
   size_t chunks_per_round_trip = 32;  // bounds one pipelined write (and its command timeout)
+  // views:aggregator:{instance} outlives the last flush by this much: a rebuild waits this long
+  // at most for an aggregator that died.
+  int64_t presence_ttl_ms = 15000;
 };
 
 // Turns chunks into script calls. Thread-safety: immutable after construction.
@@ -81,7 +99,8 @@ class ChunkEncoder {
   std::vector<std::string> templates_;  // per-id and per-name key templates (keys.h)
 };
 
-// The script's reply: {1 | 0 (replayed), "<errors> <unknown id>..."}. An Error for any other shape.
+// The script's reply: {1 | 0 (replayed), "<errors> <unknown id>..."}, or {2, hold id} for a chunk
+// refused under a hold. An Error for any other shape.
 Result<ChunkResult> parse_chunk_reply(const redis::Reply& reply);
 
 struct FlushStats {
@@ -96,17 +115,27 @@ class RedisFlusher {
   // Both must outlive the flusher.
   RedisFlusher(Aggregator& aggregator, redis::Connection& connection, FlushOptions options = {});
 
-  // Applies the chunks still in flight from a failed flush, if any, then seals what is pending
-  // and applies that: every chunk, at most chunks_per_round_trip per pipelined write. See the
-  // file comment for failures.
+  // Reports this aggregator's presence and reads the hold, applies the chunks still in flight from
+  // an earlier flush, if any, then seals what is pending and applies that: every chunk, at most
+  // chunks_per_round_trip per pipelined write. Chunks the current hold refused are not sent again
+  // while it lasts. See the file comment for failures.
   Task<Status> flush();
   const FlushStats& stats() const { return stats_; }
+  // The hold the last flush read (empty: none).
+  const std::string& hold() const { return hold_; }
 
  private:
+  std::vector<redis::Command> presence_commands() const;
+  // Takes the hold from the replies of presence_commands(), the first `presence_end` of `replies`;
+  // an Error when one of them is an error reply.
+  Status read_hold(const std::vector<redis::Reply>& replies, size_t presence_end);
+  const FlushChunk* in_flight(std::string_view token) const;
+
   Aggregator& aggregator_;
   redis::Connection& connection_;
   ChunkEncoder encoder_;
   FlushStats stats_;
+  std::string hold_;
   bool flushing_ = false;
 };
 

@@ -8,7 +8,8 @@
 // Thread-safety: everything runs on the executor given; call start() and drain() there.
 // Ownership: the Service owns its sources; the clock, aggregator and connection must outlive it.
 // Failure: flush and upkeep errors are logged (once per streak) and retried; drain() returns an
-// Error when pending views could not be flushed before its timeout (they are then lost).
+// Error when pending views could not be flushed before its timeout (they are then lost), which is
+// also what happens when a rebuild holds view counting (views/flush.h) for longer than that.
 #pragma once
 
 #include <chrono>

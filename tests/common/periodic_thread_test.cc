@@ -33,6 +33,17 @@ TEST(PeriodicThread, ATickReturningFalseEndsIt) {
   EXPECT_EQ(ticks, 3);
 }
 
+TEST(PeriodicThread, WakeRunsATickBeforeTheIntervalEnds) {
+  std::atomic<int> ticks{0};
+  PeriodicThread thread(1h, [&] { return ++ticks, true; });
+  thread.wake();
+  while (ticks < 1) std::this_thread::yield();  // an hour-long interval: only wake() gets here
+  thread.wake();
+  while (ticks < 2) std::this_thread::yield();
+  thread.stop();
+  EXPECT_EQ(ticks, 2);
+}
+
 TEST(Text, TrimAndUtf8Prefix) {
   EXPECT_EQ(trim(" \t a b \r\n"), "a b");
   EXPECT_EQ(trim(" \t "), "");

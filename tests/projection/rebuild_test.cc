@@ -349,5 +349,40 @@ TEST_F(RebuildTest, NamedProjectionsOnly) {
   EXPECT_NE(bad.error().message.find("unknown projection 'everything'"), std::string::npos);
 }
 
+TEST_F(RebuildTest, WaitsForEveryLiveAggregatorToConfirmItsViewsAreInSql) {
+  rebuild_all();
+  const auto views = keys::list({ListKind::all, {}}, Sort::views);
+  ASSERT_TRUE(redis_->execute(redis::Command("ZADD", views, 1, 999)));  // marks the live list
+  // One aggregator that never confirms, one whose presence expired (it died).
+  ASSERT_TRUE(redis_->execute(redis::Command("HSET", keys::views_aggregators(), "stuck", 1, "gone", 1)));
+  ASSERT_TRUE(redis_->execute(redis::Command("SET", keys::views_aggregator("stuck"), "", "PX", 600000)));
+  RebuildOptions options;
+  options.today = utc_day(now);
+  options.confirm_timeout = std::chrono::milliseconds(100);
+  auto stats = rebuild(*store_, *redis_, options);
+  ASSERT_FALSE(stats);
+  EXPECT_NE(stats.error().message.find("stuck"), std::string::npos) << stats.error().message;
+  EXPECT_EQ(stats.error().message.find("gone"), std::string::npos) << stats.error().message;
+  EXPECT_EQ(integer(redis::Command("HEXISTS", keys::views_aggregators(), "gone")), 0);  // forgotten
+  EXPECT_EQ(integer(redis::Command("EXISTS", keys::views_hold())), 0);                  // released
+  EXPECT_EQ(integer(redis::Command("ZCARD", views)), 6);  // nothing swapped in
+  // A rebuild that needs no view counts does not wait for anyone.
+  options.projections = {"newest"};
+  EXPECT_TRUE(rebuild(*store_, *redis_, options));
+}
+
+TEST_F(RebuildTest, OneRebuildOfViewCountsAtATime) {
+  ASSERT_TRUE(redis_->execute(redis::Command("SET", keys::views_hold(), "other", "PX", 600000)));
+  RebuildOptions options;
+  options.today = utc_day(now);
+  options.projections = {"views"};
+  auto stats = rebuild(*store_, *redis_, options);
+  ASSERT_FALSE(stats);
+  EXPECT_NE(stats.error().message.find("another rebuild"), std::string::npos) << stats.error().message;
+  auto hold = redis_->execute(redis::Command("GET", keys::views_hold()));
+  ASSERT_TRUE(hold);
+  EXPECT_EQ(hold->str(), "other");  // left to its owner
+}
+
 }  // namespace
 }  // namespace reel::projection

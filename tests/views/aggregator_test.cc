@@ -43,7 +43,7 @@ std::map<std::pair<int64_t, int32_t>, int64_t> sealed_views(Aggregator& a) {
 void apply_all(Aggregator& a, const std::vector<int64_t>& unknown = {}) {
   std::vector<std::string> tokens;
   for (const auto& chunk : a.seal()) tokens.push_back(chunk.token);
-  for (const auto& token : tokens) a.applied(token, ChunkResult{false, 0, unknown});
+  for (const auto& token : tokens) a.applied(token, ChunkResult{false, 0, unknown, {}});
 }
 
 TEST(Aggregator, CountsOneViewPerViewerAndVideoPerHalfHour) {

@@ -21,10 +21,11 @@ TEST(ChunkEncoder, OneEvalshaCarriesTheKeysTemplatesAndIncrements) {
   chunk.trend_ref = 1795867200;
   chunk.videos = {{1, 20261128, 3, 2.5}, {2, 20261127, 1, 0.5}, {3, 20261128, 2, 2}};
   const Args args = encoder.command(chunk).args();
-  const Args head(args.begin(), args.begin() + 9);
-  EXPECT_EQ(head, (Args{"EVALSHA", ChunkEncoder::script().sha1(), "6", "views:batch:abc:7", "z:views:all",
-                        "z:trending", "trending:epoch", "z:views:day:20261128", "z:views:day:20261127"}));
-  Args rest(args.begin() + 9, args.end());
+  const Args head(args.begin(), args.begin() + 10);
+  EXPECT_EQ(head, (Args{"EVALSHA", ChunkEncoder::script().sha1(), "7", "views:batch:abc:7", "z:views:all",
+                        "z:trending", "trending:epoch", "z:views:day:20261128", "z:views:day:20261127",
+                        "views:hold"}));
+  Args rest(args.begin() + 10, args.end());
   EXPECT_EQ(std::stod(rest[1]), lambda);  // lambda, in full precision
   rest.erase(rest.begin() + 1);
   const std::string expire_28 = std::to_string(day_start(20261128) + 35 * 86400);
@@ -66,11 +67,12 @@ TEST(ChunkEncoder, OneEvalshaCarriesTheKeysTemplatesAndIncrements) {
   const Args p = encoder.command(pairs, true).args();
   EXPECT_EQ(p[0], "EVAL");
   EXPECT_EQ(p[1], ChunkEncoder::script().source());
-  EXPECT_EQ(p[2], "4");  // no day lists
+  EXPECT_EQ(p[2], "5");  // no day lists
+  EXPECT_EQ(p[7], "views:hold");
   EXPECT_EQ(Args(p.end() - 6, p.end()), (Args{"0", "0", "1", "1", "2", "5"}));
 }
 
-TEST(ChunkReply, ParsesFreshAndReplayedResults) {
+TEST(ChunkReply, ParsesFreshReplayedAndHeldResults) {
   using redis::Reply;
   auto fresh = parse_chunk_reply(Reply::make_array({Reply::make_integer(1), Reply::make_string("0 ")}));
   ASSERT_TRUE(fresh);
@@ -84,6 +86,11 @@ TEST(ChunkReply, ParsesFreshAndReplayedResults) {
   EXPECT_TRUE(replayed->replayed);
   EXPECT_EQ(replayed->errors, 2);
   EXPECT_EQ(replayed->unknown_videos, (std::vector<int64_t>{17, 42}));
+
+  auto held = parse_chunk_reply(Reply::make_array({Reply::make_integer(2), Reply::make_string("5eed")}));
+  ASSERT_TRUE(held);
+  EXPECT_EQ(held->held_by, "5eed");
+  EXPECT_FALSE(held->replayed);
 
   EXPECT_FALSE(parse_chunk_reply(Reply::make_error("OOM command not allowed")));
   EXPECT_FALSE(parse_chunk_reply(Reply::make_string("OK")));

@@ -103,6 +103,16 @@ class ViewsRedis : public ::testing::Test {
   bool has_member(const std::string& key, int64_t member) {
     return !call(Command("ZSCORE", key, member)).is_nil();
   }
+  // Runs the scripts of the aggregator's sealed chunks without telling it, as if each reply was
+  // lost (the connection dropped after the script ran); returns the replies.
+  std::vector<redis::Reply> apply_losing_replies(Aggregator& aggregator) {
+    ChunkEncoder encoder(aggregator.lambda(), {});
+    std::vector<Command> sent;
+    for (const auto& chunk : aggregator.seal()) sent.push_back(encoder.command(chunk, true));
+    auto ran = execute(std::move(sent));
+    EXPECT_TRUE(ran) << ran.error().message;
+    return ran ? std::move(*ran) : std::vector<redis::Reply>{};
+  }
   Status flush(RedisFlusher& flusher) {
     auto s = run_task(io_, flusher.flush());
     if (!s) return Error{"flush did not finish"};
@@ -246,14 +256,9 @@ TEST_F(ViewsRedis, AChunkWhoseReplyWasLostIsNotAppliedTwice) {
   Aggregator aggregator(clock_, options());
   RedisFlusher flusher(aggregator, *connection_);
   for (int i = 0; i < 10; ++i) aggregator.ingest_line(line(t0, 3, "viewer" + std::to_string(i)));
-  // The script runs, but the aggregator never hears back (as if the connection dropped).
-  ChunkEncoder encoder(aggregator.lambda(), {});
-  std::vector<Command> sent;
-  for (const auto& chunk : aggregator.seal()) sent.push_back(encoder.command(chunk, true));
-  ASSERT_EQ(sent.size(), 1u);
-  auto ran = execute(std::move(sent));
-  ASSERT_TRUE(ran);
-  EXPECT_EQ(ran->front().elements().at(0).integer(), 1);
+  auto ran = apply_losing_replies(aggregator);
+  ASSERT_EQ(ran.size(), 1u);
+  EXPECT_EQ(ran.front().elements().at(0).integer(), 1);
   EXPECT_EQ(score(all_key(), 3), 110);
 
   // The retry finds the token and changes nothing.
@@ -266,6 +271,58 @@ TEST_F(ViewsRedis, AChunkWhoseReplyWasLostIsNotAppliedTwice) {
   auto rows = aggregator.drain_daily_views();
   ASSERT_EQ(rows.size(), 1u);
   EXPECT_EQ(rows[0].views, 10);
+}
+
+TEST_F(ViewsRedis, AHoldKeepsViewIncrementsInFlightUntilItEndsAndIsConfirmedOnceTheyAreInSql) {
+  Aggregator aggregator(clock_, options());
+  RedisFlusher flusher(aggregator, *connection_);
+  // A chunk applied just before the hold began, whose reply was lost.
+  for (int i = 0; i < 5; ++i) aggregator.ingest_line(line(t0, 2, "before" + std::to_string(i)));
+  ASSERT_EQ(apply_losing_replies(aggregator).size(), 1u);
+  EXPECT_EQ(score(all_key(), 2), 105);
+
+  call(Command("SET", keys::views_hold(), "r1"));
+  aggregator.ingest_line(line(t0, 1, "p"));
+  aggregator.ingest_line(line(t0 + 5, 3, "p"));  // and a co-view of 1 and 3
+  ASSERT_TRUE(flush(flusher));
+  EXPECT_EQ(flusher.hold(), "r1");
+  EXPECT_EQ(score(all_key(), 2), 105);  // the lost reply's chunk answered as applied, not applied again
+  EXPECT_EQ(score(all_key(), 1), 100);  // held
+  EXPECT_EQ(score(all_key(), 3), 100);
+  EXPECT_FALSE(has_member(day_key(today), 1));
+  EXPECT_EQ(score(keys::coviews(1), 3), 1);  // co-views are not held
+  ASSERT_EQ(aggregator.in_flight().size(), 1u);
+  EXPECT_EQ(aggregator.in_flight()[0].held_by, "r1");
+  EXPECT_EQ(aggregator.counters().chunks_held, 1u);
+  const std::string presence = keys::views_aggregator(aggregator.instance());
+  EXPECT_EQ(call(Command("HEXISTS", keys::views_aggregators(), aggregator.instance())).integer(), 1);
+  EXPECT_EQ(call(Command("GET", presence)).str(), "");  // nothing confirmed yet
+  EXPECT_GT(call(Command("PTTL", presence)).integer(), 0);
+
+  // The rows drained now hold every view applied before the hold: once written, it is confirmed.
+  std::string settled;
+  auto rows = aggregator.drain_daily_views(&settled);
+  EXPECT_EQ(settled, "r1");
+  ASSERT_EQ(rows.size(), 1u);
+  EXPECT_EQ(rows[0].video_id, 2);
+  EXPECT_EQ(rows[0].views, 5);
+  aggregator.daily_views_written(settled);
+  const uint64_t commands = flusher.stats().commands;
+  ASSERT_TRUE(flush(flusher));
+  EXPECT_EQ(call(Command("GET", presence)).str(), "r1");
+  EXPECT_EQ(flusher.stats().commands, commands);  // the refused chunk is not sent again meanwhile
+
+  // The hold ends: the kept views are applied, once.
+  call(Command("DEL", keys::views_hold()));
+  ASSERT_TRUE(flush(flusher));
+  EXPECT_TRUE(aggregator.idle());
+  EXPECT_EQ(score(all_key(), 1), 101);
+  EXPECT_EQ(score(all_key(), 3), 101);
+  EXPECT_EQ(score(day_key(today), 1), 1);
+  EXPECT_EQ(score(keys::coviews(1), 3), 1);
+  int64_t later = 0;
+  for (const auto& r : aggregator.drain_daily_views()) later += r.views;
+  EXPECT_EQ(later, 2);
 }
 
 TEST_F(ViewsRedis, FlushesAfterRedisLostItsScriptCache) {
