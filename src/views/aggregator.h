@@ -129,6 +129,7 @@ class Aggregator {
   uint64_t dedupe_evictions() const { return deduper_.evictions(); }
   double lambda() const { return lambda_; }
   const AggregatorOptions& options() const { return options_; }
+  const Clock& clock() const { return clock_; }
 
   // True when there is nothing pending and nothing in flight.
   bool idle() const { return videos_.empty() && pairs_.empty() && in_flight_.empty(); }

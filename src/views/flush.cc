@@ -21,7 +21,7 @@ constexpr std::string_view slot = "\x1f";  // stands for the id or name in a key
 // KEYS: 1 token, 2 z:views:all, 3 z:trending, 4 trending epoch, 5.. one day list per day of the chunk.
 // ARGV: 1 token ttl, 2 lambda, 3 ref, 4..10 templates (card, video, category all, category
 // trending, tag all, channel all, co-views), 11 co-view keep, 12 co-view trim at, 13 day count,
-// then per day: category day template, expire-at; then the video count and per video: id, day
+// then per day: category day template, seconds left to live; then the video count and per video: id, day
 // index (1-based), views, weight; then the pair count and per pair: a, b, count.
 constexpr std::string_view flush_lua = R"lua(
 local done = redis.call('GET', KEYS[1])
@@ -108,7 +108,7 @@ for i = 1, tonumber(ARGV[a]) do
     end
   end
 end
-for key, at in pairs(expire) do redis.pcall('EXPIREAT', key, at) end
+for key, ttl in pairs(expire) do redis.pcall('EXPIRE', key, ttl) end
 a = a + 1
 for i = 1, tonumber(ARGV[a]) do
   local x, y, c = ARGV[a + 1], ARGV[a + 2], ARGV[a + 3]
@@ -183,7 +183,7 @@ const redis::Script& ChunkEncoder::script() {
   return script;
 }
 
-redis::Command ChunkEncoder::command(const FlushChunk& chunk, bool eval) const {
+redis::Command ChunkEncoder::command(const FlushChunk& chunk, int64_t now, bool eval) const {
   std::vector<int32_t> days;
   for (const VideoIncrement& v : chunk.videos) {
     if (std::find(days.begin(), days.end(), v.day) == days.end()) days.push_back(v.day);
@@ -202,7 +202,7 @@ redis::Command ChunkEncoder::command(const FlushChunk& chunk, bool eval) const {
   c.arg(options_.coview_keep).arg(options_.coview_trim_at).arg(days.size());
   for (int32_t day : days) {
     c.arg(keys::list({ListKind::category, slot}, Sort::views, Period::day, day));
-    c.arg(day_start(day) + options_.day_list_ttl_days * 86400);
+    c.arg(day_start(day) + options_.day_list_ttl_days * 86400 - now);
   }
   c.arg(chunk.videos.size());
   for (const VideoIncrement& v : chunk.videos) {
@@ -264,9 +264,10 @@ Task<Status> RedisFlusher::flush() {
       const size_t n = std::min(per_trip, chunks.size());
       std::vector<std::string> tokens;
       std::vector<redis::Command> commands;
+      const int64_t now = aggregator_.clock().unix_seconds();
       for (size_t i = 0; i < n; ++i) {
         tokens.push_back(chunks[i].token);
-        commands.push_back(encoder_.command(chunks[i]));
+        commands.push_back(encoder_.command(chunks[i], now));
       }
       auto replies = co_await connection_.execute(std::move(commands));
       ++stats_.round_trips;
@@ -285,7 +286,7 @@ Task<Status> RedisFlusher::flush() {
         for (size_t i : noscript) {
           auto it = std::find_if(aggregator_.in_flight().begin(), aggregator_.in_flight().end(),
                                  [&](const FlushChunk& c) { return c.token == tokens[i]; });
-          evals.push_back(encoder_.command(*it, true));
+          evals.push_back(encoder_.command(*it, now, true));
         }
         auto again = co_await connection_.execute(std::move(evals));
         ++stats_.round_trips;
