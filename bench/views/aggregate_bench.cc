@@ -44,7 +44,7 @@ void flush(reel::views::Aggregator& aggregator, const reel::views::ChunkEncoder&
   std::vector<std::string> tokens;
   for (const auto& chunk : chunks) {
     resp.clear();
-    (void)reel::redis::append_command(resp, encoder.command(chunk));
+    (void)reel::redis::append_command(resp, encoder.command(chunk, aggregator.clock().unix_seconds()));
     traffic.resp_bytes += resp.size();
     ++traffic.script_calls;
     traffic.video_increments += chunk.videos.size();
@@ -136,7 +136,7 @@ int run_against_redis(std::string_view data, size_t events, int64_t videos, int6
     std::vector<redis::Command> commands;
     std::vector<std::string> tokens;
     for (const auto& chunk : aggregator.seal()) {
-      commands.push_back(encoder.command(chunk));
+      commands.push_back(encoder.command(chunk, clock.unix_seconds()));
       tokens.push_back(chunk.token);
     }
     if (commands.empty()) continue;

@@ -14,7 +14,6 @@
 #include "cli/serve.h"
 #include "cli/views.h"
 #include "common/clock.h"
-#include "common/days.h"
 #include "common/host_port.h"
 #include "projection/rebuild.h"
 #include "projection/keys.h"
@@ -88,7 +87,7 @@ Result<projection::RebuildStats> run_rebuild(sql::CatalogStore& store, redis::Bl
   Progress progress;
   projection::RebuildOptions options;
   options.projections = std::move(projections);
-  options.today = utc_day(SystemClock().unix_seconds());
+  options.now = SystemClock().unix_seconds();
   options.progress = [&](std::string_view stage, uint64_t done, uint64_t total) { progress.update(stage, done, total); };
   auto stats = projection::rebuild(store, redis, options);
   progress.finish();

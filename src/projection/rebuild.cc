@@ -202,8 +202,9 @@ class ListBuilder {
     return it->second.size() >= members_per_zadd ? write(it) : Status{};
   }
 
-  // The shadow copy of `key` expires at `unix_time` (carried over by RENAME).
-  void expire_at(const std::string& key, int64_t unix_time) { expiry_[key] = unix_time; }
+  // The shadow copy of `key` expires `seconds` after it is written (carried over by RENAME); a
+  // relative time, so Redis's clock never meets the caller's.
+  void expire_after(const std::string& key, int64_t seconds) { expiry_[key] = seconds; }
 
   // Writes what is pending for `key` now, freeing its memory.
   Status close(const std::string& key) {
@@ -215,8 +216,8 @@ class ListBuilder {
     while (!pending_.empty()) {
       if (auto s = write(pending_.begin()); !s) return s;
     }
-    for (const auto& [key, when] : expiry_) {
-      if (auto s = sink_.add(redis::Command("EXPIREAT", shadow(key), when)); !s) return s;
+    for (const auto& [key, seconds] : expiry_) {
+      if (auto s = sink_.add(redis::Command("EXPIRE", shadow(key), seconds)); !s) return s;
     }
     return sink_.flush();
   }
@@ -446,7 +447,9 @@ class Rebuild {
     video.categories = it->second;
     for (const auto& key : period_lists(video, period, day)) {
       if (auto s = lists_.add(key, static_cast<double>(views), id); !s) return s;
-      if (period == Period::day) lists_.expire_at(key, day_start(day) + day_list_ttl_days * 86400);
+      if (period == Period::day) {
+        lists_.expire_after(key, day_start(day) + day_list_ttl_days * 86400 - options_.now);
+      }
     }
     return {};
   }
@@ -471,7 +474,7 @@ class Rebuild {
   }
 
   Status period_views() {
-    const int32_t today = options_.today;
+    const int32_t today = utc_day(options_.now);
     const int64_t epoch = day_start(today) + 86400;  // the end of today: every weight <= 1
     const int32_t trending_since = days_before(today, trending_rebuild_days - 1);
     Status failed;

@@ -44,7 +44,9 @@ const std::vector<std::string_view>& projection_names();
 
 struct RebuildOptions {
   std::vector<std::string> projections;  // empty: all
-  int32_t today = 0;                     // UTC day (YYYYMMDD) the day/week/month lists end on
+  // Unix seconds, from the caller's Clock: the day/week/month lists end on its UTC day, and a day
+  // list's time to live (until its day start + day_list_ttl_days) is counted from it.
+  int64_t now = 0;
   // Called as work advances: stage name, items done, items expected (0 when unknown).
   std::function<void(std::string_view stage, uint64_t done, uint64_t total)> progress;
   std::chrono::milliseconds confirm_timeout{60000};  // for the aggregators' confirmations

@@ -75,22 +75,13 @@ Result<std::optional<std::string>> read_small(const fs::path& path) {
   return std::optional<std::string>(std::move(content));
 }
 
-// The committed offset, replaced atomically: readers see the old value or the new one.
-int write_offset(const fs::path& session, uint64_t offset) {
+// The committed offset and the time of that activity, replaced atomically: readers see the old
+// values or the new ones.
+int write_offset(const fs::path& session, uint64_t offset, const Clock& clock) {
   const fs::path temporary = session / "offset.tmp";
-  if (const int error = write_synced(temporary, fmt::format("{}\n", offset)); error != 0) return error;
+  const std::string record = fmt::format("{} {}\n", offset, clock.unix_ms());
+  if (const int error = write_synced(temporary, record); error != 0) return error;
   return ::rename(temporary.c_str(), (session / "offset").c_str()) == 0 ? 0 : errno;
-}
-
-// Stamps the session's last activity (the data file's mtime) with the store's clock.
-void touch(int data_fd, SystemTime now) {
-  const auto since_epoch = now.time_since_epoch();
-  const auto seconds = std::chrono::duration_cast<std::chrono::seconds>(since_epoch);
-  const timespec stamp{
-      static_cast<time_t>(seconds.count()),
-      static_cast<long>(std::chrono::duration_cast<std::chrono::nanoseconds>(since_epoch - seconds).count())};
-  const timespec times[2] = {stamp, stamp};
-  ::futimens(data_fd, times);  // best effort: a wrong age only changes when expire() removes it
 }
 
 SystemTime modified_at(const struct stat& status) {
@@ -136,11 +127,19 @@ Result<std::optional<SessionInfo>> load(const fs::path& dir, std::string_view id
   } catch (const std::exception& e) {
     return Error{fmt::format("upload session {}: meta.json is damaged: {}", id, e.what())};
   }
+  // "<offset> <last activity, Unix ms>"; a session written before the activity was recorded there
+  // counts as last active when it was created.
   const std::string& text = **offset_text;
-  const auto [end, error] = std::from_chars(text.data(), text.data() + text.size(), session.offset);
-  if (error != std::errc() || end == text.data() || session.offset > session.total_bytes) {
-    return Error{fmt::format("upload session {}: the offset file is damaged", id)};
+  const char* const last = text.data() + text.size();
+  const auto [end, error] = std::from_chars(text.data(), last, session.offset);
+  bool damaged = error != std::errc() || end == text.data() || session.offset > session.total_bytes;
+  session.last_activity = session.created_at;
+  if (!damaged && end != last && *end == ' ') {
+    int64_t ms = 0;
+    damaged = std::from_chars(end + 1, last, ms).ec != std::errc();
+    session.last_activity = SystemTime(std::chrono::milliseconds(ms));
   }
+  if (damaged) return Error{fmt::format("upload session {}: the offset file is damaged", id)};
   return std::optional<SessionInfo>(std::move(session));
 }
 
@@ -215,10 +214,9 @@ Result<std::string> ResumableStore::create(uint64_t total_bytes, const UploadMet
   if (::mkdir(building.c_str(), 0700) != 0)
     return Error{io_message("cannot create", building.string(), errno)};
   int error = write_synced(building / "meta.json", meta_json(total_bytes, clock_.unix_seconds(), metadata));
-  if (error == 0) error = write_synced(building / "offset", "0\n");
+  if (error == 0) error = write_offset(building, 0, clock_);
   if (error == 0) {
     Fd data(::open((building / "data").c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600));
-    if (data) touch(data.get(), clock_.now());
     if (!data) error = errno;
   }
   if (error == 0) error = sync_parent_dir((building / "data").string());
@@ -266,7 +264,7 @@ Result<AppendResult> ResumableStore::append(std::string_view id, uint64_t offset
   }
   if (error == 0) error = copy_range(source_fd, source.offset, data.get(), current, source.length);
   if (error == 0 && ::fdatasync(data.get()) != 0) error = errno;
-  if (error == 0) error = write_offset(dir, current + source.length);
+  if (error == 0) error = write_offset(dir, current + source.length, clock_);
   if (error != 0) {
     if (::ftruncate(data.get(), static_cast<off_t>(current)) != 0) {
       // The offset still says `current`: the next append truncates again.
@@ -275,7 +273,6 @@ Result<AppendResult> ResumableStore::append(std::string_view id, uint64_t offset
     return Error{
         io_message(fmt::format("cannot append to upload session {}:", id).c_str(), data_path, error)};
   }
-  touch(data.get(), clock_.now());
   return AppendResult{AppendStatus::appended, current + source.length};
 }
 
@@ -341,8 +338,9 @@ Result<size_t> ResumableStore::expire(std::chrono::seconds max_idle) {
     struct stat status {};
     if (starts_with(name, trash_prefix) || starts_with(name, new_prefix)) {
       // Leftovers of a crash (a create in progress is fresh, so it is left alone). Their age is
-      // read on the file system's own clock, which stamped them (the store's clock stamps only
-      // data files), so an injected clock ahead of it cannot take a create in progress.
+      // read on the file system's own clock, which stamped them (the store's clock dates only a
+      // session's activity, in its offset file), so an injected clock ahead of it cannot take a
+      // create in progress.
       if (::stat(entry.path().c_str(), &status) == 0 &&
           modified_at(status) < SystemTime::clock::now() - max_idle) {
         fs::remove_all(entry.path(), ec);
@@ -351,15 +349,18 @@ Result<size_t> ResumableStore::expire(std::chrono::seconds max_idle) {
       continue;
     }
     if (!valid_id(name)) continue;  // not ours
-    const fs::path data_path = entry.path() / "data";
-    if (::stat(data_path.c_str(), &status) == 0 && modified_at(status) >= cutoff) continue;
+    // A session that cannot be read (damaged) is of no use to its client: it goes too.
+    const auto active_since_cutoff = [&] {
+      auto session = load(entry.path(), name);
+      return session && *session && (*session)->last_activity >= cutoff;
+    };
+    if (active_since_cutoff()) continue;
     Fd data;
     auto lock = lock_data(entry.path(), data);
     if (!lock) return lock.error();
     if (*lock == Lock::busy) continue;
     // Locked: look again, an append may have finished since the first look.
-    if (*lock == Lock::locked && (::fstat(data.get(), &status) != 0 || modified_at(status) >= cutoff))
-      continue;
+    if (*lock == Lock::locked && active_since_cutoff()) continue;
     auto gone = remove_session(entry.path());
     if (!gone) return gone.error();
     if (*gone) ++removed;

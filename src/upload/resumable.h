@@ -7,12 +7,13 @@
 //   <id>/meta.json  {"total_bytes", "created_at" (Unix s), "metadata": {title, description, tags,
 //                   category, owner, filename}}, written once at creation
 //   <id>/data       the bytes received
-//   <id>/offset     the committed offset (decimal), replaced (write, fdatasync, rename) only after
-//                   the data it covers has been fdatasync'ed
+//   <id>/offset     "<committed offset> <last activity, Unix ms>" (decimal), replaced (write,
+//                   fdatasync, rename) only after the data it covers has been fdatasync'ed
 // so after a crash the offset never claims bytes that are not on disk: bytes of an append cut
 // short lie past the committed offset and are cut off by the next append. A session is created
-// under ".new-<id>" and renamed into place, so it is complete or absent. The data file's mtime is
-// the session's last activity (from the injected Clock), which expire() reads.
+// under ".new-<id>" and renamed into place, so it is complete or absent. The last activity comes
+// from the injected Clock and is read back from the file, never from the file system's
+// timestamps, so expire() follows that clock alone.
 //
 // Session ids are 32 lowercase hex digits of getrandom(2) (128 bits: unguessable, URL-safe);
 // anything else is "not found" before any file is touched, so an id cannot walk out of the dir.
@@ -61,6 +62,7 @@ struct SessionInfo {
   uint64_t total_bytes = 0;
   UploadMetadata metadata;
   std::chrono::system_clock::time_point created_at;
+  std::chrono::system_clock::time_point last_activity;  // the create or the last append
 
   bool complete() const { return offset == total_bytes; }
 };
@@ -126,8 +128,9 @@ class ResumableStore {
   // Removes the session and its data (the client cancelled; DELETE). false when there was none.
   Result<bool> cancel(std::string_view id);
 
-  // Removes sessions without activity (create or append) for `max_idle`, and leftovers of creates
-  // and cancels cut short by a crash. Busy sessions are skipped. Returns how many were removed.
+  // Removes sessions without activity (create or append) for `max_idle` by the store's clock,
+  // sessions whose files cannot be read, and leftovers of creates and cancels cut short by a crash
+  // (by their directory's mtime). Busy sessions are skipped. Returns how many were removed.
   Result<size_t> expire(std::chrono::seconds max_idle);
 
   // True for a well-formed session id (32 lowercase hex digits).

@@ -142,6 +142,7 @@ class Aggregator {
   // The token prefix, unique per process: also the name it reports its confirmations under.
   const std::string& instance() const { return options_.instance; }
   const AggregatorOptions& options() const { return options_; }
+  const Clock& clock() const { return clock_; }
 
   // True when there is nothing pending and nothing in flight.
   bool idle() const { return videos_.empty() && pairs_.empty() && in_flight_.empty(); }

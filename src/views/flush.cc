@@ -22,7 +22,7 @@ constexpr std::string_view slot = "\x1f";  // stands for the id or name in a key
 // chunk, last the hold (views:hold).
 // ARGV: 1 token ttl, 2 lambda, 3 ref, 4..10 templates (card, video, category all, category
 // trending, tag all, channel all, co-views), 11 co-view keep, 12 co-view trim at, 13 day count,
-// then per day: category day template, expire-at; then the video count and per video: id, day
+// then per day: category day template, seconds left to live; then the video count and per video: id, day
 // index (1-based), views, weight; then the pair count and per pair: a, b, count.
 // Runs after the projection's codec helpers (card_views, video_list_fields, each_name).
 // A chunk of video increments (day count > 0) is refused with {2, hold id} while a rebuild holds
@@ -115,7 +115,7 @@ for i = 1, tonumber(ARGV[a]) do
     end
   end
 end
-for key, at in pairs(expire) do redis.pcall('EXPIREAT', key, at) end
+for key, ttl in pairs(expire) do redis.pcall('EXPIRE', key, ttl) end
 a = a + 1
 for i = 1, tonumber(ARGV[a]) do
   local x, y, c = ARGV[a + 1], ARGV[a + 2], ARGV[a + 3]
@@ -190,7 +190,7 @@ const redis::Script& ChunkEncoder::script() {
   return script;
 }
 
-redis::Command ChunkEncoder::command(const FlushChunk& chunk, bool eval) const {
+redis::Command ChunkEncoder::command(const FlushChunk& chunk, int64_t now, bool eval) const {
   std::vector<int32_t> days;
   for (const VideoIncrement& v : chunk.videos) {
     if (std::find(days.begin(), days.end(), v.day) == days.end()) days.push_back(v.day);
@@ -210,7 +210,7 @@ redis::Command ChunkEncoder::command(const FlushChunk& chunk, bool eval) const {
   c.arg(options_.coview_keep).arg(options_.coview_trim_at).arg(days.size());
   for (int32_t day : days) {
     c.arg(keys::list({ListKind::category, slot}, Sort::views, Period::day, day));
-    c.arg(day_start(day) + options_.day_list_ttl_days * 86400);
+    c.arg(day_start(day) + options_.day_list_ttl_days * 86400 - now);
   }
   c.arg(chunk.videos.size());
   for (const VideoIncrement& v : chunk.videos) {
@@ -322,7 +322,8 @@ Task<Status> RedisFlusher::flush() {
       std::vector<redis::Command> commands;
       if (!hold_read) commands = presence_commands();
       const size_t skip = commands.size();
-      for (size_t i = first; i < first + n; ++i) commands.push_back(encoder_.command(*in_flight(tokens[i])));
+      const int64_t now = aggregator_.clock().unix_seconds();
+      for (size_t i = first; i < first + n; ++i) commands.push_back(encoder_.command(*in_flight(tokens[i]), now));
       auto replies = co_await connection_.execute(std::move(commands));
       ++stats_.round_trips;
       stats_.commands += n;
@@ -338,7 +339,7 @@ Task<Status> RedisFlusher::flush() {
       }
       if (!noscript.empty()) {
         std::vector<redis::Command> evals;
-        for (size_t i : noscript) evals.push_back(encoder_.command(*in_flight(tokens[first + i]), true));
+        for (size_t i : noscript) evals.push_back(encoder_.command(*in_flight(tokens[first + i]), now, true));
         auto again = co_await connection_.execute(std::move(evals));
         ++stats_.round_trips;
         stats_.commands += noscript.size();

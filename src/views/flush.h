@@ -4,7 +4,9 @@
 // read-then-write round trip. For each video of a chunk whose card exists (others are reported
 // back as unknown and not created) the script:
 //   ZINCRBY z:views:all, then SETRANGE card:{id} 0 <the new total as 12 digits>;
-//   ZINCRBY z:views:day:{d} (EXPIREAT day start + day_list_ttl_days, as rebuild sets it);
+//   ZINCRBY z:views:day:{d} (EXPIRE: it lives until day start + day_list_ttl_days, as rebuild sets
+//   it; the seconds left are counted from the aggregator's Clock, never Redis's, so a skewed or
+//   faked clock on either side cannot expire it early; a day already past that is deleted at once);
 //   ZINCRBY z:trending by weight * exp(lambda * (ref - t0)), t0 read from trending:epoch;
 //   reads v:{id}'s categories, tags and channel (HMGET) and ZINCRBYs z:cat:{slug}:views:all,
 //   z:cat:{slug}:views:day:{d} (same expiry), z:cat:{slug}:trending, z:tag:{tag}:views:all and
@@ -89,8 +91,9 @@ class ChunkEncoder {
   ChunkEncoder(double lambda, FlushOptions options);
 
   static const redis::Script& script();
-  // EVALSHA of the chunk's script call; EVAL when `eval` (after NOSCRIPT).
-  redis::Command command(const FlushChunk& chunk, bool eval = false) const;
+  // EVALSHA of the chunk's script call; EVAL when `eval` (after NOSCRIPT). `now` (unix seconds,
+  // the aggregator's Clock) is what the day lists' time to live is counted from.
+  redis::Command command(const FlushChunk& chunk, int64_t now, bool eval = false) const;
   const FlushOptions& options() const { return options_; }
 
  private:

@@ -63,7 +63,7 @@ TEST(PagesFromRedis, RenderWithSqlStoppedInAtMostTwoRoundTrips) {
     auto tool = redis::BlockingClient::connect(connection_options);
     ASSERT_TRUE(tool);
     projection::RebuildOptions rebuild_options;
-    rebuild_options.today = utc_day(now);
+    rebuild_options.now = now;
     auto rebuilt = projection::rebuild(store, *tool, rebuild_options);
     ASSERT_TRUE(rebuilt) << rebuilt.error().message;
     ASSERT_EQ(rebuilt->videos, 120u);

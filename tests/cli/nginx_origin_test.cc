@@ -95,8 +95,7 @@ class NginxOrigin : public ::testing::Test {
                                         .stderr_path = (nginx_dir / "out.log").string()});
     ASSERT_TRUE(nginx) << nginx.error().message;
     nginx_ = new process::Child(std::move(*nginx));
-    ASSERT_TRUE(eventually([] { return http_get(nginx_port_, "/").ok() || !nginx_->running(); },
-                           std::chrono::seconds(20)));
+    ASSERT_TRUE(eventually([] { return http_get(nginx_port_, "/").ok() || !nginx_->running(); }));
     ASSERT_TRUE(nginx_->running()) << read_file(nginx_dir / "out.log") << read_file(nginx_dir / "error.log");
   }
 

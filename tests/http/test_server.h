@@ -42,10 +42,13 @@ class RawConnection {
   bool send(std::string_view bytes);
   void close();
   // Reads one response (status line, headers, Content-Length body; no body when `expect_body` is
-  // false, as for HEAD). nullopt when the connection closes or the deadline passes first.
-  std::optional<RawResponse> read_response(bool expect_body = true, std::chrono::milliseconds timeout = 5s);
-  // True when the server closes the connection (EOF or reset) within `timeout` without sending more.
-  bool wait_closed(std::chrono::milliseconds timeout = 5s);
+  // false, as for HEAD). nullopt when the connection closes or the deadline passes first. The
+  // default deadlines are generous for a loaded machine; only a failing test reaches them.
+  std::optional<RawResponse> read_response(bool expect_body = true, std::chrono::milliseconds timeout = 60s);
+  // True when the server closes the connection (EOF or reset) within `timeout` without sending
+  // more. The default stays under the server's default idle_timeout (60 s), so that close is
+  // never mistaken for the one a test waits for.
+  bool wait_closed(std::chrono::milliseconds timeout = 30s);
   // Sends one GET (HTTP/1.1, keep-alive) and reads its response.
   std::optional<RawResponse> get(std::string_view target);
 
@@ -71,9 +74,9 @@ class ServerThread {
   Server& server() { return server_; }
   uint16_t port() const { return server_.port(); }
   // stop(), then wait up to `timeout` for run() to return; true when it did, with an OK status.
-  bool stop_and_wait(std::chrono::milliseconds timeout = 10s);
+  bool stop_and_wait(std::chrono::milliseconds timeout = 60s);
   // Waits up to `timeout` for run() to return on its own; true when it did, with an OK status.
-  bool wait_stopped(std::chrono::milliseconds timeout = 10s);
+  bool wait_stopped(std::chrono::milliseconds timeout = 60s);
 
  private:
   Server server_;

@@ -29,7 +29,7 @@ redis::ConnectionOptions connection_options(const redis::Endpoint& endpoint) {
   redis::ConnectionOptions options;
   options.endpoint = endpoint;
   options.connect_timeout = 2s;
-  options.command_timeout = 5s;  // above every `block` below
+  options.command_timeout = 60s;  // above every `block` below, and what a loaded machine may take
   options.connect_backoff_min = 10ms;
   options.connect_backoff_max = 100ms;
   return options;
@@ -122,7 +122,9 @@ class JobQueueIntegration : public reel::testing::RedisSuiteTest {
 };
 
 TEST_F(JobQueueIntegration, EnqueueClaimAckLeavesNothingPending) {
-  // A clock a minute ahead of Redis's, so the ages in the stats are about a minute.
+  // A clock a minute ahead of Redis's (whole seconds), so the ages in the stats are about a minute:
+  // the entry's id (Redis's time of XADD) lies between this clock's second less a minute and the
+  // moment enqueue() returned, which bounds the ages exactly, however long the steps took.
   ManualClock ahead(std::chrono::duration_cast<std::chrono::seconds>(
                         std::chrono::system_clock::now().time_since_epoch() + 60s)
                         .count());
@@ -131,13 +133,14 @@ TEST_F(JobQueueIntegration, EnqueueClaimAckLeavesNothingPending) {
   ASSERT_TRUE(queue->ensure_group().ok());  // idempotent
   auto id = queue->enqueue(upload_job(42));
   ASSERT_TRUE(id.ok()) << id.error().message;
+  const auto least_age = ahead.now() - std::chrono::system_clock::now();
 
   QueueStats before = stats_of(*queue);
   EXPECT_EQ(before.length, 1);
   EXPECT_EQ(before.waiting, 1);
   EXPECT_EQ(before.pending, 0);
-  EXPECT_GE(before.oldest_waiting_age, 55s);
-  EXPECT_LE(before.oldest_waiting_age, 70s);
+  EXPECT_GE(before.oldest_waiting_age, least_age);
+  EXPECT_LE(before.oldest_waiting_age, 60s);
 
   auto claimed = queue->claim_next("w1", 1s);
   ASSERT_TRUE(claimed.ok()) << claimed.error().message;
@@ -158,7 +161,8 @@ TEST_F(JobQueueIntegration, EnqueueClaimAckLeavesNothingPending) {
   EXPECT_EQ(during.length, 1);
   EXPECT_EQ(during.waiting, 0);
   EXPECT_EQ(during.pending, 1);
-  EXPECT_GE(during.oldest_pending_age, 55s);
+  EXPECT_GE(during.oldest_pending_age, least_age);
+  EXPECT_LE(during.oldest_pending_age, 60s);
   EXPECT_EQ(during.pending_by_consumer, (std::vector<std::pair<std::string, int64_t>>{{"w1", 1}}));
 
   ASSERT_TRUE(queue->ack(lease).ok());
@@ -192,7 +196,7 @@ TEST_F(JobQueueIntegration, TwoConsumersNeverGetTheSameJob) {
   std::atomic<int> errors{0};
   auto consume = [&](std::string consumer) {
     OwnQueue queue = own_queue();
-    const auto deadline = SteadyClock::now() + 30s;
+    const auto deadline = SteadyClock::now() + 120s;
     while (done < jobs && SteadyClock::now() < deadline) {
       auto claimed = queue->claim_next(consumer, 50ms);
       if (!claimed) {
@@ -220,9 +224,13 @@ TEST_F(JobQueueIntegration, TwoConsumersNeverGetTheSameJob) {
   expect_empty(*queue);
 }
 
+// Visibility timeouts in these tests are short for a test, but long against a loaded machine's
+// pauses between two steps that must both fall within one (a claim "too early", heartbeats).
+constexpr auto visibility = 2s;
+
 TEST_F(JobQueueIntegration, AJobLeftByACrashedConsumerIsReclaimedAfterTheVisibilityTimeout) {
-  OwnQueue a = own_queue(short_timeouts(300ms));
-  OwnQueue b = own_queue(short_timeouts(300ms));
+  OwnQueue a = own_queue(short_timeouts(visibility));
+  OwnQueue b = own_queue(short_timeouts(visibility));
   ASSERT_TRUE(a->enqueue(upload_job(5)).ok());
   const auto claimed_at = SteadyClock::now();
   auto first = a->claim_next("a", 0ms);
@@ -233,10 +241,10 @@ TEST_F(JobQueueIntegration, AJobLeftByACrashedConsumerIsReclaimedAfterTheVisibil
   ASSERT_TRUE(too_early.ok());
   EXPECT_FALSE(too_early->has_value());
 
-  auto reclaimed = claim_within(*b, "b", 5s);
+  auto reclaimed = claim_within(*b, "b", 60s);
   ASSERT_TRUE(reclaimed.has_value());
   // Not before the timeout (Redis counts idle time in whole ms of its per-event-loop clock).
-  EXPECT_GE(SteadyClock::now() - claimed_at, 295ms);
+  EXPECT_GE(SteadyClock::now() - claimed_at, visibility - 5ms);
   EXPECT_EQ(reclaimed->id, crashed.id);
   EXPECT_EQ(reclaimed->job, crashed.job);
   EXPECT_EQ(reclaimed->consumer, "b");
@@ -260,8 +268,8 @@ TEST_F(JobQueueIntegration, AJobLeftByACrashedConsumerIsReclaimedAfterTheVisibil
 
 TEST_F(JobQueueIntegration, AnAbandonedJobBehindManyLiveOnesIsStillReclaimed) {
   // XAUTOCLAIM ... COUNT 1 looks at 10 pending entries per call: the abandoned entry is the 12th.
-  OwnQueue live = own_queue(short_timeouts(300ms));
-  OwnQueue b = own_queue(short_timeouts(300ms));
+  OwnQueue live = own_queue(short_timeouts(visibility));
+  OwnQueue b = own_queue(short_timeouts(visibility));
   for (int64_t video = 1; video <= 12; ++video) ASSERT_TRUE(live->enqueue(upload_job(video)).ok());
   std::vector<LeasedJob> running;
   for (int i = 0; i < 11; ++i) {
@@ -274,7 +282,7 @@ TEST_F(JobQueueIntegration, AnAbandonedJobBehindManyLiveOnesIsStillReclaimed) {
   EXPECT_EQ((*abandoned)->job.video_id, 12);
 
   std::optional<LeasedJob> reclaimed;
-  const auto deadline = SteadyClock::now() + 5s;
+  const auto deadline = SteadyClock::now() + 60s;
   while (!reclaimed && SteadyClock::now() < deadline) {
     for (const LeasedJob& lease : running) {
       auto beat = live->heartbeat(lease);
@@ -292,17 +300,16 @@ TEST_F(JobQueueIntegration, AnAbandonedJobBehindManyLiveOnesIsStillReclaimed) {
 }
 
 TEST_F(JobQueueIntegration, HeartbeatsKeepALongJobFromBeingReclaimed) {
-  constexpr auto visibility_timeout = 600ms;
-  OwnQueue a = own_queue(short_timeouts(visibility_timeout));
-  OwnQueue b = own_queue(short_timeouts(visibility_timeout));
+  OwnQueue a = own_queue(short_timeouts(visibility));
+  OwnQueue b = own_queue(short_timeouts(visibility));
   ASSERT_TRUE(a->enqueue(upload_job(8)).ok());
   auto first = a->claim_next("a", 0ms);
   ASSERT_TRUE(first.ok() && first->has_value());
   const LeasedJob lease = **first;
 
-  // Four visibility timeouts of work, a heartbeat about every 100 ms (each of b's empty claims
+  // Three visibility timeouts of work, a heartbeat about every 100 ms (each of b's empty claims
   // blocks that long): b never gets the job.
-  const auto until = SteadyClock::now() + 4 * visibility_timeout;
+  const auto until = SteadyClock::now() + 3 * visibility;
   int beats = 0;
   while (SteadyClock::now() < until) {
     auto beat = a->heartbeat(lease);
@@ -313,10 +320,9 @@ TEST_F(JobQueueIntegration, HeartbeatsKeepALongJobFromBeingReclaimed) {
     ASSERT_TRUE(stolen.ok()) << stolen.error().message;
     ASSERT_FALSE(stolen->has_value()) << "reclaimed after " << beats << " heartbeats";
   }
-  EXPECT_GE(beats, 8);
 
   // The worker stops beating (dies): b takes over; heartbeats did not count as deliveries.
-  auto reclaimed = claim_within(*b, "b", 5s);
+  auto reclaimed = claim_within(*b, "b", 60s);
   ASSERT_TRUE(reclaimed.has_value());
   EXPECT_EQ(reclaimed->id, lease.id);
   EXPECT_EQ(reclaimed->deliveries, 2);
@@ -401,11 +407,11 @@ TEST_F(JobQueueIntegration, AJobThatKeepsKillingItsWorkerIsPoisonedNotRetriedFor
   auto first = queue->claim_next("w1", 0ms);
   ASSERT_TRUE(first.ok() && first->has_value());
   EXPECT_FALSE((*first)->poisoned());
-  auto second = claim_within(*queue, "w2", 5s);  // w1 died
+  auto second = claim_within(*queue, "w2", 60s);  // w1 died
   ASSERT_TRUE(second.has_value());
   EXPECT_EQ(second->deliveries, 2);
   EXPECT_FALSE(second->poisoned());
-  auto third = claim_within(*queue, "w3", 5s);  // w2 died too
+  auto third = claim_within(*queue, "w3", 60s);  // w2 died too
   ASSERT_TRUE(third.has_value());
   EXPECT_EQ(third->deliveries, 3);
   ASSERT_TRUE(third->poisoned());
@@ -494,7 +500,7 @@ TEST(JobQueueRestart, PendingJobsSurviveARedisRestartAndAreReclaimed) {
 
   // The same client reconnects by itself; Redis lost its script cache (NOSCRIPT → EVAL).
   std::map<int64_t, LeasedJob> got;
-  const auto deadline = SteadyClock::now() + 10s;
+  const auto deadline = SteadyClock::now() + 60s;
   while (got.size() < 3 && SteadyClock::now() < deadline) {
     auto claimed = a->claim_next("b", 50ms);
     ASSERT_TRUE(claimed.ok()) << claimed.error().message;

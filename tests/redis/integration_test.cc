@@ -40,6 +40,9 @@ ConnectionOptions options_for(const RedisServer& server) {
   options.endpoint = server.endpoint();
   options.connect_backoff_min = 10ms;
   options.connect_backoff_max = 100ms;
+  // Far above what a loaded machine may take, and above run_task's limit: a call that fails does
+  // so for the reason the test names, never because it waited this out.
+  options.command_timeout = std::chrono::minutes(10);
   return options;
 }
 
@@ -185,16 +188,11 @@ TEST_F(RedisIntegration, BlockingClientSendsAFiftyThousandCommandBatchInOneRound
   writes.reserve(count);
   for (int i = 0; i < count; ++i) writes.emplace_back("ZADD", "big", i, "member:" + std::to_string(i));
   const uint64_t before = client->stats().round_trips;
-  const auto started = std::chrono::steady_clock::now();
   auto replies = client->execute(std::move(writes));
-  const auto elapsed = std::chrono::steady_clock::now() - started;
   ASSERT_TRUE(replies.ok()) << replies.error().message;
   ASSERT_EQ(replies->size(), static_cast<size_t>(count));
   for (const Reply& r : *replies) ASSERT_EQ(r.integer(), 1);
   EXPECT_EQ(client->stats().round_trips, before + 1);
-  EXPECT_LT(elapsed, 2s);
-  std::printf("50,000-command batch: %lld ms\n",
-              static_cast<long long>(std::chrono::duration_cast<std::chrono::milliseconds>(elapsed).count()));
 
   auto card = client->execute(Command("ZCARD", "big"));
   ASSERT_TRUE(card.ok());
@@ -212,11 +210,11 @@ TEST(RedisServerRestart, ConnectionFailsFastWhileDownAndReconnectsByItself) {
   ASSERT_TRUE(set && set->ok());
 
   ASSERT_TRUE(server->stop().ok());
-  const auto started = std::chrono::steady_clock::now();
+  // Fails at once: run_task's limit is far below the command timeout, which it never waits for.
   auto while_down = run_task(io, connection.execute(Command("GET", "durable")));
-  EXPECT_LT(std::chrono::steady_clock::now() - started, 1s);  // well under command_timeout
   ASSERT_TRUE(while_down.has_value());
-  EXPECT_FALSE(while_down->ok());
+  ASSERT_FALSE(while_down->ok());
+  EXPECT_EQ(while_down->error().message.find("timed out"), std::string::npos) << while_down->error().message;
   auto still_down = run_task(io, connection.execute(Command("GET", "durable")));
   ASSERT_TRUE(still_down.has_value());
   ASSERT_FALSE(still_down->ok());
@@ -291,7 +289,7 @@ TEST(RedisServerStart, ReplacesTheOrphanOfItsOwnDirectory) {
 
   RedisServer server = start_server(dir.path(), port);
   EXPECT_NE(server.pid(), orphan->pid());
-  auto exited = orphan->wait_for(std::chrono::seconds(10));
+  auto exited = orphan->wait_for(std::chrono::seconds(60));
   ASSERT_TRUE(exited) << "the orphan is still running";
   auto client = BlockingClient::connect(probe);
   ASSERT_TRUE(client);

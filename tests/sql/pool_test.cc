@@ -13,7 +13,7 @@
 namespace reel::sql::testing {
 namespace {
 
-constexpr auto deadline = std::chrono::seconds(30);
+constexpr auto deadline = std::chrono::seconds(60);  // generous for a loaded machine
 
 class PoolTest : public ::testing::Test {
  protected:

@@ -1,5 +1,6 @@
 // Test helpers that drive an io_context from a test body: run one task to completion, or run the
-// loop until a condition holds. Both give up at a deadline (and fail the test) instead of hanging.
+// loop until a condition holds. Both give up at a deadline (and fail the test) instead of hanging;
+// the default deadline is generous for a loaded 2-core machine, and only a failing test reaches it.
 #pragma once
 
 #include <gtest/gtest.h>
@@ -29,7 +30,7 @@ Task<void> store_into(Task<T> task, std::shared_ptr<TaskState<T>> state) {
 
 // Runs `io` until `task` finishes; nullopt (and a test failure) when it does not within `limit`.
 template <class T>
-std::optional<T> run_task(asio::io_context& io, Task<T> task, std::chrono::milliseconds limit = 10s) {
+std::optional<T> run_task(asio::io_context& io, Task<T> task, std::chrono::milliseconds limit = 60s) {
   auto state = std::make_shared<TaskState<T>>();
   asio::co_spawn(io, store_into(std::move(task), state),
                  [state](std::exception_ptr) { state->finished = true; });
@@ -42,7 +43,7 @@ std::optional<T> run_task(asio::io_context& io, Task<T> task, std::chrono::milli
 
 // Runs `io` until `condition` holds, checking after every handler; false when `limit` passes first.
 inline bool run_until(asio::io_context& io, const std::function<bool()>& condition,
-                      std::chrono::milliseconds limit = 10s) {
+                      std::chrono::milliseconds limit = 60s) {
   io.restart();
   const auto deadline = std::chrono::steady_clock::now() + limit;
   while (!condition()) {

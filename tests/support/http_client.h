@@ -22,10 +22,10 @@ struct HttpReply {
 };
 
 // `extra_headers` is raw header lines, each ending in "\r\n". Fails on connect or read errors
-// and when no complete response arrives within `timeout`.
+// and when no complete response arrives within `timeout` (generous: a loaded machine is slow).
 Result<HttpReply> http_request(uint16_t port, const std::string& method, const std::string& target,
                                const std::string& extra_headers = "",
-                               std::chrono::milliseconds timeout = std::chrono::seconds(10));
+                               std::chrono::milliseconds timeout = std::chrono::seconds(60));
 inline Result<HttpReply> http_get(uint16_t port, const std::string& target, const std::string& extra_headers = "") {
   return http_request(port, "GET", target, extra_headers);
 }
@@ -33,9 +33,10 @@ inline Result<HttpReply> http_get(uint16_t port, const std::string& target, cons
 // Yields the CPU for a few milliseconds between polls of a condition.
 void wait_a_little();
 
-// Polls `fn` until it returns true or `deadline` passes; returns whether it became true.
+// Polls `fn` until it returns true or `deadline` passes; returns whether it became true. The
+// default deadline is generous for a loaded 2-core machine: only a failing test reaches it.
 template <class Fn>
-bool eventually(Fn&& fn, std::chrono::milliseconds deadline = std::chrono::seconds(30)) {
+bool eventually(Fn&& fn, std::chrono::milliseconds deadline = std::chrono::seconds(60)) {
   const auto until = std::chrono::steady_clock::now() + deadline;
   while (std::chrono::steady_clock::now() < until) {
     if (fn()) return true;

