@@ -133,7 +133,7 @@ ViewsPipeline::ViewsPipeline(std::unique_ptr<Impl> impl) : impl_(std::move(impl)
 ViewsPipeline::~ViewsPipeline() = default;
 
 Result<std::unique_ptr<ViewsPipeline>> ViewsPipeline::open(const config::Config& config, const ViewsInputs& inputs) {
-  if (!inputs.from_stdin && inputs.udp.empty() && inputs.tcp.empty() && inputs.follow.empty()) {
+  if (!inputs.from_stdin && inputs.udp.empty() && inputs.tcp.empty() && inputs.follow.empty() && !inputs.queue) {
     return Error{"no input: give --stdin, --udp, --tcp or --follow"};
   }
   auto endpoint = redis::parse_endpoint(config.redis.write);
@@ -162,6 +162,7 @@ Result<std::unique_ptr<ViewsPipeline>> ViewsPipeline::open(const config::Config&
   for (const auto& path : inputs.follow) {
     if (auto s = add(views::open_follow_source(executor, path)); !s) return s.error();
   }
+  if (inputs.queue) impl->service.add_source(views::open_queue_source(executor, inputs.queue));
   auto db = sql::open({config.sql.url});
   if (!db) return Error{"[sql] url: " + db.error().message};
   if (auto version = sql::migrate(**db); !version) return version.error();
@@ -182,9 +183,11 @@ Status ViewsPipeline::run() {
   p.io.run();
   p.sql_writer->stop();  // its last round writes what the final flush applied
   auto counters = p.aggregator.counters();
-  fmt::print(stderr, "reel views: {} lines, {} views counted, {} duplicates, {} bots, {} malformed\n", counters.lines,
-             counters.views(), counters.of(views::Skip::duplicate), counters.of(views::Skip::bot),
-             counters.of(views::Skip::malformed));
+  fmt::print(stderr,
+             "reel views: {} lines, {} views counted, {} duplicates, {} bots, {} malformed, {} datagrams dropped by "
+             "the kernel\n",
+             counters.lines, counters.views(), counters.of(views::Skip::duplicate), counters.of(views::Skip::bot),
+             counters.of(views::Skip::malformed), p.service.dropped_datagrams());
   return p.drained;
 }
 
@@ -193,5 +196,13 @@ void ViewsPipeline::stop() {
 }
 
 std::vector<uint16_t> ViewsPipeline::ports() const { return impl_->ports; }
+
+void ViewsPipeline::render_metrics(std::string& out) const {
+  out += fmt::format(
+      "# HELP reel_views_udp_dropped_total Datagrams the kernel dropped on the aggregator's UDP inputs "
+      "(receive buffer full; SO_MEMINFO).\n"
+      "# TYPE reel_views_udp_dropped_total counter\nreel_views_udp_dropped_total {}\n",
+      impl_->service.dropped_datagrams());
+}
 
 }  // namespace reel::cli

@@ -20,6 +20,7 @@
 
 #include "common/result.h"
 #include "config/config.h"
+#include "event_log/line_queue.h"
 
 namespace reel::cli {
 
@@ -28,6 +29,7 @@ struct ViewsInputs {
   std::vector<std::string> udp;     // HOST:PORT to listen on
   std::vector<std::string> tcp;     // HOST:PORT to listen on
   std::vector<std::string> follow;  // files to follow (tail -F)
+  std::shared_ptr<event_log::LineQueue> queue;  // the in-process hop of `reel up`; null: none
   uint32_t partition_index = 0;     // this aggregator takes partition index of count
   uint32_t partition_count = 1;
   bool handle_signals = false;  // stop on SIGTERM/SIGINT (the standalone command)
@@ -46,6 +48,9 @@ class ViewsPipeline {
   void stop();
   // The bound ports of the network inputs, in the order given (useful with port 0).
   std::vector<uint16_t> ports() const;
+  // Appends the pipeline's Prometheus metrics (the datagrams the kernel dropped on the UDP
+  // inputs); callable from any thread while it runs.
+  void render_metrics(std::string& out) const;
 
  private:
   struct Impl;
