@@ -432,6 +432,8 @@ int run(int argc, char** argv) {
   views_cmd->add_option("--udp", views_inputs.udp, "Listen for datagrams on HOST:PORT (one or more lines each)");
   views_cmd->add_option("--tcp", views_inputs.tcp, "Accept newline-delimited lines on HOST:PORT");
   views_cmd->add_option("--follow", views_inputs.follow, "Follow a log file as tail -F does (rotation, truncation)");
+  views_cmd->add_option("--metrics", views_inputs.metrics_listen,
+                        "Answer GET /metrics on HOST:PORT (Prometheus: datagrams the kernel dropped on --udp)");
   views_cmd->add_option("--partition", views_partition,
                         "I/N: count only the viewers of partition I of N, so N aggregators share the load");
 

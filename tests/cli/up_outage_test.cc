@@ -1,7 +1,8 @@
-// End to end, what `reel up` loses at its edges: nothing. A burst of beacons is counted exactly
+// End to end, what Reel loses at its edges: nothing unseen. A burst of beacons is counted exactly
 // (the in-process hop from the web server to the aggregator drops nothing), and a redis-server
 // child killed under load is reaped and restarted from its AOF while the pages the event loops
-// hold are served stale, with no acknowledged upload, view or queued job lost.
+// hold are served stale, with no acknowledged upload, view or queued job lost. Where a hop can
+// still drop (UDP into `reel views`), the loss shows in /metrics.
 // Each test works on videos of its own, so the tests run in any order.
 #include <arpa/inet.h>
 #include <netinet/in.h>
@@ -312,6 +313,43 @@ TEST_F(UpOutage, AKilledRedisIsRestartedAndNothingAcknowledgedIsLost) {
   EXPECT_EQ(metric(port_, "reel_redis_server_up"), 1);
   EXPECT_GT(metric(port_, "reel_pages_served_stale_total"), 0);
   EXPECT_NE(read_file(*dir_ / "up.log").find("restarting it from its AOF"), std::string::npos);
+}
+
+
+// `reel views --udp` behind a full receive buffer: what the kernel dropped is on its /metrics.
+TEST(ReelViewsMetrics, ShowTheDatagramsTheKernelDropped) {
+  testing::TempDir dir;
+  const uint16_t metrics_port = testing::free_port();
+  const fs::path log = dir.path() / "views.log";
+  auto views = process::Child::spawn({.argv = {testing::reel_binary(), "views", "--data-dir", (dir.path() / "data").string(),
+                                               "--udp", "127.0.0.1:0", "--metrics",
+                                               "127.0.0.1:" + std::to_string(metrics_port)},
+                                      .stdout_path = log.string(),
+                                      .stderr_path = log.string()});
+  ASSERT_TRUE(views) << views.error().message;
+  uint16_t udp_port = 0;
+  ASSERT_TRUE(eventually([&] {
+    const std::string text = read_file(log);
+    const size_t at = text.find("listening on port ");
+    if (at != std::string::npos) udp_port = static_cast<uint16_t>(std::atoi(text.c_str() + at + 18));
+    return udp_port != 0 && metric(metrics_port, "reel_views_udp_dropped_total") == 0;
+  }, 60s)) << read_file(log);
+
+  // Frozen, it reads nothing: 20,000 datagrams overflow its socket's buffer.
+  ASSERT_EQ(::kill(views->pid(), SIGSTOP), 0);
+  int fd = ::socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+  ASSERT_GE(fd, 0);
+  sockaddr_in to{};
+  to.sin_family = AF_INET;
+  to.sin_port = htons(udp_port);
+  to.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  const std::string line = "<14>1 2026-12-06T00:00:00Z host reel - view - not a real event " + std::string(200, 'x');
+  for (int i = 0; i < 20000; ++i) ::sendto(fd, line.data(), line.size(), 0, reinterpret_cast<sockaddr*>(&to), sizeof to);
+  ::close(fd);
+  ASSERT_EQ(::kill(views->pid(), SIGCONT), 0);
+  EXPECT_TRUE(eventually([&] { return metric(metrics_port, "reel_views_udp_dropped_total") > 0; }, 60s))
+      << read_file(log);
+  views->stop();
 }
 
 }  // namespace
