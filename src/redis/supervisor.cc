@@ -8,6 +8,7 @@
 #include <cerrno>
 #include <cstring>
 
+#include <fmt/format.h>
 #include <spdlog/spdlog.h>
 
 namespace reel::redis {
@@ -28,24 +29,29 @@ std::chrono::milliseconds restart_delay(const SupervisorOptions& options, int qu
 }
 
 Result<std::unique_ptr<RedisSupervisor>> RedisSupervisor::start(RedisServerOptions server, SupervisorOptions options) {
+  const int wake_fd = ::eventfd(0, EFD_CLOEXEC);
+  if (wake_fd < 0) return Error{fmt::format("redis supervisor: eventfd: {}", std::strerror(errno))};
   auto first = RedisServer::start(server);
-  if (!first) return first.error();
+  if (!first) {
+    ::close(wake_fd);
+    return first.error();
+  }
   server.port = first->endpoint().port;  // restarts use the port clients know
-  return std::unique_ptr<RedisSupervisor>(new RedisSupervisor(std::move(server), options, std::move(*first)));
+  return std::unique_ptr<RedisSupervisor>(new RedisSupervisor(std::move(server), options, std::move(*first), wake_fd));
 }
 
-RedisSupervisor::RedisSupervisor(RedisServerOptions server_options, SupervisorOptions options, RedisServer server)
-    : server_options_(std::move(server_options)), options_(options), endpoint_(server.endpoint()) {
+RedisSupervisor::RedisSupervisor(RedisServerOptions server_options, SupervisorOptions options, RedisServer server,
+                                 int wake_fd)
+    : server_options_(std::move(server_options)), options_(options), endpoint_(server.endpoint()), wake_fd_(wake_fd) {
   server_options_.cancel = &stopping_;
   pid_ = server.pid();
   server_.emplace(std::move(server));
-  wake_fd_ = ::eventfd(0, EFD_CLOEXEC);
   thread_ = std::thread([this] { watch(); });
 }
 
 RedisSupervisor::~RedisSupervisor() {
   if (Status stopped = stop(); !stopped) spdlog::error("{}", stopped.error().message);
-  if (wake_fd_ >= 0) ::close(wake_fd_);
+  ::close(wake_fd_);
 }
 
 Status RedisSupervisor::stop() {
@@ -65,17 +71,12 @@ Status RedisSupervisor::stop() {
 
 bool RedisSupervisor::wait_for_exit() {
   // A pidfd is readable once the process has exited; it cannot name another process meanwhile,
-  // since only this thread reaps the child.
-  // Through syscall(): glibc 2.36's <sys/pidfd.h> lacks extern "C" (fixed in 2.37).
+  // since only this thread reaps the child. Through syscall(): glibc 2.36's <sys/pidfd.h> lacks
+  // extern "C" (fixed in 2.37). Without one (a kernel older than 5.3), look every 100 ms.
   const int pidfd = static_cast<int>(::syscall(SYS_pidfd_open, server_->pid(), 0));
   pollfd fds[2] = {{wake_fd_, POLLIN, 0}, {pidfd, POLLIN, 0}};
-  if (pidfd >= 0) {
-    wait_readable(fds, 2, -1);
-    ::close(pidfd);
-    return !stopping_;
-  }
-  // No pidfd (a kernel older than 5.3): look every 100 ms.
-  while (!stopping_ && server_->running()) wait_readable(fds, 1, 100);
+  while (!stopping_ && server_->running()) wait_readable(fds, pidfd >= 0 ? 2 : 1, pidfd >= 0 ? -1 : 100);
+  if (pidfd >= 0) ::close(pidfd);
   return !stopping_;
 }
 

@@ -53,7 +53,7 @@ class RedisSupervisor {
   Status stop();
 
  private:
-  RedisSupervisor(RedisServerOptions server_options, SupervisorOptions options, RedisServer server);
+  RedisSupervisor(RedisServerOptions server_options, SupervisorOptions options, RedisServer server, int wake_fd);
   void watch();
   // Blocks until the server exits (true) or stop() is called (false).
   bool wait_for_exit();
@@ -67,7 +67,7 @@ class RedisSupervisor {
   std::atomic<pid_t> pid_{-1};
   std::atomic<uint64_t> restarts_{0};
   std::atomic<bool> stopping_{false};
-  int wake_fd_ = -1;  // an eventfd: stop() writes it to end the thread's waits
+  const int wake_fd_;  // an eventfd: stop() writes it to end the thread's waits
   std::mutex stop_mutex_;
   std::thread thread_;
 };
