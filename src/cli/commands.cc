@@ -266,13 +266,26 @@ Status prepare_catalog(DataDir& dir, sql::CatalogStore& store, redis::BlockingCl
 }
 
 // `reel up` runs the view aggregator in-process when the beacon's sink is UDP to this machine
-// (the data dir's default): nothing else would count the views.
-Result<std::unique_ptr<ViewsPipeline>> embedded_views(const config::Config& config) {
+// (the data dir's default): nothing else would count the views. Its own server's beacons reach it
+// through `queue`, a hop that loses nothing (a loopback UDP socket drops datagrams in a burst); the
+// UDP port stays open for a `reel serve` on the same data dir.
+Result<std::unique_ptr<ViewsPipeline>> embedded_views(const config::Config& config,
+                                                      std::shared_ptr<event_log::LineQueue> queue) {
   std::string_view sink = config.views.sink;
   if (!sink.starts_with("udp:127.0.0.1:")) return std::unique_ptr<ViewsPipeline>{};
   ViewsInputs inputs;
   inputs.udp.emplace_back(sink.substr(4));
+  inputs.queue = std::move(queue);
   return ViewsPipeline::open(config, inputs);
+}
+
+void render_supervisor_metrics(const redis::RedisSupervisor& redis, std::string& out) {
+  out += fmt::format(
+      "# HELP reel_redis_server_restarts_total Times `reel up` restarted its redis-server after it died.\n"
+      "# TYPE reel_redis_server_restarts_total counter\nreel_redis_server_restarts_total {}\n"
+      "# HELP reel_redis_server_up Whether the redis-server child of `reel up` is running.\n"
+      "# TYPE reel_redis_server_up gauge\nreel_redis_server_up {}\n",
+      redis.restarts(), redis.pid() > 0 ? 1 : 0);
 }
 
 int cmd_up(const std::string& data_dir, const std::string& listen) {
@@ -288,8 +301,8 @@ int cmd_up(const std::string& data_dir, const std::string& listen) {
   }
   auto lock = lock_data_dir(*dir);
   if (!lock) return fail(lock.error());
-  auto server = dir->start_redis();
-  if (!server) return fail(server.error());
+  auto redis_server = dir->supervise_redis();
+  if (!redis_server) return fail(redis_server.error());
   {
     auto connection = open_store(dir->config());
     if (!connection) return fail(connection.error());
@@ -304,24 +317,34 @@ int cmd_up(const std::string& data_dir, const std::string& listen) {
   media_options->consumer += "-up";  // apart from a `reel worker` on this host and data dir
   media_options->cancel_jobs_on_stop = true;
   EmbeddedWorker media_worker(std::move(*media_options));
-  auto views = embedded_views(dir->config());
+  auto view_queue = std::make_shared<event_log::LineQueue>();
+  auto views = embedded_views(dir->config(), view_queue);
   if (!views) return fail(views.error());
   std::thread views_thread;
+  ServeExtras extras;
   if (*views) {
     views_thread = std::thread([&pipeline = **views] {
       if (auto s = pipeline.run(); !s) fmt::print(stderr, "reel: views: {}\n", s.error().message);
     });
+    extras.view_log = event_log::EventLog::to_queue(view_queue);
   }
-  auto served = serve(dir->config(), [](const std::string& url) {
-    fmt::print("Reel is running at {}\n", url);
-    std::fflush(stdout);
-  });
+  extras.metrics = [&redis = **redis_server, pipeline = views->get()](std::string& out) {
+    render_supervisor_metrics(redis, out);
+    if (pipeline != nullptr) pipeline->render_metrics(out);
+  };
+  auto served = serve(
+      dir->config(),
+      [](const std::string& url) {
+        fmt::print("Reel is running at {}\n", url);
+        std::fflush(stdout);
+      },
+      std::move(extras));
   media_worker.stop();  // before its Redis goes
   if (*views) {
-    (*views)->stop();
+    (*views)->stop();  // after the server: the queue's last lines are counted
     views_thread.join();
   }
-  if (auto stopped = server->stop(); !stopped) fmt::print(stderr, "reel: {}\n", stopped.error().message);
+  if (auto stopped = (*redis_server)->stop(); !stopped) fmt::print(stderr, "reel: {}\n", stopped.error().message);
   if (!served) return fail(served.error());
   return 0;
 }
@@ -408,6 +431,8 @@ int run(int argc, char** argv) {
   views_cmd->add_option("--udp", views_inputs.udp, "Listen for datagrams on HOST:PORT (one or more lines each)");
   views_cmd->add_option("--tcp", views_inputs.tcp, "Accept newline-delimited lines on HOST:PORT");
   views_cmd->add_option("--follow", views_inputs.follow, "Follow a log file as tail -F does (rotation, truncation)");
+  views_cmd->add_option("--metrics", views_inputs.metrics_listen,
+                        "Answer GET /metrics on HOST:PORT (Prometheus: datagrams the kernel dropped on --udp)");
   views_cmd->add_option("--partition", views_partition,
                         "I/N: count only the viewers of partition I of N, so N aggregators share the load");
 

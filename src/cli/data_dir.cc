@@ -128,7 +128,7 @@ Result<DataDir> DataDir::open(const std::string& path) {
   return dir;
 }
 
-Result<redis::RedisServer> DataDir::start_redis() const {
+Result<redis::RedisServerOptions> DataDir::redis_options() const {
   auto endpoint = redis::parse_endpoint(config_.redis.write);
   if (!endpoint) return endpoint.error();
   redis::RedisServerOptions options;
@@ -141,12 +141,27 @@ Result<redis::RedisServer> DataDir::start_redis() const {
   options.start_timeout = std::chrono::minutes(30);
   // Rebuilds RENAME over large lists; free the old values in the background.
   options.extra_config_lines = {"lazyfree-lazy-server-del yes", "lazyfree-lazy-user-del yes"};
-  auto server = redis::RedisServer::start(options);
-  if (!server) {
-    return Error{fmt::format("cannot start redis-server for {} on {}: {}", path_, config_.redis.write,
-                             server.error().message)};
-  }
+  return options;
+}
+
+Result<redis::RedisServer> DataDir::start_redis() const {
+  auto options = redis_options();
+  if (!options) return options.error();
+  auto server = redis::RedisServer::start(*options);
+  if (!server) return cannot_start_redis(server.error());
   return server;
+}
+
+Result<std::unique_ptr<redis::RedisSupervisor>> DataDir::supervise_redis() const {
+  auto options = redis_options();
+  if (!options) return options.error();
+  auto supervisor = redis::RedisSupervisor::start(*options);
+  if (!supervisor) return cannot_start_redis(supervisor.error());
+  return supervisor;
+}
+
+Error DataDir::cannot_start_redis(const Error& why) const {
+  return Error{fmt::format("cannot start redis-server for {} on {}: {}", path_, config_.redis.write, why.message)};
 }
 
 Result<RedisLease> connect_redis(const config::Config& config, const DataDir* data_dir) {

@@ -12,6 +12,7 @@
 #include "config/config.h"
 #include "redis/blocking_client.h"
 #include "redis/server.h"
+#include "redis/supervisor.h"
 
 namespace reel::cli {
 
@@ -25,10 +26,16 @@ class DataDir {
   config::Config& config() { return config_; }
   std::string redis_dir() const { return path_ + "/redis"; }
 
-  // Starts this folder's redis-server (AOF on) as a child of this process.
+  // Starts this folder's redis-server as a child of this process.
   Result<redis::RedisServer> start_redis() const;
+  // The same, kept running: restarted from its AOF whenever it dies (`reel up`).
+  Result<std::unique_ptr<redis::RedisSupervisor>> supervise_redis() const;
 
  private:
+  // How this folder's redis-server runs (AOF on, data in redis_dir(), the configured port).
+  Result<redis::RedisServerOptions> redis_options() const;
+  Error cannot_start_redis(const Error& why) const;
+
   std::string path_;
   config::Config config_;
 };

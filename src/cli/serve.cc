@@ -55,12 +55,13 @@ struct Shared {
   ingest::Ingest* ingest;  // null when the SQL store could not be opened
   sql::Pool* pool;
   upload::ResumableStore* sessions;
+  std::chrono::milliseconds grace;  // [redis] grace_s
 };
 
 // What one event loop owns: its Redis connections, its read model and its router.
 struct Loop {
   Loop(asio::io_context& io, const redis::ClientOptions& options, const Shared& shared)
-      : redis(io.get_executor(), options), model(redis.reader(), shared.clock),
+      : redis(io.get_executor(), options), model(redis.reader(), shared.clock, shared.grace),
         uploads(shared.ingest ? std::make_unique<app::UploadRoutes>(*shared.ingest, *shared.pool, redis.writer(),
                                                                     shared.clock, *shared.sessions)
                               : nullptr),
@@ -83,11 +84,13 @@ class RedisMetrics {
   void render(std::string& out) const {
     redis::ConnectionStats total;
     int connected = 0;
+    uint64_t stale = 0;
     {
       std::lock_guard lock(mutex_);
       for (const auto& weak : loops_) {
         const auto loop = weak.lock();
         if (!loop) continue;
+        stale += loop->model.stale_served();
         auto s = loop->redis.reader().stats();
         total.round_trips += s.round_trips;
         total.commands += s.commands;
@@ -106,8 +109,11 @@ class RedisMetrics {
         "# HELP reel_redis_reconnects_total Reconnections to Redis.\n"
         "# TYPE reel_redis_reconnects_total counter\nreel_redis_reconnects_total {}\n"
         "# HELP reel_redis_connected Event loops whose Redis connection is up.\n"
-        "# TYPE reel_redis_connected gauge\nreel_redis_connected {}\n",
-        total.round_trips, total.commands, total.errors, total.reconnects, connected);
+        "# TYPE reel_redis_connected gauge\nreel_redis_connected {}\n"
+        "# HELP reel_pages_served_stale_total Pages an event loop served from its copy while Redis failed "
+        "(grace, [redis] grace_s).\n"
+        "# TYPE reel_pages_served_stale_total counter\nreel_pages_served_stale_total {}\n",
+        total.round_trips, total.commands, total.errors, total.reconnects, connected, stale);
   }
 
  private:
@@ -169,7 +175,8 @@ std::string host_name() {
   return name;
 }
 
-Status serve(const config::Config& config, const std::function<void(const std::string& url)>& on_listening) {
+Status serve(const config::Config& config, const std::function<void(const std::string& url)>& on_listening,
+             ServeExtras extras) {
   auto listen = parse_host_port(config.server.listen, /*allow_port_zero=*/true);
   if (!listen) return Error{"[server] listen: " + listen.error().message};
   auto redis_options = client_options(config);
@@ -222,10 +229,14 @@ Status serve(const config::Config& config, const std::function<void(const std::s
     fmt::print(stderr, "reel: uploads are off: [sql] url: {}\n", opened.error().message);
   }
 
-  auto view_log = event_log::EventLog::open({config.views.sink});
-  if (!view_log) return Error{"[views] sink: " + view_log.error().message};
+  std::unique_ptr<event_log::EventLog> view_log = std::move(extras.view_log);
+  if (!view_log) {
+    auto opened = event_log::EventLog::open({config.views.sink});
+    if (!opened) return Error{"[views] sink: " + opened.error().message};
+    view_log = std::move(*opened);
+  }
 
-  const app::ViewRecorder views(**view_log, clock,
+  const app::ViewRecorder views(*view_log, clock,
                                 {config.views.secret, host_name(), config.server.trusted_proxy_hops});
   RedisMetrics redis_metrics;
   http::Server* server_ptr = nullptr;
@@ -238,7 +249,8 @@ Status serve(const config::Config& config, const std::function<void(const std::s
                       views,
                       ingest.get(),
                       pool.get(),
-                      &sessions};
+                      &sessions,
+                      std::chrono::seconds(config.redis.grace_s)};
   http::Server server(options, [&](asio::io_context& io, int index) -> http::Handler {
     auto loop = std::make_shared<Loop>(io, *redis_options, shared);
     loop->redis.start();
@@ -249,6 +261,7 @@ Status serve(const config::Config& config, const std::function<void(const std::s
   server_ptr = &server;
   server.metrics().add_source([&redis_metrics](std::string& out) { redis_metrics.render(out); });
   server.metrics().add_source([&views](std::string& out) { render_view_metrics(views, out); });
+  if (extras.metrics) server.metrics().add_source(extras.metrics);
   if (auto bound = server.bind(); !bound) return bound;
   if (on_listening) on_listening(fmt::format("http://{}:{}/", listen->host, server.port()));
   Status ran = server.run();

@@ -1,6 +1,7 @@
 #include "cli/views.h"
 
 #include <charconv>
+#include <thread>
 
 #include "common/asio.h"
 
@@ -10,6 +11,7 @@
 #include "common/clock.h"
 #include "common/periodic_thread.h"
 #include "common/host_port.h"
+#include "http/server.h"
 #include "redis/connection.h"
 #include "sql/catalog_store.h"
 #include "sql/connection.h"
@@ -34,6 +36,14 @@ Result<std::pair<uint32_t, uint32_t>> parse_partition(std::string_view text) {
 }
 
 namespace {
+
+void render_views_metrics(const views::Service& service, std::string& out) {
+  out += fmt::format(
+      "# HELP reel_views_udp_dropped_total Datagrams the kernel dropped on the aggregator's UDP inputs "
+      "(receive buffer full; SO_MEMINFO).\n"
+      "# TYPE reel_views_udp_dropped_total counter\nreel_views_udp_dropped_total {}\n",
+      service.dropped_datagrams());
+}
 
 // Writes the aggregator's daily counts to SQL on a thread of its own, every `interval`, at once
 // when a rebuild's hold is settled (the rebuild waits for that write), and once more when
@@ -76,6 +86,17 @@ class DailyViewsWriter {
   views::Aggregator& aggregator_;
   PeriodicThread thread_;  // last: starts once the rest is ready
 };
+
+// GET /metrics of `reel views --metrics`: the service's counters in Prometheus text.
+Task<http::Response> metrics_page(const views::Service* service, const http::Request& request) {
+  if (request.path() != "/metrics") co_return http::Response::text(404, "only /metrics here\n");
+  std::string body;
+  render_views_metrics(*service, body);
+  auto response = http::Response::text(200, std::move(body));
+  response.set("Content-Type", "text/plain; version=0.0.4");
+  response.route = "metrics";
+  co_return response;
+}
 
 Result<HostPort> listen_address(std::string_view flag, const std::string& text) {
   auto address = parse_host_port(text, /*allow_port_zero=*/true);
@@ -129,6 +150,7 @@ struct ViewsPipeline::Impl {
   std::vector<uint16_t> ports;
   std::unique_ptr<asio::signal_set> signals;
   std::unique_ptr<DailyViewsWriter> sql_writer;
+  std::unique_ptr<http::Server> metrics;  // with metrics_listen
   bool draining = false;
   Status drained;
 };
@@ -137,7 +159,7 @@ ViewsPipeline::ViewsPipeline(std::unique_ptr<Impl> impl) : impl_(std::move(impl)
 ViewsPipeline::~ViewsPipeline() = default;
 
 Result<std::unique_ptr<ViewsPipeline>> ViewsPipeline::open(const config::Config& config, const ViewsInputs& inputs) {
-  if (!inputs.from_stdin && inputs.udp.empty() && inputs.tcp.empty() && inputs.follow.empty()) {
+  if (!inputs.from_stdin && inputs.udp.empty() && inputs.tcp.empty() && inputs.follow.empty() && !inputs.queue) {
     return Error{"no input: give --stdin, --udp, --tcp or --follow"};
   }
   auto endpoint = redis::parse_endpoint(config.redis.write);
@@ -166,6 +188,19 @@ Result<std::unique_ptr<ViewsPipeline>> ViewsPipeline::open(const config::Config&
   for (const auto& path : inputs.follow) {
     if (auto s = add(views::open_follow_source(executor, path)); !s) return s.error();
   }
+  if (inputs.queue) impl->service.add_source(views::open_queue_source(executor, inputs.queue));
+  if (!inputs.metrics_listen.empty()) {
+    auto address = listen_address("--metrics", inputs.metrics_listen);
+    if (!address) return address.error();
+    http::ServerOptions options;
+    options.host = address->host;
+    options.port = address->port;
+    options.threads = 1;
+    impl->metrics = std::make_unique<http::Server>(options, [service = &impl->service](asio::io_context&, int) {
+      return [service](const http::Request& request) { return metrics_page(service, request); };
+    });
+    if (auto bound = impl->metrics->bind(); !bound) return Error{"--metrics: " + bound.error().message};
+  }
   auto db = sql::open({config.sql.url});
   if (!db) return Error{"[sql] url: " + db.error().message};
   if (auto version = sql::migrate(**db); !version) return version.error();
@@ -183,12 +218,24 @@ Status ViewsPipeline::run() {
   }
   p.redis.start();
   p.service.start([&p] { p.begin_drain(); });
+  std::thread metrics_thread;
+  if (p.metrics) {
+    metrics_thread = std::thread([&p] {
+      if (auto s = p.metrics->run(); !s) fmt::print(stderr, "reel views: --metrics: {}\n", s.error().message);
+    });
+  }
   p.io.run();
+  if (p.metrics) {
+    p.metrics->stop();
+    metrics_thread.join();
+  }
   p.sql_writer->stop();  // its last round writes what the final flush applied
   auto counters = p.aggregator.counters();
-  fmt::print(stderr, "reel views: {} lines, {} views counted, {} duplicates, {} bots, {} malformed\n", counters.lines,
-             counters.views(), counters.of(views::Skip::duplicate), counters.of(views::Skip::bot),
-             counters.of(views::Skip::malformed));
+  fmt::print(stderr,
+             "reel views: {} lines, {} views counted, {} duplicates, {} bots, {} malformed, {} datagrams dropped by "
+             "the kernel\n",
+             counters.lines, counters.views(), counters.of(views::Skip::duplicate), counters.of(views::Skip::bot),
+             counters.of(views::Skip::malformed), p.service.dropped_datagrams());
   return p.drained;
 }
 
@@ -197,5 +244,7 @@ void ViewsPipeline::stop() {
 }
 
 std::vector<uint16_t> ViewsPipeline::ports() const { return impl_->ports; }
+
+void ViewsPipeline::render_metrics(std::string& out) const { render_views_metrics(impl_->service, out); }
 
 }  // namespace reel::cli

@@ -7,8 +7,9 @@
 // Thread-safety: run() blocks the calling thread; stop() may be called from any thread (and from
 // a signal handler through the pipeline's own signal set when handle_signals is set).
 // Ownership: the pipeline owns its event loop, Redis connection, sources and SQL thread.
-// Failure: open() returns an Error for a bad input address, a port in use or an unreachable SQL
-// store; run() returns an Error when pending views could not be flushed before the drain timeout
+// With metrics_listen, an HTTP server on a thread of its own answers GET /metrics while it runs.
+// Failure: open() returns an Error for a bad input or metrics address, a port in use or an
+// unreachable SQL store; run() returns an Error when pending views could not be flushed before the drain timeout
 // (they are lost, and the message says how many).
 #pragma once
 
@@ -20,6 +21,7 @@
 
 #include "common/result.h"
 #include "config/config.h"
+#include "event_log/line_queue.h"
 
 namespace reel::cli {
 
@@ -28,6 +30,8 @@ struct ViewsInputs {
   std::vector<std::string> udp;     // HOST:PORT to listen on
   std::vector<std::string> tcp;     // HOST:PORT to listen on
   std::vector<std::string> follow;  // files to follow (tail -F)
+  std::shared_ptr<event_log::LineQueue> queue;  // the in-process hop of `reel up`; null: none
+  std::string metrics_listen;  // HOST:PORT answering GET /metrics (render_metrics); empty: none
   uint32_t partition_index = 0;     // this aggregator takes partition index of count
   uint32_t partition_count = 1;
   bool handle_signals = false;  // stop on SIGTERM/SIGINT (the standalone command)
@@ -46,6 +50,9 @@ class ViewsPipeline {
   void stop();
   // The bound ports of the network inputs, in the order given (useful with port 0).
   std::vector<uint16_t> ports() const;
+  // Appends the pipeline's Prometheus metrics (the datagrams the kernel dropped on the UDP
+  // inputs); callable from any thread while it runs.
+  void render_metrics(std::string& out) const;
 
  private:
   struct Impl;

@@ -97,6 +97,7 @@ std::vector<Setting> settings(Config& c) {
       text("redis", "read", c.redis.read),
       text("redis", "password", c.redis.password),
       number("redis", "command_timeout_ms", c.redis.command_timeout_ms),
+      number("redis", "grace_s", c.redis.grace_s),
       text("sql", "url", c.sql.url),
       number("sql", "pool_threads", c.sql.pool_threads),
       text("paths", "templates", c.paths.templates),

@@ -35,6 +35,10 @@ struct Redis {
   std::string read;                      // a replica for page reads; empty: the primary
   std::string password;
   int64_t command_timeout_ms = 2000;
+  // While Redis is unreachable, an event loop serves the pages it still holds (read before the
+  // outage) for up to this long after they were read, instead of 503 (grace, as Varnish has it).
+  // 0: no grace.
+  int64_t grace_s = 300;
 };
 
 struct Sql {

@@ -177,7 +177,23 @@ class NullLog final : public EventLog {
   Counters counters_;
 };
 
+class QueueLog final : public EventLog {
+ public:
+  explicit QueueLog(std::shared_ptr<LineQueue> queue) : queue_(std::move(queue)) {}
+  bool write(std::string_view line) override { return counters_.count(queue_->push(line)); }
+  Stats stats() const override { return counters_.stats(); }
+  std::string describe() const override { return "in-process queue"; }
+
+ private:
+  std::shared_ptr<LineQueue> queue_;
+  Counters counters_;
+};
+
 }  // namespace
+
+std::unique_ptr<EventLog> EventLog::to_queue(std::shared_ptr<LineQueue> queue) {
+  return std::make_unique<QueueLog>(std::move(queue));
+}
 
 Result<std::unique_ptr<EventLog>> EventLog::open(const Options& options) {
   std::string_view target = options.target;

@@ -5,6 +5,8 @@
 //   "udp:HOST:PORT"     datagrams straight to an aggregator (`reel up` runs one in-process)
 //   "file:PATH"         appended to a file by a writer thread (for tests and small sites)
 //   "none"              events are discarded (and counted as dropped)
+// and, in-process (`reel up`: no config text names it), to_queue(): a LineQueue read by an
+// aggregator in the same process, lossless up to its bound (line_queue.h).
 // A datagram target sends with MSG_DONTWAIT: when the socket buffer is full or the receiver is
 // gone the line is dropped and counted, never queued. The file target queues up to
 // `max_queued_bytes` for its thread and drops beyond that.
@@ -22,6 +24,7 @@
 #include <string_view>
 
 #include "common/result.h"
+#include "event_log/line_queue.h"
 
 namespace reel::event_log {
 
@@ -39,6 +42,8 @@ class EventLog {
  public:
   virtual ~EventLog() = default;
   static Result<std::unique_ptr<EventLog>> open(const Options& options);
+  // Writes to `queue`; a line the full queue refuses is dropped and counted.
+  static std::unique_ptr<EventLog> to_queue(std::shared_ptr<LineQueue> queue);
 
   // Sends one line (no newline: the target adds its framing). False when it was dropped.
   virtual bool write(std::string_view line) = 0;

@@ -3,7 +3,9 @@
 // value, hence one class:
 // - a value is kept from its second read on: a long tail read once is not worth the copy;
 // - a kept value is used while younger than `ttl`, then read again (offer() refreshes it);
-// - past `capacity` entries everything is dropped at the next offer(), bounding memory per loop.
+// - past `capacity` entries everything is dropped at the next offer(), bounding memory per loop;
+// - an entry past its TTL stays until then, so while Redis is unreachable a loop can still serve
+//   it (find_within with the grace period: stale rather than nothing).
 // Thread-safety: none; one per event loop (the read model's own thread).
 #pragma once
 
@@ -22,9 +24,13 @@ class Kept {
 
   // The kept value for `key` if it is younger than the TTL at `now`, else nullptr. The pointer is
   // valid until the next offer() or erase().
-  const Value* find(const Key& key, TimePoint now) const {
+  const Value* find(const Key& key, TimePoint now) const { return find_within(key, now, ttl_); }
+
+  // The kept value for `key` if it was read less than `max_age` before `now`, else nullptr (same
+  // validity as find()). With a max_age past the TTL: a stale value, for when Redis cannot answer.
+  const Value* find_within(const Key& key, TimePoint now, std::chrono::milliseconds max_age) const {
     auto it = values_.find(key);
-    return it != values_.end() && now - it->second.read_at < ttl_ ? &it->second.value : nullptr;
+    return it != values_.end() && now - it->second.read_at < max_age ? &it->second.value : nullptr;
   }
 
   // `value` was just read from Redis at `now`: refreshes a kept entry, keeps it on its second read.

@@ -113,6 +113,12 @@ Task<Result<std::shared_ptr<const Home>>> RedisReadModel::home() {
   const int32_t today = utc_day(clock_.unix_seconds());
   const auto now = clock_.now();
   if (const auto* kept = homes_.find(today, now)) co_return *kept;
+  auto fresh = co_await read_home(today, now);
+  co_return or_stale(std::move(fresh), homes_, today, now);
+}
+
+Task<Result<std::shared_ptr<const Home>>> RedisReadModel::read_home(int32_t today,
+                                                                    std::chrono::system_clock::time_point now) {
   std::vector<Command> first;
   first.emplace_back("ZREVRANGE", keys::list({ListKind::all, {}}, Sort::views, Period::day, today), 0,
                      home_popular - 1);
@@ -147,6 +153,14 @@ Task<Result<std::shared_ptr<const Listing>>> RedisReadModel::listing(const ListQ
   const std::string page_key = fmt::format("{}@{}+{}", key, start, query.per_page);
   const auto now = clock_.now();
   if (const auto* kept = listings_.find(page_key, now)) co_return *kept;
+  auto fresh = co_await read_listing(query, key, start, page_key, now);
+  co_return or_stale(std::move(fresh), listings_, page_key, now);
+}
+
+Task<Result<std::shared_ptr<const Listing>>> RedisReadModel::read_listing(const ListQuery& query,
+                                                                          const std::string& key, int64_t start,
+                                                                          const std::string& page_key,
+                                                                          std::chrono::system_clock::time_point now) {
   std::vector<Command> first;
   first.emplace_back("ZCARD", key);
   first.emplace_back("ZREVRANGE", key, start, start + query.per_page - 1);

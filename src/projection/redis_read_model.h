@@ -4,10 +4,14 @@
 // cards (each carrying its view count). SQL is never touched. The header's category list changes
 // only on a rebuild, so it is read at most once per nav_ttl_seconds per event loop and kept. Cards
 // and list pages read twice are kept for card_ttl (kept.h), so a hot page costs no round trip.
-// Thread-safety: as its redis::Connection (one event loop). Failure: an Error when Redis is
-// unreachable or times out.
+// Grace: when Redis fails (unreachable, timing out, still loading), the home page and list pages
+// this loop holds are served stale, up to `grace` after they were read (counted in
+// stale_served()); what it does not hold fails.
+// Thread-safety: as its redis::Connection (one event loop); stale_served() from any thread.
+// Failure: an Error when Redis is unreachable or times out and no page within grace is held.
 #pragma once
 
+#include <atomic>
 #include <chrono>
 #include <string>
 #include <optional>
@@ -23,7 +27,8 @@ namespace reel::projection {
 class RedisReadModel final : public ReadModel {
  public:
   // Both references must outlive this object.
-  RedisReadModel(redis::Connection& redis, const Clock& clock) : redis_(redis), clock_(clock) {}
+  RedisReadModel(redis::Connection& redis, const Clock& clock, std::chrono::milliseconds grace = {})
+      : redis_(redis), clock_(clock), grace_(grace) {}
 
   Task<Result<std::shared_ptr<const Home>>> home() override;
   Task<Result<std::shared_ptr<const Listing>>> listing(const ListQuery& query) override;
@@ -31,6 +36,9 @@ class RedisReadModel final : public ReadModel {
   Task<Result<bool>> video_exists(int64_t id) override;
   Task<Result<std::optional<UploadStatus>>> upload_status(int64_t id) override;
   Task<bool> ready() override;
+
+  // Pages served stale (Redis failed, the page was held within grace) since the start.
+  uint64_t stale_served() const { return stale_served_.load(std::memory_order_relaxed); }
 
   static constexpr int home_popular = 12;
   static constexpr int home_newest = 24;
@@ -51,6 +59,23 @@ class RedisReadModel final : public ReadModel {
   // Keeps the category list from `reply` (the last of the batch) when it was requested.
   const std::vector<CategoryLink>& take_nav(bool requested, const redis::Reply& reply);
 
+  // The home page (today's lists) from Redis, kept when read twice.
+  Task<Result<std::shared_ptr<const Home>>> read_home(int32_t today, std::chrono::system_clock::time_point now);
+  // The page of `query` (list `key`, from rank `start`) from Redis, kept under `page_key`.
+  Task<Result<std::shared_ptr<const Listing>>> read_listing(const ListQuery& query, const std::string& key,
+                                                            int64_t start, const std::string& page_key,
+                                                            std::chrono::system_clock::time_point now);
+  // `fresh` when it was read; else the page `kept` holds under `key` within grace, if any.
+  template <class Key, class Value>
+  Result<Value> or_stale(Result<Value> fresh, const Kept<Key, Value>& kept, const Key& key,
+                         std::chrono::system_clock::time_point now) {
+    if (fresh) return fresh;
+    const Value* held = kept.find_within(key, now, grace_);
+    if (held == nullptr) return fresh;
+    stale_served_.fetch_add(1, std::memory_order_relaxed);
+    return *held;
+  }
+
   // The cards of `ids`, position for position (nullopt: the video has no card, it was deleted):
   // kept ones younger than card_ttl, the rest from one MGET (none when all are fresh). A card is
   // kept from its second read on. An Error when Redis fails.
@@ -65,6 +90,8 @@ class RedisReadModel final : public ReadModel {
 
   redis::Connection& redis_;
   const Clock& clock_;
+  std::chrono::milliseconds grace_;
+  std::atomic<uint64_t> stale_served_{0};
   std::vector<CategoryLink> nav_;
   int64_t nav_read_at_ = 0;
   bool nav_read_ = false;

@@ -190,6 +190,10 @@ Result<RedisServer> RedisServer::start(RedisServerOptions options) {
                                "another port",
                                port, answering)};
     }
+    if (options.cancel != nullptr && options.cancel->load()) {
+      child->stop();
+      return Error{fmt::format("redis-server start on port {} cancelled", port)};
+    }
     if (std::chrono::steady_clock::now() >= deadline) {
       child->stop();
       return Error{fmt::format("redis-server did not answer PING on port {} within {} ms ({}); its log:\n{}",

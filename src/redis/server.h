@@ -9,6 +9,7 @@
 // started or does not answer within start_timeout.
 #pragma once
 
+#include <atomic>
 #include <chrono>
 #include <cstdint>
 #include <optional>
@@ -29,6 +30,9 @@ struct RedisServerOptions {
   bool append_only = true;
   std::vector<std::string> extra_config_lines{};  // appended to redis.conf verbatim
   std::chrono::milliseconds start_timeout{10000};
+  // When set, start() gives up (and stops the child) once it reads true: a supervisor being
+  // stopped must not wait out a long AOF load.
+  const std::atomic<bool>* cancel = nullptr;
 };
 
 class RedisServer {
@@ -41,6 +45,8 @@ class RedisServer {
 
   const Endpoint& endpoint() const { return endpoint_; }
   pid_t pid() const { return child_.pid(); }
+  // False once the child has exited (it is then reaped; stop() returns how it ended).
+  bool running() { return child_.running(); }
   // Stops redis-server (SIGTERM, then SIGKILL after 30 s) and waits for it to exit. Returns an
   // Error when it did not exit cleanly. Safe to call more than once.
   Status stop();

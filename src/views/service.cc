@@ -60,6 +60,12 @@ uint64_t Service::oversized_lines() const {
   return n;
 }
 
+uint64_t Service::dropped_datagrams() const {
+  uint64_t n = 0;
+  for (const auto& source : sources_) n += source->dropped_datagrams();
+  return n;
+}
+
 void Service::start(std::function<void()> on_sources_ended) {
   on_sources_ended_ = std::move(on_sources_ended);
   sources_running_ = sources_.size();

@@ -53,6 +53,8 @@ class Service {
   const FlushStats& flush_stats() const { return flusher_.stats(); }
   // Lines the sources dropped as oversized before parsing.
   uint64_t oversized_lines() const;
+  // Datagrams the kernel dropped on the UDP sources; may be read from any thread once started.
+  uint64_t dropped_datagrams() const;
 
  private:
   struct Timers;

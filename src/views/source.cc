@@ -1,9 +1,12 @@
 #include "views/source.h"
 
 #include <fcntl.h>
+#include <linux/sock_diag.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <atomic>
 #include <cerrno>
 #include <cstring>
 #include <list>
@@ -45,6 +48,7 @@ struct SourceState {
     s.finish([this](std::string_view lines) { deliver(lines); });
   }
   uint16_t port() const { return 0; }
+  uint64_t dropped_datagrams() const { return 0; }
   void end(Status status) {
     if (stopped) return;
     stopped = true;
@@ -81,6 +85,7 @@ class StateSource final : public Source {
   std::string describe() const override { return state_->describe(); }
   uint16_t port() const override { return state_->port(); }
   uint64_t oversized_lines() const override { return state_->oversized; }
+  uint64_t dropped_datagrams() const override { return state_->dropped_datagrams(); }
 
  private:
   std::shared_ptr<State> state_;
@@ -225,19 +230,77 @@ struct UdpState : SourceState {
     error_code ec;
     return socket.local_endpoint(ec).port();
   }
+  uint64_t dropped_datagrams() const { return dropped.load(std::memory_order_relaxed); }
+  // Reads the kernel's drop count of the socket (SO_MEMINFO: the drops so far, whether or not a
+  // datagram arrived since).
+  void count_drops() {
+    uint32_t meminfo[SK_MEMINFO_VARS] = {};
+    socklen_t size = sizeof meminfo;
+    if (::getsockopt(socket.native_handle(), SOL_SOCKET, SO_MEMINFO, meminfo, &size) == 0 &&
+        size > SK_MEMINFO_DROPS * sizeof(uint32_t)) {
+      dropped.store(meminfo[SK_MEMINFO_DROPS], std::memory_order_relaxed);
+    }
+  }
   udp::socket socket;
+  std::atomic<uint64_t> dropped{0};
 };
+
+// Datagrams read per readiness wake-up, so a flood leaves the flush timer its turn.
+constexpr int datagrams_per_wake = 256;
+
+// Reads the datagrams waiting (up to datagrams_per_wake), then the drop count. False on a read
+// error (errno).
+bool read_datagrams(UdpState& s, std::string& buffer) {
+  for (int i = 0; i < datagrams_per_wake && !s.stopped; ++i) {
+    const ssize_t n = ::recv(s.socket.native_handle(), buffer.data(), buffer.size(), MSG_DONTWAIT);
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK) return false;
+    if (n < 0) break;
+    s.deliver(std::string_view(buffer.data(), static_cast<size_t>(n)));
+  }
+  if (!s.stopped) s.count_drops();
+  return true;
+}
 
 Task<void> run_udp(std::shared_ptr<UdpState> s) {
   std::string buffer(65536, '\0');
-  udp::endpoint sender;
   for (;;) {
     error_code ec;
-    const size_t n = co_await s->socket.async_receive_from(asio::buffer(buffer), sender, with(ec));
+    co_await s->socket.async_wait(udp::socket::wait_read, with(ec));
     if (s->stopped) co_return;
     if (ec) co_return s->end(Error{"udp receive: " + ec.message()});
-    s->deliver(std::string_view(buffer.data(), n));
+    if (!read_datagrams(*s, buffer)) co_return s->end(Error{errno_text("udp receive")});
   }
+}
+
+// ---- the in-process queue ----
+
+struct QueueState : SourceState {
+  QueueState(asio::any_io_executor ex, std::shared_ptr<event_log::LineQueue> q)
+      : SourceState(std::move(ex)), queue(std::move(q)) {}
+  void take_and_deliver() {
+    queue->take(batch);
+    if (!batch.empty()) deliver(batch);
+  }
+  // The writers have stopped by now (see open_queue_source): what is left goes to the handler.
+  void close() {
+    queue->on_ready({});
+    queue->take(batch);
+    if (!batch.empty() && on_lines) on_lines(batch);
+  }
+  std::string describe() const { return "in-process queue"; }
+  std::shared_ptr<event_log::LineQueue> queue;
+  std::string batch;
+};
+
+Task<void> run_queue(std::shared_ptr<QueueState> s) {
+  // Woken on a writer's thread: the lines are taken on this source's executor.
+  s->queue->on_ready([weak = std::weak_ptr<QueueState>(s), executor = s->executor] {
+    asio::post(executor, [weak] {
+      if (auto state = weak.lock()) state->take_and_deliver();
+    });
+  });
+  co_return;
 }
 
 // ---- TCP ----
@@ -385,6 +448,11 @@ Result<std::unique_ptr<Source>> open_udp_source(asio::any_io_executor executor, 
   }
   if (ec) return Error{"udp " + where(address) + ": " + ec.message()};
   return std::unique_ptr<Source>(std::make_unique<StateSource<UdpState, run_udp>>(std::move(state)));
+}
+
+std::unique_ptr<Source> open_queue_source(asio::any_io_executor executor, std::shared_ptr<event_log::LineQueue> queue) {
+  auto state = std::make_shared<QueueState>(executor, std::move(queue));
+  return std::make_unique<StateSource<QueueState, run_queue>>(std::move(state));
 }
 
 Result<std::unique_ptr<Source>> open_tcp_source(asio::any_io_executor executor, const HostPort& address,

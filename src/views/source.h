@@ -6,7 +6,10 @@
 //                       again from the start when it is truncated; polled every poll_interval;
 //   UDP HOST:PORT:      one or more lines per datagram;
 //   TCP HOST:PORT:      newline-delimited lines from up to max_clients connections at once
-//                       (syslog-ng's network() destination); further connections are closed.
+//                       (syslog-ng's network() destination); further connections are closed;
+//   a LineQueue:        the in-process hop of `reel up` (event_log/line_queue.h), lossless.
+// UDP is the one input that can lose lines unseen (the kernel drops datagrams when the receive
+// buffer is full): the source reads the socket's drop count (SO_MEMINFO) into dropped_datagrams().
 // Lines longer than max_line_bytes are dropped where they would have to be buffered (counted in
 // oversized_lines()); the aggregator's parser bounds the rest.
 //
@@ -27,6 +30,7 @@
 #include "common/asio.h"
 #include "common/host_port.h"
 #include "common/result.h"
+#include "event_log/line_queue.h"
 #include "views/event.h"
 
 namespace reel::views {
@@ -70,6 +74,8 @@ class Source {
   // The bound port of a network source (useful with port 0), else 0.
   virtual uint16_t port() const { return 0; }
   virtual uint64_t oversized_lines() const = 0;
+  // Datagrams the kernel dropped before this source read them (UDP); any thread may read it.
+  virtual uint64_t dropped_datagrams() const { return 0; }
 };
 
 Result<std::unique_ptr<Source>> open_fd_source(asio::any_io_executor executor, int fd = 0);
@@ -82,6 +88,10 @@ Result<std::unique_ptr<Source>> open_follow_source(asio::any_io_executor executo
                                                    FollowOptions options = {});
 
 Result<std::unique_ptr<Source>> open_udp_source(asio::any_io_executor executor, const HostPort& address);
+// stop() hands over what is still queued: by then the writers have stopped (`reel up` stops its
+// web server before its aggregator).
+std::unique_ptr<Source> open_queue_source(asio::any_io_executor executor, std::shared_ptr<event_log::LineQueue> queue);
+
 Result<std::unique_ptr<Source>> open_tcp_source(asio::any_io_executor executor, const HostPort& address,
                                                 size_t max_clients = 64);
 

@@ -21,7 +21,6 @@
 #include <nlohmann/json.hpp>
 
 #include "process/child.h"
-#include "redis/server.h"
 #include "sql/catalog_store.h"
 #include "support/fixtures.h"
 #include "support/http_client.h"
@@ -76,10 +75,6 @@ class ReelUp : public ::testing::Test {
     revived_redis_.reset();  // after `reel up`, which may still be talking to it
     fs::remove_all(*dir_);
     delete dir_;
-  }
-
-  static pid_t redis_pid() {
-    return static_cast<pid_t>(std::stol(read_file(*dir_ / "data" / "redis" / "redis.pid")));
   }
 
   // A new admin token from `reel admin token` on the data dir; empty (and a test failure) if none.
@@ -581,47 +576,7 @@ TEST_F(ReelUp, SeedAndRebuildWorkWhileItRuns) {
   EXPECT_NE(read_file(*dir_ / "bad.log").find("unknown projection 'bogus'"), std::string::npos);
 }
 
-// Kills Redis and brings it back in place (revived_redis_), so the tests after it find it up.
-TEST_F(ReelUp, RedisDownIs503AndRecoversByItself) {
-  const fs::path redis_dir = *dir_ / "data" / "redis";
-  const int64_t total = ready_in_sql();
-  ASSERT_GE(total, 30);
-  const pid_t pid = redis_pid();
-  ASSERT_EQ(::kill(pid, SIGKILL), 0);
-  // Each event loop may serve a page it read in the last second (the read model keeps hot pages
-  // for card_ttl); after that, 503.
-  std::string retry_after;
-  ASSERT_TRUE(eventually([&] {
-    auto r = http_get(port_, "/videos");
-    if (r && r->status == 503) retry_after = r->header("retry-after");
-    return r && r->status == 503;
-  }));
-  EXPECT_EQ(retry_after, "5");
-  auto ready = http_get(port_, "/readyz");
-  ASSERT_TRUE(ready);
-  EXPECT_EQ(ready->status, 503);
-  auto health = http_get(port_, "/healthz");
-  ASSERT_TRUE(health);
-  EXPECT_EQ(health->status, 200);
-
-  // Bring the same Redis (same dir, same AOF, same port) back, as a supervisor would.
-  const std::string conf = read_file(redis_dir / "redis.conf");
-  std::smatch m;
-  ASSERT_TRUE(std::regex_search(conf, m, std::regex(R"(port (\d+))")));
-  redis::RedisServerOptions options;
-  options.dir = redis_dir.string();
-  options.port = static_cast<uint16_t>(std::stoi(m[1]));
-  revived_redis_.reset();  // killed above, when this test ran before
-  auto revived = redis::RedisServer::start(options);
-  ASSERT_TRUE(revived) << revived.error().message;
-  revived_redis_.emplace(std::move(*revived));
-  EXPECT_TRUE(eventually([] {
-    auto r = http_get(port_, "/videos");
-    return r && r->status == 200;
-  })) << read_file(*dir_ / "up.log");
-  EXPECT_TRUE(eventually([&] { return total_listed(port_) == total; }))
-      << "the AOF kept the catalog\n" << read_file(*dir_ / "up.log");
-}
+// A Redis that dies under `reel up`: tests/cli/up_outage_test.cc.
 
 TEST(ReelUpShutdown, SigtermStopsTheServerAndItsRedis) {
   const fs::path dir = fs::temp_directory_path() / ("reel-up-stop-" + std::to_string(::getpid()));

@@ -114,5 +114,31 @@ TEST(EventLog, BadTargetsAreClearErrors) {
   EXPECT_EQ((*none)->stats().dropped, 1u);
 }
 
+// The in-process queue: lines in order, one wake-up per batch, nothing lost up to the bound and
+// what passes it refused and counted as dropped.
+TEST(QueueLog, QueuesUpToItsBoundAndCountsTheRest) {
+  auto queue = std::make_shared<LineQueue>(20);
+  int wakes = 0;
+  queue->on_ready([&wakes] { ++wakes; });
+  auto log = EventLog::to_queue(queue);
+  EXPECT_TRUE(log->write("first"));
+  EXPECT_TRUE(log->write("second"));
+  EXPECT_EQ(wakes, 1) << "one wake-up until the consumer takes the lines";
+  EXPECT_FALSE(log->write("too long for what is left")) << "past the bound";
+  std::string taken;
+  queue->take(taken);
+  EXPECT_EQ(taken, "first\nsecond\n");
+  EXPECT_TRUE(log->write("third"));
+  EXPECT_EQ(wakes, 2);
+  EXPECT_EQ(log->stats().sent, 3u);
+  EXPECT_EQ(log->stats().dropped, 1u);
+  // A consumer that starts late is told at once about lines already waiting.
+  int late = 0;
+  queue->on_ready([&late] { ++late; });
+  EXPECT_EQ(late, 1);
+  queue->take(taken);
+  EXPECT_EQ(taken, "third\n");
+}
+
 }  // namespace
 }  // namespace reel::event_log

@@ -3,6 +3,8 @@
 #include <cstdlib>
 #include <fstream>
 
+#include <nlohmann/json.hpp>
+
 #include "support/fixtures.h"
 #include "support/http_client.h"
 
@@ -11,6 +13,18 @@ namespace reel::testing {
 std::string reel_binary() {
   const char* dir = std::getenv("REEL_BINARY_DIR");
   return std::string(dir ? dir : ".") + "/reel";
+}
+
+std::string read_file(const std::filesystem::path& path) {
+  std::ifstream in(path);
+  return {std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
+}
+
+int64_t views_of(uint16_t port, int64_t id) {
+  auto r = http_get(port, "/api/v1/videos/" + std::to_string(id));
+  if (!r || r->status != 200) return -1;
+  auto doc = nlohmann::json::parse(r->body, nullptr, /*allow_exceptions=*/false);
+  return doc.is_object() && doc["views"].is_number_integer() ? doc["views"].get<int64_t>() : -1;
 }
 
 Result<std::unique_ptr<ReelUp>> ReelUp::start(const std::filesystem::path& data_dir, const std::filesystem::path& log,

@@ -18,6 +18,12 @@ namespace reel::testing {
 // The `reel` binary the build made (REEL_BINARY_DIR, set by CTest).
 std::string reel_binary();
 
+// The whole of a (log) file; empty when it cannot be read.
+std::string read_file(const std::filesystem::path& path);
+
+// The view count /api/v1/videos/{id} reports; -1 when it cannot be read.
+int64_t views_of(uint16_t port, int64_t id);
+
 class ReelUp {
  public:
   // Starts `reel up --data-dir DATA --listen 127.0.0.1:PORT`, its output appended to `log`. An
