@@ -201,7 +201,8 @@ Task<http::Response> UploadRoutes::resumable(const http::Request& request, std::
       return sessions_.create(total, metadata);
     };
     auto id = co_await pool_.run<std::string>(std::move(start));
-    if (!id) co_return json_error(413, id.error().message);
+    if (!id && id.error().kind == ErrorKind::invalid_input) co_return json_error(413, id.error().message);
+    if (!id) co_return json_error(503, "The upload could not be started. Please try again in a moment.");
     http::Response response = http::Response::json(201, nlohmann::json{{"upload", *id}, {"offset", 0}}.dump());
     response.set("Location", fmt::format("{}/{}", resumable_path, *id));
     response.set("Upload-Offset", "0");

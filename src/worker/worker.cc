@@ -24,14 +24,6 @@ namespace {
 
 namespace fs = std::filesystem;
 
-// Upload problems retrying cannot fix: the video is marked failed at once.
-bool is_bad_upload(std::string_view message) {
-  for (std::string_view prefix : {"not a video", "the video", "the file is empty", "cannot read the file"}) {
-    if (message.starts_with(prefix)) return true;
-  }
-  return false;
-}
-
 void log(const std::string& consumer, const std::string& text) {
   fmt::print(stderr, "reel worker {}: {}\n", consumer, text);
 }
@@ -184,7 +176,8 @@ struct Worker::Slot {
     }
     if (lease_lost) return log(consumer, fmt::format("video {}: lost the job to another worker", id));
     if (!result) {
-      if (is_bad_upload(result.error().message)) return give_up(lease, result.error().message);
+      // A bad upload (not a video, truncated, over a limit): retrying cannot fix it.
+      if (result.error().kind == ErrorKind::invalid_input) return give_up(lease, result.error().message);
       return retry(lease, result.error().message);
     }
 
