@@ -8,6 +8,7 @@
 #include <nlohmann/json.hpp>
 
 #include <fmt/format.h>
+#include <spdlog/spdlog.h>
 
 #include "api/json.h"
 #include "upload/multipart.h"
@@ -234,7 +235,13 @@ Task<http::Response> UploadRoutes::resumable(const http::Request& request, std::
   }
   if (request.method == "DELETE") {
     std::function<Result<bool>(sql::Connection&)> cancel = [this, id](sql::Connection&) { return sessions_.cancel(id); };
-    (void)co_await pool_.run<bool>(std::move(cancel));
+    auto cancelled = co_await pool_.run<bool>(std::move(cancel));
+    if (!cancelled) {
+      spdlog::warn("cancelling upload session {} failed: {}", id, cancelled.error().message);
+      co_return json_error(503, "The upload could not be cancelled now. Please try again in a moment.");
+    }
+    // Gone meanwhile: its completing PATCH took it, or another DELETE removed it.
+    if (!*cancelled) co_return json_error(404, "There is no such upload.");
     http::Response response;
     response.status = 204;
     response.route = "upload";

@@ -14,7 +14,8 @@
 //                      `Upload-Offset`; 409 with the current one when O is not it (resume from
 //                      there); 409 + Retry-After while another PATCH of it runs; 413 past the
 //                      length; the PATCH that completes it -> 201 with the video, as POST above
-//   DELETE …/{id}      -> 204 (the session and its bytes are gone)
+//   DELETE …/{id}      -> 204 (the session and its bytes are gone); 503 when they could not be
+//                      removed (nothing is claimed gone that is not), 404 when it went meanwhile
 // A session belongs to the token that created it (404 for any other).
 //
 // Deleting: `DELETE /api/v1/videos/{id}` with an admin token -> 202 {"id", "status": "deleting"}:

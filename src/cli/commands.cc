@@ -16,6 +16,7 @@
 #include "common/clock.h"
 #include "common/days.h"
 #include "common/host_port.h"
+#include "common/log_failure.h"
 #include "projection/rebuild.h"
 #include "projection/keys.h"
 #include "seed/catalog_seed.h"
@@ -252,7 +253,7 @@ Status prepare_catalog(DataDir& dir, sql::CatalogStore& store, redis::BlockingCl
     auto& db = store.connection();
     if (auto s = db.begin(); !s) return s;
     if (auto s = seed::insert_demo_catalog(store, *clips, SystemClock().unix_seconds()); !s) {
-      (void)store.rollback();
+      log_failure(store.rollback(), "rolling back the demo catalog");
       return s;
     }
     if (auto s = db.commit(); !s) return s;

@@ -5,6 +5,7 @@
 
 #include <chrono>
 
+#include "common/log_failure.h"
 #include "sql/connection.h"
 
 namespace reel::sql {
@@ -219,7 +220,7 @@ class MigrationLock {
   MigrationLock(const MigrationLock&) = delete;
   MigrationLock& operator=(const MigrationLock&) = delete;
   ~MigrationLock() {
-    if (held_) static_cast<void>(db_.query_all(mariadb_unlock));
+    if (held_) log_failure(db_.query_all(mariadb_unlock), "releasing the migration lock");
   }
 
   Status acquire() {
@@ -248,7 +249,7 @@ Status apply(Connection& db, const Migration& migration) {
   Status begun = db.begin();
   if (!begun.ok()) return begun;
   auto fail = [&](const Error& error) {
-    static_cast<void>(db.rollback());
+    log_failure(db.rollback(), fmt::format("rolling back migration {}", migration.version));
     return Error{fmt::format("migration {} failed: {}", migration.version, error.message)};
   };
   Result<std::vector<Row>> recorded = db.query_all(is_recorded, {int64_t{migration.version}});

@@ -555,6 +555,38 @@ TEST_F(ReelUp, AnUploadWithoutAValidTokenIsRefusedBeforeItsBody) {
   EXPECT_EQ(resumable->header("www-authenticate"), "Bearer");
 }
 
+// DELETE of a resumable upload answers 204 only when the session is gone: 503 when it could not be
+// removed (here: the name it is renamed to on its way out is taken), 404 once it is gone.
+TEST_F(ReelUp, CancellingAResumableUploadSaysWhetherItIsGone) {
+  const std::string auth = "Authorization: Bearer " + admin_token() + "\r\n";
+  const std::string form = R"({"title": "Cancelled"})";
+  auto created = testing::http_request(port_, "POST", "/api/v1/uploads/resumable",
+                                       auth + "Upload-Length: 100\r\nContent-Length: " +
+                                           std::to_string(form.size()) + "\r\n\r\n" + form);
+  ASSERT_TRUE(created);
+  ASSERT_EQ(created->status, 201) << created->body;
+  const std::string location = created->header("location");
+  const std::string id = location.substr(location.rfind('/') + 1);
+  const fs::path obstacle = *dir_ / "data" / "uploads" / "sessions" / (".trash-" + id);
+  fs::create_directories(obstacle);
+  std::ofstream(obstacle / "in-the-way") << "x";
+
+  auto refused = testing::http_request(port_, "DELETE", location, auth);
+  ASSERT_TRUE(refused);
+  EXPECT_EQ(refused->status, 503) << "the session is still there";
+  auto still = testing::http_request(port_, "GET", location, auth);
+  ASSERT_TRUE(still);
+  EXPECT_EQ(still->status, 200);
+
+  fs::remove_all(obstacle);
+  auto cancelled = testing::http_request(port_, "DELETE", location, auth);
+  ASSERT_TRUE(cancelled);
+  EXPECT_EQ(cancelled->status, 204);
+  auto again = testing::http_request(port_, "DELETE", location, auth);
+  ASSERT_TRUE(again);
+  EXPECT_EQ(again->status, 404);
+}
+
 // The "total" of /api/v1/videos; -1 when it cannot be read.
 int64_t total_listed(uint16_t port) {
   auto r = http_get(port, "/api/v1/videos");
