@@ -63,7 +63,7 @@ Task<std::optional<http::Response>> UploadRoutes::screen(const http::Request& he
   const bool resumable = path.starts_with(resumable_path) &&
                          (path.size() == resumable_path.size() || path[resumable_path.size()] == '/');
   if (!resumable && !(head.method == "POST" && path == uploads_path)) co_return std::nullopt;
-  auto authorized = co_await authorize(head);
+  auto authorized = co_await authorize_upload(head);
   if (auto* refused = std::get_if<http::Response>(&authorized)) co_return std::move(*refused);
   co_return std::nullopt;
 }
@@ -78,6 +78,15 @@ Task<std::variant<sql::TokenGrant, http::Response>> UploadRoutes::authorize(cons
   if (!*grant) co_return Answer{json_error(401, "That API token is not valid.")};
   tokens_.remember(token, **grant);
   co_return Answer{**grant};
+}
+
+Task<std::variant<sql::TokenGrant, http::Response>> UploadRoutes::authorize_upload(const http::Request& request) {
+  auto authorized = co_await authorize(request);
+  const auto* grant = std::get_if<sql::TokenGrant>(&authorized);
+  if (grant != nullptr && grant->role != sql::TokenRole::admin) {
+    co_return std::variant<sql::TokenGrant, http::Response>{json_error(403, "Uploads need an admin token.")};
+  }
+  co_return authorized;
 }
 
 Task<http::Response> UploadRoutes::create_video(ingest::UploadForm form, std::string file,
@@ -99,7 +108,7 @@ Task<http::Response> UploadRoutes::create_video(ingest::UploadForm form, std::st
   }
   if (auto* rejected = std::get_if<ingest::Rejected>(&*created)) {
     discard();
-    co_return json_error(grant.role == sql::TokenRole::admin ? 400 : 403, rejected->message);
+    co_return json_error(400, rejected->message);
   }
   const int64_t id = std::get<int64_t>(*created);
   http::Response response = http::Response::json(201, api::upload_document(id));
@@ -110,7 +119,7 @@ Task<http::Response> UploadRoutes::create_video(ingest::UploadForm form, std::st
 }
 
 Task<http::Response> UploadRoutes::upload(const http::Request& request) {
-  auto authorized = co_await authorize(request);
+  auto authorized = co_await authorize_upload(request);
   if (auto* answer = std::get_if<http::Response>(&authorized)) co_return std::move(*answer);
   const sql::TokenGrant grant = std::get<sql::TokenGrant>(authorized);
   if (request.body_file.empty()) co_return json_error(400, "Send the video as multipart/form-data with a file field.");
@@ -176,7 +185,7 @@ Task<http::Response> UploadRoutes::remove_video(const http::Request& request, in
 }
 
 Task<http::Response> UploadRoutes::resumable(const http::Request& request, std::string_view rest) {
-  auto authorized = co_await authorize(request);
+  auto authorized = co_await authorize_upload(request);
   if (auto* answer = std::get_if<http::Response>(&authorized)) co_return std::move(*answer);
   const sql::TokenGrant grant = std::get<sql::TokenGrant>(authorized);
   const std::string owner = fmt::format("{}:{}", grant.role == sql::TokenRole::admin ? "admin" : "user", grant.user_id);

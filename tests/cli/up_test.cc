@@ -22,6 +22,7 @@
 #include "process/child.h"
 #include "redis/server.h"
 #include "sql/catalog_store.h"
+#include "sql/token_store.h"
 #include "support/fixtures.h"
 #include "support/http_client.h"
 #include "support/reel_up.h"
@@ -553,6 +554,31 @@ TEST_F(ReelUp, AnUploadWithoutAValidTokenIsRefusedBeforeItsBody) {
   ASSERT_TRUE(resumable);
   EXPECT_EQ(resumable->status, 401);
   EXPECT_EQ(resumable->header("www-authenticate"), "Bearer");
+}
+
+// A valid token without upload rights (a user token) is refused like a missing one: from the
+// request's header, before its body is read, nothing of it on disk.
+TEST_F(ReelUp, AnUploadWithATokenWithoutUploadRightsIsRefusedBeforeItsBody) {
+  auto db = sql::open({"sqlite:" + (*dir_ / "data" / "reel.db").string()});
+  ASSERT_TRUE(db) << db.error().message;
+  auto user_token = sql::TokenStore(**db).create(sql::TokenRole::user, "no upload rights", 0, 0);
+  ASSERT_TRUE(user_token) << user_token.error().message;
+  const std::string auth = "Authorization: Bearer " + *user_token + "\r\n";
+  const fs::path temp_dir = *dir_ / "data" / "uploads" / "tmp";
+  ASSERT_TRUE(fs::is_directory(temp_dir));
+  constexpr uint64_t length = 50 * 1024 * 1024;
+  const std::string head = "POST /api/v1/uploads HTTP/1.1\r\nHost: 127.0.0.1\r\n" + auth +
+                           "Content-Type: multipart/form-data; boundary=XyZ\r\nContent-Length: " +
+                           std::to_string(length) + "\r\n\r\n";
+  const EarlyAnswer answer = push_body_until_answered(port_, head, length, temp_dir, std::chrono::seconds(60));
+  EXPECT_EQ(answer.status, 403);
+  EXPECT_LT(answer.sent, length / 2) << "answered before the body was read";
+  EXPECT_FALSE(answer.temp_file_seen) << "no byte of the body went to disk";
+  EXPECT_TRUE(fs::is_empty(temp_dir));
+  auto resumable = testing::http_request(port_, "PATCH", "/api/v1/uploads/resumable/abc",
+                                         auth + "Upload-Offset: 0\r\nContent-Length: 3\r\n\r\nabc");
+  ASSERT_TRUE(resumable);
+  EXPECT_EQ(resumable->status, 403);
 }
 
 // DELETE of a resumable upload answers 204 only when the session is gone: 503 when it could not be
