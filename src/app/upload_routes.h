@@ -26,8 +26,9 @@
 // Tokens are checked before an upload's body is read: screen() is the server's
 // answer_before_body for this loop, so POST /api/v1/uploads and the resumable routes without a
 // valid token get their 401 (with a token that may not upload, 403) without a byte of the body on
-// disk. The SQL lookup runs on the pool; verified tokens are remembered for a minute per loop
-// (TokenCache), so the handler's own check that follows costs nothing.
+// disk. The SQL lookup runs on the pool; verified tokens are remembered for a second per loop
+// (TokenCache), so the handler's own check that follows costs nothing, and a revoked token stops
+// working everywhere within that second.
 //
 // Thread-safety: one per event loop (it holds that loop's Redis connection and token cache); the
 // Ingest and pool are shared. Ownership: everything referenced must outlive it.

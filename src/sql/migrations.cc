@@ -196,9 +196,20 @@ CREATE TABLE IF NOT EXISTS api_tokens (
 ) ENGINE = InnoDB DEFAULT CHARSET = utf8mb4 COLLATE = utf8mb4_bin;
 )sql";
 
+// Version 3: each token's last four characters, so `reel admin token --list` can show which token
+// a row is without the database holding it (4 of its 48 random hex digits; '' for older tokens).
+constexpr std::string_view token_hints_sqlite = R"sql(
+ALTER TABLE api_tokens ADD COLUMN hint TEXT NOT NULL DEFAULT '' CHECK (length(hint) <= 8);
+)sql";
+
+constexpr std::string_view token_hints_mariadb = R"sql(
+ALTER TABLE api_tokens ADD COLUMN hint VARCHAR(8) NOT NULL DEFAULT '';
+)sql";
+
 constexpr Migration migrations[] = {
     {1, catalog_sqlite, catalog_mariadb},
     {2, tokens_sqlite, tokens_mariadb},
+    {3, token_hints_sqlite, token_hints_mariadb},
 };
 
 constexpr std::string_view create_schema_migrations =

@@ -259,6 +259,39 @@ TEST_F(ReelUp, AdminTokenPrintsANewTokenEachTime) {
   EXPECT_NE(first, second);
 }
 
+// `reel admin token --list` shows each token's id and last four characters, never the token;
+// `--revoke ID` makes the server refuse it (the loops' caches hold a grant for a second).
+TEST_F(ReelUp, AdminTokensCanBeListedAndRevoked) {
+  const fs::path data = *dir_ / "data";
+  const std::string token = admin_token();
+  ASSERT_FALSE(token.empty());
+  const std::string auth = "Authorization: Bearer " + token + "\r\n";
+  auto before = testing::http_request(port_, "DELETE", "/api/v1/videos/999999", auth);
+  ASSERT_TRUE(before);
+  ASSERT_EQ(before->status, 404) << "a valid admin token";
+
+  const fs::path list_log = *dir_ / "token-list.log";
+  ASSERT_EQ(run_reel({"admin", "token", "--list", "--data-dir", data.string()}, list_log), 0) << read_file(list_log);
+  const std::string listing = read_file(list_log);
+  EXPECT_EQ(listing.find(token), std::string::npos) << "the token itself is never shown";
+  EXPECT_EQ(listing.find(token.substr(5, 8)), std::string::npos) << listing;
+  std::smatch row;
+  const std::regex line("\\n\\s*([0-9]+)\\s+admin\\s+\\S+ \\S+\\s+reel_…" + token.substr(token.size() - 4) + "\\s");
+  ASSERT_TRUE(std::regex_search(listing, row, line)) << listing;
+  const std::string id = row[1];
+
+  const fs::path revoke_log = *dir_ / "token-revoke.log";
+  ASSERT_EQ(run_reel({"admin", "token", "--revoke", id, "--data-dir", data.string()}, revoke_log), 0)
+      << read_file(revoke_log);
+  EXPECT_TRUE(eventually([&] {
+    auto after = testing::http_request(port_, "DELETE", "/api/v1/videos/999999", auth);
+    return after && after->status == 401;
+  }, std::chrono::seconds(60))) << "the revoked token is refused";
+  EXPECT_NE(run_reel({"admin", "token", "--revoke", id, "--data-dir", data.string()}, revoke_log), 0)
+      << "no such token any more";
+  EXPECT_NE(run_reel({"admin", "token", "--list", "--revoke", id, "--data-dir", data.string()}, revoke_log), 0);
+}
+
 // A multipart/form-data body with text fields and one file field named "file".
 std::string multipart(const std::vector<std::pair<std::string, std::string>>& fields, const std::string& file_bytes) {
   std::string body;
