@@ -235,7 +235,8 @@ TEST_F(WorkerTest, AQueuedUploadBecomesAReadyListedVideo) {
     has_mp4 = has_mp4 || (file.kind == "mp4" && file.height == 240);
   }
   EXPECT_TRUE(has_mp4);
-  EXPECT_FALSE(fs::exists(upload)) << "the upload is deleted once processed";
+  // The upload goes after the video is published and its record says ready, just before the ack.
+  EXPECT_TRUE(eventually([&] { return !fs::exists(upload); })) << "the upload is deleted once processed";
 
   EXPECT_TRUE(exists(projection::keys::card(id)));
   EXPECT_TRUE(exists(projection::keys::video(id)));
@@ -370,7 +371,7 @@ TEST_F(WorkerTest, AtStartTheSweeperQueuesALostJobAgain) {
   start_worker();
   ASSERT_TRUE(eventually([&] { return status_of(id) != catalog::VideoStatus::processing; }, std::chrono::seconds(120)));
   EXPECT_EQ(status_of(id), catalog::VideoStatus::ready);
-  EXPECT_FALSE(fs::exists(upload));
+  EXPECT_TRUE(eventually([&] { return !fs::exists(upload); })) << "deleted after the publish";
 }
 
 TEST_F(WorkerTest, AFileThatIsNotAVideoFailsAtOnceWithTheReason) {
