@@ -1,9 +1,11 @@
 // TokenCache: the grants of API tokens one event loop has verified lately, so an upload's token is
-// looked up in SQL about once a minute instead of twice per request (before its body is read, and
-// again by its handler). Keyed by the token's hash (sql::hash_token), so no token is kept. An entry
-// lives `ttl` by the Clock; a full cache (max_entries) is emptied, so a flood of valid tokens costs
-// SQL lookups, not memory. Only grants are cached: an unknown token is looked up every time. A
-// token revoked in SQL keeps working on a loop for up to `ttl`.
+// looked up in SQL about once a second instead of twice per request (before its body is read, and
+// again by its handler) and once per request of a busy uploader. Keyed by the token's hash
+// (sql::hash_token), so no token is kept. An entry lives `ttl` by the Clock; a full cache
+// (max_entries) is emptied, so a flood of valid tokens costs SQL lookups, not memory. Only grants
+// are cached: an unknown token is looked up every time. A token revoked in SQL (`reel admin token
+// --revoke`) keeps working on a loop for up to `ttl`: one second by default, the bound the
+// revocation promises.
 // Thread-safety: not thread-safe: one per event loop. Ownership: the Clock must outlive it.
 #pragma once
 
@@ -21,7 +23,7 @@ namespace reel::app {
 
 class TokenCache {
  public:
-  explicit TokenCache(const Clock& clock, std::chrono::seconds ttl = std::chrono::minutes(1),
+  explicit TokenCache(const Clock& clock, std::chrono::seconds ttl = std::chrono::seconds(1),
                       size_t max_entries = 1024)
       : clock_(clock), ttl_(ttl), max_entries_(max_entries) {}
 

@@ -8,6 +8,7 @@
 #include <nlohmann/json.hpp>
 
 #include <fmt/format.h>
+#include <spdlog/spdlog.h>
 
 #include "api/json.h"
 #include "upload/multipart.h"
@@ -62,7 +63,7 @@ Task<std::optional<http::Response>> UploadRoutes::screen(const http::Request& he
   const bool resumable = path.starts_with(resumable_path) &&
                          (path.size() == resumable_path.size() || path[resumable_path.size()] == '/');
   if (!resumable && !(head.method == "POST" && path == uploads_path)) co_return std::nullopt;
-  auto authorized = co_await authorize(head);
+  auto authorized = co_await authorize_upload(head);
   if (auto* refused = std::get_if<http::Response>(&authorized)) co_return std::move(*refused);
   co_return std::nullopt;
 }
@@ -77,6 +78,15 @@ Task<std::variant<sql::TokenGrant, http::Response>> UploadRoutes::authorize(cons
   if (!*grant) co_return Answer{json_error(401, "That API token is not valid.")};
   tokens_.remember(token, **grant);
   co_return Answer{**grant};
+}
+
+Task<std::variant<sql::TokenGrant, http::Response>> UploadRoutes::authorize_upload(const http::Request& request) {
+  auto authorized = co_await authorize(request);
+  const auto* grant = std::get_if<sql::TokenGrant>(&authorized);
+  if (grant != nullptr && grant->role != sql::TokenRole::admin) {
+    co_return std::variant<sql::TokenGrant, http::Response>{json_error(403, "Uploads need an admin token.")};
+  }
+  co_return authorized;
 }
 
 Task<http::Response> UploadRoutes::create_video(ingest::UploadForm form, std::string file,
@@ -98,7 +108,7 @@ Task<http::Response> UploadRoutes::create_video(ingest::UploadForm form, std::st
   }
   if (auto* rejected = std::get_if<ingest::Rejected>(&*created)) {
     discard();
-    co_return json_error(grant.role == sql::TokenRole::admin ? 400 : 403, rejected->message);
+    co_return json_error(400, rejected->message);
   }
   const int64_t id = std::get<int64_t>(*created);
   http::Response response = http::Response::json(201, api::upload_document(id));
@@ -109,7 +119,7 @@ Task<http::Response> UploadRoutes::create_video(ingest::UploadForm form, std::st
 }
 
 Task<http::Response> UploadRoutes::upload(const http::Request& request) {
-  auto authorized = co_await authorize(request);
+  auto authorized = co_await authorize_upload(request);
   if (auto* answer = std::get_if<http::Response>(&authorized)) co_return std::move(*answer);
   const sql::TokenGrant grant = std::get<sql::TokenGrant>(authorized);
   if (request.body_file.empty()) co_return json_error(400, "Send the video as multipart/form-data with a file field.");
@@ -175,7 +185,7 @@ Task<http::Response> UploadRoutes::remove_video(const http::Request& request, in
 }
 
 Task<http::Response> UploadRoutes::resumable(const http::Request& request, std::string_view rest) {
-  auto authorized = co_await authorize(request);
+  auto authorized = co_await authorize_upload(request);
   if (auto* answer = std::get_if<http::Response>(&authorized)) co_return std::move(*answer);
   const sql::TokenGrant grant = std::get<sql::TokenGrant>(authorized);
   const std::string owner = fmt::format("{}:{}", grant.role == sql::TokenRole::admin ? "admin" : "user", grant.user_id);
@@ -201,7 +211,8 @@ Task<http::Response> UploadRoutes::resumable(const http::Request& request, std::
       return sessions_.create(total, metadata);
     };
     auto id = co_await pool_.run<std::string>(std::move(start));
-    if (!id) co_return json_error(413, id.error().message);
+    if (!id && id.error().kind == ErrorKind::invalid_input) co_return json_error(413, id.error().message);
+    if (!id) co_return json_error(503, "The upload could not be started. Please try again in a moment.");
     http::Response response = http::Response::json(201, nlohmann::json{{"upload", *id}, {"offset", 0}}.dump());
     response.set("Location", fmt::format("{}/{}", resumable_path, *id));
     response.set("Upload-Offset", "0");
@@ -233,7 +244,13 @@ Task<http::Response> UploadRoutes::resumable(const http::Request& request, std::
   }
   if (request.method == "DELETE") {
     std::function<Result<bool>(sql::Connection&)> cancel = [this, id](sql::Connection&) { return sessions_.cancel(id); };
-    (void)co_await pool_.run<bool>(std::move(cancel));
+    auto cancelled = co_await pool_.run<bool>(std::move(cancel));
+    if (!cancelled) {
+      spdlog::warn("cancelling upload session {} failed: {}", id, cancelled.error().message);
+      co_return json_error(503, "The upload could not be cancelled now. Please try again in a moment.");
+    }
+    // Gone meanwhile: its completing PATCH took it, or another DELETE removed it.
+    if (!*cancelled) co_return json_error(404, "There is no such upload.");
     http::Response response;
     response.status = 204;
     response.route = "upload";

@@ -14,7 +14,8 @@
 //                      `Upload-Offset`; 409 with the current one when O is not it (resume from
 //                      there); 409 + Retry-After while another PATCH of it runs; 413 past the
 //                      length; the PATCH that completes it -> 201 with the video, as POST above
-//   DELETE …/{id}      -> 204 (the session and its bytes are gone)
+//   DELETE …/{id}      -> 204 (the session and its bytes are gone); 503 when they could not be
+//                      removed (nothing is claimed gone that is not), 404 when it went meanwhile
 // A session belongs to the token that created it (404 for any other).
 //
 // Deleting: `DELETE /api/v1/videos/{id}` with an admin token -> 202 {"id", "status": "deleting"}:
@@ -24,9 +25,10 @@
 //
 // Tokens are checked before an upload's body is read: screen() is the server's
 // answer_before_body for this loop, so POST /api/v1/uploads and the resumable routes without a
-// valid token get their 401 without a byte of the body on disk. The SQL lookup runs on the pool;
-// verified tokens are remembered for a minute per loop (TokenCache), so the handler's own check
-// that follows costs nothing.
+// valid token get their 401 (with a token that may not upload, 403) without a byte of the body on
+// disk. The SQL lookup runs on the pool; verified tokens are remembered for a second per loop
+// (TokenCache), so the handler's own check that follows costs nothing, and a revoked token stops
+// working everywhere within that second.
 //
 // Thread-safety: one per event loop (it holds that loop's Redis connection and token cache); the
 // Ingest and pool are shared. Ownership: everything referenced must outlive it.
@@ -64,8 +66,9 @@ class UploadRoutes {
   // Which requests the server should stream to a file: the upload route's POSTs.
   static bool streams_body(const http::Request& head);
   // For http::ServerOptions::answer_before_body: the 401 (or 503) for an upload request (POST
-  // /api/v1/uploads, anything under /api/v1/uploads/resumable) without a valid token, given its
-  // header only; nullopt for other requests and for a valid token.
+  // /api/v1/uploads, anything under /api/v1/uploads/resumable) without a valid token, and the 403
+  // for a token without upload rights, given its header only; nullopt for other requests and for
+  // a token that may upload.
   Task<std::optional<http::Response>> screen(const http::Request& head);
 
  private:
@@ -78,6 +81,8 @@ class UploadRoutes {
 
   // The token's grant, or the 401/503 to answer.
   Task<std::variant<sql::TokenGrant, http::Response>> authorize(const http::Request& request);
+  // authorize(), and a 403 for a token without upload rights (today: only admin tokens have them).
+  Task<std::variant<sql::TokenGrant, http::Response>> authorize_upload(const http::Request& request);
   // Creates the video from a complete file: 201 with its JSON, or the error to answer.
   Task<http::Response> create_video(ingest::UploadForm form, std::string file, const sql::TokenGrant& grant);
 };

@@ -6,6 +6,7 @@
 #include <unistd.h>
 
 #include <CLI/CLI.hpp>
+#include <fmt/chrono.h>
 #include <fmt/format.h>
 
 #include "cli/cli.h"
@@ -15,6 +16,7 @@
 #include "cli/views.h"
 #include "common/clock.h"
 #include "common/host_port.h"
+#include "common/log_failure.h"
 #include "projection/rebuild.h"
 #include "projection/keys.h"
 #include "seed/catalog_seed.h"
@@ -110,14 +112,39 @@ int cmd_migrate(const Target& target) {
   return 0;
 }
 
-// Prints a new admin API token (only its hash is stored).
-int cmd_admin_token(const Target& target, const std::string& label) {
+struct TokenAction {
+  std::string label = "reel admin token";
+  bool list = false;
+  int64_t revoke = 0;  // the id to revoke; 0: none
+};
+
+// Prints a new admin API token (only its hash is stored); or, with --list, every token (id, role,
+// created, its last four characters, label: never the token); or, with --revoke ID, deletes one.
+int cmd_admin_token(const Target& target, const TokenAction& action) {
   auto settings = resolve(target);
   if (!settings) return fail(settings.error());
   auto connection = open_store(settings->config);
   if (!connection) return fail(connection.error());
   sql::TokenStore tokens(**connection);
-  auto token = tokens.create(sql::TokenRole::admin, label, 0, SystemClock().unix_seconds());
+  if (action.list) {
+    auto listed = tokens.list();
+    if (!listed) return fail(listed.error());
+    fmt::print("{:>6}  {:<5}  {:<20}  {:<10}  {}\n", "ID", "ROLE", "CREATED (UTC)", "TOKEN", "LABEL");
+    for (const auto& token : *listed) {
+      fmt::print("{:>6}  {:<5}  {:<20}  {:<10}  {}\n", token.id, token.role == sql::TokenRole::admin ? "admin" : "user",
+                 fmt::format("{:%Y-%m-%d %H:%M:%S}", fmt::gmtime(static_cast<std::time_t>(token.created_at))),
+                 token.hint.empty() ? "reel_…" : "reel_…" + token.hint, token.label);
+    }
+    return 0;
+  }
+  if (action.revoke != 0) {
+    auto revoked = tokens.revoke(action.revoke);
+    if (!revoked) return fail(revoked.error());
+    if (!*revoked) return fail(Error{fmt::format("there is no token {} (see reel admin token --list)", action.revoke)});
+    fmt::print("token {} is revoked; servers refuse it within a second\n", action.revoke);
+    return 0;
+  }
+  auto token = tokens.create(sql::TokenRole::admin, action.label, 0, SystemClock().unix_seconds());
   if (!token) return fail(token.error());
   fmt::print("{}\n", *token);
   return 0;
@@ -251,7 +278,7 @@ Status prepare_catalog(DataDir& dir, sql::CatalogStore& store, redis::BlockingCl
     auto& db = store.connection();
     if (auto s = db.begin(); !s) return s;
     if (auto s = seed::insert_demo_catalog(store, *clips, SystemClock().unix_seconds()); !s) {
-      (void)store.rollback();
+      log_failure(store.rollback(), "rolling back the demo catalog");
       return s;
     }
     if (auto s = db.commit(); !s) return s;
@@ -444,13 +471,20 @@ int run(int argc, char** argv) {
   worker_cmd->add_option("--slots", worker_slots, "Jobs at once (default: [worker] slots)");
 
   Target admin_target;
-  std::string token_label = "reel admin token";
+  TokenAction token_action;
   auto* admin_cmd = app.add_subcommand("admin", "Administration");
   admin_cmd->require_subcommand(1);
   auto* token_cmd = admin_cmd->add_subcommand(
-      "token", "Print a new API token with admin rights, for `Authorization: Bearer TOKEN`");
+      "token", "Print a new API token with admin rights, for `Authorization: Bearer TOKEN`; list or revoke tokens");
   add_target_options(*token_cmd, admin_target);
-  token_cmd->add_option("--label", token_label, "What the token is for (kept with its hash)")->capture_default_str();
+  auto* label_option = token_cmd->add_option("--label", token_action.label, "What the token is for (kept with its hash)")
+                           ->capture_default_str();
+  auto* list_flag = token_cmd->add_flag("--list", token_action.list, "List the tokens (id, role, created, last 4 characters)");
+  token_cmd->add_option("--revoke", token_action.revoke, "Revoke the token with this ID (from --list)")
+      ->check(CLI::PositiveNumber)
+      ->excludes(list_flag)
+      ->excludes(label_option);
+  list_flag->excludes(label_option);
 
   Target migrate_target;
   auto* migrate_cmd = app.add_subcommand("migrate", "Apply pending SQL schema migrations");
@@ -467,7 +501,7 @@ int run(int argc, char** argv) {
   if (rebuild_cmd->parsed()) return cmd_rebuild(rebuild_target, projections);
   if (migrate_cmd->parsed()) return cmd_migrate(migrate_target);
   if (views_cmd->parsed()) return cmd_views(views_target, views_inputs, views_partition);
-  if (token_cmd->parsed()) return cmd_admin_token(admin_target, token_label);
+  if (token_cmd->parsed()) return cmd_admin_token(admin_target, token_action);
   if (worker_cmd->parsed()) return cmd_worker(worker_target, worker_slots);
   return 2;
 }

@@ -9,6 +9,7 @@
 
 #include "cli/data_dir.h"
 #include "common/clock.h"
+#include "common/log_failure.h"
 #include "common/periodic_thread.h"
 #include "common/host_port.h"
 #include "http/server.h"
@@ -70,7 +71,7 @@ class DailyViewsWriter {
       if (written) written = store_.add_daily_views(rows);
       if (written) written = db_->commit();
       if (!written) {
-        (void)store_.rollback();
+        log_failure(store_.rollback(), "reel views: rolling back the daily counts");
         aggregator_.return_daily_views(rows);
         fmt::print(stderr, "reel views: writing {} daily counts to SQL failed (kept for the next try): {}\n",
                    rows.size(), written.error().message);

@@ -29,7 +29,7 @@ class ManualClock final : public Clock {
  public:
   explicit ManualClock(int64_t unix_seconds) : now_(std::chrono::seconds(unix_seconds)) {}
   std::chrono::system_clock::time_point now() const override { return now_; }
-  void advance(std::chrono::seconds by) { now_ += by; }
+  void advance(std::chrono::system_clock::duration by) { now_ += by; }
 
  private:
   std::chrono::system_clock::time_point now_;

@@ -1,4 +1,5 @@
-// Result<T>: a value or an Error carrying a message meant for an operator or a user.
+// Result<T>: a value or an Error carrying a message meant for an operator or a user, and a kind
+// that says what a caller can do about it, so decisions never read the English message.
 // Errors cross every component boundary as values; exceptions are not used on the request path.
 // Thread-safety: a plain value type, like std::optional.
 #pragma once
@@ -10,8 +11,16 @@
 
 namespace reel {
 
+// What a caller can do about an Error. Set where the error is made; wrappers that add context
+// keep it (Error{"context: " + e.message, e.kind}) when the cause is still what decides.
+enum class ErrorKind {
+  internal,       // anything else: a fault of this system or of what it depends on; retrying may help
+  invalid_input,  // what was sent is wrong (not a video, too long, too large): retrying cannot help
+};
+
 struct Error {
   std::string message;
+  ErrorKind kind = ErrorKind::internal;
 };
 
 template <class T>

@@ -7,6 +7,7 @@
 #include <fmt/format.h>
 
 #include "common/days.h"
+#include "common/log_failure.h"
 #include "common/text.h"
 #include "common/text.h"
 #include "jobs/job.h"
@@ -121,15 +122,17 @@ Task<Result<Created>> Ingest::create(catalog::Video video, std::string channel, 
     auto channel_id = store.ensure_channel(channel, channel);
     if (channel_id) video.channel_id = *channel_id;
     auto id = channel_id ? store.insert_video(video) : Result<int64_t>(channel_id.error());
-    if (!id || !db.commit()) {
-      (void)store.rollback();
-      return id ? Error{"saving the upload failed"} : id.error();
+    Status committed = id ? db.commit() : Status(id.error());
+    if (!committed) {
+      log_failure(store.rollback(), "rolling back the new upload");
+      return committed.error();
     }
     std::error_code ec;
     fs::create_directories(uploads_dir, ec);
     fs::rename(file, jobs::upload_path(uploads_dir, *id), ec);
     if (ec) {
-      (void)store.delete_video(*id);
+      // Left `processing` if this fails too: the worker's sweeper fails it (its upload is gone).
+      log_failure(store.delete_video(*id), fmt::format("video {}: taking back the upload whose file was lost", *id));
       return Error{"keeping the upload failed: " + ec.message()};
     }
     return Created{*id};
@@ -149,7 +152,9 @@ Task<Result<Created>> Ingest::create(catalog::Video video, std::string channel, 
     fs::remove(upload, ignored);
     return sql::CatalogStore(db).delete_video(id);
   };
-  (void)co_await pool_.run<bool>(std::move(take_back));
+  auto taken_back = co_await pool_.run<bool>(std::move(take_back));
+  // Left `processing` without a job if this fails too: the worker's sweeper fails it (no upload).
+  log_failure(taken_back, fmt::format("video {}: taking back the upload that could not be queued", id));
   co_return Error{"the job queue is unavailable"};
 }
 

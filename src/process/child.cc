@@ -1,13 +1,15 @@
 #include "process/child.h"
 
 #include <fcntl.h>
-#include <spawn.h>
+#include <sys/prctl.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include <algorithm>
 #include <cerrno>
 #include <csignal>
+#include <cstdlib>
 #include <cstring>
 #include <string_view>
 #include <thread>
@@ -17,46 +19,6 @@ extern char** environ;
 
 namespace reel::process {
 namespace {
-
-// Owns a posix_spawn_file_actions_t for the duration of one spawn.
-class FileActions {
- public:
-  FileActions() { posix_spawn_file_actions_init(&actions_); }
-  ~FileActions() { posix_spawn_file_actions_destroy(&actions_); }
-  FileActions(const FileActions&) = delete;
-  FileActions& operator=(const FileActions&) = delete;
-  posix_spawn_file_actions_t* get() { return &actions_; }
-
- private:
-  posix_spawn_file_actions_t actions_;
-};
-
-// Owns a posix_spawnattr_t that gives the child an empty signal mask and default dispositions, so
-// signals this process blocks or ignores (SIGPIPE, say) behave normally in the child.
-class SpawnAttributes {
- public:
-  explicit SpawnAttributes(bool own_process_group) {
-    posix_spawnattr_init(&attributes_);
-    sigset_t signals;
-    sigemptyset(&signals);
-    posix_spawnattr_setsigmask(&attributes_, &signals);
-    sigfillset(&signals);
-    posix_spawnattr_setsigdefault(&attributes_, &signals);
-    short flags = POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF;
-    if (own_process_group) {
-      posix_spawnattr_setpgroup(&attributes_, 0);
-      flags |= POSIX_SPAWN_SETPGROUP;
-    }
-    posix_spawnattr_setflags(&attributes_, flags);
-  }
-  ~SpawnAttributes() { posix_spawnattr_destroy(&attributes_); }
-  SpawnAttributes(const SpawnAttributes&) = delete;
-  SpawnAttributes& operator=(const SpawnAttributes&) = delete;
-  posix_spawnattr_t* get() { return &attributes_; }
-
- private:
-  posix_spawnattr_t attributes_;
-};
 
 std::string_view env_key(std::string_view entry) {
   return entry.substr(0, entry.find('='));
@@ -76,40 +38,109 @@ std::vector<char*> environment_with(const std::vector<std::string>& extra) {
   return env;
 }
 
+// The executable `program` names: itself when it holds a '/', else the first executable file of
+// that name on PATH (as execvp would find it); "" when there is none.
+std::string find_program(const std::string& program) {
+  if (program.find('/') != std::string::npos) return program;
+  const char* path = std::getenv("PATH");
+  std::string_view dirs = path != nullptr ? path : "/usr/local/bin:/usr/bin:/bin";
+  while (true) {
+    const size_t colon = dirs.find(':');
+    const std::string_view dir = dirs.substr(0, colon);
+    std::string candidate = (dir.empty() ? std::string(".") : std::string(dir)) + "/" + program;
+    struct stat info {};
+    if (::stat(candidate.c_str(), &info) == 0 && S_ISREG(info.st_mode) && ::access(candidate.c_str(), X_OK) == 0) {
+      return candidate;
+    }
+    if (colon == std::string_view::npos) return {};
+    dirs.remove_prefix(colon + 1);
+  }
+}
+
+// Everything the forked child needs, prepared before fork(): between fork() and exec the child of a
+// multi-threaded process may only make async-signal-safe calls (no allocation, no locks).
+struct Prepared {
+  std::string path{};
+  std::vector<char*> argv{};
+  std::vector<char*> env{};  // empty: inherit environ
+  const SpawnOptions* options = nullptr;
+  pid_t parent = 0;
+};
+
+// The forked child's side: returns only when a step failed, with that errno.
+int run_child(const Prepared& p) {
+  // An empty signal mask and default dispositions, so signals this process blocks or ignores
+  // (SIGPIPE, say) behave normally in the child.
+  sigset_t none;
+  sigemptyset(&none);
+  struct sigaction defaults {};
+  defaults.sa_handler = SIG_DFL;
+  for (int signal = 1; signal < NSIG; ++signal) ::sigaction(signal, &defaults, nullptr);
+  if (p.options->own_process_group && ::setpgid(0, 0) != 0) return errno;
+  if (p.options->die_with_parent) {
+    if (::prctl(PR_SET_PDEATHSIG, SIGKILL) != 0) return errno;
+    if (::getppid() != p.parent) return ESRCH;  // the parent died before the prctl took effect
+  }
+  ::sigprocmask(SIG_SETMASK, &none, nullptr);
+  constexpr int append_flags = O_WRONLY | O_CREAT | O_APPEND;
+  // The files are opened before the chdir, so relative paths are relative to this process's cwd.
+  for (const auto& [path, fd] : {std::pair{&p.options->stdout_path, STDOUT_FILENO},
+                                 std::pair{&p.options->stderr_path, STDERR_FILENO}}) {
+    if (path->empty()) continue;
+    const int opened = ::open(path->c_str(), append_flags, 0644);
+    if (opened < 0) return errno;
+    if (::dup2(opened, fd) < 0) return errno;
+    ::close(opened);
+  }
+  if (!p.options->working_dir.empty() && ::chdir(p.options->working_dir.c_str()) != 0) return errno;
+  ::execve(p.path.c_str(), p.argv.data(), p.env.empty() ? environ : p.env.data());
+  return errno;
+}
+
 }  // namespace
 
 Result<Child> Child::spawn(const SpawnOptions& options) {
   if (options.argv.empty()) return Error{"cannot start a process: no program given"};
   const std::string& program = options.argv.front();
+  auto failed = [&program](int error) { return Error{"cannot start '" + program + "': " + std::strerror(error)}; };
 
-  FileActions actions;
-  constexpr int append_flags = O_WRONLY | O_CREAT | O_APPEND;
-  // The files are opened before the chdir, so relative paths are relative to this process's cwd.
-  if (!options.stdout_path.empty()) {
-    posix_spawn_file_actions_addopen(actions.get(), STDOUT_FILENO, options.stdout_path.c_str(), append_flags,
-                                     0644);
-  }
-  if (!options.stderr_path.empty()) {
-    posix_spawn_file_actions_addopen(actions.get(), STDERR_FILENO, options.stderr_path.c_str(), append_flags,
-                                     0644);
-  }
-  if (!options.working_dir.empty()) {
-    posix_spawn_file_actions_addchdir_np(actions.get(), options.working_dir.c_str());
-  }
-  SpawnAttributes attributes(options.own_process_group);
+  Prepared prepared{.path = find_program(program), .options = &options, .parent = ::getpid()};
+  if (prepared.path.empty()) return failed(ENOENT);
+  prepared.argv.reserve(options.argv.size() + 1);
+  for (const auto& a : options.argv) prepared.argv.push_back(const_cast<char*>(a.c_str()));
+  prepared.argv.push_back(nullptr);
+  if (!options.extra_env.empty()) prepared.env = environment_with(options.extra_env);
 
-  std::vector<char*> argv;
-  argv.reserve(options.argv.size() + 1);
-  for (const auto& a : options.argv) argv.push_back(const_cast<char*>(a.c_str()));
-  argv.push_back(nullptr);
-  std::vector<char*> env =
-      options.extra_env.empty() ? std::vector<char*>{} : environment_with(options.extra_env);
-
-  pid_t pid = -1;
-  // glibc reports a failed exec (or a failed open/chdir) as the return value and reaps that child.
-  int rc = posix_spawnp(&pid, program.c_str(), actions.get(), attributes.get(), argv.data(),
-                        env.empty() ? environ : env.data());
-  if (rc != 0) return Error{"cannot start '" + program + "': " + std::strerror(rc)};
+  // Close-on-exec: the child writes the errno of a failed step; a successful exec closes it unwritten.
+  int report[2];
+  if (::pipe2(report, O_CLOEXEC) != 0) return failed(errno);
+  const pid_t pid = ::fork();
+  if (pid < 0) {
+    const int error = errno;
+    ::close(report[0]);
+    ::close(report[1]);
+    return failed(error);
+  }
+  if (pid == 0) {
+    ::close(report[0]);
+    const int error = run_child(prepared);
+    [[maybe_unused]] const ssize_t written = ::write(report[1], &error, sizeof error);
+    ::_exit(127);
+  }
+  ::close(report[1]);
+  // Closed unread when exec succeeded; an errno when a step before it failed.
+  int error = 0;
+  ssize_t n;
+  do {
+    n = ::read(report[0], &error, sizeof error);
+  } while (n < 0 && errno == EINTR);
+  ::close(report[0]);
+  if (n == static_cast<ssize_t>(sizeof error)) {
+    int status = 0;
+    while (::waitpid(pid, &status, 0) < 0 && errno == EINTR) {
+    }
+    return failed(error);
+  }
   return Child(pid);
 }
 

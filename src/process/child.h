@@ -1,4 +1,5 @@
-// Child: a process this one started (posix_spawn), stopped and reaped by its owner.
+// Child: a process this one started (fork and exec, argv vectors, never a shell), stopped and
+// reaped by its owner.
 // Thread-safety: not thread-safe. The destructor terminates a still-running child
 // (SIGTERM, then SIGKILL after the grace period) and reaps it, so no child outlives its owner
 // through this class.
@@ -25,6 +26,11 @@ struct SpawnOptions {
   // Starts the child in a process group of its own, so a Ctrl-C on the terminal reaches only this
   // process, which then stops the child in order (a server must outlive the drain of its users).
   bool own_process_group = false;
+  // The child gets SIGKILL when its parent goes, however it goes (SIGKILL included), so no tool
+  // outlives the process that ran it (PR_SET_PDEATHSIG). Linux's "parent" here is the spawning
+  // *thread*: spawn from a thread that lives as long as the child is wanted (the worker's slot
+  // threads run every tool of their jobs and end only after them).
+  bool die_with_parent = false;
 };
 
 class Child {

@@ -70,5 +70,6 @@ std::string_view media_jobs() { return "jobs:media"; }
 std::string_view media_jobs_group() { return "workers"; }
 std::string_view media_jobs_delayed() { return "jobs:media:delayed"; }
 std::string job_progress(int64_t video_id) { return fmt::format("job:{}", video_id); }
+std::string withdrawn(int64_t video_id) { return fmt::format("withdrawn:{}", video_id); }
 
 }  // namespace reel::projection::keys

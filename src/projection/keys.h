@@ -63,5 +63,8 @@ std::string_view media_jobs();          // stream: one entry per queued or runni
 std::string_view media_jobs_group();    // the consumer group `reel worker`s read jobs:media with
 std::string_view media_jobs_delayed();  // zset: retries waiting out their backoff, score = due (Unix ms)
 std::string job_progress(int64_t video_id);  // hash: state, progress, error, updated_at; expires
+// string: set by withdraw_video_commands (a DELETE); while it lasts, a publish of the video is
+// refused (the worker WATCHes it), so a publish racing a DELETE cannot list it again; expires
+std::string withdrawn(int64_t video_id);
 
 }  // namespace reel::projection::keys

@@ -77,6 +77,7 @@ std::vector<redis::Command> withdraw_video_commands(const catalog::Video& video,
   lists.push_back(keys::list({ListKind::all, {}}, Sort::trending));
   for (const auto& slug : video.categories) lists.push_back(keys::list({ListKind::category, slug}, Sort::trending));
   for (auto& key : lists) commands.emplace_back("ZREM", std::move(key), video.id);
+  commands.emplace_back("SET", keys::withdrawn(video.id), 1, "EX", withdrawn_ttl.count());
   commands.emplace_back("EXEC");
   return commands;
 }

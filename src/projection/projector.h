@@ -3,6 +3,7 @@
 // the write path (later issues) applies it per change. Thread-safety: pure functions.
 #pragma once
 
+#include <chrono>
 #include <string>
 #include <vector>
 
@@ -37,7 +38,11 @@ std::vector<redis::Command> video_object_commands(const catalog::Video& video,
 // list_memberships(); a video that is ready. withdraw: the video's objects, related and co-view
 // lists removed, and the id taken out of every list it can be in (memberships, period view
 // lists of the last day_list_ttl_days days, trending); a video deleted or no longer ready.
+// withdraw also sets keys::withdrawn(id) for withdrawn_ttl: a publish that read the video before
+// the DELETE and runs after it checks that key (redis::execute_unless_exists) and is refused, so
+// a deleted video is never listed again, whatever the order of the two.
 // `today` is the UTC day (YYYYMMDD) the period lists are counted back from.
+constexpr std::chrono::seconds withdrawn_ttl = std::chrono::hours(24);
 std::vector<redis::Command> publish_video_commands(const catalog::Video& video,
                                                    std::string_view channel_display_name);
 std::vector<redis::Command> withdraw_video_commands(const catalog::Video& video, int32_t today);

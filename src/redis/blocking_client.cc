@@ -4,6 +4,7 @@
 #include <optional>
 
 #include "common/asio.h"
+#include "common/log_failure.h"
 
 namespace reel::redis {
 namespace {
@@ -73,6 +74,29 @@ Result<std::vector<Reply>> BlockingClient::execute(std::vector<Command> commands
 Result<Reply> BlockingClient::execute(Command command) {
   await_connection();
   return run_to_completion(*io_, connection_->execute(std::move(command)));
+}
+
+Result<bool> execute_unless_exists(BlockingClient& client, const std::string& key,
+                                   std::vector<Command> transaction, std::string_view what) {
+  auto unwatch = [&] { log_failure(client.execute(Command("UNWATCH")), std::string(what) + ": UNWATCH"); };
+  std::vector<Command> check;
+  check.emplace_back("WATCH", key);
+  check.emplace_back("EXISTS", key);
+  auto checked = client.execute(std::move(check));
+  if (!checked) return Error{std::string(what) + " failed: " + checked.error().message};
+  if (checked->size() != 2 || (*checked)[0].is_error() || (*checked)[1].is_error()) {
+    unwatch();
+    return Error{std::string(what) + " failed: WATCH or EXISTS answered with an error"};
+  }
+  if ((*checked)[1].integer() != 0) {
+    unwatch();
+    return false;
+  }
+  auto replies = client.execute(std::move(transaction));
+  if (!replies) return Error{std::string(what) + " failed: " + replies.error().message};
+  if (!replies->empty() && replies->back().is_nil()) return false;  // the key was written under WATCH
+  if (auto applied = check_exec(*replies, what); !applied) return applied.error();
+  return true;
 }
 
 }  // namespace reel::redis

@@ -14,6 +14,8 @@
 
 #include <chrono>
 #include <memory>
+#include <string>
+#include <string_view>
 #include <vector>
 
 #include "common/asio.h"
@@ -50,5 +52,12 @@ class BlockingClient {
   std::unique_ptr<Connection> connection_;
   std::chrono::milliseconds connect_timeout_;
 };
+
+// Runs `transaction` (one MULTI ... EXEC) only while `key` does not exist: WATCH key, EXISTS key,
+// then the transaction, which Redis aborts when the key is written in between. true when it ran;
+// false when the key existed or appeared (nothing was applied); an Error "<what> failed: ..."
+// when Redis failed or a command answered with an error. A clean-up UNWATCH that fails is logged.
+Result<bool> execute_unless_exists(BlockingClient& client, const std::string& key,
+                                   std::vector<Command> transaction, std::string_view what);
 
 }  // namespace reel::redis

@@ -9,6 +9,7 @@
 #include <fmt/format.h>
 
 #include "common/days.h"
+#include "common/log_failure.h"
 
 namespace reel::seed {
 namespace {
@@ -192,12 +193,12 @@ Status insert_synthetic(sql::CatalogStore& store, const std::vector<Clip>& clips
       }
       auto id = store.insert_video(video);
       if (!id) {
-        (void)store.rollback();
+        log_failure(store.rollback(), "rolling back the seed batch");
         return id.error();
       }
       if (video.views > 5000 && gen.chance(0.2)) {
         if (auto s = store.add_daily_views(recent_views(gen, *id, video.views, options.now)); !s) {
-          (void)store.rollback();
+          log_failure(store.rollback(), "rolling back the seed batch");
           return s;
         }
       }

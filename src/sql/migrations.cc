@@ -5,6 +5,7 @@
 
 #include <chrono>
 
+#include "common/log_failure.h"
 #include "sql/connection.h"
 
 namespace reel::sql {
@@ -195,9 +196,20 @@ CREATE TABLE IF NOT EXISTS api_tokens (
 ) ENGINE = InnoDB DEFAULT CHARSET = utf8mb4 COLLATE = utf8mb4_bin;
 )sql";
 
+// Version 3: each token's last four characters, so `reel admin token --list` can show which token
+// a row is without the database holding it (4 of its 48 random hex digits; '' for older tokens).
+constexpr std::string_view token_hints_sqlite = R"sql(
+ALTER TABLE api_tokens ADD COLUMN hint TEXT NOT NULL DEFAULT '' CHECK (length(hint) <= 8);
+)sql";
+
+constexpr std::string_view token_hints_mariadb = R"sql(
+ALTER TABLE api_tokens ADD COLUMN hint VARCHAR(8) NOT NULL DEFAULT '';
+)sql";
+
 constexpr Migration migrations[] = {
     {1, catalog_sqlite, catalog_mariadb},
     {2, tokens_sqlite, tokens_mariadb},
+    {3, token_hints_sqlite, token_hints_mariadb},
 };
 
 constexpr std::string_view create_schema_migrations =
@@ -219,7 +231,7 @@ class MigrationLock {
   MigrationLock(const MigrationLock&) = delete;
   MigrationLock& operator=(const MigrationLock&) = delete;
   ~MigrationLock() {
-    if (held_) static_cast<void>(db_.query_all(mariadb_unlock));
+    if (held_) log_failure(db_.query_all(mariadb_unlock), "releasing the migration lock");
   }
 
   Status acquire() {
@@ -248,7 +260,7 @@ Status apply(Connection& db, const Migration& migration) {
   Status begun = db.begin();
   if (!begun.ok()) return begun;
   auto fail = [&](const Error& error) {
-    static_cast<void>(db.rollback());
+    log_failure(db.rollback(), fmt::format("rolling back migration {}", migration.version));
     return Error{fmt::format("migration {} failed: {}", migration.version, error.message)};
   };
   Result<std::vector<Row>> recorded = db.query_all(is_recorded, {int64_t{migration.version}});

@@ -9,6 +9,7 @@ namespace {
 
 constexpr std::string_view token_prefix = "reel_";
 constexpr size_t token_random_bytes = 24;
+constexpr size_t hint_chars = 4;
 
 std::string to_hex(const unsigned char* bytes, size_t size) {
   static constexpr char digits[] = "0123456789abcdef";
@@ -50,8 +51,10 @@ Result<std::string> TokenStore::create(TokenRole role, std::string_view label, i
   }
   params.emplace_back(std::string(label));
   params.emplace_back(now);
+  params.emplace_back(token.substr(token.size() - hint_chars));
   auto inserted = db_.execute(
-      "INSERT INTO api_tokens (token_hash, role, user_id, label, created_at) VALUES (?, ?, ?, ?, ?)", params);
+      "INSERT INTO api_tokens (token_hash, role, user_id, label, created_at, hint) VALUES (?, ?, ?, ?, ?, ?)",
+      params);
   if (!inserted) return inserted.error();
   return token;
 }
@@ -64,6 +67,23 @@ Result<std::optional<TokenGrant>> TokenStore::find(std::string_view token) {
   const Row& row = rows->front();
   return std::optional<TokenGrant>{TokenGrant{row.text(0) == "admin" ? TokenRole::admin : TokenRole::user,
                                               row.integer(1)}};
+}
+
+Result<std::vector<TokenInfo>> TokenStore::list() {
+  auto rows = db_.query_all("SELECT id, role, user_id, label, created_at, hint FROM api_tokens ORDER BY id");
+  if (!rows) return rows.error();
+  std::vector<TokenInfo> tokens;
+  for (const Row& row : *rows) {
+    tokens.push_back({row.integer(0), row.text(1) == "admin" ? TokenRole::admin : TokenRole::user, row.integer(2),
+                      row.text(3), row.integer(4), row.text(5)});
+  }
+  return tokens;
+}
+
+Result<bool> TokenStore::revoke(int64_t id) {
+  auto deleted = db_.execute("DELETE FROM api_tokens WHERE id = ?", {id});
+  if (!deleted) return deleted.error();
+  return *deleted > 0;
 }
 
 }  // namespace reel::sql

@@ -52,6 +52,9 @@ double ratio(const std::string& value) {
   return num / den;
 }
 
+// What is wrong with the upload itself: the worker fails the video at once instead of retrying.
+Error bad_upload(std::string message) { return Error{std::move(message), ErrorKind::invalid_input}; }
+
 bool is_cover_art(const json& stream) {
   auto disposition = stream.find("disposition");
   return disposition != stream.end() && disposition->is_object() && number(*disposition, "attached_pic") != 0;
@@ -81,7 +84,7 @@ std::string clock_text(double seconds) {
 
 Result<MediaInfo> parse_ffprobe_json(std::string_view document) {
   const json root = json::parse(document, nullptr, /*allow_exceptions=*/false);
-  if (!root.is_object()) return Error{"cannot read the file: ffprobe gave no description of it"};
+  if (!root.is_object()) return bad_upload("cannot read the file: ffprobe gave no description of it");
   try {
     MediaInfo info;
     const json& format = root.contains("format") ? root["format"] : json::object();
@@ -103,8 +106,8 @@ Result<MediaInfo> parse_ffprobe_json(std::string_view document) {
       }
     }
     if (video == nullptr) {
-      return Error{info.has_audio ? "not a video file: no video stream (audio only)"
-                                  : "not a video file: no video stream"};
+      return bad_upload(info.has_audio ? "not a video file: no video stream (audio only)"
+                                       : "not a video file: no video stream");
     }
     info.video_stream = static_cast<int>(number(*video, "index"));
     info.video_codec = text(*video, "codec_name");
@@ -122,27 +125,27 @@ Result<MediaInfo> parse_ffprobe_json(std::string_view document) {
     if (info.duration_s <= 0) info.duration_s = number(*video, "duration");
 
     if (info.coded_width <= 0 || info.coded_height <= 0) {
-      return Error{"the video file is truncated or corrupt (its picture size is unknown)"};
+      return bad_upload("the video file is truncated or corrupt (its picture size is unknown)");
     }
     const double sar = ratio(text(*video, "sample_aspect_ratio"));
     info.width = sar > 0 ? static_cast<int>(std::lround(info.coded_width * sar)) : info.coded_width;
     info.height = info.coded_height;
     if (info.rotation % 180 == 90) std::swap(info.width, info.height);
-    if (info.duration_s <= 0) return Error{"not a video file: it has no duration"};
+    if (info.duration_s <= 0) return bad_upload("not a video file: it has no duration");
     return info;
   } catch (const json::exception& e) {
-    return Error{std::string("cannot read the file: unexpected ffprobe output (") + e.what() + ")"};
+    return bad_upload(std::string("cannot read the file: unexpected ffprobe output (") + e.what() + ")");
   }
 }
 
 Status check_limits(const MediaInfo& info, const Options& options) {
   if (info.duration_s > options.max_duration_s) {
-    return Error{fmt::format("the video is too long: {} (the limit is {})", clock_text(info.duration_s),
-                             clock_text(options.max_duration_s))};
+    return bad_upload(fmt::format("the video is too long: {} (the limit is {})", clock_text(info.duration_s),
+                                  clock_text(options.max_duration_s)));
   }
   if (std::max(info.width, info.height) > options.max_dimension) {
-    return Error{fmt::format("the video is too large: {}x{} (the limit is {} pixels on the longest side)",
-                             info.width, info.height, options.max_dimension)};
+    return bad_upload(fmt::format("the video is too large: {}x{} (the limit is {} pixels on the longest side)",
+                                  info.width, info.height, options.max_dimension));
   }
   return {};
 }
@@ -173,8 +176,8 @@ std::string describe_probe_failure(std::string_view stderr_text, std::string_vie
 Result<MediaInfo> probe(const std::string& path, const Options& options, std::stop_token stop) {
   std::error_code ec;
   const auto size = fs::file_size(path, ec);
-  if (ec) return Error{"cannot read the file: " + ec.message()};
-  if (size == 0) return Error{"the file is empty"};
+  if (ec) return bad_upload("cannot read the file: " + ec.message());
+  if (size == 0) return bad_upload("the file is empty");
 
   const auto scratch = ScopedDir::temporary("reel-probe-");
   if (scratch.path().empty()) return Error{"cannot probe the file: no temporary directory"};
@@ -188,7 +191,7 @@ Result<MediaInfo> probe(const std::string& path, const Options& options, std::st
        .stop = std::move(stop),
        .what = "reading the file"});
   if (!exit) return exit.error();
-  if (exit->exit_code != 0) return Error{describe_probe_failure(exit->stderr_text, input)};
+  if (exit->exit_code != 0) return bad_upload(describe_probe_failure(exit->stderr_text, input));
   auto info = parse_ffprobe_json(read_all(scratch.path() / "probe.json"));
   if (!info) return info;
   if (info->size_bytes == 0) info->size_bytes = static_cast<int64_t>(size);

@@ -46,7 +46,9 @@ struct MediaInfo {
 extern const char* const format_whitelist;
 
 // Runs ffprobe on `path` (any file name: spaces, quotes, unicode, a leading dash) and checks the
-// result against `options` (duration, resolution). `stop` cancels the run.
+// result against `options` (duration, resolution). `stop` cancels the run. What is wrong with the
+// file itself (not a video, empty, truncated, over a limit) is an ErrorKind::invalid_input; a
+// tool that cannot start, times out or is cancelled is ErrorKind::internal.
 Result<MediaInfo> probe(const std::string& path, const Options& options, std::stop_token stop = {});
 
 // The pieces of probe, pure, for tests: ffprobe's `-print_format json -show_format -show_streams`

@@ -102,7 +102,8 @@ Result<ToolExit> run_tool(const ToolRun& run) {
   auto child = process::Child::spawn({.argv = run.argv,
                                       .working_dir = run.working_dir,
                                       .stdout_path = run.stdout_path.empty() ? "/dev/null" : run.stdout_path,
-                                      .stderr_path = run.stderr_path});
+                                      .stderr_path = run.stderr_path,
+                                      .die_with_parent = true});
   if (!child)
     return Error{fmt::format("cannot start {} (install the ffmpeg package): {}", program_name(run),
                              child.error().message)};

@@ -1,6 +1,8 @@
 // run_tool: runs one ffmpeg or ffprobe process to its end under a time limit and a stop token,
 // following ffmpeg's `-progress FILE` output while it waits. The only place the media pipeline
-// starts processes (through process::Child: argv vectors, never a shell).
+// starts processes (through process::Child: argv vectors, never a shell). The process dies with the
+// calling thread (SpawnOptions::die_with_parent): a worker that is SIGKILLed leaves no ffmpeg
+// behind, and time_limit is the backstop for one that hangs while its worker lives.
 // Thread-safety: run_tool blocks the calling thread until the process has ended and been reaped;
 // calls on different threads are independent. on_progress runs on the calling thread.
 // Failure: an Error when the program cannot start, overruns its time limit ("<what> timed out

@@ -123,7 +123,8 @@ Result<std::vector<MediaInfo>> verify_renditions(const Plan& plan, const fs::pat
     const double tolerance = std::max(1.0, 0.05 * plan.duration_s);
     if (info->duration_s < plan.duration_s - tolerance) {
       return Error{fmt::format("the video file is truncated or corrupt: only {} of {} could be decoded",
-                               clock_text(info->duration_s), clock_text(plan.duration_s))};
+                               clock_text(info->duration_s), clock_text(plan.duration_s)),
+                   ErrorKind::invalid_input};
     }
     infos.push_back(std::move(*info));
   }

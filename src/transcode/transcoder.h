@@ -18,6 +18,8 @@
 // 0:03 could be decoded", "processing timed out after N s", "processing cancelled", "not enough
 // disk space ...", "cannot write the processed files: the disk is full", "processing failed: <ffmpeg's
 // last error line>"; server-side problems (ffmpeg missing, an unwritable media root) say so.
+// The upload's own faults (probe's, and the truncated decode) are ErrorKind::invalid_input, so the
+// worker fails them at once; every other Error is worth a retry.
 #pragma once
 
 #include <cstdint>

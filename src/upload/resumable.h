@@ -108,8 +108,8 @@ class ResumableStore {
   // Creates the directory if missing. An Error when it cannot.
   Status open();
 
-  // A new session for `total_bytes` (1 .. max_total_bytes; check before, for the right 4xx: an
-  // Error here is the server's) with its metadata; returns the id.
+  // A new session for `total_bytes` (1 .. max_total_bytes: outside that, an ErrorKind::invalid_input
+  // Error; any other Error is the server's) with its metadata; returns the id.
   Result<std::string> create(uint64_t total_bytes, const UploadMetadata& metadata);
 
   // The session's offset, total and metadata; nullopt when there is no such session.

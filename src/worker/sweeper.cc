@@ -46,29 +46,14 @@ Result<SweepStats> Sweeper::sweep() {
 }
 
 Result<bool> Sweeper::requeue(int64_t video_id) {
-  const std::string record_key = projection::keys::job_progress(video_id);
-  std::vector<redis::Command> check;
-  check.emplace_back("WATCH", record_key);
-  check.emplace_back("EXISTS", record_key);
-  auto checked = redis_.execute(std::move(check));
-  if (!checked) return checked.error();
-  if (checked->size() != 2 || (*checked)[0].is_error() || (*checked)[1].is_error()) {
-    (void)redis_.execute(redis::Command("UNWATCH"));
-    return Error{"the sweeper's check of job " + std::to_string(video_id) + " failed"};
-  }
-  if ((*checked)[1].integer() != 0) {  // another sweeper, or the job itself, wrote it meanwhile
-    (void)redis_.execute(redis::Command("UNWATCH"));
-    return false;
-  }
+  // Queued only while job:{id} is absent: another sweeper, or the job itself, may write it meanwhile.
   const jobs::Job job{.video_id = video_id,
                       .kind = jobs::JobKind::transcode,
                       .enqueued_at_ms = clock_.unix_ms(),
                       .payload = jobs::upload_path(options_.uploads_dir, video_id)};
-  auto queued = redis_.execute(jobs::enqueue_with_progress_commands(job, options_.progress_ttl));
-  if (!queued) return queued.error();
-  if (!queued->empty() && queued->back().is_nil()) return false;  // the record changed under WATCH
-  if (auto applied = redis::check_exec(*queued, "queueing the job again"); !applied) return applied.error();
-  return true;
+  return redis::execute_unless_exists(redis_, projection::keys::job_progress(video_id),
+                                      jobs::enqueue_with_progress_commands(job, options_.progress_ttl),
+                                      "queueing the job again");
 }
 
 }  // namespace reel::worker

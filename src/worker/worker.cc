@@ -9,9 +9,11 @@
 #include <fmt/format.h>
 
 #include "common/clock.h"
+#include "common/log_failure.h"
 #include "common/periodic_thread.h"
 #include "common/days.h"
 #include "jobs/progress.h"
+#include "projection/keys.h"
 #include "projection/projector.h"
 #include "redis/blocking_client.h"
 #include "sql/catalog_store.h"
@@ -23,14 +25,6 @@ namespace reel::worker {
 namespace {
 
 namespace fs = std::filesystem;
-
-// Upload problems retrying cannot fix: the video is marked failed at once.
-bool is_bad_upload(std::string_view message) {
-  for (std::string_view prefix : {"not a video", "the video", "the file is empty", "cannot read the file"}) {
-    if (message.starts_with(prefix)) return true;
-  }
-  return false;
-}
 
 void log(const std::string& consumer, const std::string& text) {
   fmt::print(stderr, "reel worker {}: {}\n", consumer, text);
@@ -157,11 +151,12 @@ struct Worker::Slot {
     if (!*found) return finish(lease);  // deleted meanwhile
     if ((*found)->status == catalog::VideoStatus::failed) return finish(lease);
     if ((*found)->status == catalog::VideoStatus::ready) {
+      // Withdrawn meanwhile (a DELETE after the read above): the delete job cleans up.
       if (auto published = publish(**found); !published) return retry(lease, published.error().message);
       return finish(lease);
     }
 
-    (void)progress->set(id, jobs::JobState::processing, 0);
+    record(id, jobs::JobState::processing, 0);
     std::stop_source stop;
     const std::stop_callback on_cancel(cancel, [&stop] { stop.request_stop(); });
     Result<transcode::TranscodeResult> result = Error{"not run"};
@@ -174,7 +169,7 @@ struct Worker::Slot {
                                           auto percent = static_cast<int32_t>(fraction * 100);
                                           if (percent < shown + 5 && percent < 100) return;
                                           shown = percent;
-                                          (void)progress->set(id, jobs::JobState::processing, percent);
+                                          record(id, jobs::JobState::processing, percent);
                                         },
                                         stop.get_token());
       lease_lost = heartbeat.lost();
@@ -184,7 +179,8 @@ struct Worker::Slot {
     }
     if (lease_lost) return log(consumer, fmt::format("video {}: lost the job to another worker", id));
     if (!result) {
-      if (is_bad_upload(result.error().message)) return give_up(lease, result.error().message);
+      // A bad upload (not a video, truncated, over a limit): retrying cannot fix it.
+      if (result.error().kind == ErrorKind::invalid_input) return give_up(lease, result.error().message);
       return retry(lease, result.error().message);
     }
 
@@ -194,15 +190,10 @@ struct Worker::Slot {
     auto ready = store->find_video(id);
     if (!ready) return retry(lease, "reading the processed video back failed: " + ready.error().message);
     if (!*ready || (*ready)->status != catalog::VideoStatus::ready) return discard(lease);
-    if (auto published = publish(**ready); !published) return retry(lease, published.error().message);
-    // A DELETE between the read above and the publish withdrew the video before it was listed:
-    // read once more, and take it out again if it is no longer ready.
-    auto after = store->find_video(id);
-    if (after && (!*after || (*after)->status != catalog::VideoStatus::ready)) {
-      (void)withdraw(**ready);
-      return discard(lease);
-    }
-    (void)progress->set(id, jobs::JobState::ready, 100);
+    auto published = publish(**ready);
+    if (!published) return retry(lease, published.error().message);
+    if (!*published) return discard(lease);  // a DELETE after the read above withdrew it
+    record(id, jobs::JobState::ready, 100);
     std::error_code ignored;
     fs::remove(lease.job.payload, ignored);
     finish(lease);
@@ -218,7 +209,7 @@ struct Worker::Slot {
     if (marked) {
       if (auto committed = sql->commit(); !committed) marked = committed.error();
     }
-    if (!marked) (void)store->rollback();
+    if (!marked) log_failure(store->rollback(), fmt::format("video {}: rolling back", id));
     return marked;
   }
 
@@ -231,7 +222,7 @@ struct Worker::Slot {
     fs::remove_all(fs::path(options.media_root) / video_dir(id), ignored);
     fs::remove(lease.job.payload, ignored);
     auto found = store->find_video(id);
-    if (found && !*found) (void)progress->remove(id);
+    if (found && !*found) log_failure(progress->remove(id), fmt::format("video {}: removing its job record", id));
     finish(lease);
     log(consumer, fmt::format("video {} was deleted while it was processed; its files are removed", id));
   }
@@ -247,12 +238,19 @@ struct Worker::Slot {
     return apply(projection::withdraw_video_commands(video, utc_day(clock.unix_seconds())), "removing from");
   }
 
-  // Puts a ready video into every list it belongs to (idempotent).
-  Status publish(const catalog::Video& video) {
+  // Puts a ready video into every list it belongs to (idempotent), unless a DELETE has withdrawn
+  // it (keys::withdrawn), also one that lands between this call's check and its write: false then.
+  Result<bool> publish(const catalog::Video& video) {
     auto channel = store->find_channel(video.channel_name);
     if (!channel) return channel.error();
     std::string display = *channel ? (*channel)->display_name : video.channel_name;
-    return apply(projection::publish_video_commands(video, display), "publishing to");
+    return redis::execute_unless_exists(*queue_client, projection::keys::withdrawn(video.id),
+                                        projection::publish_video_commands(video, display), "publishing to Redis");
+  }
+
+  // job:{id} for the uploader's page: best effort (the job's outcome does not depend on it).
+  void record(int64_t id, jobs::JobState state, int32_t percent, std::string_view error = {}) {
+    log_failure(progress->set(id, state, percent, error), fmt::format("video {}: recording its progress", id));
   }
 
   void remove(const jobs::LeasedJob& lease) {
@@ -278,7 +276,7 @@ struct Worker::Slot {
     auto outcome = queue->retry_or_fail(lease, reason);
     if (!outcome) return log(consumer, "recording the retry failed: " + outcome.error().message);
     if (*outcome == jobs::RetryOutcome::gave_up) return give_up(lease, reason);
-    if (*outcome == jobs::RetryOutcome::retried) (void)progress->set(lease.job.video_id, jobs::JobState::queued, 0);
+    if (*outcome == jobs::RetryOutcome::retried) record(lease.job.video_id, jobs::JobState::queued, 0);
   }
 
   // The video goes failed with `reason`, then the job is acked (a crash in between leaves the job
@@ -289,7 +287,7 @@ struct Worker::Slot {
     if (auto marked = store->mark_failed(id, reason); !marked) {
       return log(consumer, fmt::format("video {}: recording the failure failed: {}", id, marked.error().message));
     }
-    (void)progress->set(id, jobs::JobState::failed, 0, reason);
+    record(id, jobs::JobState::failed, 0, reason);
     if (lease.job.kind == jobs::JobKind::transcode) {
       std::error_code ignored;
       fs::remove(lease.job.payload, ignored);

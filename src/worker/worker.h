@@ -6,10 +6,10 @@
 //     transcode::process_video() writes {media_root}/videos/{id}/; then one SQL transaction marks
 //     the video ready with its files, only if it is not failed meanwhile (a DELETE marks it so),
 //     the projector publishes it to Redis (MULTI/EXEC), the upload is deleted and the job acked.
-//     After publishing the worker reads the row once more and withdraws the video again if it is
-//     no longer ready, so a DELETE that raced the publish never leaves it listed. A video deleted
-//     while it was transcoded is cleaned up instead (its directory, upload and job:{id}).
-//     Progress goes to job:{id} for the uploader's page.
+//     The publish is refused once a DELETE has withdrawn the video (projection::keys::withdrawn,
+//     WATCHed), so a DELETE that raced the publish never leaves it listed, in either order. A video
+//     deleted while it was transcoded is cleaned up instead (its directory, upload and job:{id}).
+//     Progress goes to job:{id} for the uploader's page (best effort: a failed write is logged).
 //     A failure is retried (with backoff) up to the queue's max_attempts, then the video is
 //     marked failed with the reason the uploader sees; a bad upload (not a video, truncated, too
 //     long) fails at once, since retrying cannot help.

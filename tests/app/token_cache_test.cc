@@ -1,5 +1,5 @@
-// TokenCache: a verified token's grant is remembered for its ttl by the clock, under the token's
-// hash; unknown tokens are never remembered; a full cache starts over.
+// TokenCache: a verified token's grant is remembered for its ttl by the clock (a second unless
+// told), under the token's hash; unknown tokens are never remembered; a full cache starts over.
 #include "app/token_cache.h"
 
 #include <gtest/gtest.h>
@@ -31,6 +31,18 @@ TEST(TokenCache, RemembersAGrantForItsTtl) {
   EXPECT_FALSE(cache.find("reel_a")) << "a minute later it is looked up again";
   cache.remember("reel_a", admin);
   EXPECT_TRUE(cache.find("reel_a"));
+}
+
+// `reel admin token --revoke` deletes the token in SQL; every loop looks it up again within a
+// second of that, so the revocation holds everywhere within a second.
+TEST(TokenCache, ByDefaultAGrantIsLookedUpAgainAfterASecond) {
+  ManualClock clock(1'700'000'000);
+  TokenCache cache(clock);
+  cache.remember("reel_a", admin);
+  clock.advance(999ms);
+  EXPECT_TRUE(cache.find("reel_a"));
+  clock.advance(1ms);
+  EXPECT_FALSE(cache.find("reel_a")) << "a second later the revoked token is looked up again";
 }
 
 TEST(TokenCache, AFullCacheStartsOver) {

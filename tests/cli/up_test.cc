@@ -22,6 +22,7 @@
 
 #include "process/child.h"
 #include "sql/catalog_store.h"
+#include "sql/token_store.h"
 #include "support/fixtures.h"
 #include "support/http_client.h"
 #include "support/reel_up.h"
@@ -265,6 +266,39 @@ TEST_F(ReelUp, AdminTokenPrintsANewTokenEachTime) {
   EXPECT_TRUE(std::regex_match(first, token)) << first;
   EXPECT_TRUE(std::regex_match(second, token)) << second;
   EXPECT_NE(first, second);
+}
+
+// `reel admin token --list` shows each token's id and last four characters, never the token;
+// `--revoke ID` makes the server refuse it (the loops' caches hold a grant for a second).
+TEST_F(ReelUp, AdminTokensCanBeListedAndRevoked) {
+  const fs::path data = *dir_ / "data";
+  const std::string token = admin_token();
+  ASSERT_FALSE(token.empty());
+  const std::string auth = "Authorization: Bearer " + token + "\r\n";
+  auto before = testing::http_request(port_, "DELETE", "/api/v1/videos/999999", auth);
+  ASSERT_TRUE(before);
+  ASSERT_EQ(before->status, 404) << "a valid admin token";
+
+  const fs::path list_log = *dir_ / "token-list.log";
+  ASSERT_EQ(run_reel({"admin", "token", "--list", "--data-dir", data.string()}, list_log), 0) << read_file(list_log);
+  const std::string listing = read_file(list_log);
+  EXPECT_EQ(listing.find(token), std::string::npos) << "the token itself is never shown";
+  EXPECT_EQ(listing.find(token.substr(5, 8)), std::string::npos) << listing;
+  std::smatch row;
+  const std::regex line("\\n\\s*([0-9]+)\\s+admin\\s+\\S+ \\S+\\s+reel_…" + token.substr(token.size() - 4) + "\\s");
+  ASSERT_TRUE(std::regex_search(listing, row, line)) << listing;
+  const std::string id = row[1];
+
+  const fs::path revoke_log = *dir_ / "token-revoke.log";
+  ASSERT_EQ(run_reel({"admin", "token", "--revoke", id, "--data-dir", data.string()}, revoke_log), 0)
+      << read_file(revoke_log);
+  EXPECT_TRUE(eventually([&] {
+    auto after = testing::http_request(port_, "DELETE", "/api/v1/videos/999999", auth);
+    return after && after->status == 401;
+  }, std::chrono::seconds(60))) << "the revoked token is refused";
+  EXPECT_NE(run_reel({"admin", "token", "--revoke", id, "--data-dir", data.string()}, revoke_log), 0)
+      << "no such token any more";
+  EXPECT_NE(run_reel({"admin", "token", "--list", "--revoke", id, "--data-dir", data.string()}, revoke_log), 0);
 }
 
 // A multipart/form-data body with text fields and one file field named "file".
@@ -559,6 +593,63 @@ TEST_F(ReelUp, AnUploadWithoutAValidTokenIsRefusedBeforeItsBody) {
   ASSERT_TRUE(resumable);
   EXPECT_EQ(resumable->status, 401);
   EXPECT_EQ(resumable->header("www-authenticate"), "Bearer");
+}
+
+// A valid token without upload rights (a user token) is refused like a missing one: from the
+// request's header, before its body is read, nothing of it on disk.
+TEST_F(ReelUp, AnUploadWithATokenWithoutUploadRightsIsRefusedBeforeItsBody) {
+  auto db = sql::open({"sqlite:" + (*dir_ / "data" / "reel.db").string()});
+  ASSERT_TRUE(db) << db.error().message;
+  auto user_token = sql::TokenStore(**db).create(sql::TokenRole::user, "no upload rights", 0, 0);
+  ASSERT_TRUE(user_token) << user_token.error().message;
+  const std::string auth = "Authorization: Bearer " + *user_token + "\r\n";
+  const fs::path temp_dir = *dir_ / "data" / "uploads" / "tmp";
+  ASSERT_TRUE(fs::is_directory(temp_dir));
+  constexpr uint64_t length = 50 * 1024 * 1024;
+  const std::string head = "POST /api/v1/uploads HTTP/1.1\r\nHost: 127.0.0.1\r\n" + auth +
+                           "Content-Type: multipart/form-data; boundary=XyZ\r\nContent-Length: " +
+                           std::to_string(length) + "\r\n\r\n";
+  const EarlyAnswer answer = push_body_until_answered(port_, head, length, temp_dir, std::chrono::seconds(60));
+  EXPECT_EQ(answer.status, 403);
+  EXPECT_LT(answer.sent, length / 2) << "answered before the body was read";
+  EXPECT_FALSE(answer.temp_file_seen) << "no byte of the body went to disk";
+  EXPECT_TRUE(fs::is_empty(temp_dir));
+  auto resumable = testing::http_request(port_, "PATCH", "/api/v1/uploads/resumable/abc",
+                                         auth + "Upload-Offset: 0\r\nContent-Length: 3\r\n\r\nabc");
+  ASSERT_TRUE(resumable);
+  EXPECT_EQ(resumable->status, 403);
+}
+
+// DELETE of a resumable upload answers 204 only when the session is gone: 503 when it could not be
+// removed (here: the name it is renamed to on its way out is taken), 404 once it is gone.
+TEST_F(ReelUp, CancellingAResumableUploadSaysWhetherItIsGone) {
+  const std::string auth = "Authorization: Bearer " + admin_token() + "\r\n";
+  const std::string form = R"({"title": "Cancelled"})";
+  auto created = testing::http_request(port_, "POST", "/api/v1/uploads/resumable",
+                                       auth + "Upload-Length: 100\r\nContent-Length: " +
+                                           std::to_string(form.size()) + "\r\n\r\n" + form);
+  ASSERT_TRUE(created);
+  ASSERT_EQ(created->status, 201) << created->body;
+  const std::string location = created->header("location");
+  const std::string id = location.substr(location.rfind('/') + 1);
+  const fs::path obstacle = *dir_ / "data" / "uploads" / "sessions" / (".trash-" + id);
+  fs::create_directories(obstacle);
+  std::ofstream(obstacle / "in-the-way") << "x";
+
+  auto refused = testing::http_request(port_, "DELETE", location, auth);
+  ASSERT_TRUE(refused);
+  EXPECT_EQ(refused->status, 503) << "the session is still there";
+  auto still = testing::http_request(port_, "GET", location, auth);
+  ASSERT_TRUE(still);
+  EXPECT_EQ(still->status, 200);
+
+  fs::remove_all(obstacle);
+  auto cancelled = testing::http_request(port_, "DELETE", location, auth);
+  ASSERT_TRUE(cancelled);
+  EXPECT_EQ(cancelled->status, 204);
+  auto again = testing::http_request(port_, "DELETE", location, auth);
+  ASSERT_TRUE(again);
+  EXPECT_EQ(again->status, 404);
 }
 
 TEST_F(ReelUp, SeedAndRebuildWorkWhileItRuns) {

@@ -1,10 +1,13 @@
 // End to end: a worker killed mid-transcode loses nothing. A real redis-server, SQLite, `reel
 // serve` taking the upload, and two `reel worker` processes with a 3-second visibility timeout;
-// the worker that claimed the job is SIGKILLed (with its ffmpeg: its whole process group, as when
-// its machine or container dies) once job:{id} shows progress. The other worker must reclaim the
-// job and finish it: the video ends ready, listed once, with no job left in the queue.
+// the worker that claimed the job is SIGKILLed (the worker alone) once job:{id} shows progress and
+// its ffmpeg runs. Its ffmpeg must die with it (none of its process group is left), and the other
+// worker must reclaim the job and finish it: the video ends ready, listed once, no job left.
 #include <signal.h>
+#include <sys/prctl.h>
+#include <sys/wait.h>
 
+#include <cstdio>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
@@ -33,6 +36,26 @@ using namespace std::chrono_literals;
 using testing::eventually;
 
 using testing::reel_binary;
+
+// Processes (zombies too) in process group `group`, and their names, from /proc/PID/stat:
+// "PID (NAME) STATE PPID PGRP ...".
+std::map<pid_t, std::string> processes_in_group(pid_t group) {
+  std::map<pid_t, std::string> found;
+  std::error_code ec;
+  for (const auto& entry : fs::directory_iterator("/proc", ec)) {
+    const std::string name = entry.path().filename().string();
+    if (name.find_first_not_of("0123456789") != std::string::npos) continue;  // not a process
+    std::ifstream in(entry.path() / "stat");
+    std::string stat((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    const size_t open = stat.find('('), close = stat.rfind(')');
+    if (open == std::string::npos || close == std::string::npos) continue;
+    char state = 0;
+    long ppid = 0, pgrp = 0;
+    if (std::sscanf(stat.c_str() + close + 1, " %c %ld %ld", &state, &ppid, &pgrp) != 3 || pgrp != group) continue;
+    found.emplace(static_cast<pid_t>(std::stol(stat.substr(0, open))), stat.substr(open + 1, close - open - 1));
+  }
+  return found;
+}
 
 std::string read_file(const fs::path& path) {
   std::ifstream in(path);
@@ -164,8 +187,26 @@ TEST_F(WorkerKill, AnotherWorkerFinishesTheJobOfAKilledOne) {
   ASSERT_TRUE(workers_.count(victim)) << held_by[0];
   const std::string survivor = victim == "alpha" ? "beta" : "alpha";
   process::Child& killed = workers_.at(victim);
-  ASSERT_EQ(::kill(-killed.pid(), SIGKILL), 0);
+  // Only the worker is killed, not its process group: its ffmpeg must die with it on its own. This
+  // test adopts the orphans (subreaper), so it can reap them and see how they ended.
+  ASSERT_EQ(::prctl(PR_SET_CHILD_SUBREAPER, 1), 0);
+  ASSERT_TRUE(eventually([&] {
+    for (const auto& [pid, name] : processes_in_group(killed.pid())) {
+      if (name == "ffmpeg") return true;
+    }
+    return false;
+  }, 60s)) << "the worker runs ffmpeg";
+  ASSERT_EQ(::kill(killed.pid(), SIGKILL), 0);
   ASSERT_TRUE(killed.wait_for(60s));
+  const auto orphans = processes_in_group(killed.pid());
+  EXPECT_FALSE(orphans.empty()) << "its ffmpeg, adopted by this test";
+  for (const auto& [pid, name] : orphans) {
+    int status = 0;
+    EXPECT_TRUE(eventually([&] { return ::waitpid(pid, &status, WNOHANG) == pid; }, 60s)) << name << " " << pid;
+    EXPECT_TRUE(WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL)
+        << name << " " << pid << " outlived the killed worker (exit status " << status << ")";
+  }
+  EXPECT_TRUE(processes_in_group(killed.pid()).empty()) << "nothing of the dead worker is left";
 
   // The survivor reclaims it after the visibility timeout and finishes it: a whole transcode from
   // the start, which a 2-core machine busy with other tests may take minutes over.

@@ -186,6 +186,28 @@ TEST(Server, ClosesAnHttp10ConnectionAfterTheResponse) {
   EXPECT_TRUE(client.wait_closed());
 }
 
+// RFC 9112 §3.2: an HTTP/1.1 request without Host, or any request with two, is refused with 400
+// (and the connection closed); HTTP/1.0 without Host is still served (see above).
+TEST(Server, AnswersAnHttp11RequestWithoutOneHostWith400) {
+  Fixture fixture;
+  ServerThread server(test_options(), factory_for(fixture));
+  for (const std::string request : {"GET /hello HTTP/1.1\r\n\r\n", "GET /hello HTTP/1.1\r\nHost: a\r\nHost: b\r\n\r\n",
+                                    "GET /hello HTTP/1.0\r\nHost: a\r\nhost: b\r\n\r\n"}) {
+    RawConnection client(server.port());
+    ASSERT_TRUE(client.send(request));
+    auto response = client.read_response();
+    ASSERT_TRUE(response) << request;
+    EXPECT_EQ(response->status, 400) << request;
+    EXPECT_EQ(response->header("Connection"), "close");
+    EXPECT_TRUE(client.wait_closed());
+  }
+  RawConnection client(server.port());
+  ASSERT_TRUE(client.send("GET /hello HTTP/1.1\r\nhOsT: t\r\n\r\n"));
+  auto response = client.read_response();
+  ASSERT_TRUE(response);
+  EXPECT_EQ(response->status, 200) << "the header's name is case-insensitive";
+}
+
 TEST(Server, AnswersGarbageWith400AndCloses) {
   Fixture fixture;
   ServerThread server(test_options(), factory_for(fixture));

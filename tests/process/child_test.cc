@@ -3,7 +3,9 @@
 #include <gtest/gtest.h>
 
 #include "support/fixtures.h"
+#include <sys/prctl.h>
 #include <sys/wait.h>
+#include <unistd.h>
 
 #include <csignal>
 #include <cstdlib>
@@ -143,6 +145,45 @@ TEST(Child, MovedChildIsOwnedByTheTarget) {
 
 namespace reel::process {
 namespace {
+
+// die_with_parent: a process that spawned a child and is then SIGKILLed takes the child with it.
+// The test adopts orphans (PR_SET_CHILD_SUBREAPER), so it can reap the grandchild and see how it
+// ended: killed by SIGKILL, not still sleeping.
+TEST(ChildDiesWithParent, ASigkilledParentTakesItsChildWithIt) {
+  ASSERT_EQ(::prctl(PR_SET_CHILD_SUBREAPER, 1), 0);
+  int report[2];
+  ASSERT_EQ(::pipe(report), 0);
+  const pid_t parent = ::fork();
+  ASSERT_GE(parent, 0);
+  if (parent == 0) {  // the "worker": spawns, tells the test its child's pid, waits to be killed
+    auto child = Child::spawn({.argv = {"sleep", "1000"}, .die_with_parent = true});
+    const pid_t pid = child ? child->pid() : -1;
+    [[maybe_unused]] const ssize_t written = ::write(report[1], &pid, sizeof pid);
+    while (true) ::pause();
+  }
+  ::close(report[1]);
+  pid_t grandchild = -1;
+  ASSERT_EQ(::read(report[0], &grandchild, sizeof grandchild), static_cast<ssize_t>(sizeof grandchild));
+  ::close(report[0]);
+  ASSERT_GT(grandchild, 0);
+  ASSERT_EQ(::kill(parent, SIGKILL), 0);
+  int status = 0;
+  ASSERT_EQ(::waitpid(parent, &status, 0), parent);
+
+  // Adopted by this process once its parent died: reap it, giving it a generous minute.
+  const auto deadline = std::chrono::steady_clock::now() + 60s;
+  pid_t reaped = 0;
+  while ((reaped = ::waitpid(grandchild, &status, WNOHANG)) == 0 && std::chrono::steady_clock::now() < deadline) {
+    std::this_thread::sleep_for(10ms);
+  }
+  if (reaped == 0) {
+    ::kill(grandchild, SIGKILL);
+    ::waitpid(grandchild, &status, 0);
+  }
+  ::prctl(PR_SET_CHILD_SUBREAPER, 0);
+  ASSERT_EQ(reaped, grandchild) << "the child outlived its parent";
+  EXPECT_TRUE(WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL);
+}
 
 TEST(ChildProcessGroup, OwnProcessGroupLeavesOursAlone) {
   auto child = Child::spawn({.argv = {"sleep", "100"}, .own_process_group = true});

@@ -394,11 +394,36 @@ TYPED_TEST_P(CatalogStoreSuite, TokensGrantTheirRoleAndAreStoredHashed) {
   }
 }
 
+// Tokens are listed with their last four characters, never the token; a revoked one grants
+// nothing, and the others keep working.
+TYPED_TEST_P(CatalogStoreSuite, TokensAreListedWithoutTheSecretAndCanBeRevoked) {
+  TokenStore tokens(*this->db_);
+  std::string first = this->value(tokens.create(TokenRole::admin, "deploy", 0, 1'795'824'000));
+  std::string second = this->value(tokens.create(TokenRole::user, "", this->channel_id_, 1'795'824'001));
+  auto listed = this->value(tokens.list());
+  ASSERT_EQ(listed.size(), 2u);
+  EXPECT_EQ(listed[0].role, TokenRole::admin);
+  EXPECT_EQ(listed[0].label, "deploy");
+  EXPECT_EQ(listed[0].created_at, 1'795'824'000);
+  EXPECT_EQ(listed[0].hint, first.substr(first.size() - 4));
+  EXPECT_EQ(listed[1].role, TokenRole::user);
+  EXPECT_EQ(listed[1].user_id, this->channel_id_);
+  EXPECT_EQ(listed[1].hint, second.substr(second.size() - 4));
+  EXPECT_LT(listed[0].id, listed[1].id);
+
+  EXPECT_TRUE(this->value(tokens.revoke(listed[0].id)));
+  EXPECT_FALSE(this->value(tokens.find(first))) << "a revoked token grants nothing";
+  EXPECT_TRUE(this->value(tokens.find(second)));
+  EXPECT_FALSE(this->value(tokens.revoke(listed[0].id))) << "already gone";
+  EXPECT_EQ(this->value(tokens.list()).size(), 1u);
+}
+
 REGISTER_TYPED_TEST_SUITE_P(CatalogStoreSuite, EnsureReturnsTheSameIdEveryTime, InsertedVideoReadsBackWhole,
                             UnknownCategoryIsAnErrorAndWritesNothing,
                             ForEachVideoCrossesBatchesWithEveryDetail, DailyViewsAccumulate,
                             RollbackDiscardsTheVideoAndForgetsItsNewTags, HostileTextIsStoredVerbatim,
                             TokensGrantTheirRoleAndAreStoredHashed,
+                            TokensAreListedWithoutTheSecretAndCanBeRevoked,
                             ProcessingVideosGoReadyOrFailedAndAreDeletedWhole);
 
 }  // namespace reel::sql::testing

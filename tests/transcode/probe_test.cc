@@ -2,6 +2,9 @@
 
 #include <gtest/gtest.h>
 
+#include "support/fixtures.h"
+
+#include <fstream>
 #include <string>
 
 namespace reel::transcode {
@@ -73,6 +76,7 @@ TEST(Probe, RejectsWhatIsNotAVideo) {
   auto audio_only = parse_ffprobe_json(document(aac));
   ASSERT_FALSE(audio_only.ok());
   EXPECT_EQ(audio_only.error().message, "not a video file: no video stream (audio only)");
+  EXPECT_EQ(audio_only.error().kind, ErrorKind::invalid_input);
 
   const std::string cover = R"({"index": 0, "codec_name": "mjpeg", "codec_type": "video", "width": 500,
       "height": 500, "disposition": {"attached_pic": 1}})";
@@ -90,7 +94,9 @@ TEST(Probe, RejectsWhatIsNotAVideo) {
   ASSERT_FALSE(still.ok());
   EXPECT_EQ(still.error().message, "not a video file: it has no duration");
 
-  EXPECT_FALSE(parse_ffprobe_json("not json").ok());
+  auto garbage = parse_ffprobe_json("not json");
+  ASSERT_FALSE(garbage.ok());
+  EXPECT_EQ(garbage.error().kind, ErrorKind::invalid_input);
   EXPECT_FALSE(parse_ffprobe_json(R"({"streams": 5})").ok());
 }
 
@@ -104,6 +110,7 @@ TEST(Probe, LimitsNameTheLimit) {
   auto status = check_limits(info, options);
   ASSERT_FALSE(status.ok());
   EXPECT_EQ(status.error().message, "the video is too long: 1:02:05 (the limit is 1:00:00)");
+  EXPECT_EQ(status.error().kind, ErrorKind::invalid_input);
 
   info.duration_s = 10;
   info.width = 8192;
@@ -134,6 +141,26 @@ TEST(Probe, DescribesFfprobeFailuresForTheUploader) {
             "not a video file: the format is not supported");
   EXPECT_EQ(describe_probe_failure(url + ": Permission denied\n\n", url),
             "cannot read the file: Permission denied");
+}
+
+// The worker fails an upload at once on invalid_input and retries anything else: the kind is set
+// where the error is made (here and in the tests above), never read from the message.
+TEST(Probe, FaultsOfTheUploadAreInvalidInputAndOthersAreNot) {
+  const testing::TempDir dir;
+  Options options;
+  const std::string empty = (dir.path() / "empty.mp4").string();
+  { std::ofstream touch(empty); }
+  auto nothing = probe(empty, options);
+  ASSERT_FALSE(nothing.ok());
+  EXPECT_EQ(nothing.error().kind, ErrorKind::invalid_input) << nothing.error().message;
+
+  // A probe that cannot run at all is the server's problem: worth a retry.
+  const std::string text = (dir.path() / "text.mp4").string();
+  std::ofstream(text) << "not a video";
+  options.ffprobe = "reel-no-such-ffprobe";
+  auto unstarted = probe(text, options);
+  ASSERT_FALSE(unstarted.ok());
+  EXPECT_EQ(unstarted.error().kind, ErrorKind::internal) << unstarted.error().message;
 }
 
 TEST(Probe, ClockText) {

@@ -4,8 +4,16 @@
 // was deleted while its transcode ran; an upload whose job was lost is queued again at start.
 #include "worker/worker.h"
 
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <condition_variable>
 #include <filesystem>
 #include <fstream>
+#include <mutex>
 #include <thread>
 
 #include <gtest/gtest.h>
@@ -28,6 +36,115 @@ namespace {
 
 namespace fs = std::filesystem;
 using reel::testing::eventually;
+
+// A TCP relay to a local port that holds back the first write from a client containing `marker`
+// (and everything after it on that connection) until release(): how a test puts a DELETE between
+// a worker's read of a video and its publish. Every other byte flows freely.
+class HoldingRelay {
+ public:
+  HoldingRelay(uint16_t target_port, std::string marker) : target_port_(target_port), marker_(std::move(marker)) {
+    listener_ = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    sockaddr_in address{};
+    address.sin_family = AF_INET;
+    address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    socklen_t length = sizeof address;
+    EXPECT_EQ(::bind(listener_, reinterpret_cast<sockaddr*>(&address), length), 0);
+    EXPECT_EQ(::listen(listener_, 64), 0);
+    ::getsockname(listener_, reinterpret_cast<sockaddr*>(&address), &length);
+    port_ = ntohs(address.sin_port);
+    acceptor_ = std::thread([this] { accept_loop(); });
+  }
+
+  ~HoldingRelay() {
+    {
+      std::lock_guard lock(mutex_);
+      stopping_ = true;
+      released_ = true;
+      for (int fd : sockets_) ::shutdown(fd, SHUT_RDWR);
+    }
+    changed_.notify_all();
+    acceptor_.join();  // then no pump is added any more
+    for (auto& pump : pumps_) pump.join();
+    for (int fd : sockets_) ::close(fd);
+    ::close(listener_);
+  }
+
+  uint16_t port() const { return port_; }
+
+  // Whether a write with the marker arrived (and is being held) within `timeout`.
+  bool wait_held(std::chrono::seconds timeout) {
+    std::unique_lock lock(mutex_);
+    return changed_.wait_for(lock, timeout, [this] { return held_; });
+  }
+
+  void release() {
+    {
+      std::lock_guard lock(mutex_);
+      released_ = true;
+    }
+    changed_.notify_all();
+  }
+
+ private:
+  void accept_loop() {
+    while (true) {
+      pollfd waiting{listener_, POLLIN, 0};
+      if (::poll(&waiting, 1, 50) <= 0) {
+        std::lock_guard lock(mutex_);
+        if (stopping_) return;
+        continue;
+      }
+      const int client = ::accept4(listener_, nullptr, nullptr, SOCK_CLOEXEC);
+      if (client < 0) continue;
+      const int server = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+      sockaddr_in target{};
+      target.sin_family = AF_INET;
+      target.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+      target.sin_port = htons(target_port_);
+      ::connect(server, reinterpret_cast<sockaddr*>(&target), sizeof target);
+      std::lock_guard lock(mutex_);
+      if (stopping_) {
+        ::close(client);
+        ::close(server);
+        return;
+      }
+      sockets_.insert(sockets_.end(), {client, server});
+      pumps_.emplace_back([this, client, server] { pump(client, server, /*may_hold=*/true); });
+      pumps_.emplace_back([this, client, server] { pump(server, client, /*may_hold=*/false); });
+    }
+  }
+
+  void pump(int from, int to, bool may_hold) {
+    char buffer[65536];
+    while (true) {
+      const ssize_t n = ::recv(from, buffer, sizeof buffer, 0);
+      if (n <= 0) break;
+      if (may_hold && std::string_view(buffer, static_cast<size_t>(n)).find(marker_) != std::string_view::npos) {
+        std::unique_lock lock(mutex_);
+        if (!held_) {
+          held_ = true;
+          changed_.notify_all();
+          changed_.wait(lock, [this] { return released_; });
+        }
+      }
+      if (::send(to, buffer, static_cast<size_t>(n), MSG_NOSIGNAL) != n) break;
+    }
+    ::shutdown(to, SHUT_WR);
+  }
+
+  uint16_t target_port_;
+  std::string marker_;
+  int listener_ = -1;
+  uint16_t port_ = 0;
+  std::mutex mutex_;
+  std::condition_variable changed_;
+  bool held_ = false;
+  bool released_ = false;
+  bool stopping_ = false;
+  std::vector<int> sockets_;
+  std::thread acceptor_;
+  std::vector<std::thread> pumps_;  // added to under mutex_ by the acceptor; joined after it
+};
 
 class WorkerTest : public reel::testing::RedisSqliteTest {
  protected:
@@ -63,17 +180,22 @@ class WorkerTest : public reel::testing::RedisSqliteTest {
     EXPECT_TRUE(run_status_.ok()) << run_status_.error().message;
   }
 
-  // A processing video with its upload at `upload`, and its transcode job queued.
-  int64_t queue_upload(const fs::path& upload) {
+  // A processing video of the test's channel, tagged "fresh", in "music"; its id.
+  int64_t insert_processing(const std::string& title, int64_t created_at) {
     catalog::Video video;
     video.channel_id = channel_;
-    video.title = "An upload";
-    video.slug = "an-upload";
+    video.title = title;
+    video.slug = catalog::slugify(title);
     video.status = catalog::VideoStatus::processing;
-    video.created_at = SystemClock().unix_seconds();
+    video.created_at = created_at;
     video.tags = {"fresh"};
     video.categories = {"music"};
-    const int64_t id = store_->insert_video(video).value();
+    return store_->insert_video(video).value();
+  }
+
+  // A processing video with its upload at `upload`, and its transcode job queued.
+  int64_t queue_upload(const fs::path& upload) {
+    const int64_t id = insert_processing("An upload", SystemClock().unix_seconds());
     jobs::JobQueue queue(*redis_, clock_);
     EXPECT_TRUE(queue.enqueue({.video_id = id, .kind = jobs::JobKind::transcode, .payload = upload.string()}));
     return id;
@@ -113,7 +235,8 @@ TEST_F(WorkerTest, AQueuedUploadBecomesAReadyListedVideo) {
     has_mp4 = has_mp4 || (file.kind == "mp4" && file.height == 240);
   }
   EXPECT_TRUE(has_mp4);
-  EXPECT_FALSE(fs::exists(upload)) << "the upload is deleted once processed";
+  // The upload goes after the video is published and its record says ready, just before the ack.
+  EXPECT_TRUE(eventually([&] { return !fs::exists(upload); })) << "the upload is deleted once processed";
 
   EXPECT_TRUE(exists(projection::keys::card(id)));
   EXPECT_TRUE(exists(projection::keys::video(id)));
@@ -195,17 +318,50 @@ TEST_F(WorkerTest, AVideoDeletedWhileItIsTranscodedStaysGone) {
   EXPECT_EQ(stats->length, 0) << "both jobs are acked";
 }
 
+// A DELETE that lands while the worker publishes the same video (after the worker read it as
+// ready, before its MULTI/EXEC reached Redis) and whose delete job another slot finishes first:
+// the publish must not list the deleted video again. The relay holds the publish's write.
+TEST_F(WorkerTest, ADeleteRacingAPublishNeverLeavesTheVideoListed) {
+  stop_worker();
+  HoldingRelay relay(connection_options().endpoint.port, "ZADD");  // only a publish adds to lists
+  options_.slots = 2;  // one slot's publish is held while the other runs the delete job
+  options_.redis.endpoint.port = relay.port();
+  options_.redis.command_timeout = std::chrono::seconds(120);  // the held publish waits, no timeout
+  start_worker();
+
+  // Ready in SQL but not yet listed, its transcode job pending: the state a worker that died after
+  // saving the video leaves, whose job the next worker finishes by publishing it.
+  const int64_t now = SystemClock().unix_seconds();
+  const int64_t id = insert_processing("Ready, not yet listed", now);
+  ASSERT_TRUE(store_->mark_ready(id, 2, 320, 240, {}, now).value());
+  jobs::JobQueue queue(*redis_, clock_);
+  ASSERT_TRUE(queue.enqueue({.video_id = id, .kind = jobs::JobKind::transcode}));
+
+  ASSERT_TRUE(relay.wait_held(std::chrono::seconds(60))) << "the worker never published";
+  delete_like_the_api(*store_, *redis_, clock_, id, "");
+  ASSERT_TRUE(eventually([&] {
+    auto found = store_->find_video(id);
+    return found && !*found;
+  }, std::chrono::seconds(60))) << "the other slot ran the delete job";
+  relay.release();
+  ASSERT_TRUE(eventually([&] {
+    auto stats = queue.stats();
+    return stats && stats->length == 0;
+  }, std::chrono::seconds(60))) << "both jobs are acked";
+  stop_worker();
+
+  auto listed = redis_->execute(redis::Command("ZSCORE", "z:new", id));
+  ASSERT_TRUE(listed);
+  EXPECT_TRUE(listed->is_nil()) << "a deleted video is listed";
+  EXPECT_FALSE(exists(projection::keys::card(id)));
+  EXPECT_FALSE(exists(projection::keys::video(id)));
+}
+
 // An upload whose job Redis lost (the video is processing, its file waits, no job:{id}) is found
 // by the sweep a worker runs at start, queued again and processed.
 TEST_F(WorkerTest, AtStartTheSweeperQueuesALostJobAgain) {
   stop_worker();
-  catalog::Video video;
-  video.channel_id = channel_;
-  video.title = "Lost in Redis";
-  video.slug = "lost-in-redis";
-  video.status = catalog::VideoStatus::processing;
-  video.created_at = SystemClock().unix_seconds() - 3600;
-  const int64_t id = store_->insert_video(video).value();
+  const int64_t id = insert_processing("Lost in Redis", SystemClock().unix_seconds() - 3600);
   const std::string upload = jobs::upload_path((dir_.path() / "uploads").string(), id);
   const fs::path clip = dir_.path() / "clip.mp4";  // the container comes from the extension
   ASSERT_TRUE(transcode::make_test_clip(clip.string(), {.seconds = 2}).ok());
@@ -215,7 +371,7 @@ TEST_F(WorkerTest, AtStartTheSweeperQueuesALostJobAgain) {
   start_worker();
   ASSERT_TRUE(eventually([&] { return status_of(id) != catalog::VideoStatus::processing; }, std::chrono::seconds(120)));
   EXPECT_EQ(status_of(id), catalog::VideoStatus::ready);
-  EXPECT_FALSE(fs::exists(upload));
+  EXPECT_TRUE(eventually([&] { return !fs::exists(upload); })) << "deleted after the publish";
 }
 
 TEST_F(WorkerTest, AFileThatIsNotAVideoFailsAtOnceWithTheReason) {

@@ -142,6 +142,7 @@ class SessionImpl final : public Session, public std::enable_shared_from_this<Se
   Task<void> close_gracefully();
   Task<void> watch_deadline();
   void fill_head();
+  bool host_is_valid() const;
   void record(std::string_view method, std::string_view target, int status, std::string_view route,
               uint64_t bytes);
   void set_deadline(std::chrono::milliseconds timeout);
@@ -317,6 +318,10 @@ Task<SessionImpl::ReadOutcome> SessionImpl::read_request() {
     if (auto outcome = co_await parse_until(*parser_, header_done, read_chunk_bytes, {})) co_return *outcome;
   }
   fill_head();
+  if (!host_is_valid()) {
+    failed_status_ = 400;
+    co_return ReadOutcome::failed;
+  }
   if (!parser_->is_done()) {
     if (auto early = co_await answer_before_body()) {
       early_response_ = std::move(*early);
@@ -474,6 +479,13 @@ Task<std::optional<Response>> SessionImpl::answer_before_body() {
     log_thrown("answer_before_body", request_);
   }
   co_return Response::text(500, "Internal Server Error\n");
+}
+
+// RFC 9112 §3.2: an HTTP/1.1 request carries exactly one Host, an HTTP/1.0 one at most; else 400.
+bool SessionImpl::host_is_valid() const {
+  size_t hosts = 0;
+  for (const Header& header : request_.headers) hosts += iequals(header.name, "Host") ? 1 : 0;
+  return hosts == 1 || (hosts == 0 && version_ < 11);
 }
 
 // The request's method, target and headers, as soon as its header is parsed; the body comes later.
