@@ -123,45 +123,7 @@ Task<http::Response> Router::handle(const http::Request& request) {
     co_return response;
   }
   if (starts_with(path, "/media/")) co_return media(request, path);
-  if (starts_with(path, resumable_prefix) &&
-      (path.size() == resumable_prefix.size() || path[resumable_prefix.size()] == '/')) {
-    if (s_.uploads == nullptr) co_return error(503, "Uploads are not available right now.", true);
-    co_return co_await s_.uploads->resumable(request, path.substr(resumable_prefix.size()));
-  }
-  if (path == "/api/v1/uploads") {
-    if (request.method != "POST") {
-      auto response = error(405, "Upload with POST.", true);
-      response.set("Allow", "POST");
-      co_return response;
-    }
-    if (s_.uploads == nullptr) co_return error(503, "Uploads are not available right now.", true);
-    co_return co_await s_.uploads->upload(request);
-  }
-  if (starts_with(path, beacon_prefix)) {
-    std::string_view rest = path.substr(beacon_prefix.size());
-    size_t slash = rest.find('/');
-    std::string_view action = slash == std::string_view::npos ? std::string_view() : rest.substr(slash);
-    if (action == "/view" || action == "/view.gif") {
-      const bool pixel = action == "/view.gif";
-      if (request.method != (pixel ? "GET" : "POST")) {
-        auto response = error(405, pixel ? "Load this image with GET." : "Send the view beacon with POST.", true);
-        response.set("Allow", pixel ? "GET" : "POST");
-        co_return response;
-      }
-      co_return co_await view_beacon(request, rest.substr(0, slash), pixel);
-    }
-    if (slash == std::string_view::npos && request.method != "GET" && request.method != "HEAD") {
-      if (request.method != "DELETE") {
-        auto response = error(405, "A video answers GET, HEAD and DELETE.", true);
-        response.set("Allow", "GET, HEAD, DELETE");
-        co_return response;
-      }
-      if (s_.uploads == nullptr) co_return error(503, "Deleting is not available right now.", true);
-      auto id = parse_id(rest);
-      if (!id) co_return error(404, "There is no such video.", true);
-      co_return co_await s_.uploads->remove_video(request, *id);
-    }
-  }
+  if (auto written = co_await write_route(request, path)) co_return std::move(*written);
   if (request.method != "GET" && request.method != "HEAD") {
     co_return error(405, "This address only answers GET and HEAD.", api);
   }
@@ -186,7 +148,50 @@ Task<http::Response> Router::handle(const http::Request& request) {
   }
   if (starts_with(path, "/api/v1/videos/")) co_return co_await watch(path.substr(api_prefix.size() + 1), true);
   if (starts_with(path, "/watch/")) co_return co_await watch(path.substr(7), false);
+  co_return co_await named_listing(request, path, api);
+}
 
+Task<std::optional<http::Response>> Router::write_route(const http::Request& request, std::string_view path) {
+  if (starts_with(path, resumable_prefix) &&
+      (path.size() == resumable_prefix.size() || path[resumable_prefix.size()] == '/')) {
+    if (s_.uploads == nullptr) co_return error(503, "Uploads are not available right now.", true);
+    co_return co_await s_.uploads->resumable(request, path.substr(resumable_prefix.size()));
+  }
+  if (path == "/api/v1/uploads") {
+    if (request.method != "POST") {
+      auto response = error(405, "Upload with POST.", true);
+      response.set("Allow", "POST");
+      co_return response;
+    }
+    if (s_.uploads == nullptr) co_return error(503, "Uploads are not available right now.", true);
+    co_return co_await s_.uploads->upload(request);
+  }
+  if (!starts_with(path, beacon_prefix)) co_return std::nullopt;
+  std::string_view rest = path.substr(beacon_prefix.size());
+  size_t slash = rest.find('/');
+  std::string_view action = slash == std::string_view::npos ? std::string_view() : rest.substr(slash);
+  if (action == "/view" || action == "/view.gif") {
+    const bool pixel = action == "/view.gif";
+    if (request.method != (pixel ? "GET" : "POST")) {
+      auto response = error(405, pixel ? "Load this image with GET." : "Send the view beacon with POST.", true);
+      response.set("Allow", pixel ? "GET" : "POST");
+      co_return response;
+    }
+    co_return co_await view_beacon(request, rest.substr(0, slash), pixel);
+  }
+  if (slash != std::string_view::npos || request.method == "GET" || request.method == "HEAD") co_return std::nullopt;
+  if (request.method != "DELETE") {
+    auto response = error(405, "A video answers GET, HEAD and DELETE.", true);
+    response.set("Allow", "GET, HEAD, DELETE");
+    co_return response;
+  }
+  if (s_.uploads == nullptr) co_return error(503, "Deleting is not available right now.", true);
+  auto id = parse_id(rest);
+  if (!id) co_return error(404, "There is no such video.", true);
+  co_return co_await s_.uploads->remove_video(request, *id);
+}
+
+Task<http::Response> Router::named_listing(const http::Request& request, std::string_view path, bool api) {
   struct Prefix {
     std::string_view prefix;
     ListKind kind;

@@ -21,6 +21,7 @@
 #pragma once
 
 #include <functional>
+#include <optional>
 #include <string>
 
 #include "app/view_recorder.h"
@@ -57,6 +58,10 @@ class Router {
   static constexpr int max_page = 100000;
 
  private:
+  // The routes that write (uploads, the view beacon, DELETE of a video); nullopt for any other.
+  Task<std::optional<http::Response>> write_route(const http::Request& request, std::string_view path);
+  // /category/{slug}, /tag/{tag}, /channel/{name}; 404 for any other path.
+  Task<http::Response> named_listing(const http::Request& request, std::string_view path, bool api);
   Task<http::Response> home();
   Task<http::Response> upload_page();  // the form (no-store); the API routes take what it sends
   Task<http::Response> listing(const http::Request& request, projection::ListKind kind, std::string name,

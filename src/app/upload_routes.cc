@@ -38,6 +38,16 @@ std::string incoming_path(const std::string& uploads_dir) {
   return (fs::path(uploads_dir) / fmt::format("incoming-{:08x}{:08x}", random(), random())).string();
 }
 
+// A resumable route's answer with the session's offset (by default the one it had) and length.
+http::Response with_offset(http::Response response, const upload::SessionInfo& session,
+                           std::optional<uint64_t> offset = std::nullopt) {
+  response.set("Upload-Offset", std::to_string(offset.value_or(session.offset)));
+  response.set("Upload-Length", std::to_string(session.total_bytes));
+  response.set("Cache-Control", "no-store");
+  response.route = "upload";
+  return response;
+}
+
 bool parse_number(std::string_view text, uint64_t& out) {
   auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), out);
   return ec == std::errc{} && end == text.data() + text.size() && !text.empty();
@@ -126,9 +136,9 @@ Task<http::Response> UploadRoutes::upload(const http::Request& request) {
 
   const std::string uploads_dir = ingest_.options().uploads_dir;
   // Named, not a temporary inside the co_await: g++ 12 can destroy a coroutine's temporaries twice.
-  std::function<Result<Received>(sql::Connection&)> read_form =
+  std::function<Result<Received>(size_t)> read_form =
       [body = request.body_file, content_type = std::string(request.header("Content-Type").value_or("")),
-       uploads_dir](sql::Connection&) -> Result<Received> {
+       uploads_dir](size_t) -> Result<Received> {
         Received out;
         auto parts = upload::parse_multipart(body, content_type);
         if (!parts) {
@@ -155,7 +165,7 @@ Task<http::Response> UploadRoutes::upload(const http::Request& request) {
         out.no_space = *copied == upload::Copied::no_space;
         return out;
       };
-  auto received = co_await pool_.run<Received>(std::move(read_form));
+  auto received = co_await files_.run<Received>(std::move(read_form));
   if (!received) co_return json_error(503, "The upload could not be stored. Please try again.");
   if (received->no_space || !received->error.empty()) {
     std::error_code ignored;
@@ -189,88 +199,94 @@ Task<http::Response> UploadRoutes::resumable(const http::Request& request, std::
   if (auto* answer = std::get_if<http::Response>(&authorized)) co_return std::move(*answer);
   const sql::TokenGrant grant = std::get<sql::TokenGrant>(authorized);
   const std::string owner = fmt::format("{}:{}", grant.role == sql::TokenRole::admin ? "admin" : "user", grant.user_id);
-
   if (rest.empty()) {
     if (request.method != "POST") co_return json_error(405, "Start a resumable upload with POST.");
-    uint64_t total = 0;
-    if (!parse_number(request.header("Upload-Length").value_or(""), total) || total == 0) {
-      co_return json_error(400, "Send the file's size in bytes as Upload-Length.");
-    }
-    auto meta = nlohmann::json::parse(request.body, nullptr, /*allow_exceptions=*/false);
-    if (!meta.is_object()) co_return json_error(400, "Send the form as a JSON object.");
-    auto text = [&](const char* name) {
-      auto it = meta.find(name);
-      return it != meta.end() && it->is_string() ? it->get<std::string>() : std::string();
-    };
-    ingest::UploadForm form{text("title"), text("description"), text("tags"), text("category"), ""};
-    auto checked = ingest::check_form(form, clock_.unix_seconds());
-    if (!checked) co_return json_error(400, checked.error().message);
-    upload::UploadMetadata metadata{checked->title, checked->description, checked->tags,
-                                    checked->categories.empty() ? "" : checked->categories.front(), owner, ""};
-    std::function<Result<std::string>(sql::Connection&)> start = [this, total, metadata](sql::Connection&) {
-      return sessions_.create(total, metadata);
-    };
-    auto id = co_await pool_.run<std::string>(std::move(start));
-    if (!id && id.error().kind == ErrorKind::invalid_input) co_return json_error(413, id.error().message);
-    if (!id) co_return json_error(503, "The upload could not be started. Please try again in a moment.");
-    http::Response response = http::Response::json(201, nlohmann::json{{"upload", *id}, {"offset", 0}}.dump());
-    response.set("Location", fmt::format("{}/{}", resumable_path, *id));
-    response.set("Upload-Offset", "0");
-    response.set("Cache-Control", "no-store");
-    response.route = "upload";
-    co_return response;
+    co_return co_await start_resumable(request, owner);
   }
 
   const std::string id(rest.substr(1));
-  std::function<Result<std::optional<upload::SessionInfo>>(sql::Connection&)> lookup = [this, id](sql::Connection&) {
+  std::function<Result<std::optional<upload::SessionInfo>>(size_t)> lookup = [this, id](size_t) {
     return sessions_.find(id);
   };
-  auto session = co_await pool_.run<std::optional<upload::SessionInfo>>(std::move(lookup));
+  auto session = co_await files_.run<std::optional<upload::SessionInfo>>(std::move(lookup));
   if (!session) co_return json_error(503, "The upload service is busy. Please try again in a moment.");
   if (!*session || (*session)->metadata.owner != owner) co_return json_error(404, "There is no such upload.");
   const upload::SessionInfo& info = **session;
-
-  auto with_offset = [&](http::Response response, uint64_t offset) {
-    response.set("Upload-Offset", std::to_string(offset));
-    response.set("Upload-Length", std::to_string(info.total_bytes));
-    response.set("Cache-Control", "no-store");
-    response.route = "upload";
-    return response;
-  };
   if (request.method == "HEAD" || request.method == "GET") {
     co_return with_offset(http::Response::json(200, nlohmann::json{{"upload", id}, {"offset", info.offset},
                                                                    {"length", info.total_bytes}}.dump()),
-                          info.offset);
+                          info);
   }
-  if (request.method == "DELETE") {
-    std::function<Result<bool>(sql::Connection&)> cancel = [this, id](sql::Connection&) { return sessions_.cancel(id); };
-    auto cancelled = co_await pool_.run<bool>(std::move(cancel));
-    if (!cancelled) {
-      spdlog::warn("cancelling upload session {} failed: {}", id, cancelled.error().message);
-      co_return json_error(503, "The upload could not be cancelled now. Please try again in a moment.");
-    }
-    // Gone meanwhile: its completing PATCH took it, or another DELETE removed it.
-    if (!*cancelled) co_return json_error(404, "There is no such upload.");
-    http::Response response;
-    response.status = 204;
-    response.route = "upload";
-    co_return response;
-  }
+  if (request.method == "DELETE") co_return co_await cancel_resumable(id);
   if (request.method != "PATCH") co_return json_error(405, "Send the next bytes with PATCH.");
+  co_return co_await append_resumable(request, info, grant);
+}
+
+// POST …/resumable: `Upload-Length` and the form as JSON -> 201 with the session's Location.
+Task<http::Response> UploadRoutes::start_resumable(const http::Request& request, const std::string& owner) {
+  uint64_t total = 0;
+  if (!parse_number(request.header("Upload-Length").value_or(""), total) || total == 0) {
+    co_return json_error(400, "Send the file's size in bytes as Upload-Length.");
+  }
+  auto meta = nlohmann::json::parse(request.body, nullptr, /*allow_exceptions=*/false);
+  if (!meta.is_object()) co_return json_error(400, "Send the form as a JSON object.");
+  auto text = [&](const char* name) {
+    auto it = meta.find(name);
+    return it != meta.end() && it->is_string() ? it->get<std::string>() : std::string();
+  };
+  ingest::UploadForm form{text("title"), text("description"), text("tags"), text("category"), ""};
+  auto checked = ingest::check_form(form, clock_.unix_seconds());
+  if (!checked) co_return json_error(400, checked.error().message);
+  upload::UploadMetadata metadata{checked->title, checked->description, checked->tags,
+                                  checked->categories.empty() ? "" : checked->categories.front(), owner, ""};
+  std::function<Result<std::string>(size_t)> start = [this, total, metadata](size_t) {
+    return sessions_.create(total, metadata);
+  };
+  auto id = co_await files_.run<std::string>(std::move(start));
+  if (!id && id.error().kind == ErrorKind::invalid_input) co_return json_error(413, id.error().message);
+  if (!id) co_return json_error(503, "The upload could not be started. Please try again in a moment.");
+  http::Response response = http::Response::json(201, nlohmann::json{{"upload", *id}, {"offset", 0}}.dump());
+  response.set("Location", fmt::format("{}/{}", resumable_path, *id));
+  response.set("Upload-Offset", "0");
+  response.set("Cache-Control", "no-store");
+  response.route = "upload";
+  co_return response;
+}
+
+// DELETE …/resumable/{id}: 204 only once the session is gone.
+Task<http::Response> UploadRoutes::cancel_resumable(const std::string& id) {
+  std::function<Result<bool>(size_t)> cancel = [this, id](size_t) { return sessions_.cancel(id); };
+  auto cancelled = co_await files_.run<bool>(std::move(cancel));
+  if (!cancelled) {
+    spdlog::warn("cancelling upload session {} failed: {}", id, cancelled.error().message);
+    co_return json_error(503, "The upload could not be cancelled now. Please try again in a moment.");
+  }
+  // Gone meanwhile: its completing PATCH took it, or another DELETE removed it.
+  if (!*cancelled) co_return json_error(404, "There is no such upload.");
+  http::Response response;
+  response.status = 204;
+  response.route = "upload";
+  co_return response;
+}
+
+// PATCH …/resumable/{id}: the next bytes at `Upload-Offset`; the PATCH that completes the upload
+// creates its video.
+Task<http::Response> UploadRoutes::append_resumable(const http::Request& request, const upload::SessionInfo& info,
+                                                    const sql::TokenGrant& grant) {
   uint64_t offset = 0;
   if (!parse_number(request.header("Upload-Offset").value_or(""), offset)) {
     co_return json_error(400, "Send the offset of these bytes as Upload-Offset.");
   }
-  if (request.body_file.empty()) co_return with_offset(json_error(400, "Send the next bytes as the body."), info.offset);
-  std::function<Result<upload::AppendResult>(sql::Connection&)> append =
-      [this, id, offset, body = request.body_file](sql::Connection&) { return sessions_.append_file(id, offset, body); };
-  auto appended = co_await pool_.run<upload::AppendResult>(std::move(append));
+  if (request.body_file.empty()) co_return with_offset(json_error(400, "Send the next bytes as the body."), info);
+  std::function<Result<upload::AppendResult>(size_t)> append =
+      [this, id = info.id, offset, body = request.body_file](size_t) { return sessions_.append_file(id, offset, body); };
+  auto appended = co_await files_.run<upload::AppendResult>(std::move(append));
   if (!appended) co_return json_error(500, "The bytes could not be stored.");
   switch (appended->status) {
     case upload::AppendStatus::appended: break;
     case upload::AppendStatus::not_found: co_return json_error(404, "There is no such upload.");
     case upload::AppendStatus::offset_mismatch:
-      co_return with_offset(json_error(409, "Resume from the Upload-Offset given."), appended->offset);
+      co_return with_offset(json_error(409, "Resume from the Upload-Offset given."), info, appended->offset);
     case upload::AppendStatus::busy: {
       auto response = json_error(409, "Another request is adding to this upload.");
       response.set("Retry-After", "1");
@@ -282,14 +298,18 @@ Task<http::Response> UploadRoutes::resumable(const http::Request& request, std::
   if (appended->offset < info.total_bytes) {
     http::Response response;
     response.status = 204;
-    co_return with_offset(std::move(response), appended->offset);
+    co_return with_offset(std::move(response), info, appended->offset);
   }
-  // Complete: the file leaves the session and becomes a video.
+  co_return co_await finish_resumable(info, grant);
+}
+
+// The complete file leaves the session and becomes a video.
+Task<http::Response> UploadRoutes::finish_resumable(const upload::SessionInfo& info, const sql::TokenGrant& grant) {
   const std::string file = incoming_path(ingest_.options().uploads_dir);
-  std::function<Result<upload::TakeResult>(sql::Connection&)> take = [this, id, file](sql::Connection&) {
+  std::function<Result<upload::TakeResult>(size_t)> take = [this, id = info.id, file](size_t) {
     return sessions_.take(id, file);
   };
-  auto taken = co_await pool_.run<upload::TakeResult>(std::move(take));
+  auto taken = co_await files_.run<upload::TakeResult>(std::move(take));
   if (!taken || taken->status != upload::TakeStatus::taken) {
     co_return json_error(409, "The upload is being finished by another request.");
   }

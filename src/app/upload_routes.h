@@ -1,7 +1,7 @@
 // UploadRoutes: `POST /api/v1/uploads` — the file as the multipart field `file`, with `title`,
 // `description`, `tags`, `category` (and `channel` for admins) — answered 201 with the new video's
 // JSON (`id`, `status`: "processing"). The HTTP server has streamed the body to a file
-// (Request::body_file); the multipart parse and the copy of the file part run on the SQL pool's
+// (Request::body_file); the multipart parse and the copy of the file part run on the file pool's
 // threads, never on the event loop. Errors: no or unknown token 401, a token without upload
 // rights 403, a body that is not multipart or has no `file` 400, a bad form 400 (the message
 // says what), an empty file 400, a full disk 507, SQL or Redis down 503.
@@ -31,7 +31,7 @@
 // working everywhere within that second.
 //
 // Thread-safety: one per event loop (it holds that loop's Redis connection and token cache); the
-// Ingest and pool are shared. Ownership: everything referenced must outlive it.
+// Ingest and the file pool are shared. Ownership: everything referenced must outlive it.
 #pragma once
 
 #include <cstdint>
@@ -42,19 +42,20 @@
 #include "app/token_cache.h"
 #include "common/asio.h"
 #include "common/clock.h"
+#include "common/work_pool.h"
 #include "http/message.h"
 #include "ingest/ingest.h"
 #include "redis/connection.h"
-#include "sql/pool.h"
 #include "upload/resumable.h"
 
 namespace reel::app {
 
 class UploadRoutes {
  public:
-  UploadRoutes(ingest::Ingest& ingest, sql::Pool& pool, redis::Connection& redis, const Clock& clock,
+  // `files` runs the blocking file work (multipart parse and copy, resumable sessions).
+  UploadRoutes(ingest::Ingest& ingest, WorkPool& files, redis::Connection& redis, const Clock& clock,
                upload::ResumableStore& sessions)
-      : ingest_(ingest), pool_(pool), redis_(redis), clock_(clock), sessions_(sessions), tokens_(clock) {}
+      : ingest_(ingest), files_(files), redis_(redis), clock_(clock), sessions_(sessions), tokens_(clock) {}
 
   Task<http::Response> upload(const http::Request& request);
   // Every method under /api/v1/uploads/resumable; `rest` is what follows it ("" or "/{id}").
@@ -73,7 +74,7 @@ class UploadRoutes {
 
  private:
   ingest::Ingest& ingest_;
-  sql::Pool& pool_;
+  WorkPool& files_;
   redis::Connection& redis_;
   const Clock& clock_;
   upload::ResumableStore& sessions_;
@@ -85,6 +86,12 @@ class UploadRoutes {
   Task<std::variant<sql::TokenGrant, http::Response>> authorize_upload(const http::Request& request);
   // Creates the video from a complete file: 201 with its JSON, or the error to answer.
   Task<http::Response> create_video(ingest::UploadForm form, std::string file, const sql::TokenGrant& grant);
+  // The resumable routes, after the token and (but for the start) the session were checked.
+  Task<http::Response> start_resumable(const http::Request& request, const std::string& owner);
+  Task<http::Response> cancel_resumable(const std::string& id);
+  Task<http::Response> append_resumable(const http::Request& request, const upload::SessionInfo& info,
+                                        const sql::TokenGrant& grant);
+  Task<http::Response> finish_resumable(const upload::SessionInfo& info, const sql::TokenGrant& grant);
 };
 
 }  // namespace reel::app

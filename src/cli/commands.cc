@@ -1,4 +1,8 @@
 #include <atomic>
+#include <functional>
+#include <memory>
+#include <utility>
+#include <vector>
 #include <csignal>
 #include <thread>
 #include <fcntl.h>
@@ -407,102 +411,134 @@ int cmd_serve(const Target& target, const std::string& listen) {
   return 0;
 }
 
-}  // namespace
+// One subcommand: `app` holds its options, bound to state that `run` reads once it was parsed.
+struct Subcommand {
+  CLI::App* app;
+  std::function<int()> run;
+};
 
-int run(int argc, char** argv) {
-  CLI::App app{"Reel: a video-sharing platform. SQL is the record; Redis is what pages read."};
-  app.require_subcommand(1);
+Subcommand add_up(CLI::App& app) {
+  auto args = std::make_shared<std::pair<std::string, std::string>>("var", "127.0.0.1:8080");  // dir, listen
+  auto* cmd = app.add_subcommand(
+      "up", "Run the embedded default: a private redis-server, SQLite, the web server and a media worker");
+  cmd->add_option("--data-dir", args->first, "Data directory (created if missing)")->capture_default_str();
+  cmd->add_option("--listen", args->second, "HOST:PORT to serve on")->capture_default_str();
+  return {cmd, [args] { return cmd_up(args->first, args->second); }};
+}
 
-  std::string up_dir = "var", up_listen = "127.0.0.1:8080";
-  auto* up = app.add_subcommand("up", "Run the embedded default: a private redis-server, SQLite, the web server and a media worker");
-  up->add_option("--data-dir", up_dir, "Data directory (created if missing)")->capture_default_str();
-  up->add_option("--listen", up_listen, "HOST:PORT to serve on")->capture_default_str();
+Subcommand add_serve(CLI::App& app) {
+  auto args = std::make_shared<std::pair<Target, std::string>>();  // target, listen
+  auto* cmd = app.add_subcommand("serve", "Run the web server against configured Redis");
+  add_target_options(*cmd, args->first);
+  cmd->add_option("--listen", args->second, "HOST:PORT (overrides [server] listen)");
+  return {cmd, [args] { return cmd_serve(args->first, args->second); }};
+}
 
-  Target serve_target;
-  std::string serve_listen;
-  auto* serve_cmd = app.add_subcommand("serve", "Run the web server against configured Redis");
-  add_target_options(*serve_cmd, serve_target);
-  serve_cmd->add_option("--listen", serve_listen, "HOST:PORT (overrides [server] listen)");
+Subcommand add_seed(CLI::App& app) {
+  struct Args {
+    Target target;
+    int64_t videos = 1000;
+    uint64_t seed = 1;
+  };
+  auto args = std::make_shared<Args>();
+  auto* cmd = app.add_subcommand("seed", "Add a synthetic catalog through SQL, then rebuild Redis");
+  add_target_options(*cmd, args->target);
+  cmd->add_option("--videos", args->videos, "How many videos to add")->capture_default_str();
+  cmd->add_option("--seed", args->seed, "Random seed (same seed, same catalog)")->capture_default_str();
+  return {cmd, [args] { return cmd_seed(args->target, args->videos, args->seed); }};
+}
 
-  Target seed_target;
-  int64_t seed_videos = 1000;
-  uint64_t seed_value = 1;
-  auto* seed_cmd = app.add_subcommand("seed", "Add a synthetic catalog through SQL, then rebuild Redis");
-  add_target_options(*seed_cmd, seed_target);
-  seed_cmd->add_option("--videos", seed_videos, "How many videos to add")->capture_default_str();
-  seed_cmd->add_option("--seed", seed_value, "Random seed (same seed, same catalog)")->capture_default_str();
+Subcommand add_rebuild(CLI::App& app) {
+  auto args = std::make_shared<std::pair<Target, std::vector<std::string>>>();  // target, projections
+  auto* cmd = app.add_subcommand("rebuild", "Rebuild Redis projections from SQL (all, or those named)");
+  add_target_options(*cmd, args->first);
+  cmd->add_option("projections", args->second,
+                  fmt::format("Projections: {}", fmt::join(projection::projection_names(), ", ")));
+  return {cmd, [args] { return cmd_rebuild(args->first, args->second); }};
+}
 
-  Target rebuild_target;
-  std::vector<std::string> projections;
-  auto* rebuild_cmd = app.add_subcommand("rebuild", "Rebuild Redis projections from SQL (all, or those named)");
-  add_target_options(*rebuild_cmd, rebuild_target);
-  rebuild_cmd->add_option("projections", projections,
-                          fmt::format("Projections: {}", fmt::join(projection::projection_names(), ", ")));
-
-  Target views_target;
-  ViewsInputs views_inputs;
-  std::string views_partition;
-  auto* views_cmd = app.add_subcommand(
+Subcommand add_views(CLI::App& app) {
+  struct Args {
+    Target target;
+    ViewsInputs inputs;
+    std::string partition;
+  };
+  auto args = std::make_shared<Args>();
+  auto* cmd = app.add_subcommand(
       "views",
       "Count views: read view events, dedupe and aggregate them, flush counters to Redis and daily counts "
       "to SQL");
-  views_cmd->footer(
+  cmd->footer(
       "Inputs (any number, at least one): one event per line, either the RFC 5424 lines the beacon writes\n"
       "(\"<134>1 TIME HOST reel - view - t=... v=... k=... r=... u=...\"), the same behind an RFC 3164 or\n"
       "syslog-ng header, the bare \"t=... v=...\" message, or an access-log line in nginx's combined format\n"
       "(GET /watch/{id}... and POST /api/v1/videos/{id}/view with a 2xx status count as views). Lines that\n"
       "are malformed, too old, in the future, oversized, from bots or repeated within [views] dedupe_minutes\n"
       "are skipped and counted. Stops on SIGTERM/SIGINT or at the end of stdin, after a last flush.");
-  add_target_options(*views_cmd, views_target);
-  views_cmd->add_flag("--stdin", views_inputs.from_stdin, "Read lines from standard input (syslog-ng program())");
-  views_cmd->add_option("--udp", views_inputs.udp, "Listen for datagrams on HOST:PORT (one or more lines each)");
-  views_cmd->add_option("--tcp", views_inputs.tcp, "Accept newline-delimited lines on HOST:PORT");
-  views_cmd->add_option("--follow", views_inputs.follow, "Follow a log file as tail -F does (rotation, truncation)");
-  views_cmd->add_option("--metrics", views_inputs.metrics_listen,
-                        "Answer GET /metrics on HOST:PORT (Prometheus: datagrams the kernel dropped on --udp)");
-  views_cmd->add_option("--partition", views_partition,
-                        "I/N: count only the viewers of partition I of N, so N aggregators share the load");
+  add_target_options(*cmd, args->target);
+  cmd->add_flag("--stdin", args->inputs.from_stdin, "Read lines from standard input (syslog-ng program())");
+  cmd->add_option("--udp", args->inputs.udp, "Listen for datagrams on HOST:PORT (one or more lines each)");
+  cmd->add_option("--tcp", args->inputs.tcp, "Accept newline-delimited lines on HOST:PORT");
+  cmd->add_option("--follow", args->inputs.follow, "Follow a log file as tail -F does (rotation, truncation)");
+  cmd->add_option("--metrics", args->inputs.metrics_listen,
+                  "Answer GET /metrics on HOST:PORT (Prometheus: datagrams the kernel dropped on --udp)");
+  cmd->add_option("--partition", args->partition,
+                  "I/N: count only the viewers of partition I of N, so N aggregators share the load");
+  return {cmd, [args] { return cmd_views(args->target, args->inputs, args->partition); }};
+}
 
-  Target worker_target;
-  int worker_slots = 0;
-  auto* worker_cmd = app.add_subcommand(
+Subcommand add_worker(CLI::App& app) {
+  auto args = std::make_shared<std::pair<Target, int>>();  // target, slots
+  auto* cmd = app.add_subcommand(
       "worker", "Process media jobs (transcode uploads, delete videos) from the Redis Stream queue");
-  add_target_options(*worker_cmd, worker_target);
-  worker_cmd->add_option("--slots", worker_slots, "Jobs at once (default: [worker] slots)");
+  add_target_options(*cmd, args->first);
+  cmd->add_option("--slots", args->second, "Jobs at once (default: [worker] slots)");
+  return {cmd, [args] { return cmd_worker(args->first, args->second); }};
+}
 
-  Target admin_target;
-  TokenAction token_action;
-  auto* admin_cmd = app.add_subcommand("admin", "Administration");
-  admin_cmd->require_subcommand(1);
-  auto* token_cmd = admin_cmd->add_subcommand(
+// `reel admin token [--label L | --list | --revoke ID]`.
+Subcommand add_admin(CLI::App& app) {
+  auto args = std::make_shared<std::pair<Target, TokenAction>>();
+  auto* admin = app.add_subcommand("admin", "Administration");
+  admin->require_subcommand(1);
+  auto* cmd = admin->add_subcommand(
       "token", "Print a new API token with admin rights, for `Authorization: Bearer TOKEN`; list or revoke tokens");
-  add_target_options(*token_cmd, admin_target);
-  auto* label_option = token_cmd->add_option("--label", token_action.label, "What the token is for (kept with its hash)")
-                           ->capture_default_str();
-  auto* list_flag = token_cmd->add_flag("--list", token_action.list, "List the tokens (id, role, created, last 4 characters)");
-  token_cmd->add_option("--revoke", token_action.revoke, "Revoke the token with this ID (from --list)")
+  add_target_options(*cmd, args->first);
+  TokenAction& action = args->second;
+  auto* label_option =
+      cmd->add_option("--label", action.label, "What the token is for (kept with its hash)")->capture_default_str();
+  auto* list_flag = cmd->add_flag("--list", action.list, "List the tokens (id, role, created, last 4 characters)");
+  cmd->add_option("--revoke", action.revoke, "Revoke the token with this ID (from --list)")
       ->check(CLI::PositiveNumber)
       ->excludes(list_flag)
       ->excludes(label_option);
   list_flag->excludes(label_option);
+  return {cmd, [args] { return cmd_admin_token(args->first, args->second); }};
+}
 
-  Target migrate_target;
-  auto* migrate_cmd = app.add_subcommand("migrate", "Apply pending SQL schema migrations");
-  add_target_options(*migrate_cmd, migrate_target);
+Subcommand add_migrate(CLI::App& app) {
+  auto target = std::make_shared<Target>();
+  auto* cmd = app.add_subcommand("migrate", "Apply pending SQL schema migrations");
+  add_target_options(*cmd, *target);
+  return {cmd, [target] { return cmd_migrate(*target); }};
+}
 
+}  // namespace
+
+int run(int argc, char** argv) {
+  CLI::App app{"Reel: a video-sharing platform. SQL is the record; Redis is what pages read."};
+  app.require_subcommand(1);
+  const std::vector<Subcommand> subcommands = {add_up(app),    add_serve(app),  add_seed(app),
+                                               add_rebuild(app), add_views(app), add_worker(app),
+                                               add_admin(app), add_migrate(app)};
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
     return app.exit(e) == 0 ? 0 : 2;
   }
-  if (up->parsed()) return cmd_up(up_dir, up_listen);
-  if (serve_cmd->parsed()) return cmd_serve(serve_target, serve_listen);
-  if (seed_cmd->parsed()) return cmd_seed(seed_target, seed_videos, seed_value);
-  if (rebuild_cmd->parsed()) return cmd_rebuild(rebuild_target, projections);
-  if (migrate_cmd->parsed()) return cmd_migrate(migrate_target);
-  if (views_cmd->parsed()) return cmd_views(views_target, views_inputs, views_partition);
-  if (token_cmd->parsed()) return cmd_admin_token(admin_target, token_action);
-  if (worker_cmd->parsed()) return cmd_worker(worker_target, worker_slots);
+  for (const Subcommand& subcommand : subcommands) {
+    if (subcommand.app->parsed()) return subcommand.run();
+  }
   return 2;
 }
 

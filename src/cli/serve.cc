@@ -43,6 +43,36 @@ Result<redis::ClientOptions> client_options(const config::Config& config) {
   return options;
 }
 
+// The upload routes' services, shared by every event loop (all thread-safe). SQL, through a small
+// pool, is only for writes: pages never touch it, so a store that cannot be opened only turns
+// uploads off (503), it does not stop the site. File work has a pool of its own, so a slow disk
+// never queues SQL and the reverse.
+struct Uploads {
+  Uploads(const config::Config& config, const std::string& dir, const Clock& clock)
+      : sessions({dir + "/sessions", static_cast<uint64_t>(config.server.max_upload_bytes)}, clock),
+        files("file", static_cast<size_t>(std::max(1, config.server.file_threads))) {}
+  upload::ResumableStore sessions;
+  std::optional<upload::ResumableSweeper> sweeper;  // once sessions is open
+  WorkPool files;
+  std::unique_ptr<sql::Pool> pool;
+  std::unique_ptr<ingest::Ingest> ingest;  // null when the SQL store could not be opened
+};
+
+Result<std::unique_ptr<Uploads>> open_uploads(const config::Config& config, const std::string& dir,
+                                              const Clock& clock) {
+  auto uploads = std::make_unique<Uploads>(config, dir, clock);
+  if (auto opened = uploads->sessions.open(); !opened) return Error{"[paths] uploads: " + opened.error().message};
+  const std::chrono::seconds max_idle(std::max<int64_t>(config.server.resumable_max_idle_s, 60));
+  uploads->sweeper.emplace(uploads->sessions, max_idle, upload::ResumableSweeper::default_interval(max_idle));
+  if (auto opened = sql::Pool::open({config.sql.url}, static_cast<size_t>(std::max(1, config.sql.pool_threads)))) {
+    uploads->pool = std::move(*opened);
+    uploads->ingest = std::make_unique<ingest::Ingest>(*uploads->pool, ingest::IngestOptions{dir});
+  } else {
+    fmt::print(stderr, "reel: uploads are off: [sql] url: {}\n", opened.error().message);
+  }
+  return uploads;
+}
+
 // What every event loop shares (all immutable or thread-safe).
 struct Shared {
   const pages::Renderer& pages;
@@ -52,9 +82,7 @@ struct Shared {
   const Clock& clock;
   std::function<std::string()> metrics;
   const app::ViewRecorder& views;
-  ingest::Ingest* ingest;  // null when the SQL store could not be opened
-  sql::Pool* pool;
-  upload::ResumableStore* sessions;
+  Uploads* uploads;  // the write routes' services; null ingest when SQL could not be opened
   std::chrono::milliseconds grace;  // [redis] grace_s
 };
 
@@ -62,9 +90,10 @@ struct Shared {
 struct Loop {
   Loop(asio::io_context& io, const redis::ClientOptions& options, const Shared& shared)
       : redis(io.get_executor(), options), model(redis.reader(), shared.clock, shared.grace),
-        uploads(shared.ingest ? std::make_unique<app::UploadRoutes>(*shared.ingest, *shared.pool, redis.writer(),
-                                                                    shared.clock, *shared.sessions)
-                              : nullptr),
+        uploads(shared.uploads->ingest ? std::make_unique<app::UploadRoutes>(*shared.uploads->ingest,
+                                                                             shared.uploads->files, redis.writer(),
+                                                                             shared.clock, shared.uploads->sessions)
+                                       : nullptr),
         router(app::Services{model, shared.pages, shared.static_files, shared.media_files, shared.links, shared.clock,
                              shared.metrics, shared.views, uploads.get()}) {}
   redis::Client redis;
@@ -162,6 +191,28 @@ int usable_cpus() {
   return static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
 }
 
+// The HTTP server's settings from [server]; upload bodies go to `uploads_dir`/tmp.
+http::ServerOptions server_options(const config::Config& config, const HostPort& listen,
+                                   const std::string& uploads_dir) {
+  http::ServerOptions options;
+  options.host = listen.host;
+  options.port = listen.port;
+  options.threads = config.server.threads > 0 ? config.server.threads : usable_cpus();
+  options.max_header_bytes = static_cast<size_t>(config.server.max_header_bytes);
+  options.max_body_bytes = static_cast<size_t>(config.server.max_body_bytes);
+  options.max_connections = static_cast<size_t>(config.server.max_connections);
+  options.header_timeout = std::chrono::milliseconds(config.server.header_timeout_ms);
+  options.idle_timeout = std::chrono::milliseconds(config.server.idle_timeout_ms);
+  options.drain_timeout = std::chrono::milliseconds(config.server.drain_timeout_ms);
+  options.access_log = config.server.access_log;
+  options.upload_temp_dir = uploads_dir + "/tmp";
+  options.max_file_body_bytes = static_cast<uint64_t>(config.server.max_upload_bytes);
+  // Upload bodies go to disk, once their token is checked: an upload without a valid one gets its
+  // 401 from its header alone (before a 413, too), and no byte of its body is read.
+  options.body_to_file = [](const http::Request& head) { return app::UploadRoutes::streams_body(head); };
+  return options;
+}
+
 }  // namespace
 
 std::string uploads_dir(const config::Config& config) {
@@ -189,45 +240,17 @@ Status serve(const config::Config& config, const std::function<void(const std::s
   auto media_files = media::FileServer::open({config.paths.media, "public, max-age=86400"});
   if (!media_files) return Error{"[paths] media: " + media_files.error().message};
 
-  http::ServerOptions options;
-  options.host = listen->host;
-  options.port = listen->port;
-  options.threads = config.server.threads > 0 ? config.server.threads : usable_cpus();
-  options.max_header_bytes = static_cast<size_t>(config.server.max_header_bytes);
-  options.max_body_bytes = static_cast<size_t>(config.server.max_body_bytes);
-  options.max_connections = static_cast<size_t>(config.server.max_connections);
-  options.header_timeout = std::chrono::milliseconds(config.server.header_timeout_ms);
-  options.idle_timeout = std::chrono::milliseconds(config.server.idle_timeout_ms);
-  options.drain_timeout = std::chrono::milliseconds(config.server.drain_timeout_ms);
-  options.access_log = config.server.access_log;
-  const std::string uploads = uploads_dir(config);
-  options.upload_temp_dir = uploads + "/tmp";
-  options.max_file_body_bytes = static_cast<uint64_t>(config.server.max_upload_bytes);
-  // Upload bodies go to disk, once their token is checked: an upload without a valid one gets its
-  // 401 from its header alone (before a 413, too), and no byte of its body is read.
-  options.body_to_file = [](const http::Request& head) { return app::UploadRoutes::streams_body(head); };
+  const std::string uploads_path = uploads_dir(config);
+  http::ServerOptions options = server_options(config, *listen, uploads_path);
   std::vector<std::weak_ptr<Loop>> loops(static_cast<size_t>(options.threads));  // by loop index
   options.answer_before_body = [&loops](const http::Request& head, int index) {
     return screen_uploads(loops, head, index);
   };
   remove_stale_bodies(options.upload_temp_dir);
 
-  // Uploads write SQL through a small pool; pages never touch it, so a store that cannot be
-  // opened only turns uploads off (503), it does not stop the site.
   const SystemClock clock;
-  upload::ResumableStore sessions({uploads + "/sessions", static_cast<uint64_t>(config.server.max_upload_bytes)}, clock);
-  if (auto opened = sessions.open(); !opened) return Error{"[paths] uploads: " + opened.error().message};
-  const std::chrono::seconds resumable_max_idle(std::max<int64_t>(config.server.resumable_max_idle_s, 60));
-  upload::ResumableSweeper sweeper(sessions, resumable_max_idle,
-                                   upload::ResumableSweeper::default_interval(resumable_max_idle));
-  std::unique_ptr<sql::Pool> pool;
-  std::unique_ptr<ingest::Ingest> ingest;
-  if (auto opened = sql::Pool::open({config.sql.url}, static_cast<size_t>(std::max(1, config.sql.pool_threads)))) {
-    pool = std::move(*opened);
-    ingest = std::make_unique<ingest::Ingest>(*pool, ingest::IngestOptions{uploads});
-  } else {
-    fmt::print(stderr, "reel: uploads are off: [sql] url: {}\n", opened.error().message);
-  }
+  auto uploads = open_uploads(config, uploads_path, clock);
+  if (!uploads) return uploads.error();
 
   std::unique_ptr<event_log::EventLog> view_log = std::move(extras.view_log);
   if (!view_log) {
@@ -247,9 +270,7 @@ Status serve(const config::Config& config, const std::function<void(const std::s
                       clock,
                       [&server_ptr] { return server_ptr->metrics().render(); },
                       views,
-                      ingest.get(),
-                      pool.get(),
-                      &sessions,
+                      uploads->get(),
                       std::chrono::seconds(config.redis.grace_s)};
   http::Server server(options, [&](asio::io_context& io, int index) -> http::Handler {
     auto loop = std::make_shared<Loop>(io, *redis_options, shared);
@@ -265,7 +286,9 @@ Status serve(const config::Config& config, const std::function<void(const std::s
   if (auto bound = server.bind(); !bound) return bound;
   if (on_listening) on_listening(fmt::format("http://{}:{}/", listen->host, server.port()));
   Status ran = server.run();
-  if (pool) pool->stop();  // before the loops go: a request may still await a pool job
+  Uploads& stopping = **uploads;  // its pools stop before the loops go: a request may await a job
+  stopping.files.stop();
+  if (stopping.pool) stopping.pool->stop();
   return ran;
 }
 

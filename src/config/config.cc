@@ -93,6 +93,7 @@ std::vector<Setting> settings(Config& c) {
       number("server", "trusted_proxy_hops", c.server.trusted_proxy_hops),
       number("server", "max_upload_bytes", c.server.max_upload_bytes),
       number("server", "resumable_max_idle_s", c.server.resumable_max_idle_s),
+      number("server", "file_threads", c.server.file_threads),
       text("redis", "write", c.redis.write),
       text("redis", "read", c.redis.read),
       text("redis", "password", c.redis.password),

@@ -28,6 +28,7 @@ struct Server {
   int64_t max_upload_bytes = int64_t{8} << 30;  // an uploaded video (streamed to disk)
   // A resumable upload without a create or append for this long is abandoned and removed.
   int64_t resumable_max_idle_s = 24 * 3600;
+  int file_threads = 2;  // blocking file work of uploads (multipart copy, resumable sessions)
 };
 
 struct Redis {
