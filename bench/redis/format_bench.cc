@@ -1,9 +1,8 @@
 // RESP command formatting: hiredis's redisFormatCommandArgv against Reel's append_command, on the
 // commands of one 30-card listing page's second round trip (MGET of 30 cards, two ZMSCOREs).
 // Run: build/bench/redis/reel_redis_format_bench
-#include <hiredis/hiredis.h>
-
 #include <benchmark/benchmark.h>
+#include <hiredis/hiredis.h>
 
 #include "redis/protocol.h"
 
@@ -32,7 +31,8 @@ void HiredisFormat(benchmark::State& state) {
         lengths.push_back(arg.size());
       }
       char* formatted = nullptr;
-      int length = redisFormatCommandArgv(&formatted, static_cast<int>(argv.size()), argv.data(), lengths.data());
+      int length =
+          redisFormatCommandArgv(&formatted, static_cast<int>(argv.size()), argv.data(), lengths.data());
       out.append(formatted, static_cast<size_t>(length));
       redisFreeCommand(formatted);
     }

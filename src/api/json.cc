@@ -9,7 +9,9 @@ namespace {
 
 using nlohmann::json;
 
-json rating_value(double rating) { return rating < 0 ? json(nullptr) : json(rating); }
+json rating_value(double rating) {
+  return rating < 0 ? json(nullptr) : json(rating);
+}
 
 json card_json(const projection::Card& card) {
   return {{"id", card.id},
@@ -30,7 +32,9 @@ json cards_json(const std::vector<projection::Card>& cards) {
   return out;
 }
 
-std::string dump(const json& document) { return document.dump(-1, ' ', false, json::error_handler_t::replace); }
+std::string dump(const json& document) {
+  return document.dump(-1, ' ', false, json::error_handler_t::replace);
+}
 
 }  // namespace
 
@@ -74,7 +78,9 @@ std::string video_document(const projection::VideoPage& video) {
 
 std::string unlisted_video_document(int64_t id, const projection::UploadStatus& status) {
   return dump({{"id", id},
-               {"status", status.state == "failed" ? "failed" : status.state == "ready" ? "ready" : "processing"},
+               {"status", status.state == "failed"  ? "failed"
+                          : status.state == "ready" ? "ready"
+                                                    : "processing"},
                {"progress", status.progress},
                {"error", status.error},
                {"url", "/api/v1/videos/" + std::to_string(id)}});

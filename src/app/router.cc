@@ -19,12 +19,14 @@ constexpr std::string_view api_prefix = "/api/v1/videos";
 constexpr std::string_view beacon_prefix = "/api/v1/videos/";
 constexpr std::string_view resumable_prefix = "/api/v1/uploads/resumable";
 // A transparent 1x1 GIF: the no-JS view beacon's answer.
-constexpr unsigned char pixel_gif[] = {0x47, 0x49, 0x46, 0x38, 0x39, 0x61, 0x01, 0x00, 0x01, 0x00, 0x80, 0x00,
-                                       0x00, 0x00, 0x00, 0x00, 0xff, 0xff, 0xff, 0x21, 0xf9, 0x04, 0x01, 0x00,
-                                       0x00, 0x00, 0x00, 0x2c, 0x00, 0x00, 0x00, 0x00, 0x01, 0x00, 0x01, 0x00,
-                                       0x00, 0x02, 0x02, 0x44, 0x01, 0x00, 0x3b};
+constexpr unsigned char pixel_gif[] = {0x47, 0x49, 0x46, 0x38, 0x39, 0x61, 0x01, 0x00, 0x01, 0x00, 0x80,
+                                       0x00, 0x00, 0x00, 0x00, 0x00, 0xff, 0xff, 0xff, 0x21, 0xf9, 0x04,
+                                       0x01, 0x00, 0x00, 0x00, 0x00, 0x2c, 0x00, 0x00, 0x00, 0x00, 0x01,
+                                       0x00, 0x01, 0x00, 0x00, 0x02, 0x02, 0x44, 0x01, 0x00, 0x3b};
 
-bool starts_with(std::string_view s, std::string_view prefix) { return s.substr(0, prefix.size()) == prefix; }
+bool starts_with(std::string_view s, std::string_view prefix) {
+  return s.substr(0, prefix.size()) == prefix;
+}
 
 // A positive decimal number of at most 18 digits with nothing around it.
 std::optional<int64_t> parse_id(std::string_view text) {
@@ -58,7 +60,8 @@ ParsedQuery parse_list_query(std::string_view query_string, ListKind kind) {
   if (auto text = http::query_param(query_string, "period")) {
     auto period = projection::parse_period(*text);
     if (!period || (short_list && *period != Period::all)) {
-      out.error = short_list ? "Unknown period: only all is listed here." : "Unknown period: use day, week, month or all.";
+      out.error = short_list ? "Unknown period: only all is listed here."
+                             : "Unknown period: use day, week, month or all.";
       return out;
     }
     q.period = *period;
@@ -103,8 +106,9 @@ http::Response cached(http::Response response) {
 }  // namespace
 
 http::Response Router::error(int status, std::string_view message, bool api) const {
-  http::Response response = api ? http::Response::json(status, api::error_document(status, message))
-                                : http::Response::html(status, s_.pages.error_page(status, http::reason(status), message, {}));
+  http::Response response =
+      api ? http::Response::json(status, api::error_document(status, message))
+          : http::Response::html(status, s_.pages.error_page(status, http::reason(status), message, {}));
   if (status == 503) response.set("Retry-After", "5");
   if (status == 405) response.set("Allow", "GET, HEAD");
   response.set("Cache-Control", "no-store");
@@ -144,9 +148,11 @@ Task<http::Response> Router::handle(const http::Request& request) {
   if (path == "/videos" || path == api_prefix) {
     // Named, not temporaries in the co_await (STYLE.md).
     std::string no_name, base(path);
-    co_return co_await listing(request, ListKind::all, std::move(no_name), std::move(base), path == api_prefix);
+    co_return co_await listing(request, ListKind::all, std::move(no_name), std::move(base),
+                               path == api_prefix);
   }
-  if (starts_with(path, "/api/v1/videos/")) co_return co_await watch(path.substr(api_prefix.size() + 1), true);
+  if (starts_with(path, "/api/v1/videos/"))
+    co_return co_await watch(path.substr(api_prefix.size() + 1), true);
   if (starts_with(path, "/watch/")) co_return co_await watch(path.substr(7), false);
   co_return co_await named_listing(request, path, api);
 }
@@ -173,13 +179,15 @@ Task<std::optional<http::Response>> Router::write_route(const http::Request& req
   if (action == "/view" || action == "/view.gif") {
     const bool pixel = action == "/view.gif";
     if (request.method != (pixel ? "GET" : "POST")) {
-      auto response = error(405, pixel ? "Load this image with GET." : "Send the view beacon with POST.", true);
+      auto response =
+          error(405, pixel ? "Load this image with GET." : "Send the view beacon with POST.", true);
       response.set("Allow", pixel ? "GET" : "POST");
       co_return response;
     }
     co_return co_await view_beacon(request, rest.substr(0, slash), pixel);
   }
-  if (slash != std::string_view::npos || request.method == "GET" || request.method == "HEAD") co_return std::nullopt;
+  if (slash != std::string_view::npos || request.method == "GET" || request.method == "HEAD")
+    co_return std::nullopt;
   if (request.method != "DELETE") {
     auto response = error(405, "A video answers GET, HEAD and DELETE.", true);
     response.set("Allow", "GET, HEAD, DELETE");
@@ -328,7 +336,8 @@ http::Response Router::media(const http::Request& request, std::string_view path
 
 // A playlist (or seek-preview VTT) whose references are signed with the request's own expiry, so
 // every segment the player fetches for it is good exactly as long as the playlist link.
-http::Response Router::signed_playlist(const http::Request& request, std::string_view path, int64_t now) const {
+http::Response Router::signed_playlist(const http::Request& request, std::string_view path,
+                                       int64_t now) const {
   auto text = s_.media_files.read(path.substr(7), max_playlist_bytes);
   auto uri = http::percent_decode(path);
   if (!text || !uri) {
@@ -342,7 +351,8 @@ http::Response Router::signed_playlist(const http::Request& request, std::string
   response.body = playlist ? media::sign_playlist(*text, *uri, expires, s_.links.secret())
                            : media::sign_vtt(*text, *uri, expires, s_.links.secret());
   response.set("Content-Type", playlist ? "application/vnd.apple.mpegurl" : "text/vtt; charset=utf-8");
-  response.set("Cache-Control", "public, max-age=" + std::to_string(std::clamp<int64_t>(expires - now, 0, 3600)));
+  response.set("Cache-Control",
+               "public, max-age=" + std::to_string(std::clamp<int64_t>(expires - now, 0, 3600)));
   response.route = "media";
   return response;
 }

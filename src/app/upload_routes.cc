@@ -1,14 +1,13 @@
 #include "app/upload_routes.h"
 
+#include <fmt/format.h>
+#include <spdlog/spdlog.h>
+
 #include <charconv>
 #include <filesystem>
 #include <functional>
-#include <random>
-
 #include <nlohmann/json.hpp>
-
-#include <fmt/format.h>
-#include <spdlog/spdlog.h>
+#include <random>
 
 #include "api/json.h"
 #include "upload/multipart.h"
@@ -56,8 +55,8 @@ bool parse_number(std::string_view text, uint64_t& out) {
 // What the multipart body holds, read on a pool thread.
 struct Received {
   ingest::UploadForm form;
-  std::string file;    // the file part copied out of the body, in the uploads directory
-  std::string error;   // for a 400
+  std::string file;   // the file part copied out of the body, in the uploads directory
+  std::string error;  // for a 400
   bool no_space = false;
 };
 
@@ -90,7 +89,8 @@ Task<std::variant<sql::TokenGrant, http::Response>> UploadRoutes::authorize(cons
   co_return Answer{**grant};
 }
 
-Task<std::variant<sql::TokenGrant, http::Response>> UploadRoutes::authorize_upload(const http::Request& request) {
+Task<std::variant<sql::TokenGrant, http::Response>> UploadRoutes::authorize_upload(
+    const http::Request& request) {
   auto authorized = co_await authorize(request);
   const auto* grant = std::get_if<sql::TokenGrant>(&authorized);
   if (grant != nullptr && grant->role != sql::TokenRole::admin) {
@@ -132,39 +132,40 @@ Task<http::Response> UploadRoutes::upload(const http::Request& request) {
   auto authorized = co_await authorize_upload(request);
   if (auto* answer = std::get_if<http::Response>(&authorized)) co_return std::move(*answer);
   const sql::TokenGrant grant = std::get<sql::TokenGrant>(authorized);
-  if (request.body_file.empty()) co_return json_error(400, "Send the video as multipart/form-data with a file field.");
+  if (request.body_file.empty())
+    co_return json_error(400, "Send the video as multipart/form-data with a file field.");
 
   const std::string uploads_dir = ingest_.options().uploads_dir;
   // Named, not a temporary inside the co_await: g++ 12 can destroy a coroutine's temporaries twice.
   std::function<Result<Received>(size_t)> read_form =
       [body = request.body_file, content_type = std::string(request.header("Content-Type").value_or("")),
        uploads_dir](size_t) -> Result<Received> {
-        Received out;
-        auto parts = upload::parse_multipart(body, content_type);
-        if (!parts) {
-          out.error = parts.error().message;
-          return out;
-        }
-        auto field = [&](std::string_view name) {
-          const upload::Part* part = upload::find_part(*parts, name);
-          return part != nullptr && !part->is_file() ? part->value : std::string();
-        };
-        out.form = {field("title"), field("description"), field("tags"), field("category"), field("channel")};
-        const upload::Part* file = upload::find_part(*parts, "file");
-        if (file == nullptr || !file->is_file()) {
-          out.error = "The form has no file field named 'file'.";
-          return out;
-        }
-        if (file->range.length == 0) {
-          out.error = "The file is empty.";
-          return out;
-        }
-        out.file = incoming_path(uploads_dir);
-        auto copied = upload::extract(body, file->range, out.file, {.release_source = true});
-        if (!copied) return copied.error();
-        out.no_space = *copied == upload::Copied::no_space;
-        return out;
-      };
+    Received out;
+    auto parts = upload::parse_multipart(body, content_type);
+    if (!parts) {
+      out.error = parts.error().message;
+      return out;
+    }
+    auto field = [&](std::string_view name) {
+      const upload::Part* part = upload::find_part(*parts, name);
+      return part != nullptr && !part->is_file() ? part->value : std::string();
+    };
+    out.form = {field("title"), field("description"), field("tags"), field("category"), field("channel")};
+    const upload::Part* file = upload::find_part(*parts, "file");
+    if (file == nullptr || !file->is_file()) {
+      out.error = "The form has no file field named 'file'.";
+      return out;
+    }
+    if (file->range.length == 0) {
+      out.error = "The file is empty.";
+      return out;
+    }
+    out.file = incoming_path(uploads_dir);
+    auto copied = upload::extract(body, file->range, out.file, {.release_source = true});
+    if (!copied) return copied.error();
+    out.no_space = *copied == upload::Copied::no_space;
+    return out;
+  };
   auto received = co_await files_.run<Received>(std::move(read_form));
   if (!received) co_return json_error(503, "The upload could not be stored. Please try again.");
   if (received->no_space || !received->error.empty()) {
@@ -187,9 +188,11 @@ Task<http::Response> UploadRoutes::remove_video(const http::Request& request, in
     co_return answer(json_error(403, "Deleting videos needs an admin token."));
   }
   auto removed = co_await ingest_.remove(id, redis_, clock_.unix_seconds() * 1000);
-  if (!removed) co_return answer(json_error(503, "The video could not be deleted now. Please try again in a moment."));
+  if (!removed)
+    co_return answer(json_error(503, "The video could not be deleted now. Please try again in a moment."));
   if (!*removed) co_return answer(json_error(404, "There is no such video."));
-  http::Response response = http::Response::json(202, nlohmann::json{{"id", id}, {"status", "deleting"}}.dump());
+  http::Response response =
+      http::Response::json(202, nlohmann::json{{"id", id}, {"status", "deleting"}}.dump());
   response.set("Cache-Control", "no-store");
   co_return answer(std::move(response));
 }
@@ -198,7 +201,8 @@ Task<http::Response> UploadRoutes::resumable(const http::Request& request, std::
   auto authorized = co_await authorize_upload(request);
   if (auto* answer = std::get_if<http::Response>(&authorized)) co_return std::move(*answer);
   const sql::TokenGrant grant = std::get<sql::TokenGrant>(authorized);
-  const std::string owner = fmt::format("{}:{}", grant.role == sql::TokenRole::admin ? "admin" : "user", grant.user_id);
+  const std::string owner =
+      fmt::format("{}:{}", grant.role == sql::TokenRole::admin ? "admin" : "user", grant.user_id);
   if (rest.empty()) {
     if (request.method != "POST") co_return json_error(405, "Start a resumable upload with POST.");
     co_return co_await start_resumable(request, owner);
@@ -213,9 +217,11 @@ Task<http::Response> UploadRoutes::resumable(const http::Request& request, std::
   if (!*session || (*session)->metadata.owner != owner) co_return json_error(404, "There is no such upload.");
   const upload::SessionInfo& info = **session;
   if (request.method == "HEAD" || request.method == "GET") {
-    co_return with_offset(http::Response::json(200, nlohmann::json{{"upload", id}, {"offset", info.offset},
-                                                                   {"length", info.total_bytes}}.dump()),
-                          info);
+    co_return with_offset(
+        http::Response::json(
+            200,
+            nlohmann::json{{"upload", id}, {"offset", info.offset}, {"length", info.total_bytes}}.dump()),
+        info);
   }
   if (request.method == "DELETE") co_return co_await cancel_resumable(id);
   if (request.method != "PATCH") co_return json_error(405, "Send the next bytes with PATCH.");
@@ -237,8 +243,10 @@ Task<http::Response> UploadRoutes::start_resumable(const http::Request& request,
   ingest::UploadForm form{text("title"), text("description"), text("tags"), text("category"), ""};
   auto checked = ingest::check_form(form, clock_.unix_seconds());
   if (!checked) co_return json_error(400, checked.error().message);
-  upload::UploadMetadata metadata{checked->title, checked->description, checked->tags,
-                                  checked->categories.empty() ? "" : checked->categories.front(), owner, ""};
+  upload::UploadMetadata metadata{
+      checked->title, checked->description,
+      checked->tags,  checked->categories.empty() ? "" : checked->categories.front(),
+      owner,          ""};
   std::function<Result<std::string>(size_t)> start = [this, total, metadata](size_t) {
     return sessions_.create(total, metadata);
   };
@@ -271,20 +279,26 @@ Task<http::Response> UploadRoutes::cancel_resumable(const std::string& id) {
 
 // PATCH …/resumable/{id}: the next bytes at `Upload-Offset`; the PATCH that completes the upload
 // creates its video.
-Task<http::Response> UploadRoutes::append_resumable(const http::Request& request, const upload::SessionInfo& info,
+Task<http::Response> UploadRoutes::append_resumable(const http::Request& request,
+                                                    const upload::SessionInfo& info,
                                                     const sql::TokenGrant& grant) {
   uint64_t offset = 0;
   if (!parse_number(request.header("Upload-Offset").value_or(""), offset)) {
     co_return json_error(400, "Send the offset of these bytes as Upload-Offset.");
   }
-  if (request.body_file.empty()) co_return with_offset(json_error(400, "Send the next bytes as the body."), info);
-  std::function<Result<upload::AppendResult>(size_t)> append =
-      [this, id = info.id, offset, body = request.body_file](size_t) { return sessions_.append_file(id, offset, body); };
+  if (request.body_file.empty())
+    co_return with_offset(json_error(400, "Send the next bytes as the body."), info);
+  std::function<Result<upload::AppendResult>(size_t)> append = [this, id = info.id, offset,
+                                                                body = request.body_file](size_t) {
+    return sessions_.append_file(id, offset, body);
+  };
   auto appended = co_await files_.run<upload::AppendResult>(std::move(append));
   if (!appended) co_return json_error(500, "The bytes could not be stored.");
   switch (appended->status) {
-    case upload::AppendStatus::appended: break;
-    case upload::AppendStatus::not_found: co_return json_error(404, "There is no such upload.");
+    case upload::AppendStatus::appended:
+      break;
+    case upload::AppendStatus::not_found:
+      co_return json_error(404, "There is no such upload.");
     case upload::AppendStatus::offset_mismatch:
       co_return with_offset(json_error(409, "Resume from the Upload-Offset given."), info, appended->offset);
     case upload::AppendStatus::busy: {
@@ -292,8 +306,10 @@ Task<http::Response> UploadRoutes::append_resumable(const http::Request& request
       response.set("Retry-After", "1");
       co_return response;
     }
-    case upload::AppendStatus::beyond_total: co_return json_error(413, "These bytes go past Upload-Length.");
-    case upload::AppendStatus::no_space: co_return json_error(507, "The server is out of disk space for uploads.");
+    case upload::AppendStatus::beyond_total:
+      co_return json_error(413, "These bytes go past Upload-Length.");
+    case upload::AppendStatus::no_space:
+      co_return json_error(507, "The server is out of disk space for uploads.");
   }
   if (appended->offset < info.total_bytes) {
     http::Response response;
@@ -304,7 +320,8 @@ Task<http::Response> UploadRoutes::append_resumable(const http::Request& request
 }
 
 // The complete file leaves the session and becomes a video.
-Task<http::Response> UploadRoutes::finish_resumable(const upload::SessionInfo& info, const sql::TokenGrant& grant) {
+Task<http::Response> UploadRoutes::finish_resumable(const upload::SessionInfo& info,
+                                                    const sql::TokenGrant& grant) {
   const std::string file = incoming_path(ingest_.options().uploads_dir);
   std::function<Result<upload::TakeResult>(size_t)> take = [this, id = info.id, file](size_t) {
     return sessions_.take(id, file);

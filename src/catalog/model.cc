@@ -6,9 +6,12 @@ namespace reel::catalog {
 
 std::string_view to_string(VideoStatus status) {
   switch (status) {
-    case VideoStatus::processing: return "processing";
-    case VideoStatus::ready: return "ready";
-    case VideoStatus::failed: return "failed";
+    case VideoStatus::processing:
+      return "processing";
+    case VideoStatus::ready:
+      return "ready";
+    case VideoStatus::failed:
+      return "failed";
   }
   return "processing";
 }

@@ -26,14 +26,14 @@ struct Channel {
 
 struct Category {
   int64_t id = 0;
-  std::string slug;  // URL-safe, unique
-  std::string name;  // shown in the header
+  std::string slug;      // URL-safe, unique
+  std::string name;      // shown in the header
   int32_t position = 0;  // order in the header
 };
 
 // One file belonging to a video; `path` is relative to the media root.
 struct VideoFile {
-  std::string kind;  // "mp4", "hls", "poster", "thumb", "sprite", "preview"
+  std::string kind;    // "mp4", "hls", "poster", "thumb", "sprite", "preview"
   int32_t height = 0;  // renditions only
   std::string path;
   int64_t bytes = 0;

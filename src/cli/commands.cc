@@ -1,17 +1,17 @@
-#include <atomic>
-#include <functional>
-#include <memory>
-#include <utility>
-#include <vector>
-#include <csignal>
-#include <thread>
 #include <fcntl.h>
+#include <fmt/chrono.h>
+#include <fmt/format.h>
 #include <sys/file.h>
 #include <unistd.h>
 
 #include <CLI/CLI.hpp>
-#include <fmt/chrono.h>
-#include <fmt/format.h>
+#include <atomic>
+#include <csignal>
+#include <functional>
+#include <memory>
+#include <thread>
+#include <utility>
+#include <vector>
 
 #include "cli/cli.h"
 #include "cli/data_dir.h"
@@ -21,8 +21,8 @@
 #include "common/clock.h"
 #include "common/host_port.h"
 #include "common/log_failure.h"
-#include "projection/rebuild.h"
 #include "projection/keys.h"
+#include "projection/rebuild.h"
 #include "seed/catalog_seed.h"
 #include "sql/catalog_store.h"
 #include "sql/token_store.h"
@@ -38,7 +38,8 @@ struct Target {
 };
 
 void add_target_options(CLI::App& command, Target& target) {
-  auto* dir = command.add_option("--data-dir", target.data_dir, "Embedded-mode data directory (created if missing)");
+  auto* dir =
+      command.add_option("--data-dir", target.data_dir, "Embedded-mode data directory (created if missing)");
   auto* file = command.add_option("--config", target.config_file, "TOML config file (production)");
   dir->excludes(file);
 }
@@ -94,7 +95,9 @@ Result<projection::RebuildStats> run_rebuild(sql::CatalogStore& store, redis::Bl
   projection::RebuildOptions options;
   options.projections = std::move(projections);
   options.now = SystemClock().unix_seconds();
-  options.progress = [&](std::string_view stage, uint64_t done, uint64_t total) { progress.update(stage, done, total); };
+  options.progress = [&](std::string_view stage, uint64_t done, uint64_t total) {
+    progress.update(stage, done, total);
+  };
   auto stats = projection::rebuild(store, redis, options);
   progress.finish();
   return stats;
@@ -135,7 +138,8 @@ int cmd_admin_token(const Target& target, const TokenAction& action) {
     if (!listed) return fail(listed.error());
     fmt::print("{:>6}  {:<5}  {:<20}  {:<10}  {}\n", "ID", "ROLE", "CREATED (UTC)", "TOKEN", "LABEL");
     for (const auto& token : *listed) {
-      fmt::print("{:>6}  {:<5}  {:<20}  {:<10}  {}\n", token.id, token.role == sql::TokenRole::admin ? "admin" : "user",
+      fmt::print("{:>6}  {:<5}  {:<20}  {:<10}  {}\n", token.id,
+                 token.role == sql::TokenRole::admin ? "admin" : "user",
                  fmt::format("{:%Y-%m-%d %H:%M:%S}", fmt::gmtime(static_cast<std::time_t>(token.created_at))),
                  token.hint.empty() ? "reel_…" : "reel_…" + token.hint, token.label);
     }
@@ -144,7 +148,8 @@ int cmd_admin_token(const Target& target, const TokenAction& action) {
   if (action.revoke != 0) {
     auto revoked = tokens.revoke(action.revoke);
     if (!revoked) return fail(revoked.error());
-    if (!*revoked) return fail(Error{fmt::format("there is no token {} (see reel admin token --list)", action.revoke)});
+    if (!*revoked)
+      return fail(Error{fmt::format("there is no token {} (see reel admin token --list)", action.revoke)});
     fmt::print("token {} is revoked; servers refuse it within a second\n", action.revoke);
     return 0;
   }
@@ -190,7 +195,9 @@ int cmd_seed(const Target& target, int64_t videos, uint64_t seed_value) {
 }
 
 std::atomic<bool> stop_requested{false};
-extern "C" void request_stop(int) { stop_requested = true; }
+extern "C" void request_stop(int) {
+  stop_requested = true;
+}
 
 worker::Worker* running_worker = nullptr;  // for the signal handler; Worker::stop() is a flag
 extern "C" void stop_worker(int) {
@@ -226,7 +233,8 @@ int cmd_worker(const Target& target, int slots) {
   running_worker = &worker;
   std::signal(SIGTERM, stop_worker);
   std::signal(SIGINT, stop_worker);
-  fmt::print("reel worker: {} slot{} as {}\n", options->slots, options->slots == 1 ? "" : "s", options->consumer);
+  fmt::print("reel worker: {} slot{} as {}\n", options->slots, options->slots == 1 ? "" : "s",
+             options->consumer);
   std::fflush(stdout);
   auto ran = worker.run();
   running_worker = nullptr;
@@ -375,7 +383,8 @@ int cmd_up(const std::string& data_dir, const std::string& listen) {
     (*views)->stop();  // after the server: the queue's last lines are counted
     views_thread.join();
   }
-  if (auto stopped = (*redis_server)->stop(); !stopped) fmt::print(stderr, "reel: {}\n", stopped.error().message);
+  if (auto stopped = (*redis_server)->stop(); !stopped)
+    fmt::print(stderr, "reel: {}\n", stopped.error().message);
   if (!served) return fail(served.error());
   return 0;
 }
@@ -473,13 +482,15 @@ Subcommand add_views(CLI::App& app) {
       "(\"<134>1 TIME HOST reel - view - t=... v=... k=... r=... u=...\"), the same behind an RFC 3164 or\n"
       "syslog-ng header, the bare \"t=... v=...\" message, or an access-log line in nginx's combined format\n"
       "(GET /watch/{id}... and POST /api/v1/videos/{id}/view with a 2xx status count as views). Lines that\n"
-      "are malformed, too old, in the future, oversized, from bots or repeated within [views] dedupe_minutes\n"
+      "are malformed, too old, in the future, oversized, from bots or repeated within [views] "
+      "dedupe_minutes\n"
       "are skipped and counted. Stops on SIGTERM/SIGINT or at the end of stdin, after a last flush.");
   add_target_options(*cmd, args->target);
   cmd->add_flag("--stdin", args->inputs.from_stdin, "Read lines from standard input (syslog-ng program())");
   cmd->add_option("--udp", args->inputs.udp, "Listen for datagrams on HOST:PORT (one or more lines each)");
   cmd->add_option("--tcp", args->inputs.tcp, "Accept newline-delimited lines on HOST:PORT");
-  cmd->add_option("--follow", args->inputs.follow, "Follow a log file as tail -F does (rotation, truncation)");
+  cmd->add_option("--follow", args->inputs.follow,
+                  "Follow a log file as tail -F does (rotation, truncation)");
   cmd->add_option("--metrics", args->inputs.metrics_listen,
                   "Answer GET /metrics on HOST:PORT (Prometheus: datagrams the kernel dropped on --udp)");
   cmd->add_option("--partition", args->partition,
@@ -502,12 +513,14 @@ Subcommand add_admin(CLI::App& app) {
   auto* admin = app.add_subcommand("admin", "Administration");
   admin->require_subcommand(1);
   auto* cmd = admin->add_subcommand(
-      "token", "Print a new API token with admin rights, for `Authorization: Bearer TOKEN`; list or revoke tokens");
+      "token",
+      "Print a new API token with admin rights, for `Authorization: Bearer TOKEN`; list or revoke tokens");
   add_target_options(*cmd, args->first);
   TokenAction& action = args->second;
-  auto* label_option =
-      cmd->add_option("--label", action.label, "What the token is for (kept with its hash)")->capture_default_str();
-  auto* list_flag = cmd->add_flag("--list", action.list, "List the tokens (id, role, created, last 4 characters)");
+  auto* label_option = cmd->add_option("--label", action.label, "What the token is for (kept with its hash)")
+                           ->capture_default_str();
+  auto* list_flag =
+      cmd->add_flag("--list", action.list, "List the tokens (id, role, created, last 4 characters)");
   cmd->add_option("--revoke", action.revoke, "Revoke the token with this ID (from --list)")
       ->check(CLI::PositiveNumber)
       ->excludes(list_flag)
@@ -528,9 +541,9 @@ Subcommand add_migrate(CLI::App& app) {
 int run(int argc, char** argv) {
   CLI::App app{"Reel: a video-sharing platform. SQL is the record; Redis is what pages read."};
   app.require_subcommand(1);
-  const std::vector<Subcommand> subcommands = {add_up(app),    add_serve(app),  add_seed(app),
-                                               add_rebuild(app), add_views(app), add_worker(app),
-                                               add_admin(app), add_migrate(app)};
+  const std::vector<Subcommand> subcommands = {add_up(app),      add_serve(app),  add_seed(app),
+                                               add_rebuild(app), add_views(app),  add_worker(app),
+                                               add_admin(app),   add_migrate(app)};
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

@@ -1,6 +1,7 @@
 #include "cli/data_dir.h"
 
 #include <arpa/inet.h>
+#include <fmt/format.h>
 #include <netinet/in.h>
 #include <sys/socket.h>
 #include <unistd.h>
@@ -11,8 +12,6 @@
 #include <fstream>
 #include <random>
 #include <system_error>
-
-#include <fmt/format.h>
 
 namespace reel::cli {
 namespace {
@@ -82,12 +81,14 @@ Status add_missing_sections(const fs::path& file) {
 
 }  // namespace
 
-redis::ConnectionOptions redis_connection_options(const config::Config& config, const redis::Endpoint& endpoint,
+redis::ConnectionOptions redis_connection_options(const config::Config& config,
+                                                  const redis::Endpoint& endpoint,
                                                   std::chrono::milliseconds min_command_timeout) {
   redis::ConnectionOptions options;
   options.endpoint = endpoint;
   options.password = config.redis.password;
-  options.command_timeout = std::max(std::chrono::milliseconds(config.redis.command_timeout_ms), min_command_timeout);
+  options.command_timeout =
+      std::max(std::chrono::milliseconds(config.redis.command_timeout_ms), min_command_timeout);
   return options;
 }
 
@@ -161,21 +162,25 @@ Result<std::unique_ptr<redis::RedisSupervisor>> DataDir::supervise_redis() const
 }
 
 Error DataDir::cannot_start_redis(const Error& why) const {
-  return Error{fmt::format("cannot start redis-server for {} on {}: {}", path_, config_.redis.write, why.message)};
+  return Error{
+      fmt::format("cannot start redis-server for {} on {}: {}", path_, config_.redis.write, why.message)};
 }
 
 Result<RedisLease> connect_redis(const config::Config& config, const DataDir* data_dir) {
   auto endpoint = redis::parse_endpoint(config.redis.write);
   if (!endpoint) return endpoint.error();
   RedisLease lease;
-  auto client = redis::BlockingClient::connect(redis_connection_options(config, *endpoint, tool_command_timeout));
+  auto client =
+      redis::BlockingClient::connect(redis_connection_options(config, *endpoint, tool_command_timeout));
   if (!client && data_dir) {
     auto server = data_dir->start_redis();
     if (!server) return server.error();
     lease.server.emplace(std::move(*server));
-    client = redis::BlockingClient::connect(redis_connection_options(config, *endpoint, tool_command_timeout));
+    client =
+        redis::BlockingClient::connect(redis_connection_options(config, *endpoint, tool_command_timeout));
   }
-  if (!client) return Error{fmt::format("cannot reach redis at {}: {}", config.redis.write, client.error().message)};
+  if (!client)
+    return Error{fmt::format("cannot reach redis at {}: {}", config.redis.write, client.error().message)};
   lease.client = std::make_unique<redis::BlockingClient>(std::move(*client));
   return lease;
 }

@@ -42,7 +42,8 @@ class DataDir {
 
 // The connection settings for `endpoint` from the [redis] section. Tools pass a longer
 // `min_command_timeout`: one of their pipelined batches carries thousands of commands.
-redis::ConnectionOptions redis_connection_options(const config::Config& config, const redis::Endpoint& endpoint,
+redis::ConnectionOptions redis_connection_options(const config::Config& config,
+                                                  const redis::Endpoint& endpoint,
                                                   std::chrono::milliseconds min_command_timeout = {});
 
 // A Redis connection for a command-line tool, with the redis-server it had to start (if the

@@ -1,14 +1,16 @@
 #include "cli/progress.h"
 
-#include <cstdio>
+#include <fmt/format.h>
 #include <unistd.h>
 
-#include <fmt/format.h>
+#include <cstdio>
 
 namespace reel::cli {
 
 Progress::Progress() : terminal_(isatty(STDERR_FILENO) == 1) {}
-Progress::~Progress() { finish(); }
+Progress::~Progress() {
+  finish();
+}
 
 void Progress::update(std::string_view stage, uint64_t done, uint64_t total) {
   const auto now = std::chrono::steady_clock::now();
@@ -26,8 +28,8 @@ void Progress::update(std::string_view stage, uint64_t done, uint64_t total) {
   last_draw_ = now;
   constexpr int width = 30;
   if (total > 0) {
-    const int filled = static_cast<int>(static_cast<double>(width) * static_cast<double>(std::min(done, total)) /
-                                        static_cast<double>(total));
+    const int filled = static_cast<int>(
+        static_cast<double>(width) * static_cast<double>(std::min(done, total)) / static_cast<double>(total));
     fmt::print(stderr, "\r{:<12} [{}{}] {}/{} ", stage, std::string(static_cast<size_t>(filled), '#'),
                std::string(static_cast<size_t>(width - filled), '.'), done, total);
   } else {

@@ -1,5 +1,6 @@
 #include "cli/serve.h"
 
+#include <fmt/format.h>
 #include <sched.h>
 #include <unistd.h>
 
@@ -10,21 +11,19 @@
 #include <thread>
 #include <vector>
 
-#include <fmt/format.h>
-
 #include "app/router.h"
 #include "app/upload_routes.h"
 #include "app/view_recorder.h"
-#include "ingest/ingest.h"
-#include "sql/pool.h"
-#include "event_log/event_log.h"
 #include "cli/data_dir.h"
 #include "common/host_port.h"
+#include "event_log/event_log.h"
 #include "http/server.h"
+#include "ingest/ingest.h"
 #include "media/file_server.h"
 #include "pages/renderer.h"
 #include "projection/redis_read_model.h"
 #include "redis/client.h"
+#include "sql/pool.h"
 #include "upload/resumable_sweeper.h"
 
 namespace reel::cli {
@@ -61,10 +60,12 @@ struct Uploads {
 Result<std::unique_ptr<Uploads>> open_uploads(const config::Config& config, const std::string& dir,
                                               const Clock& clock) {
   auto uploads = std::make_unique<Uploads>(config, dir, clock);
-  if (auto opened = uploads->sessions.open(); !opened) return Error{"[paths] uploads: " + opened.error().message};
+  if (auto opened = uploads->sessions.open(); !opened)
+    return Error{"[paths] uploads: " + opened.error().message};
   const std::chrono::seconds max_idle(std::max<int64_t>(config.server.resumable_max_idle_s, 60));
   uploads->sweeper.emplace(uploads->sessions, max_idle, upload::ResumableSweeper::default_interval(max_idle));
-  if (auto opened = sql::Pool::open({config.sql.url}, static_cast<size_t>(std::max(1, config.sql.pool_threads)))) {
+  if (auto opened =
+          sql::Pool::open({config.sql.url}, static_cast<size_t>(std::max(1, config.sql.pool_threads)))) {
     uploads->pool = std::move(*opened);
     uploads->ingest = std::make_unique<ingest::Ingest>(*uploads->pool, ingest::IngestOptions{dir});
   } else {
@@ -82,20 +83,21 @@ struct Shared {
   const Clock& clock;
   std::function<std::string()> metrics;
   const app::ViewRecorder& views;
-  Uploads* uploads;  // the write routes' services; null ingest when SQL could not be opened
+  Uploads* uploads;                 // the write routes' services; null ingest when SQL could not be opened
   std::chrono::milliseconds grace;  // [redis] grace_s
 };
 
 // What one event loop owns: its Redis connections, its read model and its router.
 struct Loop {
   Loop(asio::io_context& io, const redis::ClientOptions& options, const Shared& shared)
-      : redis(io.get_executor(), options), model(redis.reader(), shared.clock, shared.grace),
-        uploads(shared.uploads->ingest ? std::make_unique<app::UploadRoutes>(*shared.uploads->ingest,
-                                                                             shared.uploads->files, redis.writer(),
-                                                                             shared.clock, shared.uploads->sessions)
+      : redis(io.get_executor(), options),
+        model(redis.reader(), shared.clock, shared.grace),
+        uploads(shared.uploads->ingest ? std::make_unique<app::UploadRoutes>(
+                                             *shared.uploads->ingest, shared.uploads->files, redis.writer(),
+                                             shared.clock, shared.uploads->sessions)
                                        : nullptr),
-        router(app::Services{model, shared.pages, shared.static_files, shared.media_files, shared.links, shared.clock,
-                             shared.metrics, shared.views, uploads.get()}) {}
+        router(app::Services{model, shared.pages, shared.static_files, shared.media_files, shared.links,
+                             shared.clock, shared.metrics, shared.views, uploads.get()}) {}
   redis::Client redis;
   projection::RedisReadModel model;
   std::unique_ptr<app::UploadRoutes> uploads;
@@ -232,7 +234,8 @@ Status serve(const config::Config& config, const std::function<void(const std::s
   if (!listen) return Error{"[server] listen: " + listen.error().message};
   auto redis_options = client_options(config);
   if (!redis_options) return redis_options.error();
-  const media::LinkSigner links({config.media.link_secret, config.media.link_ttl_s, config.media.link_step_s});
+  const media::LinkSigner links(
+      {config.media.link_secret, config.media.link_ttl_s, config.media.link_step_s});
   auto pages = pages::Renderer::load({config.site.name, config.paths.templates, links});
   if (!pages) return pages.error();
   auto static_files = media::FileServer::open({config.paths.static_files, "public, max-age=86400"});
@@ -263,15 +266,9 @@ Status serve(const config::Config& config, const std::function<void(const std::s
                                 {config.views.secret, host_name(), config.server.trusted_proxy_hops});
   RedisMetrics redis_metrics;
   http::Server* server_ptr = nullptr;
-  const Shared shared{*pages,
-                      *static_files,
-                      *media_files,
-                      links,
-                      clock,
-                      [&server_ptr] { return server_ptr->metrics().render(); },
-                      views,
-                      uploads->get(),
-                      std::chrono::seconds(config.redis.grace_s)};
+  const Shared shared{*pages, *static_files,  *media_files,
+                      links,  clock,          [&server_ptr] { return server_ptr->metrics().render(); },
+                      views,  uploads->get(), std::chrono::seconds(config.redis.grace_s)};
   http::Server server(options, [&](asio::io_context& io, int index) -> http::Handler {
     auto loop = std::make_shared<Loop>(io, *redis_options, shared);
     loop->redis.start();

@@ -1,17 +1,16 @@
 #include "cli/views.h"
 
+#include <fmt/format.h>
+
 #include <charconv>
 #include <thread>
 
-#include "common/asio.h"
-
-#include <fmt/format.h>
-
 #include "cli/data_dir.h"
+#include "common/asio.h"
 #include "common/clock.h"
+#include "common/host_port.h"
 #include "common/log_failure.h"
 #include "common/periodic_thread.h"
-#include "common/host_port.h"
 #include "http/server.h"
 #include "redis/connection.h"
 #include "sql/catalog_store.h"
@@ -56,7 +55,8 @@ class DailyViewsWriter {
       : db_(std::move(db)),
         store_(*db_),
         aggregator_(aggregator),
-        thread_(interval, [this] { return write_once(); }, /*tick_on_stop=*/true) {
+        thread_(
+            interval, [this] { return write_once(); }, /*tick_on_stop=*/true) {
     aggregator_.on_hold_settled([this] { thread_.wake(); });
   }
 
@@ -114,7 +114,8 @@ struct ViewsPipeline::Impl {
         redis(io.get_executor(), std::move(redis_options)),
         service(io.get_executor(), clock, aggregator, redis, service_options(config)) {}
 
-  static views::AggregatorOptions aggregator_options(const config::Config& config, const ViewsInputs& inputs) {
+  static views::AggregatorOptions aggregator_options(const config::Config& config,
+                                                     const ViewsInputs& inputs) {
     views::AggregatorOptions options;
     options.parser.viewer_secret = config.views.secret;
     options.dedupe_window_seconds = config.views.dedupe_minutes * 60;
@@ -159,8 +160,10 @@ struct ViewsPipeline::Impl {
 ViewsPipeline::ViewsPipeline(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
 ViewsPipeline::~ViewsPipeline() = default;
 
-Result<std::unique_ptr<ViewsPipeline>> ViewsPipeline::open(const config::Config& config, const ViewsInputs& inputs) {
-  if (!inputs.from_stdin && inputs.udp.empty() && inputs.tcp.empty() && inputs.follow.empty() && !inputs.queue) {
+Result<std::unique_ptr<ViewsPipeline>> ViewsPipeline::open(const config::Config& config,
+                                                           const ViewsInputs& inputs) {
+  if (!inputs.from_stdin && inputs.udp.empty() && inputs.tcp.empty() && inputs.follow.empty() &&
+      !inputs.queue) {
     return Error{"no input: give --stdin, --udp, --tcp or --follow"};
   }
   auto endpoint = redis::parse_endpoint(config.redis.write);
@@ -197,15 +200,17 @@ Result<std::unique_ptr<ViewsPipeline>> ViewsPipeline::open(const config::Config&
     options.host = address->host;
     options.port = address->port;
     options.threads = 1;
-    impl->metrics = std::make_unique<http::Server>(options, [service = &impl->service](asio::io_context&, int) {
-      return [service](const http::Request& request) { return metrics_page(service, request); };
-    });
+    impl->metrics =
+        std::make_unique<http::Server>(options, [service = &impl->service](asio::io_context&, int) {
+          return [service](const http::Request& request) { return metrics_page(service, request); };
+        });
     if (auto bound = impl->metrics->bind(); !bound) return Error{"--metrics: " + bound.error().message};
   }
   auto db = sql::open({config.sql.url});
   if (!db) return Error{"[sql] url: " + db.error().message};
   if (auto version = sql::migrate(**db); !version) return version.error();
-  impl->sql_writer = std::make_unique<DailyViewsWriter>(std::move(*db), impl->aggregator, inputs.sql_interval);
+  impl->sql_writer =
+      std::make_unique<DailyViewsWriter>(std::move(*db), impl->aggregator, inputs.sql_interval);
   return std::unique_ptr<ViewsPipeline>(new ViewsPipeline(std::move(impl)));
 }
 
@@ -232,11 +237,12 @@ Status ViewsPipeline::run() {
   }
   p.sql_writer->stop();  // its last round writes what the final flush applied
   auto counters = p.aggregator.counters();
-  fmt::print(stderr,
-             "reel views: {} lines, {} views counted, {} duplicates, {} bots, {} malformed, {} datagrams dropped by "
-             "the kernel\n",
-             counters.lines, counters.views(), counters.of(views::Skip::duplicate), counters.of(views::Skip::bot),
-             counters.of(views::Skip::malformed), p.service.dropped_datagrams());
+  fmt::print(
+      stderr,
+      "reel views: {} lines, {} views counted, {} duplicates, {} bots, {} malformed, {} datagrams dropped by "
+      "the kernel\n",
+      counters.lines, counters.views(), counters.of(views::Skip::duplicate), counters.of(views::Skip::bot),
+      counters.of(views::Skip::malformed), p.service.dropped_datagrams());
   return p.drained;
 }
 
@@ -244,8 +250,12 @@ void ViewsPipeline::stop() {
   asio::post(impl_->io, [impl = impl_.get()] { impl->begin_drain(); });
 }
 
-std::vector<uint16_t> ViewsPipeline::ports() const { return impl_->ports; }
+std::vector<uint16_t> ViewsPipeline::ports() const {
+  return impl_->ports;
+}
 
-void ViewsPipeline::render_metrics(std::string& out) const { render_views_metrics(impl_->service, out); }
+void ViewsPipeline::render_metrics(std::string& out) const {
+  render_views_metrics(impl_->service, out);
+}
 
 }  // namespace reel::cli

@@ -9,8 +9,8 @@
 // Ownership: the pipeline owns its event loop, Redis connection, sources and SQL thread.
 // With metrics_listen, an HTTP server on a thread of its own answers GET /metrics while it runs.
 // Failure: open() returns an Error for a bad input or metrics address, a port in use or an
-// unreachable SQL store; run() returns an Error when pending views could not be flushed before the drain timeout
-// (they are lost, and the message says how many).
+// unreachable SQL store; run() returns an Error when pending views could not be flushed before the drain
+// timeout (they are lost, and the message says how many).
 #pragma once
 
 #include <chrono>
@@ -27,12 +27,12 @@ namespace reel::cli {
 
 struct ViewsInputs {
   bool from_stdin = false;
-  std::vector<std::string> udp;     // HOST:PORT to listen on
-  std::vector<std::string> tcp;     // HOST:PORT to listen on
-  std::vector<std::string> follow;  // files to follow (tail -F)
+  std::vector<std::string> udp;                 // HOST:PORT to listen on
+  std::vector<std::string> tcp;                 // HOST:PORT to listen on
+  std::vector<std::string> follow;              // files to follow (tail -F)
   std::shared_ptr<event_log::LineQueue> queue;  // the in-process hop of `reel up`; null: none
-  std::string metrics_listen;  // HOST:PORT answering GET /metrics (render_metrics); empty: none
-  uint32_t partition_index = 0;     // this aggregator takes partition index of count
+  std::string metrics_listen;    // HOST:PORT answering GET /metrics (render_metrics); empty: none
+  uint32_t partition_index = 0;  // this aggregator takes partition index of count
   uint32_t partition_count = 1;
   bool handle_signals = false;  // stop on SIGTERM/SIGINT (the standalone command)
   std::chrono::milliseconds sql_interval{10000};

@@ -4,8 +4,6 @@
 // refuses `#include <boost/asio/...>` anywhere else: cmake/ReelLayering.cmake).
 #pragma once
 
-#include <utility>
-
 #include <boost/asio/any_io_executor.hpp>
 #include <boost/asio/associated_executor.hpp>
 #include <boost/asio/async_result.hpp>
@@ -27,6 +25,7 @@
 #include <boost/asio/this_coro.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/asio/write.hpp>
+#include <utility>
 
 namespace reel {
 namespace asio = boost::asio;

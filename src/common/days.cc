@@ -18,6 +18,8 @@ int64_t day_start(int32_t day) {
   return duration_cast<seconds>(sys_days{ymd}.time_since_epoch()).count();
 }
 
-int32_t days_before(int32_t day, int n) { return utc_day(day_start(day) - int64_t{n} * 86400); }
+int32_t days_before(int32_t day, int n) {
+  return utc_day(day_start(day) - int64_t{n} * 86400);
+}
 
 }  // namespace reel

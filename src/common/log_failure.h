@@ -4,9 +4,9 @@
 // Thread-safety: as spdlog's default logger (thread-safe).
 #pragma once
 
-#include <string_view>
-
 #include <spdlog/spdlog.h>
+
+#include <string_view>
 
 #include "common/result.h"
 

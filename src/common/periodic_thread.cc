@@ -2,10 +2,13 @@
 
 namespace reel {
 
-PeriodicThread::PeriodicThread(std::chrono::milliseconds interval, std::function<bool()> tick, bool tick_on_stop)
+PeriodicThread::PeriodicThread(std::chrono::milliseconds interval, std::function<bool()> tick,
+                               bool tick_on_stop)
     : interval_(interval), tick_(std::move(tick)), tick_on_stop_(tick_on_stop), thread_([this] { run(); }) {}
 
-PeriodicThread::~PeriodicThread() { stop(); }
+PeriodicThread::~PeriodicThread() {
+  stop();
+}
 
 void PeriodicThread::stop() {
   {

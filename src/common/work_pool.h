@@ -79,8 +79,8 @@ class WorkPool::JobFor final : public WorkPool::Job {
   JobFor(std::function<Result<T>(size_t)> job, Handler handler, const std::string& pool)
       : job_(std::move(job)),
         handler_(std::move(handler)),
-        executor_(asio::prefer(asio::get_associated_executor(handler_),
-                               asio::execution::outstanding_work.tracked)),
+        executor_(
+            asio::prefer(asio::get_associated_executor(handler_), asio::execution::outstanding_work.tracked)),
         pool_(pool) {}
 
   void run(const size_t* thread) override {

@@ -1,11 +1,11 @@
 #include "config/config.h"
 
+#include <fmt/format.h>
+#include <toml++/toml.h>
+
 #include <cstdlib>
 #include <functional>
 #include <vector>
-
-#include <fmt/format.h>
-#include <toml++/toml.h>
 
 #ifndef REEL_SHARE_DIR
 #error "REEL_SHARE_DIR must name the folder holding templates/ and static/"

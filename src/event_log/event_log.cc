@@ -36,7 +36,9 @@ class Counters {
   std::atomic<uint64_t> dropped_{0};
 };
 
-std::string errno_text() { return std::strerror(errno); }
+std::string errno_text() {
+  return std::strerror(errno);
+}
 
 // A connected datagram socket (UDP or unix): one line per datagram, never blocking.
 class DatagramLog final : public EventLog {
@@ -89,8 +91,8 @@ Result<std::unique_ptr<EventLog>> open_syslog(std::string_view path) {
   int fd = ::socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
   if (fd < 0) return Error{"event log syslog: socket: " + errno_text()};
   if (::connect(fd, reinterpret_cast<sockaddr*>(&address), sizeof address) != 0) {
-    std::string message = "event log syslog: connect " + std::string(path) + ": " + errno_text() +
-                          " (is syslog-ng running?)";
+    std::string message =
+        "event log syslog: connect " + std::string(path) + ": " + errno_text() + " (is syslog-ng running?)";
     ::close(fd);
     return Error{message};
   }

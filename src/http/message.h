@@ -54,8 +54,8 @@ struct FileRange {
 
 struct Response {
   int status = 200;
-  std::vector<Header> headers;  // Content-Length and Connection are set by the server
-  std::string body;             // ignored when `file` is set
+  std::vector<Header> headers;      // Content-Length and Connection are set by the server
+  std::string body;                 // ignored when `file` is set
   std::shared_ptr<FileRange> file;  // body sent from a file
   // Low-cardinality label for /metrics ("watch", "videos", "static", ...); "other" if unset.
   std::string_view route = "other";

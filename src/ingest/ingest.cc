@@ -1,14 +1,13 @@
 #include "ingest/ingest.h"
 
+#include <fmt/format.h>
+
 #include <algorithm>
 #include <cctype>
 #include <filesystem>
 
-#include <fmt/format.h>
-
 #include "common/days.h"
 #include "common/log_failure.h"
-#include "common/text.h"
 #include "common/text.h"
 #include "jobs/job.h"
 #include "jobs/progress.h"
@@ -46,7 +45,9 @@ std::optional<size_t> utf8_chars(std::string_view text) {
 }
 
 // Tags, category slugs and channel handles: the router's names (catalog::valid_name), in UTF-8.
-bool valid_name(std::string_view name) { return catalog::valid_name(name) && utf8_chars(name).has_value(); }
+bool valid_name(std::string_view name) {
+  return catalog::valid_name(name) && utf8_chars(name).has_value();
+}
 
 }  // namespace
 
@@ -63,8 +64,10 @@ Result<catalog::Video> check_form(const UploadForm& form, int64_t now) {
   const std::string_view title = trim(form.title);
   auto title_chars = utf8_chars(title);
   if (title.empty()) return Error{"a title is required"};
-  if (!title_chars || title.find('\n') != std::string_view::npos) return Error{"the title must be one line of text"};
-  if (*title_chars > max_title_chars) return Error{fmt::format("the title is over {} characters", max_title_chars)};
+  if (!title_chars || title.find('\n') != std::string_view::npos)
+    return Error{"the title must be one line of text"};
+  if (*title_chars > max_title_chars)
+    return Error{fmt::format("the title is over {} characters", max_title_chars)};
   if (!utf8_chars(form.description)) return Error{"the description must be text (UTF-8)"};
   if (form.description.size() > max_description_bytes) {
     return Error{fmt::format("the description is over {} bytes", max_description_bytes)};
@@ -77,8 +80,10 @@ Result<catalog::Video> check_form(const UploadForm& form, int64_t now) {
     if (tag.empty()) continue;
     std::string lower(tag);
     for (auto& c : lower) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-    if (!valid_name(lower)) return Error{fmt::format("'{}' is not a valid tag (letters, digits, - _ .)", tag)};
-    if (std::find(video.tags.begin(), video.tags.end(), lower) == video.tags.end()) video.tags.push_back(lower);
+    if (!valid_name(lower))
+      return Error{fmt::format("'{}' is not a valid tag (letters, digits, - _ .)", tag)};
+    if (std::find(video.tags.begin(), video.tags.end(), lower) == video.tags.end())
+      video.tags.push_back(lower);
   }
   if (video.tags.size() > max_tags) return Error{fmt::format("at most {} tags", max_tags)};
   const std::string_view category = trim(form.category);
@@ -132,7 +137,8 @@ Task<Result<Created>> Ingest::create(catalog::Video video, std::string channel, 
     fs::rename(file, jobs::upload_path(uploads_dir, *id), ec);
     if (ec) {
       // Left `processing` if this fails too: the worker's sweeper fails it (its upload is gone).
-      log_failure(store.delete_video(*id), fmt::format("video {}: taking back the upload whose file was lost", *id));
+      log_failure(store.delete_video(*id),
+                  fmt::format("video {}: taking back the upload whose file was lost", *id));
       return Error{"keeping the upload failed: " + ec.message()};
     }
     return Created{*id};
@@ -142,12 +148,14 @@ Task<Result<Created>> Ingest::create(catalog::Video video, std::string channel, 
   const int64_t id = std::get<int64_t>(*stored);
   const std::string upload = jobs::upload_path(uploads_dir, id);
 
-  const jobs::Job job{.video_id = id, .kind = jobs::JobKind::transcode, .enqueued_at_ms = now_ms, .payload = upload};
+  const jobs::Job job{
+      .video_id = id, .kind = jobs::JobKind::transcode, .enqueued_at_ms = now_ms, .payload = upload};
   auto commands = jobs::enqueue_with_progress_commands(job, progress_ttl);
   auto queued = co_await redis.execute(std::move(commands));
   if (queued && redis::check_exec(*queued, "queueing the job")) co_return stored;
   // No job, no video: take both back so nothing waits forever in `processing`.
-  std::function<Result<bool>(sql::Connection&)> take_back = [id, upload](sql::Connection& db) -> Result<bool> {
+  std::function<Result<bool>(sql::Connection&)> take_back = [id,
+                                                             upload](sql::Connection& db) -> Result<bool> {
     std::error_code ignored;
     fs::remove(upload, ignored);
     return sql::CatalogStore(db).delete_video(id);
@@ -183,7 +191,8 @@ Task<Result<bool>> Ingest::remove(int64_t id, redis::Connection& redis, int64_t 
   commands.insert(commands.end() - 1, {jobs::progress_delete_command(id), jobs::enqueue_command(job)});
   auto replies = co_await redis.execute(std::move(commands));
   if (!replies) co_return replies.error();
-  if (auto applied = redis::check_exec(*replies, "withdrawing the video"); !applied) co_return applied.error();
+  if (auto applied = redis::check_exec(*replies, "withdrawing the video"); !applied)
+    co_return applied.error();
   co_return true;
 }
 

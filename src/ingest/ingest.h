@@ -45,8 +45,8 @@ struct UploadForm {
 };
 
 struct IngestOptions {
-  std::string uploads_dir;               // where accepted uploads wait for the worker
-  std::string admin_channel = "admin";   // admin uploads without a `channel` field go here
+  std::string uploads_dir;              // where accepted uploads wait for the worker
+  std::string admin_channel = "admin";  // admin uploads without a `channel` field go here
 };
 
 // The video the form describes (status processing, no channel yet), or the reason it is refused:

@@ -51,8 +51,8 @@ redis::Command progress_delete_command(int64_t video_id) {
 }
 
 std::vector<redis::Command> enqueue_with_progress_commands(const Job& job, std::chrono::milliseconds ttl) {
-  auto commands =
-      progress_write_commands(job.video_id, {.state = JobState::queued, .updated_at_ms = job.enqueued_at_ms}, ttl);
+  auto commands = progress_write_commands(
+      job.video_id, {.state = JobState::queued, .updated_at_ms = job.enqueued_at_ms}, ttl);
   commands.insert(commands.begin() + 1, enqueue_command(job));  // after MULTI
   return commands;
 }

@@ -8,8 +8,8 @@
 //
 // Writers: the upload handler (queued, from its async Connection with
 // enqueue_with_progress_commands), `reel worker` (processing with progress, then ready or failed;
-// its sweeper: queued again, or failed) and the DELETE route and delete job (removed). Readers: the page and the
-// API, on their own Connection with progress_read_command and parse_progress.
+// its sweeper: queued again, or failed) and the DELETE route and delete job (removed). Readers: the page and
+// the API, on their own Connection with progress_read_command and parse_progress.
 //
 // Thread-safety: the free functions are pure; a JobProgress is not thread-safe (like the
 // BlockingClient it borrows, which must outlive it).

@@ -14,8 +14,8 @@
 #include <optional>
 #include <utility>
 
-#include "http/date.h"
 #include "common/text.h"
+#include "http/date.h"
 #include "http/url.h"
 
 namespace reel::media {

@@ -29,7 +29,9 @@ std::atomic<uint64_t> next_signer_id{1};
 
 LinkSigner::LinkSigner(LinkPolicy policy) : policy_(std::move(policy)), id_(next_signer_id++) {}
 
-int64_t LinkSigner::expiry(int64_t now) const { return link_expiry(now, policy_.ttl_s, policy_.step_s); }
+int64_t LinkSigner::expiry(int64_t now) const {
+  return link_expiry(now, policy_.ttl_s, policy_.step_s);
+}
 
 bool LinkSigner::protects(std::string_view path) {
   const size_t dot = path.rfind('.');

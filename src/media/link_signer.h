@@ -22,9 +22,9 @@
 namespace reel::media {
 
 struct LinkPolicy {
-  std::string secret;          // empty: links are not signed and not checked
-  int64_t ttl_s = 6 * 3600;    // a page outlives its render by this much at least
-  int64_t step_s = 3600;       // expiries are rounded up to this
+  std::string secret;        // empty: links are not signed and not checked
+  int64_t ttl_s = 6 * 3600;  // a page outlives its render by this much at least
+  int64_t step_s = 3600;     // expiries are rounded up to this
 };
 
 class LinkSigner {

@@ -26,7 +26,8 @@ const std::string& CardCache::store(const projection::Card& card, std::string_vi
                                     std::string html) {
   auto found = entries_.find(card.id);
   // A card is kept from its second rendering on: a long tail shown once is not worth the copy.
-  if (found == entries_.end() && seen_once_.insert(card.id).second) return page_only_.emplace_back(std::move(html));
+  if (found == entries_.end() && seen_once_.insert(card.id).second)
+    return page_only_.emplace_back(std::move(html));
   seen_once_.erase(card.id);
   auto [it, inserted] = entries_.try_emplace(card.id);
   Entry& entry = it->second;

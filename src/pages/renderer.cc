@@ -116,7 +116,8 @@ void add_card_fields(TemplateData::Object item, const Card& card, std::string_vi
   item.set_safe_written("url", [&](std::string& out) { append_watch_path(out, card.id, card.slug); })
       .set("title", card.title)
       .set("thumb", card.thumb_url)
-      .set_written("preview", [&](std::string& out) { links.append_url(out, card.preview_url, links_expire); })
+      .set_written("preview",
+                   [&](std::string& out) { links.append_url(out, card.preview_url, links_expire); })
       .set_safe_written("duration", [&](std::string& out) { append_duration(out, card.duration_s); })
       .set("channel", card.channel_display_name.empty() ? card.channel_name : card.channel_display_name)
       .set_safe_written("channel_url",
@@ -377,7 +378,8 @@ std::string Renderer::upload(const std::vector<CategoryLink>& nav) const {
   add_layout(root, options_.name, "Upload a video", description, nav, "");
   root.set_bool("noindex", true);
   auto categories = root.add_list("categories");
-  for (const CategoryLink& category : nav) categories.add_object().set("slug", category.slug).set("name", category.name);
+  for (const CategoryLink& category : nav)
+    categories.add_object().set("slug", category.slug).set("name", category.name);
   return render_page(upload_, data, 0);
 }
 

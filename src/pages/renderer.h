@@ -2,8 +2,8 @@
 //
 // The pages come from template files that operators may edit without recompiling; load() reads
 // and compiles them once. Each page is layout.html with {{> content}} bound to the page's own
-// template (home.html, listing.html, watch.html, upload.html, error.html); the partials they include (card.html,
-// pagination.html, ...) live in the same directory. Every value from the data is HTML-escaped;
+// template (home.html, listing.html, watch.html, upload.html, error.html); the partials they include
+// (card.html, pagination.html, ...) live in the same directory. Every value from the data is HTML-escaped;
 // every link to a video uses watch_path(). Rendering does no I/O and allocates a few buffers.
 // card.html is rendered per card, seeing only the card's own fields, and each event-loop thread
 // keeps recently rendered cards (CardCache), so a grid of known cards costs a copy per card.

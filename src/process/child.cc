@@ -49,7 +49,8 @@ std::string find_program(const std::string& program) {
     const std::string_view dir = dirs.substr(0, colon);
     std::string candidate = (dir.empty() ? std::string(".") : std::string(dir)) + "/" + program;
     struct stat info {};
-    if (::stat(candidate.c_str(), &info) == 0 && S_ISREG(info.st_mode) && ::access(candidate.c_str(), X_OK) == 0) {
+    if (::stat(candidate.c_str(), &info) == 0 && S_ISREG(info.st_mode) &&
+        ::access(candidate.c_str(), X_OK) == 0) {
       return candidate;
     }
     if (colon == std::string_view::npos) return {};
@@ -102,7 +103,9 @@ int run_child(const Prepared& p) {
 Result<Child> Child::spawn(const SpawnOptions& options) {
   if (options.argv.empty()) return Error{"cannot start a process: no program given"};
   const std::string& program = options.argv.front();
-  auto failed = [&program](int error) { return Error{"cannot start '" + program + "': " + std::strerror(error)}; };
+  auto failed = [&program](int error) {
+    return Error{"cannot start '" + program + "': " + std::strerror(error)};
+  };
 
   Prepared prepared{.path = find_program(program), .options = &options, .parent = ::getpid()};
   if (prepared.path.empty()) return failed(ENOENT);

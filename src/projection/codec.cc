@@ -1,8 +1,9 @@
 #include "projection/codec.h"
 
+#include <fmt/format.h>
+
 #include <algorithm>
 #include <charconv>
-#include <fmt/format.h>
 
 namespace reel::projection::codec {
 namespace {
@@ -45,7 +46,9 @@ std::string join(const std::vector<std::string>& items, char sep) {
 
 }  // namespace
 
-std::string media_url(std::string_view relative_path) { return fmt::format("/media/{}", relative_path); }
+std::string media_url(std::string_view relative_path) {
+  return fmt::format("/media/{}", relative_path);
+}
 
 std::string thumb_url(const catalog::Video& video) {
   for (std::string_view kind : {"thumb", "poster"}) {
@@ -166,7 +169,7 @@ double rating(int64_t likes, int64_t dislikes) {
 }
 
 std::vector<std::pair<std::string, std::string>> video_hash(const catalog::Video& video,
-                                                             std::string_view channel_display_name) {
+                                                            std::string_view channel_display_name) {
   std::vector<std::string> renditions;
   std::string poster, hls, sprite_vtt;
   for (const auto& file : video.files) {
@@ -176,9 +179,8 @@ std::vector<std::pair<std::string, std::string>> video_hash(const catalog::Video
     if (file.kind == "sprite" && file.mime == "text/vtt") sprite_vtt = media_url(file.path);
   }
   if (poster.empty()) poster = thumb_url(video);
-  std::sort(renditions.begin(), renditions.end(), [](const std::string& a, const std::string& b) {
-    return to_int<int>(a) > to_int<int>(b);
-  });
+  std::sort(renditions.begin(), renditions.end(),
+            [](const std::string& a, const std::string& b) { return to_int<int>(a) > to_int<int>(b); });
   return {
       {"id", std::to_string(video.id)},
       {"title", video.title},
@@ -207,20 +209,34 @@ std::optional<VideoPage> decode_video_hash(const std::vector<std::string_view>& 
   for (size_t i = 0; i + 1 < fields_and_values.size(); i += 2) {
     const std::string_view field = fields_and_values[i];
     const std::string_view value = fields_and_values[i + 1];
-    if (field == "id") page.id = to_int<int64_t>(value);
-    else if (field == "title") page.title = value;
-    else if (field == "slug") page.slug = value;
-    else if (field == "description") page.description = value;
-    else if (field == "duration") page.duration_s = to_int<int32_t>(value);
-    else if (field == "published") page.published_at = to_int<int64_t>(value);
-    else if (field == video_channel_field) page.channel_name = value;
-    else if (field == "channel_display") page.channel_display_name = value;
-    else if (field == "poster") page.poster_url = value;
-    else if (field == "hls") page.hls_url = value;
-    else if (field == "sprite_vtt") page.sprite_vtt_url = value;
-    else if (field == "preview") page.preview_url = value;
-    else if (field == "likes") page.likes = to_int<int64_t>(value);
-    else if (field == "dislikes") page.dislikes = to_int<int64_t>(value);
+    if (field == "id")
+      page.id = to_int<int64_t>(value);
+    else if (field == "title")
+      page.title = value;
+    else if (field == "slug")
+      page.slug = value;
+    else if (field == "description")
+      page.description = value;
+    else if (field == "duration")
+      page.duration_s = to_int<int32_t>(value);
+    else if (field == "published")
+      page.published_at = to_int<int64_t>(value);
+    else if (field == video_channel_field)
+      page.channel_name = value;
+    else if (field == "channel_display")
+      page.channel_display_name = value;
+    else if (field == "poster")
+      page.poster_url = value;
+    else if (field == "hls")
+      page.hls_url = value;
+    else if (field == "sprite_vtt")
+      page.sprite_vtt_url = value;
+    else if (field == "preview")
+      page.preview_url = value;
+    else if (field == "likes")
+      page.likes = to_int<int64_t>(value);
+    else if (field == "dislikes")
+      page.dislikes = to_int<int64_t>(value);
     else if (field == video_tags_field) {
       for (auto tag : split(value, field_sep)) page.tags.emplace_back(tag);
     } else if (field == video_categories_field) {

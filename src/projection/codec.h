@@ -59,7 +59,7 @@ std::string lua_helpers();
 
 // Field/value pairs of the video hash (keys::video).
 std::vector<std::pair<std::string, std::string>> video_hash(const catalog::Video& video,
-                                                             std::string_view channel_display_name);
+                                                            std::string_view channel_display_name);
 // Builds a VideoPage from HGETALL's flat field/value list; nullopt when it is empty (no video).
 // Category names are looked up in `nav`.
 std::optional<VideoPage> decode_video_hash(const std::vector<std::string_view>& fields_and_values,

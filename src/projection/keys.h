@@ -12,8 +12,8 @@
 namespace reel::projection::keys {
 
 // Per-video objects.
-std::string video(int64_t id);    // hash: the fields the watch page shows
-std::string card(int64_t id);     // string: the fields a card shows, packed (codec.h)
+std::string video(int64_t id);  // hash: the fields the watch page shows
+std::string card(int64_t id);   // string: the fields a card shows, packed (codec.h)
 std::string card(std::string_view id);
 std::string related(int64_t id);  // zset: related video ids, score = relatedness
 
@@ -44,14 +44,14 @@ std::string_view shadow_prefix();
 // Keys of the view aggregator (src/views/). Its Lua script builds per-video and per-category
 // keys from templates made by these functions with "\x1f" (which no id or name contains) in
 // place of the id or name, so the spelling stays here.
-std::string video(std::string_view id);    // v:{id} from the id's decimal text
-std::string coviews(int64_t id);           // zset: videos watched with it in a session, score = co-views
+std::string video(std::string_view id);  // v:{id} from the id's decimal text
+std::string coviews(int64_t id);         // zset: videos watched with it in a session, score = co-views
 std::string coviews(std::string_view id);
 std::string coviews_pattern();
 // zset: score = forward-decayed views, sum of exp(lambda * (t - t0)); z:trending globally,
 // z:cat:{slug}:trending within a category.
 std::string trending(Scope scope);
-std::string_view trending_epoch();  // string: t0 of every trending score (Unix seconds)
+std::string_view trending_epoch();                // string: t0 of every trending score (Unix seconds)
 std::string views_batch(std::string_view token);  // string: result of an applied flush chunk
 // The cut-over between `reel rebuild` and the aggregators (projection/rebuild.h, views/flush.h).
 std::string_view views_hold();         // string: the id of the rebuild holding view counting; expires
@@ -59,9 +59,9 @@ std::string_view views_aggregators();  // hash: instance -> "1", every aggregato
 std::string views_aggregator(std::string_view instance);  // string: the hold it confirmed; expires
 
 // Keys of the media job queue (src/jobs/).
-std::string_view media_jobs();          // stream: one entry per queued or running job
-std::string_view media_jobs_group();    // the consumer group `reel worker`s read jobs:media with
-std::string_view media_jobs_delayed();  // zset: retries waiting out their backoff, score = due (Unix ms)
+std::string_view media_jobs();               // stream: one entry per queued or running job
+std::string_view media_jobs_group();         // the consumer group `reel worker`s read jobs:media with
+std::string_view media_jobs_delayed();       // zset: retries waiting out their backoff, score = due (Unix ms)
 std::string job_progress(int64_t video_id);  // hash: state, progress, error, updated_at; expires
 // string: set by withdraw_video_commands (a DELETE); while it lasts, a publish of the video is
 // refused (the worker WATCHes it), so a publish racing a DELETE cannot list it again; expires

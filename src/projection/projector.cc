@@ -1,9 +1,9 @@
 #include "projection/projector.h"
 
+#include "common/days.h"
 #include "projection/codec.h"
 #include "projection/keys.h"
 #include "projection/view_lists.h"
-#include "common/days.h"
 
 namespace reel::projection {
 
@@ -55,8 +55,10 @@ std::vector<redis::Command> publish_video_commands(const catalog::Video& video,
   std::vector<redis::Command> commands;
   commands.emplace_back("MULTI");
   commands.emplace_back("DEL", keys::video(video.id));
-  for (auto& command : video_object_commands(video, channel_display_name)) commands.push_back(std::move(command));
-  for (const auto& entry : list_memberships(video)) commands.emplace_back("ZADD", entry.key, entry.score, video.id);
+  for (auto& command : video_object_commands(video, channel_display_name))
+    commands.push_back(std::move(command));
+  for (const auto& entry : list_memberships(video))
+    commands.emplace_back("ZADD", entry.key, entry.score, video.id);
   commands.emplace_back("EXEC");
   return commands;
 }
@@ -72,10 +74,12 @@ std::vector<redis::Command> withdraw_video_commands(const catalog::Video& video,
     for (auto& key : period_lists(video, period, 0)) lists.push_back(std::move(key));
   }
   for (int back = 0; back < day_list_ttl_days; ++back) {
-    for (auto& key : period_lists(video, Period::day, days_before(today, back))) lists.push_back(std::move(key));
+    for (auto& key : period_lists(video, Period::day, days_before(today, back)))
+      lists.push_back(std::move(key));
   }
   lists.push_back(keys::list({ListKind::all, {}}, Sort::trending));
-  for (const auto& slug : video.categories) lists.push_back(keys::list({ListKind::category, slug}, Sort::trending));
+  for (const auto& slug : video.categories)
+    lists.push_back(keys::list({ListKind::category, slug}, Sort::trending));
   for (auto& key : lists) commands.emplace_back("ZREM", std::move(key), video.id);
   commands.emplace_back("SET", keys::withdrawn(video.id), 1, "EX", withdrawn_ttl.count());
   commands.emplace_back("EXEC");

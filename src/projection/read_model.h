@@ -31,21 +31,30 @@ inline constexpr Period all_periods[] = {Period::day, Period::week, Period::mont
 
 constexpr std::string_view sort_name(Sort sort) {
   switch (sort) {
-    case Sort::newest: return "newest";
-    case Sort::views: return "views";
-    case Sort::rating: return "rating";
-    case Sort::duration: return "duration";
-    case Sort::trending: return "trending";
+    case Sort::newest:
+      return "newest";
+    case Sort::views:
+      return "views";
+    case Sort::rating:
+      return "rating";
+    case Sort::duration:
+      return "duration";
+    case Sort::trending:
+      return "trending";
   }
   return "newest";
 }
 
 constexpr std::string_view period_name(Period period) {
   switch (period) {
-    case Period::day: return "day";
-    case Period::week: return "week";
-    case Period::month: return "month";
-    case Period::all: return "all";
+    case Period::day:
+      return "day";
+    case Period::week:
+      return "week";
+    case Period::month:
+      return "month";
+    case Period::all:
+      return "all";
   }
   return "all";
 }

@@ -1,5 +1,7 @@
 #include "projection/rebuild.h"
 
+#include <fmt/format.h>
+
 #include <algorithm>
 #include <chrono>
 #include <cmath>
@@ -10,12 +12,10 @@
 #include <unordered_map>
 #include <unordered_set>
 
-#include <fmt/format.h>
-
-#include "projection/keys.h"
-#include "projection/view_lists.h"
 #include "common/days.h"
+#include "projection/keys.h"
 #include "projection/projector.h"
+#include "projection/view_lists.h"
 
 namespace reel::projection {
 namespace {
@@ -26,7 +26,7 @@ constexpr int related_per_video = 12;
 constexpr size_t candidates_per_list = 24;  // top videos kept per tag and category for related
 constexpr int day_lists_kept = 30;
 
-const std::vector<std::string_view> all_names = {"videos", "channels", "nav",     "newest",
+const std::vector<std::string_view> all_names = {"videos", "channels", "nav",      "newest",
                                                  "views",  "rating",   "duration", "related"};
 
 // Patterns of the lists of one sort order (global, category, tag, channel).
@@ -116,32 +116,38 @@ class ViewHold {
   }
 
   Status begin() {
-    auto set = redis_.execute(redis::Command("SET", keys::views_hold(), id_, "NX", "PX", options_.hold_ttl.count()));
+    auto set =
+        redis_.execute(redis::Command("SET", keys::views_hold(), id_, "NX", "PX", options_.hold_ttl.count()));
     if (!set) return Error{"rebuild: " + set.error().message};
     if (set->is_nil()) {
       auto ttl = redis_.execute(redis::Command("PTTL", keys::views_hold()));
-      return Error{fmt::format("rebuild: another rebuild holds view counting ({} for {} ms more)", keys::views_hold(),
-                               ttl ? ttl->integer() : -1)};
+      return Error{fmt::format("rebuild: another rebuild holds view counting ({} for {} ms more)",
+                               keys::views_hold(), ttl ? ttl->integer() : -1)};
     }
     held_ = true;
     return wait_for_confirmations();
   }
 
-  redis::Command renewal() const { return redis::Command("PEXPIRE", keys::views_hold(), options_.hold_ttl.count()); }
+  redis::Command renewal() const {
+    return redis::Command("PEXPIRE", keys::views_hold(), options_.hold_ttl.count());
+  }
 
   // An Error when the hold had expired (views were counted into the lists this rebuild replaced).
   Status end() {
     if (!held_) return {};
     held_ = false;
     auto ended = redis_.execute(redis::Command(
-        "EVAL", "if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end return 0", 1,
+        "EVAL",
+        "if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end return 0", 1,
         keys::views_hold(), id_));
     if (!ended) return Error{"rebuild: ending the hold on view counting: " + ended.error().message};
     if (ended->integer() != 1) {
-      return Error{fmt::format(
-          "rebuild: the hold on view counting expired before the rebuild ended ({} ms without a round trip to "
-          "Redis), so views counted meanwhile may be missing from the rebuilt lists: run `reel rebuild views` again",
-          options_.hold_ttl.count())};
+      return Error{
+          fmt::format("rebuild: the hold on view counting expired before the rebuild ended ({} ms without a "
+                      "round trip to "
+                      "Redis), so views counted meanwhile may be missing from the rebuilt lists: run `reel "
+                      "rebuild views` again",
+                      options_.hold_ttl.count())};
     }
     return {};
   }
@@ -156,7 +162,8 @@ class ViewHold {
       std::vector<std::string> waiting;
       if (!instances->elements().empty()) {
         redis::Command confirmed("MGET");
-        for (const auto& instance : instances->elements()) confirmed.arg(keys::views_aggregator(instance.str()));
+        for (const auto& instance : instances->elements())
+          confirmed.arg(keys::views_aggregator(instance.str()));
         auto values = redis_.execute(std::move(confirmed));
         if (!values) return Error{"rebuild: " + values.error().message};
         for (size_t i = 0; i < values->elements().size(); ++i) {
@@ -172,12 +179,14 @@ class ViewHold {
       }
       if (waiting.empty()) return {};
       if (std::chrono::steady_clock::now() > deadline) {
-        return Error{fmt::format(
-            "rebuild: view aggregator(s) {} did not confirm within {} ms that the views they counted are in SQL "
-            "(can they reach SQL?)",
-            fmt::join(waiting, ", "), options_.confirm_timeout.count())};
+        return Error{
+            fmt::format("rebuild: view aggregator(s) {} did not confirm within {} ms that the views they "
+                        "counted are in SQL "
+                        "(can they reach SQL?)",
+                        fmt::join(waiting, ", "), options_.confirm_timeout.count())};
       }
-      if (auto renewed = redis_.execute(renewal()); !renewed) return Error{"rebuild: " + renewed.error().message};
+      if (auto renewed = redis_.execute(renewal()); !renewed)
+        return Error{"rebuild: " + renewed.error().message};
       std::this_thread::sleep_for(std::chrono::milliseconds(20));
     }
   }
@@ -299,7 +308,8 @@ class RelatedIndex {
   using Top = std::vector<std::pair<int64_t, uint32_t>>;  // min-heap of (views, item index)
 
   static std::vector<uint32_t> intern(const std::vector<std::string>& names,
-                                      std::unordered_map<std::string, uint32_t>& ids, std::vector<Top>& tops) {
+                                      std::unordered_map<std::string, uint32_t>& ids,
+                                      std::vector<Top>& tops) {
     std::vector<uint32_t> out;
     for (const auto& name : names) {
       auto [it, fresh] = ids.try_emplace(name, static_cast<uint32_t>(ids.size()));
@@ -330,9 +340,12 @@ class RelatedIndex {
   static int shared(const std::vector<uint32_t>& a, const std::vector<uint32_t>& b) {
     int n = 0;
     for (size_t i = 0, j = 0; i < a.size() && j < b.size();) {
-      if (a[i] == b[j]) ++n, ++i, ++j;
-      else if (a[i] < b[j]) ++i;
-      else ++j;
+      if (a[i] == b[j])
+        ++n, ++i, ++j;
+      else if (a[i] < b[j])
+        ++i;
+      else
+        ++j;
     }
     return n;
   }
@@ -464,9 +477,11 @@ class Rebuild {
     const double lambda = std::log(2.0) / trending_half_life_seconds;
     const double weight = static_cast<double>(row.views) *
                           std::exp(lambda * static_cast<double>(day_start(row.day) + 43200 - epoch));
-    if (auto s = lists_.add(keys::list({ListKind::all, {}}, Sort::trending), weight, row.video_id); !s) return s;
+    if (auto s = lists_.add(keys::list({ListKind::all, {}}, Sort::trending), weight, row.video_id); !s)
+      return s;
     for (const auto& slug : it->second) {
-      if (auto s = lists_.add(keys::list({ListKind::category, slug}, Sort::trending), weight, row.video_id); !s) {
+      if (auto s = lists_.add(keys::list({ListKind::category, slug}, Sort::trending), weight, row.video_id);
+          !s) {
         return s;
       }
     }
@@ -487,15 +502,15 @@ class Rebuild {
       if (!failed) return failed;
     }
     report("views/day", 0, 0);
-    auto scanned = store_.for_each_daily_views(days_before(today, day_lists_kept - 1),
-                                               [&](const catalog::DailyViews& row) {
-                                                 if (failed && row.day <= today) {
-                                                   failed = add_period_views(row.video_id, row.views, Period::day, row.day);
-                                                 }
-                                                 if (failed && row.day <= today && row.day >= trending_since) {
-                                                   failed = add_trending_views(row, epoch);
-                                                 }
-                                               });
+    auto scanned = store_.for_each_daily_views(
+        days_before(today, day_lists_kept - 1), [&](const catalog::DailyViews& row) {
+          if (failed && row.day <= today) {
+            failed = add_period_views(row.video_id, row.views, Period::day, row.day);
+          }
+          if (failed && row.day <= today && row.day >= trending_since) {
+            failed = add_trending_views(row, epoch);
+          }
+        });
     if (!scanned) return scanned;
     if (!failed) return failed;
     return sink_.add(redis::Command("SET", keys::trending_epoch(), epoch));
@@ -562,7 +577,9 @@ class Rebuild {
 
 }  // namespace
 
-const std::vector<std::string_view>& projection_names() { return all_names; }
+const std::vector<std::string_view>& projection_names() {
+  return all_names;
+}
 
 Result<RebuildStats> rebuild(sql::CatalogStore& store, redis::BlockingClient& redis,
                              const RebuildOptions& options) {

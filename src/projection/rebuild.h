@@ -20,10 +20,11 @@
 // pages stand still meanwhile; no view is lost or counted twice.
 //
 // Thread-safety: one rebuild at a time per Redis (concurrent rebuilds would swap each other's
-// shadow keys; a second rebuild of views or videos is refused while the first holds view counting). Failure: returns the first SQL or Redis error; live keys swapped before the error
-// stay valid, the rest keep their old values, and shadow keys are left for the next run to overwrite.
-// An aggregator that does not confirm within confirm_timeout fails the rebuild before it reads SQL
-// (its views would be missing); one that died is waited for until its presence expires.
+// shadow keys; a second rebuild of views or videos is refused while the first holds view counting). Failure:
+// returns the first SQL or Redis error; live keys swapped before the error stay valid, the rest keep their
+// old values, and shadow keys are left for the next run to overwrite. An aggregator that does not confirm
+// within confirm_timeout fails the rebuild before it reads SQL (its views would be missing); one that died is
+// waited for until its presence expires.
 #pragma once
 
 #include <chrono>

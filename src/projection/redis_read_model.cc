@@ -1,13 +1,13 @@
 #include "projection/redis_read_model.h"
 
+#include <fmt/format.h>
+
 #include <algorithm>
 #include <charconv>
 
-#include <fmt/format.h>
-
+#include "common/days.h"
 #include "projection/codec.h"
 #include "projection/keys.h"
-#include "common/days.h"
 
 namespace reel::projection {
 namespace {
@@ -117,8 +117,8 @@ Task<Result<std::shared_ptr<const Home>>> RedisReadModel::home() {
   co_return or_stale(std::move(fresh), homes_, today, now);
 }
 
-Task<Result<std::shared_ptr<const Home>>> RedisReadModel::read_home(int32_t today,
-                                                                    std::chrono::system_clock::time_point now) {
+Task<Result<std::shared_ptr<const Home>>> RedisReadModel::read_home(
+    int32_t today, std::chrono::system_clock::time_point now) {
   std::vector<Command> first;
   first.emplace_back("ZREVRANGE", keys::list({ListKind::all, {}}, Sort::views, Period::day, today), 0,
                      home_popular - 1);
@@ -157,10 +157,9 @@ Task<Result<std::shared_ptr<const Listing>>> RedisReadModel::listing(const ListQ
   co_return or_stale(std::move(fresh), listings_, page_key, now);
 }
 
-Task<Result<std::shared_ptr<const Listing>>> RedisReadModel::read_listing(const ListQuery& query,
-                                                                          const std::string& key, int64_t start,
-                                                                          const std::string& page_key,
-                                                                          std::chrono::system_clock::time_point now) {
+Task<Result<std::shared_ptr<const Listing>>> RedisReadModel::read_listing(
+    const ListQuery& query, const std::string& key, int64_t start, const std::string& page_key,
+    std::chrono::system_clock::time_point now) {
   std::vector<Command> first;
   first.emplace_back("ZCARD", key);
   first.emplace_back("ZREVRANGE", key, start, start + query.per_page - 1);
@@ -175,7 +174,8 @@ Task<Result<std::shared_ptr<const Listing>>> RedisReadModel::read_listing(const 
   listing.pages = static_cast<int>((listing.total + query.per_page - 1) / query.per_page);
   listing.nav = take_nav(nav_requested, lists->back());
   switch (query.kind) {
-    case ListKind::all: break;
+    case ListKind::all:
+      break;
     case ListKind::category: {
       auto it = std::find_if(listing.nav.begin(), listing.nav.end(),
                              [&](const CategoryLink& c) { return c.slug == query.name; });

@@ -13,8 +13,8 @@
 
 #include <atomic>
 #include <chrono>
-#include <string>
 #include <optional>
+#include <string>
 #include <vector>
 
 #include "common/clock.h"
@@ -60,7 +60,8 @@ class RedisReadModel final : public ReadModel {
   const std::vector<CategoryLink>& take_nav(bool requested, const redis::Reply& reply);
 
   // The home page (today's lists) from Redis, kept when read twice.
-  Task<Result<std::shared_ptr<const Home>>> read_home(int32_t today, std::chrono::system_clock::time_point now);
+  Task<Result<std::shared_ptr<const Home>>> read_home(int32_t today,
+                                                      std::chrono::system_clock::time_point now);
   // The page of `query` (list `key`, from rank `start`) from Redis, kept under `page_key`.
   Task<Result<std::shared_ptr<const Listing>>> read_listing(const ListQuery& query, const std::string& key,
                                                             int64_t start, const std::string& page_key,

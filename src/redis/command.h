@@ -19,13 +19,24 @@ class Command {
     (arg(std::forward<Args>(args)), ...);
   }
 
-  Command& arg(std::string_view a) { args_.emplace_back(a); return *this; }
-  Command& arg(const std::string& a) { args_.emplace_back(a); return *this; }
-  Command& arg(const char* a) { args_.emplace_back(a); return *this; }
-  Command& arg(std::string&& a) { args_.emplace_back(std::move(a)); return *this; }
+  Command& arg(std::string_view a) {
+    args_.emplace_back(a);
+    return *this;
+  }
+  Command& arg(const std::string& a) {
+    args_.emplace_back(a);
+    return *this;
+  }
+  Command& arg(const char* a) {
+    args_.emplace_back(a);
+    return *this;
+  }
+  Command& arg(std::string&& a) {
+    args_.emplace_back(std::move(a));
+    return *this;
+  }
   template <class Int>
-    requires std::is_integral_v<Int>
-  Command& arg(Int v) {
+  requires std::is_integral_v<Int> Command& arg(Int v) {
     char buf[24];
     auto [end, ec] = std::to_chars(buf, buf + sizeof buf, v);
     args_.emplace_back(buf, end);

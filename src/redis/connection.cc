@@ -382,7 +382,9 @@ Task<Result<Reply>> Connection::execute(Command command) {
   co_return std::move(replies->front());
 }
 
-bool Connection::connected() const { return impl_->open_now.load(std::memory_order_relaxed); }
+bool Connection::connected() const {
+  return impl_->open_now.load(std::memory_order_relaxed);
+}
 
 ConnectionStats Connection::stats() const {
   const auto& s = impl_->stats;

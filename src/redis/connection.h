@@ -53,7 +53,7 @@ struct ConnectionOptions {
 struct ConnectionStats {
   uint64_t round_trips = 0;
   uint64_t commands = 0;
-  uint64_t errors = 0;  // failed execute() calls (not Redis error replies)
+  uint64_t errors = 0;      // failed execute() calls (not Redis error replies)
   uint64_t reconnects = 0;  // connections re-established after a loss
 };
 

@@ -1,7 +1,8 @@
 // The Redis wire protocol (RESP): append_command() writes a command as a RESP array of bulk
 // strings (by hand: hiredis's redisFormatCommandArgv allocates and sprintf()s per argument, ~6 %
 // of a listing page's CPU; see docs/benchmarks.md), ReplyReader parses a byte stream into Reply
-// values with hiredis 0.14's reader. Both are binary-safe. Used by Connection; public so tests can check the bytes.
+// values with hiredis 0.14's reader. Both are binary-safe. Used by Connection; public so tests can check the
+// bytes.
 //
 // Thread-safety: append_command() is thread-safe; a ReplyReader belongs to one stream and one
 // thread at a time.

@@ -79,7 +79,9 @@ double Reply::number() const {
 }
 
 Status check_exec(const std::vector<Reply>& replies, std::string_view what) {
-  auto failed = [what](std::string_view reason) { return Error{std::string(what) + " failed: " + std::string(reason)}; };
+  auto failed = [what](std::string_view reason) {
+    return Error{std::string(what) + " failed: " + std::string(reason)};
+  };
   if (replies.empty()) return failed("no reply");
   for (const Reply& reply : replies) {
     if (reply.is_error()) return failed(reply.str());

@@ -1,10 +1,9 @@
 #include "redis/server.h"
 
-#include <charconv>
-
 #include <fmt/format.h>
 #include <sys/wait.h>
 
+#include <charconv>
 #include <filesystem>
 #include <fstream>
 #include <sstream>
@@ -108,8 +107,8 @@ Status shut_down_orphan(const ConnectionOptions& probe, const fs::path& config_p
   const std::string info = server_info(*client);
   if (info_field(info, "config_file") != config_path.string()) return {};
   const pid_t orphan = info_pid(info);
-  fmt::print(stderr, "redis-server (pid {}) of {} was left running; shutting it down to start afresh\n", orphan,
-             config_path.parent_path().string());
+  fmt::print(stderr, "redis-server (pid {}) of {} was left running; shutting it down to start afresh\n",
+             orphan, config_path.parent_path().string());
   (void)client->execute(Command("SHUTDOWN"));  // answers by closing the connection
   const auto deadline = std::chrono::steady_clock::now() + stop_grace;
   while (BlockingClient::connect(probe)) {
@@ -186,9 +185,10 @@ Result<RedisServer> RedisServer::start(RedisServerOptions options) {
       const pid_t answering = info_pid(server_info(*client));
       if (answering == child->pid()) break;
       child->stop();
-      return Error{fmt::format("port {} is already served by another redis-server (pid {}); stop it or pick "
-                               "another port",
-                               port, answering)};
+      return Error{
+          fmt::format("port {} is already served by another redis-server (pid {}); stop it or pick "
+                      "another port",
+                      port, answering)};
     }
     if (options.cancel != nullptr && options.cancel->load()) {
       child->stop();

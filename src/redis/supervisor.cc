@@ -1,15 +1,14 @@
 #include "redis/supervisor.h"
 
+#include <fmt/format.h>
 #include <poll.h>
+#include <spdlog/spdlog.h>
 #include <sys/eventfd.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
 #include <cerrno>
 #include <cstring>
-
-#include <fmt/format.h>
-#include <spdlog/spdlog.h>
 
 namespace reel::redis {
 namespace {
@@ -28,7 +27,8 @@ std::chrono::milliseconds restart_delay(const SupervisorOptions& options, int qu
   return std::min(delay, options.max_delay);
 }
 
-Result<std::unique_ptr<RedisSupervisor>> RedisSupervisor::start(RedisServerOptions server, SupervisorOptions options) {
+Result<std::unique_ptr<RedisSupervisor>> RedisSupervisor::start(RedisServerOptions server,
+                                                                SupervisorOptions options) {
   const int wake_fd = ::eventfd(0, EFD_CLOEXEC);
   if (wake_fd < 0) return Error{fmt::format("redis supervisor: eventfd: {}", std::strerror(errno))};
   auto first = RedisServer::start(server);
@@ -37,12 +37,16 @@ Result<std::unique_ptr<RedisSupervisor>> RedisSupervisor::start(RedisServerOptio
     return first.error();
   }
   server.port = first->endpoint().port;  // restarts use the port clients know
-  return std::unique_ptr<RedisSupervisor>(new RedisSupervisor(std::move(server), options, std::move(*first), wake_fd));
+  return std::unique_ptr<RedisSupervisor>(
+      new RedisSupervisor(std::move(server), options, std::move(*first), wake_fd));
 }
 
-RedisSupervisor::RedisSupervisor(RedisServerOptions server_options, SupervisorOptions options, RedisServer server,
-                                 int wake_fd)
-    : server_options_(std::move(server_options)), options_(options), endpoint_(server.endpoint()), wake_fd_(wake_fd) {
+RedisSupervisor::RedisSupervisor(RedisServerOptions server_options, SupervisorOptions options,
+                                 RedisServer server, int wake_fd)
+    : server_options_(std::move(server_options)),
+      options_(options),
+      endpoint_(server.endpoint()),
+      wake_fd_(wake_fd) {
   server_options_.cancel = &stopping_;
   pid_ = server.pid();
   server_.emplace(std::move(server));
@@ -59,7 +63,8 @@ Status RedisSupervisor::stop() {
   stopping_ = true;
   if (thread_.joinable()) {
     const uint64_t one = 1;
-    if (::write(wake_fd_, &one, sizeof one) < 0) spdlog::error("redis supervisor: eventfd: {}", std::strerror(errno));
+    if (::write(wake_fd_, &one, sizeof one) < 0)
+      spdlog::error("redis supervisor: eventfd: {}", std::strerror(errno));
     thread_.join();
   }
   if (!server_) return {};
@@ -94,7 +99,8 @@ void RedisSupervisor::watch() {
     const Status ended = server_->stop();  // reaps it: no zombie
     server_.reset();
     pid_ = -1;
-    quick_failures = std::chrono::steady_clock::now() - started_at < options_.stable_after ? quick_failures + 1 : 0;
+    quick_failures =
+        std::chrono::steady_clock::now() - started_at < options_.stable_after ? quick_failures + 1 : 0;
     spdlog::error("redis-server (pid {}) on port {} died ({}); restarting it from its AOF in {} ms", dead,
                   endpoint_.port, ended ? "exit status 0" : ended.error().message,
                   restart_delay(options_, quick_failures).count());

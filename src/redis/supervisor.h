@@ -39,7 +39,8 @@ std::chrono::milliseconds restart_delay(const SupervisorOptions& options, int qu
 
 class RedisSupervisor {
  public:
-  static Result<std::unique_ptr<RedisSupervisor>> start(RedisServerOptions server, SupervisorOptions options = {});
+  static Result<std::unique_ptr<RedisSupervisor>> start(RedisServerOptions server,
+                                                        SupervisorOptions options = {});
   ~RedisSupervisor();
   RedisSupervisor(const RedisSupervisor&) = delete;
   RedisSupervisor& operator=(const RedisSupervisor&) = delete;
@@ -53,7 +54,8 @@ class RedisSupervisor {
   Status stop();
 
  private:
-  RedisSupervisor(RedisServerOptions server_options, SupervisorOptions options, RedisServer server, int wake_fd);
+  RedisSupervisor(RedisServerOptions server_options, SupervisorOptions options, RedisServer server,
+                  int wake_fd);
   void watch();
   // Blocks until the server exits (true) or stop() is called (false).
   bool wait_for_exit();

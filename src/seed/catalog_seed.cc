@@ -1,12 +1,12 @@
 #include "seed/catalog_seed.h"
 
+#include <fmt/format.h>
+
 #include <algorithm>
 #include <array>
 #include <cmath>
 #include <random>
 #include <string_view>
-
-#include <fmt/format.h>
 
 #include "common/days.h"
 #include "common/log_failure.h"
@@ -18,27 +18,39 @@ struct CategorySpec {
   std::string_view slug, name;
 };
 constexpr std::array<CategorySpec, 12> category_specs{{
-    {"music", "Music"}, {"gaming", "Gaming"}, {"sports", "Sports"}, {"news", "News"},
-    {"comedy", "Comedy"}, {"education", "Education"}, {"science-tech", "Science & Tech"}, {"travel", "Travel"},
-    {"film-animation", "Film & Animation"}, {"cooking", "Cooking"}, {"pets-animals", "Pets & Animals"},
+    {"music", "Music"},
+    {"gaming", "Gaming"},
+    {"sports", "Sports"},
+    {"news", "News"},
+    {"comedy", "Comedy"},
+    {"education", "Education"},
+    {"science-tech", "Science & Tech"},
+    {"travel", "Travel"},
+    {"film-animation", "Film & Animation"},
+    {"cooking", "Cooking"},
+    {"pets-animals", "Pets & Animals"},
     {"nature", "Nature"},
 }};
 
 constexpr std::array<std::string_view, 40> adjectives{
-    "Amazing", "Quiet", "Epic", "Tiny", "Golden", "Hidden", "Wild", "Lazy", "Brave", "Curious",
-    "Ancient", "Electric", "Frozen", "Sunny", "Midnight", "Rapid", "Gentle", "Secret", "Lost", "Perfect",
-    "Crazy", "Simple", "Ultimate", "Daily", "Cozy", "Stormy", "Urban", "Retro", "Cosmic", "Honest",
-    "Spicy", "Rainy", "Neon", "Silent", "Massive", "Early", "Last", "First", "Best", "Café"};
+    "Amazing", "Quiet",   "Epic",    "Tiny",     "Golden", "Hidden", "Wild",     "Lazy",
+    "Brave",   "Curious", "Ancient", "Electric", "Frozen", "Sunny",  "Midnight", "Rapid",
+    "Gentle",  "Secret",  "Lost",    "Perfect",  "Crazy",  "Simple", "Ultimate", "Daily",
+    "Cozy",    "Stormy",  "Urban",   "Retro",    "Cosmic", "Honest", "Spicy",    "Rainy",
+    "Neon",    "Silent",  "Massive", "Early",    "Last",   "First",  "Best",     "Café"};
 constexpr std::array<std::string_view, 40> nouns{
-    "Guitar", "Mountain", "Kitten", "Robot", "Recipe", "Journey", "Forest", "City", "Ocean", "Puzzle",
-    "Garden", "Engine", "Dragon", "Sunset", "Market", "River", "Castle", "Rocket", "Piano", "Island",
-    "Volcano", "Library", "Harbor", "Desert", "Bicycle", "Telescope", "Bakery", "Workshop", "Festival", "Train",
-    "Lighthouse", "Canyon", "Reef", "Meadow", "Studio", "Stadium", "Kitchen", "Glacier", "Jungle", "Señor"};
+    "Guitar",  "Mountain",  "Kitten", "Robot",    "Recipe",   "Journey", "Forest",     "City",
+    "Ocean",   "Puzzle",    "Garden", "Engine",   "Dragon",   "Sunset",  "Market",     "River",
+    "Castle",  "Rocket",    "Piano",  "Island",   "Volcano",  "Library", "Harbor",     "Desert",
+    "Bicycle", "Telescope", "Bakery", "Workshop", "Festival", "Train",   "Lighthouse", "Canyon",
+    "Reef",    "Meadow",    "Studio", "Stadium",  "Kitchen",  "Glacier", "Jungle",     "Señor"};
 constexpr std::array<std::string_view, 16> phrases{
-    "in 4K", "for Beginners", "Explained", "— Full Tour", "at Night", "(Live)", "vs. the World",
-    "Tips & Tricks", "Time-lapse", "from Above", "Compilation", "\"Director's Cut\"", "Q&A", "<Behind the Scenes>",
-    "日本語 Edition", "Part 2"};
-constexpr std::array<std::string_view, 8> channel_words{"studio", "daily", "films", "lab", "crew", "tv", "works", "club"};
+    "in 4K",       "for Beginners",      "Explained",     "— Full Tour",         "at Night",
+    "(Live)",      "vs. the World",      "Tips & Tricks", "Time-lapse",          "from Above",
+    "Compilation", "\"Director's Cut\"", "Q&A",           "<Behind the Scenes>", "日本語 Edition",
+    "Part 2"};
+constexpr std::array<std::string_view, 8> channel_words{"studio", "daily", "films", "lab",
+                                                        "crew",   "tv",    "works", "club"};
 
 // A Pareto-like view count: most videos get few views, a few get millions.
 int64_t skewed_views(std::mt19937_64& rng) {
@@ -79,8 +91,8 @@ catalog::Video make_video(Generator& gen, const Clip& clip, const ChannelRef& ch
   video.slug = catalog::slugify(video.title);
   video.description = fmt::format("{}.\nFilmed and edited by {}. Thanks for watching — like & subscribe!",
                                   video.title, channel.name);
-  video.duration_s = static_cast<int32_t>(std::clamp<double>(
-      std::lognormal_distribution<double>(5.5, 1.0)(gen.rng), 15, 3 * 3600));
+  video.duration_s = static_cast<int32_t>(
+      std::clamp<double>(std::lognormal_distribution<double>(5.5, 1.0)(gen.rng), 15, 3 * 3600));
   video.width = 640;
   video.height = 360;
   video.status = catalog::VideoStatus::ready;
@@ -109,7 +121,8 @@ std::vector<catalog::DailyViews> recent_views(Generator& gen, int64_t video_id, 
 Status ensure_categories(sql::CatalogStore& store) {
   int32_t position = 0;
   for (const auto& c : category_specs) {
-    if (auto id = store.ensure_category(std::string(c.slug), std::string(c.name), position++); !id) return id.error();
+    if (auto id = store.ensure_category(std::string(c.slug), std::string(c.name), position++); !id)
+      return id.error();
   }
   return {};
 }
@@ -134,8 +147,8 @@ Status insert_demo_catalog(sql::CatalogStore& store, const std::vector<Clip>& cl
   }
   Generator gen(2026);
   for (int i = 0; i < 30; ++i) {
-    auto video = make_video(gen, clips[static_cast<size_t>(i) % clips.size()], refs[static_cast<size_t>(i) % refs.size()],
-                            now - gen.between(3600, 60 * 86400));
+    auto video = make_video(gen, clips[static_cast<size_t>(i) % clips.size()],
+                            refs[static_cast<size_t>(i) % refs.size()], now - gen.between(3600, 60 * 86400));
     video.duration_s = clips[static_cast<size_t>(i) % clips.size()].duration_s;
     video.categories = {std::string(category_specs[static_cast<size_t>(i) % 8].slug)};
     if (i % 3 == 0) video.categories.emplace_back(category_specs[8 + static_cast<size_t>(i) % 4].slug);
@@ -147,7 +160,8 @@ Status insert_demo_catalog(sql::CatalogStore& store, const std::vector<Clip>& cl
   return {};
 }
 
-Status insert_synthetic(sql::CatalogStore& store, const std::vector<Clip>& clips, const SyntheticOptions& options) {
+Status insert_synthetic(sql::CatalogStore& store, const std::vector<Clip>& clips,
+                        const SyntheticOptions& options) {
   if (clips.empty()) return Error{"synthetic videos need at least one clip"};
   if (auto s = ensure_categories(store); !s) return s;
   Generator gen(options.seed);
@@ -158,7 +172,8 @@ Status insert_synthetic(sql::CatalogStore& store, const std::vector<Clip>& clips
   if (!existing) return existing.error();
   const size_t first = existing->size();
   for (int64_t i = 0; i < channel_count; ++i) {
-    std::string name = fmt::format("{}-{}-{}", catalog::slugify(gen.pick(nouns)), gen.pick(channel_words), first + static_cast<size_t>(i));
+    std::string name = fmt::format("{}-{}-{}", catalog::slugify(gen.pick(nouns)), gen.pick(channel_words),
+                                   first + static_cast<size_t>(i));
     std::string display = fmt::format("{} {}", gen.pick(nouns), gen.pick(channel_words));
     display[display.find(' ') + 1] = static_cast<char>(std::toupper(display[display.find(' ') + 1]));
     auto id = store.ensure_channel(name, display);
@@ -188,8 +203,10 @@ Status insert_synthetic(sql::CatalogStore& store, const std::vector<Clip>& clips
       }
       const int tags = static_cast<int>(gen.between(3, 5));
       for (int t = 0; t < tags; ++t) {
-        std::string tag = vocabulary[static_cast<size_t>(gen.between(0, static_cast<int64_t>(vocabulary.size()) - 1))];
-        if (std::find(video.tags.begin(), video.tags.end(), tag) == video.tags.end()) video.tags.push_back(std::move(tag));
+        std::string tag =
+            vocabulary[static_cast<size_t>(gen.between(0, static_cast<int64_t>(vocabulary.size()) - 1))];
+        if (std::find(video.tags.begin(), video.tags.end(), tag) == video.tags.end())
+          video.tags.push_back(std::move(tag));
       }
       auto id = store.insert_video(video);
       if (!id) {

@@ -30,6 +30,7 @@ struct SyntheticOptions {
 
 // Inserts `videos` synthetic videos (realistic titles, skewed views, 3-5 tags, 1-2 categories,
 // recent daily views for the popular ones), committing in batches.
-Status insert_synthetic(sql::CatalogStore& store, const std::vector<Clip>& clips, const SyntheticOptions& options);
+Status insert_synthetic(sql::CatalogStore& store, const std::vector<Clip>& clips,
+                        const SyntheticOptions& options);
 
 }  // namespace reel::seed

@@ -1,9 +1,9 @@
 #include "seed/demo_media.h"
 
+#include <fmt/format.h>
+
 #include <filesystem>
 #include <system_error>
-
-#include <fmt/format.h>
 
 #include "process/child.h"
 
@@ -35,7 +35,8 @@ Status run_ffmpeg(std::vector<std::string> args, const fs::path& log) {
   auto status = child->wait_for(ffmpeg_time_limit);
   if (!status) {
     child->stop();
-    return Error{fmt::format("ffmpeg took longer than {} s; see {}", ffmpeg_time_limit.count(), log.string())};
+    return Error{
+        fmt::format("ffmpeg took longer than {} s; see {}", ffmpeg_time_limit.count(), log.string())};
   }
   if (!WIFEXITED(*status) || WEXITSTATUS(*status) != 0) {
     return Error{fmt::format("ffmpeg failed (status {}); see {}", *status, log.string())};
@@ -76,17 +77,26 @@ Result<std::vector<Clip>> ensure_demo_media(const std::string& media_root) {
   for (const auto& source : sources) {
     const std::string base = fmt::format("demo/{}", source.name);
     const fs::path mp4 = root / (base + ".mp4");
-    auto made = make_file(mp4,
-                          {"-f", "lavfi", "-i", std::string(source.video_filter), "-f", "lavfi", "-i",
-                           fmt::format("sine=frequency={}:sample_rate=44100", source.tone_hz), "-t",
-                           std::to_string(clip_seconds), "-c:v", "libx264", "-preset", "veryfast", "-pix_fmt", "yuv420p", "-c:a", "aac", "-b:a",
-                           "96k", "-movflags", "+faststart", "-shortest", "-f", "mp4"},
-                          log);
+    auto made =
+        make_file(mp4, {"-f",        "lavfi",
+                        "-i",        std::string(source.video_filter),
+                        "-f",        "lavfi",
+                        "-i",        fmt::format("sine=frequency={}:sample_rate=44100", source.tone_hz),
+                        "-t",        std::to_string(clip_seconds),
+                        "-c:v",      "libx264",
+                        "-preset",   "veryfast",
+                        "-pix_fmt",  "yuv420p",
+                        "-c:a",      "aac",
+                        "-b:a",      "96k",
+                        "-movflags", "+faststart",
+                        "-shortest", "-f",
+                        "mp4"},
+                  log);
     if (!made) return made.error();
     for (auto [kind, size] : {std::pair{"poster", "640:360"}, std::pair{"thumb", "320:180"}}) {
       made = make_file(root / fmt::format("{}-{}.jpg", base, kind),
-                       {"-ss", "4", "-i", mp4.string(), "-frames:v", "1", "-vf", fmt::format("scale={}", size),
-                        "-q:v", "4", "-f", "image2"},
+                       {"-ss", "4", "-i", mp4.string(), "-frames:v", "1", "-vf",
+                        fmt::format("scale={}", size), "-q:v", "4", "-f", "image2"},
                        log);
       if (!made) return made.error();
     }

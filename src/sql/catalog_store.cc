@@ -303,7 +303,8 @@ Result<int64_t> CatalogStore::insert_video(const Video& video) {
 Result<bool> CatalogStore::mark_ready(int64_t id, int32_t duration_s, int32_t width, int32_t height,
                                       const std::vector<catalog::VideoFile>& files, int64_t published_at) {
   Result<int64_t> updated = db_.execute(
-      "UPDATE videos SET status = 'ready', error = '', duration_s = ?, width = ?, height = ?, published_at = ? "
+      "UPDATE videos SET status = 'ready', error = '', duration_s = ?, width = ?, height = ?, published_at = "
+      "? "
       "WHERE id = ? AND status <> 'failed'",
       {int64_t{duration_s}, int64_t{width}, int64_t{height}, published_at, id});
   if (!updated.ok()) return updated.error();

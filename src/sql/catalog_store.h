@@ -80,8 +80,7 @@ class CatalogStore {
   // Calls `fn` for every video with status `status`, in id order, with its channel name, tags,
   // categories and files filled in as find_video() does. Reads in batches (a constant number of
   // queries per batch, never one per video), so it scans millions of videos in bounded memory.
-  Status for_each_video(catalog::VideoStatus status,
-                        const std::function<void(const catalog::Video&)>& fn);
+  Status for_each_video(catalog::VideoStatus status, const std::function<void(const catalog::Video&)>& fn);
   // Calls `fn(video_id, views)` with each video's sum of daily views over days >= since_day
   // (YYYYMMDD), for videos that have any, in video id order. Rows stream from the connection
   // while `fn` runs, so `fn` must not use it (as for for_each_daily_views).

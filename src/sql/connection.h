@@ -33,9 +33,9 @@ class Row {
   explicit Row(std::vector<Value> values) : values_(std::move(values)) {}
   size_t size() const { return values_.size(); }
   bool is_null(size_t i) const { return std::holds_alternative<std::monostate>(values_[i]); }
-  int64_t integer(size_t i) const;       // 0 for NULL; text is parsed
-  double number(size_t i) const;         // 0 for NULL
-  std::string text(size_t i) const;      // "" for NULL; numbers are formatted
+  int64_t integer(size_t i) const;   // 0 for NULL; text is parsed
+  double number(size_t i) const;     // 0 for NULL
+  std::string text(size_t i) const;  // "" for NULL; numbers are formatted
   const Value& value(size_t i) const { return values_[i]; }
 
  private:

@@ -22,7 +22,8 @@ std::string to_hex(const unsigned char* bytes, size_t size) {
 }
 
 bool well_formed(std::string_view token) {
-  if (!token.starts_with(token_prefix) || token.size() != token_prefix.size() + 2 * token_random_bytes) return false;
+  if (!token.starts_with(token_prefix) || token.size() != token_prefix.size() + 2 * token_random_bytes)
+    return false;
   for (char c : token.substr(token_prefix.size())) {
     if (!((c >= '0' && c <= '9') || (c >= 'a' && c <= 'f'))) return false;
   }
@@ -33,8 +34,8 @@ bool well_formed(std::string_view token) {
 
 std::string hash_token(std::string_view token) {
   std::array<unsigned char, crypto_generichash_BYTES> digest{};
-  crypto_generichash(digest.data(), digest.size(), reinterpret_cast<const unsigned char*>(token.data()), token.size(),
-                     nullptr, 0);
+  crypto_generichash(digest.data(), digest.size(), reinterpret_cast<const unsigned char*>(token.data()),
+                     token.size(), nullptr, 0);
   return to_hex(digest.data(), digest.size());
 }
 
@@ -65,8 +66,8 @@ Result<std::optional<TokenGrant>> TokenStore::find(std::string_view token) {
   if (!rows) return rows.error();
   if (rows->empty()) return std::optional<TokenGrant>{};
   const Row& row = rows->front();
-  return std::optional<TokenGrant>{TokenGrant{row.text(0) == "admin" ? TokenRole::admin : TokenRole::user,
-                                              row.integer(1)}};
+  return std::optional<TokenGrant>{
+      TokenGrant{row.text(0) == "admin" ? TokenRole::admin : TokenRole::user, row.integer(1)}};
 }
 
 Result<std::vector<TokenInfo>> TokenStore::list() {
@@ -74,8 +75,8 @@ Result<std::vector<TokenInfo>> TokenStore::list() {
   if (!rows) return rows.error();
   std::vector<TokenInfo> tokens;
   for (const Row& row : *rows) {
-    tokens.push_back({row.integer(0), row.text(1) == "admin" ? TokenRole::admin : TokenRole::user, row.integer(2),
-                      row.text(3), row.integer(4), row.text(5)});
+    tokens.push_back({row.integer(0), row.text(1) == "admin" ? TokenRole::admin : TokenRole::user,
+                      row.integer(2), row.text(3), row.integer(4), row.text(5)});
   }
   return tokens;
 }

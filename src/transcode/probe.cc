@@ -53,7 +53,9 @@ double ratio(const std::string& value) {
 }
 
 // What is wrong with the upload itself: the worker fails the video at once instead of retrying.
-Error bad_upload(std::string message) { return Error{std::move(message), ErrorKind::invalid_input}; }
+Error bad_upload(std::string message) {
+  return Error{std::move(message), ErrorKind::invalid_input};
+}
 
 bool is_cover_art(const json& stream) {
   auto disposition = stream.find("disposition");
@@ -144,8 +146,9 @@ Status check_limits(const MediaInfo& info, const Options& options) {
                                   clock_text(options.max_duration_s)));
   }
   if (std::max(info.width, info.height) > options.max_dimension) {
-    return bad_upload(fmt::format("the video is too large: {}x{} (the limit is {} pixels on the longest side)",
-                                  info.width, info.height, options.max_dimension));
+    return bad_upload(
+        fmt::format("the video is too large: {}x{} (the limit is {} pixels on the longest side)", info.width,
+                    info.height, options.max_dimension));
   }
   return {};
 }

@@ -2,7 +2,6 @@
 
 #include <fmt/format.h>
 #include <sys/statvfs.h>
-
 #include <unistd.h>
 
 #include <algorithm>
@@ -152,7 +151,9 @@ Status write_master_playlist(const Plan& plan, const std::vector<MediaInfo>& ren
 }
 
 // Where every attempt at the job writing `final_dir` stages its outputs, one subdirectory each.
-fs::path attempts_dir(const fs::path& final_dir) { return final_dir.string() + ".partial"; }
+fs::path attempts_dir(const fs::path& final_dir) {
+  return final_dir.string() + ".partial";
+}
 
 // This attempt's own subdirectory of attempts_dir(): unique per process and attempt.
 fs::path attempt_dir(const fs::path& attempts) {
@@ -287,6 +288,8 @@ Result<TranscodeResult> process_video(const Job& job, const Options& options,
   return transcode(job, *source, options, progress, std::move(stop));
 }
 
-bool has_staging(const std::string& final_dir) { return fs::exists(attempts_dir(final_dir)); }
+bool has_staging(const std::string& final_dir) {
+  return fs::exists(attempts_dir(final_dir));
+}
 
 }  // namespace reel::transcode

@@ -14,13 +14,11 @@
 #include <vector>
 
 #include "common/text.h"
-#include "common/text.h"
 #include "upload/file_io.h"
 
 namespace reel::upload {
 
 namespace {
-
 
 constexpr size_t max_boundary_bytes = 70;  // RFC 2046 section 5.1.1
 // Spaces or tabs allowed between a delimiter and its CRLF (RFC 2046's transport-padding).

@@ -204,8 +204,9 @@ Status ResumableStore::open() {
 
 Result<std::string> ResumableStore::create(uint64_t total_bytes, const UploadMetadata& metadata) {
   if (total_bytes == 0 || total_bytes > options_.max_total_bytes) {
-    return Error{fmt::format("an upload of {} bytes is outside 1 .. {}", total_bytes, options_.max_total_bytes),
-                 ErrorKind::invalid_input};
+    return Error{
+        fmt::format("an upload of {} bytes is outside 1 .. {}", total_bytes, options_.max_total_bytes),
+        ErrorKind::invalid_input};
   }
   auto id = random_id();
   if (!id) return id.error();

@@ -262,8 +262,8 @@ RedisFlusher::RedisFlusher(Aggregator& aggregator, redis::Connection& connection
 std::vector<redis::Command> RedisFlusher::presence_commands() const {
   std::vector<redis::Command> commands;
   commands.emplace_back("HSET", keys::views_aggregators(), aggregator_.instance(), 1);
-  commands.emplace_back("SET", keys::views_aggregator(aggregator_.instance()), aggregator_.confirmed_hold(), "PX",
-                        encoder_.options().presence_ttl_ms);
+  commands.emplace_back("SET", keys::views_aggregator(aggregator_.instance()), aggregator_.confirmed_hold(),
+                        "PX", encoder_.options().presence_ttl_ms);
   commands.emplace_back("GET", keys::views_hold());
   return commands;
 }
@@ -323,7 +323,8 @@ Task<Status> RedisFlusher::flush() {
       if (!hold_read) commands = presence_commands();
       const size_t skip = commands.size();
       const int64_t now = aggregator_.clock().unix_seconds();
-      for (size_t i = first; i < first + n; ++i) commands.push_back(encoder_.command(*in_flight(tokens[i]), now));
+      for (size_t i = first; i < first + n; ++i)
+        commands.push_back(encoder_.command(*in_flight(tokens[i]), now));
       auto replies = co_await connection_.execute(std::move(commands));
       ++stats_.round_trips;
       stats_.commands += n;

@@ -450,7 +450,8 @@ Result<std::unique_ptr<Source>> open_udp_source(asio::any_io_executor executor, 
   return std::unique_ptr<Source>(std::make_unique<StateSource<UdpState, run_udp>>(std::move(state)));
 }
 
-std::unique_ptr<Source> open_queue_source(asio::any_io_executor executor, std::shared_ptr<event_log::LineQueue> queue) {
+std::unique_ptr<Source> open_queue_source(asio::any_io_executor executor,
+                                          std::shared_ptr<event_log::LineQueue> queue) {
   auto state = std::make_shared<QueueState>(executor, std::move(queue));
   return std::make_unique<StateSource<QueueState, run_queue>>(std::move(state));
 }

@@ -11,7 +11,8 @@ namespace reel::worker {
 
 Result<SweepStats> Sweeper::sweep() {
   SweepStats stats;
-  const int64_t created_before = (clock_.unix_ms() - options_.min_age.count()) / 1000;  // videos.created_at is in seconds
+  const int64_t created_before =
+      (clock_.unix_ms() - options_.min_age.count()) / 1000;  // videos.created_at is in seconds
   std::vector<int64_t> old_enough;
   auto scanned = store_.for_each_video(catalog::VideoStatus::processing, [&](const catalog::Video& video) {
     if (video.created_at <= created_before) old_enough.push_back(video.id);
@@ -40,7 +41,8 @@ Result<SweepStats> Sweeper::sweep() {
     if (!*failed) continue;
     ++stats.failed;
     jobs::JobProgress progress(redis_, clock_, options_.progress_ttl);
-    if (auto written = progress.set(id, jobs::JobState::failed, 0, lost_upload_reason); !written) return written.error();
+    if (auto written = progress.set(id, jobs::JobState::failed, 0, lost_upload_reason); !written)
+      return written.error();
   }
   return stats;
 }

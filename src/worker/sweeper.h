@@ -31,8 +31,8 @@
 namespace reel::worker {
 
 struct SweeperOptions {
-  std::string uploads_dir;                                    // where uploads wait (jobs::upload_path)
-  std::chrono::milliseconds min_age{std::chrono::minutes(10)};  // younger uploads may still be queueing
+  std::string uploads_dir;                                         // where uploads wait (jobs::upload_path)
+  std::chrono::milliseconds min_age{std::chrono::minutes(10)};     // younger uploads may still be queueing
   std::chrono::milliseconds progress_ttl{std::chrono::hours(24)};  // of the `queued` record written
 };
 

@@ -1,17 +1,17 @@
 #include "worker/worker.h"
 
+#include <fmt/format.h>
+
 #include <filesystem>
 #include <optional>
 #include <stop_token>
 #include <thread>
 #include <vector>
 
-#include <fmt/format.h>
-
 #include "common/clock.h"
+#include "common/days.h"
 #include "common/log_failure.h"
 #include "common/periodic_thread.h"
-#include "common/days.h"
 #include "jobs/progress.h"
 #include "projection/keys.h"
 #include "projection/projector.h"
@@ -67,7 +67,8 @@ class SweepThread {
     if (!client) return client.error();
     auto db = sql::open({options.sql_url});
     if (!db) return db.error();
-    auto sweeping = std::unique_ptr<SweepThread>(new SweepThread(options, std::move(*client), std::move(*db)));
+    auto sweeping =
+        std::unique_ptr<SweepThread>(new SweepThread(options, std::move(*client), std::move(*db)));
     sweeping->tick();
     sweeping->thread_.emplace(options.sweep_interval, [raw = sweeping.get()] { return raw->tick(); });
     return sweeping;
@@ -86,9 +87,10 @@ class SweepThread {
     if (!swept) {
       log(consumer_, "sweeping for lost jobs failed: " + swept.error().message);
     } else if (swept->stuck > 0) {
-      log(consumer_, fmt::format("{} upload{} had lost {} job: {} queued again, {} failed (the upload was gone)",
-                                 swept->stuck, swept->stuck == 1 ? "" : "s", swept->stuck == 1 ? "its" : "their",
-                                 swept->requeued, swept->failed));
+      log(consumer_,
+          fmt::format("{} upload{} had lost {} job: {} queued again, {} failed (the upload was gone)",
+                      swept->stuck, swept->stuck == 1 ? "" : "s", swept->stuck == 1 ? "its" : "their",
+                      swept->requeued, swept->failed));
     }
     return true;
   }
@@ -104,10 +106,13 @@ class SweepThread {
 
 }  // namespace
 
-std::string video_dir(int64_t video_id) { return fmt::format("videos/{}", video_id); }
+std::string video_dir(int64_t video_id) {
+  return fmt::format("videos/{}", video_id);
+}
 
 struct Worker::Slot {
-  Slot(const WorkerOptions& options, std::string consumer, const std::atomic<bool>& stopping, std::stop_token cancel)
+  Slot(const WorkerOptions& options, std::string consumer, const std::atomic<bool>& stopping,
+       std::stop_token cancel)
       : options(options), consumer(std::move(consumer)), stopping(stopping), cancel(std::move(cancel)) {}
 
   Status open() {
@@ -164,14 +169,15 @@ struct Worker::Slot {
     {
       Heartbeat heartbeat(*heartbeat_client, clock, options.queue, lease, stop);
       int32_t shown = 0;
-      result = transcode::process_video({lease.job.payload, options.media_root, video_dir(id)}, options.transcode,
-                                        [&](double fraction) {
-                                          auto percent = static_cast<int32_t>(fraction * 100);
-                                          if (percent < shown + 5 && percent < 100) return;
-                                          shown = percent;
-                                          record(id, jobs::JobState::processing, percent);
-                                        },
-                                        stop.get_token());
+      result = transcode::process_video(
+          {lease.job.payload, options.media_root, video_dir(id)}, options.transcode,
+          [&](double fraction) {
+            auto percent = static_cast<int32_t>(fraction * 100);
+            if (percent < shown + 5 && percent < 100) return;
+            shown = percent;
+            record(id, jobs::JobState::processing, percent);
+          },
+          stop.get_token());
       lease_lost = heartbeat.lost();
     }
     if (!result && cancel.stop_requested()) {
@@ -222,7 +228,8 @@ struct Worker::Slot {
     fs::remove_all(fs::path(options.media_root) / video_dir(id), ignored);
     fs::remove(lease.job.payload, ignored);
     auto found = store->find_video(id);
-    if (found && !*found) log_failure(progress->remove(id), fmt::format("video {}: removing its job record", id));
+    if (found && !*found)
+      log_failure(progress->remove(id), fmt::format("video {}: removing its job record", id));
     finish(lease);
     log(consumer, fmt::format("video {} was deleted while it was processed; its files are removed", id));
   }
@@ -245,12 +252,14 @@ struct Worker::Slot {
     if (!channel) return channel.error();
     std::string display = *channel ? (*channel)->display_name : video.channel_name;
     return redis::execute_unless_exists(*queue_client, projection::keys::withdrawn(video.id),
-                                        projection::publish_video_commands(video, display), "publishing to Redis");
+                                        projection::publish_video_commands(video, display),
+                                        "publishing to Redis");
   }
 
   // job:{id} for the uploader's page: best effort (the job's outcome does not depend on it).
   void record(int64_t id, jobs::JobState state, int32_t percent, std::string_view error = {}) {
-    log_failure(progress->set(id, state, percent, error), fmt::format("video {}: recording its progress", id));
+    log_failure(progress->set(id, state, percent, error),
+                fmt::format("video {}: recording its progress", id));
   }
 
   void remove(const jobs::LeasedJob& lease) {
@@ -285,7 +294,8 @@ struct Worker::Slot {
     const int64_t id = lease.job.video_id;
     log(consumer, fmt::format("video {} failed: {}", id, reason));
     if (auto marked = store->mark_failed(id, reason); !marked) {
-      return log(consumer, fmt::format("video {}: recording the failure failed: {}", id, marked.error().message));
+      return log(consumer,
+                 fmt::format("video {}: recording the failure failed: {}", id, marked.error().message));
     }
     record(id, jobs::JobState::failed, 0, reason);
     if (lease.job.kind == jobs::JobKind::transcode) {
@@ -296,7 +306,8 @@ struct Worker::Slot {
   }
 
   void finish(const jobs::LeasedJob& lease) {
-    if (auto acked = queue->ack(lease); !acked) log(consumer, "acking a job failed: " + acked.error().message);
+    if (auto acked = queue->ack(lease); !acked)
+      log(consumer, "acking a job failed: " + acked.error().message);
   }
 
   const WorkerOptions& options;

@@ -20,7 +20,8 @@ class FakeReadModel final : public projection::ReadModel {
     if (!available) co_return Error{"redis unavailable"};
     co_return std::make_shared<const projection::Home>(home_value);
   }
-  Task<Result<std::shared_ptr<const projection::Listing>>> listing(const projection::ListQuery& query) override {
+  Task<Result<std::shared_ptr<const projection::Listing>>> listing(
+      const projection::ListQuery& query) override {
     last_query = query;
     if (!available) co_return Error{"redis unavailable"};
     co_return std::make_shared<const projection::Listing>(listing_value);

@@ -1,14 +1,13 @@
 #include "app/router.h"
 
+#include <gtest/gtest.h>
+
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
 
-#include "common/asio.h"  // before any other Asio header
-
-#include <gtest/gtest.h>
-
 #include "app/fake_read_model.h"
+#include "common/asio.h"  // before any other Asio header
 #include "support/fixtures.h"
 
 namespace reel::app {
@@ -56,7 +55,8 @@ class RouterTest : public ::testing::Test {
 
     model_.listing_value.total = 95;
     model_.listing_value.pages = 4;
-    for (int i = 1; i <= 30; ++i) model_.listing_value.cards.push_back(card(i, "Video <" + std::to_string(i) + ">"));
+    for (int i = 1; i <= 30; ++i)
+      model_.listing_value.cards.push_back(card(i, "Video <" + std::to_string(i) + ">"));
     model_.listing_value.nav = {{"music", "Music"}};
     projection::VideoPage video;
     video.id = 7;
@@ -91,7 +91,8 @@ class RouterTest : public ::testing::Test {
   http::Response send(const http::Request& request) {
     asio::io_context io;
     http::Response response;
-    asio::co_spawn(io, [&]() -> Task<void> { response = co_await router_->handle(request); }, asio::detached);
+    asio::co_spawn(
+        io, [&]() -> Task<void> { response = co_await router_->handle(request); }, asio::detached);
     io.run();
     return response;
   }
@@ -143,9 +144,10 @@ TEST_F(RouterTest, ListingParsesSortPeriodAndPage) {
 }
 
 TEST_F(RouterTest, BadListingInputIs400) {
-  for (auto target : {"/videos?sort=random", "/videos?period=year&sort=views", "/videos?page=0", "/videos?page=-1",
-                      "/videos?page=abc", "/videos?page=999999999999", "/videos?page=1e3", "/tag/cats?sort=rating",
-                      "/tag/cats?sort=trending", "/videos?sort=Trending", "/channel/bob?period=day"}) {
+  for (auto target :
+       {"/videos?sort=random", "/videos?period=year&sort=views", "/videos?page=0", "/videos?page=-1",
+        "/videos?page=abc", "/videos?page=999999999999", "/videos?page=1e3", "/tag/cats?sort=rating",
+        "/tag/cats?sort=trending", "/videos?sort=Trending", "/channel/bob?period=day"}) {
     EXPECT_EQ(get(target).status, 400) << target;
   }
   auto api = get("/api/v1/videos?sort=random");
@@ -172,7 +174,8 @@ TEST_F(RouterTest, ScopedListingsPassTheirName) {
 TEST_F(RouterTest, UnknownScopesAndBadNamesAre404) {
   model_.listing_value.found = false;
   EXPECT_EQ(get("/category/nope").status, 404);
-  for (auto target : {"/tag/a%2Fb", "/tag/%00", "/tag/..", "/tag/a%zz", "/category/", "/channel/has%20space"}) {
+  for (auto target :
+       {"/tag/a%2Fb", "/tag/%00", "/tag/..", "/tag/a%zz", "/category/", "/channel/has%20space"}) {
     EXPECT_EQ(get(target).status, 404) << target;
   }
 }
@@ -190,8 +193,8 @@ TEST_F(RouterTest, WatchAndApiVideo) {
 }
 
 TEST_F(RouterTest, BadVideoIdsAre404) {
-  for (auto target : {"/watch/8", "/watch/abc", "/watch/", "/watch/-1", "/watch/007", "/watch/99999999999999999999",
-                      "/api/v1/videos/7-seven", "/api/v1/videos/x"}) {
+  for (auto target : {"/watch/8", "/watch/abc", "/watch/", "/watch/-1", "/watch/007",
+                      "/watch/99999999999999999999", "/api/v1/videos/7-seven", "/api/v1/videos/x"}) {
     EXPECT_EQ(get(target).status, 404) << target;
   }
 }
@@ -270,7 +273,8 @@ TEST_F(RouterTest, ViewBeaconWritesOneEventLineAndNothingElse) {
   // One trusted proxy hop: the viewer is keyed by the forwarded address, never written out.
   std::string key = views::viewer_key("secret", "203.0.113.7", beacon.header("User-Agent").value_or(""));
   EXPECT_NE(lines[0].find(" web-1 reel - view - "), std::string::npos) << lines[0];
-  EXPECT_NE(lines[0].find("t=1795824000 v=7 k=" + key + " r=internal u=mobile"), std::string::npos) << lines[0];
+  EXPECT_NE(lines[0].find("t=1795824000 v=7 k=" + key + " r=internal u=mobile"), std::string::npos)
+      << lines[0];
   EXPECT_EQ(lines[0].find("203.0.113.7"), std::string::npos);
   EXPECT_NE(lines[1].find(" v=7 "), std::string::npos) << lines[1];
 }
@@ -347,7 +351,8 @@ TEST_F(RouterTest, PagesAndApiCarrySignedMediaLinks) {
   EXPECT_EQ(url_at(page.body, "/media/demo/clip.mp4"), "/media/demo/clip.mp4" + signature);
   EXPECT_NE(url_at(page.body, "/media/videos/7/hls/master.m3u8").find("?md5="), std::string::npos);
   EXPECT_NE(url_at(page.body, "/media/videos/8/preview.mp4").find("?md5="), std::string::npos) << page.body;
-  EXPECT_EQ(url_at(page.body, "/media/videos/7/poster.jpg"), "/media/videos/7/poster.jpg");  // images stay plain
+  EXPECT_EQ(url_at(page.body, "/media/videos/7/poster.jpg"),
+            "/media/videos/7/poster.jpg");  // images stay plain
 
   auto api = get("/api/v1/videos/7");
   ASSERT_EQ(api.status, 200);
@@ -394,7 +399,8 @@ TEST_F(RouterTest, PlaylistsAndVttAreServedWithSignedReferences) {
   auto master = get(links_.url("/media/videos/7/hls/master.m3u8", expires));
   ASSERT_EQ(master.status, 200);
   EXPECT_EQ(master.header("Content-Type"), "application/vnd.apple.mpegurl");
-  EXPECT_NE(master.body.find("240/index.m3u8?" + media::sign("/media/videos/7/hls/240/index.m3u8", expires, "s3cr3t")),
+  EXPECT_NE(master.body.find("240/index.m3u8?" +
+                             media::sign("/media/videos/7/hls/240/index.m3u8", expires, "s3cr3t")),
             std::string::npos)
       << master.body;
   auto vtt = get(links_.url("/media/videos/7/sprite.vtt", expires));

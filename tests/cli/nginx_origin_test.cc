@@ -3,13 +3,13 @@
 // check, and nginx must refuse exactly what the app refuses in the embedded mode (403 for a
 // missing or wrong signature, 410 once expired). Playlists go through nginx to the app, which
 // signs the segment references inside; the signed segments then come from nginx.
+#include <gtest/gtest.h>
+
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <regex>
 #include <sstream>
-
-#include <gtest/gtest.h>
 
 #include "common/clock.h"
 #include "config/config.h"
@@ -82,17 +82,17 @@ class NginxOrigin : public ::testing::Test {
     fs::create_directories(nginx_dir / "tmp");
     const std::string temp = (nginx_dir / "tmp").string();
     write_file(nginx_dir / "nginx.conf",
-               "daemon off;\nmaster_process off;\nworker_processes 1;\npid " + (nginx_dir / "nginx.pid").string() +
-                   ";\nerror_log " + (nginx_dir / "error.log").string() +
+               "daemon off;\nmaster_process off;\nworker_processes 1;\npid " +
+                   (nginx_dir / "nginx.pid").string() + ";\nerror_log " + (nginx_dir / "error.log").string() +
                    " info;\nevents { worker_connections 64; }\nhttp {\n  include /etc/nginx/mime.types;\n"
-                   "  access_log off;\n  client_body_temp_path " + temp + "/body;\n  proxy_temp_path " + temp +
-                   "/proxy;\n  fastcgi_temp_path " + temp + "/fastcgi;\n  uwsgi_temp_path " + temp +
-                   "/uwsgi;\n  scgi_temp_path " + temp + "/scgi;\n  include " +
-                   (nginx_dir / "reel-media.conf").string() + ";\n}\n");
-    auto nginx = process::Child::spawn({.argv = {"/usr/sbin/nginx", "-p", nginx_dir.string(), "-c",
-                                                 (nginx_dir / "nginx.conf").string()},
-                                        .stdout_path = (nginx_dir / "out.log").string(),
-                                        .stderr_path = (nginx_dir / "out.log").string()});
+                   "  access_log off;\n  client_body_temp_path " +
+                   temp + "/body;\n  proxy_temp_path " + temp + "/proxy;\n  fastcgi_temp_path " + temp +
+                   "/fastcgi;\n  uwsgi_temp_path " + temp + "/uwsgi;\n  scgi_temp_path " + temp +
+                   "/scgi;\n  include " + (nginx_dir / "reel-media.conf").string() + ";\n}\n");
+    auto nginx = process::Child::spawn(
+        {.argv = {"/usr/sbin/nginx", "-p", nginx_dir.string(), "-c", (nginx_dir / "nginx.conf").string()},
+         .stdout_path = (nginx_dir / "out.log").string(),
+         .stderr_path = (nginx_dir / "out.log").string()});
     ASSERT_TRUE(nginx) << nginx.error().message;
     nginx_ = new process::Child(std::move(*nginx));
     ASSERT_TRUE(eventually([] { return http_get(nginx_port_, "/").ok() || !nginx_->running(); }));
@@ -130,7 +130,8 @@ TEST_F(NginxOrigin, ServesTheAppsSignedLinksAndRefusesTheOthersAlike) {
   auto api = http_get(app_port_, "/api/v1/videos/1");
   ASSERT_TRUE(api);
   std::smatch m;
-  ASSERT_TRUE(std::regex_search(api->body, m, std::regex(R"re("url":"((/media/demo/[a-z]+\.mp4)\?[^"]+)")re")));
+  ASSERT_TRUE(
+      std::regex_search(api->body, m, std::regex(R"re("url":"((/media/demo/[a-z]+\.mp4)\?[^"]+)")re")));
   const std::string link = m[1];
   const std::string path = m[2];
 
@@ -177,7 +178,8 @@ TEST_F(NginxOrigin, PlaylistsComeSignedThroughTheAppAndSegmentsFromNginx) {
   ASSERT_TRUE(segment);
   EXPECT_EQ(segment->status, 200);
   EXPECT_EQ(segment->body, "segment-zero");
-  ASSERT_TRUE(std::regex_search(variant->body, m, std::regex(R"re(URI="(init\.mp4\?[^"]+)")re"))) << variant->body;
+  ASSERT_TRUE(std::regex_search(variant->body, m, std::regex(R"re(URI="(init\.mp4\?[^"]+)")re")))
+      << variant->body;
   auto init = http_get(nginx_port_, "/media/videos/999/hls/240/" + m[1].str());
   ASSERT_TRUE(init);
   EXPECT_EQ(init->status, 200);

@@ -4,21 +4,19 @@
 // --stdin` through program(); the counts must arrive in Redis and show on the API. Also: views
 // sent while the collector is down wait in the node's buffer and arrive after it returns, and
 // access-log lines (nginx combined) shipped the same way count too.
+#include <gtest/gtest.h>
 #include <netinet/in.h>
 #include <signal.h>
 #include <sys/socket.h>
 #include <sys/un.h>
 #include <unistd.h>
 
-#include <ctime>
-
 #include <cstdlib>
+#include <ctime>
 #include <filesystem>
 #include <fstream>
-#include <regex>
-
-#include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
+#include <regex>
 
 #include "process/child.h"
 #include "support/fixtures.h"
@@ -33,7 +31,9 @@ using testing::eventually;
 using testing::http_get;
 
 using testing::reel_binary;
-std::string source_dir() { return std::getenv("REEL_SOURCE_DIR"); }
+std::string source_dir() {
+  return std::getenv("REEL_SOURCE_DIR");
+}
 
 std::string read_file(const fs::path& path) {
   std::ifstream in(path);
@@ -73,8 +73,9 @@ bool send_datagram(const fs::path& socket_path, const std::string& message) {
 }
 
 int beacon(uint16_t port, int64_t id, const std::string& viewer) {
-  auto r = testing::http_request(port, "POST", "/api/v1/videos/" + std::to_string(id) + "/view",
-                                 "User-Agent: Mozilla/5.0 (X11; Linux x86_64) Firefox/120 " + viewer + "\r\n");
+  auto r =
+      testing::http_request(port, "POST", "/api/v1/videos/" + std::to_string(id) + "/view",
+                            "User-Agent: Mozilla/5.0 (X11; Linux x86_64) Firefox/120 " + viewer + "\r\n");
   return r ? r->status : -1;
 }
 
@@ -87,7 +88,8 @@ class SyslogPipeline : public ::testing::Test {
     // The data dir's config, pointed at the syslog socket instead of the in-process aggregator.
     ASSERT_EQ(run({reel_binary(), "migrate", "--data-dir", data_.string()}), 0);
     std::string config = read_file(data_ / "reel.toml");
-    config = std::regex_replace(config, std::regex("sink = \"[^\"]*\""), "sink = \"syslog:" + socket_.string() + "\"");
+    config = std::regex_replace(config, std::regex("sink = \"[^\"]*\""),
+                                "sink = \"syslog:" + socket_.string() + "\"");
     std::ofstream(data_ / "reel.toml") << config;
 
     start_central();
@@ -103,7 +105,8 @@ class SyslogPipeline : public ::testing::Test {
   }
 
   int run(std::vector<std::string> argv) {
-    auto child = process::Child::spawn({.argv = std::move(argv), .stdout_path = (dir_.path() / "run.log").string(),
+    auto child = process::Child::spawn({.argv = std::move(argv),
+                                        .stdout_path = (dir_.path() / "run.log").string(),
                                         .stderr_path = (dir_.path() / "run.log").string()});
     if (!child) return -1;
     auto status = child->wait_for(std::chrono::minutes(2));
@@ -112,12 +115,14 @@ class SyslogPipeline : public ::testing::Test {
 
   std::unique_ptr<process::Child> start_syslog_ng(const std::string& role, std::vector<std::string> env) {
     const std::string base = (dir_.path() / role).string();
-    auto child = process::Child::spawn(
-        {.argv = {"syslog-ng", "--foreground", "--cfgfile=" + source_dir() + "/deploy/syslog-ng/" + role + ".conf",
-                  "--persist-file=" + base + ".persist", "--pidfile=" + base + ".pid", "--control=" + base + ".ctl"},
-         .stdout_path = base + ".log",
-         .stderr_path = base + ".log",
-         .extra_env = std::move(env)});
+    auto child =
+        process::Child::spawn({.argv = {"syslog-ng", "--foreground",
+                                        "--cfgfile=" + source_dir() + "/deploy/syslog-ng/" + role + ".conf",
+                                        "--persist-file=" + base + ".persist", "--pidfile=" + base + ".pid",
+                                        "--control=" + base + ".ctl"},
+                               .stdout_path = base + ".log",
+                               .stderr_path = base + ".log",
+                               .extra_env = std::move(env)});
     EXPECT_TRUE(child) << (child ? "" : child.error().message);
     return child ? std::make_unique<process::Child>(std::move(*child)) : nullptr;
   }
@@ -149,14 +154,16 @@ class SyslogPipeline : public ::testing::Test {
 TEST_F(SyslogPipeline, BeaconViewsReachRedisThroughSyslogNg) {
   const int64_t before = views_of(web_port_, 5);
   ASSERT_GE(before, 0);
-  for (int viewer = 0; viewer < 3; ++viewer) EXPECT_EQ(beacon(web_port_, 5, "viewer-" + std::to_string(viewer)), 204);
+  for (int viewer = 0; viewer < 3; ++viewer)
+    EXPECT_EQ(beacon(web_port_, 5, "viewer-" + std::to_string(viewer)), 204);
   EXPECT_TRUE(eventually([&] { return views_of(web_port_, 5) == before + 3; }))
       << views_of(web_port_, 5) << " views, expected " << before + 3 << "\n"
       << read_file(dir_.path() / "views.log") << read_file(dir_.path() / "central.log");
 
   // The collector goes away: the node keeps the events in its disk buffer until it is back.
   central_.reset();
-  for (int viewer = 3; viewer < 5; ++viewer) EXPECT_EQ(beacon(web_port_, 5, "viewer-" + std::to_string(viewer)), 204);
+  for (int viewer = 3; viewer < 5; ++viewer)
+    EXPECT_EQ(beacon(web_port_, 5, "viewer-" + std::to_string(viewer)), 204);
   start_central();
   EXPECT_TRUE(eventually([&] { return views_of(web_port_, 5) == before + 5; }))
       << views_of(web_port_, 5) << " views, expected " << before + 5;
@@ -176,7 +183,8 @@ TEST_F(SyslogPipeline, AccessLogLinesCountAsViews) {
     EXPECT_TRUE(send_datagram(socket_, line));
   }
   EXPECT_TRUE(eventually([&] { return views_of(web_port_, 6) == before + 2; }))
-      << views_of(web_port_, 6) << " views, expected " << before + 2 << "\n" << read_file(dir_.path() / "views.log");
+      << views_of(web_port_, 6) << " views, expected " << before + 2 << "\n"
+      << read_file(dir_.path() / "views.log");
 }
 
 }  // namespace

@@ -5,6 +5,7 @@
 // still drop (UDP into `reel views`), the loss shows in /metrics.
 // Each test works on videos of its own, so the tests run in any order.
 #include <arpa/inet.h>
+#include <gtest/gtest.h>
 #include <netinet/in.h>
 #include <signal.h>
 #include <sys/socket.h>
@@ -15,10 +16,8 @@
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
-#include <thread>
-
-#include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
+#include <thread>
 
 #include "process/child.h"
 #include "support/fixtures.h"
@@ -44,8 +43,10 @@ std::string new_viewers(const std::string& what) {
 }
 
 std::string beacon_request(int64_t id, const std::string& viewer) {
-  return "POST /api/v1/videos/" + std::to_string(id) + "/view HTTP/1.1\r\nHost: 127.0.0.1\r\n"
-         "User-Agent: Mozilla/5.0 (X11; Linux x86_64) Firefox/120 " + viewer + "\r\nContent-Length: 0\r\n\r\n";
+  return "POST /api/v1/videos/" + std::to_string(id) +
+         "/view HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+         "User-Agent: Mozilla/5.0 (X11; Linux x86_64) Firefox/120 " +
+         viewer + "\r\nContent-Length: 0\r\n\r\n";
 }
 
 // Sends `count` beacons for video `id` on one keep-alive connection, pipelined `window` at a
@@ -69,7 +70,8 @@ int64_t pipelined_beacons(uint16_t port, int64_t id, const std::string& prefix, 
     std::string requests;
     const int batch = std::min(window, count - sent);
     for (int i = 0; i < batch; ++i) requests += beacon_request(id, prefix + "-" + std::to_string(sent + i));
-    if (::send(fd, requests.data(), requests.size(), MSG_NOSIGNAL) != static_cast<ssize_t>(requests.size())) break;
+    if (::send(fd, requests.data(), requests.size(), MSG_NOSIGNAL) != static_cast<ssize_t>(requests.size()))
+      break;
     sent += batch;
     // Every answer to a beacon is a status line and headers: count them until the batch is in.
     int answers = 0;
@@ -106,13 +108,16 @@ int64_t metric(uint16_t port, const std::string& name) {
 
 // A multipart upload of `clip` titled `title`; the new video's id, 0 when it was not acknowledged.
 int64_t upload(uint16_t port, const std::string& token, const std::string& title, const std::string& clip) {
-  const std::string body = "--XyZ\r\nContent-Disposition: form-data; name=\"title\"\r\n\r\n" + title +
-                           "\r\n--XyZ\r\nContent-Disposition: form-data; name=\"file\"; filename=\"clip.mp4\"\r\n"
-                           "Content-Type: video/mp4\r\n\r\n" + clip + "\r\n--XyZ--\r\n";
-  auto created = testing::http_request(port, "POST", "/api/v1/uploads",
-                                       "Authorization: Bearer " + token +
-                                           "\r\nContent-Type: multipart/form-data; boundary=XyZ\r\nContent-Length: " +
-                                           std::to_string(body.size()) + "\r\n\r\n" + body);
+  const std::string body =
+      "--XyZ\r\nContent-Disposition: form-data; name=\"title\"\r\n\r\n" + title +
+      "\r\n--XyZ\r\nContent-Disposition: form-data; name=\"file\"; filename=\"clip.mp4\"\r\n"
+      "Content-Type: video/mp4\r\n\r\n" +
+      clip + "\r\n--XyZ--\r\n";
+  auto created =
+      testing::http_request(port, "POST", "/api/v1/uploads",
+                            "Authorization: Bearer " + token +
+                                "\r\nContent-Type: multipart/form-data; boundary=XyZ\r\nContent-Length: " +
+                                std::to_string(body.size()) + "\r\n\r\n" + body);
   if (!created || created->status != 201) return 0;
   auto doc = nlohmann::json::parse(created->body, nullptr, /*allow_exceptions=*/false);
   return doc.is_object() && doc["id"].is_number_integer() ? doc["id"].get<int64_t>() : 0;
@@ -126,7 +131,9 @@ std::string status_of(uint16_t port, int64_t id) {
 }
 
 // Whether `pid` names no process: reaped, not a zombie (a zombie still answers kill 0).
-bool gone(pid_t pid) { return ::kill(pid, 0) != 0 && errno == ESRCH; }
+bool gone(pid_t pid) {
+  return ::kill(pid, 0) != 0 && errno == ESRCH;
+}
 
 class UpOutage : public ::testing::Test {
  protected:
@@ -153,14 +160,17 @@ class UpOutage : public ::testing::Test {
   void SetUp() override { ASSERT_NE(up_, nullptr) << "reel up did not start"; }
 
   static fs::path data() { return *dir_ / "data"; }
-  static pid_t redis_pid() { return static_cast<pid_t>(std::atol(read_file(data() / "redis" / "redis.pid").c_str())); }
+  static pid_t redis_pid() {
+    return static_cast<pid_t>(std::atol(read_file(data() / "redis" / "redis.pid").c_str()));
+  }
 
   static std::string admin_token() {
     const fs::path log = *dir_ / "token.log";
     fs::remove(log);
-    auto child = process::Child::spawn({.argv = {testing::reel_binary(), "admin", "token", "--data-dir", data().string()},
-                                        .stdout_path = log.string(),
-                                        .stderr_path = log.string()});
+    auto child = process::Child::spawn(
+        {.argv = {testing::reel_binary(), "admin", "token", "--data-dir", data().string()},
+         .stdout_path = log.string(),
+         .stderr_path = log.string()});
     if (!child || !child->wait_for(5min)) return {};
     std::string token = read_file(log);
     if (!token.empty()) token.pop_back();
@@ -206,12 +216,15 @@ class Load {
           for (int i = 0; i < 200000 && !stop_; ++i) {
             const std::string& page = pages[static_cast<size_t>(i) % pages.size()];
             auto r = http_get(port, page);
-            if (!r || r->status != 200) failed_pages_.push_back(page + ": " + (r ? std::to_string(r->status) : r.error().message));
+            if (!r || r->status != 200)
+              failed_pages_.push_back(page + ": " + (r ? std::to_string(r->status) : r.error().message));
             auto b = testing::http_request(port, "POST", "/api/v1/videos/" + std::to_string(video) + "/view",
-                                           "User-Agent: Mozilla/5.0 (X11; Linux x86_64) Firefox/120 " + viewers +
-                                               "-" + std::to_string(i) + "\r\n");
-            if (b && b->status == 204) ++beacons_;
-            else failed_beacons_.push_back(b ? std::to_string(b->status) : b.error().message);
+                                           "User-Agent: Mozilla/5.0 (X11; Linux x86_64) Firefox/120 " +
+                                               viewers + "-" + std::to_string(i) + "\r\n");
+            if (b && b->status == 204)
+              ++beacons_;
+            else
+              failed_beacons_.push_back(b ? std::to_string(b->status) : b.error().message);
             ++rounds_;
           }
         }) {}
@@ -235,7 +248,8 @@ class Load {
 
 TEST_F(UpOutage, AKilledRedisIsRestartedAndNothingAcknowledgedIsLost) {
   constexpr int64_t watched = 9;
-  const std::vector<std::string> held = {"/videos?sort=newest", "/category/music", "/api/v1/videos?sort=rating"};
+  const std::vector<std::string> held = {"/videos?sort=newest", "/category/music",
+                                         "/api/v1/videos?sort=rating"};
   const std::string token = admin_token();
   ASSERT_FALSE(token.empty());
   ASSERT_TRUE(transcode::make_test_clip((*dir_ / "clip.mp4").string(), {.seconds = 2}).ok());
@@ -244,7 +258,8 @@ TEST_F(UpOutage, AKilledRedisIsRestartedAndNothingAcknowledgedIsLost) {
   // Acknowledged before: an upload processed and listed, a batch of views counted.
   const int64_t first = upload(port_, token, "Before the outage", clip);
   ASSERT_GT(first, 0);
-  ASSERT_TRUE(eventually([&] { return status_of(port_, first) == "ready"; }, 180s)) << status_of(port_, first);
+  ASSERT_TRUE(eventually([&] { return status_of(port_, first) == "ready"; }, 180s))
+      << status_of(port_, first);
   const int64_t views_before = views_of(port_, watched);
   ASSERT_GE(views_before, 0);
   ASSERT_EQ(pipelined_beacons(port_, watched, new_viewers("before"), 50), 50);
@@ -266,10 +281,13 @@ TEST_F(UpOutage, AKilledRedisIsRestartedAndNothingAcknowledgedIsLost) {
   const pid_t frozen = redis_pid();
   ASSERT_GT(frozen, 0);
   ASSERT_EQ(::kill(frozen, SIGSTOP), 0);
-  EXPECT_TRUE(eventually([&] {
-    auto r = http_get(port_, "/readyz");
-    return r && r->status == 503;
-  }, 60s)) << "/readyz says not ready";
+  EXPECT_TRUE(eventually(
+      [&] {
+        auto r = http_get(port_, "/readyz");
+        return r && r->status == 503;
+      },
+      60s))
+      << "/readyz says not ready";
   for (const auto& page : held) {
     auto r = http_get(port_, page);
     ASSERT_TRUE(r);
@@ -285,15 +303,21 @@ TEST_F(UpOutage, AKilledRedisIsRestartedAndNothingAcknowledgedIsLost) {
 
   // Then it dies: `reel up` reaps it and starts it again from its AOF.
   ASSERT_EQ(::kill(frozen, SIGKILL), 0);
-  EXPECT_TRUE(eventually([&] {
-    const pid_t now = redis_pid();
-    return now > 0 && now != frozen && !gone(now);
-  }, 60s)) << "a new redis-server";
+  EXPECT_TRUE(eventually(
+      [&] {
+        const pid_t now = redis_pid();
+        return now > 0 && now != frozen && !gone(now);
+      },
+      60s))
+      << "a new redis-server";
   EXPECT_TRUE(eventually([&] { return gone(frozen); }, 60s)) << "the dead one was reaped, not left a zombie";
-  EXPECT_TRUE(eventually([&] {
-    auto r = http_get(port_, "/readyz");
-    return r && r->status == 200;
-  }, 60s)) << "the site recovers";
+  EXPECT_TRUE(eventually(
+      [&] {
+        auto r = http_get(port_, "/readyz");
+        return r && r->status == 200;
+      },
+      60s))
+      << "the site recovers";
   auto recovered = http_get(port_, "/videos?sort=duration&page=2");
   ASSERT_TRUE(recovered);
   EXPECT_EQ(recovered->status, 200);
@@ -309,7 +333,8 @@ TEST_F(UpOutage, AKilledRedisIsRestartedAndNothingAcknowledgedIsLost) {
   // Nothing acknowledged is lost: every upload ready (the queued job was still in the stream),
   // every view answered 204 counted, before, during and after the outage.
   for (int64_t id : {first, second, third}) {
-    EXPECT_TRUE(eventually([&] { return status_of(port_, id) == "ready"; }, 300s)) << id << ": " << status_of(port_, id);
+    EXPECT_TRUE(eventually([&] { return status_of(port_, id) == "ready"; }, 300s))
+        << id << ": " << status_of(port_, id);
   }
   const int64_t expected = views_before + 50 + load.beacons();
   EXPECT_TRUE(eventually([&] { return views_of(port_, watched) >= expected; }, 120s))
@@ -322,25 +347,27 @@ TEST_F(UpOutage, AKilledRedisIsRestartedAndNothingAcknowledgedIsLost) {
   EXPECT_NE(read_file(*dir_ / "up.log").find("restarting it from its AOF"), std::string::npos);
 }
 
-
 // `reel views --udp` behind a full receive buffer: what the kernel dropped is on its /metrics.
 TEST(ReelViewsMetrics, ShowTheDatagramsTheKernelDropped) {
   testing::TempDir dir;
   const uint16_t metrics_port = testing::free_port();
   const fs::path log = dir.path() / "views.log";
-  auto views = process::Child::spawn({.argv = {testing::reel_binary(), "views", "--data-dir", (dir.path() / "data").string(),
-                                               "--udp", "127.0.0.1:0", "--metrics",
-                                               "127.0.0.1:" + std::to_string(metrics_port)},
-                                      .stdout_path = log.string(),
-                                      .stderr_path = log.string()});
+  auto views = process::Child::spawn(
+      {.argv = {testing::reel_binary(), "views", "--data-dir", (dir.path() / "data").string(), "--udp",
+                "127.0.0.1:0", "--metrics", "127.0.0.1:" + std::to_string(metrics_port)},
+       .stdout_path = log.string(),
+       .stderr_path = log.string()});
   ASSERT_TRUE(views) << views.error().message;
   uint16_t udp_port = 0;
-  ASSERT_TRUE(eventually([&] {
-    const std::string text = read_file(log);
-    const size_t at = text.find("listening on port ");
-    if (at != std::string::npos) udp_port = static_cast<uint16_t>(std::atoi(text.c_str() + at + 18));
-    return udp_port != 0 && metric(metrics_port, "reel_views_udp_dropped_total") == 0;
-  }, 60s)) << read_file(log);
+  ASSERT_TRUE(eventually(
+      [&] {
+        const std::string text = read_file(log);
+        const size_t at = text.find("listening on port ");
+        if (at != std::string::npos) udp_port = static_cast<uint16_t>(std::atoi(text.c_str() + at + 18));
+        return udp_port != 0 && metric(metrics_port, "reel_views_udp_dropped_total") == 0;
+      },
+      60s))
+      << read_file(log);
 
   // Frozen, it reads nothing: 20,000 datagrams overflow its socket's buffer.
   ASSERT_EQ(::kill(views->pid(), SIGSTOP), 0);
@@ -350,8 +377,10 @@ TEST(ReelViewsMetrics, ShowTheDatagramsTheKernelDropped) {
   to.sin_family = AF_INET;
   to.sin_port = htons(udp_port);
   to.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  const std::string line = "<14>1 2026-12-06T00:00:00Z host reel - view - not a real event " + std::string(200, 'x');
-  for (int i = 0; i < 20000; ++i) ::sendto(fd, line.data(), line.size(), 0, reinterpret_cast<sockaddr*>(&to), sizeof to);
+  const std::string line =
+      "<14>1 2026-12-06T00:00:00Z host reel - view - not a real event " + std::string(200, 'x');
+  for (int i = 0; i < 20000; ++i)
+    ::sendto(fd, line.data(), line.size(), 0, reinterpret_cast<sockaddr*>(&to), sizeof to);
   ::close(fd);
   ASSERT_EQ(::kill(views->pid(), SIGCONT), 0);
   EXPECT_TRUE(eventually([&] { return metric(metrics_port, "reel_views_udp_dropped_total") > 0; }, 60s))

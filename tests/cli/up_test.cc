@@ -4,6 +4,7 @@
 // an operator see over HTTP.
 #include <arpa/inet.h>
 #include <fcntl.h>
+#include <gtest/gtest.h>
 #include <netinet/in.h>
 #include <poll.h>
 #include <signal.h>
@@ -14,11 +15,9 @@
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
+#include <nlohmann/json.hpp>
 #include <optional>
 #include <regex>
-
-#include <gtest/gtest.h>
-#include <nlohmann/json.hpp>
 
 #include "process/child.h"
 #include "sql/catalog_store.h"
@@ -40,7 +39,8 @@ using testing::reel_binary;
 int run_reel(const std::vector<std::string>& args, const fs::path& log) {
   std::vector<std::string> argv{reel_binary()};
   argv.insert(argv.end(), args.begin(), args.end());
-  auto child = process::Child::spawn({.argv = argv, .stdout_path = log.string(), .stderr_path = log.string()});
+  auto child =
+      process::Child::spawn({.argv = argv, .stdout_path = log.string(), .stderr_path = log.string()});
   if (!child) return -1;
   auto status = child->wait_for(std::chrono::minutes(5));
   return status && WIFEXITED(*status) ? WEXITSTATUS(*status) : -1;
@@ -71,7 +71,8 @@ class ReelUp : public ::testing::Test {
 
   static void TearDownTestSuite() {
     const auto* suite = ::testing::UnitTest::GetInstance()->current_test_suite();
-    if (suite != nullptr && suite->Failed()) std::fprintf(stderr, "--- up.log ---\n%s\n", read_file(*dir_ / "up.log").c_str());
+    if (suite != nullptr && suite->Failed())
+      std::fprintf(stderr, "--- up.log ---\n%s\n", read_file(*dir_ / "up.log").c_str());
     delete up_;
     revived_redis_.reset();  // after `reel up`, which may still be talking to it
     fs::remove_all(*dir_);
@@ -81,7 +82,8 @@ class ReelUp : public ::testing::Test {
   // A new admin token from `reel admin token` on the data dir; empty (and a test failure) if none.
   static std::string admin_token() {
     const fs::path log = *dir_ / ("token-" + std::to_string(++tokens_) + ".log");
-    EXPECT_EQ(run_reel({"admin", "token", "--data-dir", (*dir_ / "data").string()}, log), 0) << read_file(log);
+    EXPECT_EQ(run_reel({"admin", "token", "--data-dir", (*dir_ / "data").string()}, log), 0)
+        << read_file(log);
     std::string token = read_file(log);
     if (!token.empty()) token.pop_back();  // the newline
     return token;
@@ -102,7 +104,8 @@ class ReelUp : public ::testing::Test {
     auto db = sql::open({"sqlite:" + (*dir_ / "data" / "reel.db").string()});
     if (!db) return -1;
     int64_t ready = 0;
-    auto counted = sql::CatalogStore(**db).for_each_video(catalog::VideoStatus::ready, [&](const catalog::Video&) { ++ready; });
+    auto counted = sql::CatalogStore(**db).for_each_video(catalog::VideoStatus::ready,
+                                                          [&](const catalog::Video&) { ++ready; });
     return counted ? ready : -1;
   }
 
@@ -122,7 +125,8 @@ TEST_F(ReelUp, HomeShowsTheDemoCatalog) {
   EXPECT_EQ(home->status, 200);
   EXPECT_NE(home->header("content-type").find("text/html"), std::string::npos);
   std::regex watch_link(R"(href="/watch/\d+-[a-z0-9-]*")");
-  auto links = std::distance(std::sregex_iterator(home->body.begin(), home->body.end(), watch_link), std::sregex_iterator());
+  auto links = std::distance(std::sregex_iterator(home->body.begin(), home->body.end(), watch_link),
+                             std::sregex_iterator());
   EXPECT_GE(links, 24);
   EXPECT_NE(home->body.find("/category/music"), std::string::npos);
 }
@@ -141,9 +145,10 @@ TEST_F(ReelUp, ListingsAndApiAgree) {
   ASSERT_GE(ready, 30);
   EXPECT_TRUE(eventually([&] { return total_listed(port_, "?sort=views&period=all") == ready; }))
       << total_listed(port_, "?sort=views&period=all") << " listed, " << ready << " ready in SQL";
-  for (auto target : {"/videos", "/videos?sort=views&period=day", "/videos?sort=views&period=week",
-                      "/videos?sort=views&period=month", "/videos?sort=rating", "/videos?sort=duration&page=1",
-                      "/category/music", "/tag/demo", "/channel/aurora-studio"}) {
+  for (auto target :
+       {"/videos", "/videos?sort=views&period=day", "/videos?sort=views&period=week",
+        "/videos?sort=views&period=month", "/videos?sort=rating", "/videos?sort=duration&page=1",
+        "/category/music", "/tag/demo", "/channel/aurora-studio"}) {
     auto r = http_get(port_, target);
     ASSERT_TRUE(r) << target;
     EXPECT_EQ(r->status, 200) << target;
@@ -156,8 +161,8 @@ TEST_F(ReelUp, WatchPagePlaysARealClipThroughASignedLink) {
   ASSERT_TRUE(api);
   ASSERT_EQ(api->status, 200);
   std::smatch m;
-  ASSERT_TRUE(std::regex_search(api->body, m,
-                                std::regex(R"re("url":"(/media/demo/[a-z]+\.mp4)\?(md5=[\w-]{22})&(expires=\d+)")re")))
+  ASSERT_TRUE(std::regex_search(
+      api->body, m, std::regex(R"re("url":"(/media/demo/[a-z]+\.mp4)\?(md5=[\w-]{22})&(expires=\d+)")re")))
       << api->body.substr(0, 600);
   const std::string clip = m[1];
   const std::string signed_clip = clip + "?" + m[2].str() + "&" + m[3].str();
@@ -212,7 +217,8 @@ TEST_F(ReelUp, MetricsCountRequestsAndRedisRoundTrips) {
   auto metrics = http_get(port_, "/metrics");
   ASSERT_TRUE(metrics);
   EXPECT_EQ(metrics->status, 200);
-  EXPECT_NE(metrics->body.find("reel_http_requests_total{route=\"videos\",status=\"200\"}"), std::string::npos);
+  EXPECT_NE(metrics->body.find("reel_http_requests_total{route=\"videos\",status=\"200\"}"),
+            std::string::npos);
   EXPECT_NE(metrics->body.find("reel_redis_round_trips_total"), std::string::npos);
   EXPECT_NE(metrics->body.find("reel_http_request_duration_seconds_bucket"), std::string::npos);
 }
@@ -238,7 +244,8 @@ TEST_F(ReelUp, BeaconViewsAreCountedWithinSeconds) {
   const int64_t views = before["views"].get<int64_t>();
   // Viewers new to the aggregator (which counts a viewer once per video for 30 minutes), whichever
   // run of this test this is.
-  const std::string agent = "Mozilla/5.0 (X11; Linux x86_64) Firefox/120 run-" + std::to_string(++runs_) + " viewer-";
+  const std::string agent =
+      "Mozilla/5.0 (X11; Linux x86_64) Firefox/120 run-" + std::to_string(++runs_) + " viewer-";
   EXPECT_EQ(beacon(port_, 5, "Googlebot/2.1 (+http://www.google.com/bot.html)"), 204);
   for (int viewer = 0; viewer < 3; ++viewer) EXPECT_EQ(beacon(port_, 5, agent + std::to_string(viewer)), 204);
   EXPECT_EQ(beacon(port_, 5, agent + "0"), 204);  // a repeat
@@ -280,47 +287,58 @@ TEST_F(ReelUp, AdminTokensCanBeListedAndRevoked) {
   ASSERT_EQ(before->status, 404) << "a valid admin token";
 
   const fs::path list_log = *dir_ / "token-list.log";
-  ASSERT_EQ(run_reel({"admin", "token", "--list", "--data-dir", data.string()}, list_log), 0) << read_file(list_log);
+  ASSERT_EQ(run_reel({"admin", "token", "--list", "--data-dir", data.string()}, list_log), 0)
+      << read_file(list_log);
   const std::string listing = read_file(list_log);
   EXPECT_EQ(listing.find(token), std::string::npos) << "the token itself is never shown";
   EXPECT_EQ(listing.find(token.substr(5, 8)), std::string::npos) << listing;
   std::smatch row;
-  const std::regex line("\\n\\s*([0-9]+)\\s+admin\\s+\\S+ \\S+\\s+reel_…" + token.substr(token.size() - 4) + "\\s");
+  const std::regex line("\\n\\s*([0-9]+)\\s+admin\\s+\\S+ \\S+\\s+reel_…" + token.substr(token.size() - 4) +
+                        "\\s");
   ASSERT_TRUE(std::regex_search(listing, row, line)) << listing;
   const std::string id = row[1];
 
   const fs::path revoke_log = *dir_ / "token-revoke.log";
   ASSERT_EQ(run_reel({"admin", "token", "--revoke", id, "--data-dir", data.string()}, revoke_log), 0)
       << read_file(revoke_log);
-  EXPECT_TRUE(eventually([&] {
-    auto after = testing::http_request(port_, "DELETE", "/api/v1/videos/999999", auth);
-    return after && after->status == 401;
-  }, std::chrono::seconds(60))) << "the revoked token is refused";
+  EXPECT_TRUE(eventually(
+      [&] {
+        auto after = testing::http_request(port_, "DELETE", "/api/v1/videos/999999", auth);
+        return after && after->status == 401;
+      },
+      std::chrono::seconds(60)))
+      << "the revoked token is refused";
   EXPECT_NE(run_reel({"admin", "token", "--revoke", id, "--data-dir", data.string()}, revoke_log), 0)
       << "no such token any more";
-  EXPECT_NE(run_reel({"admin", "token", "--list", "--revoke", id, "--data-dir", data.string()}, revoke_log), 0);
+  EXPECT_NE(run_reel({"admin", "token", "--list", "--revoke", id, "--data-dir", data.string()}, revoke_log),
+            0);
 }
 
 // A multipart/form-data body with text fields and one file field named "file".
-std::string multipart(const std::vector<std::pair<std::string, std::string>>& fields, const std::string& file_bytes) {
+std::string multipart(const std::vector<std::pair<std::string, std::string>>& fields,
+                      const std::string& file_bytes) {
   std::string body;
   for (const auto& [name, value] : fields) {
     body += "--XyZ\r\nContent-Disposition: form-data; name=\"" + name + "\"\r\n\r\n" + value + "\r\n";
   }
-  body += "--XyZ\r\nContent-Disposition: form-data; name=\"file\"; filename=\"../../etc/clip.mp4\"\r\n"
-          "Content-Type: video/mp4\r\n\r\n" + file_bytes + "\r\n--XyZ--\r\n";
+  body +=
+      "--XyZ\r\nContent-Disposition: form-data; name=\"file\"; filename=\"../../etc/clip.mp4\"\r\n"
+      "Content-Type: video/mp4\r\n\r\n" +
+      file_bytes + "\r\n--XyZ--\r\n";
   return body;
 }
 
 Result<testing::HttpReply> post_upload(uint16_t port, const std::string& token, const std::string& body) {
-  std::string headers = "Content-Type: multipart/form-data; boundary=XyZ\r\nContent-Length: " +
-                        std::to_string(body.size()) + "\r\n";
+  std::string headers =
+      "Content-Type: multipart/form-data; boundary=XyZ\r\nContent-Length: " + std::to_string(body.size()) +
+      "\r\n";
   if (!token.empty()) headers += "Authorization: Bearer " + token + "\r\n";
   return testing::http_request(port, "POST", "/api/v1/uploads", headers + "\r\n" + body);
 }
 
 // Uploads `clip` titled `title`: the new video's id; 0 (and a test failure) when it is refused.
-int64_t upload_clip(uint16_t port, const std::string& token, const std::string& title, const std::string& clip) {
+int64_t upload_clip(uint16_t port, const std::string& token, const std::string& title,
+                    const std::string& clip) {
   auto created = post_upload(port, token, multipart({{"title", title}}, clip));
   EXPECT_TRUE(created && created->status == 201) << (created ? created->body : created.error().message);
   if (!created || created->status != 201) return 0;
@@ -330,12 +348,15 @@ int64_t upload_clip(uint16_t port, const std::string& token, const std::string& 
 
 // The video's API document once its upload is processed (no longer "processing"), polled until
 // `deadline`; the last document read (maybe still processing) otherwise.
-nlohmann::json wait_processed(uint16_t port, int64_t id, std::chrono::seconds deadline = std::chrono::seconds(120)) {
+nlohmann::json wait_processed(uint16_t port, int64_t id,
+                              std::chrono::seconds deadline = std::chrono::seconds(120)) {
   nlohmann::json doc;
-  eventually([&] {
-    doc = video_document(port, id);
-    return doc.is_object() && doc["status"] != "processing";
-  }, deadline);
+  eventually(
+      [&] {
+        doc = video_document(port, id);
+        return doc.is_object() && doc["status"] != "processing";
+      },
+      deadline);
   return doc;
 }
 
@@ -375,7 +396,8 @@ TEST_F(ReelUp, UploadsAreProcessedAndListed) {
   auto page = http_get(port_, "/watch/" + std::to_string(id));
   ASSERT_TRUE(page);
   EXPECT_EQ(page->status, 200);
-  EXPECT_FALSE(fs::exists(data / "uploads" / (std::to_string(id) + ".upload"))) << "the upload is gone once processed";
+  EXPECT_FALSE(fs::exists(data / "uploads" / (std::to_string(id) + ".upload")))
+      << "the upload is gone once processed";
   EXPECT_TRUE(fs::is_directory(data / "media" / "videos" / std::to_string(id)));
 
   auto no_token = post_upload(port_, "", multipart({{"title", "x"}}, clip));
@@ -412,11 +434,13 @@ TEST_F(ReelUp, ResumableUploadsPickUpWhereTheyStopped) {
   ASSERT_GT(clip.size(), 2u);
   auto send = [&](const std::string& method, const std::string& target, const std::string& headers,
                   const std::string& body) {
-    return testing::http_request(port_, method, target,
-                                 auth + headers + "Content-Length: " + std::to_string(body.size()) + "\r\n\r\n" + body);
+    return testing::http_request(
+        port_, method, target,
+        auth + headers + "Content-Length: " + std::to_string(body.size()) + "\r\n\r\n" + body);
   };
   const std::string form = R"({"title": "Sent in pieces", "tags": "slow link"})";
-  auto created = send("POST", "/api/v1/uploads/resumable", "Upload-Length: " + std::to_string(clip.size()) + "\r\n", form);
+  auto created = send("POST", "/api/v1/uploads/resumable",
+                      "Upload-Length: " + std::to_string(clip.size()) + "\r\n", form);
   ASSERT_TRUE(created);
   ASSERT_EQ(created->status, 201) << created->body;
   const std::string location = created->header("location");
@@ -468,7 +492,8 @@ TEST_F(ReelUp, DeletedVideosAreGoneEverywhere) {
   auto no_token = testing::http_request(port_, "DELETE", target);
   ASSERT_TRUE(no_token);
   EXPECT_EQ(no_token->status, 401);
-  auto bad_token = testing::http_request(port_, "DELETE", target, "Authorization: Bearer reel_" + std::string(48, '0') + "\r\n");
+  auto bad_token = testing::http_request(port_, "DELETE", target,
+                                         "Authorization: Bearer reel_" + std::string(48, '0') + "\r\n");
   ASSERT_TRUE(bad_token);
   EXPECT_EQ(bad_token->status, 401);
   auto unknown = testing::http_request(port_, "DELETE", "/api/v1/videos/999999", auth);
@@ -510,7 +535,8 @@ TEST_F(ReelUp, DeletingAnUploadStillProcessingKeepsItGone) {
   ASSERT_TRUE(deleted);
   ASSERT_EQ(deleted->status, 202) << deleted->body;
   // One worker slot takes the jobs in order, so the transcode job is done once the delete job is.
-  ASSERT_TRUE(eventually([&] { return !sql_has_video(id); }, std::chrono::seconds(120))) << read_file(*dir_ / "up.log");
+  ASSERT_TRUE(eventually([&] { return !sql_has_video(id); }, std::chrono::seconds(120)))
+      << read_file(*dir_ / "up.log");
   auto status = http_get(port_, target);
   ASSERT_TRUE(status);
   EXPECT_EQ(status->status, 404);
@@ -568,7 +594,8 @@ EarlyAnswer push_body_until_answered(uint16_t port, const std::string& head, uin
     if (!out.temp_file_seen && !fs::is_empty(temp_dir, ec) && !ec) out.temp_file_seen = true;
   }
   ::close(fd);
-  if (received.starts_with("HTTP/1.1 ") && received.size() >= 12) out.status = std::stoi(received.substr(9, 3));
+  if (received.starts_with("HTTP/1.1 ") && received.size() >= 12)
+    out.status = std::stoi(received.substr(9, 3));
   return out;
 }
 
@@ -578,11 +605,14 @@ TEST_F(ReelUp, AnUploadWithoutAValidTokenIsRefusedBeforeItsBody) {
   const fs::path temp_dir = *dir_ / "data" / "uploads" / "tmp";
   ASSERT_TRUE(fs::is_directory(temp_dir));
   constexpr uint64_t length = 50 * 1024 * 1024;
-  for (const std::string& auth : {std::string(), "Authorization: Bearer reel_" + std::string(48, '0') + "\r\n"}) {
-    const std::string head = "POST /api/v1/uploads HTTP/1.1\r\nHost: 127.0.0.1\r\n" + auth +
-                             "Content-Type: multipart/form-data; boundary=XyZ\r\nContent-Length: " +
-                             std::to_string(length) + "\r\n\r\n";
-    const EarlyAnswer answer = push_body_until_answered(port_, head, length, temp_dir, std::chrono::seconds(60));
+  for (const std::string& auth :
+       {std::string(), "Authorization: Bearer reel_" + std::string(48, '0') + "\r\n"}) {
+    const std::string head =
+        "POST /api/v1/uploads HTTP/1.1\r\nHost: 127.0.0.1\r\n" + auth +
+        "Content-Type: multipart/form-data; boundary=XyZ\r\nContent-Length: " + std::to_string(length) +
+        "\r\n\r\n";
+    const EarlyAnswer answer =
+        push_body_until_answered(port_, head, length, temp_dir, std::chrono::seconds(60));
     EXPECT_EQ(answer.status, 401) << auth;
     EXPECT_LT(answer.sent, length / 2) << "answered before the body was read";
     EXPECT_FALSE(answer.temp_file_seen) << "no byte of the body went to disk";
@@ -606,10 +636,12 @@ TEST_F(ReelUp, AnUploadWithATokenWithoutUploadRightsIsRefusedBeforeItsBody) {
   const fs::path temp_dir = *dir_ / "data" / "uploads" / "tmp";
   ASSERT_TRUE(fs::is_directory(temp_dir));
   constexpr uint64_t length = 50 * 1024 * 1024;
-  const std::string head = "POST /api/v1/uploads HTTP/1.1\r\nHost: 127.0.0.1\r\n" + auth +
-                           "Content-Type: multipart/form-data; boundary=XyZ\r\nContent-Length: " +
-                           std::to_string(length) + "\r\n\r\n";
-  const EarlyAnswer answer = push_body_until_answered(port_, head, length, temp_dir, std::chrono::seconds(60));
+  const std::string head =
+      "POST /api/v1/uploads HTTP/1.1\r\nHost: 127.0.0.1\r\n" + auth +
+      "Content-Type: multipart/form-data; boundary=XyZ\r\nContent-Length: " + std::to_string(length) +
+      "\r\n\r\n";
+  const EarlyAnswer answer =
+      push_body_until_answered(port_, head, length, temp_dir, std::chrono::seconds(60));
   EXPECT_EQ(answer.status, 403);
   EXPECT_LT(answer.sent, length / 2) << "answered before the body was read";
   EXPECT_FALSE(answer.temp_file_seen) << "no byte of the body went to disk";
@@ -625,9 +657,9 @@ TEST_F(ReelUp, AnUploadWithATokenWithoutUploadRightsIsRefusedBeforeItsBody) {
 TEST_F(ReelUp, CancellingAResumableUploadSaysWhetherItIsGone) {
   const std::string auth = "Authorization: Bearer " + admin_token() + "\r\n";
   const std::string form = R"({"title": "Cancelled"})";
-  auto created = testing::http_request(port_, "POST", "/api/v1/uploads/resumable",
-                                       auth + "Upload-Length: 100\r\nContent-Length: " +
-                                           std::to_string(form.size()) + "\r\n\r\n" + form);
+  auto created = testing::http_request(
+      port_, "POST", "/api/v1/uploads/resumable",
+      auth + "Upload-Length: 100\r\nContent-Length: " + std::to_string(form.size()) + "\r\n\r\n" + form);
   ASSERT_TRUE(created);
   ASSERT_EQ(created->status, 201) << created->body;
   const std::string location = created->header("location");
@@ -660,7 +692,8 @@ TEST_F(ReelUp, SeedAndRebuildWorkWhileItRuns) {
       << read_file(*dir_ / "seed.log");
   EXPECT_EQ(ready_in_sql(), before + 300);
   EXPECT_TRUE(eventually([&] { return total_listed(port_) == before + 300; }))
-      << total_listed(port_) << "\n" << read_file(*dir_ / "seed.log");
+      << total_listed(port_) << "\n"
+      << read_file(*dir_ / "seed.log");
   ASSERT_EQ(run_reel({"rebuild", "--data-dir", data.string(), "nav", "newest"}, *dir_ / "rebuild.log"), 0)
       << read_file(*dir_ / "rebuild.log");
   EXPECT_EQ(run_reel({"rebuild", "--data-dir", data.string(), "bogus"}, *dir_ / "bad.log"), 1);
@@ -678,10 +711,12 @@ TEST(ReelUpShutdown, SigtermStopsTheServerAndItsRedis) {
                                       .stdout_path = (dir.string() + ".log"),
                                       .stderr_path = (dir.string() + ".log")});
   ASSERT_TRUE(child) << child.error().message;
-  ASSERT_TRUE(eventually([&] {
-    auto r = http_get(port, "/readyz");
-    return (r && r->status == 200) || !child->running();
-  }, std::chrono::seconds(120)));
+  ASSERT_TRUE(eventually(
+      [&] {
+        auto r = http_get(port, "/readyz");
+        return (r && r->status == 200) || !child->running();
+      },
+      std::chrono::seconds(120)));
   ASSERT_TRUE(child->running()) << read_file(dir.string() + ".log");
   const pid_t redis = static_cast<pid_t>(std::stol(read_file(dir / "redis" / "redis.pid")));
   ASSERT_EQ(::kill(child->pid(), SIGTERM), 0);

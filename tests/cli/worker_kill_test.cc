@@ -3,6 +3,7 @@
 // the worker that claimed the job is SIGKILLed (the worker alone) once job:{id} shows progress and
 // its ffmpeg runs. Its ffmpeg must die with it (none of its process group is left), and the other
 // worker must reclaim the job and finish it: the video ends ready, listed once, no job left.
+#include <gtest/gtest.h>
 #include <signal.h>
 #include <sys/prctl.h>
 #include <sys/wait.h>
@@ -12,10 +13,8 @@
 #include <filesystem>
 #include <fstream>
 #include <map>
-#include <optional>
-
-#include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
+#include <optional>
 
 #include "jobs/progress.h"
 #include "process/child.h"
@@ -51,8 +50,10 @@ std::map<pid_t, std::string> processes_in_group(pid_t group) {
     if (open == std::string::npos || close == std::string::npos) continue;
     char state = 0;
     long ppid = 0, pgrp = 0;
-    if (std::sscanf(stat.c_str() + close + 1, " %c %ld %ld", &state, &ppid, &pgrp) != 3 || pgrp != group) continue;
-    found.emplace(static_cast<pid_t>(std::stol(stat.substr(0, open))), stat.substr(open + 1, close - open - 1));
+    if (std::sscanf(stat.c_str() + close + 1, " %c %ld %ld", &state, &ppid, &pgrp) != 3 || pgrp != group)
+      continue;
+    found.emplace(static_cast<pid_t>(std::stol(stat.substr(0, open))),
+                  stat.substr(open + 1, close - open - 1));
   }
   return found;
 }
@@ -105,7 +106,8 @@ class WorkerKill : public ::testing::Test {
   }
 
   // Starts `reel <args> --config <file>` in a process group of its own, with these extra variables.
-  process::Child start(std::vector<std::string> args, const std::string& log, std::vector<std::string> env = {}) {
+  process::Child start(std::vector<std::string> args, const std::string& log,
+                       std::vector<std::string> env = {}) {
     std::vector<std::string> argv{reel_binary()};
     argv.insert(argv.end(), args.begin(), args.end());
     argv.insert(argv.end(), {"--config", config_.string()});
@@ -154,33 +156,41 @@ TEST_F(WorkerKill, AnotherWorkerFinishesTheJobOfAKilledOne) {
   const fs::path clip = dir_.path() / "clip.mp4";
   ASSERT_TRUE(transcode::make_test_clip(clip.string(), {.seconds = 20, .width = 640, .height = 480}).ok());
   serve_.emplace(start({"serve"}, "serve.log"));
-  ASSERT_TRUE(eventually([&] {
-    auto ready = testing::http_get(port_, "/readyz");
-    return (ready && ready->status == 200) || !serve_->running();
-  }, 300s));
+  ASSERT_TRUE(eventually(
+      [&] {
+        auto ready = testing::http_get(port_, "/readyz");
+        return (ready && ready->status == 200) || !serve_->running();
+      },
+      300s));
   ASSERT_TRUE(serve_->running()) << logs();
   for (const std::string name : {"alpha", "beta"}) {
     workers_.emplace(name, start({"worker"}, name + ".log", {"REEL_WORKER_CONSUMER=" + name}));
   }
 
   const std::string bytes = read_file(clip);
-  const std::string body = "--XyZ\r\nContent-Disposition: form-data; name=\"title\"\r\n\r\nSurvivor\r\n"
-                           "--XyZ\r\nContent-Disposition: form-data; name=\"file\"; filename=\"clip.mp4\"\r\n"
-                           "Content-Type: video/mp4\r\n\r\n" + bytes + "\r\n--XyZ--\r\n";
-  auto created = testing::http_request(port_, "POST", "/api/v1/uploads",
-                                       "Authorization: Bearer " + token_ +
-                                           "\r\nContent-Type: multipart/form-data; boundary=XyZ\r\nContent-Length: " +
-                                           std::to_string(body.size()) + "\r\n\r\n" + body);
+  const std::string body =
+      "--XyZ\r\nContent-Disposition: form-data; name=\"title\"\r\n\r\nSurvivor\r\n"
+      "--XyZ\r\nContent-Disposition: form-data; name=\"file\"; filename=\"clip.mp4\"\r\n"
+      "Content-Type: video/mp4\r\n\r\n" +
+      bytes + "\r\n--XyZ--\r\n";
+  auto created =
+      testing::http_request(port_, "POST", "/api/v1/uploads",
+                            "Authorization: Bearer " + token_ +
+                                "\r\nContent-Type: multipart/form-data; boundary=XyZ\r\nContent-Length: " +
+                                std::to_string(body.size()) + "\r\n\r\n" + body);
   ASSERT_TRUE(created);
   ASSERT_EQ(created->status, 201) << created->body;
   const int64_t id = nlohmann::json::parse(created->body)["id"].get<int64_t>();
 
   // Progress shows: one worker holds the job and its ffmpeg runs.
   jobs::JobProgress progress(*client_, SystemClock());
-  ASSERT_TRUE(eventually([&] {
-    auto record = progress.get(id);
-    return record && *record && (*record)->state == jobs::JobState::processing && (*record)->progress > 0;
-  }, 300s)) << logs();
+  ASSERT_TRUE(eventually(
+      [&] {
+        auto record = progress.get(id);
+        return record && *record && (*record)->state == jobs::JobState::processing && (*record)->progress > 0;
+      },
+      300s))
+      << logs();
   const auto held_by = holders();
   ASSERT_EQ(held_by.size(), 1u);
   const std::string victim = held_by[0].substr(0, held_by[0].find('-'));
@@ -190,19 +200,23 @@ TEST_F(WorkerKill, AnotherWorkerFinishesTheJobOfAKilledOne) {
   // Only the worker is killed, not its process group: its ffmpeg must die with it on its own. This
   // test adopts the orphans (subreaper), so it can reap them and see how they ended.
   ASSERT_EQ(::prctl(PR_SET_CHILD_SUBREAPER, 1), 0);
-  ASSERT_TRUE(eventually([&] {
-    for (const auto& [pid, name] : processes_in_group(killed.pid())) {
-      if (name == "ffmpeg") return true;
-    }
-    return false;
-  }, 60s)) << "the worker runs ffmpeg";
+  ASSERT_TRUE(eventually(
+      [&] {
+        for (const auto& [pid, name] : processes_in_group(killed.pid())) {
+          if (name == "ffmpeg") return true;
+        }
+        return false;
+      },
+      60s))
+      << "the worker runs ffmpeg";
   ASSERT_EQ(::kill(killed.pid(), SIGKILL), 0);
   ASSERT_TRUE(killed.wait_for(60s));
   const auto orphans = processes_in_group(killed.pid());
   EXPECT_FALSE(orphans.empty()) << "its ffmpeg, adopted by this test";
   for (const auto& [pid, name] : orphans) {
     int status = 0;
-    EXPECT_TRUE(eventually([&] { return ::waitpid(pid, &status, WNOHANG) == pid; }, 60s)) << name << " " << pid;
+    EXPECT_TRUE(eventually([&] { return ::waitpid(pid, &status, WNOHANG) == pid; }, 60s))
+        << name << " " << pid;
     EXPECT_TRUE(WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL)
         << name << " " << pid << " outlived the killed worker (exit status " << status << ")";
   }
@@ -211,12 +225,15 @@ TEST_F(WorkerKill, AnotherWorkerFinishesTheJobOfAKilledOne) {
   // The survivor reclaims it after the visibility timeout and finishes it: a whole transcode from
   // the start, which a 2-core machine busy with other tests may take minutes over.
   nlohmann::json doc;
-  ASSERT_TRUE(eventually([&] {
-    auto r = testing::http_get(port_, "/api/v1/videos/" + std::to_string(id));
-    if (!r || r->status != 200) return false;
-    doc = nlohmann::json::parse(r->body, nullptr, /*allow_exceptions=*/false);
-    return doc.is_object() && doc["status"] != "processing";
-  }, 900s)) << logs();
+  ASSERT_TRUE(eventually(
+      [&] {
+        auto r = testing::http_get(port_, "/api/v1/videos/" + std::to_string(id));
+        if (!r || r->status != 200) return false;
+        doc = nlohmann::json::parse(r->body, nullptr, /*allow_exceptions=*/false);
+        return doc.is_object() && doc["status"] != "processing";
+      },
+      900s))
+      << logs();
   EXPECT_EQ(doc["status"], "ready") << doc.dump() << "\n" << logs();
   EXPECT_EQ(doc["title"], "Survivor");
   EXPECT_EQ(doc["duration"], 20);
@@ -227,7 +244,8 @@ TEST_F(WorkerKill, AnotherWorkerFinishesTheJobOfAKilledOne) {
   nlohmann::json list;
   EXPECT_TRUE(eventually([&] {  // the read model keeps list pages for a second
     auto listing = testing::http_get(port_, "/api/v1/videos");
-    list = listing ? nlohmann::json::parse(listing->body, nullptr, /*allow_exceptions=*/false) : nlohmann::json();
+    list = listing ? nlohmann::json::parse(listing->body, nullptr, /*allow_exceptions=*/false)
+                   : nlohmann::json();
     return list.is_object() && list["total"] == 1;
   })) << list.dump();
   ASSERT_EQ(list["videos"].size(), 1u);

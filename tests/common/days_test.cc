@@ -7,8 +7,8 @@ namespace {
 
 TEST(Days, UtcDayOfUnixTime) {
   EXPECT_EQ(utc_day(0), 19700101);
-  EXPECT_EQ(utc_day(1795824000), 20261128);       // 2026-11-28 00:00:00 UTC
-  EXPECT_EQ(utc_day(1795824000 - 1), 20261127);   // one second earlier
+  EXPECT_EQ(utc_day(1795824000), 20261128);      // 2026-11-28 00:00:00 UTC
+  EXPECT_EQ(utc_day(1795824000 - 1), 20261127);  // one second earlier
 }
 
 TEST(Days, DayStartIsInverseOfUtcDay) {

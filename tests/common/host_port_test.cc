@@ -17,7 +17,8 @@ TEST(HostPort, ParsesHostsAndIpv6Literals) {
 }
 
 TEST(HostPort, RejectsWhatIsNotHostPort) {
-  for (auto text : {"localhost", ":80", "host:", "host:http", "host:65536", "host:-1", "host:80x", "host:0"}) {
+  for (auto text :
+       {"localhost", ":80", "host:", "host:http", "host:65536", "host:-1", "host:80x", "host:0"}) {
     auto parsed = parse_host_port(text);
     ASSERT_FALSE(parsed) << text;
     EXPECT_NE(parsed.error().message.find(text), std::string::npos);

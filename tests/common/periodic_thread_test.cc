@@ -1,8 +1,8 @@
 #include "common/periodic_thread.h"
 
-#include <atomic>
-
 #include <gtest/gtest.h>
+
+#include <atomic>
 
 #include "common/text.h"
 
@@ -14,7 +14,8 @@ using namespace std::chrono_literals;
 TEST(PeriodicThread, StopWakesItAndRunsTheLastTickWhenAsked) {
   std::atomic<int> ticks{0};
   {
-    PeriodicThread thread(1h, [&] { return ++ticks, true; }, /*tick_on_stop=*/true);
+    PeriodicThread thread(
+        1h, [&] { return ++ticks, true; }, /*tick_on_stop=*/true);
     thread.stop();
     EXPECT_EQ(ticks, 1);
     thread.stop();  // again: nothing more

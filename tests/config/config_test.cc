@@ -1,10 +1,10 @@
 #include "config/config.h"
 
+#include <gtest/gtest.h>
+
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
-
-#include <gtest/gtest.h>
 
 #include "support/fixtures.h"
 

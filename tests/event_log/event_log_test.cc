@@ -1,6 +1,7 @@
 #include "event_log/event_log.h"
 
 #include <arpa/inet.h>
+#include <gtest/gtest.h>
 #include <netinet/in.h>
 #include <poll.h>
 #include <sys/socket.h>
@@ -9,8 +10,6 @@
 
 #include <fstream>
 #include <sstream>
-
-#include <gtest/gtest.h>
 
 #include "support/fixtures.h"
 
@@ -101,7 +100,8 @@ TEST(EventLog, FileDropsWhatDoesNotFitTheQueue) {
 }
 
 TEST(EventLog, BadTargetsAreClearErrors) {
-  for (std::string target : {"", "tcp:127.0.0.1:1", "udp:nohost", "udp:127.0.0.1:99999", "file:/nonexistent/dir/x"}) {
+  for (std::string target :
+       {"", "tcp:127.0.0.1:1", "udp:nohost", "udp:127.0.0.1:99999", "file:/nonexistent/dir/x"}) {
     auto log = EventLog::open({target});
     EXPECT_FALSE(log.ok()) << target;
     if (!log.ok()) {

@@ -415,7 +415,8 @@ struct Screen {
 // A hook that, like an upload's token check, awaits I/O on its loop (a timer here) and then
 // refuses a request without "X-Token: good" with 401; it throws for "X-Token: throw".
 void screen_tokens(ServerOptions& options, Screen& screen) {
-  options.answer_before_body = [&screen](const Request& head, int loop_index) -> Task<std::optional<Response>> {
+  options.answer_before_body = [&screen](const Request& head,
+                                         int loop_index) -> Task<std::optional<Response>> {
     screen.calls.fetch_add(1);
     screen.loop_index = loop_index;
     asio::steady_timer timer(co_await asio::this_coro::executor, 5ms);

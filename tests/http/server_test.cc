@@ -3,8 +3,6 @@
 
 #include <fcntl.h>
 #include <gtest/gtest.h>
-
-#include "support/fixtures.h"
 #include <unistd.h>
 
 #include <algorithm>
@@ -21,6 +19,7 @@
 
 #include "common/asio.h"
 #include "http/test_server.h"
+#include "support/fixtures.h"
 
 namespace reel::http {
 namespace {
@@ -191,8 +190,9 @@ TEST(Server, ClosesAnHttp10ConnectionAfterTheResponse) {
 TEST(Server, AnswersAnHttp11RequestWithoutOneHostWith400) {
   Fixture fixture;
   ServerThread server(test_options(), factory_for(fixture));
-  for (const std::string request : {"GET /hello HTTP/1.1\r\n\r\n", "GET /hello HTTP/1.1\r\nHost: a\r\nHost: b\r\n\r\n",
-                                    "GET /hello HTTP/1.0\r\nHost: a\r\nhost: b\r\n\r\n"}) {
+  for (const std::string request :
+       {"GET /hello HTTP/1.1\r\n\r\n", "GET /hello HTTP/1.1\r\nHost: a\r\nHost: b\r\n\r\n",
+        "GET /hello HTTP/1.0\r\nHost: a\r\nhost: b\r\n\r\n"}) {
     RawConnection client(server.port());
     ASSERT_TRUE(client.send(request));
     auto response = client.read_response();

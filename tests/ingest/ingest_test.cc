@@ -4,10 +4,10 @@
 // it back, and queues the delete job; an unknown video is not found.
 #include "ingest/ingest.h"
 
+#include <gtest/gtest.h>
+
 #include <filesystem>
 #include <fstream>
-
-#include <gtest/gtest.h>
 
 #include "common/clock.h"
 #include "jobs/progress.h"
@@ -15,8 +15,8 @@
 #include "projection/keys.h"
 #include "projection/projector.h"
 #include "redis/blocking_client.h"
-#include "support/event_loop.h"
 #include "sql/catalog_store.h"
+#include "support/event_loop.h"
 #include "support/job_stream.h"
 #include "support/redis_sqlite_test.h"
 
@@ -87,7 +87,8 @@ TEST_F(IngestTest, AnUploadIsQueuedWithItsRecord) {
   auto video = check_form({"New", "", "fresh", "music", ""}, 1'700'000'000);
   ASSERT_TRUE(video) << video.error().message;
   const sql::TokenGrant admin{.role = sql::TokenRole::admin};
-  auto created = run_task(io_, ingest_->create(*video, "", admin, file.string(), *async_redis_, 1'700'000'000'000));
+  auto created =
+      run_task(io_, ingest_->create(*video, "", admin, file.string(), *async_redis_, 1'700'000'000'000));
   ASSERT_TRUE(created && *created) << (created && !*created ? created->error().message : "");
   const int64_t id = std::get<int64_t>(**created);
   const std::string upload = jobs::upload_path((dir_.path() / "uploads").string(), id);
@@ -107,8 +108,10 @@ TEST_F(IngestTest, AnUploadIsQueuedWithItsRecord) {
 
 TEST_F(IngestTest, RemovingWithdrawsTheVideoAtOnceAndQueuesItsDeleteJob) {
   const int64_t id = published_video();
-  const std::string newest = projection::keys::list({projection::ListKind::all, {}}, projection::Sort::newest);
-  const std::string tagged = projection::keys::list({projection::ListKind::tag, "fresh"}, projection::Sort::newest);
+  const std::string newest =
+      projection::keys::list({projection::ListKind::all, {}}, projection::Sort::newest);
+  const std::string tagged =
+      projection::keys::list({projection::ListKind::tag, "fresh"}, projection::Sort::newest);
   ASSERT_TRUE(listed(newest, id));
   ASSERT_TRUE(listed(tagged, id));
 

@@ -52,7 +52,8 @@ TEST(JobEntry, ATransactionFailsWhenAnyOfItsRepliesIsAnError) {
   ASSERT_FALSE(aborted.ok());
   EXPECT_EQ(aborted.error().message, "t failed: transaction aborted");
   auto refused = redis::check_exec(
-      {Reply::make_status("OK"), Reply::make_error("ERR unknown command"), Reply::make_error("EXECABORT x")}, "t");
+      {Reply::make_status("OK"), Reply::make_error("ERR unknown command"), Reply::make_error("EXECABORT x")},
+      "t");
   ASSERT_FALSE(refused.ok());
   EXPECT_EQ(refused.error().message, "t failed: ERR unknown command");
   EXPECT_FALSE(redis::check_exec({}, "t").ok());

@@ -34,7 +34,7 @@ TEST(ProgressCommands, AJobAndItsQueuedRecordGoInOneTransaction) {
   ASSERT_EQ(commands.size(), 5u);
   EXPECT_EQ(commands[0].args(), std::vector<std::string>{"MULTI"});
   EXPECT_EQ(commands[1].args(), enqueue_command(job).args());
-  const std::vector<std::string> hset{"HSET", "job:7", "state", "queued", "progress",
+  const std::vector<std::string> hset{"HSET", "job:7", "state", "queued",     "progress",
                                       "0",    "error", "",      "updated_at", "99"};
   EXPECT_EQ(commands[2].args(), hset);
   EXPECT_EQ(commands[3].args(), (std::vector<std::string>{"PEXPIRE", "job:7", "7200000"}));

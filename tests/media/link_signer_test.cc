@@ -12,8 +12,9 @@ TEST(LinkSigner, ProtectsVideoPlaylistsSegmentsAndVttButNotImages) {
                                 "/media/videos/7/hls/master.m3u8", "/media/videos/7/sprite.vtt"}) {
     EXPECT_TRUE(LinkSigner::protects(path)) << path;
   }
-  for (std::string_view path : {"/media/videos/7/poster.jpg", "/media/videos/7/sprite.jpg", "/media/demo/x.png",
-                                "/media/videos/7.mp4/readme", "/media/videos/noext", ""}) {
+  for (std::string_view path :
+       {"/media/videos/7/poster.jpg", "/media/videos/7/sprite.jpg", "/media/demo/x.png",
+        "/media/videos/7.mp4/readme", "/media/videos/noext", ""}) {
     EXPECT_FALSE(LinkSigner::protects(path)) << path;
   }
 }

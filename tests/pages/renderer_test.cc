@@ -255,8 +255,10 @@ projection::VideoPage video_page() {
 TEST_F(RendererTest, WatchPageHasPlayerDetailsAndRelatedCards) {
   std::string html = renderer_->watch(video_page(), now);
   expect_common_page_parts(html);
-  EXPECT_THAT(html,
-              HasSubstr(R"(<video controls playsinline preload="metadata" poster="/media/posters/42.jpg" data-view-beacon="/api/v1/videos/42/view">)"));
+  EXPECT_THAT(
+      html,
+      HasSubstr(
+          R"(<video controls playsinline preload="metadata" poster="/media/posters/42.jpg" data-view-beacon="/api/v1/videos/42/view">)"));
   size_t p1080 = html.find(R"(<source src="/media/42/1080.mp4" type="video/mp4")");
   size_t p720 = html.find(R"(<source src="/media/42/720.mp4" type="video/mp4")");
   size_t p480 = html.find(R"(<source src="/media/42/480.mp4" type="video/mp4")");
@@ -311,8 +313,9 @@ TEST_F(RendererTest, UploadPageHasTheFormWithTheNavCategories) {
   EXPECT_THAT(html, HasSubstr("<title>Upload a video · Reel</title>"));
   EXPECT_THAT(html, HasSubstr(R"(<meta name="robots" content="noindex">)"));
   EXPECT_THAT(html, HasSubstr(R"(<form class="upload-form" data-uploads="/api/v1/uploads")"));
-  for (auto field : {R"(name="token" type="password")", R"(name="file" type="file")", R"(name="title")",
-                     R"(name="description")", R"(name="tags")", R"(<select id="upload-category" name="category">)"}) {
+  for (auto field :
+       {R"(name="token" type="password")", R"(name="file" type="file")", R"(name="title")",
+        R"(name="description")", R"(name="tags")", R"(<select id="upload-category" name="category">)"}) {
     EXPECT_THAT(html, HasSubstr(field));
   }
   EXPECT_THAT(html, HasSubstr(R"(<option value="music">Music</option>)"));
@@ -400,7 +403,8 @@ TEST_F(RendererTest, WatchPageStreamsHlsWhenTheVideoHasIt) {
   std::string html = renderer_->watch(video, now);
   EXPECT_THAT(html, HasSubstr(R"(data-hls="/media/videos/7/hls/master.m3u8")"));
   EXPECT_THAT(html, HasSubstr(R"(<script src="/static/vendor/hls.min.js" defer></script>)"));
-  EXPECT_THAT(html, HasSubstr(R"(<source src="/media/videos/7/mp4/360.mp4" type="video/mp4")")) << "MP4 fallback";
+  EXPECT_THAT(html, HasSubstr(R"(<source src="/media/videos/7/mp4/360.mp4" type="video/mp4")"))
+      << "MP4 fallback";
   EXPECT_THAT(html, HasSubstr(R"(preload="none")")) << "hls.js loads the stream";
 }
 
@@ -408,12 +412,16 @@ TEST_F(RendererTest, WatchPageHasThePlayerBarWithSeekPreviews) {
   projection::VideoPage video;
   video.id = 7;
   video.title = "Previewed";
-  video.files = {{720, "/media/videos/7/mp4/720.mp4?md5=a&expires=1"}, {360, "/media/videos/7/mp4/360.mp4?md5=b&expires=1"}};
+  video.files = {{720, "/media/videos/7/mp4/720.mp4?md5=a&expires=1"},
+                 {360, "/media/videos/7/mp4/360.mp4?md5=b&expires=1"}};
   EXPECT_THAT(renderer_->watch(video, now), Not(HasSubstr("data-sprites")));
   video.sprite_vtt_url = "/media/videos/7/sprite.vtt?md5=c&expires=1";
   std::string html = renderer_->watch(video, now);
   EXPECT_THAT(html, HasSubstr(R"(data-sprites="/media/videos/7/sprite.vtt?md5=c&amp;expires=1")"));
-  EXPECT_THAT(html, HasSubstr(R"(<source src="/media/videos/7/mp4/720.mp4?md5=a&amp;expires=1" type="video/mp4" data-height="720">)"));
+  EXPECT_THAT(
+      html,
+      HasSubstr(
+          R"(<source src="/media/videos/7/mp4/720.mp4?md5=a&amp;expires=1" type="video/mp4" data-height="720">)"));
   EXPECT_THAT(html, HasSubstr(R"(<div class="player-bar" hidden>)")) << "shown by watch.js";
   EXPECT_THAT(html, HasSubstr(R"(<div class="seek" role="slider" tabindex="0")"));
   EXPECT_THAT(html, HasSubstr(R"(<select class="quality__select" aria-label="Quality">)"));

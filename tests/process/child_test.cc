@@ -1,8 +1,6 @@
 #include "process/child.h"
 
 #include <gtest/gtest.h>
-
-#include "support/fixtures.h"
 #include <sys/prctl.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -14,11 +12,12 @@
 #include <sstream>
 #include <thread>
 
+#include "support/fixtures.h"
+
 namespace reel::process {
 namespace {
 
 using namespace std::chrono_literals;
-
 
 std::string read_file(const std::filesystem::path& path) {
   std::ifstream in(path);
@@ -173,7 +172,8 @@ TEST(ChildDiesWithParent, ASigkilledParentTakesItsChildWithIt) {
   // Adopted by this process once its parent died: reap it, giving it a generous minute.
   const auto deadline = std::chrono::steady_clock::now() + 60s;
   pid_t reaped = 0;
-  while ((reaped = ::waitpid(grandchild, &status, WNOHANG)) == 0 && std::chrono::steady_clock::now() < deadline) {
+  while ((reaped = ::waitpid(grandchild, &status, WNOHANG)) == 0 &&
+         std::chrono::steady_clock::now() < deadline) {
     std::this_thread::sleep_for(10ms);
   }
   if (reaped == 0) {

@@ -83,19 +83,55 @@ TEST(Codec, CardsCarryAStampOfTheirPackedValue) {
 
 TEST(Codec, GarbageIsNotACard) {
   EXPECT_FALSE(codec::decode_card(""));
-  EXPECT_FALSE(codec::decode_card("1\x1f" "2"));
-  EXPECT_FALSE(codec::decode_card("7\x1f" "1\x1f" "t\x1f" "s\x1f" "3\x1f" "4\x1f" "u\x1f" "c\x1f" "d\x1f" "-10\x1f" "p\x1f" "x"));
+  EXPECT_FALSE(
+      codec::decode_card("1\x1f"
+                         "2"));
+  EXPECT_FALSE(
+      codec::decode_card("7\x1f"
+                         "1\x1f"
+                         "t\x1f"
+                         "s\x1f"
+                         "3\x1f"
+                         "4\x1f"
+                         "u\x1f"
+                         "c\x1f"
+                         "d\x1f"
+                         "-10\x1f"
+                         "p\x1f"
+                         "x"));
   // A card packed before previews existed still decodes, without one.
-  auto old_card = codec::decode_card("7\x1f" "1\x1f" "t\x1f" "s\x1f" "3\x1f" "4\x1f" "u\x1f" "c\x1f" "d\x1f" "-10");
+  auto old_card = codec::decode_card(
+      "7\x1f"
+      "1\x1f"
+      "t\x1f"
+      "s\x1f"
+      "3\x1f"
+      "4\x1f"
+      "u\x1f"
+      "c\x1f"
+      "d\x1f"
+      "-10");
   ASSERT_TRUE(old_card);
   EXPECT_EQ(old_card->preview_url, "");
-  auto with_preview = codec::decode_card("7\x1f" "1\x1f" "t\x1f" "s\x1f" "3\x1f" "4\x1f" "u\x1f" "c\x1f" "d\x1f" "-10\x1f" "/media/p.mp4");
+  auto with_preview = codec::decode_card(
+      "7\x1f"
+      "1\x1f"
+      "t\x1f"
+      "s\x1f"
+      "3\x1f"
+      "4\x1f"
+      "u\x1f"
+      "c\x1f"
+      "d\x1f"
+      "-10\x1f"
+      "/media/p.mp4");
   ASSERT_TRUE(with_preview);
   EXPECT_EQ(with_preview->preview_url, "/media/p.mp4");
 }
 
 TEST(Codec, NavRoundTrip) {
-  std::vector<catalog::Category> categories{{1, "music", "Music", 0}, {2, "science-tech", "Science & Tech", 1}};
+  std::vector<catalog::Category> categories{{1, "music", "Music", 0},
+                                            {2, "science-tech", "Science & Tech", 1}};
   auto nav = codec::decode_nav(codec::encode_nav(categories));
   ASSERT_EQ(nav.size(), 2u);
   EXPECT_EQ(nav[1].slug, "science-tech");
@@ -129,7 +165,9 @@ TEST(Codec, VideoHashRoundTrip) {
   EXPECT_DOUBLE_EQ(page->rating, 75.0);
 }
 
-TEST(Codec, EmptyHashIsNoVideo) { EXPECT_FALSE(codec::decode_video_hash({}, {})); }
+TEST(Codec, EmptyHashIsNoVideo) {
+  EXPECT_FALSE(codec::decode_video_hash({}, {}));
+}
 
 TEST(Codec, RatingWithoutVotesIsUnknown) {
   EXPECT_EQ(codec::rating(0, 0), -1);

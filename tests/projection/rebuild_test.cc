@@ -1,15 +1,15 @@
 // Rebuild and the Redis read model against a real redis-server and a real SQLite store.
+#include "projection/rebuild.h"
+
+#include <gtest/gtest.h>
+
 #include <algorithm>
 #include <filesystem>
 
 #include "common/asio.h"  // before any other Asio header
-
-#include <gtest/gtest.h>
-
 #include "common/clock.h"
 #include "common/days.h"
 #include "projection/keys.h"
-#include "projection/rebuild.h"
 #include "projection/redis_read_model.h"
 #include "redis/blocking_client.h"
 #include "redis/server.h"
@@ -54,8 +54,11 @@ class RebuildTest : public ::testing::Test {
     add(5, "ann", {"sports"}, {"ball", "live"}, 7, 120, 0, 2);
     add(6, "ann", {"music"}, {"secret"}, 9999, 10, 0, 0, catalog::VideoStatus::processing);
     const int32_t today = utc_day(now);
-    ASSERT_TRUE(store_->add_daily_views({{1, today, 30}, {2, today, 3}, {1, days_before(today, 3), 20},
-                                         {4, days_before(today, 10), 400}, {6, today, 50}}));
+    ASSERT_TRUE(store_->add_daily_views({{1, today, 30},
+                                         {2, today, 3},
+                                         {1, days_before(today, 3), 20},
+                                         {4, days_before(today, 10), 400},
+                                         {6, today, 50}}));
   }
 
   void TearDown() override {
@@ -117,7 +120,8 @@ class RebuildTest : public ::testing::Test {
   // A read model with the event loop and Redis connection of its own that a server loop gives it.
   struct LoopModel {
     explicit LoopModel(const redis::Endpoint& endpoint)
-        : connection(io.get_executor(), redis::ConnectionOptions{.endpoint = endpoint}), model(connection, clock) {
+        : connection(io.get_executor(), redis::ConnectionOptions{.endpoint = endpoint}),
+          model(connection, clock) {
       connection.start();
     }
     asio::io_context io;
@@ -134,12 +138,15 @@ class RebuildTest : public ::testing::Test {
     using R = typename decltype(call(model))::value_type;
     std::optional<R> result;
     uint64_t before = 0;
-    asio::co_spawn(io, [&]() -> Task<void> {
-      co_await model.ready();  // connects; not counted below
-      before = connection.stats().round_trips;
-      result.emplace(co_await call(model));
-      connection.stop();
-    }, asio::detached);
+    asio::co_spawn(
+        io,
+        [&]() -> Task<void> {
+          co_await model.ready();  // connects; not counted below
+          before = connection.stats().round_trips;
+          result.emplace(co_await call(model));
+          connection.stop();
+        },
+        asio::detached);
     io.run();
     return std::pair{std::move(*result), connection.stats().round_trips - before};
   }
@@ -158,12 +165,18 @@ TEST_F(RebuildTest, ListsHoldReadyVideosInOrder) {
   auto stats = rebuild_all();
   EXPECT_EQ(stats.videos, 5u);
   EXPECT_EQ(zrevrange("z:new"), (std::vector<std::string>{"1", "2", "3", "4", "5"}));
-  EXPECT_EQ(zrevrange(keys::list({ListKind::all, {}}, Sort::views)), (std::vector<std::string>{"4", "2", "1", "3", "5"}));
-  EXPECT_EQ(zrevrange(keys::list({ListKind::all, {}}, Sort::duration)), (std::vector<std::string>{"3", "1", "5", "2", "4"}));
-  EXPECT_EQ(zrevrange(keys::list({ListKind::category, "music"}, Sort::newest)), (std::vector<std::string>{"1", "2", "4"}));
-  EXPECT_EQ(zrevrange(keys::list({ListKind::tag, "live"}, Sort::views)), (std::vector<std::string>{"4", "2", "1", "5"}));
-  EXPECT_EQ(zrevrange(keys::list({ListKind::channel, "ann"}, Sort::newest)), (std::vector<std::string>{"3", "4", "5"}));
-  EXPECT_TRUE(zrevrange(keys::list({ListKind::tag, "secret"}, Sort::newest)).empty()) << "processing video listed";
+  EXPECT_EQ(zrevrange(keys::list({ListKind::all, {}}, Sort::views)),
+            (std::vector<std::string>{"4", "2", "1", "3", "5"}));
+  EXPECT_EQ(zrevrange(keys::list({ListKind::all, {}}, Sort::duration)),
+            (std::vector<std::string>{"3", "1", "5", "2", "4"}));
+  EXPECT_EQ(zrevrange(keys::list({ListKind::category, "music"}, Sort::newest)),
+            (std::vector<std::string>{"1", "2", "4"}));
+  EXPECT_EQ(zrevrange(keys::list({ListKind::tag, "live"}, Sort::views)),
+            (std::vector<std::string>{"4", "2", "1", "5"}));
+  EXPECT_EQ(zrevrange(keys::list({ListKind::channel, "ann"}, Sort::newest)),
+            (std::vector<std::string>{"3", "4", "5"}));
+  EXPECT_TRUE(zrevrange(keys::list({ListKind::tag, "secret"}, Sort::newest)).empty())
+      << "processing video listed";
   EXPECT_EQ(integer(redis::Command("EXISTS", keys::card(6))), 0);
   EXPECT_EQ(integer(redis::Command("EXISTS", keys::video(1))), 1);
   auto shadows = redis_->execute(redis::Command("KEYS", std::string(keys::shadow_prefix()) + "*"));
@@ -181,12 +194,16 @@ TEST_F(RebuildTest, PeriodListsComeFromDailyViews) {
   const int64_t ttl = integer(redis::Command("TTL", day));
   EXPECT_LE(ttl, 35 * 86400 - 12 * 3600);
   EXPECT_GT(ttl, 35 * 86400 - 13 * 3600);
-  EXPECT_EQ(zrevrange(keys::list({ListKind::all, {}}, Sort::views, Period::week)), (std::vector<std::string>{"1", "2"}));
-  auto week_score = redis_->execute(redis::Command("ZSCORE", keys::list({ListKind::all, {}}, Sort::views, Period::week), 1));
+  EXPECT_EQ(zrevrange(keys::list({ListKind::all, {}}, Sort::views, Period::week)),
+            (std::vector<std::string>{"1", "2"}));
+  auto week_score = redis_->execute(
+      redis::Command("ZSCORE", keys::list({ListKind::all, {}}, Sort::views, Period::week), 1));
   ASSERT_TRUE(week_score);
   EXPECT_EQ(week_score->number(), 50);
-  EXPECT_EQ(zrevrange(keys::list({ListKind::all, {}}, Sort::views, Period::month)), (std::vector<std::string>{"4", "1", "2"}));
-  EXPECT_EQ(zrevrange(keys::list({ListKind::category, "sports"}, Sort::views, Period::month)), (std::vector<std::string>{"4"}));
+  EXPECT_EQ(zrevrange(keys::list({ListKind::all, {}}, Sort::views, Period::month)),
+            (std::vector<std::string>{"4", "1", "2"}));
+  EXPECT_EQ(zrevrange(keys::list({ListKind::category, "sports"}, Sort::views, Period::month)),
+            (std::vector<std::string>{"4"}));
   // Trending: the last week's daily counts, decayed; video 4's views are older than a week.
   EXPECT_EQ(zrevrange(keys::list({ListKind::all, {}}, Sort::trending)), (std::vector<std::string>{"1", "2"}));
   EXPECT_EQ(integer(redis::Command("EXISTS", keys::trending_epoch())), 1);
@@ -220,18 +237,21 @@ TEST_F(RebuildTest, ReadModelKeepsPagesAndCardsForTheirTtl) {
       if (card.id == 1) views_of_1.push_back(card.views);
     }
   };
-  asio::co_spawn(io, [&]() -> Task<void> {
-    co_await model.ready();
-    co_await read_page();  // read once: not kept
-    co_await read_page();  // read twice: kept from now on
-    co_await connection.execute(redis::Command("SETRANGE", keys::card(1), 0, "000000000777"));
-    co_await read_page();  // within the TTL: the kept page, no round trip
-    query.per_page = 3;
-    co_await read_page();  // another page of the list, read once: its ids, then the kept cards
-    clock.advance(std::chrono::seconds(2));
-    co_await read_page();  // past the TTL: read again
-    connection.stop();
-  }, asio::detached);
+  asio::co_spawn(
+      io,
+      [&]() -> Task<void> {
+        co_await model.ready();
+        co_await read_page();  // read once: not kept
+        co_await read_page();  // read twice: kept from now on
+        co_await connection.execute(redis::Command("SETRANGE", keys::card(1), 0, "000000000777"));
+        co_await read_page();  // within the TTL: the kept page, no round trip
+        query.per_page = 3;
+        co_await read_page();  // another page of the list, read once: its ids, then the kept cards
+        clock.advance(std::chrono::seconds(2));
+        co_await read_page();  // past the TTL: read again
+        connection.stop();
+      },
+      asio::detached);
   io.run();
   EXPECT_EQ(views_of_1, (std::vector<int64_t>{150, 150, 150, 150, 777}));
   EXPECT_EQ(trips, (std::vector<uint64_t>{2, 2, 0, 1, 2}));
@@ -249,15 +269,18 @@ TEST_F(RebuildTest, ReadModelKeepsTheHomePageForTheTtl) {
     trips.push_back(connection.stats().round_trips - before);
     newest.push_back(home ? (*home)->newest.size() : 0);
   };
-  asio::co_spawn(io, [&]() -> Task<void> {
-    co_await model.ready();
-    co_await read_home();  // read once: not kept
-    co_await read_home();  // read twice: kept from now on
-    co_await read_home();  // within the TTL: no round trip
-    clock.advance(std::chrono::seconds(2));
-    co_await read_home();  // past it: read again
-    connection.stop();
-  }, asio::detached);
+  asio::co_spawn(
+      io,
+      [&]() -> Task<void> {
+        co_await model.ready();
+        co_await read_home();  // read once: not kept
+        co_await read_home();  // read twice: kept from now on
+        co_await read_home();  // within the TTL: no round trip
+        clock.advance(std::chrono::seconds(2));
+        co_await read_home();  // past it: read again
+        connection.stop();
+      },
+      asio::detached);
   io.run();
   EXPECT_EQ(trips[2], 0u);
   EXPECT_GT(trips[3], 0u);
@@ -369,7 +392,7 @@ TEST_F(RebuildTest, WaitsForEveryLiveAggregatorToConfirmItsViewsAreInSql) {
   EXPECT_EQ(stats.error().message.find("gone"), std::string::npos) << stats.error().message;
   EXPECT_EQ(integer(redis::Command("HEXISTS", keys::views_aggregators(), "gone")), 0);  // forgotten
   EXPECT_EQ(integer(redis::Command("EXISTS", keys::views_hold())), 0);                  // released
-  EXPECT_EQ(integer(redis::Command("ZCARD", views)), 6);  // nothing swapped in
+  EXPECT_EQ(integer(redis::Command("ZCARD", views)), 6);                                // nothing swapped in
   // A rebuild that needs no view counts does not wait for anyone.
   options.projections = {"newest"};
   EXPECT_TRUE(rebuild(*store_, *redis_, options));

@@ -1,12 +1,12 @@
 // Connection against a scripted peer: exact bytes on the wire, pipelining, timeouts, reconnects.
-#include "common/asio.h"
 #include "redis/connection.h"
 
 #include <gtest/gtest.h>
 
-#include "support/event_loop.h"
+#include "common/asio.h"
 #include "redis/protocol.h"
 #include "redis/scripted_peer.h"
+#include "support/event_loop.h"
 
 namespace reel::redis {
 namespace {

@@ -15,9 +15,9 @@
 #include "redis/blocking_client.h"
 #include "redis/client.h"
 #include "redis/connection.h"
-#include "support/event_loop.h"
 #include "redis/script.h"
 #include "redis/server.h"
+#include "support/event_loop.h"
 
 namespace reel::redis {
 namespace {

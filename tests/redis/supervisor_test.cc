@@ -3,11 +3,10 @@
 // it for good. And the restart delay's back-off.
 #include "redis/supervisor.h"
 
+#include <gtest/gtest.h>
 #include <signal.h>
 
 #include <cerrno>
-
-#include <gtest/gtest.h>
 
 #include "redis/blocking_client.h"
 #include "support/fixtures.h"
@@ -19,7 +18,9 @@ namespace {
 using namespace std::chrono_literals;
 
 // Whether `pid` names no process at all: reaped, not a zombie (a zombie still answers kill 0).
-bool gone(pid_t pid) { return ::kill(pid, 0) != 0 && errno == ESRCH; }
+bool gone(pid_t pid) {
+  return ::kill(pid, 0) != 0 && errno == ESRCH;
+}
 
 TEST(RestartDelay, DoublesPerQuickFailureUpToTheCap) {
   const SupervisorOptions options{.first_delay = 250ms, .max_delay = 2000ms};
@@ -46,10 +47,13 @@ TEST(RedisSupervisor, RestartsAKilledServerFromItsAof) {
     const pid_t first = (*supervisor)->pid();
     ASSERT_GT(first, 0);
     ASSERT_EQ(::kill(first, SIGKILL), 0);
-    ASSERT_TRUE(reel::testing::eventually([&] {
-      const pid_t now = (*supervisor)->pid();
-      return now > 0 && now != first;
-    }, 60s)) << "restart " << round;
+    ASSERT_TRUE(reel::testing::eventually(
+        [&] {
+          const pid_t now = (*supervisor)->pid();
+          return now > 0 && now != first;
+        },
+        60s))
+        << "restart " << round;
     EXPECT_TRUE(gone(first)) << "the dead server was reaped";
     EXPECT_EQ((*supervisor)->restarts(), round);
     auto client = BlockingClient::connect(connection);

@@ -320,10 +320,12 @@ TYPED_TEST_P(CatalogStoreSuite, ProcessingVideosGoReadyOrFailedAndAreDeletedWhol
   upload.categories = {"music"};
   const int64_t id = this->value(store.insert_video(upload));
   std::vector<VideoFile> first = {{"mp4", 240, "videos/1/mp4/240.mp4", 1000, "video/mp4"}};
-  std::vector<VideoFile> second = {{"mp4", 360, "videos/1/mp4/360.mp4", 2000, "video/mp4"},
-                                   {"hls", 360, "videos/1/hls/master.m3u8", 300, "application/vnd.apple.mpegurl"}};
+  std::vector<VideoFile> second = {
+      {"mp4", 360, "videos/1/mp4/360.mp4", 2000, "video/mp4"},
+      {"hls", 360, "videos/1/hls/master.m3u8", 300, "application/vnd.apple.mpegurl"}};
   ASSERT_TRUE(this->value(store.mark_ready(id, 42, 640, 360, first, 1'700'000'500)));
-  ASSERT_TRUE(this->value(store.mark_ready(id, 42, 640, 360, second, 1'700'000'500))) << "the same values again";
+  ASSERT_TRUE(this->value(store.mark_ready(id, 42, 640, 360, second, 1'700'000'500)))
+      << "the same values again";
   auto ready = this->value(store.find_video(id));
   ASSERT_TRUE(ready);
   EXPECT_EQ(ready->status, VideoStatus::ready);
@@ -352,7 +354,8 @@ TYPED_TEST_P(CatalogStoreSuite, ProcessingVideosGoReadyOrFailedAndAreDeletedWhol
   EXPECT_EQ(lost_video->status, VideoStatus::failed);
   EXPECT_EQ(lost_video->error, "the upload was lost");
   EXPECT_TRUE(this->value(store.delete_video(lost)));
-  EXPECT_FALSE(this->value(store.mark_ready(id, 1, 1, 1, first, 1))) << "a failed (or deleting) video stays failed";
+  EXPECT_FALSE(this->value(store.mark_ready(id, 1, 1, 1, first, 1)))
+      << "a failed (or deleting) video stays failed";
   auto still_failed = this->value(store.find_video(id));
   ASSERT_TRUE(still_failed);
   EXPECT_EQ(still_failed->status, VideoStatus::failed);
@@ -362,9 +365,9 @@ TYPED_TEST_P(CatalogStoreSuite, ProcessingVideosGoReadyOrFailedAndAreDeletedWhol
   EXPECT_TRUE(this->value(store.delete_video(id)));
   EXPECT_FALSE(this->value(store.find_video(id)));
   EXPECT_FALSE(this->value(store.delete_video(id)));
-  auto leftovers = this->value(this->db_->query_all(
-      "SELECT (SELECT COUNT(*) FROM video_files) + (SELECT COUNT(*) FROM video_tags) + "
-      "(SELECT COUNT(*) FROM video_categories) + (SELECT COUNT(*) FROM daily_views)"));
+  auto leftovers = this->value(
+      this->db_->query_all("SELECT (SELECT COUNT(*) FROM video_files) + (SELECT COUNT(*) FROM video_tags) + "
+                           "(SELECT COUNT(*) FROM video_categories) + (SELECT COUNT(*) FROM daily_views)"));
   EXPECT_EQ(leftovers.front().integer(0), 0);
 }
 
@@ -388,8 +391,9 @@ TYPED_TEST_P(CatalogStoreSuite, TokensGrantTheirRoleAndAreStoredHashed) {
   ASSERT_EQ(stored.size(), 2u);
   EXPECT_EQ(stored[0].text(0), hash_token(admin));
   EXPECT_EQ(stored[0].text(0).find(admin.substr(5)), std::string::npos);
-  for (std::string bad : {std::string(), std::string("reel_"), admin + "0", admin.substr(0, admin.size() - 1) + "g",
-                          stored[0].text(0), std::string("' OR 1=1 --")}) {
+  for (std::string bad :
+       {std::string(), std::string("reel_"), admin + "0", admin.substr(0, admin.size() - 1) + "g",
+        stored[0].text(0), std::string("' OR 1=1 --")}) {
     EXPECT_FALSE(this->value(tokens.find(bad))) << bad;
   }
 }

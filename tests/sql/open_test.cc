@@ -4,8 +4,8 @@
 #include <string>
 
 #include "sql/connection.h"
-#include "support/fixtures.h"
 #include "sql/url.h"
+#include "support/fixtures.h"
 
 namespace reel::sql::testing {
 namespace {

@@ -12,7 +12,9 @@
 
 namespace reel::testing {
 
-void wait_a_little() { std::this_thread::sleep_for(std::chrono::milliseconds(20)); }
+void wait_a_little() {
+  std::this_thread::sleep_for(std::chrono::milliseconds(20));
+}
 
 Result<HttpReply> http_request(uint16_t port, const std::string& method, const std::string& target,
                                const std::string& extra_headers, std::chrono::milliseconds timeout) {
@@ -26,8 +28,9 @@ Result<HttpReply> http_request(uint16_t port, const std::string& method, const s
     ::close(fd);
     return Error{"connect failed"};
   }
-  const std::string request = method + " " + target + " HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n" +
-                              extra_headers + "\r\n";
+  const std::string request = method + " " + target +
+                              " HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n" + extra_headers +
+                              "\r\n";
   if (::send(fd, request.data(), request.size(), MSG_NOSIGNAL) != static_cast<ssize_t>(request.size())) {
     ::close(fd);
     return Error{"send failed"};
@@ -36,7 +39,8 @@ Result<HttpReply> http_request(uint16_t port, const std::string& method, const s
   const auto deadline = std::chrono::steady_clock::now() + timeout;
   char buffer[65536];
   for (;;) {
-    const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now());
+    const auto left =
+        std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now());
     if (left.count() <= 0) {
       ::close(fd);
       return Error{"timed out waiting for the response"};
@@ -53,7 +57,8 @@ Result<HttpReply> http_request(uint16_t port, const std::string& method, const s
   }
   ::close(fd);
   const size_t header_end = raw.find("\r\n\r\n");
-  if (header_end == std::string::npos || raw.compare(0, 9, "HTTP/1.1 ") != 0) return Error{"malformed response"};
+  if (header_end == std::string::npos || raw.compare(0, 9, "HTTP/1.1 ") != 0)
+    return Error{"malformed response"};
   HttpReply reply;
   reply.status = std::stoi(raw.substr(9, 3));
   size_t line = raw.find("\r\n") + 2;

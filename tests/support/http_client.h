@@ -26,7 +26,8 @@ struct HttpReply {
 Result<HttpReply> http_request(uint16_t port, const std::string& method, const std::string& target,
                                const std::string& extra_headers = "",
                                std::chrono::milliseconds timeout = std::chrono::seconds(60));
-inline Result<HttpReply> http_get(uint16_t port, const std::string& target, const std::string& extra_headers = "") {
+inline Result<HttpReply> http_get(uint16_t port, const std::string& target,
+                                  const std::string& extra_headers = "") {
   return http_request(port, "GET", target, extra_headers);
 }
 

@@ -2,9 +2,9 @@
 // Thread-safety: as the BlockingClient it uses.
 #pragma once
 
-#include <vector>
-
 #include <gtest/gtest.h>
+
+#include <vector>
 
 #include "jobs/job.h"
 #include "projection/keys.h"

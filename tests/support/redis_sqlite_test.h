@@ -5,11 +5,11 @@
 // Thread-safety: none needed (gtest runs a test's setup and body on one thread).
 #pragma once
 
+#include <gtest/gtest.h>
+
 #include <memory>
 #include <optional>
 #include <string>
-
-#include <gtest/gtest.h>
 
 #include "redis/blocking_client.h"
 #include "sql/catalog_store.h"
@@ -36,8 +36,8 @@ class RedisSqliteTest : public RedisSuiteTest {
     store_.emplace(*db_);
   }
 
-  TempDir dir_;           // the database and whatever else the test writes
-  std::string sql_url_;   // "sqlite:{dir_}/reel.db", for components that open their own connections
+  TempDir dir_;          // the database and whatever else the test writes
+  std::string sql_url_;  // "sqlite:{dir_}/reel.db", for components that open their own connections
   std::optional<redis::BlockingClient> redis_;
   std::unique_ptr<sql::Connection> db_;
   std::optional<sql::CatalogStore> store_;

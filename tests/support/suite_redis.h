@@ -4,10 +4,10 @@
 // Thread-safety: none needed (gtest runs a suite's setup and teardown on one thread).
 #pragma once
 
+#include <gtest/gtest.h>
+
 #include <memory>
 #include <optional>
-
-#include <gtest/gtest.h>
 
 #include "redis/blocking_client.h"
 #include "redis/server.h"

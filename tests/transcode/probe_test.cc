@@ -2,10 +2,10 @@
 
 #include <gtest/gtest.h>
 
-#include "support/fixtures.h"
-
 #include <fstream>
 #include <string>
+
+#include "support/fixtures.h"
 
 namespace reel::transcode {
 namespace {

@@ -63,7 +63,8 @@ TEST_F(Sweeper, RemovesUploadsAbandonedLaterOnSchedule) {
   const std::string active = create();
   clock_.advance(2h);  // `abandoned` idle for 25 h, `active` for 2 h
   const auto deadline = std::chrono::steady_clock::now() + 60s;
-  while (sweeper.removed() == 0 && std::chrono::steady_clock::now() < deadline) std::this_thread::sleep_for(5ms);
+  while (sweeper.removed() == 0 && std::chrono::steady_clock::now() < deadline)
+    std::this_thread::sleep_for(5ms);
   EXPECT_FALSE(exists(abandoned)) << "not swept within 60 s";
   EXPECT_TRUE(exists(active));
   EXPECT_EQ(sweeper.removed(), 1u);

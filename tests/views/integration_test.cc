@@ -8,8 +8,8 @@
 #include "projection/codec.h"
 #include "projection/keys.h"
 #include "projection/projector.h"
-#include "support/event_loop.h"
 #include "redis/server.h"
+#include "support/event_loop.h"
 #include "support/fixtures.h"
 #include "views/flush.h"
 #include "views/service.h"
@@ -181,8 +181,9 @@ TEST_F(ViewsRedis, EventsBecomeExactCountsInEveryList) {
   // Each lives until its day's start + 35 days, counted from the aggregator's clock (t0, noon).
   // The lower bound only allows for the time the test itself takes (an hour, on any machine).
   const int64_t lives = day_start(today) + 35 * 86400 - t0;
-  for (const auto& [key, seconds] : {std::pair{day_key(today), lives}, std::pair{day_key(today, "music"), lives},
-                                     std::pair{day_key(days_before(today, 1), "music"), lives - 86400}}) {
+  for (const auto& [key, seconds] :
+       {std::pair{day_key(today), lives}, std::pair{day_key(today, "music"), lives},
+        std::pair{day_key(days_before(today, 1), "music"), lives - 86400}}) {
     const int64_t ttl = call(Command("TTL", key)).integer();
     EXPECT_LE(ttl, seconds) << key;
     EXPECT_GT(ttl, seconds - 3600) << key;

@@ -190,7 +190,8 @@ TEST(QueueSource, DeliversLinesFromOtherThreadsAndTheRestOnStop) {
       for (int i = 0; i < per_thread; ++i) queue->push(std::to_string(t) + ":" + std::to_string(i));
     });
   }
-  const bool all = run_until(io, [&] { return lines.got.size() == 1 + 2 * per_thread; }, 60s);
+  const bool all = run_until(
+      io, [&] { return lines.got.size() == 1 + 2 * per_thread; }, 60s);
   for (auto& writer : writers) writer.join();
   ASSERT_TRUE(all) << lines.got.size();
   EXPECT_EQ(lines.got.front(), "before start");

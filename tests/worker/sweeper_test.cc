@@ -4,10 +4,10 @@
 // second sweep (or a second sweeper) queues nothing twice.
 #include "worker/sweeper.h"
 
+#include <gtest/gtest.h>
+
 #include <filesystem>
 #include <fstream>
-
-#include <gtest/gtest.h>
 
 #include "jobs/job.h"
 #include "jobs/progress.h"

@@ -5,6 +5,7 @@
 #include "worker/worker.h"
 
 #include <arpa/inet.h>
+#include <gtest/gtest.h>
 #include <netinet/in.h>
 #include <poll.h>
 #include <sys/socket.h>
@@ -15,8 +16,6 @@
 #include <fstream>
 #include <mutex>
 #include <thread>
-
-#include <gtest/gtest.h>
 
 #include "common/clock.h"
 #include "common/days.h"
@@ -42,7 +41,8 @@ using reel::testing::eventually;
 // a worker's read of a video and its publish. Every other byte flows freely.
 class HoldingRelay {
  public:
-  HoldingRelay(uint16_t target_port, std::string marker) : target_port_(target_port), marker_(std::move(marker)) {
+  HoldingRelay(uint16_t target_port, std::string marker)
+      : target_port_(target_port), marker_(std::move(marker)) {
     listener_ = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
     sockaddr_in address{};
     address.sin_family = AF_INET;
@@ -119,7 +119,8 @@ class HoldingRelay {
     while (true) {
       const ssize_t n = ::recv(from, buffer, sizeof buffer, 0);
       if (n <= 0) break;
-      if (may_hold && std::string_view(buffer, static_cast<size_t>(n)).find(marker_) != std::string_view::npos) {
+      if (may_hold &&
+          std::string_view(buffer, static_cast<size_t>(n)).find(marker_) != std::string_view::npos) {
         std::unique_lock lock(mutex_);
         if (!held_) {
           held_ = true;
@@ -197,7 +198,8 @@ class WorkerTest : public reel::testing::RedisSqliteTest {
   int64_t queue_upload(const fs::path& upload) {
     const int64_t id = insert_processing("An upload", SystemClock().unix_seconds());
     jobs::JobQueue queue(*redis_, clock_);
-    EXPECT_TRUE(queue.enqueue({.video_id = id, .kind = jobs::JobKind::transcode, .payload = upload.string()}));
+    EXPECT_TRUE(
+        queue.enqueue({.video_id = id, .kind = jobs::JobKind::transcode, .payload = upload.string()}));
     return id;
   }
 
@@ -223,7 +225,8 @@ TEST_F(WorkerTest, AQueuedUploadBecomesAReadyListedVideo) {
   const fs::path upload = dir_.path() / "uploads" / "clip one.mp4";
   ASSERT_TRUE(transcode::make_test_clip(upload.string(), {.seconds = 2}).ok());
   const int64_t id = queue_upload(upload);
-  ASSERT_TRUE(eventually([&] { return status_of(id) != catalog::VideoStatus::processing; }, std::chrono::seconds(120)));
+  ASSERT_TRUE(eventually([&] { return status_of(id) != catalog::VideoStatus::processing; },
+                         std::chrono::seconds(120)));
   auto video = store_->find_video(id).value();
   ASSERT_TRUE(video);
   ASSERT_EQ(video->status, catalog::VideoStatus::ready) << video->error;
@@ -243,13 +246,14 @@ TEST_F(WorkerTest, AQueuedUploadBecomesAReadyListedVideo) {
   for (const char* field : {"hls", "sprite_vtt", "preview", "poster"}) {
     auto url = redis_->execute(redis::Command("HGET", projection::keys::video(id), field));
     ASSERT_TRUE(url);
-    EXPECT_TRUE(std::string(url->str()).starts_with("/media/" + video_dir(id) + "/")) << field << ": " << url->str();
+    EXPECT_TRUE(std::string(url->str()).starts_with("/media/" + video_dir(id) + "/"))
+        << field << ": " << url->str();
   }
   auto newest = redis_->execute(redis::Command("ZSCORE", "z:new", id));
   ASSERT_TRUE(newest);
   EXPECT_FALSE(newest->is_nil()) << "listed as newest";
-  auto tagged = redis_->execute(
-      redis::Command("ZSCORE", projection::keys::list({projection::ListKind::tag, "fresh"}, projection::Sort::newest), id));
+  auto tagged = redis_->execute(redis::Command(
+      "ZSCORE", projection::keys::list({projection::ListKind::tag, "fresh"}, projection::Sort::newest), id));
   ASSERT_TRUE(tagged);
   EXPECT_FALSE(tagged->is_nil());
   jobs::JobProgress progress(*redis_, clock_);
@@ -274,13 +278,15 @@ TEST_F(WorkerTest, AQueuedUploadBecomesAReadyListedVideo) {
 
 // What DELETE /api/v1/videos/{id} does (ingest::Ingest::remove): the row goes failed, the video
 // leaves Redis with its status record, and the delete job is queued.
-void delete_like_the_api(sql::CatalogStore& store, redis::BlockingClient& redis, const Clock& clock, int64_t id,
-                         const std::string& upload) {
+void delete_like_the_api(sql::CatalogStore& store, redis::BlockingClient& redis, const Clock& clock,
+                         int64_t id, const std::string& upload) {
   auto video = store.find_video(id).value();
   ASSERT_TRUE(video);
   ASSERT_TRUE(store.mark_failed(id, "the video is being deleted"));
   auto commands = projection::withdraw_video_commands(*video, utc_day(clock.unix_seconds()));
-  const jobs::Job job{.video_id = id, .kind = jobs::JobKind::remove, .enqueued_at_ms = clock.unix_seconds() * 1000,
+  const jobs::Job job{.video_id = id,
+                      .kind = jobs::JobKind::remove,
+                      .enqueued_at_ms = clock.unix_seconds() * 1000,
                       .payload = upload};
   commands.insert(commands.end() - 1, {jobs::progress_delete_command(id), jobs::enqueue_command(job)});
   auto replies = redis.execute(std::move(commands));
@@ -294,15 +300,19 @@ TEST_F(WorkerTest, AVideoDeletedWhileItIsTranscodedStaysGone) {
   ASSERT_TRUE(transcode::make_test_clip(upload.string(), {.seconds = 8}).ok());
   const int64_t id = queue_upload(upload);
   jobs::JobProgress progress(*redis_, clock_);
-  ASSERT_TRUE(eventually([&] {
-    auto record = progress.get(id);
-    return record && *record && (*record)->state == jobs::JobState::processing;
-  }, std::chrono::seconds(60)));
+  ASSERT_TRUE(eventually(
+      [&] {
+        auto record = progress.get(id);
+        return record && *record && (*record)->state == jobs::JobState::processing;
+      },
+      std::chrono::seconds(60)));
   delete_like_the_api(*store_, *redis_, clock_, id, upload.string());
-  ASSERT_TRUE(eventually([&] {
-    auto found = store_->find_video(id);
-    return found && !*found;
-  }, std::chrono::seconds(120)));
+  ASSERT_TRUE(eventually(
+      [&] {
+        auto found = store_->find_video(id);
+        return found && !*found;
+      },
+      std::chrono::seconds(120)));
   EXPECT_FALSE(exists(projection::keys::card(id)));
   EXPECT_FALSE(exists(projection::keys::video(id)));
   EXPECT_FALSE(exists(projection::keys::job_progress(id)));
@@ -339,15 +349,21 @@ TEST_F(WorkerTest, ADeleteRacingAPublishNeverLeavesTheVideoListed) {
 
   ASSERT_TRUE(relay.wait_held(std::chrono::seconds(60))) << "the worker never published";
   delete_like_the_api(*store_, *redis_, clock_, id, "");
-  ASSERT_TRUE(eventually([&] {
-    auto found = store_->find_video(id);
-    return found && !*found;
-  }, std::chrono::seconds(60))) << "the other slot ran the delete job";
+  ASSERT_TRUE(eventually(
+      [&] {
+        auto found = store_->find_video(id);
+        return found && !*found;
+      },
+      std::chrono::seconds(60)))
+      << "the other slot ran the delete job";
   relay.release();
-  ASSERT_TRUE(eventually([&] {
-    auto stats = queue.stats();
-    return stats && stats->length == 0;
-  }, std::chrono::seconds(60))) << "both jobs are acked";
+  ASSERT_TRUE(eventually(
+      [&] {
+        auto stats = queue.stats();
+        return stats && stats->length == 0;
+      },
+      std::chrono::seconds(60)))
+      << "both jobs are acked";
   stop_worker();
 
   auto listed = redis_->execute(redis::Command("ZSCORE", "z:new", id));
@@ -369,7 +385,8 @@ TEST_F(WorkerTest, AtStartTheSweeperQueuesALostJobAgain) {
 
   options_.uploads_dir = (dir_.path() / "uploads").string();
   start_worker();
-  ASSERT_TRUE(eventually([&] { return status_of(id) != catalog::VideoStatus::processing; }, std::chrono::seconds(120)));
+  ASSERT_TRUE(eventually([&] { return status_of(id) != catalog::VideoStatus::processing; },
+                         std::chrono::seconds(120)));
   EXPECT_EQ(status_of(id), catalog::VideoStatus::ready);
   EXPECT_TRUE(eventually([&] { return !fs::exists(upload); })) << "deleted after the publish";
 }
@@ -378,7 +395,8 @@ TEST_F(WorkerTest, AFileThatIsNotAVideoFailsAtOnceWithTheReason) {
   const fs::path upload = dir_.path() / "uploads" / "notes.mp4";
   std::ofstream(upload) << "this is a text file, not a video\n";
   const int64_t id = queue_upload(upload);
-  ASSERT_TRUE(eventually([&] { return status_of(id) == catalog::VideoStatus::failed; }, std::chrono::seconds(60)));
+  ASSERT_TRUE(
+      eventually([&] { return status_of(id) == catalog::VideoStatus::failed; }, std::chrono::seconds(60)));
   auto video = store_->find_video(id).value();
   ASSERT_TRUE(video);
   // A text file named .mp4: ffprobe takes it for an MP4 without its index.

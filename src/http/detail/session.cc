@@ -26,10 +26,10 @@
 #include <optional>
 
 #include "common/asio.h"
+#include "common/text.h"
 #include "http/detail/body_file.h"
 #include "http/detail/loop.h"
 #include "http/message.h"
-#include "common/text.h"
 
 namespace reel::http::detail {
 

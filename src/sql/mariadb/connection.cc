@@ -341,7 +341,8 @@ Result<std::unique_ptr<Connection>> open(const MariadbAddress& address) {
   mysql_optionsv(mysql, MYSQL_OPT_RECONNECT, &reconnect);
   mysql_optionsv(mysql, MYSQL_OPT_LOCAL_INFILE, &local_infile);
   if (mysql_real_connect(mysql, or_null(address.host), or_null(address.user), or_null(address.password),
-                         address.database.c_str(), address.port, or_null(address.socket), CLIENT_FOUND_ROWS) == nullptr) {
+                         address.database.c_str(), address.port, or_null(address.socket),
+                         CLIENT_FOUND_ROWS) == nullptr) {
     return Error{fmt::format("MariaDB: {}", mysql_error(mysql))};
   }
   Status configured = connection->run_text(session_setup);
