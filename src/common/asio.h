@@ -4,6 +4,10 @@
 // refuses `#include <boost/asio/...>` anywhere else: cmake/ReelLayering.cmake).
 #pragma once
 
+// <utility> must stay first.
+// clang-format off
+#include <utility>
+
 #include <boost/asio/any_io_executor.hpp>
 #include <boost/asio/associated_executor.hpp>
 #include <boost/asio/async_result.hpp>
@@ -25,7 +29,7 @@
 #include <boost/asio/this_coro.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/asio/write.hpp>
-#include <utility>
+// clang-format on
 
 namespace reel {
 namespace asio = boost::asio;
