@@ -84,6 +84,13 @@ class WorkerTest : public reel::testing::RedisSqliteTest {
     return video && *video ? (*video)->status : catalog::VideoStatus::processing;
   }
 
+  // Whether the worker is done with the video: failed, or ready with its upload removed (its last
+  // step, after the SQL row and Redis).
+  bool done_with(int64_t id, const fs::path& upload) {
+    const auto status = status_of(id);
+    return status == catalog::VideoStatus::failed || (status == catalog::VideoStatus::ready && !fs::exists(upload));
+  }
+
   bool exists(const std::string& key) {
     auto reply = redis_->execute(redis::Command("EXISTS", key));
     return reply && reply->integer() == 1;
@@ -101,7 +108,7 @@ TEST_F(WorkerTest, AQueuedUploadBecomesAReadyListedVideo) {
   const fs::path upload = dir_.path() / "uploads" / "clip one.mp4";
   ASSERT_TRUE(transcode::make_test_clip(upload.string(), {.seconds = 2}).ok());
   const int64_t id = queue_upload(upload);
-  ASSERT_TRUE(eventually([&] { return status_of(id) != catalog::VideoStatus::processing; }, std::chrono::seconds(120)));
+  ASSERT_TRUE(eventually([&] { return done_with(id, upload); }, std::chrono::seconds(120)));
   auto video = store_->find_video(id).value();
   ASSERT_TRUE(video);
   ASSERT_EQ(video->status, catalog::VideoStatus::ready) << video->error;
@@ -213,7 +220,7 @@ TEST_F(WorkerTest, AtStartTheSweeperQueuesALostJobAgain) {
 
   options_.uploads_dir = (dir_.path() / "uploads").string();
   start_worker();
-  ASSERT_TRUE(eventually([&] { return status_of(id) != catalog::VideoStatus::processing; }, std::chrono::seconds(120)));
+  ASSERT_TRUE(eventually([&] { return done_with(id, upload); }, std::chrono::seconds(120)));
   EXPECT_EQ(status_of(id), catalog::VideoStatus::ready);
   EXPECT_FALSE(fs::exists(upload));
 }
