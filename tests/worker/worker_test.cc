@@ -229,7 +229,14 @@ TEST_F(WorkerTest, AFileThatIsNotAVideoFailsAtOnceWithTheReason) {
   const fs::path upload = dir_.path() / "uploads" / "notes.mp4";
   std::ofstream(upload) << "this is a text file, not a video\n";
   const int64_t id = queue_upload(upload);
-  ASSERT_TRUE(eventually([&] { return status_of(id) == catalog::VideoStatus::failed; }, std::chrono::seconds(60)));
+  // Done when the job is acked (its last step), not left to retry.
+  jobs::JobQueue queue(*redis_, clock_);
+  const auto acked = [&] {
+    auto stats = queue.stats();
+    return stats && stats->pending == 0;
+  };
+  ASSERT_TRUE(eventually([&] { return status_of(id) == catalog::VideoStatus::failed && acked(); },
+                         std::chrono::seconds(60)));
   auto video = store_->find_video(id).value();
   ASSERT_TRUE(video);
   // A text file named .mp4: ffprobe takes it for an MP4 without its index.
@@ -240,10 +247,6 @@ TEST_F(WorkerTest, AFileThatIsNotAVideoFailsAtOnceWithTheReason) {
   ASSERT_TRUE(record && *record);
   EXPECT_EQ((*record)->state, jobs::JobState::failed);
   EXPECT_EQ((*record)->error, video->error);
-  jobs::JobQueue queue(*redis_, clock_);
-  auto stats = queue.stats();
-  ASSERT_TRUE(stats);
-  EXPECT_EQ(stats->pending, 0) << "the job is acked, not left to retry";
 }
 
 }  // namespace
