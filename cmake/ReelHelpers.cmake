@@ -48,6 +48,8 @@ function(reel_test name)
     set(ARG_TIMEOUT 300)
   endif()
   add_test(NAME ${name} COMMAND ${name})
+  # GTEST_SHUFFLE: every run takes the suite's tests in a new order, so none can come to rely on
+  # another having run first; gtest prints the seed (rerun one order with GTEST_RANDOM_SEED=N).
   set_tests_properties(${name} PROPERTIES LABELS ${ARG_LABEL} TIMEOUT ${ARG_TIMEOUT}
-    ENVIRONMENT "REEL_SOURCE_DIR=${PROJECT_SOURCE_DIR};REEL_BINARY_DIR=${PROJECT_BINARY_DIR}")
+    ENVIRONMENT "REEL_SOURCE_DIR=${PROJECT_SOURCE_DIR};REEL_BINARY_DIR=${PROJECT_BINARY_DIR};GTEST_SHUFFLE=1")
 endfunction()

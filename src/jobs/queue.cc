@@ -4,6 +4,8 @@
 
 #include <algorithm>
 #include <cassert>
+#include <charconv>
+#include <optional>
 
 #include "jobs/replies.h"
 #include "projection/keys.h"
@@ -144,7 +146,18 @@ std::string describe_fields(const Reply& entry) {
   return text.empty() ? "(none)" : text;
 }
 
-// How long ago (by `now_ms`) the entry `id` was added; 0 for no id or a clock behind Redis's.
+// Redis's clock from a TIME reply ([seconds, microseconds]) in Unix ms; nullopt for another shape.
+std::optional<int64_t> redis_time_ms(const Reply& time) {
+  if (!time.is_array() || time.elements().size() != 2) return std::nullopt;
+  int64_t parts[2] = {0, 0};
+  for (size_t i = 0; i < 2; ++i) {
+    const std::string_view text = time.elements()[i].str();
+    if (std::from_chars(text.data(), text.data() + text.size(), parts[i]).ec != std::errc()) return std::nullopt;
+  }
+  return parts[0] * 1000 + parts[1] / 1000;
+}
+
+// How long ago (by `now_ms`, Redis's clock) the entry `id` was added; 0 for no id.
 std::chrono::milliseconds age_of(const Reply& id, int64_t now_ms) {
   auto ms = entry_id_ms(id.str());
   return std::chrono::milliseconds(ms ? std::max<int64_t>(0, now_ms - *ms) : 0);
@@ -335,7 +348,8 @@ Result<RetryOutcome> JobQueue::retry_or_fail(const LeasedJob& lease, std::string
 Result<QueueStats> JobQueue::stats() {
   auto replies = client_.execute(
       {Command("XLEN", keys::media_jobs()), Command("XPENDING", keys::media_jobs(), keys::media_jobs_group()),
-       Command("ZCARD", keys::media_jobs_delayed()), Command("XINFO", "GROUPS", keys::media_jobs())});
+       Command("ZCARD", keys::media_jobs_delayed()), Command("XINFO", "GROUPS", keys::media_jobs()),
+       Command("TIME")});
   if (!replies) return replies.error();
   const Reply& length = (*replies)[0];
   const Reply& pending = (*replies)[1];
@@ -344,15 +358,17 @@ Result<QueueStats> JobQueue::stats() {
   if (length.is_error()) return redis_error("XLEN", length);
   if (delayed.is_error()) return redis_error("ZCARD", delayed);
   if (pending.is_error() && !is_missing_group(pending)) return redis_error("XPENDING", pending);
+  // Ages by Redis's clock, which stamped the entry ids: right whatever this host's clock says.
+  const std::optional<int64_t> now = redis_time_ms((*replies)[4]);
+  if (!now) return redis_error("TIME", (*replies)[4]);
 
-  const int64_t now = now_ms();
   QueueStats stats;
   stats.length = length.integer();
   stats.delayed = delayed.integer();
   // XPENDING summary: [count, smallest id, greatest id, [[consumer, count], ...]].
   if (pending.is_array() && pending.elements().size() == 4) {
     stats.pending = pending.elements()[0].integer();
-    stats.oldest_pending_age = age_of(pending.elements()[1], now);
+    stats.oldest_pending_age = age_of(pending.elements()[1], *now);
     for (const Reply& consumer : pending.elements()[3].elements()) {
       if (consumer.elements().size() == 2) {
         stats.pending_by_consumer.emplace_back(consumer.elements()[0].str(),
@@ -380,7 +396,7 @@ Result<QueueStats> JobQueue::stats() {
   if (!first) return first.error();
   if (first->is_error()) return redis_error("XRANGE", *first);
   if (!first->elements().empty() && !first->elements()[0].elements().empty()) {
-    stats.oldest_waiting_age = age_of(first->elements()[0].elements()[0], now);
+    stats.oldest_waiting_age = age_of(first->elements()[0].elements()[0], *now);
   }
   return stats;
 }

@@ -111,6 +111,8 @@ struct QueueStats {
   int64_t waiting = 0;  // not yet delivered to any worker
   int64_t pending = 0;  // delivered, not yet acked (running, or held by a dead worker)
   int64_t delayed = 0;  // retries waiting out their backoff
+  // Ages by Redis's clock (TIME), which stamps the entry ids, so a skew between this host's clock
+  // and Redis's does not show in them.
   std::chrono::milliseconds oldest_pending_age{0};  // since the oldest pending entry was added
   std::chrono::milliseconds oldest_waiting_age{0};  // since the oldest undelivered entry was added
   std::vector<std::pair<std::string, int64_t>> pending_by_consumer{};

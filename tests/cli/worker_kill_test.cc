@@ -195,7 +195,6 @@ TEST_F(WorkerKill, AnotherWorkerFinishesTheJobOfAKilledOne) {
   ASSERT_EQ(held_by.size(), 1u);
   const std::string victim = held_by[0].substr(0, held_by[0].find('-'));
   ASSERT_TRUE(workers_.count(victim)) << held_by[0];
-  const std::string survivor = victim == "alpha" ? "beta" : "alpha";
   process::Child& killed = workers_.at(victim);
   // Only the worker is killed, not its process group: its ffmpeg must die with it on its own. This
   // test adopts the orphans (subreaper), so it can reap them and see how they ended.
@@ -223,23 +222,24 @@ TEST_F(WorkerKill, AnotherWorkerFinishesTheJobOfAKilledOne) {
   EXPECT_TRUE(processes_in_group(killed.pid()).empty()) << "nothing of the dead worker is left";
 
   // The survivor reclaims it after the visibility timeout and finishes it: a whole transcode from
-  // the start, which a 2-core machine busy with other tests may take minutes over.
+  // the start, which a 2-core machine busy with other tests may take minutes over. (On a loaded
+  // machine the victim may already have marked the video ready before the kill; the survivor then
+  // publishes and acks it without a transcode.) Done means acked: with the victim dead, only the
+  // survivor can have emptied the queue.
   nlohmann::json doc;
-  ASSERT_TRUE(eventually(
-      [&] {
-        auto r = testing::http_get(port_, "/api/v1/videos/" + std::to_string(id));
-        if (!r || r->status != 200) return false;
-        doc = nlohmann::json::parse(r->body, nullptr, /*allow_exceptions=*/false);
-        return doc.is_object() && doc["status"] != "processing";
-      },
-      900s))
-      << logs();
+  const auto queue_empty = [&] {
+    auto length = client_->execute(redis::Command("XLEN", projection::keys::media_jobs()));
+    return length && length->integer() == 0 && holders().empty();
+  };
+  ASSERT_TRUE(eventually([&] {
+    auto r = testing::http_get(port_, "/api/v1/videos/" + std::to_string(id));
+    if (!r || r->status != 200) return false;
+    doc = nlohmann::json::parse(r->body, nullptr, /*allow_exceptions=*/false);
+    return doc.is_object() && doc["status"] != "processing" && queue_empty();
+  }, 900s)) << logs();
   EXPECT_EQ(doc["status"], "ready") << doc.dump() << "\n" << logs();
   EXPECT_EQ(doc["title"], "Survivor");
   EXPECT_EQ(doc["duration"], 20);
-  EXPECT_NE(read_file(dir_.path() / (survivor + ".log")).find("video " + std::to_string(id) + " is ready"),
-            std::string::npos)
-      << logs();
 
   nlohmann::json list;
   EXPECT_TRUE(eventually([&] {  // the read model keeps list pages for a second
@@ -250,10 +250,6 @@ TEST_F(WorkerKill, AnotherWorkerFinishesTheJobOfAKilledOne) {
   })) << list.dump();
   ASSERT_EQ(list["videos"].size(), 1u);
   EXPECT_EQ(list["videos"][0]["id"], id);
-  EXPECT_TRUE(holders().empty()) << "nothing left pending";
-  auto length = client_->execute(redis::Command("XLEN", projection::keys::media_jobs()));
-  ASSERT_TRUE(length);
-  EXPECT_EQ(length->integer(), 0) << "the job is acked and deleted";
   EXPECT_TRUE(fs::is_directory(dir_.path() / "media" / "videos" / std::to_string(id)));
   EXPECT_FALSE(transcode::has_staging((dir_.path() / "media" / "videos" / std::to_string(id)).string()));
 }
