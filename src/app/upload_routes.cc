@@ -1,6 +1,5 @@
 #include "app/upload_routes.h"
 
-#include <charconv>
 #include <filesystem>
 #include <functional>
 #include <random>
@@ -35,11 +34,6 @@ constexpr std::string_view resumable_path = "/api/v1/uploads/resumable";
 std::string incoming_path(const std::string& uploads_dir) {
   std::random_device random;
   return (fs::path(uploads_dir) / fmt::format("incoming-{:08x}{:08x}", random(), random())).string();
-}
-
-bool parse_number(std::string_view text, uint64_t& out) {
-  auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), out);
-  return ec == std::errc{} && end == text.data() + text.size() && !text.empty();
 }
 
 // What the multipart body holds, read on a pool thread.
@@ -182,10 +176,10 @@ Task<http::Response> UploadRoutes::resumable(const http::Request& request, std::
 
   if (rest.empty()) {
     if (request.method != "POST") co_return json_error(405, "Start a resumable upload with POST.");
-    uint64_t total = 0;
-    if (!parse_number(request.header("Upload-Length").value_or(""), total) || total == 0) {
-      co_return json_error(400, "Send the file's size in bytes as Upload-Length.");
-    }
+    const std::optional<uint64_t> length =
+        upload::parse_upload_number(request.header("Upload-Length").value_or(""));
+    if (!length || *length == 0) co_return json_error(400, "Send the file's size in bytes as Upload-Length.");
+    const uint64_t total = *length;
     auto meta = nlohmann::json::parse(request.body, nullptr, /*allow_exceptions=*/false);
     if (!meta.is_object()) co_return json_error(400, "Send the form as a JSON object.");
     auto text = [&](const char* name) {
@@ -240,10 +234,10 @@ Task<http::Response> UploadRoutes::resumable(const http::Request& request, std::
     co_return response;
   }
   if (request.method != "PATCH") co_return json_error(405, "Send the next bytes with PATCH.");
-  uint64_t offset = 0;
-  if (!parse_number(request.header("Upload-Offset").value_or(""), offset)) {
-    co_return json_error(400, "Send the offset of these bytes as Upload-Offset.");
-  }
+  const std::optional<uint64_t> given_offset =
+      upload::parse_upload_number(request.header("Upload-Offset").value_or(""));
+  if (!given_offset) co_return json_error(400, "Send the offset of these bytes as Upload-Offset.");
+  const uint64_t offset = *given_offset;
   if (request.body_file.empty()) co_return with_offset(json_error(400, "Send the next bytes as the body."), info.offset);
   std::function<Result<upload::AppendResult>(sql::Connection&)> append =
       [this, id, offset, body = request.body_file](sql::Connection&) { return sessions_.append_file(id, offset, body); };
