@@ -3,9 +3,10 @@
 // Invariants: a boundary is 1 to 70 characters; each part has a name, its range lies inside the
 // body, after the previous part's, holds no delimiter and is followed by one; a text field's value
 // is the bytes of its range; and the scanner finds the same parts whatever its chunk size (a
-// delimiter split across two chunks is found), so a parse with tiny chunks equals the default one.
+// delimiter split across two chunks is found), so a parse with tiny chunks equals a one-chunk one.
 #include <fuzzer/FuzzedDataProvider.h>
 
+#include <algorithm>
 #include <fstream>
 #include <string>
 
@@ -43,7 +44,9 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   std::ofstream(path, std::ios::binary | std::ios::trunc)
       .write(body.data(), static_cast<std::streamsize>(body.size()));
 
-  const MultipartLimits limits;
+  // One chunk holds the whole body (as the default 1 MiB does, without allocating it per input).
+  MultipartLimits limits;
+  limits.scan_chunk_bytes = std::max<size_t>(body.size(), 1);
   const auto parts = parse_multipart(path, content_type, limits);
   MultipartLimits small = limits;
   small.scan_chunk_bytes = small_chunk;

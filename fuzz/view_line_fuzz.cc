@@ -1,9 +1,9 @@
 // Fuzzes views/event.h's LineParser on any line: view events behind RFC 5424 or RFC 3164 headers
 // or bare, and nginx "combined" access-log lines; plus parse_time_local on the same bytes.
 // Invariants: strip_syslog_header returns a suffix of the line (or nothing); a counted event has a
-// video id in (0, 2^53), a time, and a viewer of 1 to 64 bytes without spaces; and a counted event
-// written back with format_syslog_line parses to the same event (the line the beacon would write
-// for it), control characters of the viewer aside, which the writer replaces with '_'.
+// video id in (0, 2^53), a time in 0 .. max_event_time, and a viewer of 1 to 64 bytes without spaces; and a
+// counted event written back with format_syslog_line parses to the same event (the line the beacon would
+// write for it), control characters of the viewer aside, which the writer replaces with '_'.
 #include <string>
 
 #include "check.h"
@@ -37,6 +37,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   ViewEvent event;
   if (parser.parse(line, &event) != Skip::counted) return 0;
   FUZZ_CHECK(event.video_id > 0 && event.video_id < max_video_id);
+  FUZZ_CHECK(event.time >= 0 && event.time <= max_event_time);
   FUZZ_CHECK(!event.viewer.empty() && event.viewer.size() <= max_viewer_bytes);
   FUZZ_CHECK(event.viewer.find(' ') == std::string_view::npos);
 
