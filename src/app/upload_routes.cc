@@ -47,11 +47,6 @@ http::Response with_offset(http::Response response, const upload::SessionInfo& s
   return response;
 }
 
-bool parse_number(std::string_view text, uint64_t& out) {
-  auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), out);
-  return ec == std::errc{} && end == text.data() + text.size() && !text.empty();
-}
-
 // What the multipart body holds, read on a pool thread.
 struct Received {
   ingest::UploadForm form;
@@ -230,10 +225,10 @@ Task<http::Response> UploadRoutes::resumable(const http::Request& request, std::
 
 // POST …/resumable: `Upload-Length` and the form as JSON -> 201 with the session's Location.
 Task<http::Response> UploadRoutes::start_resumable(const http::Request& request, const std::string& owner) {
-  uint64_t total = 0;
-  if (!parse_number(request.header("Upload-Length").value_or(""), total) || total == 0) {
-    co_return json_error(400, "Send the file's size in bytes as Upload-Length.");
-  }
+  const std::optional<uint64_t> length =
+      upload::parse_upload_number(request.header("Upload-Length").value_or(""));
+  if (!length || *length == 0) co_return json_error(400, "Send the file's size in bytes as Upload-Length.");
+  const uint64_t total = *length;
   auto meta = nlohmann::json::parse(request.body, nullptr, /*allow_exceptions=*/false);
   if (!meta.is_object()) co_return json_error(400, "Send the form as a JSON object.");
   auto text = [&](const char* name) {
@@ -282,13 +277,12 @@ Task<http::Response> UploadRoutes::cancel_resumable(const std::string& id) {
 Task<http::Response> UploadRoutes::append_resumable(const http::Request& request,
                                                     const upload::SessionInfo& info,
                                                     const sql::TokenGrant& grant) {
-  uint64_t offset = 0;
-  if (!parse_number(request.header("Upload-Offset").value_or(""), offset)) {
-    co_return json_error(400, "Send the offset of these bytes as Upload-Offset.");
-  }
+  const std::optional<uint64_t> offset =
+      upload::parse_upload_number(request.header("Upload-Offset").value_or(""));
+  if (!offset) co_return json_error(400, "Send the offset of these bytes as Upload-Offset.");
   if (request.body_file.empty())
     co_return with_offset(json_error(400, "Send the next bytes as the body."), info);
-  std::function<Result<upload::AppendResult>(size_t)> append = [this, id = info.id, offset,
+  std::function<Result<upload::AppendResult>(size_t)> append = [this, id = info.id, offset = *offset,
                                                                 body = request.body_file](size_t) {
     return sessions_.append_file(id, offset, body);
   };

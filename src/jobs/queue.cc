@@ -152,7 +152,8 @@ std::optional<int64_t> redis_time_ms(const Reply& time) {
   int64_t parts[2] = {0, 0};
   for (size_t i = 0; i < 2; ++i) {
     const std::string_view text = time.elements()[i].str();
-    if (std::from_chars(text.data(), text.data() + text.size(), parts[i]).ec != std::errc()) return std::nullopt;
+    if (std::from_chars(text.data(), text.data() + text.size(), parts[i]).ec != std::errc())
+      return std::nullopt;
   }
   return parts[0] * 1000 + parts[1] / 1000;
 }
@@ -346,10 +347,10 @@ Result<RetryOutcome> JobQueue::retry_or_fail(const LeasedJob& lease, std::string
 }
 
 Result<QueueStats> JobQueue::stats() {
-  auto replies = client_.execute(
-      {Command("XLEN", keys::media_jobs()), Command("XPENDING", keys::media_jobs(), keys::media_jobs_group()),
-       Command("ZCARD", keys::media_jobs_delayed()), Command("XINFO", "GROUPS", keys::media_jobs()),
-       Command("TIME")});
+  auto replies = client_.execute({Command("XLEN", keys::media_jobs()),
+                                  Command("XPENDING", keys::media_jobs(), keys::media_jobs_group()),
+                                  Command("ZCARD", keys::media_jobs_delayed()),
+                                  Command("XINFO", "GROUPS", keys::media_jobs()), Command("TIME")});
   if (!replies) return replies.error();
   const Reply& length = (*replies)[0];
   const Reply& pending = (*replies)[1];

@@ -2,6 +2,7 @@
 
 #include <hiredis/hiredis.h>
 
+#include <algorithm>
 #include <charconv>
 #include <cstdlib>
 
@@ -10,6 +11,9 @@ namespace {
 
 // Replies larger than this leave hiredis's buffer allocated only until the next read.
 constexpr size_t reader_max_idle_buffer = 256 * 1024;
+// Elements an array reserves on its header; it grows as more arrive. An array's header alone must
+// not allocate what it claims: "*2147483647\r\n" would ask for 150 GB (found by fuzz/resp).
+constexpr size_t array_reserve_limit = 4096;
 
 // Appends "<marker><n>\r\n", the header of a RESP array or bulk string.
 void append_length(std::string& out, char marker, size_t n) {
@@ -73,8 +77,12 @@ void* ReplyReader::place(const redisReadTask* task, Reply value) noexcept {
   if (task->parent == nullptr) {
     slot = &static_cast<ReplyReader*>(task->privdata)->root_;
   } else {
-    // Arrays are created with all their elements, so these addresses stay valid while parsing.
-    slot = &static_cast<Reply*>(task->parent->obj)->elements_[static_cast<size_t>(task->idx)];
+    // Elements arrive in order, each after the previous one is complete, so growing the parent
+    // moves only finished siblings; the parent itself, which hiredis holds, stays where it is.
+    std::vector<Reply>& elements = static_cast<Reply*>(task->parent->obj)->elements_;
+    const auto index = static_cast<size_t>(task->idx);
+    if (elements.size() <= index) elements.resize(index + 1);
+    slot = &elements[index];
   }
   *slot = std::move(value);
   return slot;
@@ -93,7 +101,9 @@ void* ReplyReader::create_string(const redisReadTask* task, char* text, size_t l
 }
 
 void* ReplyReader::create_array(const redisReadTask* task, int elements) noexcept {
-  return place(task, Reply::make_array(std::vector<Reply>(static_cast<size_t>(elements))));
+  std::vector<Reply> reserved;
+  reserved.reserve(std::min(static_cast<size_t>(elements), array_reserve_limit));
+  return place(task, Reply::make_array(std::move(reserved)));
 }
 
 void* ReplyReader::create_integer(const redisReadTask* task, long long value) noexcept {

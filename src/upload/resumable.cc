@@ -178,6 +178,14 @@ bool starts_with(std::string_view text, std::string_view prefix) {
 
 }  // namespace
 
+std::optional<uint64_t> parse_upload_number(std::string_view header_value) {
+  uint64_t value = 0;
+  const char* end = header_value.data() + header_value.size();
+  const auto [stop, error] = std::from_chars(header_value.data(), end, value);
+  if (error != std::errc{} || stop != end || header_value.empty()) return std::nullopt;
+  return value;
+}
+
 ResumableStore::ResumableStore(ResumableOptions options, const Clock& clock)
     : options_(std::move(options)), clock_(clock) {}
 

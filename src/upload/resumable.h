@@ -98,6 +98,10 @@ struct TakeResult {
   SessionInfo session;  // as it was (set unless not_found)
 };
 
+// The value of an Upload-Length or Upload-Offset header: decimal digits only (no sign, no spaces),
+// at most 2^64 - 1; nullopt for anything else, an empty value included.
+std::optional<uint64_t> parse_upload_number(std::string_view header_value);
+
 class ResumableStore {
  public:
   // `clock` is borrowed and must outlive the store.

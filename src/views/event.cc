@@ -31,6 +31,10 @@ bool parse_int(std::string_view text, Int* out) {
   return ec == std::errc() && end == text.data() + text.size();
 }
 
+bool valid_time(int64_t unix_seconds) {
+  return unix_seconds >= 0 && unix_seconds <= max_event_time;
+}
+
 // The text up to the first space, and the rest after that space (empty when there is none).
 std::string_view next_token(std::string_view* s) {
   const size_t space = s->find(' ');
@@ -404,7 +408,7 @@ Skip LineParser::parse(std::string_view line, ViewEvent* out) {
     const std::string_view value = field.substr(2);
     switch (field[0]) {
       case 't':
-        if (!parse_int(value, &event.time)) return Skip::bad_time;
+        if (!parse_int(value, &event.time) || !valid_time(event.time)) return Skip::bad_time;
         have_time = true;
         break;
       case 'v':
@@ -474,7 +478,7 @@ Skip LineParser::parse_access_log(std::string_view line, ViewEvent* out) {
     s.remove_prefix(std::min(end + 2, s.size()));
   }
   ViewEvent event;
-  if (!parse_time_local(time_local, &event.time)) return Skip::bad_time;
+  if (!parse_time_local(time_local, &event.time) || !valid_time(event.time)) return Skip::bad_time;
   event.video_id = id;
   keyer_.write(ip, quoted[1], viewer_buf_);
   event.viewer = std::string_view(viewer_buf_, sizeof viewer_buf_);

@@ -52,6 +52,10 @@ constexpr size_t max_viewer_bytes = 64;
 constexpr size_t max_field_bytes = 2048;  // an access log's referrer or user agent
 constexpr size_t max_line_bytes = 8192;
 constexpr int64_t max_video_id = int64_t{1} << 53;  // ids must survive a round trip through a double score
+// The latest event time, 9999-12-31T23:59:59Z: RFC 5424 timestamps have four-digit years. A parsed
+// time outside 0 .. max_event_time is Skip::bad_time (the writer's date arithmetic overflows near
+// the ends of int64; found by fuzz/view_line).
+constexpr int64_t max_event_time = 253'402'300'799;
 
 // Appends the syslog line for `event` to `out` (no newline). `hostname` and `app_name` are
 // written as RFC 5424 header fields: empty becomes "-", spaces and control characters "_", and

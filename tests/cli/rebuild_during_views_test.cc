@@ -47,7 +47,7 @@ class RebuildDuringViews : public reel::testing::RedisSqliteTest {
   Status rebuild_once(std::vector<std::string> projections) {
     projection::RebuildOptions options;
     options.projections = std::move(projections);
-    options.today = utc_day(SystemClock().unix_seconds());
+    options.now = SystemClock().unix_seconds();
     auto stats = projection::rebuild(*store_, *redis_, options);
     if (!stats) return stats.error();
     return {};

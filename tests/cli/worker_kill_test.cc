@@ -231,12 +231,15 @@ TEST_F(WorkerKill, AnotherWorkerFinishesTheJobOfAKilledOne) {
     auto length = client_->execute(redis::Command("XLEN", projection::keys::media_jobs()));
     return length && length->integer() == 0 && holders().empty();
   };
-  ASSERT_TRUE(eventually([&] {
-    auto r = testing::http_get(port_, "/api/v1/videos/" + std::to_string(id));
-    if (!r || r->status != 200) return false;
-    doc = nlohmann::json::parse(r->body, nullptr, /*allow_exceptions=*/false);
-    return doc.is_object() && doc["status"] != "processing" && queue_empty();
-  }, 900s)) << logs();
+  ASSERT_TRUE(eventually(
+      [&] {
+        auto r = testing::http_get(port_, "/api/v1/videos/" + std::to_string(id));
+        if (!r || r->status != 200) return false;
+        doc = nlohmann::json::parse(r->body, nullptr, /*allow_exceptions=*/false);
+        return doc.is_object() && doc["status"] != "processing" && queue_empty();
+      },
+      900s))
+      << logs();
   EXPECT_EQ(doc["status"], "ready") << doc.dump() << "\n" << logs();
   EXPECT_EQ(doc["title"], "Survivor");
   EXPECT_EQ(doc["duration"], 20);

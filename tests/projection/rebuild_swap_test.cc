@@ -37,7 +37,7 @@ class RebuildSwap : public reel::testing::RedisSqliteTest {
   Status rebuild_now(std::vector<std::string> projections) {
     RebuildOptions options;
     options.projections = std::move(projections);
-    options.today = utc_day(SystemClock().unix_seconds());
+    options.now = SystemClock().unix_seconds();
     auto stats = rebuild(*store_, *redis_, options);
     if (!stats) return stats.error();
     return {};

@@ -384,7 +384,7 @@ TEST_F(RebuildTest, WaitsForEveryLiveAggregatorToConfirmItsViewsAreInSql) {
   ASSERT_TRUE(redis_->execute(redis::Command("HSET", keys::views_aggregators(), "stuck", 1, "gone", 1)));
   ASSERT_TRUE(redis_->execute(redis::Command("SET", keys::views_aggregator("stuck"), "", "PX", 600000)));
   RebuildOptions options;
-  options.today = utc_day(now);
+  options.now = now;
   options.confirm_timeout = std::chrono::milliseconds(100);
   auto stats = rebuild(*store_, *redis_, options);
   ASSERT_FALSE(stats);
@@ -401,7 +401,7 @@ TEST_F(RebuildTest, WaitsForEveryLiveAggregatorToConfirmItsViewsAreInSql) {
 TEST_F(RebuildTest, OneRebuildOfViewCountsAtATime) {
   ASSERT_TRUE(redis_->execute(redis::Command("SET", keys::views_hold(), "other", "PX", 600000)));
   RebuildOptions options;
-  options.today = utc_day(now);
+  options.now = now;
   options.projections = {"views"};
   auto stats = rebuild(*store_, *redis_, options);
   ASSERT_FALSE(stats);

@@ -120,6 +120,27 @@ TEST(ReplyReader, AssemblesRepliesFedOneByteAtATime) {
   EXPECT_EQ(replies[1].str(), "PONG");
 }
 
+TEST(ReplyReader, AnArrayHeaderDoesNotAllocateWhatItClaims) {
+  // Found by fuzz/resp: the reader allocated every claimed element up front, so this header alone
+  // (from a server gone wrong, or another service on the port) asked for ~150 GB and aborted.
+  ReplyReader reader;
+  EXPECT_TRUE(parse_all(reader, "*2147483647\r\n$1\r\na\r\n").empty());
+}
+
+TEST(ReplyReader, AssemblesArraysLargerThanItReserves) {
+  std::string stream = "*2\r\n*10000\r\n";
+  for (int i = 0; i < 10000; ++i) stream += ":" + std::to_string(i) + "\r\n";
+  stream += "$4\r\nlast\r\n";
+  ReplyReader reader;
+  auto replies = parse_all(reader, stream);
+  ASSERT_EQ(replies.size(), 1u);
+  ASSERT_EQ(replies[0].elements().size(), 2u);
+  const std::vector<Reply>& numbers = replies[0].elements()[0].elements();
+  ASSERT_EQ(numbers.size(), 10000u);
+  for (int i = 0; i < 10000; ++i) ASSERT_EQ(numbers[static_cast<size_t>(i)].integer(), i);
+  EXPECT_EQ(replies[0].elements()[1].str(), "last");
+}
+
 TEST(ReplyReader, ReportsAProtocolError) {
   ReplyReader reader;
   ASSERT_TRUE(reader.feed("?what\r\n").ok());

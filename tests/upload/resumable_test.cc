@@ -74,6 +74,16 @@ class Resumable : public ::testing::Test {
   int bodies_ = 0;
 };
 
+TEST(UploadNumber, ReadsDecimalHeaderValuesOnly) {
+  EXPECT_EQ(parse_upload_number("0"), 0u);
+  EXPECT_EQ(parse_upload_number("1048576"), 1048576u);
+  EXPECT_EQ(parse_upload_number("007"), 7u);
+  EXPECT_EQ(parse_upload_number("18446744073709551615"), UINT64_MAX);
+  for (std::string_view bad : {"", " 1", "1 ", "+1", "-1", "0x10", "1e3", "18446744073709551616", "1,0"}) {
+    EXPECT_FALSE(parse_upload_number(bad)) << bad;
+  }
+}
+
 TEST_F(Resumable, CreatesAppendsInChunksAndTakesTheFile) {
   const std::string id = create(10);
   EXPECT_TRUE(ResumableStore::valid_id(id)) << id;

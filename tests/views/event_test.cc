@@ -79,6 +79,14 @@ TEST(ViewEventParse, EachBadInputHasItsReason) {
   EXPECT_EQ(parse("t=1795867200 v=1 k=abc garbage"), Skip::malformed);
   EXPECT_EQ(parse("t=soon v=123 k=abc"), Skip::bad_time);
   EXPECT_EQ(parse("t=99999999999999999999999 v=123 k=abc"), Skip::bad_time);
+  // Found by fuzz/view_line: a time near the ends of int64 was counted, and writing the event back
+  // (format_syslog_line) overflowed in its date arithmetic.
+  EXPECT_EQ(parse("t=-9223372036854775808 v=123 k=abc"), Skip::bad_time);
+  EXPECT_EQ(parse("t=9223372036854775807 v=123 k=abc"), Skip::bad_time);
+  EXPECT_EQ(parse("t=-1 v=123 k=abc"), Skip::bad_time);
+  EXPECT_EQ(parse("t=" + std::to_string(max_event_time + 1) + " v=123 k=abc"), Skip::bad_time);
+  EXPECT_EQ(parse("t=" + std::to_string(max_event_time) + " v=123 k=abc"), Skip::counted);
+  EXPECT_EQ(parse("t=0 v=123 k=abc"), Skip::counted);
   EXPECT_EQ(parse("t=1795867200 v=abc k=abc"), Skip::bad_video_id);
   EXPECT_EQ(parse("t=1795867200 v=0 k=abc"), Skip::bad_video_id);
   EXPECT_EQ(parse("t=1795867200 v=-5 k=abc"), Skip::bad_video_id);
@@ -142,6 +150,8 @@ TEST(AccessLogParse, OtherLinesAreSkippedWithTheirReason) {
             Skip::oversized);
   EXPECT_EQ(parse("203.0.113.9 - - [28/Nov/2026:25:00:00 +0100] \"GET /watch/1 HTTP/1.1\" 200 1 \"-\" \"x\""),
             Skip::bad_time);
+  EXPECT_EQ(parse("203.0.113.9 - - [28/Nov/1969:13:00:00 +0100] \"GET /watch/1 HTTP/1.1\" 200 1 \"-\" \"x\""),
+            Skip::bad_time);  // before 1970
   EXPECT_EQ(parse("203.0.113.9 - - [28/Nov/2026:13:00:00 +0100] \"GET /watch/1 HTTP/1.1\" 200 1 \"-\""),
             Skip::malformed);
   EXPECT_EQ(parse("203.0.113.9 - - [28/Nov/2026:13:00:00 +0100] \"GET /watch/1 HTTP/1.1"), Skip::malformed);

@@ -212,7 +212,8 @@ class WorkerTest : public reel::testing::RedisSqliteTest {
   // step, after the SQL row and Redis).
   bool done_with(int64_t id, const fs::path& upload) {
     const auto status = status_of(id);
-    return status == catalog::VideoStatus::failed || (status == catalog::VideoStatus::ready && !fs::exists(upload));
+    return status == catalog::VideoStatus::failed ||
+           (status == catalog::VideoStatus::ready && !fs::exists(upload));
   }
 
   bool exists(const std::string& key) {
