@@ -74,7 +74,6 @@ class ReelUp : public ::testing::Test {
     if (suite != nullptr && suite->Failed())
       std::fprintf(stderr, "--- up.log ---\n%s\n", read_file(*dir_ / "up.log").c_str());
     delete up_;
-    revived_redis_.reset();  // after `reel up`, which may still be talking to it
     fs::remove_all(*dir_);
     delete dir_;
   }
@@ -114,9 +113,6 @@ class ReelUp : public ::testing::Test {
   static inline testing::ReelUp* up_ = nullptr;
   static inline int tokens_ = 0;
   static inline int runs_ = 0;  // tests that need names of their own (viewers) count their runs
-  // The Redis RedisDownIs503AndRecoversByItself brought back in place of `reel up`'s child: it
-  // serves the tests after that one, so it lives as long as the suite.
-  static inline std::optional<redis::RedisServer> revived_redis_;
 };
 
 TEST_F(ReelUp, HomeShowsTheDemoCatalog) {
