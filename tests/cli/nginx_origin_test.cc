@@ -23,13 +23,9 @@ namespace reel {
 namespace {
 
 namespace fs = std::filesystem;
+using reel::testing::read_file;
 using testing::eventually;
 using testing::http_get;
-
-std::string read_file(const fs::path& path) {
-  std::ifstream in(path);
-  return {std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
-}
 
 void write_file(const fs::path& path, std::string_view text) {
   fs::create_directories(path.parent_path());

@@ -27,24 +27,14 @@ namespace reel {
 namespace {
 
 namespace fs = std::filesystem;
+using reel::testing::read_file;
+using reel::testing::views_of;
 using testing::eventually;
 using testing::http_get;
 
 using testing::reel_binary;
 std::string source_dir() {
   return std::getenv("REEL_SOURCE_DIR");
-}
-
-std::string read_file(const fs::path& path) {
-  std::ifstream in(path);
-  return {std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
-}
-
-int64_t views_of(uint16_t port, int64_t id) {
-  auto r = http_get(port, "/api/v1/videos/" + std::to_string(id));
-  if (!r || r->status != 200) return -1;
-  auto doc = nlohmann::json::parse(r->body, nullptr, false);
-  return doc.is_object() ? doc["views"].get<int64_t>() : -1;
 }
 
 // Whether something accepts TCP connections on 127.0.0.1:port.

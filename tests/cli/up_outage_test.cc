@@ -106,23 +106,6 @@ int64_t metric(uint16_t port, const std::string& name) {
   return r && r->status == 200 ? metric("\n" + r->body, name) : -1;
 }
 
-// A multipart upload of `clip` titled `title`; the new video's id, 0 when it was not acknowledged.
-int64_t upload(uint16_t port, const std::string& token, const std::string& title, const std::string& clip) {
-  const std::string body =
-      "--XyZ\r\nContent-Disposition: form-data; name=\"title\"\r\n\r\n" + title +
-      "\r\n--XyZ\r\nContent-Disposition: form-data; name=\"file\"; filename=\"clip.mp4\"\r\n"
-      "Content-Type: video/mp4\r\n\r\n" +
-      clip + "\r\n--XyZ--\r\n";
-  auto created =
-      testing::http_request(port, "POST", "/api/v1/uploads",
-                            "Authorization: Bearer " + token +
-                                "\r\nContent-Type: multipart/form-data; boundary=XyZ\r\nContent-Length: " +
-                                std::to_string(body.size()) + "\r\n\r\n" + body);
-  if (!created || created->status != 201) return 0;
-  auto doc = nlohmann::json::parse(created->body, nullptr, /*allow_exceptions=*/false);
-  return doc.is_object() && doc["id"].is_number_integer() ? doc["id"].get<int64_t>() : 0;
-}
-
 std::string status_of(uint16_t port, int64_t id) {
   auto r = http_get(port, "/api/v1/videos/" + std::to_string(id));
   if (!r || r->status != 200) return "unreadable";
@@ -256,7 +239,7 @@ TEST_F(UpOutage, AKilledRedisIsRestartedAndNothingAcknowledgedIsLost) {
   const std::string clip = read_file(*dir_ / "clip.mp4");
 
   // Acknowledged before: an upload processed and listed, a batch of views counted.
-  const int64_t first = upload(port_, token, "Before the outage", clip);
+  const int64_t first = testing::upload_clip(port_, token, "Before the outage", clip);
   ASSERT_GT(first, 0);
   ASSERT_TRUE(eventually([&] { return status_of(port_, first) == "ready"; }, 180s))
       << status_of(port_, first);
@@ -274,7 +257,7 @@ TEST_F(UpOutage, AKilledRedisIsRestartedAndNothingAcknowledgedIsLost) {
 
   Load load(port_, held, watched);
   // Acknowledged just before: its job is queued (or running) when Redis goes.
-  const int64_t second = upload(port_, token, "Queued when Redis died", clip);
+  const int64_t second = testing::upload_clip(port_, token, "Queued when Redis died", clip);
   ASSERT_GT(second, 0);
 
   // Redis stops answering (frozen, so the outage lasts until the test ends it).
@@ -327,7 +310,7 @@ TEST_F(UpOutage, AKilledRedisIsRestartedAndNothingAcknowledgedIsLost) {
   EXPECT_GT(load.rounds(), 0);
 
   // Acknowledged after.
-  const int64_t third = upload(port_, token, "After the outage", clip);
+  const int64_t third = testing::upload_clip(port_, token, "After the outage", clip);
   ASSERT_GT(third, 0);
 
   // Nothing acknowledged is lost: every upload ready (the queued job was still in the stream),

@@ -31,6 +31,7 @@ namespace reel {
 namespace {
 
 namespace fs = std::filesystem;
+using reel::testing::read_file;
 using testing::eventually;
 using testing::http_get;
 
@@ -44,11 +45,6 @@ int run_reel(const std::vector<std::string>& args, const fs::path& log) {
   if (!child) return -1;
   auto status = child->wait_for(std::chrono::minutes(5));
   return status && WIFEXITED(*status) ? WEXITSTATUS(*status) : -1;
-}
-
-std::string read_file(const fs::path& path) {
-  std::ifstream in(path);
-  return {std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
 }
 
 // One `reel up` shared by the tests of this suite (starting it makes the demo clips). Each test
@@ -596,24 +592,30 @@ EarlyAnswer push_body_until_answered(uint16_t port, const std::string& head, uin
   return out;
 }
 
+// Pushes a 50 MB upload carrying `auth` (header lines) and expects `status` from its header alone:
+// answered long before half of it could have been sent, and no byte of it on disk.
+void expect_refused_before_body(uint16_t port, const fs::path& data_dir, const std::string& auth,
+                                int status) {
+  const fs::path temp_dir = data_dir / "uploads" / "tmp";
+  ASSERT_TRUE(fs::is_directory(temp_dir));
+  constexpr uint64_t length = 50 * 1024 * 1024;
+  const std::string head =
+      "POST /api/v1/uploads HTTP/1.1\r\nHost: 127.0.0.1\r\n" + auth +
+      "Content-Type: multipart/form-data; boundary=XyZ\r\nContent-Length: " + std::to_string(length) +
+      "\r\n\r\n";
+  const EarlyAnswer answer = push_body_until_answered(port, head, length, temp_dir, std::chrono::seconds(60));
+  EXPECT_EQ(answer.status, status) << auth;
+  EXPECT_LT(answer.sent, length / 2) << "answered before the body was read";
+  EXPECT_FALSE(answer.temp_file_seen) << "no byte of the body went to disk";
+  EXPECT_TRUE(fs::is_empty(temp_dir));
+}
+
 // An upload without a valid token is refused from its header: 401 long before its 50 MB could
 // have been sent, and no byte of it on disk.
 TEST_F(ReelUp, AnUploadWithoutAValidTokenIsRefusedBeforeItsBody) {
-  const fs::path temp_dir = *dir_ / "data" / "uploads" / "tmp";
-  ASSERT_TRUE(fs::is_directory(temp_dir));
-  constexpr uint64_t length = 50 * 1024 * 1024;
   for (const std::string& auth :
        {std::string(), "Authorization: Bearer reel_" + std::string(48, '0') + "\r\n"}) {
-    const std::string head =
-        "POST /api/v1/uploads HTTP/1.1\r\nHost: 127.0.0.1\r\n" + auth +
-        "Content-Type: multipart/form-data; boundary=XyZ\r\nContent-Length: " + std::to_string(length) +
-        "\r\n\r\n";
-    const EarlyAnswer answer =
-        push_body_until_answered(port_, head, length, temp_dir, std::chrono::seconds(60));
-    EXPECT_EQ(answer.status, 401) << auth;
-    EXPECT_LT(answer.sent, length / 2) << "answered before the body was read";
-    EXPECT_FALSE(answer.temp_file_seen) << "no byte of the body went to disk";
-    EXPECT_TRUE(fs::is_empty(temp_dir));
+    expect_refused_before_body(port_, *dir_ / "data", auth, 401);
   }
   auto resumable = testing::http_request(port_, "PATCH", "/api/v1/uploads/resumable/abc",
                                          "Upload-Offset: 0\r\nContent-Length: 3\r\n\r\nabc");
@@ -630,19 +632,7 @@ TEST_F(ReelUp, AnUploadWithATokenWithoutUploadRightsIsRefusedBeforeItsBody) {
   auto user_token = sql::TokenStore(**db).create(sql::TokenRole::user, "no upload rights", 0, 0);
   ASSERT_TRUE(user_token) << user_token.error().message;
   const std::string auth = "Authorization: Bearer " + *user_token + "\r\n";
-  const fs::path temp_dir = *dir_ / "data" / "uploads" / "tmp";
-  ASSERT_TRUE(fs::is_directory(temp_dir));
-  constexpr uint64_t length = 50 * 1024 * 1024;
-  const std::string head =
-      "POST /api/v1/uploads HTTP/1.1\r\nHost: 127.0.0.1\r\n" + auth +
-      "Content-Type: multipart/form-data; boundary=XyZ\r\nContent-Length: " + std::to_string(length) +
-      "\r\n\r\n";
-  const EarlyAnswer answer =
-      push_body_until_answered(port_, head, length, temp_dir, std::chrono::seconds(60));
-  EXPECT_EQ(answer.status, 403);
-  EXPECT_LT(answer.sent, length / 2) << "answered before the body was read";
-  EXPECT_FALSE(answer.temp_file_seen) << "no byte of the body went to disk";
-  EXPECT_TRUE(fs::is_empty(temp_dir));
+  expect_refused_before_body(port_, *dir_ / "data", auth, 403);
   auto resumable = testing::http_request(port_, "PATCH", "/api/v1/uploads/resumable/abc",
                                          auth + "Upload-Offset: 0\r\nContent-Length: 3\r\n\r\nabc");
   ASSERT_TRUE(resumable);

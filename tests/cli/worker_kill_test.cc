@@ -22,7 +22,7 @@
 #include "redis/blocking_client.h"
 #include "support/fixtures.h"
 #include "support/http_client.h"
-#include "support/reel_up.h"  // reel_binary
+#include "support/reel_up.h"  // reel_binary, read_file, upload_clip
 #include "support/suite_redis.h"
 #include "transcode/test_clip.h"
 #include "transcode/transcoder.h"
@@ -58,10 +58,7 @@ std::map<pid_t, std::string> processes_in_group(pid_t group) {
   return found;
 }
 
-std::string read_file(const fs::path& path) {
-  std::ifstream in(path);
-  return {std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
-}
+using testing::read_file;
 
 class WorkerKill : public ::testing::Test {
  protected:
@@ -167,20 +164,8 @@ TEST_F(WorkerKill, AnotherWorkerFinishesTheJobOfAKilledOne) {
     workers_.emplace(name, start({"worker"}, name + ".log", {"REEL_WORKER_CONSUMER=" + name}));
   }
 
-  const std::string bytes = read_file(clip);
-  const std::string body =
-      "--XyZ\r\nContent-Disposition: form-data; name=\"title\"\r\n\r\nSurvivor\r\n"
-      "--XyZ\r\nContent-Disposition: form-data; name=\"file\"; filename=\"clip.mp4\"\r\n"
-      "Content-Type: video/mp4\r\n\r\n" +
-      bytes + "\r\n--XyZ--\r\n";
-  auto created =
-      testing::http_request(port_, "POST", "/api/v1/uploads",
-                            "Authorization: Bearer " + token_ +
-                                "\r\nContent-Type: multipart/form-data; boundary=XyZ\r\nContent-Length: " +
-                                std::to_string(body.size()) + "\r\n\r\n" + body);
-  ASSERT_TRUE(created);
-  ASSERT_EQ(created->status, 201) << created->body;
-  const int64_t id = nlohmann::json::parse(created->body)["id"].get<int64_t>();
+  const int64_t id = testing::upload_clip(port_, token_, "Survivor", read_file(clip));
+  ASSERT_NE(id, 0) << "the upload was acknowledged\n" << logs();
 
   // Progress shows: one worker holds the job and its ffmpeg runs.
   jobs::JobProgress progress(*client_, SystemClock());

@@ -17,14 +17,9 @@
 namespace reel::process {
 namespace {
 
-using namespace std::chrono_literals;
+using reel::testing::read_file;
 
-std::string read_file(const std::filesystem::path& path) {
-  std::ifstream in(path);
-  std::stringstream content;
-  content << in.rdbuf();
-  return content.str();
-}
+using namespace std::chrono_literals;
 
 // Polls `file` until it holds `text` or `timeout` passes; returns its last content.
 std::string wait_for_content(const std::filesystem::path& file, const std::string& text,

@@ -1,9 +1,10 @@
-// Fixtures every suite shares: a private temporary directory and a free loopback port.
+// Fixtures every suite shares: a private temporary directory, a free loopback port, a file's bytes.
 // Thread-safety: none needed (each test owns its values).
 #pragma once
 
 #include <cstdint>
 #include <filesystem>
+#include <string>
 
 namespace reel::testing {
 
@@ -25,5 +26,8 @@ class TempDir {
 // A TCP port on 127.0.0.1 that nothing listened on a moment ago (bound to port 0, then closed).
 // Aborts if no socket can be bound.
 uint16_t free_port();
+
+// The whole of a file, bytes as they are; empty when it cannot be read.
+std::string read_file(const std::filesystem::path& path);
 
 }  // namespace reel::testing

@@ -14,9 +14,20 @@ std::string reel_binary() {
   return std::string(dir ? dir : ".") + "/reel";
 }
 
-std::string read_file(const std::filesystem::path& path) {
-  std::ifstream in(path);
-  return {std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
+int64_t upload_clip(uint16_t port, const std::string& token, const std::string& title,
+                    const std::string& clip) {
+  const std::string body =
+      "--XyZ\r\nContent-Disposition: form-data; name=\"title\"\r\n\r\n" + title +
+      "\r\n--XyZ\r\nContent-Disposition: form-data; name=\"file\"; filename=\"clip.mp4\"\r\n"
+      "Content-Type: video/mp4\r\n\r\n" +
+      clip + "\r\n--XyZ--\r\n";
+  auto created = http_request(port, "POST", "/api/v1/uploads",
+                              "Authorization: Bearer " + token +
+                                  "\r\nContent-Type: multipart/form-data; boundary=XyZ\r\nContent-Length: " +
+                                  std::to_string(body.size()) + "\r\n\r\n" + body);
+  if (!created || created->status != 201) return 0;
+  auto doc = nlohmann::json::parse(created->body, nullptr, /*allow_exceptions=*/false);
+  return doc.is_object() && doc["id"].is_number_integer() ? doc["id"].get<int64_t>() : 0;
 }
 
 int64_t views_of(uint16_t port, int64_t id) {

@@ -12,17 +12,20 @@
 
 #include "common/result.h"
 #include "process/child.h"
+#include "support/fixtures.h"  // read_file
 
 namespace reel::testing {
 
 // The `reel` binary the build made (REEL_BINARY_DIR, set by CTest).
 std::string reel_binary();
 
-// The whole of a (log) file; empty when it cannot be read.
-std::string read_file(const std::filesystem::path& path);
-
 // The view count /api/v1/videos/{id} reports; -1 when it cannot be read.
 int64_t views_of(uint16_t port, int64_t id);
+
+// POST /api/v1/uploads with `clip` (the file's bytes) titled `title`, as the upload page sends it,
+// under the admin `token`; the new video's id, 0 when the upload was not acknowledged (201).
+int64_t upload_clip(uint16_t port, const std::string& token, const std::string& title,
+                    const std::string& clip);
 
 class ReelUp {
  public:

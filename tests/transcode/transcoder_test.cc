@@ -24,13 +24,9 @@ namespace reel::transcode {
 namespace {
 
 namespace fs = std::filesystem;
+using reel::testing::read_file;
 using namespace std::chrono_literals;
 using ::testing::HasSubstr;
-
-std::string read_file(const fs::path& path) {
-  std::ifstream in(path, std::ios::binary);
-  return std::string(std::istreambuf_iterator<char>(in), {});
-}
 
 // The types of an MP4's top-level boxes, in file order.
 std::vector<std::string> top_level_boxes(const fs::path& path) {

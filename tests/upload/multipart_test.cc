@@ -16,16 +16,10 @@ namespace reel::upload {
 namespace {
 
 namespace fs = std::filesystem;
+using reel::testing::read_file;
 
 constexpr std::string_view boundary = "----ReelBoundary7MA4YWxk";
 const std::string content_type = "multipart/form-data; boundary=" + std::string(boundary);
-
-std::string read_file(const fs::path& path) {
-  std::ifstream in(path, std::ios::binary);
-  std::stringstream text;
-  text << in.rdbuf();
-  return text.str();
-}
 
 std::string slice(const std::string& body, ByteRange range) {
   return body.substr(range.offset, range.length);

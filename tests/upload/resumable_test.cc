@@ -21,13 +21,7 @@ namespace {
 
 using namespace std::chrono_literals;
 namespace fs = std::filesystem;
-
-std::string read_file(const fs::path& path) {
-  std::ifstream in(path, std::ios::binary);
-  std::stringstream text;
-  text << in.rdbuf();
-  return text.str();
-}
+using reel::testing::read_file;
 
 UploadMetadata sample_metadata() {
   return UploadMetadata{
