@@ -2,6 +2,7 @@
 // so tests can set it. Thread-safety: implementations are safe to call from any thread.
 #pragma once
 
+#include <atomic>
 #include <chrono>
 #include <cstdint>
 
@@ -24,15 +25,19 @@ class SystemClock final : public Clock {
   std::chrono::system_clock::time_point now() const override { return std::chrono::system_clock::now(); }
 };
 
-// A clock that stands still until a test moves it.
+// A clock that stands still until a test moves it. Safe to read from other threads while the test
+// moves it (a sweeper's or a worker's thread reads it).
 class ManualClock final : public Clock {
  public:
-  explicit ManualClock(int64_t unix_seconds) : now_(std::chrono::seconds(unix_seconds)) {}
-  std::chrono::system_clock::time_point now() const override { return now_; }
-  void advance(std::chrono::system_clock::duration by) { now_ += by; }
+  explicit ManualClock(int64_t unix_seconds)
+      : ticks_(std::chrono::system_clock::duration(std::chrono::seconds(unix_seconds)).count()) {}
+  std::chrono::system_clock::time_point now() const override {
+    return std::chrono::system_clock::time_point(std::chrono::system_clock::duration(ticks_.load()));
+  }
+  void advance(std::chrono::system_clock::duration by) { ticks_ += by.count(); }
 
  private:
-  std::chrono::system_clock::time_point now_;
+  std::atomic<std::chrono::system_clock::rep> ticks_;
 };
 
 }  // namespace reel

@@ -54,9 +54,7 @@ class ReelUp : public ::testing::Test {
  protected:
   static void SetUpTestSuite() {
     dir_ = new fs::path(fs::temp_directory_path() / ("reel-up-" + std::to_string(::getpid())));
-    fs::remove_all(*dir_);
-    fs::create_directories(*dir_);
-    auto up = testing::ReelUp::start(*dir_ / "data", *dir_ / "up.log");
+    auto up = testing::ReelUp::start_fresh(*dir_);
     ASSERT_TRUE(up) << up.error().message;
     up_ = up->release();
     port_ = up_->port();

@@ -37,6 +37,12 @@ int64_t views_of(uint16_t port, int64_t id) {
   return doc.is_object() && doc["views"].is_number_integer() ? doc["views"].get<int64_t>() : -1;
 }
 
+Result<std::unique_ptr<ReelUp>> ReelUp::start_fresh(const std::filesystem::path& dir) {
+  std::filesystem::remove_all(dir);
+  std::filesystem::create_directories(dir);
+  return start(dir / "data", dir / "up.log");
+}
+
 Result<std::unique_ptr<ReelUp>> ReelUp::start(const std::filesystem::path& data_dir,
                                               const std::filesystem::path& log,
                                               std::chrono::seconds ready_within) {

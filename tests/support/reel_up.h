@@ -35,6 +35,9 @@ class ReelUp {
                                                const std::filesystem::path& log,
                                                std::chrono::seconds ready_within = std::chrono::seconds(120));
 
+  // start() on `dir`/data with the log `dir`/up.log, after emptying `dir` (a suite's own folder).
+  static Result<std::unique_ptr<ReelUp>> start_fresh(const std::filesystem::path& dir);
+
   uint16_t port() const { return port_; }
   process::Child& child() { return child_; }
 

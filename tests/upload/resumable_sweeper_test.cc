@@ -4,7 +4,6 @@
 
 #include <gtest/gtest.h>
 
-#include <atomic>
 #include <thread>
 
 #include "support/fixtures.h"
@@ -13,18 +12,6 @@ namespace reel::upload {
 namespace {
 
 using namespace std::chrono_literals;
-
-// A clock the test moves while the sweeper's thread reads it.
-class SharedClock final : public Clock {
- public:
-  std::chrono::system_clock::time_point now() const override {
-    return std::chrono::system_clock::time_point(std::chrono::seconds(seconds_.load()));
-  }
-  void advance(std::chrono::seconds by) { seconds_ += by.count(); }
-
- private:
-  std::atomic<int64_t> seconds_{1'800'000'000};
-};
 
 class Sweeper : public ::testing::Test {
  protected:
@@ -42,7 +29,7 @@ class Sweeper : public ::testing::Test {
   }
 
   reel::testing::TempDir dir_;
-  SharedClock clock_;
+  ManualClock clock_{1'800'000'000};
   ResumableStore store_;
 };
 
