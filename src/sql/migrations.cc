@@ -206,10 +206,181 @@ constexpr std::string_view token_hints_mariadb = R"sql(
 ALTER TABLE api_tokens ADD COLUMN hint VARCHAR(8) NOT NULL DEFAULT '';
 )sql";
 
+// Version 4: people and the write path. Accounts gain a role, a deletion mark and the counters
+// pages show (kept by the write that changes them, so the projection sets them, never increments
+// them); votes, comments, favorites, playlists and subscriptions are the community's record. The
+// outbox holds each write's Redis delta, written in the write's own transaction, until it landed;
+// outbox_seq numbers the writes of each object so deltas apply in commit order.
+constexpr std::string_view people_sqlite = R"sql(
+ALTER TABLE users ADD COLUMN role TEXT NOT NULL DEFAULT 'user'
+  CHECK (role IN ('user', 'uploader', 'moderator', 'admin'));
+ALTER TABLE users ADD COLUMN subscribers INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE users ADD COLUMN password_changed_at INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE users ADD COLUMN deleted_at INTEGER;
+ALTER TABLE videos ADD COLUMN comments INTEGER NOT NULL DEFAULT 0;
+CREATE TABLE IF NOT EXISTS votes (
+  video_id INTEGER NOT NULL REFERENCES videos (id) ON DELETE CASCADE,
+  user_id INTEGER NOT NULL REFERENCES users (id),
+  value INTEGER NOT NULL CHECK (value IN (-1, 1)),
+  created_at INTEGER NOT NULL,
+  PRIMARY KEY (video_id, user_id)
+) WITHOUT ROWID;
+CREATE INDEX IF NOT EXISTS votes_user_id ON votes (user_id);
+CREATE TABLE IF NOT EXISTS comments (
+  id INTEGER PRIMARY KEY AUTOINCREMENT,
+  video_id INTEGER NOT NULL REFERENCES videos (id) ON DELETE CASCADE,
+  user_id INTEGER NOT NULL REFERENCES users (id),
+  parent_id INTEGER REFERENCES comments (id) ON DELETE CASCADE,
+  body TEXT NOT NULL CHECK (length(body) BETWEEN 1 AND 10000),
+  replies INTEGER NOT NULL DEFAULT 0,
+  created_at INTEGER NOT NULL,
+  edited_at INTEGER
+);
+CREATE INDEX IF NOT EXISTS comments_video_id ON comments (video_id, id);
+CREATE INDEX IF NOT EXISTS comments_user_id ON comments (user_id);
+CREATE INDEX IF NOT EXISTS comments_parent_id ON comments (parent_id);
+CREATE TABLE IF NOT EXISTS favorites (
+  user_id INTEGER NOT NULL REFERENCES users (id),
+  video_id INTEGER NOT NULL REFERENCES videos (id) ON DELETE CASCADE,
+  created_at INTEGER NOT NULL,
+  PRIMARY KEY (user_id, video_id)
+) WITHOUT ROWID;
+CREATE INDEX IF NOT EXISTS favorites_video_id ON favorites (video_id);
+CREATE TABLE IF NOT EXISTS playlists (
+  id INTEGER PRIMARY KEY AUTOINCREMENT,
+  user_id INTEGER NOT NULL REFERENCES users (id),
+  title TEXT NOT NULL CHECK (length(title) BETWEEN 1 AND 255),
+  public INTEGER NOT NULL DEFAULT 1 CHECK (public IN (0, 1)),
+  items INTEGER NOT NULL DEFAULT 0,
+  created_at INTEGER NOT NULL,
+  updated_at INTEGER NOT NULL
+);
+CREATE INDEX IF NOT EXISTS playlists_user_id ON playlists (user_id);
+CREATE TABLE IF NOT EXISTS playlist_items (
+  playlist_id INTEGER NOT NULL REFERENCES playlists (id) ON DELETE CASCADE,
+  video_id INTEGER NOT NULL REFERENCES videos (id) ON DELETE CASCADE,
+  position INTEGER NOT NULL,
+  added_at INTEGER NOT NULL,
+  PRIMARY KEY (playlist_id, video_id)
+) WITHOUT ROWID;
+CREATE INDEX IF NOT EXISTS playlist_items_video_id ON playlist_items (video_id);
+CREATE TABLE IF NOT EXISTS subscriptions (
+  user_id INTEGER NOT NULL REFERENCES users (id),
+  channel_id INTEGER NOT NULL REFERENCES users (id),
+  created_at INTEGER NOT NULL,
+  PRIMARY KEY (user_id, channel_id)
+) WITHOUT ROWID;
+CREATE INDEX IF NOT EXISTS subscriptions_channel_id ON subscriptions (channel_id);
+CREATE TABLE IF NOT EXISTS outbox (
+  id INTEGER PRIMARY KEY AUTOINCREMENT,
+  object TEXT NOT NULL CHECK (length(object) BETWEEN 1 AND 64),
+  seq INTEGER NOT NULL,
+  delta BLOB NOT NULL,
+  created_at INTEGER NOT NULL,
+  applied_at INTEGER,
+  UNIQUE (object, seq)
+);
+CREATE INDEX IF NOT EXISTS outbox_pending ON outbox (applied_at, id);
+CREATE TABLE IF NOT EXISTS outbox_seq (
+  object TEXT NOT NULL PRIMARY KEY CHECK (length(object) BETWEEN 1 AND 64),
+  seq INTEGER NOT NULL
+) WITHOUT ROWID;
+)sql";
+
+constexpr std::string_view people_mariadb = R"sql(
+ALTER TABLE users ADD COLUMN role ENUM('user', 'uploader', 'moderator', 'admin') NOT NULL DEFAULT 'user',
+  ADD COLUMN subscribers BIGINT NOT NULL DEFAULT 0,
+  ADD COLUMN password_changed_at BIGINT NOT NULL DEFAULT 0,
+  ADD COLUMN deleted_at BIGINT NULL;
+ALTER TABLE videos ADD COLUMN comments BIGINT NOT NULL DEFAULT 0;
+CREATE TABLE IF NOT EXISTS votes (
+  video_id BIGINT NOT NULL,
+  user_id BIGINT NOT NULL,
+  value TINYINT NOT NULL,
+  created_at BIGINT NOT NULL,
+  PRIMARY KEY (video_id, user_id),
+  KEY votes_user_id (user_id),
+  CONSTRAINT votes_value CHECK (value IN (-1, 1)),
+  CONSTRAINT votes_video FOREIGN KEY (video_id) REFERENCES videos (id) ON DELETE CASCADE,
+  CONSTRAINT votes_user FOREIGN KEY (user_id) REFERENCES users (id)
+) ENGINE = InnoDB DEFAULT CHARSET = utf8mb4 COLLATE = utf8mb4_bin;
+CREATE TABLE IF NOT EXISTS comments (
+  id BIGINT NOT NULL AUTO_INCREMENT PRIMARY KEY,
+  video_id BIGINT NOT NULL,
+  user_id BIGINT NOT NULL,
+  parent_id BIGINT NULL,
+  body TEXT NOT NULL,
+  replies BIGINT NOT NULL DEFAULT 0,
+  created_at BIGINT NOT NULL,
+  edited_at BIGINT NULL,
+  KEY comments_video_id (video_id, id),
+  KEY comments_user_id (user_id),
+  KEY comments_parent_id (parent_id),
+  CONSTRAINT comments_body CHECK (CHAR_LENGTH(body) BETWEEN 1 AND 10000),
+  CONSTRAINT comments_video FOREIGN KEY (video_id) REFERENCES videos (id) ON DELETE CASCADE,
+  CONSTRAINT comments_user FOREIGN KEY (user_id) REFERENCES users (id),
+  CONSTRAINT comments_parent FOREIGN KEY (parent_id) REFERENCES comments (id) ON DELETE CASCADE
+) ENGINE = InnoDB DEFAULT CHARSET = utf8mb4 COLLATE = utf8mb4_bin;
+CREATE TABLE IF NOT EXISTS favorites (
+  user_id BIGINT NOT NULL,
+  video_id BIGINT NOT NULL,
+  created_at BIGINT NOT NULL,
+  PRIMARY KEY (user_id, video_id),
+  KEY favorites_video_id (video_id),
+  CONSTRAINT favorites_user FOREIGN KEY (user_id) REFERENCES users (id),
+  CONSTRAINT favorites_video FOREIGN KEY (video_id) REFERENCES videos (id) ON DELETE CASCADE
+) ENGINE = InnoDB DEFAULT CHARSET = utf8mb4 COLLATE = utf8mb4_bin;
+CREATE TABLE IF NOT EXISTS playlists (
+  id BIGINT NOT NULL AUTO_INCREMENT PRIMARY KEY,
+  user_id BIGINT NOT NULL,
+  title VARCHAR(255) NOT NULL,
+  public TINYINT NOT NULL DEFAULT 1,
+  items BIGINT NOT NULL DEFAULT 0,
+  created_at BIGINT NOT NULL,
+  updated_at BIGINT NOT NULL,
+  KEY playlists_user_id (user_id),
+  CONSTRAINT playlists_user FOREIGN KEY (user_id) REFERENCES users (id)
+) ENGINE = InnoDB DEFAULT CHARSET = utf8mb4 COLLATE = utf8mb4_bin;
+CREATE TABLE IF NOT EXISTS playlist_items (
+  playlist_id BIGINT NOT NULL,
+  video_id BIGINT NOT NULL,
+  position BIGINT NOT NULL,
+  added_at BIGINT NOT NULL,
+  PRIMARY KEY (playlist_id, video_id),
+  KEY playlist_items_video_id (video_id),
+  CONSTRAINT playlist_items_playlist FOREIGN KEY (playlist_id) REFERENCES playlists (id) ON DELETE CASCADE,
+  CONSTRAINT playlist_items_video FOREIGN KEY (video_id) REFERENCES videos (id) ON DELETE CASCADE
+) ENGINE = InnoDB DEFAULT CHARSET = utf8mb4 COLLATE = utf8mb4_bin;
+CREATE TABLE IF NOT EXISTS subscriptions (
+  user_id BIGINT NOT NULL,
+  channel_id BIGINT NOT NULL,
+  created_at BIGINT NOT NULL,
+  PRIMARY KEY (user_id, channel_id),
+  KEY subscriptions_channel_id (channel_id),
+  CONSTRAINT subscriptions_user FOREIGN KEY (user_id) REFERENCES users (id),
+  CONSTRAINT subscriptions_channel FOREIGN KEY (channel_id) REFERENCES users (id)
+) ENGINE = InnoDB DEFAULT CHARSET = utf8mb4 COLLATE = utf8mb4_bin;
+CREATE TABLE IF NOT EXISTS outbox (
+  id BIGINT NOT NULL AUTO_INCREMENT PRIMARY KEY,
+  object VARCHAR(64) NOT NULL,
+  seq BIGINT NOT NULL,
+  delta LONGBLOB NOT NULL,
+  created_at BIGINT NOT NULL,
+  applied_at BIGINT NULL,
+  UNIQUE KEY outbox_object_seq (object, seq),
+  KEY outbox_pending (applied_at, id)
+) ENGINE = InnoDB DEFAULT CHARSET = utf8mb4 COLLATE = utf8mb4_bin;
+CREATE TABLE IF NOT EXISTS outbox_seq (
+  object VARCHAR(64) NOT NULL PRIMARY KEY,
+  seq BIGINT NOT NULL
+) ENGINE = InnoDB DEFAULT CHARSET = utf8mb4 COLLATE = utf8mb4_bin;
+)sql";
+
 constexpr Migration migrations[] = {
     {1, catalog_sqlite, catalog_mariadb},
     {2, tokens_sqlite, tokens_mariadb},
     {3, token_hints_sqlite, token_hints_mariadb},
+    {4, people_sqlite, people_mariadb},
 };
 
 constexpr std::string_view create_schema_migrations =
