@@ -3,6 +3,7 @@
 // Thread-safety: pure functions.
 #pragma once
 
+#include <optional>
 #include <string_view>
 
 namespace reel {
@@ -12,6 +13,16 @@ std::string_view trim(std::string_view text);
 
 // The longest prefix of `text` of at most `max_bytes` that does not split a UTF-8 character.
 std::string_view utf8_prefix(std::string_view text, size_t max_bytes);
+
+// What people type into forms (titles, names, comments, playlist titles): `many` allows line breaks
+// and tabs, `one` does not.
+enum class Lines { one, many };
+
+// The number of characters (code points) of `text` when it is strict UTF-8 — no overlong forms, no
+// surrogates, nothing past U+10FFFF — free of control characters (C0 but, with Lines::many, LF, CR
+// and tab; DEL; C1) and of the bidirectional overrides and isolates (U+202A..U+202E,
+// U+2066..U+2069) that make text display as something else; nullopt otherwise.
+std::optional<size_t> user_text_chars(std::string_view text, Lines lines);
 
 constexpr char ascii_lower(char c) {
   return c >= 'A' && c <= 'Z' ? static_cast<char>(c + ('a' - 'A')) : c;

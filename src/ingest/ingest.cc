@@ -26,27 +26,9 @@ constexpr std::chrono::hours progress_ttl{24};
 // What a deleted video's SQL row says until its delete job removes it.
 constexpr std::string_view deleting_reason = "the video is being deleted";
 
-// Characters in valid UTF-8 text; nullopt when it is not valid UTF-8 or holds control characters
-// other than newlines and tabs.
-std::optional<size_t> utf8_chars(std::string_view text) {
-  size_t chars = 0;
-  for (size_t i = 0; i < text.size(); ++chars) {
-    const auto c = static_cast<unsigned char>(text[i]);
-    size_t length = c < 0x80 ? 1 : (c >> 5) == 0x6 ? 2 : (c >> 4) == 0xE ? 3 : (c >> 3) == 0x1E ? 4 : 0;
-    if (length == 0 || i + length > text.size()) return std::nullopt;
-    for (size_t k = 1; k < length; ++k) {
-      if ((static_cast<unsigned char>(text[i + k]) & 0xC0) != 0x80) return std::nullopt;
-    }
-    if (length == 1 && c < 0x20 && c != '\n' && c != '\t' && c != '\r') return std::nullopt;
-    if (c == 0x7F) return std::nullopt;
-    i += length;
-  }
-  return chars;
-}
-
 // Tags, category slugs and channel handles: the router's names (catalog::valid_name), in UTF-8.
 bool valid_name(std::string_view name) {
-  return catalog::valid_name(name) && utf8_chars(name).has_value();
+  return catalog::valid_name(name) && user_text_chars(name, Lines::one).has_value();
 }
 
 }  // namespace
@@ -62,13 +44,12 @@ std::string_view bearer_token(std::string_view authorization) {
 Result<catalog::Video> check_form(const UploadForm& form, int64_t now) {
   catalog::Video video;
   const std::string_view title = trim(form.title);
-  auto title_chars = utf8_chars(title);
+  auto title_chars = user_text_chars(title, Lines::one);
   if (title.empty()) return Error{"a title is required"};
-  if (!title_chars || title.find('\n') != std::string_view::npos)
-    return Error{"the title must be one line of text"};
+  if (!title_chars) return Error{"the title must be one line of text"};
   if (*title_chars > max_title_chars)
     return Error{fmt::format("the title is over {} characters", max_title_chars)};
-  if (!utf8_chars(form.description)) return Error{"the description must be text (UTF-8)"};
+  if (!user_text_chars(form.description, Lines::many)) return Error{"the description must be text (UTF-8)"};
   if (form.description.size() > max_description_bytes) {
     return Error{fmt::format("the description is over {} bytes", max_description_bytes)};
   }

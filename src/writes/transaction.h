@@ -59,7 +59,9 @@ class Transaction {
 
  private:
   sql::Connection& db_;
-  std::vector<Delta> deltas_;  // locked objects, in lock order; empty command lists are not recorded
+  // Locked objects, in lock order. Every one is recorded, even with no commands: its sequence
+  // number was taken, and the next delta of the object waits for this one.
+  std::vector<Delta> deltas_;
 };
 
 }  // namespace reel::writes
