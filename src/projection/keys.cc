@@ -142,4 +142,16 @@ std::string withdrawn(int64_t video_id) {
   return fmt::format("withdrawn:{}", video_id);
 }
 
+HashField write_seq(std::string_view object) {
+  const size_t colon = object.find(':');
+  const std::string_view id = object.substr(colon + 1);
+  // The bucket is the id without its last two digits ("0" for ids below 100).
+  const std::string_view bucket = id.size() > 2 ? id.substr(0, id.size() - 2) : std::string_view("0");
+  return {fmt::format("wseq:{}:{}", object.substr(0, colon), bucket), std::string(id)};
+}
+
+std::string write_seq_pattern() {
+  return "wseq:*";
+}
+
 }  // namespace reel::projection::keys

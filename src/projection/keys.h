@@ -67,4 +67,15 @@ std::string job_progress(int64_t video_id);  // hash: state, progress, error, up
 // refused (the worker WATCHes it), so a publish racing a DELETE cannot list it again; expires
 std::string withdrawn(int64_t video_id);
 
+// The write path's watermarks (src/writes/): the sequence number of the last delta applied to
+// each object ("video:12"), kept as a field of a hash that buckets 100 objects of one class
+// (wseq:{class}:{id / 100}, field = id), so a million objects cost a few bytes each (listpacks).
+struct HashField {
+  std::string key;
+  std::string field;
+};
+// `object` must be writes::Transaction::valid_object.
+HashField write_seq(std::string_view object);
+std::string write_seq_pattern();  // wseq:*, for the rebuild's sweep
+
 }  // namespace reel::projection::keys

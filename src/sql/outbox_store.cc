@@ -16,7 +16,8 @@ constexpr std::string_view select_pending =
     "SELECT id, object, seq, delta FROM outbox WHERE applied_at IS NULL ORDER BY id LIMIT ?";
 constexpr std::string_view select_after =
     "SELECT id, object, seq, delta FROM outbox WHERE object = ? AND seq > ? ORDER BY seq";
-constexpr std::string_view delete_applied = "DELETE FROM outbox WHERE applied_at IS NOT NULL AND applied_at < ?";
+constexpr std::string_view delete_applied =
+    "DELETE FROM outbox WHERE applied_at IS NOT NULL AND applied_at < ?";
 constexpr std::string_view repend = "UPDATE outbox SET applied_at = NULL WHERE id > ?";
 constexpr std::string_view select_last_id = "SELECT COALESCE(MAX(id), 0) FROM outbox";
 constexpr std::string_view select_seq_batch =
@@ -50,7 +51,8 @@ Result<int64_t> OutboxStore::next_seq(std::string_view object) {
   return single_integer(db_, select_seq, {name});
 }
 
-Result<int64_t> OutboxStore::insert(std::string_view object, int64_t seq, std::string_view delta, int64_t now) {
+Result<int64_t> OutboxStore::insert(std::string_view object, int64_t seq, std::string_view delta,
+                                    int64_t now) {
   Result<int64_t> inserted = db_.execute(insert_row, {std::string(object), seq, std::string(delta), now});
   if (!inserted.ok()) return inserted.error();
   return db_.last_insert_id();
@@ -79,11 +81,17 @@ Status OutboxStore::mark_applied(const std::vector<int64_t>& ids, int64_t now) {
   return {};
 }
 
-Result<int64_t> OutboxStore::purge_applied(int64_t before) { return db_.execute(delete_applied, {before}); }
+Result<int64_t> OutboxStore::purge_applied(int64_t before) {
+  return db_.execute(delete_applied, {before});
+}
 
-Result<int64_t> OutboxStore::repend_after(int64_t id) { return db_.execute(repend, {id}); }
+Result<int64_t> OutboxStore::repend_after(int64_t id) {
+  return db_.execute(repend, {id});
+}
 
-Result<int64_t> OutboxStore::last_id() { return single_integer(db_, select_last_id); }
+Result<int64_t> OutboxStore::last_id() {
+  return single_integer(db_, select_last_id);
+}
 
 Status OutboxStore::for_each_seq(const std::function<bool(std::string_view object, int64_t seq)>& row_fn) {
   std::string after;
@@ -102,6 +110,8 @@ Status OutboxStore::for_each_seq(const std::function<bool(std::string_view objec
   }
 }
 
-Result<int64_t> OutboxStore::count_pending() { return single_integer(db_, count_pending_rows); }
+Result<int64_t> OutboxStore::count_pending() {
+  return single_integer(db_, count_pending_rows);
+}
 
 }  // namespace reel::sql

@@ -3,6 +3,7 @@
 #include <cassert>
 
 #include "sql/outbox_store.h"
+#include "writes/delta_codec.h"
 
 namespace reel::writes {
 
@@ -34,7 +35,10 @@ Status Transaction::lock(std::string_view object) {
 void Transaction::emit(std::string_view object, std::vector<redis::Command> commands) {
   for (Delta& delta : deltas_) {
     if (delta.object != object) continue;
-    for (redis::Command& command : commands) delta.commands.push_back(std::move(command));
+    for (redis::Command& command : commands) {
+      assert(!command.args().empty() && command.args().size() <= max_command_args);
+      delta.commands.push_back(std::move(command));
+    }
     return;
   }
   assert(false && "emit() for an object that was not locked");

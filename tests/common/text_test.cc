@@ -24,8 +24,11 @@ TEST(UserText, RefusesControlCharacters) {
 }
 
 TEST(UserText, RefusesBidiOverridesAndIsolates) {
-  EXPECT_FALSE(user_text_chars("abc\xe2\x80\xae" "fdp.exe", Lines::one));  // U+202E
-  EXPECT_FALSE(user_text_chars("\xe2\x81\xa6x", Lines::one));              // U+2066
+  EXPECT_FALSE(
+      user_text_chars("abc\xe2\x80\xae"
+                      "fdp.exe",
+                      Lines::one));                                                // U+202E
+  EXPECT_FALSE(user_text_chars("\xe2\x81\xa6x", Lines::one));                      // U+2066
   EXPECT_EQ(user_text_chars("\xd7\xa9\xd7\x9c\xd7\x95\xd7\x9d", Lines::one), 4u);  // Hebrew text is fine
 }
 

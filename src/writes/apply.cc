@@ -1,0 +1,74 @@
+#include "writes/apply.h"
+
+#include "projection/keys.h"
+#include "redis/script.h"
+#include "writes/delta_codec.h"
+
+namespace reel::writes {
+namespace {
+
+// KEYS[1] = the object's watermark bucket; ARGV[1] = its field, ARGV[2] = seq,
+// ARGV[3] = "force" or "next", then the flattened commands (argc, args…)….
+const redis::Script& script() {
+  static const redis::Script apply(R"lua(
+local seq = tonumber(ARGV[2])
+local watermark = tonumber(redis.call('HGET', KEYS[1], ARGV[1]) or '0')
+if watermark >= seq then return {'already', watermark} end
+if ARGV[3] ~= 'force' and watermark ~= seq - 1 then return {'gap', watermark} end
+local i = 4
+while i <= #ARGV do
+  local argc = tonumber(ARGV[i])
+  redis.call(unpack(ARGV, i + 1, i + argc))
+  i = i + argc + 1
+end
+redis.call('HSET', KEYS[1], ARGV[1], seq)
+return {'applied', seq}
+)lua");
+  return apply;
+}
+
+}  // namespace
+
+redis::Command apply_command(const Delta& delta, bool force, bool eval) {
+  const projection::keys::HashField watermark = projection::keys::write_seq(delta.object);
+  std::vector<std::string> args{watermark.field, std::to_string(delta.seq), force ? "force" : "next"};
+  std::vector<std::string> flat = flatten(delta.commands);
+  args.insert(args.end(), std::make_move_iterator(flat.begin()), std::make_move_iterator(flat.end()));
+  const std::vector<std::string> keys{watermark.key};
+  return eval ? script().eval_command(keys, args) : script().evalsha_command(keys, args);
+}
+
+ApplyReply parse_apply_reply(const redis::Reply& reply) {
+  if (reply.is_error()) return {Landing::failed, 0, std::string(reply.str())};
+  if (!reply.is_array() || reply.elements().size() != 2) return {Landing::failed, 0, "an unexpected reply"};
+  const std::string_view outcome = reply.elements()[0].str();
+  const int64_t watermark = reply.elements()[1].integer();
+  if (outcome == "applied") return {Landing::applied, watermark, {}};
+  if (outcome == "already") return {Landing::already, watermark, {}};
+  if (outcome == "gap") return {Landing::gap, watermark, {}};
+  return {Landing::failed, watermark, "an unexpected reply"};
+}
+
+std::vector<redis::Command> apply_commands(const std::vector<Delta>& deltas, bool force, bool eval) {
+  std::vector<redis::Command> commands;
+  commands.reserve(deltas.size());
+  for (const Delta& delta : deltas) commands.push_back(apply_command(delta, force, eval));
+  return commands;
+}
+
+bool needs_eval(const std::vector<redis::Reply>& replies) {
+  for (const redis::Reply& reply : replies) {
+    if (redis::Script::is_noscript(reply)) return true;
+  }
+  return false;
+}
+
+bool all_landed(const std::vector<redis::Reply>& replies) {
+  for (const redis::Reply& reply : replies) {
+    const Landing landing = parse_apply_reply(reply).landing;
+    if (landing != Landing::applied && landing != Landing::already) return false;
+  }
+  return true;
+}
+
+}  // namespace reel::writes

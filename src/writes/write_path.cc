@@ -1,0 +1,62 @@
+#include "writes/write_path.h"
+
+#include <fmt/format.h>
+
+#include "common/log_failure.h"
+#include "sql/outbox_store.h"
+#include "writes/apply.h"
+#include "writes/delta_codec.h"
+
+namespace reel::writes {
+
+Result<std::vector<Delta>> commit_write(sql::Connection& db, const std::function<Status(Transaction&)>& write,
+                                        int64_t now) {
+  if (Status begun = db.begin(); !begun.ok()) return begun.error();
+  auto fail = [&db](const Error& error) -> Error {
+    log_failure(db.rollback(), "rolling back a write");
+    return error;
+  };
+  Transaction tx(db);
+  if (Status written = write(tx); !written.ok()) return fail(written.error());
+  sql::OutboxStore outbox(db);
+  for (const Delta& delta : tx.deltas()) {
+    Result<int64_t> row = outbox.insert(delta.object, delta.seq, encode(delta.commands), now);
+    if (!row.ok()) return fail(row.error());
+  }
+  if (Status committed = db.commit(); !committed.ok()) return fail(committed.error());
+  return tx.deltas();
+}
+
+Task<Result<std::vector<Delta>>> WritePath::commit(std::function<Status(Transaction&)> write) {
+  const int64_t now = clock_.unix_seconds();
+  std::function<Result<std::vector<Delta>>(sql::Connection&)> job =
+      [write = std::move(write), now](sql::Connection& db) { return commit_write(db, write, now); };
+  Result<std::vector<Delta>> deltas = co_await pool_.run<std::vector<Delta>>(std::move(job));
+  if (deltas.ok()) writes_.fetch_add(1, std::memory_order_relaxed);
+  co_return deltas;
+}
+
+Task<bool> WritePath::apply(std::vector<Delta> deltas) {
+  if (deltas.empty()) co_return true;
+  std::vector<redis::Command> commands = apply_commands(deltas, /*force=*/false, /*eval=*/false);
+  Result<std::vector<redis::Reply>> replies = co_await redis_.execute(std::move(commands));
+  if (replies.ok() && needs_eval(*replies)) {
+    std::vector<redis::Command> evals = apply_commands(deltas, /*force=*/false, /*eval=*/true);
+    replies = co_await redis_.execute(std::move(evals));
+  }
+  const bool landed = replies.ok() && all_landed(*replies);
+  if (!landed) not_landed_.fetch_add(1, std::memory_order_relaxed);
+  co_return landed;
+}
+
+Result<bool> run_blocking(sql::Connection& db, redis::BlockingClient& redis,
+                          const std::function<Status(Transaction&)>& write, int64_t now) {
+  Result<std::vector<Delta>> deltas = commit_write(db, write, now);
+  if (!deltas.ok()) return deltas.error();
+  if (deltas->empty()) return true;
+  Result<std::vector<redis::Reply>> replies = redis.execute(apply_commands(*deltas, false, false));
+  if (replies.ok() && needs_eval(*replies)) replies = redis.execute(apply_commands(*deltas, false, true));
+  return replies.ok() && all_landed(*replies);
+}
+
+}  // namespace reel::writes

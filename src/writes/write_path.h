@@ -1,0 +1,98 @@
+// WritePath: the one way every write reaches SQL and Redis (DESIGN.md, "People, writes and caches").
+//
+//   std::function<Result<int64_t>(writes::Transaction&)> write = [&](writes::Transaction& tx) {
+//     ... tx.lock("video:12"); SQL through tx.db(); tx.emit("video:12", commands); return value;
+//   };
+//   Result<writes::Written<int64_t>> done = co_await write_path.run<int64_t>(std::move(write));
+//
+// run() executes the write on the SQL pool inside one transaction, inserts each locked object's
+// delta into the outbox in that same transaction, commits, and then applies the deltas to Redis
+// (one script call per delta, all in one pipelined round trip; writes/apply.h). The write is
+// durable once run() returns a value: `landed` says whether Redis has it too. When Redis failed,
+// or a delta found an earlier one of its object missing, the outbox row stays pending and the
+// relay (writes/relay.h, in `reel worker` and `reel up`) applies it, in order per object, once
+// Redis answers; nothing is lost and nothing counts twice (each delta lands once, by its object's
+// watermark).
+//
+// Thread-safety: one WritePath per event loop (it uses that loop's Redis connection); run() only
+// on that loop. The pool is shared. Ownership: the pool, connection and clock must outlive it.
+// Failure: run() returns the write's own Error (rolled back, nothing recorded), or the engine's
+// Error when the transaction or the outbox insert failed (rolled back); never an Error after the
+// commit.
+#pragma once
+
+#include <atomic>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <vector>
+
+#include "common/asio.h"
+#include "common/clock.h"
+#include "common/result.h"
+#include "redis/blocking_client.h"
+#include "redis/connection.h"
+#include "sql/pool.h"
+#include "writes/transaction.h"
+
+namespace reel::writes {
+
+template <class T>
+struct Written {
+  T value;
+  bool landed = false;  // Redis has every delta of the write; false: the relay will apply them
+};
+
+class WritePath {
+ public:
+  WritePath(sql::Pool& pool, redis::Connection& redis, const Clock& clock)
+      : pool_(pool), redis_(redis), clock_(clock) {}
+
+  template <class T>
+  Task<Result<Written<T>>> run(std::function<Result<T>(Transaction&)> write) {
+    auto value = std::make_shared<std::optional<T>>();
+    std::function<Status(Transaction&)> erased = [write = std::move(write),
+                                                  value](Transaction& tx) -> Status {
+      Result<T> result = write(tx);
+      if (!result.ok()) return result.error();
+      *value = std::move(*result);
+      return {};
+    };
+    Result<std::vector<Delta>> deltas = co_await commit(std::move(erased));
+    if (!deltas.ok()) co_return deltas.error();
+    const bool landed = co_await apply(std::move(*deltas));
+    co_return Written<T>{std::move(**value), landed};
+  }
+
+  // Counters for /metrics (read from any thread).
+  struct Stats {
+    uint64_t writes = 0;      // committed
+    uint64_t not_landed = 0;  // committed, left to the relay
+  };
+  Stats stats() const {
+    return {writes_.load(std::memory_order_relaxed), not_landed_.load(std::memory_order_relaxed)};
+  }
+
+ private:
+  // Begin, write, outbox rows, commit — on a pool thread; the deltas with their sequence numbers.
+  Task<Result<std::vector<Delta>>> commit(std::function<Status(Transaction&)> write);
+  // Applies committed deltas; true when all landed.
+  Task<bool> apply(std::vector<Delta> deltas);
+
+  sql::Pool& pool_;
+  redis::Connection& redis_;
+  const Clock& clock_;
+  std::atomic<uint64_t> writes_{0};
+  std::atomic<uint64_t> not_landed_{0};
+};
+
+// The same in one thread, for tools and tests: commits on `db`, then applies through `redis`.
+// Result: the deltas' landing, as run()'s `landed`; an Error only when nothing was committed.
+Result<bool> run_blocking(sql::Connection& db, redis::BlockingClient& redis,
+                          const std::function<Status(Transaction&)>& write, int64_t now);
+
+// The transaction part of run(), shared with run_blocking(): begin, write, outbox rows, commit.
+Result<std::vector<Delta>> commit_write(sql::Connection& db, const std::function<Status(Transaction&)>& write,
+                                        int64_t now);
+
+}  // namespace reel::writes
