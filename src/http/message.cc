@@ -59,6 +59,11 @@ FileRange::~FileRange() {
   if (fd >= 0) ::close(fd);
 }
 
+Response& Response::add(std::string_view name, std::string_view value) {
+  headers.push_back({std::string(name), std::string(value)});
+  return *this;
+}
+
 Response& Response::set(std::string_view name, std::string_view value) {
   for (Header& header : headers) {
     if (iequals(header.name, name)) {

@@ -60,7 +60,8 @@ struct Response {
   // Low-cardinality label for /metrics ("watch", "videos", "static", ...); "other" if unset.
   std::string_view route = "other";
 
-  Response& set(std::string_view name, std::string_view value);
+  Response& set(std::string_view name, std::string_view value);  // replaces a header of that name
+  Response& add(std::string_view name, std::string_view value);  // one more (Set-Cookie)
   std::optional<std::string_view> header(std::string_view name) const;
 
   static Response text(int status, std::string body);

@@ -20,6 +20,7 @@
 #include "sql/connection.h"
 #include "transcode/transcoder.h"
 #include "worker/sweeper.h"
+#include "writes/relay.h"
 
 namespace reel::worker {
 namespace {
@@ -58,51 +59,85 @@ class Heartbeat {
   PeriodicThread thread_;  // last: starts once the rest is ready
 };
 
-// The sweeper (sweeper.h) with its own Redis client and SQL connection: one sweep when started,
-// then one every sweep_interval on a thread of its own until destroyed.
-class SweepThread {
+// A periodic task of the worker with a Redis client and SQL connection of its own (the sweeper,
+// the relay): one run when started, then one every `interval` on a thread of its own until
+// destroyed. `make_run` builds the run over the thread's client and connection, which outlive it.
+class ConnectedThread {
  public:
-  static Result<std::unique_ptr<SweepThread>> start(const WorkerOptions& options) {
+  using MakeRun = std::function<std::function<void()>(redis::BlockingClient&, sql::Connection&)>;
+
+  static Result<std::unique_ptr<ConnectedThread>> start(const WorkerOptions& options,
+                                                        std::chrono::milliseconds interval,
+                                                        const MakeRun& make_run) {
     auto client = redis::BlockingClient::connect(options.redis);
     if (!client) return client.error();
     auto db = sql::open({options.sql_url});
     if (!db) return db.error();
-    auto sweeping =
-        std::unique_ptr<SweepThread>(new SweepThread(options, std::move(*client), std::move(*db)));
-    sweeping->tick();
-    sweeping->thread_.emplace(options.sweep_interval, [raw = sweeping.get()] { return raw->tick(); });
-    return sweeping;
+    auto started = std::unique_ptr<ConnectedThread>(new ConnectedThread(std::move(*client), std::move(*db)));
+    started->run_ = make_run(started->client_, *started->db_);
+    started->run_();
+    started->thread_.emplace(interval, [raw = started.get()] {
+      raw->run_();
+      return true;
+    });
+    return started;
   }
 
  private:
-  SweepThread(const WorkerOptions& options, redis::BlockingClient client, std::unique_ptr<sql::Connection> db)
-      : consumer_(options.consumer),
-        client_(std::move(client)),
-        db_(std::move(db)),
-        store_(*db_),
-        sweeper_(store_, client_, clock_, {options.uploads_dir, options.sweep_min_age}) {}
+  ConnectedThread(redis::BlockingClient client, std::unique_ptr<sql::Connection> db)
+      : client_(std::move(client)), db_(std::move(db)) {}
 
-  bool tick() {
-    auto swept = sweeper_.sweep();
-    if (!swept) {
-      log(consumer_, "sweeping for lost jobs failed: " + swept.error().message);
-    } else if (swept->stuck > 0) {
-      log(consumer_,
-          fmt::format("{} upload{} had lost {} job: {} queued again, {} failed (the upload was gone)",
-                      swept->stuck, swept->stuck == 1 ? "" : "s", swept->stuck == 1 ? "its" : "their",
-                      swept->requeued, swept->failed));
-    }
-    return true;
-  }
-
-  std::string consumer_;
-  SystemClock clock_;
   redis::BlockingClient client_;
   std::unique_ptr<sql::Connection> db_;
-  sql::CatalogStore store_;
-  Sweeper sweeper_;
+  std::function<void()> run_;
   std::optional<PeriodicThread> thread_;  // last: stopped and joined first
 };
+
+// The sweeper's run (sweeper.h): lost jobs queued again or failed, logged when there were any.
+ConnectedThread::MakeRun sweep_run(const WorkerOptions& options) {
+  return [options](redis::BlockingClient& client, sql::Connection& db) {
+    struct State {
+      State(sql::Connection& db, redis::BlockingClient& client, const WorkerOptions& options)
+          : store(db), sweeper(store, client, clock, {options.uploads_dir, options.sweep_min_age}) {}
+      SystemClock clock;
+      sql::CatalogStore store;
+      Sweeper sweeper;
+    };
+    auto state = std::make_shared<State>(db, client, options);
+    return [state, consumer = options.consumer] {
+      auto swept = state->sweeper.sweep();
+      if (!swept) {
+        log(consumer, "sweeping for lost jobs failed: " + swept.error().message);
+      } else if (swept->stuck > 0) {
+        log(consumer,
+            fmt::format("{} upload{} had lost {} job: {} queued again, {} failed (the upload was gone)",
+                        swept->stuck, swept->stuck == 1 ? "" : "s", swept->stuck == 1 ? "its" : "their",
+                        swept->requeued, swept->failed));
+      }
+    };
+  };
+}
+
+// The write path's relay run (writes/relay.h): outbox rows that did not land are applied.
+ConnectedThread::MakeRun relay_run(const WorkerOptions& options) {
+  return [consumer = options.consumer](redis::BlockingClient& client, sql::Connection& db) {
+    struct State {
+      State(sql::Connection& db, redis::BlockingClient& client) : relay(db, client, clock) {}
+      SystemClock clock;
+      writes::Relay relay;
+    };
+    auto state = std::make_shared<State>(db, client);
+    return [state, consumer] {
+      auto relayed = state->relay.run_once();
+      if (!relayed) {
+        log(consumer, "relaying the outbox failed (retrying): " + relayed.error().message);
+      } else if (relayed->replayed > 0 || relayed->failed > 0) {
+        log(consumer, fmt::format("outbox: {} writes landed, {} replayed in order, {} refused",
+                                  relayed->landed, relayed->replayed, relayed->failed));
+      }
+    };
+  };
+}
 
 }  // namespace
 
@@ -334,11 +369,17 @@ Status Worker::run() {
     if (auto opened = slot->open(); !opened) return opened;
     slots.push_back(std::move(slot));
   }
-  std::unique_ptr<SweepThread> sweeping;
+  std::unique_ptr<ConnectedThread> sweeping;
   if (!options_.uploads_dir.empty()) {
-    auto started = SweepThread::start(options_);
+    auto started = ConnectedThread::start(options_, options_.sweep_interval, sweep_run(options_));
     if (!started) return started.error();
     sweeping = std::move(*started);
+  }
+  std::unique_ptr<ConnectedThread> relaying;
+  if (options_.relay) {
+    auto started = ConnectedThread::start(options_, options_.relay_interval, relay_run(options_));
+    if (!started) return started.error();
+    relaying = std::move(*started);
   }
   std::vector<std::thread> threads;
   for (auto& slot : slots) threads.emplace_back([&slot] { slot->run(); });

@@ -18,6 +18,8 @@
 // A heartbeat thread per slot keeps the job's lease while ffmpeg runs, and cancels the job when
 // the lease is lost (another worker took it over). A job left by a crashed worker is taken over
 // by another after the queue's visibility timeout, so no upload is stuck.
+// With `relay` (the default), the write path's relay runs at start and every relay_interval on a
+// thread of its own: outbox rows that did not reach Redis when they committed are applied.
 // With `uploads_dir` set, a sweeper (sweeper.h) runs at start and every sweep_interval on a thread
 // of its own: processing videos whose job was lost are queued again, or failed.
 //
@@ -58,6 +60,9 @@ struct WorkerOptions {
   std::string uploads_dir;
   std::chrono::milliseconds sweep_interval{std::chrono::minutes(5)};
   std::chrono::milliseconds sweep_min_age{std::chrono::minutes(10)};  // younger videos are left alone
+  // The write path's relay (writes/relay.h): applies outbox rows that did not land at commit.
+  bool relay = true;
+  std::chrono::milliseconds relay_interval{1000};
 };
 
 class Worker {
