@@ -89,11 +89,42 @@ void append_listing_href(std::string& out, std::string_view path, Sort sort, Per
   }
 }
 
+// The signed-in viewer, as user_bar.html and watch_actions.html read it: "user" at `parent`.
+void add_viewer(TemplateData::Object parent, const Viewer& viewer) {
+  if (viewer.id == 0) return;
+  parent.add_object("user")
+      .set("name", viewer.name)
+      .set("display_name", viewer.display_name.empty() ? viewer.name : viewer.display_name)
+      .set("csrf", viewer.csrf);
+}
+
+// watch_actions.html's fields: "actions" at `parent` (the video's id and channel, the viewer's vote,
+// favorite, subscription and playlists).
+void add_watch_actions(TemplateData::Object parent, int64_t video_id, std::string_view channel,
+                       const WatchActions& actions) {
+  auto object = parent.add_object("actions");
+  object.set_int("id", video_id)
+      .set("channel", channel)
+      .set_bool("liked", actions.vote > 0)
+      .set_bool("disliked", actions.vote < 0)
+      .set_bool("favorite", actions.favorite)
+      .set_bool("subscribed", actions.subscribed);
+  auto playlists = object.add_list("playlists");
+  for (const WatchActions::Playlist& playlist : actions.playlists) {
+    playlists.add_object()
+        .set_int("id", playlist.id)
+        .set("title", playlist.title)
+        .set_bool("contains", playlist.contains);
+  }
+}
+
 // Fields every page's layout reads.
 void add_layout(TemplateData::Object root, std::string_view site_name, std::string_view page_title,
                 std::string_view description, const std::vector<CategoryLink>& nav,
-                std::string_view current_path) {
+                std::string_view current_path, const Frame& frame) {
   root.set("site_name", site_name).set("page_title", page_title).set("description", description);
+  root.set_bool("esi", frame.esi);
+  if (!frame.esi) add_viewer(root, frame.viewer);
   auto links = root.add_list("nav");
   for (const CategoryLink& category : nav) {
     auto link = links.add_object();
@@ -206,7 +237,7 @@ std::string render_page(const Template& page, const TemplateData& data, size_t c
 }  // namespace
 
 Renderer::Renderer(SiteOptions options, Template home, Template listing, Template watch, Template upload,
-                   Template error, Template card)
+                   Template error, Template card, Template user_bar, Template watch_actions)
     : options_(std::move(options)),
       id_(next_renderer_id.fetch_add(1)),
       home_(std::move(home)),
@@ -214,7 +245,9 @@ Renderer::Renderer(SiteOptions options, Template home, Template listing, Templat
       watch_(std::move(watch)),
       upload_(std::move(upload)),
       error_(std::move(error)),
-      card_(std::move(card)) {}
+      card_(std::move(card)),
+      user_bar_(std::move(user_bar)),
+      watch_actions_(std::move(watch_actions)) {}
 
 void Renderer::add_cards(TemplateData::Object parent, TemplateData::Key key, const std::vector<Card>& cards,
                          int64_t now, CardCache& cache) const {
@@ -261,25 +294,30 @@ Result<Renderer> Renderer::load(SiteOptions options) {
   if (!upload) return upload.error();
   auto error = compile_page("error");
   if (!error) return error.error();
+  auto user_bar = Template::compile(*sources, "user_bar");
+  if (!user_bar) return user_bar.error();
+  auto watch_actions = Template::compile(*sources, "watch_actions");
+  if (!watch_actions) return watch_actions.error();
   return Renderer(std::move(options), std::move(*home), std::move(*listing), std::move(*watch),
-                  std::move(*upload), std::move(*error), std::move(*card));
+                  std::move(*upload), std::move(*error), std::move(*card), std::move(*user_bar),
+                  std::move(*watch_actions));
 }
 
-std::string Renderer::home(const projection::Home& home, int64_t now) const {
+std::string Renderer::home(const projection::Home& home, int64_t now, const Frame& frame) const {
   size_t cards = home.popular.size() + home.newest.size();
   CardCache& cache = thread_card_cache();
   cache.begin_page(id_);
   TemplateData data(page_nodes + cards * nodes_per_card, page_text + cards * text_per_card);
   auto root = data.root();
-  add_layout(root, options_.name, "", "Watch the newest and most viewed videos.", home.nav, "/");
+  add_layout(root, options_.name, "", "Watch the newest and most viewed videos.", home.nav, "/", frame);
   root.set("canonical", "/");
   add_cards(root, "popular", home.popular, now, cache);
   add_cards(root, "newest", home.newest, now, cache);
   return render_page(home_, data, cards);
 }
 
-std::string Renderer::listing(const projection::Listing& listing, const ListingContext& context,
-                              int64_t now) const {
+std::string Renderer::listing(const projection::Listing& listing, const ListingContext& context, int64_t now,
+                              const Frame& frame) const {
   size_t cards = listing.cards.size();
   CardCache& cache = thread_card_cache();
   cache.begin_page(id_);
@@ -300,7 +338,7 @@ std::string Renderer::listing(const projection::Listing& listing, const ListingC
   std::string description =
       heading + ": " + format_exact_count(listing.total) + " videos on " + options_.name + ".";
 
-  add_layout(root, options_.name, page_title, description, listing.nav, context.path);
+  add_layout(root, options_.name, page_title, description, listing.nav, context.path, frame);
   root.set_written("canonical", [&](std::string& out) {
     append_listing_href(out, context.path, context.sort, context.period, listing.page);
   });
@@ -313,7 +351,8 @@ std::string Renderer::listing(const projection::Listing& listing, const ListingC
   return render_page(listing_, data, cards);
 }
 
-std::string Renderer::watch(const projection::VideoPage& video, int64_t now) const {
+std::string Renderer::watch(const projection::VideoPage& video, int64_t now, const Frame& frame,
+                            const WatchActions& actions) const {
   size_t cards = video.related.size();
   CardCache& cache = thread_card_cache();
   cache.begin_page(id_);
@@ -321,7 +360,7 @@ std::string Renderer::watch(const projection::VideoPage& video, int64_t now) con
   auto root = data.root();
   std::string_view description = utf8_prefix(video.description, max_description_bytes);
   add_layout(root, options_.name, video.title,
-             description.empty() ? std::string_view(video.title) : description, video.nav, "");
+             description.empty() ? std::string_view(video.title) : description, video.nav, "", frame);
   root.set_safe_written("canonical", [&](std::string& out) { append_watch_path(out, video.id, video.slug); });
 
   auto page = root.add_object("video");
@@ -349,6 +388,10 @@ std::string Renderer::watch(const projection::VideoPage& video, int64_t now) con
       .set_safe_written("likes", [&](std::string& out) { append_count(out, video.likes); })
       .set_safe_written("dislikes", [&](std::string& out) { append_count(out, video.dislikes); });
   if (video.rating >= 0) page.set_int("rating", std::lround(video.rating));
+  page.set_int("id", video.id).set_safe_written("comments", [&](std::string& out) {
+    append_exact_count(out, video.comments);
+  });
+  if (!frame.esi) add_watch_actions(page, video.id, video.channel_name, actions);
   auto files = page.add_list("files");
   for (const projection::Rendition& file : video.files) {
     files.add_object().set("url", file.url).set_int("height", file.height);
@@ -371,11 +414,11 @@ std::string Renderer::watch(const projection::VideoPage& video, int64_t now) con
   return render_page(watch_, data, cards);
 }
 
-std::string Renderer::upload(const std::vector<CategoryLink>& nav) const {
+std::string Renderer::upload(const std::vector<CategoryLink>& nav, const Frame& frame) const {
   TemplateData data(page_nodes + nav.size() * 3, page_text);
   auto root = data.root();
   const std::string description = "Upload a video to " + options_.name + ".";  // borrowed by the data
-  add_layout(root, options_.name, "Upload a video", description, nav, "");
+  add_layout(root, options_.name, "Upload a video", description, nav, "", frame);
   root.set_bool("noindex", true);
   auto categories = root.add_list("categories");
   for (const CategoryLink& category : nav)
@@ -384,12 +427,27 @@ std::string Renderer::upload(const std::vector<CategoryLink>& nav) const {
 }
 
 std::string Renderer::error_page(int status, std::string_view title, std::string_view message,
-                                 const std::vector<CategoryLink>& nav) const {
+                                 const std::vector<CategoryLink>& nav, const Frame& frame) const {
   TemplateData data(page_nodes, page_text);
   auto root = data.root();
-  add_layout(root, options_.name, title, message, nav, "");
+  add_layout(root, options_.name, title, message, nav, "", frame);
   root.set_int("status", status).set("title", title).set("message", message).set_bool("noindex", true);
   return render_page(error_, data, 0);
+}
+
+std::string Renderer::user_bar(const Viewer& viewer) const {
+  TemplateData data(32, 256);
+  add_viewer(data.root(), viewer);
+  return render_page(user_bar_, data, 0);
+}
+
+std::string Renderer::watch_actions(int64_t video_id, std::string_view channel, const Viewer& viewer,
+                                    const WatchActions& actions) const {
+  TemplateData data(64 + actions.playlists.size() * 4, 512);
+  auto root = data.root();
+  add_viewer(root, viewer);
+  add_watch_actions(root, video_id, channel, actions);
+  return render_page(watch_actions_, data, 0);
 }
 
 }  // namespace reel::pages

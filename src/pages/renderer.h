@@ -34,6 +34,36 @@ struct SiteOptions {
   media::LinkSigner links;  // signs the media URLs pages carry (card previews)
 };
 
+// Who a page is rendered for, as far as its per-user parts go: the user bar in the header and the
+// watch page's vote, favorite, playlist and subscribe controls.
+struct Viewer {
+  int64_t id = 0;  // 0: nobody is signed in
+  std::string name;
+  std::string display_name;
+  std::string csrf;  // the session's token, carried by the per-user parts' forms
+};
+
+// How a page carries its per-user parts. With `esi` (the request came through a surrogate that
+// said `Surrogate-Capability: …="ESI/1.0"`) they are <esi:include> tags, so the page is the same
+// for everyone and the surrogate caches it; otherwise they are rendered in place for `viewer`.
+struct Frame {
+  bool esi = false;
+  Viewer viewer;
+};
+
+// The signed-in viewer's relation to a video, for the watch page's controls.
+struct WatchActions {
+  int vote = 0;  // 1 liked, -1 disliked, 0 neither
+  bool favorite = false;
+  bool subscribed = false;
+  struct Playlist {
+    int64_t id = 0;
+    std::string title;
+    bool contains = false;  // the video is in it
+  };
+  std::vector<Playlist> playlists;  // the viewer's own
+};
+
 // What a listing page needs besides the data: its base path for links and the active sort.
 struct ListingContext {
   projection::ListKind kind = projection::ListKind::all;
@@ -46,19 +76,30 @@ class Renderer {
  public:
   static Result<Renderer> load(SiteOptions options);
 
-  std::string home(const projection::Home& home, int64_t now) const;
+  // Every page takes the Frame it is rendered in; the default is an anonymous visitor's page, with
+  // the per-user parts in place.
+  std::string home(const projection::Home& home, int64_t now, const Frame& frame = {}) const;
   // Sort tabs link to "?sort=newest|views|rating|duration[&period=day|week|month|all]" (kinds all
   // and category; tag and channel get newest and views only); page links add "&page=N".
-  std::string listing(const projection::Listing& listing, const ListingContext& context, int64_t now) const;
-  std::string watch(const projection::VideoPage& video, int64_t now) const;
+  std::string listing(const projection::Listing& listing, const ListingContext& context, int64_t now,
+                      const Frame& frame = {}) const;
+  // `actions` fills the controls rendered in place (ignored with ESI and for anonymous viewers).
+  std::string watch(const projection::VideoPage& video, int64_t now, const Frame& frame = {},
+                    const WatchActions& actions = {}) const;
   // The upload form; its category menu lists `nav`. Static but for the nav: no media links.
-  std::string upload(const std::vector<projection::CategoryLink>& nav) const;
+  std::string upload(const std::vector<projection::CategoryLink>& nav, const Frame& frame = {}) const;
   std::string error_page(int status, std::string_view title, std::string_view message,
-                         const std::vector<projection::CategoryLink>& nav) const;
+                         const std::vector<projection::CategoryLink>& nav, const Frame& frame = {}) const;
+
+  // The per-user parts on their own, as the fragments the ESI tags name (user_bar.html,
+  // watch_actions.html — the same partials the pages include).
+  std::string user_bar(const Viewer& viewer) const;
+  std::string watch_actions(int64_t video_id, std::string_view channel, const Viewer& viewer,
+                            const WatchActions& actions) const;
 
  private:
   Renderer(SiteOptions options, Template home, Template listing, Template watch, Template upload,
-           Template error, Template card);
+           Template error, Template card, Template user_bar, Template watch_actions);
   // Adds the list `key` of cards, each item holding its HTML from the thread's CardCache.
   void add_cards(TemplateData::Object parent, TemplateData::Key key,
                  const std::vector<projection::Card>& cards, int64_t now, CardCache& cache) const;
@@ -71,6 +112,8 @@ class Renderer {
   Template upload_;
   Template error_;
   Template card_;
+  Template user_bar_;
+  Template watch_actions_;
 };
 
 }  // namespace reel::pages

@@ -294,6 +294,60 @@ TEST_F(RendererTest, WatchPageWithoutVotesOrPosterOmitsThem) {
   EXPECT_THAT(html, Not(HasSubstr("style=\"width")));
 }
 
+Viewer evil_viewer() {
+  return {7, "eve", "<script>alert(1)</script>", "tok\"en"};
+}
+
+TEST_F(RendererTest, AnonymousPagesCarryTheSignInLinksInPlace) {
+  std::string html = renderer_->watch(video_page(), now);
+  EXPECT_THAT(html, HasSubstr(R"(<a class="user-bar__signin" href="/signin">)"));
+  EXPECT_THAT(html, HasSubstr(R"(<a class="favorite" href="/signin">)"));
+  EXPECT_THAT(html, Not(HasSubstr("csrf")));
+  EXPECT_THAT(html, Not(HasSubstr("esi:include")));
+}
+
+TEST_F(RendererTest, WithEsiThePerUserPartsAreIncludesAndNothingPersonalIsInThePage) {
+  Frame frame{.esi = true, .viewer = evil_viewer()};
+  WatchActions actions;
+  actions.vote = 1;
+  actions.favorite = true;
+  std::string html = renderer_->watch(video_page(), now, frame, actions);
+  EXPECT_THAT(html, HasSubstr(R"(<esi:include src="/fragments/user-bar"/>)"));
+  EXPECT_THAT(html, HasSubstr(R"(<esi:include src="/fragments/watch/42"/>)"));
+  EXPECT_THAT(html, Not(HasSubstr("eve")));
+  EXPECT_THAT(html, Not(HasSubstr("tok")));
+  EXPECT_THAT(html, Not(HasSubstr("Sign in")));
+  EXPECT_THAT(renderer_->listing(listing_page(1, 1), {}, now, frame),
+              HasSubstr(R"(<esi:include src="/fragments/user-bar"/>)"));
+}
+
+TEST_F(RendererTest, SignedInPartsInPlaceCarryTheViewerEscapedAndTheCsrfToken) {
+  Frame frame{.viewer = evil_viewer()};
+  WatchActions actions{.vote = -1, .subscribed = true, .playlists = {{5, "<b>Mine</b>", true}}};
+  std::string html = renderer_->watch(video_page(), now, frame, actions);
+  EXPECT_THAT(html, HasSubstr("<summary>&lt;script&gt;alert(1)&lt;/script&gt;</summary>"));
+  EXPECT_THAT(html, Not(HasSubstr("<script>alert")));
+  EXPECT_THAT(html, HasSubstr(R"(name="csrf" value="tok&quot;en")"));
+  EXPECT_THAT(html, HasSubstr(R"(value="0" aria-pressed="true">Dislike)"));
+  EXPECT_THAT(html, HasSubstr(R"(value="1" aria-pressed="false">Like)"));
+  EXPECT_THAT(html, HasSubstr(R"(action="/api/v1/playlists/5/videos/42")"));
+  EXPECT_THAT(html, HasSubstr("&lt;b&gt;Mine&lt;/b&gt;"));
+  EXPECT_THAT(html, HasSubstr(R"(action="/api/v1/me/subscriptions/bob")"));
+  EXPECT_THAT(html, Not(HasSubstr("esi:include")));
+}
+
+TEST_F(RendererTest, FragmentsRenderAlone) {
+  std::string bar = renderer_->user_bar(evil_viewer());
+  EXPECT_THAT(bar, HasSubstr(R"(data-user="eve")"));
+  EXPECT_THAT(bar, Not(HasSubstr("<html")));
+  EXPECT_THAT(renderer_->user_bar({}), HasSubstr("Sign in"));
+  WatchActions favorite;
+  favorite.favorite = true;
+  std::string actions = renderer_->watch_actions(42, "bob", evil_viewer(), favorite);
+  EXPECT_THAT(actions, HasSubstr(R"(<div class="watch-actions" data-video="42">)"));
+  EXPECT_THAT(actions, HasSubstr(">Favorited<"));
+}
+
 TEST_F(RendererTest, ErrorPageShowsStatusAndLinksHome) {
   std::string html = renderer_->error_page(404, "Page not found", "No video <here>.", nav());
   expect_common_page_parts(html);
