@@ -1,0 +1,66 @@
+// RequestInput: the fields of a state-changing call, whether it came from the API (a JSON object
+// body, `X-CSRF-Token` header) or from a plain HTML form (application/x-www-form-urlencoded, the
+// CSRF token as the field `csrf`, PUT/PATCH/DELETE spelled as the field `_method`, since forms
+// only POST). The people routes serve both with one handler: pages work without JavaScript and
+// the API keeps its JSON contract.
+//
+// A form call is answered with a redirect (303 See Other) to a local page — the form's `next`
+// field or the Referer's path — and its errors with an HTML page; an API call with JSON. Bodies
+// of other types are refused (415).
+//
+// Thread-safety: a value per request.
+// Failure: parse() returns an invalid_input Error with a message for the client (malformed JSON,
+// not an object, a malformed form); the typed getters return one naming the field.
+#pragma once
+
+#include <cstdint>
+#include <nlohmann/json.hpp>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "common/result.h"
+#include "http/message.h"
+
+namespace reel::app {
+
+class RequestInput {
+ public:
+  // Reads the request's body (empty is an empty object) and, for forms, `_method`.
+  static Result<RequestInput> parse(const http::Request& request);
+
+  bool is_form() const { return form_; }
+  // The method the client meant: the request's, or a form's `_method` (upper-cased; only PUT,
+  // PATCH and DELETE override a POST).
+  const std::string& method() const { return method_; }
+  // The CSRF token the client presented (header or form field); empty when none.
+  const std::string& csrf() const { return csrf_; }
+  // Where a form call goes next: its `next` field or the Referer's path when either is a local
+  // path ("/…", not "//…"), else `fallback`.
+  std::string next(const http::Request& request, std::string_view fallback) const;
+
+  bool has(std::string_view name) const;
+  // A string field; nullopt when absent. A JSON value of another type is an Error.
+  Result<std::optional<std::string>> text(std::string_view name) const;
+  // A required string field.
+  Result<std::string> required_text(std::string_view name) const;
+  // An integer field (JSON number or decimal text); nullopt when absent.
+  Result<std::optional<int64_t>> integer(std::string_view name) const;
+  // A boolean field (JSON true/false; form "1", "0", "true", "false", "on"); nullopt when absent.
+  Result<std::optional<bool>> boolean(std::string_view name) const;
+  // A list of positive ids (a JSON array of numbers; a form's comma-separated list), at most
+  // `max_items`; nullopt when absent.
+  Result<std::optional<std::vector<int64_t>>> id_list(std::string_view name, size_t max_items) const;
+
+ private:
+  nlohmann::json fields_ = nlohmann::json::object();  // form fields are strings
+  bool form_ = false;
+  std::string method_;
+  std::string csrf_;
+};
+
+// A local path fit to redirect to: starts with one '/', no backslash, no control characters.
+bool is_local_path(std::string_view path);
+
+}  // namespace reel::app
