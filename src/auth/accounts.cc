@@ -15,10 +15,13 @@ namespace {
 
 namespace account_keys = projection::account_keys;
 
-std::string object_of(int64_t user_id) { return fmt::format("user:{}", user_id); }
+std::string object_of(int64_t user_id) {
+  return fmt::format("user:{}", user_id);
+}
 
 redis::Command channel_of(const catalog::User& user) {
-  return projection::channel_command(catalog::Channel{user.id, user.name, user.display_name, user.created_at});
+  return projection::channel_command(
+      catalog::Channel{user.id, user.name, user.display_name, user.created_at});
 }
 
 // Locks the user and reads it; nullopt when there is no such user or it was deleted.
@@ -48,9 +51,9 @@ Result<bool> update_user(writes::Transaction& tx, int64_t user_id, bool channel,
   return true;
 }
 
-Task<Result<SignInCheck>> check_user(sql::Pool& sql, WorkPool& hashing, const PasswordHasher& hasher,
-                                     std::function<Result<std::optional<catalog::User>>(sql::Connection&)> find,
-                                     std::string password) {
+Task<Result<SignInCheck>> check_user(
+    sql::Pool& sql, WorkPool& hashing, const PasswordHasher& hasher,
+    std::function<Result<std::optional<catalog::User>>(sql::Connection&)> find, std::string password) {
   Result<std::optional<catalog::User>> user = co_await sql.run<std::optional<catalog::User>>(std::move(find));
   if (!user) co_return user.error();
   const bool live = *user && !(*user)->deleted_at;
@@ -117,7 +120,8 @@ Result<bool> set_display_name(writes::Transaction& tx, int64_t user_id, std::str
 }
 
 Result<bool> set_role(writes::Transaction& tx, int64_t user_id, catalog::Role role) {
-  return update_user(tx, user_id, false, [&](sql::UserStore& store) { return store.set_role(user_id, role); });
+  return update_user(tx, user_id, false,
+                     [&](sql::UserStore& store) { return store.set_role(user_id, role); });
 }
 
 std::span<const AccountRemovalStep> account_removal_steps() {
@@ -145,15 +149,16 @@ Task<Result<SignInCheck>> check_sign_in(sql::Pool& sql, WorkPool& hashing, const
   // A name that cannot exist is looked up anyway (as ""): it must cost what a real one costs.
   Result<std::string> name = normalize_username(username);
   std::function<Result<std::optional<catalog::User>>(sql::Connection&)> find =
-      [name = name ? *name : std::string()](sql::Connection& db) { return sql::UserStore(db).find_by_name(name); };
+      [name = name ? *name : std::string()](sql::Connection& db) {
+        return sql::UserStore(db).find_by_name(name);
+      };
   co_return co_await check_user(sql, hashing, hasher, std::move(find), std::move(password));
 }
 
 Task<Result<SignInCheck>> check_password_of(sql::Pool& sql, WorkPool& hashing, const PasswordHasher& hasher,
                                             int64_t user_id, std::string password) {
-  std::function<Result<std::optional<catalog::User>>(sql::Connection&)> find = [user_id](sql::Connection& db) {
-    return sql::UserStore(db).find(user_id);
-  };
+  std::function<Result<std::optional<catalog::User>>(sql::Connection&)> find =
+      [user_id](sql::Connection& db) { return sql::UserStore(db).find(user_id); };
   co_return co_await check_user(sql, hashing, hasher, std::move(find), std::move(password));
 }
 

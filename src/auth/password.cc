@@ -30,8 +30,7 @@ PasswordCheck PasswordHasher::verify(std::string_view stored, std::string_view p
   const bool real = !stored.empty() && stored.size() < crypto_pwhash_STRBYTES;
   // crypto_pwhash_str_verify wants a NUL-terminated string.
   const std::string hash(real ? stored : std::string_view(dummy_));
-  const bool matches =
-      crypto_pwhash_str_verify(hash.c_str(), password.data(), password.size()) == 0 && real;
+  const bool matches = crypto_pwhash_str_verify(hash.c_str(), password.data(), password.size()) == 0 && real;
   if (!matches) return {};
   return {true, crypto_pwhash_str_needs_rehash(hash.c_str(), cost_.opslimit, cost_.memlimit) != 0};
 }

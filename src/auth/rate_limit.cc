@@ -107,8 +107,8 @@ struct Windows {
 
 Windows windows_of(std::string_view scope, std::string_view subject, milliseconds window, int64_t now_ms) {
   const int64_t index = now_ms / window.count();
-  return {account_keys::rate_window(scope, subject, index), account_keys::rate_window(scope, subject, index - 1),
-          now_ms % window.count()};
+  return {account_keys::rate_window(scope, subject, index),
+          account_keys::rate_window(scope, subject, index - 1), now_ms % window.count()};
 }
 
 }  // namespace
@@ -121,7 +121,8 @@ int64_t Verdict::retry_after_seconds() const {
 std::string client_subject(std::string_view address) {
   const std::string text(address);
   std::array<unsigned char, 16> bytes{};
-  if (text.find(':') == std::string::npos || inet_pton(AF_INET6, text.c_str(), bytes.data()) != 1) return text;
+  if (text.find(':') == std::string::npos || inet_pton(AF_INET6, text.c_str(), bytes.data()) != 1)
+    return text;
   std::memset(bytes.data() + 8, 0, 8);
   std::array<char, INET6_ADDRSTRLEN> out{};
   inet_ntop(AF_INET6, bytes.data(), out.data(), out.size());
@@ -151,18 +152,21 @@ Task<Result<Verdict>> SignInGuard::check(redis::Connection& redis, std::string_v
                                          std::string_view client) const {
   const int64_t now_ms = clock_.unix_ms();
   Windows cap = windows_of(account_failures_scope, account, policy_.account_failures.window, now_ms);
-  std::vector<std::string> keys{account_keys::sign_in_failures(account, client), account_keys::sign_in_known(account),
-                                std::move(cap.current), std::move(cap.previous)};
+  std::vector<std::string> keys{account_keys::sign_in_failures(account, client),
+                                account_keys::sign_in_known(account), std::move(cap.current),
+                                std::move(cap.previous)};
   std::vector<std::string> args{std::to_string(now_ms), std::string(client), std::to_string(cap.elapsed_ms),
                                 std::to_string(policy_.account_failures.window.count()),
                                 std::to_string(policy_.account_failures.events)};
   Result<redis::Reply> reply = co_await guard_check_script().run(redis, std::move(keys), std::move(args));
-  if (Status checked = redis_status(reply, "checking the sign-in lockout"); !checked) co_return checked.error();
+  if (Status checked = redis_status(reply, "checking the sign-in lockout"); !checked)
+    co_return checked.error();
   const milliseconds wait(reply->integer());
   co_return Verdict{wait.count() <= 0, wait};
 }
 
-Task<Status> SignInGuard::failed(redis::Connection& redis, std::string_view account, std::string_view client) const {
+Task<Status> SignInGuard::failed(redis::Connection& redis, std::string_view account,
+                                 std::string_view client) const {
   const int64_t now_ms = clock_.unix_ms();
   Windows cap = windows_of(account_failures_scope, account, policy_.account_failures.window, now_ms);
   std::vector<std::string> keys{account_keys::sign_in_failures(account, client), std::move(cap.current)};

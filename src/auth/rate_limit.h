@@ -106,7 +106,8 @@ class SignInGuard {
   explicit SignInGuard(const Clock& clock, LockoutPolicy policy = {}) : clock_(clock), policy_(policy) {}
 
   // Whether `client` may try to sign in to `account` (the normalized username) now.
-  Task<Result<Verdict>> check(redis::Connection& redis, std::string_view account, std::string_view client) const;
+  Task<Result<Verdict>> check(redis::Connection& redis, std::string_view account,
+                              std::string_view client) const;
   // The attempt failed (wrong password, or no such account).
   Task<Status> failed(redis::Connection& redis, std::string_view account, std::string_view client) const;
   // The attempt succeeded: the pair's failures are forgotten and the client becomes known.

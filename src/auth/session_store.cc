@@ -3,8 +3,8 @@
 #include <algorithm>
 #include <vector>
 
-#include "auth/token.h"
 #include "auth/redis_status.h"
+#include "auth/token.h"
 #include "projection/account_keys.h"
 #include "redis/script.h"
 #include "sql/token_store.h"

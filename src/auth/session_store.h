@@ -71,7 +71,8 @@ class SessionStore {
 
   // A new session for `user_id`. `presented`: the session cookie the request carried, if any; it
   // is revoked in the same script (signing in over a session ends that session).
-  Task<Result<NewSession>> create(redis::Connection& redis, int64_t user_id, std::string_view presented = {}) const;
+  Task<Result<NewSession>> create(redis::Connection& redis, int64_t user_id,
+                                  std::string_view presented = {}) const;
   Task<Result<std::optional<Session>>> find(redis::Connection& redis, std::string_view id) const;
   // Ends one session (sign-out); an unknown id is not an error.
   Task<Status> revoke(redis::Connection& redis, std::string_view id) const;

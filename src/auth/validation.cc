@@ -18,19 +18,23 @@ constexpr size_t max_display_name_chars = 64;
 
 // Route segments, and names that would pass for the site or its staff.
 constexpr std::array<std::string_view, 52> reserved = {
-    "about",     "account",    "admin",    "administrator", "anonymous",  "api",        "categories",
-    "category",  "channel",    "channels", "contact",       "deleted",    "favorites",  "feed",
-    "healthz",   "help",       "home",     "login",         "logout",     "mail",       "me",
-    "media",     "metrics",    "mod",      "moderator",     "new",        "null",       "playlist",
-    "playlists", "privacy",    "readyz",   "reel",          "register",   "root",       "search",
-    "security",  "session",    "settings", "sign-in",       "sign-out",   "signin",     "signout",
-    "signup",    "staff",      "static",   "subscriptions", "support",    "system",     "tag",
-    "upload",    "user",       "watch",
+    "about",     "account", "admin",    "administrator", "anonymous", "api",       "categories",
+    "category",  "channel", "channels", "contact",       "deleted",   "favorites", "feed",
+    "healthz",   "help",    "home",     "login",         "logout",    "mail",      "me",
+    "media",     "metrics", "mod",      "moderator",     "new",       "null",      "playlist",
+    "playlists", "privacy", "readyz",   "reel",          "register",  "root",      "search",
+    "security",  "session", "settings", "sign-in",       "sign-out",  "signin",    "signout",
+    "signup",    "staff",   "static",   "subscriptions", "support",   "system",    "tag",
+    "upload",    "user",    "watch",
 };
 
-Error invalid(std::string message) { return Error{std::move(message), ErrorKind::invalid_input}; }
+Error invalid(std::string message) {
+  return Error{std::move(message), ErrorKind::invalid_input};
+}
 
-bool username_char(char c) { return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_' || c == '-'; }
+bool username_char(char c) {
+  return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_' || c == '-';
+}
 
 std::string ascii_lowered(std::string_view text) {
   std::string out(text);
@@ -51,7 +55,8 @@ Result<std::string> normalize_username(std::string_view typed) {
     return invalid(fmt::format("username: {} to {} characters: letters a-z, digits, '_' and '-'",
                                min_username_chars, max_username_chars));
   }
-  if (name.front() == '_' || name.front() == '-') return invalid("username: must start with a letter or a digit");
+  if (name.front() == '_' || name.front() == '-')
+    return invalid("username: must start with a letter or a digit");
   if (reserved_username(name)) return invalid("username: that name is reserved");
   return name;
 }

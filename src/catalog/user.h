@@ -40,13 +40,13 @@ constexpr std::optional<Role> parse_role(std::string_view name) {
 
 struct User {
   int64_t id = 0;
-  std::string name;          // the handle: [a-z0-9_-]{3,32} for registered accounts
-  std::string display_name;  // as typed (1..64 characters)
-  std::string email;         // lower-cased; "" once deleted (and for channels made by `reel seed`)
-  std::string password_hash; // crypto_pwhash_str's string; "" when the account cannot sign in
+  std::string name;           // the handle: [a-z0-9_-]{3,32} for registered accounts
+  std::string display_name;   // as typed (1..64 characters)
+  std::string email;          // lower-cased; "" once deleted (and for channels made by `reel seed`)
+  std::string password_hash;  // crypto_pwhash_str's string; "" when the account cannot sign in
   Role role = Role::user;
-  int64_t created_at = 0;           // Unix seconds
-  int64_t password_changed_at = 0;  // Unix seconds; 0: never changed
+  int64_t created_at = 0;             // Unix seconds
+  int64_t password_changed_at = 0;    // Unix seconds; 0: never changed
   std::optional<int64_t> deleted_at;  // Unix seconds; set: the account is gone, its name stays taken
 };
 

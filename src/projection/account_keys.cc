@@ -47,9 +47,9 @@ std::string sign_in_known(std::string_view account) {
 }
 
 redis::Command user_command(const catalog::User& user) {
-  return redis::Command("HSET", account_keys::user(user.id), user_name_field, user.name, user_display_name_field,
-                        user.display_name, user_role_field, catalog::role_name(user.role), user_created_at_field,
-                        user.created_at);
+  return redis::Command("HSET", account_keys::user(user.id), user_name_field, user.name,
+                        user_display_name_field, user.display_name, user_role_field,
+                        catalog::role_name(user.role), user_created_at_field, user.created_at);
 }
 
 redis::Command revoke_sessions_command(int64_t user_id) {

@@ -71,7 +71,9 @@ Result<std::optional<catalog::User>> UserStore::find_where(std::string_view cond
   return std::optional<catalog::User>{user_from(rows->front())};
 }
 
-Result<std::optional<catalog::User>> UserStore::find(int64_t id) { return find_where("id", id); }
+Result<std::optional<catalog::User>> UserStore::find(int64_t id) {
+  return find_where("id", id);
+}
 
 Result<std::optional<catalog::User>> UserStore::find_by_name(std::string_view name) {
   return find_where("name", std::string(name));

@@ -22,7 +22,7 @@ namespace reel::sql {
 enum class UserConflict { none, name, email };
 
 struct UserInsert {
-  int64_t id = 0;                               // the new row's id when conflict == none
+  int64_t id = 0;                              // the new row's id when conflict == none
   UserConflict conflict = UserConflict::none;  // name wins when both are taken
 };
 
