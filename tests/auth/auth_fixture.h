@@ -11,8 +11,8 @@
 #include <string>
 
 #include "auth/accounts.h"
+#include "auth/direct_write.h"
 #include "auth/password.h"
-#include "auth/run_write.h"
 #include "auth/session_store.h"
 #include "common/clock.h"
 #include "common/work_pool.h"

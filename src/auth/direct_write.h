@@ -1,8 +1,9 @@
-// run_write: runs a write function the way writes::WritePath will (one SQL transaction, then the
-// deltas applied to Redis), for tests until the write path lands: begin, Transaction, the write,
-// commit (rollback when it fails), then each delta's commands through the BlockingClient. Returns
-// the write's Result, or an Error when SQL or Redis failed around it.
-// Thread-safety: none needed (a test's thread).
+// run_write: runs a write function as writes::WritePath will, for `reel admin create-user` and the
+// auth tests until the write path lands (then they call it instead and this goes): begin, a
+// Transaction, the write, commit (rollback when the write fails), then each delta's commands
+// through the BlockingClient. No outbox: a delta that fails after the commit is reported, not
+// replayed. Returns the write's Result, or an Error when SQL or Redis failed around it.
+// Thread-safety: one thread, as the Connection and the BlockingClient.
 #pragma once
 
 #include <functional>
@@ -13,7 +14,7 @@
 #include "sql/connection.h"
 #include "writes/transaction.h"
 
-namespace reel::auth::testing {
+namespace reel::auth {
 
 template <class T>
 Result<T> run_write(sql::Connection& db, redis::BlockingClient& redis,
@@ -29,12 +30,13 @@ Result<T> run_write(sql::Connection& db, redis::BlockingClient& redis,
   for (const writes::Delta& delta : tx.deltas()) {
     if (delta.commands.empty()) continue;
     Result<std::vector<redis::Reply>> replies = redis.execute(delta.commands);
-    if (!replies) return replies.error();
+    if (!replies) return Error{"applying the delta of " + delta.object + ": " + replies.error().message};
     for (const redis::Reply& reply : *replies) {
-      if (reply.is_error()) return Error{delta.object + ": " + std::string(reply.str())};
+      if (reply.is_error())
+        return Error{"applying the delta of " + delta.object + ": " + std::string(reply.str())};
     }
   }
   return result;
 }
 
-}  // namespace reel::auth::testing
+}  // namespace reel::auth
