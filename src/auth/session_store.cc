@@ -42,20 +42,22 @@ return 1
 
 // KEYS: the session. ARGV: now (ms), idle (ms), absolute (ms), renew_after (ms), the hash, user
 // prefix, session-set prefix, then the user hash's fields (name, display_name, role).
-// Returns false, or {user, csrf, created, name, display_name, role}.
+// Returns false, or {user, csrf, created, name, display_name, role}. A session past its cap is
+// deleted; one whose user hash is missing is refused but kept: a deleted account's sessions go
+// with it in the same delta, and a user hash missing for another reason (a rebuild under way)
+// must not sign everyone out for good.
 const redis::Script& find_script() {
   static const redis::Script script(R"lua(
 local s = redis.call('HMGET', KEYS[1], 'user', 'csrf', 'created')
 if not s[1] then return false end
-local function drop()
+local left = tonumber(s[3]) + tonumber(ARGV[3]) - tonumber(ARGV[1])
+if left <= 0 then
   redis.call('UNLINK', KEYS[1])
   redis.call('SREM', ARGV[7] .. s[1], ARGV[5])
   return false
 end
-local left = tonumber(s[3]) + tonumber(ARGV[3]) - tonumber(ARGV[1])
-if left <= 0 then return drop() end
 local u = redis.call('HMGET', ARGV[6] .. s[1], ARGV[8], ARGV[9], ARGV[10])
-if not u[1] then return drop() end
+if not u[1] then return false end
 local want = math.min(tonumber(ARGV[2]), left)
 local ttl = redis.call('PTTL', KEYS[1])
 if ttl > want or ttl <= want - tonumber(ARGV[4]) then

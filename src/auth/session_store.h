@@ -12,8 +12,8 @@
 // A lookup renews the TTL only once `renew_after` of it has run down, so most requests only read.
 //
 // find() is one round trip: one script returns the session and its user's name, display_name and
-// role from u:{id} (the account's projection), renewing when due; a session whose user hash is
-// gone (account deleted) or that is past its cap is deleted and not returned. create() always
+// role from u:{id} (the account's projection), renewing when due; a session past its cap is
+// deleted, one whose user hash is missing (account deleted) is not returned. create() always
 // makes a new id (session fixation: an id presented at sign-in is revoked, never promoted).
 // revoke() removes one session (sign-out), revoke_all() every session of a user (sign out
 // everywhere; password change and account deletion emit the same command in their delta, so it
