@@ -2,17 +2,22 @@
 #include <fmt/chrono.h>
 #include <fmt/format.h>
 #include <sys/file.h>
+#include <termios.h>
 #include <unistd.h>
 
 #include <CLI/CLI.hpp>
 #include <atomic>
 #include <csignal>
 #include <functional>
+#include <iostream>
 #include <memory>
 #include <thread>
 #include <utility>
 #include <vector>
 
+#include "auth/accounts.h"
+#include "auth/direct_write.h"
+#include "auth/password.h"
 #include "cli/cli.h"
 #include "cli/data_dir.h"
 #include "cli/progress.h"
@@ -116,6 +121,63 @@ int cmd_migrate(const Target& target) {
   auto version = sql::migrate(**connection);
   if (!version) return fail(version.error());
   fmt::print("schema at version {}\n", *version);
+  return 0;
+}
+
+// The password of `reel admin create-user`, never from argv (other users can read a process's
+// arguments): typed twice without echo on a terminal, else the first line of stdin.
+Result<std::string> read_password() {
+  std::string password;
+  if (isatty(STDIN_FILENO) == 0) {
+    if (!std::getline(std::cin, password)) return Error{"no password on standard input"};
+    if (password.ends_with('\r')) password.pop_back();
+    return password;
+  }
+  termios echoing{};
+  if (tcgetattr(STDIN_FILENO, &echoing) != 0) return Error{"cannot read the terminal's settings"};
+  termios silent = echoing;
+  silent.c_lflag &= ~static_cast<tcflag_t>(ECHO);
+  tcsetattr(STDIN_FILENO, TCSAFLUSH, &silent);
+  std::string repeated;
+  fmt::print(stderr, "Password: ");
+  std::getline(std::cin, password);
+  fmt::print(stderr, "\nRepeat it: ");
+  std::getline(std::cin, repeated);
+  fmt::print(stderr, "\n");
+  tcsetattr(STDIN_FILENO, TCSAFLUSH, &echoing);
+  if (password != repeated) return Error{"the passwords differ"};
+  return password;
+}
+
+struct CreateUserArgs {
+  Target target;
+  std::string name;
+  std::string email;
+  std::string role = "user";
+};
+
+// Registers an account with the given role (the first admin), as registration does: the same
+// rules, the password hashed with the default cost, the user's projection written to Redis.
+int cmd_admin_create_user(const CreateUserArgs& args) {
+  auto password = read_password();
+  if (!password) return fail(password.error());
+  auto account = auth::prepare_registration(args.name, args.email, *password);
+  if (!account) return fail(account.error());
+  account->role = catalog::parse_role(args.role).value_or(catalog::Role::user);
+  auto hasher = auth::PasswordHasher::create(auth::default_password_cost);
+  if (!hasher) return fail(hasher.error());
+  auto hash = hasher->hash(*password);
+  if (!hash) return fail(hash.error());
+  auto stores = open_stores(args.target);
+  if (!stores) return fail(stores.error());
+  auto registered =
+      auth::run_write<auth::Registered>(*stores->sql, *stores->redis.client, [&](writes::Transaction& tx) {
+        return auth::register_account(tx, *account, *hash, SystemClock().unix_seconds());
+      });
+  if (!registered) return fail(registered.error());
+  if (!registered->user) return fail(Error{std::string(auth::taken_message)});
+  fmt::print("user {} ({}) created with role {}\n", registered->user->name, registered->user->id,
+             catalog::role_name(registered->user->role));
   return 0;
 }
 
@@ -508,11 +570,9 @@ Subcommand add_worker(CLI::App& app) {
 }
 
 // `reel admin token [--label L | --list | --revoke ID]`.
-Subcommand add_admin(CLI::App& app) {
+Subcommand add_admin_token(CLI::App& admin) {
   auto args = std::make_shared<std::pair<Target, TokenAction>>();
-  auto* admin = app.add_subcommand("admin", "Administration");
-  admin->require_subcommand(1);
-  auto* cmd = admin->add_subcommand(
+  auto* cmd = admin.add_subcommand(
       "token",
       "Print a new API token with admin rights, for `Authorization: Bearer TOKEN`; list or revoke tokens");
   add_target_options(*cmd, args->first);
@@ -529,6 +589,27 @@ Subcommand add_admin(CLI::App& app) {
   return {cmd, [args] { return cmd_admin_token(args->first, args->second); }};
 }
 
+// `reel admin create-user --name N --email E [--role R]`, the password on stdin or typed.
+Subcommand add_admin_create_user(CLI::App& admin) {
+  auto args = std::make_shared<CreateUserArgs>();
+  auto* cmd = admin.add_subcommand(
+      "create-user", "Create an account (e.g. the first admin); the password is read from stdin or typed");
+  add_target_options(*cmd, args->target);
+  cmd->add_option("--name", args->name, "Username (3-32 of a-z, 0-9, _ and -)")->required();
+  cmd->add_option("--email", args->email, "Email address")->required();
+  cmd->add_option("--role", args->role, "Role")
+      ->check(CLI::IsMember({"user", "uploader", "moderator", "admin"}))
+      ->capture_default_str();
+  return {cmd, [args] { return cmd_admin_create_user(*args); }};
+}
+
+// `reel admin token ...` and `reel admin create-user ...`.
+std::vector<Subcommand> add_admin(CLI::App& app) {
+  auto* admin = app.add_subcommand("admin", "Administration");
+  admin->require_subcommand(1);
+  return {add_admin_token(*admin), add_admin_create_user(*admin)};
+}
+
 Subcommand add_migrate(CLI::App& app) {
   auto target = std::make_shared<Target>();
   auto* cmd = app.add_subcommand("migrate", "Apply pending SQL schema migrations");
@@ -541,9 +622,10 @@ Subcommand add_migrate(CLI::App& app) {
 int run(int argc, char** argv) {
   CLI::App app{"Reel: a video-sharing platform. SQL is the record; Redis is what pages read."};
   app.require_subcommand(1);
-  const std::vector<Subcommand> subcommands = {add_up(app),      add_serve(app),  add_seed(app),
-                                               add_rebuild(app), add_views(app),  add_worker(app),
-                                               add_admin(app),   add_migrate(app)};
+  std::vector<Subcommand> subcommands = {add_up(app),      add_serve(app), add_seed(app),
+                                         add_rebuild(app), add_views(app), add_worker(app)};
+  for (Subcommand& admin : add_admin(app)) subcommands.push_back(std::move(admin));
+  subcommands.push_back(add_migrate(app));
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

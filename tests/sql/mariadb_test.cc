@@ -6,6 +6,7 @@
 #include "sql/catalog_store_suite.h"
 #include "sql/connection_suite.h"
 #include "sql/mariadb_server.h"
+#include "sql/user_store_suite.h"
 
 namespace reel::sql::testing {
 namespace {
@@ -77,6 +78,7 @@ class MariadbBackend {
 
 INSTANTIATE_TYPED_TEST_SUITE_P(Mariadb, ConnectionSuite, MariadbBackend);
 INSTANTIATE_TYPED_TEST_SUITE_P(Mariadb, CatalogStoreSuite, MariadbBackend);
+INSTANTIATE_TYPED_TEST_SUITE_P(Mariadb, UserStoreSuite, MariadbBackend);
 
 TEST(MariadbConnectionTest, WrongPasswordIsAnErrorThatDoesNotShowIt) {
   MariadbBackend backend;

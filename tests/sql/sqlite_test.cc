@@ -1,6 +1,7 @@
 // The backend suites against SQLite, each test on a fresh database file in its own temp dir.
 #include "sql/catalog_store_suite.h"
 #include "sql/connection_suite.h"
+#include "sql/user_store_suite.h"
 #include "support/fixtures.h"
 
 namespace reel::sql::testing {
@@ -16,6 +17,7 @@ class SqliteBackend {
 
 INSTANTIATE_TYPED_TEST_SUITE_P(Sqlite, ConnectionSuite, SqliteBackend);
 INSTANTIATE_TYPED_TEST_SUITE_P(Sqlite, CatalogStoreSuite, SqliteBackend);
+INSTANTIATE_TYPED_TEST_SUITE_P(Sqlite, UserStoreSuite, SqliteBackend);
 
 TEST(SqliteConnectionTest, OpensInWalModeWithForeignKeysOn) {
   SqliteBackend backend;
