@@ -102,7 +102,7 @@ Result<bool> change_password(writes::Transaction& tx, int64_t user_id, std::stri
   if (!*user) return false;
   Result<bool> changed = sql::UserStore(tx.db()).set_password_hash(user_id, password_hash, now);
   if (!changed) return changed.error();
-  std::vector<redis::Command> commands{account_keys::revoke_sessions_command(user_id)};
+  std::vector<redis::Command> commands{account_keys::revoke_sessions_delta(user_id)};
   tx.emit(object_of(user_id), std::move(commands));
   return true;
 }

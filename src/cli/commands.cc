@@ -16,7 +16,6 @@
 #include <vector>
 
 #include "auth/accounts.h"
-#include "auth/direct_write.h"
 #include "auth/password.h"
 #include "cli/cli.h"
 #include "cli/data_dir.h"
@@ -32,6 +31,7 @@
 #include "sql/catalog_store.h"
 #include "sql/token_store.h"
 #include "worker/worker.h"
+#include "writes/write_path.h"
 
 namespace reel::cli {
 namespace {
@@ -170,14 +170,16 @@ int cmd_admin_create_user(const CreateUserArgs& args) {
   if (!hash) return fail(hash.error());
   auto stores = open_stores(args.target);
   if (!stores) return fail(stores.error());
-  auto registered =
-      auth::run_write<auth::Registered>(*stores->sql, *stores->redis.client, [&](writes::Transaction& tx) {
-        return auth::register_account(tx, *account, *hash, SystemClock().unix_seconds());
-      });
-  if (!registered) return fail(registered.error());
-  if (!registered->user) return fail(Error{std::string(auth::taken_message)});
-  fmt::print("user {} ({}) created with role {}\n", registered->user->name, registered->user->id,
-             catalog::role_name(registered->user->role));
+  const int64_t now = SystemClock().unix_seconds();
+  auto written = writes::write_blocking<auth::Registered>(
+      *stores->sql, *stores->redis.client,
+      [&](writes::Transaction& tx) { return auth::register_account(tx, *account, *hash, now); }, now);
+  if (!written) return fail(written.error());
+  const auth::Registered& registered = written->value;
+  if (!registered.user) return fail(Error{std::string(auth::taken_message)});
+  // Not landed: committed, and the relay of any `reel worker` (or `reel up`) applies it.
+  fmt::print("user {} ({}) created with role {}{}\n", registered.user->name, registered.user->id,
+             catalog::role_name(registered.user->role), written->landed ? "" : " (Redis catches up shortly)");
   return 0;
 }
 

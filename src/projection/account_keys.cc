@@ -2,6 +2,7 @@
 
 #include <fmt/format.h>
 
+#include "projection/codec.h"
 #include "projection/keys.h"
 
 namespace reel::projection::account_keys {
@@ -56,9 +57,13 @@ redis::Command revoke_sessions_command(int64_t user_id) {
   return redis::Command("EVAL", revoke_sessions_lua, 1, user_sessions(user_id), session_prefix());
 }
 
+redis::Command revoke_sessions_delta(int64_t user_id) {
+  return redis::Command(codec::delete_members_op, user_sessions(user_id), session_prefix());
+}
+
 std::vector<redis::Command> user_removal_commands(const catalog::User& user) {
   std::vector<redis::Command> commands;
-  commands.push_back(revoke_sessions_command(user.id));
+  commands.push_back(revoke_sessions_delta(user.id));
   commands.emplace_back("DEL", account_keys::user(user.id), keys::channel(user.name));
   return commands;
 }

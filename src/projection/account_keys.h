@@ -42,9 +42,10 @@ inline constexpr std::string_view user_created_at_field = "created_at";
 // The user's hash: one HSET of every field (the hash has no others), so no reader sees it missing.
 redis::Command user_command(const catalog::User& user);
 
-// Removes every session of the user (the keys its set names, then the set): one EVAL, so it can
-// stand in a write's delta (replayed, it removes what is left: idempotent) and be sent alone.
+// Removes every session of the user (the keys its set names, then the set), sent alone: one EVAL.
 redis::Command revoke_sessions_command(int64_t user_id);
+// The same inside a write's delta (codec::delete_members_op; replayed, it removes what is left).
+redis::Command revoke_sessions_delta(int64_t user_id);
 
 // What a deleted account leaves in Redis: nothing — its hash, its channel's hash, its sessions.
 std::vector<redis::Command> user_removal_commands(const catalog::User& user);

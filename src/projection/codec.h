@@ -57,6 +57,11 @@ inline constexpr std::string_view video_channel_field = "channel";
 //   each_name(packed)       an iterator over the names of a packed categories or tags field
 std::string lua_helpers();
 
+// A command only the write path's apply script knows (writes/apply.h), for deltas that must
+// delete keys Redis alone can name: `REEL.DELMEMBERS set prefix` unlinks prefix..member for
+// every member of `set`, then the set (a user's sessions, whose ids SQL never sees).
+inline constexpr std::string_view delete_members_op = "REEL.DELMEMBERS";
+
 // Field/value pairs of the video hash (keys::video).
 std::vector<std::pair<std::string, std::string>> video_hash(const catalog::Video& video,
                                                             std::string_view channel_display_name);

@@ -1,5 +1,6 @@
 #include "writes/apply.h"
 
+#include "projection/codec.h"
 #include "projection/keys.h"
 #include "redis/script.h"
 #include "writes/delta_codec.h"
@@ -10,7 +11,18 @@ namespace {
 // KEYS[1] = the object's watermark bucket; ARGV[1] = its field, ARGV[2] = seq,
 // ARGV[3] = "force" or "next", then the flattened commands (argc, args…)….
 const redis::Script& script() {
-  static const redis::Script apply(R"lua(
+  static const redis::Script apply(std::string(R"lua(
+local function run(first, last)
+  if ARGV[first] == ')lua") + std::string(projection::codec::delete_members_op) +
+                                   R"lua(' then
+    for _, member in ipairs(redis.call('SMEMBERS', ARGV[first + 1])) do
+      redis.call('UNLINK', ARGV[first + 2] .. member)
+    end
+    redis.call('UNLINK', ARGV[first + 1])
+  else
+    redis.call(unpack(ARGV, first, last))
+  end
+end
 local seq = tonumber(ARGV[2])
 local watermark = tonumber(redis.call('HGET', KEYS[1], ARGV[1]) or '0')
 if watermark >= seq then return {'already', watermark} end
@@ -18,7 +30,7 @@ if ARGV[3] ~= 'force' and watermark ~= seq - 1 then return {'gap', watermark} en
 local i = 4
 while i <= #ARGV do
   local argc = tonumber(ARGV[i])
-  redis.call(unpack(ARGV, i + 1, i + argc))
+  run(i + 1, i + argc)
   i = i + argc + 1
 end
 redis.call('HSET', KEYS[1], ARGV[1], seq)

@@ -91,6 +91,24 @@ class WritePath {
 Result<bool> run_blocking(sql::Connection& db, redis::BlockingClient& redis,
                           const std::function<Status(Transaction&)>& write, int64_t now);
 
+// run_blocking() for a write with a value (tools, tests): the value and whether it landed.
+template <class T>
+Result<Written<T>> write_blocking(sql::Connection& db, redis::BlockingClient& redis,
+                                  const std::function<Result<T>(Transaction&)>& write, int64_t now) {
+  std::optional<T> value;
+  Result<bool> landed = run_blocking(
+      db, redis,
+      [&](Transaction& tx) -> Status {
+        Result<T> result = write(tx);
+        if (!result.ok()) return result.error();
+        value = std::move(*result);
+        return {};
+      },
+      now);
+  if (!landed.ok()) return landed.error();
+  return Written<T>{std::move(*value), *landed};
+}
+
 // The transaction part of run(), shared with run_blocking(): begin, write, outbox rows, commit.
 Result<std::vector<Delta>> commit_write(sql::Connection& db, const std::function<Status(Transaction&)>& write,
                                         int64_t now);

@@ -11,7 +11,6 @@
 #include <string>
 
 #include "auth/accounts.h"
-#include "auth/direct_write.h"
 #include "auth/password.h"
 #include "auth/session_store.h"
 #include "common/clock.h"
@@ -20,6 +19,7 @@
 #include "sql/pool.h"
 #include "support/event_loop.h"
 #include "support/redis_sqlite_test.h"
+#include "writes/write_path.h"
 
 namespace reel::auth::testing {
 
@@ -60,7 +60,10 @@ class AuthTest : public reel::testing::RedisSqliteTest {
 
   template <class T>
   Result<T> write(const std::function<Result<T>(writes::Transaction&)>& fn) {
-    return run_write<T>(*db_, *redis_, fn);
+    Result<writes::Written<T>> written = writes::write_blocking<T>(*db_, *redis_, fn, clock_.unix_seconds());
+    if (!written.ok()) return written.error();
+    EXPECT_TRUE(written->landed);
+    return std::move(written->value);
   }
 
   // Registers `name` with `password` (email name@example.org unless given); fails the test

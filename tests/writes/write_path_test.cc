@@ -7,6 +7,7 @@
 #include <signal.h>
 
 #include "common/clock.h"
+#include "projection/codec.h"
 #include "projection/keys.h"
 #include "redis/server.h"
 #include "sql/outbox_store.h"
@@ -241,6 +242,26 @@ TEST_F(WritePathTest, AppliedRowsArePurgedAfterTheRetention) {
   kept = db_->query_all("SELECT COUNT(*) FROM outbox");
   ASSERT_TRUE(kept);
   EXPECT_EQ(kept->front().integer(0), 0);
+}
+
+TEST_F(WritePathTest, ADeltaCanDeleteTheKeysASetNames) {
+  ASSERT_TRUE(redis_->execute({Command("SADD", "sessions", "a", "b"), Command("SET", "s:a", 1),
+                               Command("SET", "s:b", 1), Command("SET", "s:c", 1)}));
+  auto landed = run_blocking(
+      *db_, *redis_,
+      [](Transaction& tx) -> Status {
+        if (Status locked = tx.lock("user:1"); !locked.ok()) return locked;
+        tx.emit("user:1", {Command(projection::codec::delete_members_op, "sessions", "s:")});
+        return {};
+      },
+      clock_.unix_seconds());
+  ASSERT_TRUE(landed && *landed);
+  EXPECT_EQ(get(*redis_, "s:a"), "");
+  EXPECT_EQ(get(*redis_, "s:b"), "");
+  EXPECT_EQ(get(*redis_, "s:c"), "1");
+  auto members = redis_->execute(Command("EXISTS", "sessions"));
+  ASSERT_TRUE(members);
+  EXPECT_EQ(members->integer(), 0);
 }
 
 TEST(DeltaCodec, RoundTripsAnyBytes) {
