@@ -90,8 +90,26 @@ std::string upload_document(int64_t id) {
   return dump({{"id", id}, {"status", "processing"}, {"url", "/api/v1/videos/" + std::to_string(id)}});
 }
 
+namespace {
+
+json user_json(int64_t id, std::string_view name, std::string_view display_name, std::string_view role) {
+  return {{"id", id}, {"name", name}, {"display_name", display_name}, {"role", role}};
+}
+
+}  // namespace
+
+std::string user_document(int64_t id, std::string_view name, std::string_view display_name,
+                          std::string_view role) {
+  return dump(user_json(id, name, display_name, role));
+}
+
+std::string session_document(std::string_view csrf, int64_t id, std::string_view name,
+                             std::string_view display_name, std::string_view role) {
+  return dump({{"csrf", csrf}, {"user", user_json(id, name, display_name, role)}});
+}
+
 std::string error_document(int status, std::string_view message) {
-  return dump({{"error", {{"status", status}, {"message", message}}}});
+  return dump({{"error", message}, {"status", status}});
 }
 
 }  // namespace reel::api

@@ -18,7 +18,13 @@ std::string video_document(const projection::VideoPage& video);
 std::string unlisted_video_document(int64_t id, const projection::UploadStatus& status);
 // The answer to an upload: {"id", "status": "processing", "url"}.
 std::string upload_document(int64_t id);
-// {"error": {"status": N, "message": "..."}}
+// {"error": "message", "status": N}: every API error, 4xx and 5xx alike
 std::string error_document(int status, std::string_view message);
+// A user as the API shows it: {"id", "name", "display_name", "role"}.
+std::string user_document(int64_t id, std::string_view name, std::string_view display_name,
+                          std::string_view role);
+// The signed-in answer of POST /api/v1/session: {"csrf", "user": {…}}.
+std::string session_document(std::string_view csrf, int64_t id, std::string_view name,
+                             std::string_view display_name, std::string_view role);
 
 }  // namespace reel::api

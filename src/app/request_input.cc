@@ -57,6 +57,11 @@ bool is_local_path(std::string_view path) {
   return true;
 }
 
+bool RequestInput::accepts(const http::Request& request) {
+  return trim(request.body).empty() || media_type_is(request, "application/json") ||
+         media_type_is(request, "application/x-www-form-urlencoded");
+}
+
 Result<RequestInput> RequestInput::parse(const http::Request& request) {
   RequestInput input;
   input.method_ = request.method;

@@ -29,6 +29,8 @@ class RequestInput {
  public:
   // Reads the request's body (empty is an empty object) and, for forms, `_method`.
   static Result<RequestInput> parse(const http::Request& request);
+  // False when the body is of a type parse() refuses (415), rather than malformed (400).
+  static bool accepts(const http::Request& request);
 
   bool is_form() const { return form_; }
   // The method the client meant: the request's, or a form's `_method` (upper-cased; only PUT,

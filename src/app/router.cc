@@ -4,6 +4,7 @@
 #include <charconv>
 
 #include "api/json.h"
+#include "app/people_routes.h"
 #include "app/upload_routes.h"
 #include "http/url.h"
 
@@ -98,11 +99,6 @@ http::Response media_refusal(int status, std::string_view message) {
   return response;
 }
 
-http::Response cached(http::Response response) {
-  response.set("Cache-Control", page_cache);
-  return response;
-}
-
 }  // namespace
 
 http::Response Router::error(int status, std::string_view message, bool api) const {
@@ -128,6 +124,9 @@ Task<http::Response> Router::handle(const http::Request& request) {
   }
   if (starts_with(path, "/media/")) co_return media(request, path);
   if (auto written = co_await write_route(request, path)) co_return std::move(*written);
+  if (s_.people != nullptr) {
+    if (auto answered = co_await s_.people->handle(request)) co_return std::move(*answered);
+  }
   if (request.method != "GET" && request.method != "HEAD") {
     co_return error(405, "This address only answers GET and HEAD.", api);
   }
@@ -143,8 +142,9 @@ Task<http::Response> Router::handle(const http::Request& request) {
     response.route = "metrics";
     co_return response;
   }
-  if (path == "/") co_return co_await home();
-  if (path == "/upload") co_return co_await upload_page();
+  if (path == "/") co_return co_await home(request);
+  if (path == "/upload") co_return co_await upload_page(request);
+  if (starts_with(path, "/fragments/")) co_return co_await fragment(request, path.substr(11));
   if (path == "/videos" || path == api_prefix) {
     // Named, not temporaries in the co_await (STYLE.md).
     std::string no_name, base(path);
@@ -152,8 +152,8 @@ Task<http::Response> Router::handle(const http::Request& request) {
                                path == api_prefix);
   }
   if (starts_with(path, "/api/v1/videos/"))
-    co_return co_await watch(path.substr(api_prefix.size() + 1), true);
-  if (starts_with(path, "/watch/")) co_return co_await watch(path.substr(7), false);
+    co_return co_await watch(request, path.substr(api_prefix.size() + 1), true);
+  if (starts_with(path, "/watch/")) co_return co_await watch(request, path.substr(7), false);
   co_return co_await named_listing(request, path, api);
 }
 
@@ -215,21 +215,75 @@ Task<http::Response> Router::named_listing(const http::Request& request, std::st
   co_return error(404, "There is no such page.", api);
 }
 
-Task<http::Response> Router::home() {
+Task<Result<pages::Frame>> Router::frame_for(const http::Request& request) {
+  pages::Frame frame;
+  auto capability = request.header("Surrogate-Capability");
+  frame.esi = capability && capability->find("ESI/1.0") != std::string_view::npos;
+  if (frame.esi || s_.people == nullptr) co_return frame;
+  auto session = co_await s_.people->caller(request);
+  if (!session.ok()) co_return session.error();
+  if (*session) {
+    const auth::Session& me = **session;
+    frame.viewer = {me.user_id, me.name, me.display_name, me.csrf};
+  }
+  co_return frame;
+}
+
+http::Response Router::page_response(http::Response response, const pages::Frame& frame) {
+  if (frame.viewer.id != 0) {
+    response.set("Cache-Control", "private, no-cache");
+  } else {
+    response.set("Cache-Control", page_cache);
+  }
+  if (frame.esi) response.set("Surrogate-Control", "content=\"ESI/1.0\"");
+  return response;
+}
+
+Task<http::Response> Router::home(const http::Request& request) {
+  auto frame = co_await frame_for(request);
+  if (!frame) co_return error(503, "The site is busy. Please try again in a moment.", false);
   auto home = co_await s_.model.home();
   if (!home) co_return error(503, "The site is busy. Please try again in a moment.", false);
-  auto response = cached(http::Response::html(200, s_.pages.home(**home, s_.clock.unix_seconds())));
+  auto response = page_response(
+      http::Response::html(200, s_.pages.home(**home, s_.clock.unix_seconds(), *frame)), *frame);
   response.route = "home";
   co_return response;
 }
 
+Task<http::Response> Router::fragment(const http::Request& request, std::string_view path) {
+  if (s_.people == nullptr) co_return error(404, "There is no such page.", false);
+  auto session = co_await s_.people->caller(request);
+  if (!session) co_return error(503, "The site is busy. Please try again in a moment.", false);
+  pages::Viewer viewer;
+  if (*session) viewer = {(*session)->user_id, (*session)->name, (*session)->display_name, (*session)->csrf};
+  http::Response response;
+  if (path == "user-bar") {
+    response = http::Response::html(200, s_.pages.user_bar(viewer));
+  } else if (starts_with(path, "watch/")) {
+    auto id = parse_id(path.substr(6));
+    if (!id) co_return error(404, "There is no such video.", false);
+    auto video = co_await s_.model.video(*id);
+    if (!video) co_return error(503, "The site is busy. Please try again in a moment.", false);
+    if (!*video) co_return error(404, "There is no such video.", false);
+    response = http::Response::html(200, s_.pages.watch_actions(*id, (*video)->channel_name, viewer, {}));
+  } else {
+    co_return error(404, "There is no such page.", false);
+  }
+  // A viewer's own parts are for that viewer only; an anonymous one is the same for everybody.
+  response.set("Cache-Control", viewer.id != 0 ? "private, no-cache" : page_cache);
+  response.route = "fragment";
+  co_return response;
+}
+
 // The upload form. Its category menu is the nav, read with the smallest listing (one card).
-Task<http::Response> Router::upload_page() {
+Task<http::Response> Router::upload_page(const http::Request& request) {
+  auto frame = co_await frame_for(request);
+  if (!frame) co_return error(503, "The site is busy. Please try again in a moment.", false);
   projection::ListQuery query;
   query.per_page = 1;
   auto listing = co_await s_.model.listing(query);
   if (!listing) co_return error(503, "The site is busy. Please try again in a moment.", false);
-  auto response = http::Response::html(200, s_.pages.upload((*listing)->nav));
+  auto response = http::Response::html(200, s_.pages.upload((*listing)->nav, *frame));
   response.set("Cache-Control", "no-store");
   response.route = "upload_page";
   co_return response;
@@ -239,6 +293,12 @@ Task<http::Response> Router::listing(const http::Request& request, ListKind kind
                                      std::string path, bool api) {
   auto parsed = parse_list_query(request.query(), kind);
   if (!parsed.error.empty()) co_return error(400, parsed.error, api);
+  pages::Frame frame;
+  if (!api) {
+    auto found = co_await frame_for(request);
+    if (!found) co_return error(503, "The site is busy. Please try again in a moment.", false);
+    frame = std::move(*found);
+  }
   parsed.query.name = std::move(name);
   auto read = co_await s_.model.listing(parsed.query);
   if (!read) co_return error(503, "The site is busy. Please try again in a moment.", api);
@@ -253,17 +313,23 @@ Task<http::Response> Router::listing(const http::Request& request, ListKind kind
     response.route = "api_videos";
   } else {
     pages::ListingContext context{kind, std::move(path), parsed.query.sort, parsed.query.period};
-    response = http::Response::html(200, s_.pages.listing(listing, context, s_.clock.unix_seconds()));
+    response = http::Response::html(200, s_.pages.listing(listing, context, s_.clock.unix_seconds(), frame));
     static constexpr std::string_view routes[] = {"videos", "category", "tag", "channel"};
     response.route = routes[static_cast<int>(kind)];
   }
-  co_return cached(std::move(response));
+  co_return page_response(std::move(response), frame);
 }
 
-Task<http::Response> Router::watch(std::string_view id_and_slug, bool api) {
+Task<http::Response> Router::watch(const http::Request& request, std::string_view id_and_slug, bool api) {
   const size_t dash = api ? std::string_view::npos : id_and_slug.find('-');
   auto id = parse_id(id_and_slug.substr(0, dash));
   if (!id) co_return error(404, "There is no such video.", api);
+  pages::Frame frame;
+  if (!api) {
+    auto found = co_await frame_for(request);
+    if (!found) co_return error(503, "The site is busy. Please try again in a moment.", false);
+    frame = std::move(*found);
+  }
   auto video = co_await s_.model.video(*id);
   if (!video) co_return error(503, "The site is busy. Please try again in a moment.", api);
   if (!*video) {
@@ -282,10 +348,10 @@ Task<http::Response> Router::watch(std::string_view id_and_slug, bool api) {
     response = http::Response::json(200, api::video_document(**video));
     response.route = "api_video";
   } else {
-    response = http::Response::html(200, s_.pages.watch(**video, s_.clock.unix_seconds()));
+    response = http::Response::html(200, s_.pages.watch(**video, s_.clock.unix_seconds(), frame));
     response.route = "watch";
   }
-  co_return cached(std::move(response));
+  co_return page_response(std::move(response), frame);
 }
 
 // The view beacon. A Redis read checks the video exists (404 otherwise); when Redis cannot answer

@@ -35,6 +35,7 @@
 namespace reel::app {
 
 class UploadRoutes;  // app/upload_routes.h: the write routes, which need SQL and Redis
+class PeopleRoutes;  // app/people_routes.h: accounts, sessions and the community
 
 struct Services {
   projection::ReadModel& model;
@@ -46,6 +47,7 @@ struct Services {
   std::function<std::string()> metrics;  // the /metrics body
   const ViewRecorder& views;             // the view beacon's outlet
   UploadRoutes* uploads = nullptr;       // null: uploads answer 503 (no SQL store configured)
+  PeopleRoutes* people = nullptr;        // null: no accounts (every visitor is anonymous)
 };
 
 class Router {
@@ -62,11 +64,19 @@ class Router {
   Task<std::optional<http::Response>> write_route(const http::Request& request, std::string_view path);
   // /category/{slug}, /tag/{tag}, /channel/{name}; 404 for any other path.
   Task<http::Response> named_listing(const http::Request& request, std::string_view path, bool api);
-  Task<http::Response> home();
-  Task<http::Response> upload_page();  // the form (no-store); the API routes take what it sends
+  // Who a page is for: ESI includes when a surrogate asks for them (Surrogate-Capability), else the
+  // signed-in viewer's parts in place. Error: the session lookup failed (503).
+  Task<Result<pages::Frame>> frame_for(const http::Request& request);
+  // A page's caching: shared (public, max-age=30, no cookie) unless it carries a viewer's parts
+  // (private); with ESI, Surrogate-Control tells the surrogate to process it.
+  static http::Response page_response(http::Response response, const pages::Frame& frame);
+  Task<http::Response> home(const http::Request& request);
+  Task<http::Response> upload_page(const http::Request& request);  // the form (no-store)
   Task<http::Response> listing(const http::Request& request, projection::ListKind kind, std::string name,
                                std::string path, bool api);
-  Task<http::Response> watch(std::string_view id_and_slug, bool api);
+  Task<http::Response> watch(const http::Request& request, std::string_view id_and_slug, bool api);
+  // /fragments/user-bar and /fragments/watch/{id}: the per-user parts an ESI page includes.
+  Task<http::Response> fragment(const http::Request& request, std::string_view path);
   Task<http::Response> ready();
   http::Response media(const http::Request& request, std::string_view path) const;
   http::Response signed_playlist(const http::Request& request, std::string_view path, int64_t now) const;

@@ -76,6 +76,7 @@ Status add_missing_sections(const fs::path& file) {
     text += fmt::format("\n[views]\nsink = \"udp:127.0.0.1:{}\"\nsecret = \"{}\"\n", *port, random_secret());
   }
   if (!has_section(text, "media")) text += fmt::format("\n[media]\nlink_secret = \"{}\"\n", random_secret());
+  if (!has_section(text, "auth")) text += fmt::format("\n[auth]\nsecret = \"{}\"\n", random_secret());
   return text.size() == original_size ? Status{} : write_file(file, text);
 }
 
@@ -120,6 +121,7 @@ Result<DataDir> DataDir::open(const std::string& path) {
     fresh.views.sink = fmt::format("udp:127.0.0.1:{}", *views_port);
     fresh.views.secret = random_secret();
     fresh.media.link_secret = random_secret();
+    fresh.auth.secret = random_secret();
     if (auto s = write_file(file, config::to_toml(fresh)); !s) return s.error();
   }
   if (auto s = add_missing_sections(file); !s) return s.error();

@@ -11,9 +11,14 @@
 #include <thread>
 #include <vector>
 
+#include "app/people_routes.h"
 #include "app/router.h"
 #include "app/upload_routes.h"
 #include "app/view_recorder.h"
+#include "auth/csrf.h"
+#include "auth/password.h"
+#include "auth/rate_limit.h"
+#include "auth/session_store.h"
 #include "cli/data_dir.h"
 #include "common/host_port.h"
 #include "event_log/event_log.h"
@@ -74,6 +79,26 @@ Result<std::unique_ptr<Uploads>> open_uploads(const config::Config& config, cons
   return uploads;
 }
 
+// Accounts' services, shared by every event loop (all thread-safe): hashing has a pool of its own,
+// so Argon2id (tens of milliseconds a hash) never queues SQL or file work.
+struct People {
+  People(const config::Config& config, const Clock& clock, auth::PasswordHasher hasher_)
+      : hashing("hashing", static_cast<size_t>(std::max(1, config.auth.hash_threads))),
+        hasher(std::move(hasher_)),
+        sessions(clock),
+        limits(clock),
+        guard(clock),
+        form_csrf(config.auth.secret.empty() ? std::nullopt
+                                             : std::optional<auth::FormCsrf>(config.auth.secret)) {}
+  WorkPool hashing;
+  auth::PasswordHasher hasher;
+  auth::SessionStore sessions;
+  auth::RateLimiter limits;
+  auth::SignInGuard guard;
+  std::optional<auth::FormCsrf> form_csrf;
+  std::optional<app::PeopleServices> services;  // once the SQL pool is known
+};
+
 // What every event loop shares (all immutable or thread-safe).
 struct Shared {
   const pages::Renderer& pages;
@@ -85,6 +110,7 @@ struct Shared {
   const app::ViewRecorder& views;
   Uploads* uploads;                 // the write routes' services; null ingest when SQL could not be opened
   std::chrono::milliseconds grace;  // [redis] grace_s
+  People* people;                   // null when SQL could not be opened: every visitor is anonymous
 };
 
 // What one event loop owns: its Redis connections, its read model and its router.
@@ -96,11 +122,15 @@ struct Loop {
                                              *shared.uploads->ingest, shared.uploads->files, redis.writer(),
                                              shared.clock, shared.uploads->sessions)
                                        : nullptr),
+        people(shared.people != nullptr
+                   ? std::make_unique<app::PeopleRoutes>(*shared.people->services, redis.writer(), model)
+                   : nullptr),
         router(app::Services{model, shared.pages, shared.static_files, shared.media_files, shared.links,
-                             shared.clock, shared.metrics, shared.views, uploads.get()}) {}
+                             shared.clock, shared.metrics, shared.views, uploads.get(), people.get()}) {}
   redis::Client redis;
   projection::RedisReadModel model;
   std::unique_ptr<app::UploadRoutes> uploads;
+  std::unique_ptr<app::PeopleRoutes> people;
   app::Router router;
 };
 
@@ -262,13 +292,25 @@ Status serve(const config::Config& config, const std::function<void(const std::s
     view_log = std::move(*opened);
   }
 
+  std::unique_ptr<People> people;
+  if ((*uploads)->pool) {
+    auto hasher = auth::PasswordHasher::create(auth::default_password_cost);
+    if (!hasher) return hasher.error();
+    people = std::make_unique<People>(config, clock, std::move(*hasher));
+    people->services.emplace(app::PeopleServices{
+        *(*uploads)->pool, people->hashing, people->hasher, people->sessions, people->limits, people->guard,
+        people->form_csrf ? &*people->form_csrf : nullptr, *pages, clock, config.server.trusted_proxy_hops,
+        config.auth.uploads == "anyone"});
+  }
+
   const app::ViewRecorder views(*view_log, clock,
                                 {config.views.secret, host_name(), config.server.trusted_proxy_hops});
   RedisMetrics redis_metrics;
   http::Server* server_ptr = nullptr;
-  const Shared shared{*pages, *static_files,  *media_files,
-                      links,  clock,          [&server_ptr] { return server_ptr->metrics().render(); },
-                      views,  uploads->get(), std::chrono::seconds(config.redis.grace_s)};
+  const Shared shared{*pages,      *static_files,  *media_files,
+                      links,       clock,          [&server_ptr] { return server_ptr->metrics().render(); },
+                      views,       uploads->get(), std::chrono::seconds(config.redis.grace_s),
+                      people.get()};
   http::Server server(options, [&](asio::io_context& io, int index) -> http::Handler {
     auto loop = std::make_shared<Loop>(io, *redis_options, shared);
     loop->redis.start();
@@ -285,6 +327,7 @@ Status serve(const config::Config& config, const std::function<void(const std::s
   Status ran = server.run();
   Uploads& stopping = **uploads;  // its pools stop before the loops go: a request may await a job
   stopping.files.stop();
+  if (people) people->hashing.stop();
   if (stopping.pool) stopping.pool->stop();
   return ran;
 }

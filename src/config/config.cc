@@ -116,6 +116,9 @@ std::vector<Setting> settings(Config& c) {
       text("media", "link_secret", c.media.link_secret),
       number("media", "link_ttl_s", c.media.link_ttl_s),
       number("media", "link_step_s", c.media.link_step_s),
+      text("auth", "secret", c.auth.secret),
+      text("auth", "uploads", c.auth.uploads),
+      number("auth", "hash_threads", c.auth.hash_threads),
   };
 }
 

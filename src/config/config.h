@@ -85,6 +85,15 @@ struct Site {
   std::string name = "Reel";
 };
 
+// Accounts and sessions (auth/, app/people_routes.h).
+struct Auth {
+  // Keys the CSRF tokens of the sign-in and register forms (auth::FormCsrf); `reel up` writes a
+  // random one. Empty: those forms are refused (the JSON API still works).
+  std::string secret;
+  std::string uploads = "uploaders";  // who may upload with a session: "uploaders" (role) or "anyone"
+  int hash_threads = 2;               // Argon2id at once (each takes 48 MiB while it runs)
+};
+
 struct Config {
   Server server;
   Redis redis;
@@ -94,6 +103,7 @@ struct Config {
   Views views;
   Worker worker;
   Media media;
+  Auth auth;
 };
 
 // Defaults, then the file (when `path` is not empty), then the environment.

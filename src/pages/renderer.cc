@@ -236,18 +236,8 @@ std::string render_page(const Template& page, const TemplateData& data, size_t c
 
 }  // namespace
 
-Renderer::Renderer(SiteOptions options, Template home, Template listing, Template watch, Template upload,
-                   Template error, Template card, Template user_bar, Template watch_actions)
-    : options_(std::move(options)),
-      id_(next_renderer_id.fetch_add(1)),
-      home_(std::move(home)),
-      listing_(std::move(listing)),
-      watch_(std::move(watch)),
-      upload_(std::move(upload)),
-      error_(std::move(error)),
-      card_(std::move(card)),
-      user_bar_(std::move(user_bar)),
-      watch_actions_(std::move(watch_actions)) {}
+Renderer::Renderer(SiteOptions options, Templates templates)
+    : options_(std::move(options)), id_(next_renderer_id.fetch_add(1)), t_(std::move(templates)) {}
 
 void Renderer::add_cards(TemplateData::Object parent, TemplateData::Key key, const std::vector<Card>& cards,
                          int64_t now, CardCache& cache) const {
@@ -266,7 +256,7 @@ void Renderer::add_cards(TemplateData::Object parent, TemplateData::Key key, con
         fields.emplace(nodes_per_card, text_per_card);
       }
       add_card_fields(fields->root(), card, age, options_.links, links_expire);
-      html = &cache.store(card, age, links_expire, card_.render(*fields));
+      html = &cache.store(card, age, links_expire, t_.card.render(*fields));
     }
     list.add_object().set("html", *html);
   }
@@ -284,23 +274,27 @@ Result<Renderer> Renderer::load(SiteOptions options) {
   };
   auto card = Template::compile(*sources, "card");
   if (!card) return card.error();
-  auto home = compile_page("home");
-  if (!home) return home.error();
-  auto listing = compile_page("listing");
-  if (!listing) return listing.error();
-  auto watch = compile_page("watch");
-  if (!watch) return watch.error();
-  auto upload = compile_page("upload");
-  if (!upload) return upload.error();
-  auto error = compile_page("error");
-  if (!error) return error.error();
-  auto user_bar = Template::compile(*sources, "user_bar");
-  if (!user_bar) return user_bar.error();
-  auto watch_actions = Template::compile(*sources, "watch_actions");
-  if (!watch_actions) return watch_actions.error();
-  return Renderer(std::move(options), std::move(*home), std::move(*listing), std::move(*watch),
-                  std::move(*upload), std::move(*error), std::move(*card), std::move(*user_bar),
-                  std::move(*watch_actions));
+  Templates templates;
+  templates.card = std::move(*card);
+  struct Page {
+    std::string_view name;
+    Template* target;
+  };
+  for (auto [name, target] :
+       {Page{"home", &templates.home}, Page{"listing", &templates.listing}, Page{"watch", &templates.watch},
+        Page{"upload", &templates.upload}, Page{"error", &templates.error}, Page{"signin", &templates.signin},
+        Page{"register", &templates.register_form}, Page{"account", &templates.account}}) {
+    auto page = compile_page(name);
+    if (!page) return page.error();
+    *target = std::move(*page);
+  }
+  for (auto [name, target] :
+       {Page{"user_bar", &templates.user_bar}, Page{"watch_actions", &templates.watch_actions}}) {
+    auto fragment = Template::compile(*sources, name);
+    if (!fragment) return fragment.error();
+    *target = std::move(*fragment);
+  }
+  return Renderer(std::move(options), std::move(templates));
 }
 
 std::string Renderer::home(const projection::Home& home, int64_t now, const Frame& frame) const {
@@ -313,7 +307,7 @@ std::string Renderer::home(const projection::Home& home, int64_t now, const Fram
   root.set("canonical", "/");
   add_cards(root, "popular", home.popular, now, cache);
   add_cards(root, "newest", home.newest, now, cache);
-  return render_page(home_, data, cards);
+  return render_page(t_.home, data, cards);
 }
 
 std::string Renderer::listing(const projection::Listing& listing, const ListingContext& context, int64_t now,
@@ -348,7 +342,7 @@ std::string Renderer::listing(const projection::Listing& listing, const ListingC
   add_sort_tabs(root, context);
   add_cards(root, "cards", listing.cards, now, cache);
   add_pagination(root, listing, context);
-  return render_page(listing_, data, cards);
+  return render_page(t_.listing, data, cards);
 }
 
 std::string Renderer::watch(const projection::VideoPage& video, int64_t now, const Frame& frame,
@@ -411,7 +405,7 @@ std::string Renderer::watch(const projection::VideoPage& video, int64_t now, con
     });
   }
   add_cards(root, "related", video.related, now, cache);
-  return render_page(watch_, data, cards);
+  return render_page(t_.watch, data, cards);
 }
 
 std::string Renderer::upload(const std::vector<CategoryLink>& nav, const Frame& frame) const {
@@ -423,7 +417,7 @@ std::string Renderer::upload(const std::vector<CategoryLink>& nav, const Frame& 
   auto categories = root.add_list("categories");
   for (const CategoryLink& category : nav)
     categories.add_object().set("slug", category.slug).set("name", category.name);
-  return render_page(upload_, data, 0);
+  return render_page(t_.upload, data, 0);
 }
 
 std::string Renderer::error_page(int status, std::string_view title, std::string_view message,
@@ -432,13 +426,13 @@ std::string Renderer::error_page(int status, std::string_view title, std::string
   auto root = data.root();
   add_layout(root, options_.name, title, message, nav, "", frame);
   root.set_int("status", status).set("title", title).set("message", message).set_bool("noindex", true);
-  return render_page(error_, data, 0);
+  return render_page(t_.error, data, 0);
 }
 
 std::string Renderer::user_bar(const Viewer& viewer) const {
   TemplateData data(32, 256);
   add_viewer(data.root(), viewer);
-  return render_page(user_bar_, data, 0);
+  return render_page(t_.user_bar, data, 0);
 }
 
 std::string Renderer::watch_actions(int64_t video_id, std::string_view channel, const Viewer& viewer,
@@ -447,7 +441,42 @@ std::string Renderer::watch_actions(int64_t video_id, std::string_view channel, 
   auto root = data.root();
   add_viewer(root, viewer);
   add_watch_actions(root, video_id, channel, actions);
-  return render_page(watch_actions_, data, 0);
+  return render_page(t_.watch_actions, data, 0);
+}
+
+namespace {
+
+// The fields of the account forms (signin.html, register.html, account.html).
+void add_form(TemplateData::Object root, const FormPage& form) {
+  root.set("form_token", form.form_token)
+      .set("message", form.message)
+      .set("next", form.next)
+      .set("username", form.username)
+      .set("email", form.email)
+      .set_bool("noindex", true);
+}
+
+}  // namespace
+
+std::string Renderer::entry_form(EntryForm which, const FormPage& form,
+                                 const std::vector<CategoryLink>& nav) const {
+  TemplateData data(page_nodes, page_text);
+  auto root = data.root();
+  const bool signin = which == EntryForm::signin;
+  const std::string description =  // borrowed by the data
+      (signin ? "Sign in to " : "Create an account on ") + options_.name + ".";
+  add_layout(root, options_.name, signin ? "Sign in" : "Register", description, nav, "", {});
+  add_form(root, form);
+  return render_page(signin ? t_.signin : t_.register_form, data, 0);
+}
+
+std::string Renderer::account(const Frame& frame, const FormPage& form,
+                              const std::vector<CategoryLink>& nav) const {
+  TemplateData data(page_nodes, page_text);
+  auto root = data.root();
+  add_layout(root, options_.name, "Your account", "Your account.", nav, "", frame);
+  add_form(root, form);
+  return render_page(t_.account, data, 0);
 }
 
 }  // namespace reel::pages

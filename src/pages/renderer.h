@@ -64,6 +64,19 @@ struct WatchActions {
   std::vector<Playlist> playlists;  // the viewer's own
 };
 
+// A form page's state: its CSRF token (the double-submit token of the sign-in and register forms),
+// an error to show above it, where to go after it, and what was typed (never a password).
+struct FormPage {
+  std::string form_token;
+  std::string message;
+  std::string next;
+  std::string username;
+  std::string email;
+};
+
+// The two forms of someone not signed in yet: signin.html, register.html.
+enum class EntryForm { signin, register_account };
+
 // What a listing page needs besides the data: its base path for links and the active sort.
 struct ListingContext {
   projection::ListKind kind = projection::ListKind::all;
@@ -91,6 +104,13 @@ class Renderer {
   std::string error_page(int status, std::string_view title, std::string_view message,
                          const std::vector<projection::CategoryLink>& nav, const Frame& frame = {}) const;
 
+  // The account pages. Sign-in and register are never personal (whoever asks gets the form, with
+  // the form's CSRF token); the account page is the signed-in viewer's.
+  std::string entry_form(EntryForm which, const FormPage& form,
+                         const std::vector<projection::CategoryLink>& nav) const;
+  std::string account(const Frame& frame, const FormPage& form,
+                      const std::vector<projection::CategoryLink>& nav) const;
+
   // The per-user parts on their own, as the fragments the ESI tags name (user_bar.html,
   // watch_actions.html — the same partials the pages include).
   std::string user_bar(const Viewer& viewer) const;
@@ -98,22 +118,18 @@ class Renderer {
                             const WatchActions& actions) const;
 
  private:
-  Renderer(SiteOptions options, Template home, Template listing, Template watch, Template upload,
-           Template error, Template card, Template user_bar, Template watch_actions);
+  struct Templates {
+    Template home, listing, watch, upload, error, card, user_bar, watch_actions, signin, register_form,
+        account;
+  };
+  Renderer(SiteOptions options, Templates templates);
   // Adds the list `key` of cards, each item holding its HTML from the thread's CardCache.
   void add_cards(TemplateData::Object parent, TemplateData::Key key,
                  const std::vector<projection::Card>& cards, int64_t now, CardCache& cache) const;
 
   SiteOptions options_;
   uint64_t id_;  // identifies this renderer's entries in the per-thread CardCache
-  Template home_;
-  Template listing_;
-  Template watch_;
-  Template upload_;
-  Template error_;
-  Template card_;
-  Template user_bar_;
-  Template watch_actions_;
+  Templates t_;
 };
 
 }  // namespace reel::pages

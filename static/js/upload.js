@@ -72,7 +72,7 @@
   // What the server said went wrong: the message of its JSON error body, else the status.
   function serverMessage(xhr) {
     try {
-      const message = JSON.parse(xhr.responseText).error.message;
+      const message = JSON.parse(xhr.responseText).error;
       if (message) return message;
     } catch (e) { /* not JSON: the status says it */ }
     if (xhr.status === 413) return "The file is larger than this server accepts.";

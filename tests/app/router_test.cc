@@ -152,7 +152,7 @@ TEST_F(RouterTest, BadListingInputIs400) {
   }
   auto api = get("/api/v1/videos?sort=random");
   EXPECT_EQ(api.status, 400);
-  EXPECT_NE(api.body.find("\"message\""), std::string::npos);
+  EXPECT_NE(api.body.find("\"error\":\"Unknown sort order"), std::string::npos) << api.body;
   EXPECT_NE(api.header("Content-Type").value_or("").find("json"), std::string::npos);
 }
 

@@ -27,7 +27,10 @@ TEST(Cookie, IgnoresPairsWithoutAValueAndTakesTheFirstOfTwins) {
 
 TEST(Cookie, SetCookieCarriesTheAttributesAsked) {
   EXPECT_EQ(set_cookie("reel_session", "v", {}), "reel_session=v; Path=/; HttpOnly; SameSite=Lax");
-  EXPECT_EQ(set_cookie("reel_session", "", {.secure = true, .max_age = 0}),
+  CookieOptions clear;
+  clear.secure = true;
+  clear.max_age = 0;
+  EXPECT_EQ(set_cookie("reel_session", "", clear),
             "reel_session=; Path=/; Max-Age=0; HttpOnly; Secure; SameSite=Lax");
 }
 

@@ -18,6 +18,12 @@ void wait_a_little() {
 
 Result<HttpReply> http_request(uint16_t port, const std::string& method, const std::string& target,
                                const std::string& extra_headers, std::chrono::milliseconds timeout) {
+  return http_call(port, method, target, extra_headers, "", timeout);
+}
+
+Result<HttpReply> http_call(uint16_t port, const std::string& method, const std::string& target,
+                            const std::string& extra_headers, const std::string& body,
+                            std::chrono::milliseconds timeout) {
   int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
   if (fd < 0) return Error{"socket failed"};
   sockaddr_in addr{};
@@ -28,9 +34,9 @@ Result<HttpReply> http_request(uint16_t port, const std::string& method, const s
     ::close(fd);
     return Error{"connect failed"};
   }
-  const std::string request = method + " " + target +
-                              " HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n" + extra_headers +
-                              "\r\n";
+  const std::string request =
+      method + " " + target + " HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n" + extra_headers +
+      (body.empty() ? "" : "Content-Length: " + std::to_string(body.size()) + "\r\n") + "\r\n" + body;
   if (::send(fd, request.data(), request.size(), MSG_NOSIGNAL) != static_cast<ssize_t>(request.size())) {
     ::close(fd);
     return Error{"send failed"};
@@ -70,7 +76,10 @@ Result<HttpReply> http_request(uint16_t port, const std::string& method, const s
       std::string name = header.substr(0, colon);
       std::transform(name.begin(), name.end(), name.begin(), [](unsigned char c) { return std::tolower(c); });
       size_t value = header.find_first_not_of(' ', colon + 1);
-      reply.headers[name] = value == std::string::npos ? "" : header.substr(value);
+      std::string text = value == std::string::npos ? "" : header.substr(value);
+      // Repeated headers (Set-Cookie) are kept one per line.
+      auto [it, added] = reply.headers.emplace(name, text);
+      if (!added) it->second += "\n" + text;
     }
     line = end + 2;
   }

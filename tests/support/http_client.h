@@ -26,6 +26,10 @@ struct HttpReply {
 Result<HttpReply> http_request(uint16_t port, const std::string& method, const std::string& target,
                                const std::string& extra_headers = "",
                                std::chrono::milliseconds timeout = std::chrono::seconds(60));
+// The same with a body (Content-Length is added); headers as above.
+Result<HttpReply> http_call(uint16_t port, const std::string& method, const std::string& target,
+                            const std::string& extra_headers, const std::string& body,
+                            std::chrono::milliseconds timeout = std::chrono::seconds(60));
 inline Result<HttpReply> http_get(uint16_t port, const std::string& target,
                                   const std::string& extra_headers = "") {
   return http_request(port, "GET", target, extra_headers);

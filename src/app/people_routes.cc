@@ -1,0 +1,133 @@
+// The people routes' shared parts (the caller, CSRF, answers) and the accounts and sessions calls.
+#include "app/people_routes.h"
+
+#include <fmt/format.h>
+
+#include "api/json.h"
+#include "app/view_recorder.h"
+#include "auth/accounts.h"
+#include "auth/validation.h"
+#include "catalog/user.h"
+#include "http/cookie.h"
+
+namespace reel::app {
+namespace {
+
+constexpr std::string_view busy = "The site is busy. Please try again in a moment.";
+
+bool starts_with(std::string_view s, std::string_view prefix) {
+  return s.substr(0, prefix.size()) == prefix;
+}
+
+http::Response no_store(http::Response response, std::string_view route) {
+  response.set("Cache-Control", "no-store");
+  response.route = route;
+  return response;
+}
+
+}  // namespace
+
+bool PeopleRoutes::over_https(const http::Request& request) const {
+  // Behind trusted proxies the scheme is theirs to say; directly, Reel only speaks http.
+  return s_.trusted_proxy_hops > 0 && request.header("X-Forwarded-Proto") == "https";
+}
+
+std::string PeopleRoutes::client(const http::Request& request) const {
+  return auth::client_subject(client_address(request, s_.trusted_proxy_hops));
+}
+
+std::string PeopleRoutes::session_cookie_for(const http::Request& request, std::string_view id) const {
+  http::CookieOptions options;
+  options.secure = over_https(request);
+  return http::set_cookie(session_cookie, id, options);
+}
+
+Task<Result<std::optional<auth::Session>>> PeopleRoutes::caller(const http::Request& request) {
+  auto cookie = http::cookie(request, session_cookie);
+  if (!cookie || cookie->empty()) co_return std::optional<auth::Session>{};
+  const std::string id(*cookie);
+  co_return co_await s_.sessions.find(redis_, id);
+}
+
+Task<std::variant<PeopleRoutes::Call, http::Response>> PeopleRoutes::open_call(const http::Request& request) {
+  Result<RequestInput> input = RequestInput::parse(request);
+  if (!input.ok())
+    co_return failed(nullptr, RequestInput::accepts(request) ? 400 : 415, input.error().message);
+  Result<std::optional<auth::Session>> session = co_await caller(request);
+  if (!session.ok()) co_return failed(nullptr, 503, busy);
+  co_return Call{request, std::move(*input), std::move(*session)};
+}
+
+std::optional<http::Response> PeopleRoutes::refuse(const Call& call, Needs needs) const {
+  constexpr std::string_view bad_token = "The request is missing its CSRF token or carries a wrong one.";
+  if (needs == Needs::form_token) {
+    if (!call.input.is_form()) return std::nullopt;
+    auto cookie = http::cookie(call.request, form_cookie);
+    if (s_.form_csrf == nullptr || !cookie || !s_.form_csrf->form_token_valid(*cookie, call.input.csrf())) {
+      return failed(&call, 403, bad_token);
+    }
+    return std::nullopt;
+  }
+  if (!call.session) return failed(&call, 401, "Sign in first.");
+  // A call made with the cookie must prove it came from one of this site's pages.
+  if (!auth::session_csrf_valid(call.session->csrf, call.input.csrf())) return failed(&call, 403, bad_token);
+  return std::nullopt;
+}
+
+Task<std::variant<PeopleRoutes::Call, http::Response>> PeopleRoutes::begin_call(const http::Request& request,
+                                                                                Needs needs) {
+  auto opened = co_await open_call(request);
+  if (auto* call = std::get_if<Call>(&opened)) {
+    if (auto refusal = refuse(*call, needs)) co_return std::move(*refusal);
+  }
+  co_return opened;
+}
+
+http::Response PeopleRoutes::done(const Call& call, int status, std::string json,
+                                  std::string_view fallback) const {
+  if (!call.input.is_form()) {
+    if (status == 204) return no_store(http::Response::text(204, ""), "people");
+    return no_store(http::Response::json(status, std::move(json)), "people");
+  }
+  http::Response response = http::Response::text(303, "");
+  response.set("Location", call.input.next(call.request, fallback));
+  return no_store(std::move(response), "people");
+}
+
+http::Response PeopleRoutes::failed(const Call* call, int status, std::string_view message) const {
+  http::Response response;
+  if (call != nullptr && call->input.is_form()) {
+    response = http::Response::html(status, s_.pages.error_page(status, http::reason(status), message, {}));
+  } else {
+    response = http::Response::json(status, api::error_document(status, message));
+  }
+  if (status == 503) response.set("Retry-After", "5");
+  return no_store(std::move(response), "people");
+}
+
+http::Response PeopleRoutes::failed(const Call& call, const Error& error) const {
+  if (error.kind == ErrorKind::invalid_input) return failed(&call, 400, error.message);
+  return failed(&call, 503, busy);
+}
+
+http::Response PeopleRoutes::limited(const Call& call, const auth::Verdict& verdict) const {
+  http::Response response = failed(&call, 429, "Too many attempts. Please wait a moment and try again.");
+  response.set("Retry-After", std::to_string(verdict.retry_after_seconds()));
+  return response;
+}
+
+Task<std::optional<http::Response>> PeopleRoutes::handle(const http::Request& request) {
+  const std::string_view path = request.path();
+  if (path == "/api/v1/users") co_return co_await users(request);
+  if (path == "/api/v1/session") co_return co_await session_call(request);
+  if (path == "/api/v1/me" || starts_with(path, "/api/v1/me/"))
+    co_return co_await me(request, path.substr(10));
+  if (request.method == "GET" || request.method == "HEAD") {
+    if (path == "/signin") co_return co_await entry_page(request, pages::EntryForm::signin);
+    if (path == "/register") co_return co_await entry_page(request, pages::EntryForm::register_account);
+    if (path == "/account") co_return co_await account_page(request);
+  }
+  co_return std::nullopt;
+}
+
+}  // namespace reel::app

@@ -1,0 +1,151 @@
+// PeopleRoutes: accounts, sessions and (with the community and collections parts) every call a
+// signed-in person makes — the API under /api/v1 and the account pages — on one event loop.
+//
+// Accounts and sessions (the API clients rely on; errors are {"error": "..."} with a 4xx):
+//   POST   /api/v1/users        {"username","email","password"} -> 201 {user}; from the register
+//                               form it also signs the new user in
+//   POST   /api/v1/session      {"username","password"} -> 200 {"csrf", "user"} and the cookie
+//                               reel_session (HttpOnly, SameSite=Lax, Secure over https)
+//   DELETE /api/v1/session      -> 204, the session ended and the cookie cleared
+//   GET    /api/v1/me           -> the signed-in user, or 401
+//   PATCH  /api/v1/me           {"display_name"} -> 200 {user}
+//   DELETE /api/v1/me           {"password"} -> 204: the account is deleted
+//   PUT    /api/v1/me/password  {"old_password","password"} -> 204: every other session ends
+//   DELETE /api/v1/me/sessions  -> 204: signed out everywhere
+//   GET    /signin /register /account: the forms (no-store; never cached)
+// Every state-changing call made with the session cookie carries the session's CSRF token
+// (header X-CSRF-Token, or the form field csrf): without it, or with another, 403. The sign-in
+// and register forms, which have no session yet, carry a double-submit token (the reel_form
+// cookie and the field). Plain forms use the same URLs (RequestInput: `_method`, a redirect
+// back). Sign-in and registration are rate-limited per client address, sign-in also locked per
+// account and address after repeated failures: 429 with Retry-After.
+//
+// Thread-safety: one per event loop (its Redis connection and write path); the services are shared
+// and thread-safe. Ownership: everything referenced must outlive it.
+// Failure: SQL or Redis failing answers 503 with Retry-After; a write that committed is never
+// reported as failed (the relay lands its Redis part).
+#pragma once
+
+#include <functional>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <variant>
+#include <vector>
+
+#include "app/request_input.h"
+#include "auth/csrf.h"
+#include "auth/password.h"
+#include "auth/rate_limit.h"
+#include "auth/session_store.h"
+#include "catalog/user.h"
+#include "common/asio.h"
+#include "common/clock.h"
+#include "common/work_pool.h"
+#include "http/message.h"
+#include "pages/renderer.h"
+#include "projection/read_model.h"
+#include "redis/connection.h"
+#include "sql/pool.h"
+#include "writes/write_path.h"
+
+namespace reel::app {
+
+// What every loop's PeopleRoutes shares (all thread-safe).
+struct PeopleServices {
+  sql::Pool& sql;
+  WorkPool& hashing;  // Argon2id runs here, never on an event loop
+  const auth::PasswordHasher& hasher;
+  const auth::SessionStore& sessions;
+  const auth::RateLimiter& limits;
+  const auth::SignInGuard& guard;
+  const auth::FormCsrf* form_csrf;  // null without [auth] secret: the sign-in and register forms are refused
+  const pages::Renderer& pages;
+  const Clock& clock;
+  int trusted_proxy_hops = 0;
+  bool anyone_uploads = false;  // [auth] uploads = "anyone"
+};
+
+inline constexpr std::string_view session_cookie = "reel_session";
+inline constexpr std::string_view form_cookie = "reel_form";
+
+class PeopleRoutes {
+ public:
+  PeopleRoutes(const PeopleServices& services, redis::Connection& redis, projection::ReadModel& model)
+      : s_(services), redis_(redis), model_(model), writes_(services.sql, redis, services.clock) {}
+
+  // The request's signed-in caller: nullopt without a live session; an Error when Redis failed
+  // (the caller answers 503: a lookup that failed is not "signed out").
+  Task<Result<std::optional<auth::Session>>> caller(const http::Request& request);
+
+  // Answers the people routes; nullopt for any other path.
+  Task<std::optional<http::Response>> handle(const http::Request& request);
+
+  const writes::WritePath& write_path() const { return writes_; }
+
+ private:
+  // A call's context once parsed: the input, the caller and where a form goes next.
+  struct Call {
+    const http::Request& request;
+    RequestInput input;
+    std::optional<auth::Session> session;
+  };
+
+  // A 405 naming what the address answers.
+  http::Response wrong_method(std::string_view allow) const;
+  // The header's categories for a page of the people routes (one small read).
+  Task<Result<std::vector<projection::CategoryLink>>> nav();
+  // A form page's double-submit token, set as the reel_form cookie on `response`.
+  std::string mint_form_token(const http::Request& request, http::Response& response) const;
+  // Signs `user_id` in: a new session (ending the one the request presented) and its cookie.
+  Task<Result<auth::NewSession>> start_session(const http::Request& request, int64_t user_id);
+  // Runs `write` through the write path: its value, or the failure's response.
+  template <class T>
+  Task<std::variant<T, http::Response>> write(const Call& call,
+                                              std::function<Result<T>(writes::Transaction&)> fn) {
+    Result<writes::Written<T>> written = co_await writes_.run<T>(std::move(fn));
+    if (!written.ok()) co_return failed(call, written.error());
+    co_return std::move(written->value);
+  }
+
+  Task<http::Response> users(const http::Request& request);
+  Task<http::Response> session_call(const http::Request& request);
+  Task<http::Response> me(const http::Request& request, std::string_view rest);
+  // /signin and /register (with `message` above the form: the answer to a form that failed).
+  Task<http::Response> entry_page(const http::Request& request, pages::EntryForm which,
+                                  std::string message = {});
+  // A successful sign-in (or password change): {"csrf", "user"} or a redirect, with the cookie.
+  http::Response signed_in(const Call& call, const auth::NewSession& session, const catalog::User& user,
+                           std::string_view fallback) const;
+  Task<http::Response> account_page(const http::Request& request);
+
+  enum class Needs {
+    session,     // a signed-in caller with the session's CSRF token (401, 403 otherwise)
+    form_token,  // sign-in and register: a form carries the double-submit token (403 otherwise);
+                 // a JSON call needs nothing (it cannot be sent cross-site without CORS)
+  };
+  // Parses the input and finds the caller; a Response when the call stops here (400, 415, 503).
+  Task<std::variant<Call, http::Response>> open_call(const http::Request& request);
+  // Checks what `needs` says of an open call: the refusal (401, 403), or nullopt.
+  std::optional<http::Response> refuse(const Call& call, Needs needs) const;
+  // open_call() then refuse().
+  Task<std::variant<Call, http::Response>> begin_call(const http::Request& request, Needs needs);
+  // A call's success: JSON for the API; a redirect to `next` (or `fallback`) for a form.
+  http::Response done(const Call& call, int status, std::string json, std::string_view fallback) const;
+  // A call's failure: {"error"} for the API; an error page for a form.
+  http::Response failed(const Call* call, int status, std::string_view message) const;
+  http::Response failed(const Call& call, const Error& error) const;
+  // 429 with Retry-After.
+  http::Response limited(const Call& call, const auth::Verdict& verdict) const;
+  // The cookie for a new session (Secure when the request came over https).
+  std::string session_cookie_for(const http::Request& request, std::string_view id) const;
+  bool over_https(const http::Request& request) const;
+  std::string client(const http::Request& request) const;
+
+  const PeopleServices& s_;
+  redis::Connection& redis_;
+  projection::ReadModel& model_;
+  writes::WritePath writes_;
+};
+
+}  // namespace reel::app

@@ -1,0 +1,294 @@
+// End to end: accounts and sessions on the real `reel up` — what a browser and an API client see:
+// registration, sign-in with its cookie and CSRF token, the rules on every state-changing call,
+// sign-out (a stolen cookie dies with it), session fixation, the lockout, the plain forms, and
+// pages that stay cacheable for everyone but carry the viewer's parts in place or as ESI.
+#include <gtest/gtest.h>
+#include <unistd.h>
+
+#include <filesystem>
+#include <nlohmann/json.hpp>
+#include <regex>
+
+#include "support/http_client.h"
+#include "support/reel_up.h"
+
+namespace reel {
+namespace {
+
+namespace fs = std::filesystem;
+using testing::http_call;
+using testing::http_get;
+using testing::HttpReply;
+
+constexpr std::string_view json_type = "Content-Type: application/json\r\n";
+constexpr std::string_view form_type = "Content-Type: application/x-www-form-urlencoded\r\n";
+
+// The value of cookie `name` among a reply's Set-Cookie lines; "" when it sets none.
+std::string set_cookie_value(const HttpReply& reply, const std::string& name) {
+  std::smatch match;
+  const std::string lines = reply.header("set-cookie");
+  std::regex pattern("(^|\\n)" + name + "=([^;]*)");
+  return std::regex_search(lines, match, pattern) ? match[2].str() : "";
+}
+
+class People : public ::testing::Test {
+ protected:
+  static void SetUpTestSuite() {
+    dir_ = new fs::path(fs::temp_directory_path() / ("reel-people-" + std::to_string(::getpid())));
+    // Each test is a client of its own (X-Forwarded-For), so the per-address limits of one test
+    // (five registrations an hour) do not reach the others.
+    ::setenv("REEL_SERVER_TRUSTED_PROXY_HOPS", "1", 1);
+    auto up = testing::ReelUp::start_fresh(*dir_);
+    ::unsetenv("REEL_SERVER_TRUSTED_PROXY_HOPS");
+    ASSERT_TRUE(up) << up.error().message;
+    up_ = up->release();
+  }
+  static void TearDownTestSuite() {
+    delete up_;
+    up_ = nullptr;
+    std::error_code ec;
+    if (dir_) fs::remove_all(*dir_, ec);
+    delete dir_;
+  }
+  void SetUp() override {
+    ASSERT_NE(up_, nullptr);
+    new_client();
+  }
+
+  // The test's requests come from a fresh address from now on.
+  static void new_client() {
+    static int serial = 0;
+    ++serial;
+    client_ = "10." + std::to_string(::getpid() % 250) + "." + std::to_string(serial / 250) + "." +
+              std::to_string(serial % 250 + 1);
+  }
+
+  static uint16_t port() { return up_->port(); }
+
+  // A name no other test (or run) has used.
+  static std::string fresh_name(std::string_view base) {
+    static int serial = 0;
+    return std::string(base) + std::to_string(::getpid() % 100000) + "x" + std::to_string(++serial);
+  }
+
+  static HttpReply call(const std::string& method, const std::string& target, const std::string& headers,
+                        const std::string& body = "") {
+    auto reply = http_call(port(), method, target, "X-Forwarded-For: " + client_ + "\r\n" + headers, body);
+    EXPECT_TRUE(reply) << reply.error().message;
+    return reply ? *reply : HttpReply{};
+  }
+
+  static HttpReply register_user(const std::string& name,
+                                 const std::string& password = "correct horse battery") {
+    nlohmann::json body{{"username", name}, {"email", name + "@example.org"}, {"password", password}};
+    return call("POST", "/api/v1/users", std::string(json_type), body.dump());
+  }
+
+  struct Signed {
+    std::string cookie;  // "reel_session=..."
+    std::string csrf;
+  };
+  static Signed sign_in(const std::string& name, const std::string& password = "correct horse battery",
+                        const std::string& presented = "") {
+    nlohmann::json body{{"username", name}, {"password", password}};
+    HttpReply reply = call("POST", "/api/v1/session", std::string(json_type) + presented, body.dump());
+    EXPECT_EQ(reply.status, 200) << reply.body;
+    Signed out;
+    out.cookie = "reel_session=" + set_cookie_value(reply, "reel_session");
+    auto parsed = nlohmann::json::parse(reply.body, nullptr, false);
+    if (parsed.is_object() && parsed.contains("csrf")) out.csrf = parsed["csrf"].get<std::string>();
+    return out;
+  }
+  static std::string with(const Signed& who, bool csrf = true) {
+    return "Cookie: " + who.cookie + "\r\n" + (csrf ? "X-CSRF-Token: " + who.csrf + "\r\n" : "");
+  }
+
+  static inline std::string client_;
+  static inline fs::path* dir_ = nullptr;
+  static inline testing::ReelUp* up_ = nullptr;
+};
+
+TEST_F(People, RegisterSignInAndSeeYourself) {
+  const std::string name = fresh_name("ann");
+  HttpReply registered = register_user(name);
+  ASSERT_EQ(registered.status, 201) << registered.body;
+  EXPECT_EQ(nlohmann::json::parse(registered.body)["name"], name);
+  EXPECT_EQ(set_cookie_value(registered, "reel_session"), "") << "the API does not sign in on registration";
+
+  Signed ann = sign_in(name);
+  ASSERT_FALSE(ann.csrf.empty());
+  HttpReply me = call("GET", "/api/v1/me", with(ann, false));
+  ASSERT_EQ(me.status, 200) << me.body;
+  EXPECT_EQ(nlohmann::json::parse(me.body)["name"], name);
+  EXPECT_EQ(call("GET", "/api/v1/me", "").status, 401);
+}
+
+TEST_F(People, RegistrationIsLimitedPerClientWithRetryAfter) {
+  HttpReply reply;
+  for (int attempt = 0; attempt < 6; ++attempt) reply = register_user(fresh_name("flood"));
+  EXPECT_EQ(reply.status, 429);
+  EXPECT_FALSE(reply.header("retry-after").empty());
+  new_client();
+  EXPECT_EQ(register_user(fresh_name("calm")).status, 201) << "another address is not held back";
+}
+
+TEST_F(People, RegistrationAndSignInSayNothingAboutWhoExists) {
+  const std::string name = fresh_name("bea");
+  ASSERT_EQ(register_user(name).status, 201);
+  HttpReply again = register_user(name);
+  EXPECT_EQ(again.status, 409);
+  nlohmann::json same_email{
+      {"username", fresh_name("other")}, {"email", name + "@example.org"}, {"password", "long enough pw"}};
+  HttpReply email_taken = call("POST", "/api/v1/users", std::string(json_type), same_email.dump());
+  EXPECT_EQ(email_taken.status, 409);
+  EXPECT_EQ(nlohmann::json::parse(again.body)["error"], nlohmann::json::parse(email_taken.body)["error"]);
+
+  nlohmann::json wrong{{"username", name}, {"password", "not the password"}};
+  nlohmann::json nobody{{"username", fresh_name("nobody")}, {"password", "not the password"}};
+  HttpReply wrong_reply = call("POST", "/api/v1/session", std::string(json_type), wrong.dump());
+  HttpReply nobody_reply = call("POST", "/api/v1/session", std::string(json_type), nobody.dump());
+  EXPECT_EQ(wrong_reply.status, 401);
+  EXPECT_EQ(nobody_reply.status, 401);
+  EXPECT_EQ(wrong_reply.body, nobody_reply.body);
+}
+
+TEST_F(People, AStateChangingCallNeedsTheSessionsCsrfToken) {
+  const std::string name = fresh_name("cid");
+  ASSERT_EQ(register_user(name).status, 201);
+  Signed cid = sign_in(name);
+  const std::string body = R"({"display_name": "Cid the Kid"})";
+  EXPECT_EQ(call("PATCH", "/api/v1/me", std::string(json_type) + with(cid, false), body).status, 403);
+  EXPECT_EQ(call("PATCH", "/api/v1/me",
+                 std::string(json_type) + "Cookie: " + cid.cookie +
+                     "\r\nX-CSRF-Token: " + std::string(43, 'A') + "\r\n",
+                 body)
+                .status,
+            403);
+  HttpReply renamed = call("PATCH", "/api/v1/me", std::string(json_type) + with(cid), body);
+  ASSERT_EQ(renamed.status, 200) << renamed.body;
+  EXPECT_EQ(nlohmann::json::parse(call("GET", "/api/v1/me", with(cid, false)).body)["display_name"],
+            "Cid the Kid");
+  // A form posted from another site carries the cookie but cannot know the token.
+  EXPECT_EQ(call("POST", "/api/v1/me", std::string(form_type) + with(cid, false), "_method=DELETE&password=x")
+                .status,
+            403);
+}
+
+TEST_F(People, SigningOutKillsTheCookieEvenWhenSomeoneCopiedIt) {
+  const std::string name = fresh_name("dot");
+  ASSERT_EQ(register_user(name).status, 201);
+  Signed dot = sign_in(name);
+  const std::string stolen = "Cookie: " + dot.cookie + "\r\n";
+  HttpReply out = call("DELETE", "/api/v1/session", with(dot));
+  EXPECT_EQ(out.status, 204);
+  EXPECT_NE(out.header("set-cookie").find("Max-Age=0"), std::string::npos);
+  EXPECT_EQ(call("GET", "/api/v1/me", stolen).status, 401);
+}
+
+TEST_F(People, SigningInNeverKeepsTheSessionItWasHanded) {
+  const std::string name = fresh_name("eve");
+  ASSERT_EQ(register_user(name).status, 201);
+  Signed first = sign_in(name);
+  Signed second = sign_in(name, "correct horse battery", "Cookie: " + first.cookie + "\r\n");
+  EXPECT_NE(first.cookie, second.cookie);
+  EXPECT_EQ(call("GET", "/api/v1/me", "Cookie: " + first.cookie + "\r\n").status, 401);
+  EXPECT_EQ(call("GET", "/api/v1/me", "Cookie: " + second.cookie + "\r\n").status, 200);
+}
+
+TEST_F(People, ChangingThePasswordEndsEveryOtherSession) {
+  const std::string name = fresh_name("fay");
+  ASSERT_EQ(register_user(name).status, 201);
+  Signed laptop = sign_in(name);
+  Signed phone = sign_in(name);
+  nlohmann::json change{{"old_password", "correct horse battery"}, {"password", "a brand new secret"}};
+  HttpReply changed =
+      call("PUT", "/api/v1/me/password", std::string(json_type) + with(laptop), change.dump());
+  ASSERT_EQ(changed.status, 200) << changed.body;
+  const std::string renewed = "Cookie: reel_session=" + set_cookie_value(changed, "reel_session") + "\r\n";
+  EXPECT_EQ(call("GET", "/api/v1/me", renewed).status, 200);
+  EXPECT_EQ(call("GET", "/api/v1/me", "Cookie: " + phone.cookie + "\r\n").status, 401);
+  EXPECT_EQ(call("GET", "/api/v1/me", "Cookie: " + laptop.cookie + "\r\n").status, 401);
+  sign_in(name, "a brand new secret");
+}
+
+TEST_F(People, RepeatedFailuresLockTheAccountForThatClientWithRetryAfter) {
+  const std::string name = fresh_name("gus");
+  ASSERT_EQ(register_user(name).status, 201);
+  nlohmann::json wrong{{"username", name}, {"password", "not the password"}};
+  int status = 0;
+  HttpReply reply;
+  for (int attempt = 0; attempt < 8 && status != 429; ++attempt) {
+    reply = call("POST", "/api/v1/session", std::string(json_type), wrong.dump());
+    status = reply.status;
+  }
+  EXPECT_EQ(status, 429);
+  EXPECT_FALSE(reply.header("retry-after").empty());
+}
+
+TEST_F(People, TheSignInFormWorksWithoutJavaScriptAndNeedsItsToken) {
+  const std::string name = fresh_name("hal");
+  ASSERT_EQ(register_user(name).status, 201);
+  HttpReply page = call("GET", "/signin", "");
+  ASSERT_EQ(page.status, 200);
+  EXPECT_EQ(page.header("cache-control"), "no-store");
+  const std::string token = set_cookie_value(page, "reel_form");
+  ASSERT_FALSE(token.empty());
+  EXPECT_NE(page.body.find(token), std::string::npos) << "the form carries the token";
+  const std::string fields = "username=" + name + "&password=correct+horse+battery&next=%2Fvideos&csrf=";
+  HttpReply without = call("POST", "/api/v1/session", std::string(form_type), fields + token);
+  EXPECT_EQ(without.status, 403) << "the cookie half is missing";
+  HttpReply signed_in = call("POST", "/api/v1/session",
+                             std::string(form_type) + "Cookie: reel_form=" + token + "\r\n", fields + token);
+  EXPECT_EQ(signed_in.status, 303);
+  EXPECT_EQ(signed_in.header("location"), "/videos");
+  EXPECT_FALSE(set_cookie_value(signed_in, "reel_session").empty());
+}
+
+TEST_F(People, PagesStayCacheableForEveryoneAndCarryTheViewerOnlyWhenAsked) {
+  HttpReply anonymous = call("GET", "/videos", "");
+  ASSERT_EQ(anonymous.status, 200);
+  EXPECT_EQ(anonymous.header("cache-control"), "public, max-age=30");
+  EXPECT_EQ(anonymous.header("set-cookie"), "");
+  EXPECT_NE(anonymous.body.find("href=\"/signin\""), std::string::npos);
+
+  const std::string name = fresh_name("ivy");
+  ASSERT_EQ(register_user(name).status, 201);
+  Signed ivy = sign_in(name);
+  HttpReply inline_page = call("GET", "/videos", with(ivy, false));
+  ASSERT_EQ(inline_page.status, 200);
+  EXPECT_EQ(inline_page.header("cache-control"), "private, no-cache");
+  EXPECT_NE(inline_page.body.find("data-user=\"" + name + "\""), std::string::npos);
+
+  HttpReply esi = call("GET", "/videos", with(ivy, false) + "Surrogate-Capability: varnish=\"ESI/1.0\"\r\n");
+  ASSERT_EQ(esi.status, 200);
+  EXPECT_EQ(esi.header("cache-control"), "public, max-age=30");
+  EXPECT_EQ(esi.header("surrogate-control"), "content=\"ESI/1.0\"");
+  EXPECT_NE(esi.body.find("<esi:include src=\"/fragments/user-bar\"/>"), std::string::npos);
+  EXPECT_EQ(esi.body.find(name), std::string::npos);
+
+  HttpReply fragment = call("GET", "/fragments/user-bar", with(ivy, false));
+  EXPECT_EQ(fragment.status, 200);
+  EXPECT_EQ(fragment.header("cache-control"), "private, no-cache");
+  EXPECT_NE(fragment.body.find("data-user=\"" + name + "\""), std::string::npos);
+}
+
+TEST_F(People, BadInputGetsAClearError) {
+  EXPECT_EQ(call("POST", "/api/v1/users", std::string(json_type), "{\"username\":").status, 400);
+  EXPECT_EQ(call("POST", "/api/v1/users", std::string(json_type), "[]").status, 400);
+  EXPECT_EQ(call("POST", "/api/v1/users", "Content-Type: text/plain\r\n", "hello").status, 415);
+  for (const char* body : {R"({"username": "a", "email": "a@b.c", "password": "long enough"})",
+                           R"({"username": "good_name1", "email": "nope", "password": "long enough"})",
+                           R"({"username": "good_name2", "email": "x@y.z", "password": "short"})",
+                           R"({"username": "admin", "email": "x@y.z", "password": "long enough"})",
+                           R"({"username": "<script>", "email": "x@y.z", "password": "long enough"})",
+                           R"({"username": 5, "email": "x@y.z", "password": "long enough"})"}) {
+    new_client();
+    HttpReply reply = call("POST", "/api/v1/users", std::string(json_type), body);
+    EXPECT_EQ(reply.status, 400) << body << " -> " << reply.body;
+    EXPECT_TRUE(nlohmann::json::parse(reply.body, nullptr, false).contains("error")) << reply.body;
+  }
+  EXPECT_EQ(call("GET", "/api/v1/session", "").status, 405);
+}
+
+}  // namespace
+}  // namespace reel
