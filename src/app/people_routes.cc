@@ -45,8 +45,25 @@ std::string PeopleRoutes::session_cookie_for(const http::Request& request, std::
 Task<Result<std::optional<auth::Session>>> PeopleRoutes::caller(const http::Request& request) {
   auto cookie = http::cookie(request, session_cookie);
   if (!cookie || cookie->empty()) co_return std::optional<auth::Session>{};
-  const std::string id(*cookie);
-  co_return co_await s_.sessions.find(redis_, id);
+  std::string id(*cookie);
+  Result<std::optional<auth::Session>> found = co_await s_.sessions.find(redis_, id);
+  const auto now = s_.clock.now();
+  if (!found.ok()) {
+    auto held = verified_.find(id);
+    if (held != verified_.end() && now - held->second.at < s_.session_grace) {
+      co_return std::optional<auth::Session>(held->second.session);
+    }
+    co_return found;
+  }
+  if (s_.session_grace.count() > 0) {
+    if (*found) {
+      if (verified_.size() >= max_verified) verified_.clear();
+      verified_.insert_or_assign(std::move(id), Verified{**found, now});
+    } else {
+      verified_.erase(id);
+    }
+  }
+  co_return found;
 }
 
 Task<std::variant<PeopleRoutes::Call, http::Response>> PeopleRoutes::open_call(const http::Request& request) {

@@ -26,10 +26,12 @@
 // reported as failed (the relay lands its Redis part).
 #pragma once
 
+#include <chrono>
 #include <functional>
 #include <optional>
 #include <string>
 #include <string_view>
+#include <unordered_map>
 #include <variant>
 #include <vector>
 
@@ -62,6 +64,9 @@ struct PeopleServices {
   const auth::FormCsrf* form_csrf;  // null without [auth] secret: the sign-in and register forms are refused
   const pages::Renderer& pages;
   const Clock& clock;
+  // How long a loop may still accept a session it verified while Redis cannot answer ([redis]
+  // grace_s): signed-in people keep working (their writes commit and land later) during an outage.
+  std::chrono::milliseconds session_grace{};
   int trusted_proxy_hops = 0;
   bool anyone_uploads = false;  // [auth] uploads = "anyone"
 };
@@ -75,7 +80,9 @@ class PeopleRoutes {
       : s_(services), redis_(redis), model_(model), writes_(services.sql, redis, services.clock) {}
 
   // The request's signed-in caller: nullopt without a live session; an Error when Redis failed
-  // (the caller answers 503: a lookup that failed is not "signed out").
+  // (the caller answers 503: a lookup that failed is not "signed out") — unless this loop verified
+  // the session within session_grace, which it then accepts (a revocation cannot happen while
+  // Redis is down; one made on another loop just before is accepted here for at most the grace).
   Task<Result<std::optional<auth::Session>>> caller(const http::Request& request);
 
   // Answers the people routes; nullopt for any other path.
@@ -141,6 +148,14 @@ class PeopleRoutes {
   std::string session_cookie_for(const http::Request& request, std::string_view id) const;
   bool over_https(const http::Request& request) const;
   std::string client(const http::Request& request) const;
+
+  // Sessions this loop verified, by cookie value, for the outage grace; bounded, cleared when full.
+  struct Verified {
+    auth::Session session;
+    std::chrono::system_clock::time_point at;
+  };
+  std::unordered_map<std::string, Verified> verified_;
+  static constexpr size_t max_verified = 20000;
 
   const PeopleServices& s_;
   redis::Connection& redis_;
