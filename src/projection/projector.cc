@@ -11,7 +11,7 @@ std::vector<ListEntry> list_memberships(const catalog::Video& video) {
   std::vector<ListEntry> entries;
   const double published = static_cast<double>(video.published_at);
   const double views = static_cast<double>(video.views);
-  const double rating = codec::rating(video.likes, video.dislikes);
+  const double rating = codec::rating_score(video.likes, video.dislikes);
   const double duration = video.duration_s;
   auto add_full = [&](keys::Scope scope) {
     entries.push_back({keys::list(scope, Sort::newest), published, Sort::newest});
