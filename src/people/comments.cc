@@ -53,7 +53,7 @@ Status emit(writes::Transaction& tx, sql::CommunityStore& store, int64_t video_i
   auto count = store.comment_count(video_id);
   if (!count) return count.error();
   commands.push_back(community::comment_count_command(video_id, *count));
-  tx.emit(video_object(video_id), {community::while_listed(video_id, commands)});
+  tx.emit(video_object(video_id), community::while_listed(video_id, std::move(commands)));
   return {};
 }
 

@@ -29,7 +29,7 @@ Result<VoteState> vote(writes::Transaction& tx, int64_t user_id, int64_t video_i
   if (!counts) return counts.error();
   auto commands = projection::community::vote_commands(video_id, (*tally)->categories, counts->likes,
                                                        counts->dislikes, user_id, value);
-  tx.emit(object, {projection::community::while_listed(video_id, commands)});
+  tx.emit(object, projection::community::while_listed(video_id, std::move(commands)));
   return VoteState{counts->likes, counts->dislikes, value};
 }
 

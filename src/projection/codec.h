@@ -72,6 +72,11 @@ std::string lua_helpers();
 // delete keys Redis alone can name: `REEL.DELMEMBERS set prefix` unlinks prefix..member for
 // every member of `set`, then the set (a user's sessions, whose ids SQL never sees).
 inline constexpr std::string_view delete_members_op = "REEL.DELMEMBERS";
+// Another: `REEL.IFEXISTS key n` runs the delta's next n commands only while `key` exists (a
+// script cannot EVAL one of its own). The community's deltas run under it, guarded by the card, so
+// a vote or comment landing after its video was withdrawn recreates none of the video's keys
+// (projection/community.h).
+inline constexpr std::string_view if_exists_op = "REEL.IFEXISTS";
 
 // Field/value pairs of the video hash (keys::video).
 std::vector<std::pair<std::string, std::string>> video_hash(const catalog::Video& video,

@@ -21,19 +21,6 @@ constexpr int top_id_bits = 33;
 constexpr int64_t top_id_max = (int64_t{1} << top_id_bits) - 1;
 constexpr int64_t top_replies_max = (int64_t{1} << 20) - 1;
 
-// Runs the packed commands in ARGV (each: its argument count, then its arguments) when KEYS[1]
-// exists.
-constexpr std::string_view while_listed_script = R"lua(
-if redis.call('EXISTS', KEYS[1]) == 0 then return 0 end
-local i = 1
-while i <= #ARGV do
-  local n = tonumber(ARGV[i])
-  redis.call(unpack(ARGV, i + 1, i + n))
-  i = i + n + 1
-end
-return 1
-)lua";
-
 void append_clean(std::string& out, std::string_view text) {
   for (char c : text) out.push_back(static_cast<unsigned char>(c) < 0x20 ? ' ' : c);
 }
@@ -102,13 +89,12 @@ int64_t reply_of(std::string_view member) {
   return member.size() == 39 && member[19] == ':' && parse(member.substr(20), id) ? id : 0;
 }
 
-redis::Command while_listed(int64_t video_id, const std::vector<redis::Command>& commands) {
-  redis::Command eval("EVAL", while_listed_script, 1, keys::card(video_id));
-  for (const redis::Command& command : commands) {
-    eval.arg(command.args().size());
-    for (const std::string& arg : command.args()) eval.arg(arg);
-  }
-  return eval;
+std::vector<redis::Command> while_listed(int64_t video_id, std::vector<redis::Command> commands) {
+  std::vector<redis::Command> guarded;
+  guarded.reserve(commands.size() + 1);
+  guarded.emplace_back(codec::if_exists_op, keys::card(video_id), commands.size());
+  for (redis::Command& command : commands) guarded.push_back(std::move(command));
+  return guarded;
 }
 
 std::vector<redis::Command> vote_commands(int64_t video_id, const std::vector<std::string>& categories,

@@ -4,9 +4,9 @@
 // same values. Key names are in community_keys.h.
 //
 // Every command set a write emits for a video goes through while_listed(): it runs only while the
-// video's card exists, so a vote or comment whose delta lands after the video was withdrawn (a
-// DELETE racing it, an outbox replay) does not bring back a deleted video's keys or list it in
-// z:rating again.
+// video's card exists (the write path's REEL.IFEXISTS, codec.h), so a vote or comment whose delta
+// lands after the video was withdrawn (a DELETE racing it, an outbox replay) does not bring back a
+// deleted video's keys or list it in z:rating again.
 //
 // Thread-safety: pure functions.
 #pragma once
@@ -40,8 +40,9 @@ std::string replies_to(int64_t parent_id);    // exclusive upper bound
 // The reply id of a member; 0 when it is not one.
 int64_t reply_of(std::string_view member);
 
-// Runs `commands` (none of them MULTI/EXEC) only while the video's card exists: one EVAL.
-redis::Command while_listed(int64_t video_id, const std::vector<redis::Command>& commands);
+// `commands` preceded by the guard that runs them only while the video's card exists (for a delta
+// applied by the write path's script: writes/apply.h).
+std::vector<redis::Command> while_listed(int64_t video_id, std::vector<redis::Command> commands);
 
 // A vote changed: the video's likes and dislikes (v:{id}), the card's rating field in place, its
 // scores in the rating lists (global and `categories`), and the user's own vote (uv:{user}; value 0

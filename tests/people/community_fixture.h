@@ -1,9 +1,9 @@
 // A fixture for the community writes against the suite's redis-server and a fresh SQLite store: a
 // small catalog (three ready videos in two categories, one processing), projected into Redis by a
-// rebuild, so cards exist as they do on a live site. run_write() stands in for the write path
-// (writes::WritePath, the lead's): one SQL transaction around the write, then its deltas applied
-// to Redis in order. A mutex held from commit to the end of the apply keeps apply order = commit
-// order across threads, as the write path's per-object sequence does.
+// rebuild, so cards exist as they do on a live site. run_write() runs a write through the write
+// path (writes::run_blocking: one SQL transaction with its outbox rows, then the deltas applied by
+// the apply script); when writes from several threads reach Redis out of order, a delta that finds
+// a gap is left to the relay, which converge() runs until nothing is pending.
 // Thread-safety: run_write() may be called from several threads, each with its own connection
 // and client; the rest is for the test's thread.
 #pragma once
@@ -12,40 +12,30 @@
 
 #include <chrono>
 #include <map>
-#include <mutex>
+#include <optional>
 #include <string>
 #include <thread>
 #include <vector>
 
 #include "common/asio.h"  // before any other Asio header
 #include "common/clock.h"
+#include "projection/keys.h"
 #include "projection/rebuild.h"
 #include "projection/redis_community_read_model.h"
 #include "projection/redis_read_model.h"
 #include "redis/blocking_client.h"
+#include "sql/outbox_store.h"
 #include "support/event_loop.h"
 #include "support/redis_sqlite_test.h"
+#include "writes/relay.h"
 #include "writes/transaction.h"
+#include "writes/write_path.h"
 
 namespace reel::testing {
 
-// Applies each delta's commands as one MULTI/EXEC, in order.
-inline Status apply_deltas(const std::vector<writes::Delta>& deltas, redis::BlockingClient& redis) {
-  for (const writes::Delta& delta : deltas) {
-    if (delta.commands.empty()) continue;
-    std::vector<redis::Command> batch;
-    batch.emplace_back("MULTI");
-    for (const redis::Command& command : delta.commands) batch.push_back(command);
-    batch.emplace_back("EXEC");
-    auto replies = redis.execute(std::move(batch));
-    if (!replies) return replies.error();
-    if (Status applied = redis::check_exec(*replies, delta.object); !applied) return applied;
-  }
-  return {};
-}
-
-// Everything in Redis, as comparable text per key: a string's value, a hash's fields sorted, a
-// sorted set's members with their scores in order (TTLs are left out).
+// Everything in Redis but the write path's watermarks (its bookkeeping, not a projection), as
+// comparable text per key: a string's value, a hash's fields sorted, a sorted set's members with
+// their scores in order (TTLs are left out).
 inline std::map<std::string, std::string> dump_redis(redis::BlockingClient& redis) {
   std::map<std::string, std::string> out;
   std::string cursor = "0";
@@ -56,7 +46,11 @@ inline std::map<std::string, std::string> dump_redis(redis::BlockingClient& redi
       return out;
     }
     cursor = std::string(scan->elements()[0].str());
-    for (const auto& key : scan->elements()[1].elements()) out[std::string(key.str())];
+    std::string watermarks = projection::keys::write_seq_pattern();
+    watermarks.pop_back();  // the prefix before '*'
+    for (const auto& key : scan->elements()[1].elements()) {
+      if (!key.str().starts_with(watermarks)) out[std::string(key.str())];
+    }
   } while (cursor != "0");
   for (auto& [key, text] : out) {
     auto type = redis.execute(redis::Command("TYPE", key));
@@ -136,33 +130,56 @@ class CommunityTest : public RedisSqliteTest {
     ASSERT_TRUE(rebuilt) << rebuilt.error().message;
   }
 
-  // Runs `write(tx)` in one transaction on `db`, commits, and applies its deltas to `redis`; on an
-  // Error from the write, rolls back and applies nothing. Returns what the write returned.
+  // Runs `write(tx)` through the write path on `db` and `redis`; returns what the write returned
+  // (an Error from the write itself keeps its kind), or the engine's Error when the commit failed.
+  // `landed` (when given) says whether every delta reached Redis at once.
   template <class Write>
-  static auto run_write(sql::Connection& db, redis::BlockingClient& redis, Write&& write)
+  auto run_write(sql::Connection& db, redis::BlockingClient& redis, Write&& write, bool* landed = nullptr)
       -> decltype(write(std::declval<writes::Transaction&>())) {
-    // SQLite lets one writer in at a time (BEGIN IMMEDIATE, with a busy timeout); under heavy
-    // contention on a loaded machine the timeout can pass, so try again until a generous deadline.
+    std::optional<decltype(write(std::declval<writes::Transaction&>()))> result;
+    auto attempt = [&] {
+      return writes::run_blocking(
+          db, redis,
+          [&](writes::Transaction& tx) -> Status {
+            result.emplace(write(tx));
+            if (!*result) return result->error();
+            return {};
+          },
+          now_);
+    };
+    // SQLite lets one writer in at a time (BEGIN IMMEDIATE with a busy timeout): under heavy
+    // contention on a loaded machine the timeout can pass before the write ran; try again.
     const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(60);
-    Status begun = db.begin();
-    while (!begun && std::chrono::steady_clock::now() < deadline) begun = db.begin();
-    if (!begun) return begun.error();
-    writes::Transaction tx(db);
-    auto result = write(tx);
-    if (!result) {
-      EXPECT_TRUE(db.rollback());
-      return result;
-    }
-    std::lock_guard order(apply_order_);
-    if (Status committed = db.commit(); !committed) return committed.error();
-    Status applied = apply_deltas(tx.deltas(), redis);
-    EXPECT_TRUE(applied) << applied.error().message;
+    Result<bool> done = attempt();
+    while (!done && !result && std::chrono::steady_clock::now() < deadline) done = attempt();
+    if (!done) return result && !*result ? std::move(*result) : done.error();
+    if (landed != nullptr) *landed = *done;
+    return std::move(*result);
+  }
+
+  // On the test's connections, where writes come one at a time: every delta lands at once.
+  template <class Write>
+  auto run_write(Write&& write) {
+    bool landed = false;
+    auto result = run_write(*db_, *redis_, std::forward<Write>(write), &landed);
+    EXPECT_TRUE(!result || landed) << "a delta did not land at once";
     return result;
   }
 
-  template <class Write>
-  auto run_write(Write&& write) {
-    return run_write(*db_, *redis_, std::forward<Write>(write));
+  // Runs the relay until no outbox row is pending (the deltas that found a gap have landed).
+  void converge() {
+    SystemClock clock;
+    writes::Relay relay(*db_, *redis_, clock);
+    sql::OutboxStore outbox(*db_);
+    const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(60);
+    for (;;) {
+      auto ran = relay.run_once();
+      ASSERT_TRUE(ran) << ran.error().message;
+      auto pending = outbox.count_pending();
+      ASSERT_TRUE(pending) << pending.error().message;
+      if (*pending == 0) return;
+      ASSERT_LT(std::chrono::steady_clock::now(), deadline) << *pending << " outbox rows still pending";
+    }
   }
 
   // The write was refused with `kind`.
@@ -202,7 +219,6 @@ class CommunityTest : public RedisSqliteTest {
   const int64_t now_ = SystemClock().unix_seconds();
   int64_t owner_ = 0;
   int64_t video_ = 0, other_ = 0, third_ = 0, processing_ = 0;
-  static inline std::mutex apply_order_;
 };
 
 }  // namespace reel::testing
