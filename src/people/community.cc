@@ -14,7 +14,7 @@ std::string video_object(int64_t video_id) {
   return fmt::format("video:{}", video_id);
 }
 
-Status remove_votes_and_comments(writes::Transaction& tx, int64_t user_id, int64_t now) {
+Status remove_votes_and_comments(writes::Transaction& tx, int64_t user_id) {
   sql::CommunityStore store(tx.db());
   // Lock every video the user touched, ascending (two removals never wait on each other in
   // opposite orders), then look again: what a write that raced the first look added is locked too.
@@ -31,7 +31,8 @@ Status remove_votes_and_comments(writes::Transaction& tx, int64_t user_id, int64
     if (locked.size() == before) break;
   }
   for (int64_t video : locked) {
-    if (auto removed = vote(tx, user_id, video, 0, now); !removed) return removed.error();
+    // A removal writes no time: `now` is only stamped on a vote cast.
+    if (auto removed = vote(tx, user_id, video, 0, 0); !removed) return removed.error();
     auto comments = store.comments_by(user_id, video);
     if (!comments) return comments.error();
     for (const catalog::Comment& comment : *comments) {

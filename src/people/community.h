@@ -22,7 +22,8 @@ std::string video_object(int64_t video_id);
 // made to them), keeping each video's counts and lists right: each affected video is locked, in
 // ascending id order, and gets its delta. For account deletion: call it once the user can no longer
 // write (sessions revoked); a vote or comment that slips in meanwhile is caught by a second look
-// after the locks.
-Status remove_votes_and_comments(writes::Transaction& tx, int64_t user_id, int64_t now);
+// after the locks. Fits auth's AccountRemovalStep (auth/accounts.h) as
+// [](writes::Transaction& tx, const catalog::User& user) { return remove_votes_and_comments(tx, user.id); }.
+Status remove_votes_and_comments(writes::Transaction& tx, int64_t user_id);
 
 }  // namespace reel::people

@@ -126,8 +126,7 @@ TEST_F(CommunityRebuildTest, RemovingAUsersVotesAndCommentsKeepsCountsRight) {
   auto touched = store.videos_touched_by(leaving);
   ASSERT_TRUE(touched);
   EXPECT_EQ(touched->size(), 3u);
-  Status removed =
-      run_write([&](writes::Transaction& tx) { return remove_votes_and_comments(tx, leaving, now_); });
+  Status removed = run_write([&](writes::Transaction& tx) { return remove_votes_and_comments(tx, leaving); });
   ASSERT_TRUE(removed) << removed.error().message;
   EXPECT_TRUE(store.videos_touched_by(leaving).value().empty());
   EXPECT_EQ(call(redis::Command("EXISTS", keys::user_votes(leaving))).integer(), 0);
