@@ -57,6 +57,7 @@ struct Video {
   int64_t views = 0;  // all-time total as last recorded in SQL
   int64_t likes = 0;
   int64_t dislikes = 0;
+  int64_t comments = 0;                 // comments and replies, kept by the comment writes
   std::vector<std::string> tags;        // tag names
   std::vector<std::string> categories;  // category slugs
   std::vector<VideoFile> files;

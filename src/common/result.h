@@ -16,6 +16,8 @@ namespace reel {
 enum class ErrorKind {
   internal,       // anything else: a fault of this system or of what it depends on; retrying may help
   invalid_input,  // what was sent is wrong (not a video, too long, too large): retrying cannot help
+  not_found,      // what the request names does not exist (no such video or comment)
+  forbidden,      // the caller may not do this (not the comment's author)
 };
 
 struct Error {

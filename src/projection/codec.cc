@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <charconv>
+#include <cmath>
 
 namespace reel::projection::codec {
 namespace {
@@ -70,6 +71,13 @@ std::string views_field(int64_t views) {
   return fmt::format("{:0{}}", std::clamp<int64_t>(views, 0, views_max), views_width);
 }
 
+std::string rating_field(int64_t likes, int64_t dislikes) {
+  const double percent = rating(likes, dislikes);
+  if (percent < 0) return std::string(rating_width, '-');
+  const int per_mille = static_cast<int>(percent * 10);  // truncated: 99.96% liked is not 100.0
+  return fmt::format("{:03}.{}", per_mille / 10, per_mille % 10);
+}
+
 std::string lua_helpers() {
   return fmt::format(R"lua(
 local function card_views(total)
@@ -88,6 +96,8 @@ std::string encode_card(const catalog::Video& video, std::string_view channel_di
   std::string out = views_field(video.views);
   out.reserve(128 + video.title.size());
   out += field_sep;
+  out += rating_field(video.likes, video.dislikes);
+  out += field_sep;
   out += std::to_string(video.id);
   out += field_sep;
   append_clean(out, video.title);
@@ -104,16 +114,12 @@ std::string encode_card(const catalog::Video& video, std::string_view channel_di
   out += field_sep;
   append_clean(out, channel_display_name);
   out += field_sep;
-  out += std::to_string(static_cast<int>(rating(video.likes, video.dislikes) * 10));  // per mille, -10: none
-  out += field_sep;
   append_clean(out, preview_url(video));
   return out;
 }
 
 std::optional<Card> decode_card(std::string_view packed) {
   // Hot path (30 cards a page): fields are cut in place, without a vector of parts.
-  // Ten fields, or eleven since the hover preview was added (a card written before then decodes
-  // without a preview until the next rebuild rewrites it).
   constexpr size_t fields = 11;
   std::string_view f[fields];
   size_t count = 0;
@@ -125,20 +131,23 @@ std::optional<Card> decode_card(std::string_view packed) {
     f[count++] = packed.substr(start, at_end ? std::string_view::npos : end - start);
     start = end + 1;
   }
-  if (count < fields - 1 || !at_end || packed.empty()) return std::nullopt;
+  if (count < fields || !at_end || f[0].size() != views_width) return std::nullopt;
+  // The rating field: "ddd.d" or all '-' (no votes); anything else is an older layout.
+  const std::string_view rated = f[1];
+  const bool unrated = rated == std::string_view("-----", rating_width);
+  if (rated.size() != rating_width || (!unrated && rated[3] != '.')) return std::nullopt;
   Card card;
   card.views = to_int<int64_t>(f[0]);
-  card.id = to_int<int64_t>(f[1]);
-  card.title = f[2];
-  card.slug = f[3];
-  card.duration_s = to_int<int32_t>(f[4]);
-  card.published_at = to_int<int64_t>(f[5]);
-  card.thumb_url = f[6];
-  card.channel_name = f[7];
-  card.channel_display_name = f[8];
-  const int per_mille = to_int<int>(f[9]);
-  card.rating = per_mille < 0 ? -1 : per_mille / 10.0;
-  if (count == fields) card.preview_url = f[10];
+  card.rating = unrated ? -1 : to_int<int>(rated.substr(0, 3)) + to_int<int>(rated.substr(4)) / 10.0;
+  card.id = to_int<int64_t>(f[2]);
+  card.title = f[3];
+  card.slug = f[4];
+  card.duration_s = to_int<int32_t>(f[5]);
+  card.published_at = to_int<int64_t>(f[6]);
+  card.thumb_url = f[7];
+  card.channel_name = f[8];
+  card.channel_display_name = f[9];
+  card.preview_url = f[10];
   card.stamp = std::hash<std::string_view>{}(packed) | 1;  // never 0
   return card;
 }
@@ -166,6 +175,16 @@ std::vector<CategoryLink> decode_nav(std::string_view packed) {
 double rating(int64_t likes, int64_t dislikes) {
   const int64_t votes = likes + dislikes;
   return votes > 0 ? 100.0 * static_cast<double>(likes) / static_cast<double>(votes) : -1;
+}
+
+double rating_score(int64_t likes, int64_t dislikes) {
+  const int64_t votes = likes + dislikes;
+  if (votes <= 0) return -1;
+  constexpr double z = 1.959963984540054;  // the standard normal's 97.5th percentile: a 95% interval
+  const double n = static_cast<double>(votes);
+  const double p = static_cast<double>(likes) / n;
+  const double z2n = z * z / n;
+  return (p + z2n / 2 - z * std::sqrt((p * (1 - p) + z2n / 4) / n)) / (1 + z2n);
 }
 
 std::vector<std::pair<std::string, std::string>> video_hash(const catalog::Video& video,
@@ -197,8 +216,9 @@ std::vector<std::pair<std::string, std::string>> video_hash(const catalog::Video
       {"hls", hls},
       {"sprite_vtt", sprite_vtt},
       {"preview", preview_url(video)},
-      {"likes", std::to_string(video.likes)},
-      {"dislikes", std::to_string(video.dislikes)},
+      {std::string(video_likes_field), std::to_string(video.likes)},
+      {std::string(video_dislikes_field), std::to_string(video.dislikes)},
+      {std::string(video_comments_field), std::to_string(video.comments)},
   };
 }
 
@@ -233,10 +253,12 @@ std::optional<VideoPage> decode_video_hash(const std::vector<std::string_view>& 
       page.sprite_vtt_url = value;
     else if (field == "preview")
       page.preview_url = value;
-    else if (field == "likes")
+    else if (field == video_likes_field)
       page.likes = to_int<int64_t>(value);
-    else if (field == "dislikes")
+    else if (field == video_dislikes_field)
       page.dislikes = to_int<int64_t>(value);
+    else if (field == video_comments_field)
+      page.comments = to_int<int64_t>(value);
     else if (field == video_tags_field) {
       for (auto tag : split(value, field_sep)) page.tags.emplace_back(tag);
     } else if (field == video_categories_field) {

@@ -25,9 +25,10 @@ std::string preview_url(const catalog::Video& video);
 
 // Packs what a card shows. The all-time view count comes first, as exactly `views_width` digits,
 // so the view aggregator can overwrite it in place (SETRANGE card:{id} 0 <digits>) without
-// reading or rebuilding the rest; the rating changes only on a vote, when the write path rewrites
-// the card. One MGET of 30 cards is then all a grid reads. Control characters in text become
-// spaces.
+// reading or rebuilding the rest; the rating follows at rating_offset, as exactly rating_width
+// characters, so a vote rewrites it in place too (SETRANGE card:{id} rating_offset <field>) and
+// neither writer ever rewrites the other's field. One MGET of 30 cards is then all a grid reads.
+// Control characters in text become spaces.
 constexpr size_t views_width = 12;
 // The largest count views_width digits hold.
 constexpr int64_t views_max = [] {
@@ -37,6 +38,12 @@ constexpr int64_t views_max = [] {
 }();
 // The fixed-width view count field (clamped to 0 .. views_max).
 std::string views_field(int64_t views);
+// The rating field: percent liked with one decimal, zero-padded ("075.0", "100.0"), or "-----"
+// with no votes. Always holds a '.' or a '-', so a card packed before the field existed (its id in
+// that place) is refused rather than misread.
+constexpr size_t rating_width = 5;
+constexpr size_t rating_offset = views_width + 1;  // after the count and its separator
+std::string rating_field(int64_t likes, int64_t dislikes);
 std::string encode_card(const catalog::Video& video, std::string_view channel_display_name);
 // nullopt for a value that is not a packed card.
 std::optional<Card> decode_card(std::string_view packed);
@@ -49,6 +56,10 @@ std::vector<CategoryLink> decode_nav(std::string_view packed);
 inline constexpr std::string_view video_categories_field = "categories";
 inline constexpr std::string_view video_tags_field = "tags";
 inline constexpr std::string_view video_channel_field = "channel";
+// The video hash's counts a vote or a comment sets from SQL (HSET v:{id} ...).
+inline constexpr std::string_view video_likes_field = "likes";
+inline constexpr std::string_view video_dislikes_field = "dislikes";
+inline constexpr std::string_view video_comments_field = "comments";
 
 // Lua text for server-side scripts that read or write these layouts in place (the view flush,
 // views/flush.cc), so a script spells no width, field name or separator of its own. It defines:
@@ -61,6 +72,11 @@ std::string lua_helpers();
 // delete keys Redis alone can name: `REEL.DELMEMBERS set prefix` unlinks prefix..member for
 // every member of `set`, then the set (a user's sessions, whose ids SQL never sees).
 inline constexpr std::string_view delete_members_op = "REEL.DELMEMBERS";
+// Another: `REEL.IFEXISTS key n` runs the delta's next n commands only while `key` exists (a
+// script cannot EVAL one of its own). The community's deltas run under it, guarded by the card, so
+// a vote or comment landing after its video was withdrawn recreates none of the video's keys
+// (projection/community.h).
+inline constexpr std::string_view if_exists_op = "REEL.IFEXISTS";
 
 // Field/value pairs of the video hash (keys::video).
 std::vector<std::pair<std::string, std::string>> video_hash(const catalog::Video& video,
@@ -70,7 +86,14 @@ std::vector<std::pair<std::string, std::string>> video_hash(const catalog::Video
 std::optional<VideoPage> decode_video_hash(const std::vector<std::string_view>& fields_and_values,
                                            const std::vector<CategoryLink>& nav);
 
-// Percent liked (0..100), or -1 when there are no votes: the score of the rating lists.
+// Percent liked (0..100), or -1 when there are no votes: what cards and the watch page show.
 double rating(int64_t likes, int64_t dislikes);
+
+// The score of the top-rated lists (z:rating, z:cat:{slug}:rating): the lower bound of the 95%
+// Wilson score interval of the share of likes (0..1), or -1 when there are no votes. It ranks by
+// how sure the votes make a good rating, so 3 likes and no dislike (0.44) stay below 9,000 likes
+// and 100 dislikes (0.987). The delta of a vote and `reel rebuild rating` both use it, so their
+// scores are the same doubles.
+double rating_score(int64_t likes, int64_t dislikes);
 
 }  // namespace reel::projection::codec

@@ -2,6 +2,7 @@
 
 #include "common/days.h"
 #include "projection/codec.h"
+#include "projection/community.h"
 #include "projection/keys.h"
 #include "projection/view_lists.h"
 
@@ -11,7 +12,7 @@ std::vector<ListEntry> list_memberships(const catalog::Video& video) {
   std::vector<ListEntry> entries;
   const double published = static_cast<double>(video.published_at);
   const double views = static_cast<double>(video.views);
-  const double rating = codec::rating(video.likes, video.dislikes);
+  const double rating = codec::rating_score(video.likes, video.dislikes);
   const double duration = video.duration_s;
   auto add_full = [&](keys::Scope scope) {
     entries.push_back({keys::list(scope, Sort::newest), published, Sort::newest});
@@ -66,8 +67,10 @@ std::vector<redis::Command> publish_video_commands(const catalog::Video& video,
 std::vector<redis::Command> withdraw_video_commands(const catalog::Video& video, int32_t today) {
   std::vector<redis::Command> commands;
   commands.emplace_back("MULTI");
-  commands.emplace_back("DEL", keys::video(video.id), keys::card(video.id), keys::related(video.id),
-                        keys::coviews(video.id));
+  redis::Command objects("DEL", keys::video(video.id), keys::card(video.id), keys::related(video.id),
+                         keys::coviews(video.id));
+  for (const std::string& key : community::video_comment_keys(video.id)) objects.arg(key);
+  commands.push_back(std::move(objects));
   std::vector<std::string> lists;
   for (const auto& entry : list_memberships(video)) lists.push_back(entry.key);
   for (Period period : {Period::week, Period::month}) {

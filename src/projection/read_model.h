@@ -141,7 +141,7 @@ struct VideoPage {
   int64_t views = 0;
   int64_t likes = 0;
   int64_t dislikes = 0;
-  int64_t comments = 0;
+  int64_t comments = 0;  // comments and replies
   double rating = -1;
   int64_t published_at = 0;
   std::string channel_name;

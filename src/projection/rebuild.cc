@@ -13,9 +13,12 @@
 #include <unordered_set>
 
 #include "common/days.h"
+#include "projection/community.h"
+#include "projection/community_keys.h"
 #include "projection/keys.h"
 #include "projection/projector.h"
 #include "projection/view_lists.h"
+#include "sql/community_store.h"
 
 namespace reel::projection {
 namespace {
@@ -26,8 +29,8 @@ constexpr int related_per_video = 12;
 constexpr size_t candidates_per_list = 24;  // top videos kept per tag and category for related
 constexpr int day_lists_kept = 30;
 
-const std::vector<std::string_view> all_names = {"videos", "channels", "nav",      "newest",
-                                                 "views",  "rating",   "duration", "related"};
+const std::vector<std::string_view> all_names = {"videos", "channels", "nav",     "newest", "views",
+                                                 "rating", "duration", "related", "votes",  "comments"};
 
 // Patterns of the lists of one sort order (global, category, tag, channel).
 std::vector<std::string> list_patterns(Sort sort) {
@@ -47,6 +50,8 @@ std::vector<std::string> owned_patterns(std::string_view name) {
   if (name == "videos") return {keys::video_pattern(), keys::card_pattern()};
   if (name == "channels") return {keys::channel_pattern()};
   if (name == "related") return {keys::related_pattern()};
+  if (name == "votes") return {keys::user_votes_pattern()};
+  if (name == "comments") return {keys::comments_pattern(), keys::comment_lists_pattern()};
   if (name == "views") {
     auto patterns = list_patterns(Sort::views);
     patterns.push_back(keys::list({ListKind::all, {}}, Sort::trending));
@@ -197,18 +202,33 @@ class ViewHold {
   bool held_ = false;
 };
 
-// Collects list members per key and writes them, in chunks, to the key's shadow copy.
+// Collects list members (and hash fields) per key and writes them, in chunks, to the key's shadow
+// copy.
 class ListBuilder {
  public:
   explicit ListBuilder(CommandSink& sink) : sink_(sink) {}
 
   Status add(const std::string& key, double score, int64_t member) {
     auto [it, fresh] = pending_.try_emplace(key);
-    if (fresh && built_.insert(key).second) {
-      if (auto s = sink_.add(redis::Command("DEL", shadow(key))); !s) return s;
-    }
-    it->second.emplace_back(score, member);
-    return it->second.size() >= members_per_zadd ? write(it) : Status{};
+    if (auto s = begin(key, fresh); !s) return s;
+    it->second.ids.emplace_back(score, member);
+    return write_when_full(it);
+  }
+
+  Status add(const std::string& key, double score, std::string member) {
+    auto [it, fresh] = pending_.try_emplace(key);
+    if (auto s = begin(key, fresh); !s) return s;
+    it->second.texts.emplace_back(score, std::move(member));
+    return write_when_full(it);
+  }
+
+  // A field of a hash built whole and swapped in like a list (the per-video comments, the per-user
+  // votes: fields that are gone must not survive a rebuild).
+  Status add_field(const std::string& key, std::string field, std::string value) {
+    auto [it, fresh] = pending_.try_emplace(key);
+    if (auto s = begin(key, fresh); !s) return s;
+    it->second.fields.emplace_back(std::move(field), std::move(value));
+    return write_when_full(it);
   }
 
   // The shadow copy of `key` expires `seconds` after it is written (carried over by RENAME); a
@@ -242,15 +262,35 @@ class ListBuilder {
   const std::unordered_set<std::string>& built() const { return built_; }
 
  private:
-  using Pending = std::unordered_map<std::string, std::vector<std::pair<double, int64_t>>>;
+  // What waits to be written to one key: members (ids or text) of a list, or fields of a hash.
+  struct Items {
+    std::vector<std::pair<double, int64_t>> ids;
+    std::vector<std::pair<double, std::string>> texts;
+    std::vector<std::pair<std::string, std::string>> fields;
+    size_t size() const { return ids.size() + texts.size() + fields.size(); }
+  };
+  using Pending = std::unordered_map<std::string, Items>;
 
   static std::string shadow(const std::string& key) { return std::string(keys::shadow_prefix()) + key; }
 
+  // A key seen for the first time in this rebuild starts from an empty shadow.
+  Status begin(const std::string& key, bool fresh) {
+    if (fresh && built_.insert(key).second) return sink_.add(redis::Command("DEL", shadow(key)));
+    return {};
+  }
+
+  Status write_when_full(Pending::iterator it) {
+    return it->second.size() >= members_per_zadd ? write(it) : Status{};
+  }
+
   Status write(Pending::iterator it) {
-    redis::Command zadd("ZADD", shadow(it->first));
-    for (auto [score, member] : it->second) zadd.arg(score).arg(member);
+    const Items& items = it->second;
+    redis::Command command(items.fields.empty() ? "ZADD" : "HSET", shadow(it->first));
+    for (const auto& [score, member] : items.ids) command.arg(score).arg(member);
+    for (const auto& [score, member] : items.texts) command.arg(score).arg(member);
+    for (const auto& [field, value] : items.fields) command.arg(field).arg(value);
     pending_.erase(it);
-    return sink_.add(std::move(zadd));
+    return sink_.add(std::move(command));
   }
 
   CommandSink& sink_;
@@ -358,7 +398,12 @@ class RelatedIndex {
 class Rebuild {
  public:
   Rebuild(sql::CatalogStore& store, redis::BlockingClient& redis, const RebuildOptions& options)
-      : store_(store), options_(options), sink_(redis, stats_), lists_(sink_), hold_(redis, options) {
+      : store_(store),
+        community_(store.connection()),
+        options_(options),
+        sink_(redis, stats_),
+        lists_(sink_),
+        hold_(redis, options) {
     for (auto name : all_names) {
       selected_[name] = options.projections.empty() ||
                         std::find(options.projections.begin(), options.projections.end(), name) !=
@@ -408,6 +453,12 @@ class Rebuild {
     }
     if (selected_["related"]) {
       if (auto s = related(); !s) return s.error();
+    }
+    if (selected_["votes"]) {
+      if (auto s = votes(); !s) return s.error();
+    }
+    if (selected_["comments"]) {
+      if (auto s = comments(); !s) return s.error();
     }
     if (auto s = lists_.finish(); !s) return s.error();
     report("swap", 0, lists_.built().size());
@@ -534,6 +585,61 @@ class Rebuild {
     return {};
   }
 
+  // uv:{user} from the votes on ready videos, one user at a time (SQL orders them by user).
+  Status votes() {
+    report("votes", 0, 0);
+    uint64_t done = 0;
+    std::string key;
+    Status failed;
+    auto scanned = community_.for_each_vote([&](const catalog::Vote& vote) {
+      if (!failed) return;
+      std::string user_key = keys::user_votes(vote.user_id);
+      if (user_key != key) {
+        if (!key.empty()) failed = lists_.close(key);
+        key = std::move(user_key);
+      }
+      if (failed) failed = lists_.add_field(key, std::to_string(vote.video_id), std::to_string(vote.value));
+      if (++done % 100000 == 0) report("votes", done, 0);
+    });
+    if (!scanned) return scanned;
+    if (!failed) return failed;
+    report("votes", done, done);
+    return key.empty() ? Status{} : lists_.close(key);
+  }
+
+  // cm:{video} and its lists from the comments on ready videos, one video at a time.
+  Status comments() {
+    report("comments", 0, 0);
+    uint64_t done = 0;
+    int64_t video = 0;
+    Status failed;
+    auto close_video = [&] {
+      for (const std::string& key : community::video_comment_keys(video)) {
+        if (failed) failed = lists_.close(key);
+      }
+    };
+    auto scanned = community_.for_each_comment([&](const catalog::Comment& comment) {
+      if (!failed) return;
+      if (comment.video_id != video) {
+        if (video != 0) close_video();
+        video = comment.video_id;
+      }
+      if (failed) {
+        failed = lists_.add_field(keys::comments(video), std::to_string(comment.id),
+                                  community::encode_comment(comment));
+      }
+      for (community::CommentEntry& entry : community::comment_memberships(comment)) {
+        if (failed) failed = lists_.add(entry.key, entry.score, std::move(entry.member));
+      }
+      if (++done % 100000 == 0) report("comments", done, 0);
+    });
+    if (!scanned) return scanned;
+    if (video != 0) close_video();
+    if (!failed) return failed;
+    report("comments", done, done);
+    return {};
+  }
+
   // Removes keys of the selected projections that this rebuild did not produce.
   Status sweep() {
     std::vector<std::string> stale;
@@ -564,6 +670,7 @@ class Rebuild {
   }
 
   sql::CatalogStore& store_;
+  sql::CommunityStore community_;
   const RebuildOptions& options_;
   RebuildStats stats_;
   CommandSink sink_;

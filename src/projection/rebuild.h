@@ -10,6 +10,9 @@
 //            views includes the day lists of the last 30 days and the week and month lists,
 //            computed from daily view counts in SQL
 //   related  z:rel:{id}, by shared tags and category
+//   votes    uv:{user}, each user's votes (on ready videos)
+//   comments cm:{video} and z:cm:{video}:new|top|replies, the comments of ready videos
+//            (the counts they change are in v:{id} and the card: the videos projection)
 //
 // View counts: a rebuild of views or videos reads counts from SQL, which lags what the view
 // aggregators applied to Redis. So it first holds view counting (views:hold; views/flush.h says

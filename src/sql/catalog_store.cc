@@ -38,8 +38,8 @@ constexpr DialectSql insert_tag = {"INSERT INTO tags (name) VALUES (?) ON CONFLI
 
 constexpr std::string_view insert_video_row =
     "INSERT INTO videos (user_id, title, slug, description, duration_s, width, height, status, error, "
-    "published_at, created_at, updated_at, views, likes, dislikes) "
-    "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)";
+    "published_at, created_at, updated_at, views, likes, dislikes, comments) "
+    "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)";
 constexpr size_t published_at_param = 9;
 // A video's tags, categories and files are each written with one multi-row INSERT: on MariaDB
 // one round trip per table instead of one per row (SQLite runs both forms equally fast).
@@ -54,7 +54,7 @@ constexpr std::string_view six_values = "(?, ?, ?, ?, ?, ?)";
 // Columns read by parse_video, in order.
 #define REEL_VIDEO_SELECT                                                                             \
   "SELECT v.id, v.user_id, u.name, v.title, v.slug, v.description, v.duration_s, v.width, v.height, " \
-  "v.status, v.error, v.published_at, v.created_at, v.views, v.likes, v.dislikes "                    \
+  "v.status, v.error, v.published_at, v.created_at, v.views, v.likes, v.dislikes, v.comments "        \
   "FROM videos v JOIN users u ON u.id = v.user_id "
 constexpr std::string_view select_video_by_id = REEL_VIDEO_SELECT "WHERE v.id = ?";
 constexpr std::string_view select_video_batch =
@@ -130,6 +130,7 @@ Result<Video> parse_video(const Row& row) {
   video.views = row.integer(13);
   video.likes = row.integer(14);
   video.dislikes = row.integer(15);
+  video.comments = row.integer(16);
   return video;
 }
 
@@ -276,7 +277,8 @@ Result<int64_t> CatalogStore::insert_video(const Video& video) {
                 video.created_at,
                 video.views,
                 video.likes,
-                video.dislikes};
+                video.dislikes,
+                video.comments};
   if (video.published_at != 0) row[published_at_param] = video.published_at;  // else NULL: unpublished
   Result<int64_t> inserted = db_.execute(insert_video_row, row);
   if (!inserted.ok()) return inserted.error();

@@ -9,7 +9,9 @@ namespace reel::writes {
 namespace {
 
 // KEYS[1] = the object's watermark bucket; ARGV[1] = its field, ARGV[2] = seq,
-// ARGV[3] = "force" or "next", then the flattened commands (argc, args…)….
+// ARGV[3] = "force" or "next", then the flattened commands (argc, args…)…. Two are the script's
+// own (projection/codec.h): REEL.DELMEMBERS and REEL.IFEXISTS (which skips the next n commands
+// when its key is missing).
 const redis::Script& script() {
   static const redis::Script apply(std::string(R"lua(
 local function run(first, last)
@@ -28,9 +30,17 @@ local watermark = tonumber(redis.call('HGET', KEYS[1], ARGV[1]) or '0')
 if watermark >= seq then return {'already', watermark} end
 if ARGV[3] ~= 'force' and watermark ~= seq - 1 then return {'gap', watermark} end
 local i = 4
+local skip = 0
 while i <= #ARGV do
   local argc = tonumber(ARGV[i])
-  run(i + 1, i + argc)
+  if skip > 0 then
+    skip = skip - 1
+  elseif ARGV[i + 1] == ')lua" + std::string(projection::codec::if_exists_op) +
+                                   R"lua(' then
+    if redis.call('EXISTS', ARGV[i + 2]) == 0 then skip = tonumber(ARGV[i + 3]) end
+  else
+    run(i + 1, i + argc)
+  end
   i = i + argc + 1
 end
 redis.call('HSET', KEYS[1], ARGV[1], seq)

@@ -7,6 +7,18 @@
 namespace reel::projection {
 namespace {
 
+// Fields joined as a card packs them.
+std::string fields(std::initializer_list<std::string_view> parts) {
+  std::string out;
+  bool first = true;
+  for (std::string_view part : parts) {
+    if (!first) out += '\x1f';
+    out += part;
+    first = false;
+  }
+  return out;
+}
+
 catalog::Video sample_video() {
   catalog::Video v;
   v.id = 42;
@@ -20,6 +32,7 @@ catalog::Video sample_video() {
   v.categories = {"pets-animals", "comedy"};
   v.likes = 30;
   v.dislikes = 10;
+  v.comments = 4;
   v.files = {{"mp4", 360, "demo/a-360.mp4", 10, "video/mp4"},
              {"mp4", 720, "demo/a-720.mp4", 10, "video/mp4"},
              {"thumb", 180, "demo/a-thumb.jpg", 1, "image/jpeg"},
@@ -81,52 +94,50 @@ TEST(Codec, CardsCarryAStampOfTheirPackedValue) {
   EXPECT_FALSE(built.same_as(twin));
 }
 
-TEST(Codec, GarbageIsNotACard) {
+TEST(Codec, RatingIsAFixedWidthFieldAVoteOverwritesInPlace) {
+  auto video = sample_video();
+  video.views = 1234;
+  std::string packed = codec::encode_card(video, "Aurora");
+  EXPECT_EQ(packed.substr(codec::rating_offset, codec::rating_width), "075.0");
+  // What the vote's SETRANGE card rating_offset ... does, after the aggregator's SETRANGE card 0 ...
+  packed.replace(0, codec::views_width, codec::views_field(98765));
+  packed.replace(codec::rating_offset, codec::rating_width, codec::rating_field(2, 1));
+  auto card = codec::decode_card(packed);
+  ASSERT_TRUE(card);
+  EXPECT_EQ(card->views, 98765);
+  EXPECT_DOUBLE_EQ(card->rating, 66.6);  // truncated to one decimal
+  EXPECT_EQ(card->title, "Cats & \"Dogs\" <live>  日本");
+  video.likes = 2;
+  video.dislikes = 1;
+  video.views = 98765;
+  EXPECT_EQ(packed, codec::encode_card(video, "Aurora")) << "in place is the same as re-encoded";
+
+  packed.replace(codec::rating_offset, codec::rating_width, codec::rating_field(0, 0));
+  EXPECT_EQ(codec::decode_card(packed)->rating, -1);
+  packed.replace(codec::rating_offset, codec::rating_width, codec::rating_field(5, 0));
+  EXPECT_DOUBLE_EQ(codec::decode_card(packed)->rating, 100.0);
+  EXPECT_EQ(codec::rating_field(0, 9), "000.0");
+}
+
+TEST(Codec, GarbageAndOlderLayoutsAreNotACard) {
   EXPECT_FALSE(codec::decode_card(""));
   EXPECT_FALSE(
       codec::decode_card("1\x1f"
                          "2"));
+  // One field too many.
+  EXPECT_FALSE(codec::decode_card(
+      fields({"000000000007", "075.0", "1", "t", "s", "3", "4", "u", "c", "d", "p", "x"})));
+  // The layout before the rating moved next to the count: the id stands where the rating is.
   EXPECT_FALSE(
-      codec::decode_card("7\x1f"
-                         "1\x1f"
-                         "t\x1f"
-                         "s\x1f"
-                         "3\x1f"
-                         "4\x1f"
-                         "u\x1f"
-                         "c\x1f"
-                         "d\x1f"
-                         "-10\x1f"
-                         "p\x1f"
-                         "x"));
-  // A card packed before previews existed still decodes, without one.
-  auto old_card = codec::decode_card(
-      "7\x1f"
-      "1\x1f"
-      "t\x1f"
-      "s\x1f"
-      "3\x1f"
-      "4\x1f"
-      "u\x1f"
-      "c\x1f"
-      "d\x1f"
-      "-10");
-  ASSERT_TRUE(old_card);
-  EXPECT_EQ(old_card->preview_url, "");
-  auto with_preview = codec::decode_card(
-      "7\x1f"
-      "1\x1f"
-      "t\x1f"
-      "s\x1f"
-      "3\x1f"
-      "4\x1f"
-      "u\x1f"
-      "c\x1f"
-      "d\x1f"
-      "-10\x1f"
-      "/media/p.mp4");
-  ASSERT_TRUE(with_preview);
-  EXPECT_EQ(with_preview->preview_url, "/media/p.mp4");
+      codec::decode_card(fields({"000000000007", "1", "t", "s", "3", "4", "u", "c", "d", "-10", "p"})));
+  EXPECT_FALSE(
+      codec::decode_card(fields({"000000000007", "12345", "t", "s", "3", "4", "u", "c", "d", "750", "p"})));
+  auto card =
+      codec::decode_card(fields({"000000000007", "-----", "1", "t", "s", "3", "4", "u", "c", "d", ""}));
+  ASSERT_TRUE(card);
+  EXPECT_EQ(card->id, 1);
+  EXPECT_EQ(card->rating, -1);
+  EXPECT_EQ(card->preview_url, "");
 }
 
 TEST(Codec, NavRoundTrip) {
@@ -163,6 +174,8 @@ TEST(Codec, VideoHashRoundTrip) {
   EXPECT_EQ(page->sprite_vtt_url, "/media/videos/42/sprite.vtt");
   EXPECT_EQ(page->preview_url, "/media/videos/42/preview.mp4");
   EXPECT_DOUBLE_EQ(page->rating, 75.0);
+  EXPECT_EQ(page->likes, 30);
+  EXPECT_EQ(page->comments, 4);
 }
 
 TEST(Codec, EmptyHashIsNoVideo) {
@@ -172,6 +185,30 @@ TEST(Codec, EmptyHashIsNoVideo) {
 TEST(Codec, RatingWithoutVotesIsUnknown) {
   EXPECT_EQ(codec::rating(0, 0), -1);
   EXPECT_DOUBLE_EQ(codec::rating(1, 3), 25.0);
+  EXPECT_EQ(codec::rating_score(0, 0), -1);
+}
+
+TEST(Codec, RatingScoreIsTheWilsonLowerBound) {
+  // Reference values: (p + z²/2n − z·√(p(1−p)/n + z²/4n²)) / (1 + z²/n), z = 1.96.
+  EXPECT_NEAR(codec::rating_score(3, 0), 0.43850, 1e-5);
+  EXPECT_NEAR(codec::rating_score(9000, 100), 0.98665, 1e-5);
+  EXPECT_NEAR(codec::rating_score(1, 0), 0.20655, 1e-5);
+  EXPECT_NEAR(codec::rating_score(30, 10), 0.59806, 1e-5);
+  EXPECT_DOUBLE_EQ(codec::rating_score(0, 5), 0.0);
+  // Few votes do not outrank many: 3/0 below 9,000/100, though it is 100% liked.
+  EXPECT_LT(codec::rating_score(3, 0), codec::rating_score(9000, 100));
+  EXPECT_GT(codec::rating(3, 0), codec::rating(9000, 100));
+  // More evidence for the same share ranks higher; any vote ranks above none.
+  EXPECT_LT(codec::rating_score(8, 2), codec::rating_score(80, 20));
+  EXPECT_GT(codec::rating_score(0, 1), codec::rating_score(0, 0));
+  for (int64_t likes : {0, 1, 7, 500, 1000000}) {
+    for (int64_t dislikes : {0, 1, 3, 900, 2000000}) {
+      if (likes + dislikes == 0) continue;
+      const double score = codec::rating_score(likes, dislikes);
+      EXPECT_GE(score, 0.0);
+      EXPECT_LE(score, codec::rating(likes, dislikes) / 100 + 1e-12) << likes << "/" << dislikes;
+    }
+  }
 }
 
 TEST(Keys, ListNames) {

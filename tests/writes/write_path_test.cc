@@ -264,6 +264,25 @@ TEST_F(WritePathTest, ADeltaCanDeleteTheKeysASetNames) {
   EXPECT_EQ(members->integer(), 0);
 }
 
+TEST_F(WritePathTest, ADeltaCanRunCommandsOnlyWhileAKeyExists) {
+  ASSERT_TRUE(redis_->execute(Command("SET", "present", 1)));
+  auto landed = run_blocking(
+      *db_, *redis_,
+      [](Transaction& tx) -> Status {
+        if (Status locked = tx.lock("video:1"); !locked.ok()) return locked;
+        tx.emit("video:1", {Command(projection::codec::if_exists_op, "absent", 2), Command("SET", "a", 1),
+                            Command("SET", "b", 1), Command("SET", "c", 1),
+                            Command(projection::codec::if_exists_op, "present", 1), Command("SET", "d", 1)});
+        return {};
+      },
+      clock_.unix_seconds());
+  ASSERT_TRUE(landed && *landed);
+  EXPECT_EQ(get(*redis_, "a"), "");  // skipped: "absent" does not exist
+  EXPECT_EQ(get(*redis_, "b"), "");
+  EXPECT_EQ(get(*redis_, "c"), "1");  // past the guard's two commands
+  EXPECT_EQ(get(*redis_, "d"), "1");
+}
+
 TEST(DeltaCodec, RoundTripsAnyBytes) {
   std::vector<Command> commands{Command("HSET", "k", std::string("a\0:b\n", 5), "12:x"), Command("DEL", "")};
   auto decoded = decode(encode(commands));
