@@ -92,6 +92,17 @@ std::string upload_document(int64_t id) {
 
 namespace {
 
+json comment_json(const catalog::Comment& comment) {
+  return {{"id", comment.id},
+          {"video", comment.video_id},
+          {"parent", comment.parent_id != 0 ? json(comment.parent_id) : json(nullptr)},
+          {"body", comment.body},
+          {"author", {{"name", comment.author_name}, {"display_name", comment.author_display_name}}},
+          {"replies", comment.replies},
+          {"created_at", comment.created_at},
+          {"edited_at", comment.edited_at != 0 ? json(comment.edited_at) : json(nullptr)}};
+}
+
 json user_json(int64_t id, std::string_view name, std::string_view display_name, std::string_view role) {
   return {{"id", id}, {"name", name}, {"display_name", display_name}, {"role", role}};
 }
@@ -106,6 +117,25 @@ std::string user_document(int64_t id, std::string_view name, std::string_view di
 std::string session_document(std::string_view csrf, int64_t id, std::string_view name,
                              std::string_view display_name, std::string_view role) {
   return dump({{"csrf", csrf}, {"user", user_json(id, name, display_name, role)}});
+}
+
+std::string vote_document(int64_t likes, int64_t dislikes, int mine) {
+  return dump({{"likes", likes}, {"dislikes", dislikes}, {"mine", mine}});
+}
+
+std::string created_document(int64_t id) {
+  return dump({{"id", id}});
+}
+
+std::string comment_document(const catalog::Comment& comment) {
+  return dump(comment_json(comment));
+}
+
+std::string comments_document(const projection::CommentPage& page) {
+  json comments = json::array();
+  for (const auto& comment : page.comments) comments.push_back(comment_json(comment));
+  return dump(
+      {{"comments", std::move(comments)}, {"total", page.total}, {"page", page.page}, {"pages", page.pages}});
 }
 
 std::string error_document(int status, std::string_view message) {

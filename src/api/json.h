@@ -6,6 +6,8 @@
 #include <string>
 #include <string_view>
 
+#include "catalog/community.h"
+#include "projection/community_read_model.h"
 #include "projection/read_model.h"
 
 namespace reel::api {
@@ -20,6 +22,15 @@ std::string unlisted_video_document(int64_t id, const projection::UploadStatus& 
 std::string upload_document(int64_t id);
 // {"error": "message", "status": N}: every API error, 4xx and 5xx alike
 std::string error_document(int status, std::string_view message);
+// PUT /api/v1/videos/{id}/vote: {"likes", "dislikes", "mine"}.
+std::string vote_document(int64_t likes, int64_t dislikes, int mine);
+// What a POST created: {"id"}.
+std::string created_document(int64_t id);
+// One comment: {"id", "video", "parent" (null for top-level), "body" (as typed), "author": {"name",
+// "display_name"}, "replies", "created_at", "edited_at" (null when never edited)}.
+std::string comment_document(const catalog::Comment& comment);
+// A page of comments: {"comments": [...], "total", "page", "pages"}.
+std::string comments_document(const projection::CommentPage& page);
 // A user as the API shows it: {"id", "name", "display_name", "role"}.
 std::string user_document(int64_t id, std::string_view name, std::string_view display_name,
                           std::string_view role);

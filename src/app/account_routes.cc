@@ -11,6 +11,7 @@
 #include "common/text.h"
 #include "http/cookie.h"
 #include "http/url.h"
+#include "people/community.h"
 
 namespace reel::app {
 namespace {
@@ -19,6 +20,16 @@ constexpr std::string_view busy = "The site is busy. Please try again in a momen
 
 std::string user_json(const catalog::User& user) {
   return api::user_document(user.id, user.name, user.display_name, catalog::role_name(user.role));
+}
+
+// What goes with an account, besides the account itself (auth::delete_account).
+std::span<const auth::AccountRemovalStep> account_removal_steps() {
+  static const std::vector<auth::AccountRemovalStep> steps{
+      [](writes::Transaction& tx, const catalog::User& user) {
+        return people::remove_votes_and_comments(tx, user.id);
+      },
+  };
+  return steps;
 }
 
 // The cookie that ends the session cookie in the browser.
@@ -206,7 +217,7 @@ Task<http::Response> PeopleRoutes::me(const http::Request& request, std::string_
     if (deleting) {
       std::function<Result<bool>(writes::Transaction&)> remove = [id = me.user_id,
                                                                   now](writes::Transaction& tx) {
-        return auth::delete_account(tx, id, now, auth::account_removal_steps());
+        return auth::delete_account(tx, id, now, account_removal_steps());
       };
       auto removed = co_await write<bool>(call, std::move(remove));
       if (auto* stop = std::get_if<http::Response>(&removed)) co_return std::move(*stop);

@@ -123,7 +123,16 @@ http::Response PeopleRoutes::failed(const Call* call, int status, std::string_vi
 }
 
 http::Response PeopleRoutes::failed(const Call& call, const Error& error) const {
-  if (error.kind == ErrorKind::invalid_input) return failed(&call, 400, error.message);
+  switch (error.kind) {
+    case ErrorKind::invalid_input:
+      return failed(&call, 400, error.message);
+    case ErrorKind::not_found:
+      return failed(&call, 404, error.message);
+    case ErrorKind::forbidden:
+      return failed(&call, 403, error.message);
+    case ErrorKind::internal:
+      break;
+  }
   return failed(&call, 503, busy);
 }
 
@@ -139,6 +148,19 @@ Task<std::optional<http::Response>> PeopleRoutes::handle(const http::Request& re
   if (path == "/api/v1/session") co_return co_await session_call(request);
   if (path == "/api/v1/me" || starts_with(path, "/api/v1/me/"))
     co_return co_await me(request, path.substr(10));
+  if (starts_with(path, "/api/v1/videos/")) {
+    const std::string_view rest = path.substr(15);
+    const size_t slash = rest.find('/');
+    if (slash == std::string_view::npos) co_return std::nullopt;
+    auto id = parse_id(rest.substr(0, slash));
+    if (!id) co_return std::nullopt;
+    co_return co_await video_call(request, *id, rest.substr(slash + 1));
+  }
+  if (starts_with(path, "/api/v1/comments/")) {
+    auto id = parse_id(path.substr(17));
+    if (!id) co_return failed(nullptr, 404, "There is no such comment.");
+    co_return co_await comment_call(request, *id);
+  }
   if (request.method == "GET" || request.method == "HEAD") {
     if (path == "/signin") co_return co_await entry_page(request, pages::EntryForm::signin);
     if (path == "/register") co_return co_await entry_page(request, pages::EntryForm::register_account);

@@ -13,6 +13,13 @@
 //   PUT    /api/v1/me/password  {"old_password","password"} -> 204: every other session ends
 //   DELETE /api/v1/me/sessions  -> 204: signed out everywhere
 //   GET    /signin /register /account: the forms (no-store; never cached)
+// Votes and comments:
+//   PUT    /api/v1/videos/{id}/vote       {"value": 1 | -1 | 0} -> 200 {"likes","dislikes","mine"}
+//   POST   /api/v1/videos/{id}/comments   {"body", "parent"?} -> 201 {"id"}
+//   GET    /api/v1/videos/{id}/comments?sort=new|top&page=N (&parent=C: its replies, oldest first)
+//          -> {"comments": [...], "total", "page", "pages"}
+//   PATCH  /api/v1/comments/{id}          {"body"} -> 200 the comment (its author only: 403)
+//   DELETE /api/v1/comments/{id}          -> 204 (its author only)
 // Every state-changing call made with the session cookie carries the session's CSRF token
 // (header X-CSRF-Token, or the form field csrf): without it, or with another, 403. The sign-in
 // and register forms, which have no session yet, carry a double-submit token (the reel_form
@@ -46,6 +53,7 @@
 #include "common/work_pool.h"
 #include "http/message.h"
 #include "pages/renderer.h"
+#include "projection/community_read_model.h"
 #include "projection/read_model.h"
 #include "redis/connection.h"
 #include "sql/pool.h"
@@ -76,8 +84,13 @@ inline constexpr std::string_view form_cookie = "reel_form";
 
 class PeopleRoutes {
  public:
-  PeopleRoutes(const PeopleServices& services, redis::Connection& redis, projection::ReadModel& model)
-      : s_(services), redis_(redis), model_(model), writes_(services.sql, redis, services.clock) {}
+  PeopleRoutes(const PeopleServices& services, redis::Connection& redis, projection::ReadModel& model,
+               projection::CommunityReadModel& community)
+      : s_(services),
+        redis_(redis),
+        model_(model),
+        community_(community),
+        writes_(services.sql, redis, services.clock) {}
 
   // The request's signed-in caller: nullopt without a live session; an Error when Redis failed
   // (the caller answers 503: a lookup that failed is not "signed out") — unless this loop verified
@@ -116,6 +129,15 @@ class PeopleRoutes {
   }
 
   Task<http::Response> users(const http::Request& request);
+  // /api/v1/videos/{id}/vote and /comments; nullopt for other video addresses.
+  Task<std::optional<http::Response>> video_call(const http::Request& request, int64_t video_id,
+                                                 std::string_view action);
+  Task<http::Response> comment_call(const http::Request& request, int64_t comment_id);
+  Task<http::Response> comments_page(const http::Request& request, int64_t video_id);
+  // Counts the call against the limits of `scope` (per account and per client address); a 429
+  // when over. Redis failing lets the call through: the limits are a brake, SQL keeps the rules.
+  Task<std::optional<http::Response>> over_limit(const Call& call, std::string_view scope,
+                                                 auth::Limit per_account, auth::Limit per_client);
   Task<http::Response> session_call(const http::Request& request);
   Task<http::Response> me(const http::Request& request, std::string_view rest);
   // /signin and /register (with `message` above the form: the answer to a form that failed).
@@ -160,6 +182,7 @@ class PeopleRoutes {
   const PeopleServices& s_;
   redis::Connection& redis_;
   projection::ReadModel& model_;
+  projection::CommunityReadModel& community_;
   writes::WritePath writes_;
 };
 

@@ -48,6 +48,11 @@ Status parse_form(std::string_view body, nlohmann::json& fields) {
 
 }  // namespace
 
+std::optional<int64_t> parse_id(std::string_view text) {
+  if (text.empty() || text.size() > 18 || text[0] < '1' || text[0] > '9') return std::nullopt;
+  return parse_integer(text);
+}
+
 bool is_local_path(std::string_view path) {
   if (path.empty() || path[0] != '/' || (path.size() > 1 && (path[1] == '/' || path[1] == '\\')))
     return false;
@@ -133,7 +138,7 @@ Result<std::optional<int64_t>> RequestInput::integer(std::string_view name) cons
   auto field = fields_.find(name);
   if (field == fields_.end() || field->is_null()) return std::optional<int64_t>();
   if (field->is_number_integer()) return std::optional<int64_t>(field->get<int64_t>());
-  if (field->is_string()) {
+  if (form_ && field->is_string()) {
     if (auto value = parse_integer(field->get_ref<const std::string&>()))
       return std::optional<int64_t>(*value);
   }
@@ -144,7 +149,7 @@ Result<std::optional<bool>> RequestInput::boolean(std::string_view name) const {
   auto field = fields_.find(name);
   if (field == fields_.end() || field->is_null()) return std::optional<bool>();
   if (field->is_boolean()) return std::optional<bool>(field->get<bool>());
-  if (field->is_string()) {
+  if (form_ && field->is_string()) {
     const std::string& value = field->get_ref<const std::string&>();
     if (value == "1" || value == "true" || value == "on") return std::optional<bool>(true);
     if (value == "0" || value == "false") return std::optional<bool>(false);
@@ -167,7 +172,7 @@ Result<std::optional<std::vector<int64_t>>> RequestInput::id_list(std::string_vi
     for (const auto& element : *field) {
       if (!element.is_number_integer() || !add(element.get<int64_t>())) return wrong;
     }
-  } else if (field->is_string()) {
+  } else if (form_ && field->is_string()) {
     std::string_view rest = field->get_ref<const std::string&>();
     while (!rest.empty()) {
       const size_t comma = rest.find(',');

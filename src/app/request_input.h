@@ -47,7 +47,8 @@ class RequestInput {
   Result<std::optional<std::string>> text(std::string_view name) const;
   // A required string field.
   Result<std::string> required_text(std::string_view name) const;
-  // An integer field (JSON number or decimal text); nullopt when absent.
+  // Typed fields take JSON values of their type, and a form's text (forms have nothing else).
+  // An integer field (JSON number; a form's decimal text); nullopt when absent.
   Result<std::optional<int64_t>> integer(std::string_view name) const;
   // A boolean field (JSON true/false; form "1", "0", "true", "false", "on"); nullopt when absent.
   Result<std::optional<bool>> boolean(std::string_view name) const;
@@ -61,6 +62,9 @@ class RequestInput {
   std::string method_;
   std::string csrf_;
 };
+
+// An id in a URL: a positive decimal number of at most 18 digits with nothing around it.
+std::optional<int64_t> parse_id(std::string_view text);
 
 // A local path fit to redirect to: starts with one '/', no backslash, no control characters.
 bool is_local_path(std::string_view path);

@@ -5,6 +5,7 @@
 
 #include "api/json.h"
 #include "app/people_routes.h"
+#include "app/request_input.h"
 #include "app/upload_routes.h"
 #include "http/url.h"
 
@@ -27,15 +28,6 @@ constexpr unsigned char pixel_gif[] = {0x47, 0x49, 0x46, 0x38, 0x39, 0x61, 0x01,
 
 bool starts_with(std::string_view s, std::string_view prefix) {
   return s.substr(0, prefix.size()) == prefix;
-}
-
-// A positive decimal number of at most 18 digits with nothing around it.
-std::optional<int64_t> parse_id(std::string_view text) {
-  if (text.empty() || text.size() > 18 || text[0] < '1' || text[0] > '9') return std::nullopt;
-  int64_t value = 0;
-  auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
-  if (ec != std::errc{} || end != text.data() + text.size()) return std::nullopt;
-  return value;
 }
 
 struct ParsedQuery {

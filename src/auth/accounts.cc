@@ -124,12 +124,6 @@ Result<bool> set_role(writes::Transaction& tx, int64_t user_id, catalog::Role ro
                      [&](sql::UserStore& store) { return store.set_role(user_id, role); });
 }
 
-std::span<const AccountRemovalStep> account_removal_steps() {
-  // Filled in by the parts that own a user's data (see accounts.h); none exist yet.
-  static const std::vector<AccountRemovalStep> steps;
-  return steps;
-}
-
 Result<bool> delete_account(writes::Transaction& tx, int64_t user_id, int64_t now,
                             std::span<const AccountRemovalStep> steps) {
   Result<std::optional<catalog::User>> user = lock_live_user(tx, user_id);

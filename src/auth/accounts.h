@@ -88,19 +88,12 @@ Result<bool> set_display_name(writes::Transaction& tx, int64_t user_id, std::str
 Result<bool> set_role(writes::Transaction& tx, int64_t user_id, catalog::Role role);
 
 // What else goes when an account is deleted, each run inside the deletion's transaction after the
-// user is locked and before the row is marked deleted. The parts that own the data add their step
-// to account_removal_steps() (auth/accounts.cc) — the list to be filled in by the community parts:
-//   - votes: delete the user's votes; re-derive each voted video's likes/dislikes and rating (its
-//     delta on "video:{id}")
-//   - comments: delete the user's comments (with their replies), re-derive the videos' counts
-//   - favorites, playlists (with their items) and their Redis lists
-//   - subscriptions: both ways (whom the user follows; the channel's subscribers), with the
-//     followed channels' subscriber counts
-//   - videos: queue the existing delete job for each of the user's videos (ingest::delete_video)
+// user is locked and before the row is marked deleted: the parts that own a user's data (votes and
+// comments, favorites, playlists, subscriptions, the user's videos) each give a step; the request
+// handler (app/account_routes.cc) lists them, since auth is built before those parts.
 using AccountRemovalStep = std::function<Status(writes::Transaction& tx, const catalog::User& user)>;
-std::span<const AccountRemovalStep> account_removal_steps();
 
-// Write: runs `steps` (account_removal_steps() in production), marks the user deleted (email,
+// Write: runs `steps`, marks the user deleted (email,
 // password hash and display name cleared; the name stays taken) and emits the removal of u:{id},
 // ch:{name} and every session. false: no such live user.
 Result<bool> delete_account(writes::Transaction& tx, int64_t user_id, int64_t now,

@@ -26,6 +26,7 @@
 #include "ingest/ingest.h"
 #include "media/file_server.h"
 #include "pages/renderer.h"
+#include "projection/redis_community_read_model.h"
 #include "projection/redis_read_model.h"
 #include "redis/client.h"
 #include "sql/pool.h"
@@ -122,14 +123,16 @@ struct Loop {
                                              *shared.uploads->ingest, shared.uploads->files, redis.writer(),
                                              shared.clock, shared.uploads->sessions)
                                        : nullptr),
-        people(shared.people != nullptr
-                   ? std::make_unique<app::PeopleRoutes>(*shared.people->services, redis.writer(), model)
-                   : nullptr),
+        community(redis.reader()),
+        people(shared.people != nullptr ? std::make_unique<app::PeopleRoutes>(
+                                              *shared.people->services, redis.writer(), model, community)
+                                        : nullptr),
         router(app::Services{model, shared.pages, shared.static_files, shared.media_files, shared.links,
                              shared.clock, shared.metrics, shared.views, uploads.get(), people.get()}) {}
   redis::Client redis;
   projection::RedisReadModel model;
   std::unique_ptr<app::UploadRoutes> uploads;
+  projection::RedisCommunityReadModel community;
   std::unique_ptr<app::PeopleRoutes> people;
   app::Router router;
 };

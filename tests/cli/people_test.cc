@@ -272,6 +272,110 @@ TEST_F(People, PagesStayCacheableForEveryoneAndCarryTheViewerOnlyWhenAsked) {
   EXPECT_NE(fragment.body.find("data-user=\"" + name + "\""), std::string::npos);
 }
 
+// A listed video of the demo catalog.
+int64_t some_video(uint16_t port) {
+  auto reply = http_get(port, "/api/v1/videos?sort=newest");
+  if (!reply || reply->status != 200) return 0;
+  auto listing = nlohmann::json::parse(reply->body, nullptr, false);
+  if (!listing.is_object() || listing["videos"].empty()) return 0;
+  return listing["videos"][0]["id"].get<int64_t>();
+}
+
+TEST_F(People, OneVotePerPersonChangeableAndRemovable) {
+  const int64_t video = some_video(port());
+  ASSERT_NE(video, 0);
+  const std::string target = "/api/v1/videos/" + std::to_string(video) + "/vote";
+  const std::string name = fresh_name("jon");
+  ASSERT_EQ(register_user(name).status, 201);
+  Signed jon = sign_in(name);
+  EXPECT_EQ(call("PUT", target, std::string(json_type) + with(jon, false), R"({"value": 1})").status, 403);
+  HttpReply first = call("PUT", target, std::string(json_type) + with(jon), R"({"value": 1})");
+  ASSERT_EQ(first.status, 200) << first.body;
+  auto liked = nlohmann::json::parse(first.body);
+  EXPECT_EQ(liked["mine"], 1);
+  for (int again = 0; again < 3; ++again) {
+    HttpReply stuffed = call("PUT", target, std::string(json_type) + with(jon), R"({"value": 1})");
+    EXPECT_EQ(nlohmann::json::parse(stuffed.body)["likes"], liked["likes"]) << "one vote per person";
+  }
+  auto disliked =
+      nlohmann::json::parse(call("PUT", target, std::string(json_type) + with(jon), R"({"value": -1})").body);
+  EXPECT_EQ(disliked["mine"], -1);
+  EXPECT_EQ(disliked["likes"].get<int64_t>(), liked["likes"].get<int64_t>() - 1);
+  EXPECT_EQ(disliked["dislikes"].get<int64_t>(), liked["dislikes"].get<int64_t>() + 1);
+  // The video's counts follow (pages keep what they read for at most a second).
+  EXPECT_TRUE(testing::eventually([&] {
+    auto page = http_get(port(), "/api/v1/videos/" + std::to_string(video));
+    return page &&
+           nlohmann::json::parse(page->body, nullptr, false).value("dislikes", -1) == disliked["dislikes"];
+  }));
+  auto removed =
+      nlohmann::json::parse(call("PUT", target, std::string(json_type) + with(jon), R"({"value": 0})").body);
+  EXPECT_EQ(removed["mine"], 0);
+  EXPECT_EQ(removed["dislikes"].get<int64_t>(), liked["dislikes"].get<int64_t>());
+  for (const char* bad : {R"({"value": 2})", R"({"value": "1"})", R"({})", R"({"value": 1.5})"}) {
+    EXPECT_EQ(call("PUT", target, std::string(json_type) + with(jon), bad).status, 400) << bad;
+  }
+  EXPECT_EQ(
+      call("PUT", "/api/v1/videos/999999999/vote", std::string(json_type) + with(jon), R"({"value": 1})")
+          .status,
+      404);
+}
+
+TEST_F(People, CommentsAreKeptAsTypedAndChangedOnlyByTheirAuthor) {
+  const int64_t video = some_video(port());
+  ASSERT_NE(video, 0);
+  const std::string comments = "/api/v1/videos/" + std::to_string(video) + "/comments";
+  const std::string author_name = fresh_name("kim");
+  const std::string other_name = fresh_name("lou");
+  ASSERT_EQ(register_user(author_name).status, 201);
+  ASSERT_EQ(register_user(other_name).status, 201);
+  Signed author = sign_in(author_name);
+  Signed other = sign_in(other_name);
+  const std::string typed = "<script>alert('x')</script> & \"quotes\"\nline two";
+  HttpReply posted =
+      call("POST", comments, std::string(json_type) + with(author), nlohmann::json{{"body", typed}}.dump());
+  ASSERT_EQ(posted.status, 201) << posted.body;
+  const int64_t id = nlohmann::json::parse(posted.body)["id"].get<int64_t>();
+  HttpReply reply = call("POST", comments, std::string(json_type) + with(other),
+                         nlohmann::json{{"body", "a reply"}, {"parent", id}}.dump());
+  ASSERT_EQ(reply.status, 201) << reply.body;
+
+  HttpReply page = call("GET", comments + "?sort=new", "");
+  ASSERT_EQ(page.status, 200) << page.body;
+  auto listed = nlohmann::json::parse(page.body);
+  bool found = false;
+  for (const auto& comment : listed["comments"]) {
+    if (comment["id"] != id) continue;
+    found = true;
+    EXPECT_EQ(comment["body"], typed);
+    EXPECT_EQ(comment["author"]["name"], author_name);
+    EXPECT_EQ(comment["replies"], 1);
+  }
+  EXPECT_TRUE(found);
+  HttpReply replies = call("GET", comments + "?parent=" + std::to_string(id), "");
+  EXPECT_EQ(nlohmann::json::parse(replies.body)["comments"][0]["body"], "a reply");
+
+  const std::string one = "/api/v1/comments/" + std::to_string(id);
+  EXPECT_EQ(call("PATCH", one, std::string(json_type) + with(other), R"({"body": "mine now"})").status, 403);
+  EXPECT_EQ(call("DELETE", one, with(other)).status, 403);
+  HttpReply edited = call("PATCH", one, std::string(json_type) + with(author), R"({"body": "edited"})");
+  ASSERT_EQ(edited.status, 200) << edited.body;
+  EXPECT_EQ(nlohmann::json::parse(edited.body)["body"], "edited");
+  EXPECT_EQ(call("DELETE", one, with(author)).status, 204);
+  EXPECT_EQ(call("DELETE", one, with(author)).status, 404);
+
+  for (const char* bad :
+       {R"({"body": ""})", R"({"body": "   "})", R"({"body": "a\u0000b"})", R"({"body": 5})", R"({})"}) {
+    EXPECT_EQ(call("POST", comments, std::string(json_type) + with(author), bad).status, 400) << bad;
+  }
+  EXPECT_EQ(call("POST", comments, std::string(json_type) + with(author),
+                 nlohmann::json{{"body", std::string(5001, 'x')}}.dump())
+                .status,
+            400);
+  EXPECT_EQ(call("GET", comments + "?sort=best", "").status, 400);
+  EXPECT_EQ(call("GET", comments + "?page=0", "").status, 400);
+}
+
 TEST_F(People, BadInputGetsAClearError) {
   EXPECT_EQ(call("POST", "/api/v1/users", std::string(json_type), "{\"username\":").status, 400);
   EXPECT_EQ(call("POST", "/api/v1/users", std::string(json_type), "[]").status, 400);
