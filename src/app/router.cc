@@ -17,6 +17,7 @@ using projection::Period;
 using projection::Sort;
 
 constexpr std::string_view page_cache = "public, max-age=30";
+constexpr int comments_per_page = 20;
 constexpr std::string_view api_prefix = "/api/v1/videos";
 constexpr std::string_view beacon_prefix = "/api/v1/videos/";
 constexpr std::string_view resumable_prefix = "/api/v1/uploads/resumable";
@@ -258,6 +259,10 @@ Task<http::Response> Router::fragment(const http::Request& request, std::string_
     if (!video) co_return error(503, "The site is busy. Please try again in a moment.", false);
     if (!*video) co_return error(404, "There is no such video.", false);
     response = http::Response::html(200, s_.pages.watch_actions(*id, (*video)->channel_name, viewer, {}));
+  } else if (starts_with(path, "comment-form/")) {
+    auto id = parse_id(path.substr(13));
+    if (!id) co_return error(404, "There is no such video.", false);
+    response = http::Response::html(200, s_.pages.comment_form(*id, viewer));
   } else {
     co_return error(404, "There is no such page.", false);
   }
@@ -340,7 +345,28 @@ Task<http::Response> Router::watch(const http::Request& request, std::string_vie
     response = http::Response::json(200, api::video_document(**video));
     response.route = "api_video";
   } else {
-    response = http::Response::html(200, s_.pages.watch(**video, s_.clock.unix_seconds(), frame));
+    // The comments under the video: ?comments=new|top&comments_page=N. A page without them beats
+    // no page, so a failed read only leaves them out.
+    projection::CommentSort sort = projection::CommentSort::newest;
+    int comments_page = 1;
+    if (auto text = http::query_param(request.query(), "comments")) {
+      auto parsed = projection::parse_comment_sort(*text);
+      if (!parsed) co_return error(400, "Unknown comment order: use new or top.", false);
+      sort = *parsed;
+    }
+    if (auto text = http::query_param(request.query(), "comments_page")) {
+      auto number = parse_id(*text);
+      if (!number || *number > max_page)
+        co_return error(400, "The comments page must be a positive number.", false);
+      comments_page = static_cast<int>(*number);
+    }
+    std::optional<projection::CommentPage> comments;
+    if (s_.community != nullptr) {
+      auto read = co_await s_.community->comments(*id, sort, comments_page, comments_per_page);
+      if (read) comments = std::move(*read);
+    }
+    response = http::Response::html(200, s_.pages.watch(**video, s_.clock.unix_seconds(), frame, {},
+                                                        comments ? &*comments : nullptr, sort));
     response.route = "watch";
   }
   co_return page_response(std::move(response), frame);

@@ -30,6 +30,7 @@
 #include "media/file_server.h"
 #include "media/link_signer.h"
 #include "pages/renderer.h"
+#include "projection/community_read_model.h"
 #include "projection/read_model.h"
 
 namespace reel::app {
@@ -44,10 +45,11 @@ struct Services {
   const media::FileServer& media_files;
   const media::LinkSigner& links;  // signs media URLs; checks them on /media in the embedded mode
   const Clock& clock;
-  std::function<std::string()> metrics;  // the /metrics body
-  const ViewRecorder& views;             // the view beacon's outlet
-  UploadRoutes* uploads = nullptr;       // null: uploads answer 503 (no SQL store configured)
-  PeopleRoutes* people = nullptr;        // null: no accounts (every visitor is anonymous)
+  std::function<std::string()> metrics;                 // the /metrics body
+  const ViewRecorder& views;                            // the view beacon's outlet
+  UploadRoutes* uploads = nullptr;                      // null: uploads answer 503 (no SQL store configured)
+  PeopleRoutes* people = nullptr;                       // null: no accounts (every visitor is anonymous)
+  projection::CommunityReadModel* community = nullptr;  // null: watch pages show no comments
 };
 
 class Router {

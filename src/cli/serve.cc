@@ -128,7 +128,8 @@ struct Loop {
                                               *shared.people->services, redis.writer(), model, community)
                                         : nullptr),
         router(app::Services{model, shared.pages, shared.static_files, shared.media_files, shared.links,
-                             shared.clock, shared.metrics, shared.views, uploads.get(), people.get()}) {}
+                             shared.clock, shared.metrics, shared.views, uploads.get(), people.get(),
+                             &community}) {}
   redis::Client redis;
   projection::RedisReadModel model;
   std::unique_ptr<app::UploadRoutes> uploads;

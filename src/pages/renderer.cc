@@ -118,6 +118,42 @@ void add_watch_actions(TemplateData::Object parent, int64_t video_id, std::strin
   }
 }
 
+// The comments section of the watch page: "discussion" at `parent` — its comments (author, body as
+// typed, age, replies), the sort links and the older/newer page links.
+void add_comments(TemplateData::Object parent, const projection::VideoPage& video,
+                  const projection::CommentPage& page, projection::CommentSort sort, int64_t now) {
+  auto discussion = parent.add_object("discussion");
+  discussion.set_bool("top", sort == projection::CommentSort::top);
+  auto list = discussion.add_list("comments");
+  for (const catalog::Comment& comment : page.comments) {
+    auto item = list.add_object();
+    item.set_int("id", comment.id)
+        .set("author",
+             comment.author_display_name.empty() ? comment.author_name : comment.author_display_name)
+        .set("author_name", comment.author_name)
+        .set("body", comment.body)
+        .set_bool("edited", comment.edited_at != 0)
+        .set_safe_written("age", [&](std::string& out) { append_age(out, comment.created_at, now); });
+    if (comment.replies > 0) item.set_int("replies", comment.replies);
+  }
+  auto link = [&](projection::CommentSort to, int number) {
+    return [&video, to, number](std::string& out) {
+      append_watch_path(out, video.id, video.slug);
+      out.append("?comments=");
+      out.append(projection::comment_sort_name(to));
+      if (number > 1) {
+        out.append("&comments_page=");
+        out.append(std::to_string(number));
+      }
+      out.append("#comments");
+    };
+  };
+  discussion.set_written("new_href", link(projection::CommentSort::newest, 1))
+      .set_written("top_href", link(projection::CommentSort::top, 1));
+  if (page.page > 1) discussion.set_written("newer_href", link(sort, page.page - 1));
+  if (page.page < page.pages) discussion.set_written("older_href", link(sort, page.page + 1));
+}
+
 // Fields every page's layout reads.
 void add_layout(TemplateData::Object root, std::string_view site_name, std::string_view page_title,
                 std::string_view description, const std::vector<CategoryLink>& nav,
@@ -289,7 +325,8 @@ Result<Renderer> Renderer::load(SiteOptions options) {
     *target = std::move(*page);
   }
   for (auto [name, target] :
-       {Page{"user_bar", &templates.user_bar}, Page{"watch_actions", &templates.watch_actions}}) {
+       {Page{"user_bar", &templates.user_bar}, Page{"watch_actions", &templates.watch_actions},
+        Page{"comment_form", &templates.comment_form}}) {
     auto fragment = Template::compile(*sources, name);
     if (!fragment) return fragment.error();
     *target = std::move(*fragment);
@@ -346,7 +383,8 @@ std::string Renderer::listing(const projection::Listing& listing, const ListingC
 }
 
 std::string Renderer::watch(const projection::VideoPage& video, int64_t now, const Frame& frame,
-                            const WatchActions& actions) const {
+                            const WatchActions& actions, const projection::CommentPage* comments,
+                            projection::CommentSort comments_sort) const {
   size_t cards = video.related.size();
   CardCache& cache = thread_card_cache();
   cache.begin_page(id_);
@@ -382,7 +420,7 @@ std::string Renderer::watch(const projection::VideoPage& video, int64_t now, con
       .set_safe_written("likes", [&](std::string& out) { append_count(out, video.likes); })
       .set_safe_written("dislikes", [&](std::string& out) { append_count(out, video.dislikes); });
   if (video.rating >= 0) page.set_int("rating", std::lround(video.rating));
-  page.set_int("id", video.id).set_safe_written("comments", [&](std::string& out) {
+  page.set_int("id", video.id).set_safe_written("comment_count", [&](std::string& out) {
     append_exact_count(out, video.comments);
   });
   if (!frame.esi) add_watch_actions(page, video.id, video.channel_name, actions);
@@ -405,6 +443,7 @@ std::string Renderer::watch(const projection::VideoPage& video, int64_t now, con
     });
   }
   add_cards(root, "related", video.related, now, cache);
+  if (comments != nullptr) add_comments(page, video, *comments, comments_sort, now);
   return render_page(t_.watch, data, cards);
 }
 
@@ -433,6 +472,14 @@ std::string Renderer::user_bar(const Viewer& viewer) const {
   TemplateData data(32, 256);
   add_viewer(data.root(), viewer);
   return render_page(t_.user_bar, data, 0);
+}
+
+std::string Renderer::comment_form(int64_t video_id, const Viewer& viewer) const {
+  TemplateData data(16, 128);
+  auto root = data.root();
+  add_viewer(root, viewer);
+  root.set_int("id", video_id);
+  return render_page(t_.comment_form, data, 0);
 }
 
 std::string Renderer::watch_actions(int64_t video_id, std::string_view channel, const Viewer& viewer,

@@ -24,6 +24,7 @@
 #include "pages/card_cache.h"
 #include "pages/format.h"  // format_count, format_duration, format_age, url_encode_path_segment, watch_path
 #include "pages/template.h"
+#include "projection/community_read_model.h"
 #include "projection/read_model.h"
 
 namespace reel::pages {
@@ -96,9 +97,12 @@ class Renderer {
   // and category; tag and channel get newest and views only); page links add "&page=N".
   std::string listing(const projection::Listing& listing, const ListingContext& context, int64_t now,
                       const Frame& frame = {}) const;
-  // `actions` fills the controls rendered in place (ignored with ESI and for anonymous viewers).
+  // `actions` fills the controls rendered in place (ignored with ESI and for anonymous viewers);
+  // `comments`, when given, is the page of comments shown under the video (sort links keep
+  // `comments_sort`).
   std::string watch(const projection::VideoPage& video, int64_t now, const Frame& frame = {},
-                    const WatchActions& actions = {}) const;
+                    const WatchActions& actions = {}, const projection::CommentPage* comments = nullptr,
+                    projection::CommentSort comments_sort = projection::CommentSort::newest) const;
   // The upload form; its category menu lists `nav`. Static but for the nav: no media links.
   std::string upload(const std::vector<projection::CategoryLink>& nav, const Frame& frame = {}) const;
   std::string error_page(int status, std::string_view title, std::string_view message,
@@ -112,15 +116,16 @@ class Renderer {
                       const std::vector<projection::CategoryLink>& nav) const;
 
   // The per-user parts on their own, as the fragments the ESI tags name (user_bar.html,
-  // watch_actions.html — the same partials the pages include).
+  // watch_actions.html, comment_form.html — the same partials the pages include).
   std::string user_bar(const Viewer& viewer) const;
   std::string watch_actions(int64_t video_id, std::string_view channel, const Viewer& viewer,
                             const WatchActions& actions) const;
+  std::string comment_form(int64_t video_id, const Viewer& viewer) const;
 
  private:
   struct Templates {
-    Template home, listing, watch, upload, error, card, user_bar, watch_actions, signin, register_form,
-        account;
+    Template home, listing, watch, upload, error, card, user_bar, watch_actions, comment_form, signin,
+        register_form, account;
   };
   Renderer(SiteOptions options, Templates templates);
   // Adds the list `key` of cards, each item holding its HTML from the thread's CardCache.

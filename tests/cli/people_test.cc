@@ -355,6 +355,19 @@ TEST_F(People, CommentsAreKeptAsTypedAndChangedOnlyByTheirAuthor) {
   HttpReply replies = call("GET", comments + "?parent=" + std::to_string(id), "");
   EXPECT_EQ(nlohmann::json::parse(replies.body)["comments"][0]["body"], "a reply");
 
+  // The watch page shows it escaped, with the form for a signed-in viewer and a link otherwise.
+  EXPECT_TRUE(testing::eventually([&] {
+    HttpReply watch = call("GET", "/watch/" + std::to_string(video), "");
+    return watch.body.find("&lt;script&gt;alert(&#39;x&#39;)&lt;/script&gt; &amp; &quot;quotes&quot;") !=
+           std::string::npos;
+  }));
+  HttpReply watch = call("GET", "/watch/" + std::to_string(video), with(author, false));
+  EXPECT_EQ(watch.body.find("<script>alert('x')"), std::string::npos);
+  EXPECT_NE(watch.body.find("action=\"/api/v1/videos/" + std::to_string(video) + "/comments\""),
+            std::string::npos);
+  EXPECT_NE(call("GET", "/watch/" + std::to_string(video), "").body.find("to comment."), std::string::npos);
+  EXPECT_EQ(call("GET", "/watch/" + std::to_string(video) + "?comments=best", "").status, 400);
+
   const std::string one = "/api/v1/comments/" + std::to_string(id);
   EXPECT_EQ(call("PATCH", one, std::string(json_type) + with(other), R"({"body": "mine now"})").status, 403);
   EXPECT_EQ(call("DELETE", one, with(other)).status, 403);
