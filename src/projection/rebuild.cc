@@ -13,9 +13,12 @@
 #include <unordered_set>
 
 #include "common/days.h"
+#include "projection/collection_keys.h"
+#include "projection/collections.h"
 #include "projection/keys.h"
 #include "projection/projector.h"
 #include "projection/view_lists.h"
+#include "sql/collection_store.h"
 
 namespace reel::projection {
 namespace {
@@ -26,8 +29,9 @@ constexpr int related_per_video = 12;
 constexpr size_t candidates_per_list = 24;  // top videos kept per tag and category for related
 constexpr int day_lists_kept = 30;
 
-const std::vector<std::string_view> all_names = {"videos", "channels", "nav",      "newest",
-                                                 "views",  "rating",   "duration", "related"};
+const std::vector<std::string_view> all_names = {"videos",    "channels",  "nav",          "newest",
+                                                 "views",     "rating",    "duration",     "related",
+                                                 "favorites", "playlists", "subscriptions"};
 
 // Patterns of the lists of one sort order (global, category, tag, channel).
 std::vector<std::string> list_patterns(Sort sort) {
@@ -47,6 +51,12 @@ std::vector<std::string> owned_patterns(std::string_view name) {
   if (name == "videos") return {keys::video_pattern(), keys::card_pattern()};
   if (name == "channels") return {keys::channel_pattern()};
   if (name == "related") return {keys::related_pattern()};
+  if (name == "favorites") return {keys::favorites_pattern()};
+  if (name == "playlists") {
+    return {keys::playlist_pattern(), keys::playlist_items_pattern(), keys::user_playlists_pattern()};
+  }
+  // The cached feeds are made of the subscriptions: they go, and the next read builds them again.
+  if (name == "subscriptions") return {keys::subscriptions_pattern(), keys::feed_pattern()};
   if (name == "views") {
     auto patterns = list_patterns(Sort::views);
     patterns.push_back(keys::list({ListKind::all, {}}, Sort::trending));
@@ -197,17 +207,19 @@ class ViewHold {
   bool held_ = false;
 };
 
-// Collects list members per key and writes them, in chunks, to the key's shadow copy.
+// Collects list members per key and writes them, in chunks, to the key's shadow copy. Members are
+// video ids (the catalog's lists) or text (channel names in subscriptions).
+template <class Member>
 class ListBuilder {
  public:
   explicit ListBuilder(CommandSink& sink) : sink_(sink) {}
 
-  Status add(const std::string& key, double score, int64_t member) {
+  Status add(const std::string& key, double score, Member member) {
     auto [it, fresh] = pending_.try_emplace(key);
     if (fresh && built_.insert(key).second) {
       if (auto s = sink_.add(redis::Command("DEL", shadow(key))); !s) return s;
     }
-    it->second.emplace_back(score, member);
+    it->second.emplace_back(score, std::move(member));
     return it->second.size() >= members_per_zadd ? write(it) : Status{};
   }
 
@@ -242,13 +254,13 @@ class ListBuilder {
   const std::unordered_set<std::string>& built() const { return built_; }
 
  private:
-  using Pending = std::unordered_map<std::string, std::vector<std::pair<double, int64_t>>>;
+  using Pending = std::unordered_map<std::string, std::vector<std::pair<double, Member>>>;
 
   static std::string shadow(const std::string& key) { return std::string(keys::shadow_prefix()) + key; }
 
   Status write(Pending::iterator it) {
     redis::Command zadd("ZADD", shadow(it->first));
-    for (auto [score, member] : it->second) zadd.arg(score).arg(member);
+    for (auto& [score, member] : it->second) zadd.arg(score).arg(std::move(member));
     pending_.erase(it);
     return sink_.add(std::move(zadd));
   }
@@ -358,7 +370,12 @@ class RelatedIndex {
 class Rebuild {
  public:
   Rebuild(sql::CatalogStore& store, redis::BlockingClient& redis, const RebuildOptions& options)
-      : store_(store), options_(options), sink_(redis, stats_), lists_(sink_), hold_(redis, options) {
+      : store_(store),
+        options_(options),
+        sink_(redis, stats_),
+        lists_(sink_),
+        named_lists_(sink_),
+        hold_(redis, options) {
     for (auto name : all_names) {
       selected_[name] = options.projections.empty() ||
                         std::find(options.projections.begin(), options.projections.end(), name) !=
@@ -409,10 +426,13 @@ class Rebuild {
     if (selected_["related"]) {
       if (auto s = related(); !s) return s.error();
     }
+    if (auto s = collections(); !s) return s.error();
     if (auto s = lists_.finish(); !s) return s.error();
-    report("swap", 0, lists_.built().size());
+    if (auto s = named_lists_.finish(); !s) return s.error();
+    stats_.lists = lists_.built().size() + named_lists_.built().size();
+    report("swap", 0, stats_.lists);
     if (auto s = lists_.swap(); !s) return s.error();
-    stats_.lists = lists_.built().size();
+    if (auto s = named_lists_.swap(); !s) return s.error();
     if (auto s = sweep(); !s) return s.error();
     return stats_;
   }
@@ -534,6 +554,59 @@ class Rebuild {
     return {};
   }
 
+  // Adds a member to a list of a collection, whose rows come grouped by list: the list before it is
+  // complete, so it is written out now (`open` names the list being built).
+  Status add_grouped(Membership membership, std::string& open) {
+    if (membership.key != open) {
+      if (auto s = named_lists_.close(open); !s) return s;
+      open = membership.key;
+    }
+    return named_lists_.add(membership.key, membership.score, std::move(membership.member));
+  }
+
+  // Favorites, playlists and subscriptions (projection/collections.h maps each row).
+  Status collections() {
+    sql::CollectionStore store(store_.connection());
+    Status failed;
+    std::string open;
+    if (selected_["favorites"]) {
+      report("favorites", 0, 0);
+      auto scanned = store.for_each_favorite([&](const catalog::Favorite& favorite) {
+        if (failed) failed = add_grouped(favorite_membership(favorite), open);
+      });
+      if (!scanned) return scanned;
+      if (!failed) return failed;
+    }
+    if (selected_["playlists"]) {
+      report("playlists", 0, 0);
+      auto scanned = store.for_each_playlist([&](const catalog::Playlist& playlist) {
+        if (!failed) return;
+        produced_.insert(keys::playlist(playlist.id));
+        failed = sink_.add(playlist_object_command(playlist));
+        for (auto& membership : playlist_memberships(playlist)) {
+          if (failed)
+            failed = named_lists_.add(membership.key, membership.score, std::move(membership.member));
+        }
+      });
+      if (!scanned) return scanned;
+      if (!failed) return failed;
+      scanned = store.for_each_listed_item([&](const catalog::PlaylistItem& item) {
+        if (failed) failed = add_grouped(item_membership(item), open);
+      });
+      if (!scanned) return scanned;
+      if (!failed) return failed;
+    }
+    if (selected_["subscriptions"]) {
+      report("subscriptions", 0, 0);
+      auto scanned = store.for_each_subscription([&](const catalog::Subscription& subscription) {
+        if (failed) failed = add_grouped(subscription_membership(subscription), open);
+      });
+      if (!scanned) return scanned;
+      if (!failed) return failed;
+    }
+    return named_lists_.close(open);
+  }
+
   // Removes keys of the selected projections that this rebuild did not produce.
   Status sweep() {
     std::vector<std::string> stale;
@@ -550,7 +623,9 @@ class Rebuild {
           cursor = std::string(reply->elements()[0].str());
           for (const auto& key : reply->elements()[1].elements()) {
             std::string k(key.str());
-            if (!produced_.contains(k) && !lists_.built().contains(k)) stale.push_back(std::move(k));
+            if (!produced_.contains(k) && !lists_.built().contains(k) && !named_lists_.built().contains(k)) {
+              stale.push_back(std::move(k));
+            }
           }
         } while (cursor != "0");
       }
@@ -567,7 +642,8 @@ class Rebuild {
   const RebuildOptions& options_;
   RebuildStats stats_;
   CommandSink sink_;
-  ListBuilder lists_;
+  ListBuilder<int64_t> lists_;
+  ListBuilder<std::string> named_lists_;  // the collections' lists
   ViewHold hold_;
   RelatedIndex related_;
   std::map<std::string_view, bool> selected_;

@@ -10,6 +10,10 @@
 //            views includes the day lists of the last 30 days and the week and month lists,
 //            computed from daily view counts in SQL
 //   related  z:rel:{id}, by shared tags and category
+//   favorites      z:fav:{user} (of ready videos)
+//   playlists      pl:{id}, z:pl:{id} (items of ready videos), z:upl:{user}[:public]
+//   subscriptions  z:subs:{user}; drops the cached feeds (feed:{user}). The subscriber counts are
+//                  in the channel hashes (channels).
 //
 // View counts: a rebuild of views or videos reads counts from SQL, which lags what the view
 // aggregators applied to Redis. So it first holds view counting (views:hold; views/flush.h says
