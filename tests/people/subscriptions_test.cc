@@ -11,9 +11,11 @@
 #include <thread>
 #include <vector>
 
+#include "common/clock.h"
 #include "people/collection_fixture.h"
 #include "people/feed.h"
 #include "projection/collection_keys.h"
+#include "projection/redis_read_model.h"
 #include "sql/collection_store.h"
 
 namespace reel::people {
@@ -53,6 +55,12 @@ TEST_F(SubscriptionsTest, SubscribingIsIdempotentAndCounted) {
   EXPECT_EQ(*follow(cat, "bob"), 2);
   ASSERT_TRUE(follow(ann, "cat", now + 5));
   EXPECT_EQ(read(read_subscribers(*connection_, "bob")), 2);
+  SystemClock clock;
+  projection::RedisReadModel pages(*connection_, clock);  // the channel page shows the count
+  auto channel_page = read(pages.listing({projection::ListKind::channel, "bob"}));
+  ASSERT_TRUE(channel_page);
+  EXPECT_TRUE(channel_page->found);
+  EXPECT_EQ(channel_page->subscribers, 2);
   EXPECT_TRUE(read(is_subscribed(*connection_, ann, "bob")));
   EXPECT_FALSE(read(is_subscribed(*connection_, bob, "ann")));
 
