@@ -151,9 +151,10 @@ TEST_F(SubscriptionsTest, CountsStayExactUnderConcurrentWriters) {
   EXPECT_GT(total, 0);
 }
 
-// 60 channels, three of them with 200 videos each (more than a feed holds), the rest with a few,
-// publication times interleaved and some equal: the feed is the newest feed_depth of the followed
-// channels' videos, in the lists' order, page after page.
+// 60 channels, three of them with 200 videos each (more than a feed holds), every fifth with only
+// old videos (followed between newer ones), the rest with a few, publication times interleaved and
+// some equal: the feed is the newest feed_depth of the followed channels' videos, in the lists'
+// order, page after page.
 TEST_F(SubscriptionsTest, TheFeedMergesTheFollowedChannelsNewestFirst) {
   const int64_t reader = channel("reader");
   struct Published {
@@ -166,7 +167,7 @@ TEST_F(SubscriptionsTest, TheFeedMergesTheFollowedChannelsNewestFirst) {
     const std::string name = fmt::format("ch{}", c);
     const int count = c < 3 ? 200 : 1 + c % 5;
     for (int v = 0; v < count; ++v) {
-      const int64_t published = now - (v * 97 + c * 13) % 5000 - (c == 7 && v == 0 ? 0 : 1);
+      const int64_t published = c % 5 == 4 ? now - 100000 - v : now - (v * 97 + c * 13) % 5000 - (c == 7 && v == 0 ? 0 : 1);
       const int64_t id = video(name, published);
       if (c % 4 != 3) followed.push_back({published, id});  // every fourth channel is not followed
     }
