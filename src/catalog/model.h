@@ -22,6 +22,7 @@ struct Channel {
   std::string name;
   std::string display_name;
   int64_t created_at = 0;
+  int64_t subscribers = 0;  // users following the channel (kept by people/subscriptions.h)
 };
 
 struct Category {

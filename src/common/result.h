@@ -16,8 +16,9 @@ namespace reel {
 enum class ErrorKind {
   internal,       // anything else: a fault of this system or of what it depends on; retrying may help
   invalid_input,  // what was sent is wrong (not a video, too long, too large): retrying cannot help
-  not_found,      // what the request names does not exist (no such video or comment)
-  forbidden,      // the caller may not do this (not the comment's author)
+  not_found,      // what was named does not exist (or is not the caller's to see): 404
+  forbidden,      // it exists, but the caller may not change it (not the comment's author, someone
+                  // else's playlist): 403
 };
 
 struct Error {

@@ -172,6 +172,26 @@ std::vector<CategoryLink> decode_nav(std::string_view packed) {
   return links;
 }
 
+std::string encode_playlist(const catalog::Playlist& playlist) {
+  std::string out = fmt::format("{}{}{}{}", playlist.id, field_sep, playlist.user_id, field_sep);
+  append_clean(out, playlist.owner_name);
+  out += fmt::format("{}{}{}{}{}", field_sep, playlist.is_public ? 1 : 0, field_sep, playlist.created_at,
+                     field_sep);
+  append_clean(out, playlist.title);
+  return out;
+}
+
+std::optional<catalog::Playlist> decode_playlist(std::string_view packed) {
+  auto f = split(packed, field_sep);
+  if (f.size() != 6) return std::nullopt;
+  return catalog::Playlist{.id = to_int<int64_t>(f[0]),
+                           .user_id = to_int<int64_t>(f[1]),
+                           .owner_name = std::string(f[2]),
+                           .title = std::string(f[5]),
+                           .is_public = f[3] == "1",
+                           .created_at = to_int<int64_t>(f[4])};
+}
+
 double rating(int64_t likes, int64_t dislikes) {
   const int64_t votes = likes + dislikes;
   return votes > 0 ? 100.0 * static_cast<double>(likes) / static_cast<double>(votes) : -1;

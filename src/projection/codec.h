@@ -10,6 +10,7 @@
 #include <utility>
 #include <vector>
 
+#include "catalog/collections.h"
 #include "catalog/model.h"
 #include "projection/read_model.h"
 
@@ -61,6 +62,10 @@ inline constexpr std::string_view video_likes_field = "likes";
 inline constexpr std::string_view video_dislikes_field = "dislikes";
 inline constexpr std::string_view video_comments_field = "comments";
 
+// The field of the channel hash (keys::channel) holding its subscriber count, set from SQL by the
+// channels projection and by every subscription write (people/subscriptions.h).
+inline constexpr std::string_view channel_subscribers_field = "subscribers";
+
 // Lua text for server-side scripts that read or write these layouts in place (the view flush,
 // views/flush.cc), so a script spells no width, field name or separator of its own. It defines:
 //   card_views(total)       the card's count field for a view total (views_field in Lua)
@@ -85,6 +90,12 @@ std::vector<std::pair<std::string, std::string>> video_hash(const catalog::Video
 // Category names are looked up in `nav`.
 std::optional<VideoPage> decode_video_hash(const std::vector<std::string_view>& fields_and_values,
                                            const std::vector<CategoryLink>& nav);
+
+// Packs a playlist's own fields (keys::playlist): id, owner id and name, public, created, title.
+// Control characters in text become spaces. decode_playlist returns nullopt for a value that is
+// not a packed playlist.
+std::string encode_playlist(const catalog::Playlist& playlist);
+std::optional<catalog::Playlist> decode_playlist(std::string_view packed);
 
 // Percent liked (0..100), or -1 when there are no votes: what cards and the watch page show.
 double rating(int64_t likes, int64_t dislikes);

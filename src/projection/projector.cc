@@ -91,7 +91,8 @@ std::vector<redis::Command> withdraw_video_commands(const catalog::Video& video,
 
 redis::Command channel_command(const catalog::Channel& channel) {
   return redis::Command("HSET", keys::channel(channel.name), "display_name", channel.display_name,
-                        "created_at", channel.created_at);
+                        "created_at", channel.created_at, codec::channel_subscribers_field,
+                        channel.subscribers);
 }
 
 redis::Command nav_command(const std::vector<catalog::Category>& categories) {

@@ -117,7 +117,8 @@ struct Listing {
   std::vector<Card> cards;
   int64_t total = 0;  // items in the whole list
   int page = 1;
-  int pages = 0;  // ceil(total / per_page)
+  int pages = 0;            // ceil(total / per_page)
+  int64_t subscribers = 0;  // a channel's listings: how many follow the channel
   std::vector<CategoryLink> nav;
 };
 

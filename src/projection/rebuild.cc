@@ -13,11 +13,14 @@
 #include <unordered_set>
 
 #include "common/days.h"
+#include "projection/collection_keys.h"
+#include "projection/collections.h"
 #include "projection/community.h"
 #include "projection/community_keys.h"
 #include "projection/keys.h"
 #include "projection/projector.h"
 #include "projection/view_lists.h"
+#include "sql/collection_store.h"
 #include "sql/community_store.h"
 
 namespace reel::projection {
@@ -29,8 +32,9 @@ constexpr int related_per_video = 12;
 constexpr size_t candidates_per_list = 24;  // top videos kept per tag and category for related
 constexpr int day_lists_kept = 30;
 
-const std::vector<std::string_view> all_names = {"videos", "channels", "nav",     "newest", "views",
-                                                 "rating", "duration", "related", "votes",  "comments"};
+const std::vector<std::string_view> all_names = {"videos",  "channels", "nav",       "newest",    "views",
+                                                 "rating",  "duration", "related",   "votes",     "comments",
+                                                 "favorites", "playlists", "subscriptions"};
 
 // Patterns of the lists of one sort order (global, category, tag, channel).
 std::vector<std::string> list_patterns(Sort sort) {
@@ -52,6 +56,12 @@ std::vector<std::string> owned_patterns(std::string_view name) {
   if (name == "related") return {keys::related_pattern()};
   if (name == "votes") return {keys::user_votes_pattern()};
   if (name == "comments") return {keys::comments_pattern(), keys::comment_lists_pattern()};
+  if (name == "favorites") return {keys::favorites_pattern()};
+  if (name == "playlists") {
+    return {keys::playlist_pattern(), keys::playlist_items_pattern(), keys::user_playlists_pattern()};
+  }
+  // The cached feeds are made of the subscriptions: they go, and the next read builds them again.
+  if (name == "subscriptions") return {keys::subscriptions_pattern(), keys::feed_pattern()};
   if (name == "views") {
     auto patterns = list_patterns(Sort::views);
     patterns.push_back(keys::list({ListKind::all, {}}, Sort::trending));
@@ -202,8 +212,8 @@ class ViewHold {
   bool held_ = false;
 };
 
-// Collects list members (and hash fields) per key and writes them, in chunks, to the key's shadow
-// copy.
+// Collects list members (ids or text: channel names in subscriptions) and hash fields per key
+// and writes them, in chunks, to the key's shadow copy.
 class ListBuilder {
  public:
   explicit ListBuilder(CommandSink& sink) : sink_(sink) {}
@@ -461,9 +471,11 @@ class Rebuild {
       if (auto s = comments(); !s) return s.error();
     }
     if (auto s = lists_.finish(); !s) return s.error();
-    report("swap", 0, lists_.built().size());
+    if (auto s = named_lists_.finish(); !s) return s.error();
+    stats_.lists = lists_.built().size() + named_lists_.built().size();
+    report("swap", 0, stats_.lists);
     if (auto s = lists_.swap(); !s) return s.error();
-    stats_.lists = lists_.built().size();
+    if (auto s = named_lists_.swap(); !s) return s.error();
     if (auto s = sweep(); !s) return s.error();
     return stats_;
   }
@@ -656,7 +668,9 @@ class Rebuild {
           cursor = std::string(reply->elements()[0].str());
           for (const auto& key : reply->elements()[1].elements()) {
             std::string k(key.str());
-            if (!produced_.contains(k) && !lists_.built().contains(k)) stale.push_back(std::move(k));
+            if (!produced_.contains(k) && !lists_.built().contains(k) && !named_lists_.built().contains(k)) {
+              stale.push_back(std::move(k));
+            }
           }
         } while (cursor != "0");
       }
@@ -675,6 +689,7 @@ class Rebuild {
   RebuildStats stats_;
   CommandSink sink_;
   ListBuilder lists_;
+  ListBuilder named_lists_;  // the collections' lists
   ViewHold hold_;
   RelatedIndex related_;
   std::map<std::string_view, bool> selected_;

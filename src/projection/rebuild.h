@@ -13,6 +13,10 @@
 //   votes    uv:{user}, each user's votes (on ready videos)
 //   comments cm:{video} and z:cm:{video}:new|top|replies, the comments of ready videos
 //            (the counts they change are in v:{id} and the card: the videos projection)
+//   favorites      z:fav:{user} (of ready videos)
+//   playlists      pl:{id}, z:pl:{id} (items of ready videos), z:upl:{user}[:public]
+//   subscriptions  z:subs:{user}; drops the cached feeds (feed:{user}). The subscriber counts are
+//                  in the channel hashes (channels).
 //
 // View counts: a rebuild of views or videos reads counts from SQL, which lags what the view
 // aggregators applied to Redis. So it first holds view counting (views:hold; views/flush.h says

@@ -163,7 +163,9 @@ Task<Result<std::shared_ptr<const Listing>>> RedisReadModel::read_listing(
   std::vector<Command> first;
   first.emplace_back("ZCARD", key);
   first.emplace_back("ZREVRANGE", key, start, start + query.per_page - 1);
-  if (query.kind == ListKind::channel) first.emplace_back("HGET", keys::channel(query.name), "display_name");
+  if (query.kind == ListKind::channel) {
+    first.emplace_back("HMGET", keys::channel(query.name), "display_name", codec::channel_subscribers_field);
+  }
   const bool nav_requested = request_nav(first);
   auto lists = checked(co_await redis_.execute(std::move(first)));
   if (!lists) co_return lists.error();
@@ -187,10 +189,15 @@ Task<Result<std::shared_ptr<const Listing>>> RedisReadModel::read_listing(
       listing.found = listing.total > 0;
       listing.title = query.name;
       break;
-    case ListKind::channel:
-      listing.found = !(*lists)[2].is_nil();
-      listing.title = (*lists)[2].str();
+    case ListKind::channel: {
+      const auto& fields = (*lists)[2].elements();
+      listing.found = fields.size() == 2 && !fields[0].is_nil();
+      if (listing.found) {
+        listing.title = fields[0].str();
+        listing.subscribers = fields[1].integer();
+      }
       break;
+    }
   }
   auto ids = ids_of((*lists)[1]);
   if (listing.found && !ids.empty()) {

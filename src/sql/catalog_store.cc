@@ -5,6 +5,7 @@
 #include <algorithm>
 
 #include "common/text.h"
+#include "sql/statements.h"
 
 namespace reel::sql {
 namespace {
@@ -16,13 +17,6 @@ using catalog::VideoStatus;
 constexpr size_t max_reason_bytes = 1000;
 // Videos read per batch by for_each_video: bounds memory, keeps queries per video near zero.
 constexpr int64_t video_batch_size = 5000;
-
-// Statements whose text differs by dialect, in the order (sqlite, mariadb).
-struct DialectSql {
-  std::string_view sqlite;
-  std::string_view mariadb;
-  std::string_view in(Dialect dialect) const { return dialect == Dialect::sqlite ? sqlite : mariadb; }
-};
 
 constexpr std::string_view select_channel_id = "SELECT id FROM users WHERE name = ?";
 constexpr DialectSql insert_channel = {
@@ -85,16 +79,11 @@ constexpr std::string_view add_video_views = "UPDATE videos SET views = views + 
 constexpr std::string_view select_categories =
     "SELECT id, slug, name, position FROM categories ORDER BY position, id";
 constexpr std::string_view select_channels =
-    "SELECT id, name, display_name, created_at FROM users ORDER BY id";
+    "SELECT id, name, display_name, created_at, subscribers FROM users ORDER BY id";
 constexpr std::string_view select_view_sums =
     "SELECT video_id, SUM(views) FROM daily_views WHERE day >= ? GROUP BY video_id ORDER BY video_id";
 constexpr std::string_view select_daily_views =
     "SELECT video_id, day, views FROM daily_views WHERE day >= ? ORDER BY day, video_id";
-
-Status unit(const Result<int64_t>& result) {
-  if (!result.ok()) return result.error();
-  return {};
-}
 
 // Returns the id `select_sql` finds for `key`, first inserting `row` with `insert_sql` (which
 // ignores a duplicate, so a concurrent insert of the same key is not an error) when none does.
@@ -388,8 +377,11 @@ Result<std::vector<catalog::Category>> CatalogStore::categories() {
 namespace {
 
 catalog::Channel channel_of(const Row& row) {
-  return catalog::Channel{
-      .id = row.integer(0), .name = row.text(1), .display_name = row.text(2), .created_at = row.integer(3)};
+  return catalog::Channel{.id = row.integer(0),
+                          .name = row.text(1),
+                          .display_name = row.text(2),
+                          .created_at = row.integer(3),
+                          .subscribers = row.integer(4)};
 }
 
 }  // namespace
@@ -405,8 +397,8 @@ Result<std::vector<catalog::Channel>> CatalogStore::channels() {
 }
 
 Result<std::optional<catalog::Channel>> CatalogStore::find_channel(const std::string& name) {
-  Result<std::vector<Row>> rows =
-      db_.query_all("SELECT id, name, display_name, created_at FROM users WHERE name = ?", {name});
+  Result<std::vector<Row>> rows = db_.query_all(
+      "SELECT id, name, display_name, created_at, subscribers FROM users WHERE name = ?", {name});
   if (!rows.ok()) return rows.error();
   if (rows->empty()) return std::optional<catalog::Channel>{};
   return std::optional<catalog::Channel>{channel_of(rows->front())};

@@ -1,0 +1,43 @@
+// The people's collections as SQL stores them and the projection reads them: favorites, playlists
+// with their items, and subscriptions to channels. Plain structs, no behaviour; times are Unix
+// seconds (UTC).
+#pragma once
+
+#include <cstdint>
+#include <string>
+
+namespace reel::catalog {
+
+// A user's favorite video.
+struct Favorite {
+  int64_t user_id = 0;
+  int64_t video_id = 0;
+  int64_t created_at = 0;
+};
+
+// A user's playlist. Only its owner changes it; a private one is shown only to its owner.
+struct Playlist {
+  int64_t id = 0;
+  int64_t user_id = 0;
+  std::string owner_name;  // users.name of the owner, joined on reads
+  std::string title;
+  bool is_public = true;
+  int64_t created_at = 0;
+};
+
+// One video of a playlist; `position` orders the playlist (ascending; gaps are allowed).
+struct PlaylistItem {
+  int64_t playlist_id = 0;
+  int64_t video_id = 0;
+  int64_t position = 0;
+};
+
+// A user following a channel (another users row).
+struct Subscription {
+  int64_t user_id = 0;
+  int64_t channel_id = 0;
+  std::string channel_name;  // users.name of the channel, joined on reads
+  int64_t created_at = 0;
+};
+
+}  // namespace reel::catalog
