@@ -119,6 +119,24 @@ std::string session_document(std::string_view csrf, int64_t id, std::string_view
   return dump({{"csrf", csrf}, {"user", user_json(id, name, display_name, role)}});
 }
 
+std::string cards_document(const std::vector<projection::Card>& cards, int64_t total, int page, int pages) {
+  return dump({{"videos", cards_json(cards)}, {"total", total}, {"page", page}, {"pages", pages}});
+}
+
+std::string playlist_document(const catalog::Playlist& playlist, const std::vector<projection::Card>& cards,
+                              int64_t total, int page, int pages) {
+  json about = {{"id", playlist.id},
+                {"title", playlist.title},
+                {"public", playlist.is_public},
+                {"owner", playlist.owner_name},
+                {"created_at", playlist.created_at}};
+  return dump({{"playlist", std::move(about)},
+               {"videos", cards_json(cards)},
+               {"total", total},
+               {"page", page},
+               {"pages", pages}});
+}
+
 std::string vote_document(int64_t likes, int64_t dislikes, int mine) {
   return dump({{"likes", likes}, {"dislikes", dislikes}, {"mine", mine}});
 }

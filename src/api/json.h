@@ -5,7 +5,9 @@
 
 #include <string>
 #include <string_view>
+#include <vector>
 
+#include "catalog/collections.h"
 #include "catalog/community.h"
 #include "projection/community_read_model.h"
 #include "projection/read_model.h"
@@ -31,6 +33,12 @@ std::string created_document(int64_t id);
 std::string comment_document(const catalog::Comment& comment);
 // A page of comments: {"comments": [...], "total", "page", "pages"}.
 std::string comments_document(const projection::CommentPage& page);
+// A page of cards (favorites, a feed): {"videos": [cards as in listings], "total", "page", "pages"}.
+std::string cards_document(const std::vector<projection::Card>& cards, int64_t total, int page, int pages);
+// A playlist page: {"playlist": {"id", "title", "public", "owner", "created_at"}, "videos": [...],
+// "total", "page", "pages"}.
+std::string playlist_document(const catalog::Playlist& playlist, const std::vector<projection::Card>& cards,
+                              int64_t total, int page, int pages);
 // A user as the API shows it: {"id", "name", "display_name", "role"}.
 std::string user_document(int64_t id, std::string_view name, std::string_view display_name,
                           std::string_view role);

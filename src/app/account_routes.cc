@@ -11,6 +11,7 @@
 #include "common/text.h"
 #include "http/cookie.h"
 #include "http/url.h"
+#include "people/collections.h"
 #include "people/community.h"
 
 namespace reel::app {

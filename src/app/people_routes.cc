@@ -146,6 +146,12 @@ Task<std::optional<http::Response>> PeopleRoutes::handle(const http::Request& re
   const std::string_view path = request.path();
   if (path == "/api/v1/users") co_return co_await users(request);
   if (path == "/api/v1/session") co_return co_await session_call(request);
+  for (std::string_view collection : {"/api/v1/me/favorites", "/api/v1/me/subscriptions", "/api/v1/me/playlists",
+                                     "/api/v1/me/feed", "/api/v1/playlists"}) {
+    if (path == collection || starts_with(path, std::string(collection) + "/")) {
+      if (auto answered = co_await collection_call(request, path)) co_return answered;
+    }
+  }
   if (path == "/api/v1/me" || starts_with(path, "/api/v1/me/"))
     co_return co_await me(request, path.substr(10));
   if (starts_with(path, "/api/v1/videos/")) {

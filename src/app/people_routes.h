@@ -20,6 +20,16 @@
 //          -> {"comments": [...], "total", "page", "pages"}
 //   PATCH  /api/v1/comments/{id}          {"body"} -> 200 the comment (its author only: 403)
 //   DELETE /api/v1/comments/{id}          -> 204 (its author only)
+// Favorites, playlists, subscriptions and the feed:
+//   PUT|DELETE /api/v1/me/favorites/{video}      -> 200 {"video","favorite"}; GET /api/v1/me/favorites
+//   POST   /api/v1/playlists {"title","public", "video"?} -> 201 {"id"}
+//   GET    /api/v1/playlists/{id}?page=N -> {"playlist", "videos", "total", "page", "pages"} (a
+//          private one only for its owner: 404 for anyone else)
+//   PATCH  /api/v1/playlists/{id} {"title"?, "public"?}; DELETE /api/v1/playlists/{id}
+//   POST|DELETE /api/v1/playlists/{id}/videos/{video}; PUT /api/v1/playlists/{id}/order {"videos"}
+//   GET    /api/v1/me/playlists
+//   PUT|DELETE /api/v1/me/subscriptions/{channel} -> 200 {"channel","subscribed","subscribers"};
+//   GET    /api/v1/me/subscriptions; GET /api/v1/me/feed?page=N (newest videos of followed channels)
 // Every state-changing call made with the session cookie carries the session's CSRF token
 // (header X-CSRF-Token, or the form field csrf): without it, or with another, 403. The sign-in
 // and register forms, which have no session yet, carry a double-submit token (the reel_form
@@ -101,6 +111,12 @@ class PeopleRoutes {
   // Answers the people routes; nullopt for any other path.
   Task<std::optional<http::Response>> handle(const http::Request& request);
 
+  // The signed-in viewer's relation to a video for the watch page's controls: their vote, whether
+  // it is a favorite, whether they follow its channel, their first 30 playlists (whether each
+  // holds the video is not read: the menu adds). Four small reads; best effort: what cannot be
+  // read shows as not set. Anonymous viewers get nothing set.
+  Task<pages::WatchActions> watch_actions(const pages::Viewer& viewer, int64_t video_id, std::string channel);
+
   const writes::WritePath& write_path() const { return writes_; }
 
  private:
@@ -133,6 +149,9 @@ class PeopleRoutes {
   Task<std::optional<http::Response>> video_call(const http::Request& request, int64_t video_id,
                                                  std::string_view action);
   Task<http::Response> comment_call(const http::Request& request, int64_t comment_id);
+  // /api/v1/me/favorites|subscriptions|playlists|feed[/…] and /api/v1/playlists[/…]; nullopt for
+  // other paths.
+  Task<std::optional<http::Response>> collection_call(const http::Request& request, std::string_view path);
   Task<http::Response> comments_page(const http::Request& request, int64_t video_id);
   // Counts the call against the limits of `scope` (per account and per client address); a 429
   // when over. Redis failing lets the call through: the limits are a brake, SQL keeps the rules.

@@ -243,14 +243,6 @@ Task<http::Response> Router::home(const http::Request& request) {
   co_return response;
 }
 
-Task<pages::WatchActions> Router::actions_for(const pages::Viewer& viewer, int64_t video_id) {
-  pages::WatchActions actions;
-  if (viewer.id == 0 || s_.community == nullptr) co_return actions;
-  auto vote = co_await s_.community->vote_of(viewer.id, video_id);
-  if (vote) actions.vote = *vote;
-  co_return actions;
-}
-
 Task<http::Response> Router::fragment(const http::Request& request, std::string_view path) {
   if (s_.people == nullptr) co_return error(404, "There is no such page.", false);
   auto session = co_await s_.people->caller(request);
@@ -266,7 +258,7 @@ Task<http::Response> Router::fragment(const http::Request& request, std::string_
     auto video = co_await s_.model.video(*id);
     if (!video) co_return error(503, "The site is busy. Please try again in a moment.", false);
     if (!*video) co_return error(404, "There is no such video.", false);
-    const pages::WatchActions actions = co_await actions_for(viewer, *id);
+    const pages::WatchActions actions = co_await s_.people->watch_actions(viewer, *id, (*video)->channel_name);
     response =
         http::Response::html(200, s_.pages.watch_actions(*id, (*video)->channel_name, viewer, actions));
   } else if (starts_with(path, "comment-form/")) {

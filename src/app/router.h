@@ -77,9 +77,6 @@ class Router {
   Task<http::Response> listing(const http::Request& request, projection::ListKind kind, std::string name,
                                std::string path, bool api);
   Task<http::Response> watch(const http::Request& request, std::string_view id_and_slug, bool api);
-  // The signed-in viewer's relation to a video for the watch page's controls (best effort: what
-  // cannot be read shows as not set).
-  Task<pages::WatchActions> actions_for(const pages::Viewer& viewer, int64_t video_id);
   // /fragments/user-bar and /fragments/watch/{id}: the per-user parts an ESI page includes.
   Task<http::Response> fragment(const http::Request& request, std::string_view path);
   Task<http::Response> ready();

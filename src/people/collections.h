@@ -21,7 +21,7 @@ namespace reel::people {
 // write follows, so concurrent writes cannot deadlock), and emits each object's delta: the
 // favorites list deleted, each playlist gone from Redis, each followed channel's count set from
 // SQL, each subscriber's list without the channel. A channel with S subscribers costs a delta of
-// S + 2 commands.
+// S + 1 commands. The users row and the channel's hash are the account deletion's own.
 Status remove_user_collections(writes::Transaction& tx, int64_t user_id);
 
 // For deleting a video: the Redis commands that take it out of every favorites list and playlist

@@ -34,7 +34,10 @@ if redis.call('EXISTS', feed) == 0 then
   end
   table.sort(heads, function(a, b) return a[1] > b[1] end)
   local items = {}
+  -- The score no video of the feed is below: the depth-th newest seen so far. Each head is a video,
+  -- so the depth-th newest head bounds it from the start.
   local floor = nil
+  if #heads >= depth then floor = heads[depth][1] end
   -- Redis's order for ZREVRANGE: score, then member, both descending.
   local function newer(a, b)
     if a[1] ~= b[1] then return a[1] > b[1] end

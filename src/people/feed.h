@@ -10,10 +10,11 @@
 // unsubscribing drops the cache (people/subscriptions.h).
 //
 // Cost for a user following S channels (S <= max_subscriptions), building: one ZRANGE of S names,
-// S ZREVRANGEs of one element, a sort of S entries, then about feed_depth + (channels that
-// contribute) × (their videos above the cut) elements read and sorted in batches of feed_depth, one
-// ZADD of feed_depth members. Every page read within feed_ttl afterwards: ZCARD, one ZREVRANGE and
-// one MGET. docs/benchmarks.md has the measured figures for S = 1,000.
+// S ZREVRANGEs of one element (the heads), a sort of S entries, then one ZREVRANGEBYSCORE per
+// channel whose head is above the cut — at most feed_depth channels, since the feed_depth-th newest
+// head is a first cut — each reading only its videos above the cut, sorted in batches of
+// feed_depth; one ZADD of feed_depth members. The S head reads dominate. Every page read within feed_ttl
+// afterwards: ZCARD, one ZREVRANGE and one MGET. docs/benchmarks.md has the measured figures for S = 1,000.
 // Freshness: a video published after the cache was built shows up once it expires (feed_ttl).
 //
 // Thread-safety: on the Connection's event loop. Failure: an Error when Redis fails; invalid_input

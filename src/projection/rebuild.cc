@@ -413,6 +413,7 @@ class Rebuild {
         options_(options),
         sink_(redis, stats_),
         lists_(sink_),
+        named_lists_(sink_),
         hold_(redis, options) {
     for (auto name : all_names) {
       selected_[name] = options.projections.empty() ||
@@ -470,6 +471,7 @@ class Rebuild {
     if (selected_["comments"]) {
       if (auto s = comments(); !s) return s.error();
     }
+    if (auto s = collections(); !s) return s.error();
     if (auto s = lists_.finish(); !s) return s.error();
     if (auto s = named_lists_.finish(); !s) return s.error();
     stats_.lists = lists_.built().size() + named_lists_.built().size();
@@ -650,6 +652,59 @@ class Rebuild {
     if (!failed) return failed;
     report("comments", done, done);
     return {};
+  }
+
+  // Adds a member to a list of a collection, whose rows come grouped by list: the list before it is
+  // complete, so it is written out now (`open` names the list being built).
+  Status add_grouped(Membership membership, std::string& open) {
+    if (membership.key != open) {
+      if (auto s = named_lists_.close(open); !s) return s;
+      open = membership.key;
+    }
+    return named_lists_.add(membership.key, membership.score, std::move(membership.member));
+  }
+
+  // Favorites, playlists and subscriptions (projection/collections.h maps each row).
+  Status collections() {
+    sql::CollectionStore store(store_.connection());
+    Status failed;
+    std::string open;
+    if (selected_["favorites"]) {
+      report("favorites", 0, 0);
+      auto scanned = store.for_each_favorite([&](const catalog::Favorite& favorite) {
+        if (failed) failed = add_grouped(favorite_membership(favorite), open);
+      });
+      if (!scanned) return scanned;
+      if (!failed) return failed;
+    }
+    if (selected_["playlists"]) {
+      report("playlists", 0, 0);
+      auto scanned = store.for_each_playlist([&](const catalog::Playlist& playlist) {
+        if (!failed) return;
+        produced_.insert(keys::playlist(playlist.id));
+        failed = sink_.add(playlist_object_command(playlist));
+        for (auto& membership : playlist_memberships(playlist)) {
+          if (failed)
+            failed = named_lists_.add(membership.key, membership.score, std::move(membership.member));
+        }
+      });
+      if (!scanned) return scanned;
+      if (!failed) return failed;
+      scanned = store.for_each_listed_item([&](const catalog::PlaylistItem& item) {
+        if (failed) failed = add_grouped(item_membership(item), open);
+      });
+      if (!scanned) return scanned;
+      if (!failed) return failed;
+    }
+    if (selected_["subscriptions"]) {
+      report("subscriptions", 0, 0);
+      auto scanned = store.for_each_subscription([&](const catalog::Subscription& subscription) {
+        if (failed) failed = add_grouped(subscription_membership(subscription), open);
+      });
+      if (!scanned) return scanned;
+      if (!failed) return failed;
+    }
+    return named_lists_.close(open);
   }
 
   // Removes keys of the selected projections that this rebuild did not produce.

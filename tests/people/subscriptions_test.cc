@@ -151,10 +151,10 @@ TEST_F(SubscriptionsTest, CountsStayExactUnderConcurrentWriters) {
   EXPECT_GT(total, 0);
 }
 
-// 60 channels, three of them with 200 videos each (more than a feed holds), every fifth with only
-// old videos (followed between newer ones), the rest with a few, publication times interleaved and
-// some equal: the feed is the newest feed_depth of the followed channels' videos, in the lists'
-// order, page after page.
+// 400 channels (more followed than a feed holds videos), three of them with 200 videos each, every
+// fifth with only old videos (followed between newer ones), the rest with a few, publication times
+// interleaved and some equal: the feed is the newest feed_depth of the followed channels' videos, in the
+// lists' order, page after page.
 TEST_F(SubscriptionsTest, TheFeedMergesTheFollowedChannelsNewestFirst) {
   const int64_t reader = channel("reader");
   struct Published {
@@ -163,19 +163,20 @@ TEST_F(SubscriptionsTest, TheFeedMergesTheFollowedChannelsNewestFirst) {
   };
   std::vector<Published> followed;
   ASSERT_TRUE(db_->begin());
-  for (int c = 0; c < 60; ++c) {
+  for (int c = 0; c < 400; ++c) {
     const std::string name = fmt::format("ch{}", c);
     const int count = c < 3 ? 200 : 1 + c % 5;
     for (int v = 0; v < count; ++v) {
-      const int64_t published = c % 5 == 4 ? now - 100000 - v : now - (v * 97 + c * 13) % 5000 - (c == 7 && v == 0 ? 0 : 1);
+      const int64_t published =
+          c % 5 == 4 ? now - 100000 - v : now - (v * 97 + c * 13) % 5000 - (c == 7 && v == 0 ? 0 : 1);
       const int64_t id = video(name, published);
-      if (c % 4 != 3) followed.push_back({published, id});  // every fourth channel is not followed
+      if (c % 8 != 7) followed.push_back({published, id});  // every eighth channel is not followed
     }
   }
   ASSERT_TRUE(db_->commit());
   ASSERT_NO_FATAL_FAILURE(rebuild());
-  for (int c = 0; c < 60; ++c) {
-    if (c % 4 != 3) {
+  for (int c = 0; c < 400; ++c) {
+    if (c % 8 != 7) {
       ASSERT_TRUE(follow(reader, fmt::format("ch{}", c), now + c));
     }
   }
