@@ -18,7 +18,9 @@ namespace {
 constexpr std::string_view busy = "The site is busy. Please try again in a moment.";
 constexpr int list_per_page = 30;
 
-bool starts_with(std::string_view s, std::string_view prefix) { return s.substr(0, prefix.size()) == prefix; }
+bool starts_with(std::string_view s, std::string_view prefix) {
+  return s.substr(0, prefix.size()) == prefix;
+}
 
 std::string dump(const nlohmann::json& document) {
   return document.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
@@ -68,18 +70,22 @@ Task<std::optional<http::Response>> PeopleRoutes::collection_call(const http::Re
     if (!session.ok()) co_return failed(nullptr, 503, busy);
     const int64_t viewer = *session ? (*session)->user_id : 0;
     auto read = co_await people::read_playlist(redis_, *id, viewer, *page, list_per_page);
-    if (!read.ok()) co_return failed(nullptr, read.error().kind == ErrorKind::invalid_input ? 400 : 503, read.error().message);
+    if (!read.ok())
+      co_return failed(nullptr, read.error().kind == ErrorKind::invalid_input ? 400 : 503,
+                       read.error().message);
     if (!*read) co_return failed(nullptr, 404, "There is no such playlist.");
     const people::PlaylistPage& found = **read;
-    http::Response response = http::Response::json(
-        200, api::playlist_document(found.playlist, found.items.cards, found.items.total, found.items.page,
-                                    found.items.pages));
-    response.set("Cache-Control", found.playlist.is_public && viewer == 0 ? "public, max-age=30" : "private, no-cache");
+    http::Response response =
+        http::Response::json(200, api::playlist_document(found.playlist, found.items.cards, found.items.total,
+                                                         found.items.page, found.items.pages));
+    response.set("Cache-Control",
+                 found.playlist.is_public && viewer == 0 ? "public, max-age=30" : "private, no-cache");
     response.route = "api_playlist";
     co_return response;
   }
 
-  auto begun = co_await begin_call(request, Needs::session);
+  // A read needs the session; a change also its CSRF token.
+  auto begun = co_await begin_call(request, reading ? Needs::session_read : Needs::session);
   if (auto* stop = std::get_if<http::Response>(&begun)) co_return std::move(*stop);
   Call& call = std::get<Call>(begun);
   const int64_t user_id = call.session->user_id;
@@ -116,8 +122,10 @@ Task<std::optional<http::Response>> PeopleRoutes::collection_call(const http::Re
                             {"subscribers", channel.subscribers},
                             {"subscribed_at", channel.subscribed_at}});
       }
-      co_return private_json(dump(
-          {{"channels", std::move(channels)}, {"total", read->total}, {"page", read->page}, {"pages", read->pages}}));
+      co_return private_json(dump({{"channels", std::move(channels)},
+                                   {"total", read->total},
+                                   {"page", read->page},
+                                   {"pages", read->pages}}));
     }
     if (path == "/api/v1/me/playlists") {
       auto read = co_await people::read_user_playlists(redis_, user_id, user_id, *page, list_per_page);
@@ -144,9 +152,10 @@ Task<std::optional<http::Response>> PeopleRoutes::collection_call(const http::Re
     if (!video) co_return failed(&call, 404, "There is no such video.");
     if (method != "PUT" && method != "DELETE") co_return wrong_method("GET, PUT, DELETE");
     const bool add = method == "PUT";
-    std::function<Result<bool>(writes::Transaction&)> change = [user_id, video = *video, add, now](
-                                                                   writes::Transaction& tx) {
-      return add ? people::add_favorite(tx, user_id, video, now) : people::remove_favorite(tx, user_id, video);
+    std::function<Result<bool>(writes::Transaction&)> change = [user_id, video = *video, add,
+                                                                now](writes::Transaction& tx) {
+      return add ? people::add_favorite(tx, user_id, video, now)
+                 : people::remove_favorite(tx, user_id, video);
     };
     auto changed = co_await write<bool>(call, std::move(change));
     if (auto* stop = std::get_if<http::Response>(&changed)) co_return std::move(*stop);
@@ -159,15 +168,16 @@ Task<std::optional<http::Response>> PeopleRoutes::collection_call(const http::Re
     if (!channel || channel->empty()) co_return failed(&call, 404, "There is no such channel.");
     if (method != "PUT" && method != "DELETE") co_return wrong_method("GET, PUT, DELETE");
     const bool add = method == "PUT";
-    std::function<Result<int64_t>(writes::Transaction&)> change = [user_id, channel = *channel, add, now](
-                                                                      writes::Transaction& tx) {
+    std::function<Result<int64_t>(writes::Transaction&)> change = [user_id, channel = *channel, add,
+                                                                   now](writes::Transaction& tx) {
       return add ? people::subscribe(tx, user_id, channel, now) : people::unsubscribe(tx, user_id, channel);
     };
     auto changed = co_await write<int64_t>(call, std::move(change));
     if (auto* stop = std::get_if<http::Response>(&changed)) co_return std::move(*stop);
-    co_return done(call, 200,
-                   dump({{"channel", *channel}, {"subscribed", add}, {"subscribers", std::get<int64_t>(changed)}}),
-                   "/channel/" + *channel);
+    co_return done(
+        call, 200,
+        dump({{"channel", *channel}, {"subscribed", add}, {"subscribers", std::get<int64_t>(changed)}}),
+        "/channel/" + *channel);
   }
 
   // Playlists: POST /api/v1/playlists; PATCH/DELETE /api/v1/playlists/{id};
@@ -204,8 +214,8 @@ Task<std::optional<http::Response>> PeopleRoutes::collection_call(const http::Re
 
   if (action.empty()) {
     if (method == "DELETE") {
-      std::function<Result<bool>(writes::Transaction&)> remove = [user_id, id = *playlist](
-                                                                     writes::Transaction& tx) -> Result<bool> {
+      std::function<Result<bool>(writes::Transaction&)> remove =
+          [user_id, id = *playlist](writes::Transaction& tx) -> Result<bool> {
         if (Status deleted = people::delete_playlist(tx, user_id, id); !deleted.ok()) return deleted.error();
         return true;
       };
@@ -219,12 +229,15 @@ Task<std::optional<http::Response>> PeopleRoutes::collection_call(const http::Re
     auto is_public = call.input.boolean("public");
     if (!is_public.ok()) co_return failed(call, is_public.error());
     std::function<Result<bool>(writes::Transaction&)> change =
-        [user_id, id = *playlist, title = *title, is_public = *is_public, now](writes::Transaction& tx) -> Result<bool> {
+        [user_id, id = *playlist, title = *title, is_public = *is_public,
+         now](writes::Transaction& tx) -> Result<bool> {
       if (title) {
-        if (Status renamed = people::rename_playlist(tx, user_id, id, *title, now); !renamed.ok()) return renamed.error();
+        if (Status renamed = people::rename_playlist(tx, user_id, id, *title, now); !renamed.ok())
+          return renamed.error();
       }
       if (is_public) {
-        if (Status set = people::set_playlist_public(tx, user_id, id, *is_public, now); !set.ok()) return set.error();
+        if (Status set = people::set_playlist_public(tx, user_id, id, *is_public, now); !set.ok())
+          return set.error();
       }
       return true;
     };
@@ -236,10 +249,12 @@ Task<std::optional<http::Response>> PeopleRoutes::collection_call(const http::Re
     if (method != "PUT") co_return wrong_method("PUT");
     auto order = call.input.id_list("videos", static_cast<size_t>(people::max_playlist_items));
     if (!order.ok()) co_return failed(call, order.error());
-    if (!*order) co_return failed(&call, 400, "The field videos is required: the playlist's ids in their new order.");
+    if (!*order)
+      co_return failed(&call, 400, "The field videos is required: the playlist's ids in their new order.");
     std::function<Result<bool>(writes::Transaction&)> reorder =
         [user_id, id = *playlist, order = std::move(**order), now](writes::Transaction& tx) -> Result<bool> {
-      if (Status done = people::reorder_playlist(tx, user_id, id, order, now); !done.ok()) return done.error();
+      if (Status done = people::reorder_playlist(tx, user_id, id, order, now); !done.ok())
+        return done.error();
       return true;
     };
     auto reordered = co_await write<bool>(call, std::move(reorder));
@@ -251,8 +266,8 @@ Task<std::optional<http::Response>> PeopleRoutes::collection_call(const http::Re
     if (!video) co_return failed(&call, 404, "There is no such video.");
     if (method != "POST" && method != "DELETE") co_return wrong_method("POST, DELETE");
     const bool add = method == "POST";
-    std::function<Result<bool>(writes::Transaction&)> change = [user_id, id = *playlist, video = *video, add, now](
-                                                                   writes::Transaction& tx) {
+    std::function<Result<bool>(writes::Transaction&)> change = [user_id, id = *playlist, video = *video, add,
+                                                                now](writes::Transaction& tx) {
       return add ? people::add_to_playlist(tx, user_id, id, video, now)
                  : people::remove_from_playlist(tx, user_id, id, video, now);
     };

@@ -86,6 +86,7 @@ std::optional<http::Response> PeopleRoutes::refuse(const Call& call, Needs needs
     return std::nullopt;
   }
   if (!call.session) return failed(&call, 401, "Sign in first.");
+  if (needs == Needs::session_read) return std::nullopt;
   // A call made with the cookie must prove it came from one of this site's pages.
   if (!auth::session_csrf_valid(call.session->csrf, call.input.csrf())) return failed(&call, 403, bad_token);
   return std::nullopt;
@@ -146,8 +147,8 @@ Task<std::optional<http::Response>> PeopleRoutes::handle(const http::Request& re
   const std::string_view path = request.path();
   if (path == "/api/v1/users") co_return co_await users(request);
   if (path == "/api/v1/session") co_return co_await session_call(request);
-  for (std::string_view collection : {"/api/v1/me/favorites", "/api/v1/me/subscriptions", "/api/v1/me/playlists",
-                                     "/api/v1/me/feed", "/api/v1/playlists"}) {
+  for (std::string_view collection : {"/api/v1/me/favorites", "/api/v1/me/subscriptions",
+                                      "/api/v1/me/playlists", "/api/v1/me/feed", "/api/v1/playlists"}) {
     if (path == collection || starts_with(path, std::string(collection) + "/")) {
       if (auto answered = co_await collection_call(request, path)) co_return answered;
     }

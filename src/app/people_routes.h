@@ -168,9 +168,10 @@ class PeopleRoutes {
   Task<http::Response> account_page(const http::Request& request);
 
   enum class Needs {
-    session,     // a signed-in caller with the session's CSRF token (401, 403 otherwise)
-    form_token,  // sign-in and register: a form carries the double-submit token (403 otherwise);
-                 // a JSON call needs nothing (it cannot be sent cross-site without CORS)
+    session,       // a signed-in caller with the session's CSRF token (401, 403 otherwise)
+    session_read,  // a signed-in caller (401 otherwise); no token: a read changes nothing
+    form_token,    // sign-in and register: a form carries the double-submit token (403 otherwise);
+                   // a JSON call needs nothing (it cannot be sent cross-site without CORS)
   };
   // Parses the input and finds the caller; a Response when the call stops here (400, 415, 503).
   Task<std::variant<Call, http::Response>> open_call(const http::Request& request);

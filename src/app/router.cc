@@ -258,7 +258,8 @@ Task<http::Response> Router::fragment(const http::Request& request, std::string_
     auto video = co_await s_.model.video(*id);
     if (!video) co_return error(503, "The site is busy. Please try again in a moment.", false);
     if (!*video) co_return error(404, "There is no such video.", false);
-    const pages::WatchActions actions = co_await s_.people->watch_actions(viewer, *id, (*video)->channel_name);
+    const pages::WatchActions actions =
+        co_await s_.people->watch_actions(viewer, *id, (*video)->channel_name);
     response =
         http::Response::html(200, s_.pages.watch_actions(*id, (*video)->channel_name, viewer, actions));
   } else if (starts_with(path, "comment-form/")) {
@@ -367,7 +368,11 @@ Task<http::Response> Router::watch(const http::Request& request, std::string_vie
       auto read = co_await s_.community->comments(*id, sort, comments_page, comments_per_page);
       if (read) comments = std::move(*read);
     }
-    response = http::Response::html(200, s_.pages.watch(**video, s_.clock.unix_seconds(), frame, {},
+    pages::WatchActions actions;
+    if (s_.people != nullptr) {
+      actions = co_await s_.people->watch_actions(frame.viewer, *id, (*video)->channel_name);
+    }
+    response = http::Response::html(200, s_.pages.watch(**video, s_.clock.unix_seconds(), frame, actions,
                                                         comments ? &*comments : nullptr, sort));
     response.route = "watch";
   }

@@ -32,9 +32,9 @@ constexpr int related_per_video = 12;
 constexpr size_t candidates_per_list = 24;  // top videos kept per tag and category for related
 constexpr int day_lists_kept = 30;
 
-const std::vector<std::string_view> all_names = {"videos",  "channels", "nav",       "newest",    "views",
-                                                 "rating",  "duration", "related",   "votes",     "comments",
-                                                 "favorites", "playlists", "subscriptions"};
+const std::vector<std::string_view> all_names = {
+    "videos",  "channels", "nav",      "newest",    "views",     "rating",       "duration",
+    "related", "votes",    "comments", "favorites", "playlists", "subscriptions"};
 
 // Patterns of the lists of one sort order (global, category, tag, channel).
 std::vector<std::string> list_patterns(Sort sort) {

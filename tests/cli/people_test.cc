@@ -389,6 +389,91 @@ TEST_F(People, CommentsAreKeptAsTypedAndChangedOnlyByTheirAuthor) {
   EXPECT_EQ(call("GET", comments + "?page=0", "").status, 400);
 }
 
+TEST_F(People, FavoritesPlaylistsAndSubscriptionsThroughTheApi) {
+  const int64_t video = some_video(port());
+  ASSERT_NE(video, 0);
+  const std::string v = std::to_string(video);
+  const std::string name = fresh_name("max");
+  ASSERT_EQ(register_user(name).status, 201);
+  Signed max = sign_in(name);
+
+  EXPECT_EQ(call("PUT", "/api/v1/me/favorites/" + v, with(max, false)).status, 403);
+  ASSERT_EQ(call("PUT", "/api/v1/me/favorites/" + v, with(max)).status, 200);
+  ASSERT_EQ(call("PUT", "/api/v1/me/favorites/" + v, with(max)).status, 200)
+      << "adding twice is one favorite";
+  auto favorites = nlohmann::json::parse(call("GET", "/api/v1/me/favorites", with(max, false)).body);
+  EXPECT_EQ(favorites["total"], 1);
+  EXPECT_EQ(favorites["videos"][0]["id"], video);
+  EXPECT_NE(call("GET", "/watch/" + v, with(max, false)).body.find(">Favorited<"), std::string::npos);
+  ASSERT_EQ(call("DELETE", "/api/v1/me/favorites/" + v, with(max)).status, 200);
+  EXPECT_EQ(nlohmann::json::parse(call("GET", "/api/v1/me/favorites", with(max, false)).body)["total"], 0);
+
+  HttpReply created = call("POST", "/api/v1/playlists", std::string(json_type) + with(max),
+                           R"({"title": "<b>Road trip</b>", "public": false})");
+  ASSERT_EQ(created.status, 201) << created.body;
+  const std::string playlist =
+      "/api/v1/playlists/" + std::to_string(nlohmann::json::parse(created.body)["id"].get<int64_t>());
+  ASSERT_EQ(call("POST", playlist + "/videos/" + v, with(max)).status, 200);
+  auto own = nlohmann::json::parse(call("GET", playlist, with(max, false)).body);
+  EXPECT_EQ(own["playlist"]["title"], "<b>Road trip</b>");
+  EXPECT_EQ(own["videos"][0]["id"], video);
+  EXPECT_EQ(call("GET", playlist, "").status, 404) << "a private playlist is its owner's alone";
+  EXPECT_EQ(
+      call("PUT", playlist + "/order", std::string(json_type) + with(max), R"({"videos": [1, 2, 3]})").status,
+      400);
+  EXPECT_EQ(call("PUT", playlist + "/order", std::string(json_type) + with(max), "{\"videos\": [" + v + "]}")
+                .status,
+            200);
+  ASSERT_EQ(call("PATCH", playlist, std::string(json_type) + with(max), R"({"public": true})").status, 200);
+  EXPECT_EQ(call("GET", playlist, "").status, 200);
+  EXPECT_EQ(nlohmann::json::parse(call("GET", "/api/v1/me/playlists", with(max, false)).body)["total"], 1);
+
+  // Subscribing to the channel of the video shows its newest videos in the feed.
+  const std::string channel =
+      nlohmann::json::parse(http_get(port(), "/api/v1/videos/" + v)->body)["channel"]["name"]
+          .get<std::string>();
+  HttpReply subscribed = call("PUT", "/api/v1/me/subscriptions/" + channel, with(max));
+  ASSERT_EQ(subscribed.status, 200) << subscribed.body;
+  EXPECT_GE(nlohmann::json::parse(subscribed.body)["subscribers"].get<int64_t>(), 1);
+  auto feed = nlohmann::json::parse(call("GET", "/api/v1/me/feed", with(max, false)).body);
+  EXPECT_GE(feed["total"].get<int64_t>(), 1);
+  EXPECT_EQ(feed["videos"][0]["channel"]["name"], channel);
+  EXPECT_EQ(call("PUT", "/api/v1/me/subscriptions/" + name, with(max)).status, 400) << "not to oneself";
+  EXPECT_EQ(call("PUT", "/api/v1/me/subscriptions/nobody-" + name, with(max)).status, 404);
+  ASSERT_EQ(call("DELETE", "/api/v1/me/subscriptions/" + channel, with(max)).status, 200);
+  EXPECT_EQ(nlohmann::json::parse(call("GET", "/api/v1/me/subscriptions", with(max, false)).body)["total"],
+            0);
+  EXPECT_EQ(call("GET", "/api/v1/me/feed", "").status, 401);
+}
+
+TEST_F(People, DeletingTheAccountTakesItsCommunityAlong) {
+  const int64_t video = some_video(port());
+  ASSERT_NE(video, 0);
+  const std::string v = std::to_string(video);
+  const std::string name = fresh_name("ned");
+  ASSERT_EQ(register_user(name).status, 201);
+  Signed ned = sign_in(name);
+  auto before = nlohmann::json::parse(
+      call("PUT", "/api/v1/videos/" + v + "/vote", std::string(json_type) + with(ned), R"({"value": 1})")
+          .body);
+  ASSERT_EQ(call("PUT", "/api/v1/me/favorites/" + v, with(ned)).status, 200);
+  EXPECT_EQ(
+      call("DELETE", "/api/v1/me", std::string(json_type) + with(ned), R"({"password": "wrong one"})").status,
+      403);
+  HttpReply deleted = call("DELETE", "/api/v1/me", std::string(json_type) + with(ned),
+                           R"({"password": "correct horse battery"})");
+  ASSERT_EQ(deleted.status, 204) << deleted.body;
+  EXPECT_EQ(call("GET", "/api/v1/me", "Cookie: " + ned.cookie + "\r\n").status, 401);
+  EXPECT_TRUE(testing::eventually([&] {
+    auto page = http_get(port(), "/api/v1/videos/" + v);
+    return page && nlohmann::json::parse(page->body, nullptr, false).value("likes", -1) ==
+                       before["likes"].get<int64_t>() - 1;
+  })) << "the account's like went with it";
+  nlohmann::json again{{"username", name}, {"password", "correct horse battery"}};
+  EXPECT_EQ(call("POST", "/api/v1/session", std::string(json_type), again.dump()).status, 401);
+  EXPECT_EQ(register_user(name).status, 409) << "the name stays taken";
+}
+
 TEST_F(People, BadInputGetsAClearError) {
   EXPECT_EQ(call("POST", "/api/v1/users", std::string(json_type), "{\"username\":").status, 400);
   EXPECT_EQ(call("POST", "/api/v1/users", std::string(json_type), "[]").status, 400);
