@@ -47,6 +47,10 @@ std::string sign_in_known(std::string_view account) {
   return fmt::format("signin:known:{}", account);
 }
 
+std::string user_pattern() {
+  return std::string(user_prefix()) + "*";
+}
+
 redis::Command user_command(const catalog::User& user) {
   return redis::Command("HSET", account_keys::user(user.id), user_name_field, user.name,
                         user_display_name_field, user.display_name, user_role_field,

@@ -20,6 +20,7 @@ namespace reel::projection::account_keys {
 std::string user(int64_t id);
 // The prefix of user(): a Lua script builds u:{id} from a session's user id.
 std::string_view user_prefix();
+std::string user_pattern();  // u:*, for the rebuild's sweep
 // set: the hashes of the user's sessions (for "sign out everywhere", a password change, deletion).
 std::string user_sessions(int64_t id);
 std::string_view user_sessions_prefix();

@@ -13,6 +13,7 @@
 #include <unordered_set>
 
 #include "common/days.h"
+#include "projection/account_keys.h"
 #include "projection/collection_keys.h"
 #include "projection/collections.h"
 #include "projection/community.h"
@@ -22,6 +23,7 @@
 #include "projection/view_lists.h"
 #include "sql/collection_store.h"
 #include "sql/community_store.h"
+#include "sql/user_store.h"
 
 namespace reel::projection {
 namespace {
@@ -33,8 +35,8 @@ constexpr size_t candidates_per_list = 24;  // top videos kept per tag and categ
 constexpr int day_lists_kept = 30;
 
 const std::vector<std::string_view> all_names = {
-    "videos",  "channels", "nav",      "newest",    "views",     "rating",       "duration",
-    "related", "votes",    "comments", "favorites", "playlists", "subscriptions"};
+    "accounts", "videos",  "channels", "nav",      "newest",    "views",     "rating",
+    "duration", "related", "votes",    "comments", "favorites", "playlists", "subscriptions"};
 
 // Patterns of the lists of one sort order (global, category, tag, channel).
 std::vector<std::string> list_patterns(Sort sort) {
@@ -53,6 +55,7 @@ std::vector<std::string> list_patterns(Sort sort) {
 std::vector<std::string> owned_patterns(std::string_view name) {
   if (name == "videos") return {keys::video_pattern(), keys::card_pattern()};
   if (name == "channels") return {keys::channel_pattern()};
+  if (name == "accounts") return {account_keys::user_pattern()};
   if (name == "related") return {keys::related_pattern()};
   if (name == "votes") return {keys::user_votes_pattern()};
   if (name == "comments") return {keys::comments_pattern(), keys::comment_lists_pattern()};
@@ -465,6 +468,9 @@ class Rebuild {
     if (selected_["related"]) {
       if (auto s = related(); !s) return s.error();
     }
+    if (selected_["accounts"]) {
+      if (auto s = accounts(); !s) return s.error();
+    }
     if (selected_["votes"]) {
       if (auto s = votes(); !s) return s.error();
     }
@@ -652,6 +658,20 @@ class Rebuild {
     if (!failed) return failed;
     report("comments", done, done);
     return {};
+  }
+
+  // u:{id} of every live account: what a session lookup reads (a session whose user hash is
+  // missing is refused), written one HSET each.
+  Status accounts() {
+    report("accounts", 0, 0);
+    Status failed;
+    Status scanned = sql::UserStore(store_.connection()).for_each_live([&](const catalog::User& user) {
+      if (!failed) return;
+      produced_.insert(account_keys::user(user.id));
+      failed = sink_.add(account_keys::user_command(user));
+    });
+    if (!scanned) return scanned;
+    return failed;
   }
 
   // Adds a member to a list of a collection, whose rows come grouped by list: the list before it is

@@ -3,6 +3,7 @@
 // with no videos left, a deleted video) are removed afterwards.
 //
 // Projections (select by name; none selected = all):
+//   accounts u:{id}, every live account's hash (what session lookups read)
 //   videos   v:{id} hashes and card:{id} strings
 //   channels ch:{name} hashes
 //   nav      the header's category list

@@ -79,7 +79,7 @@ constexpr std::string_view add_video_views = "UPDATE videos SET views = views + 
 constexpr std::string_view select_categories =
     "SELECT id, slug, name, position FROM categories ORDER BY position, id";
 constexpr std::string_view select_channels =
-    "SELECT id, name, display_name, created_at, subscribers FROM users ORDER BY id";
+    "SELECT id, name, display_name, created_at, subscribers FROM users WHERE deleted_at IS NULL ORDER BY id";
 constexpr std::string_view select_view_sums =
     "SELECT video_id, SUM(views) FROM daily_views WHERE day >= ? GROUP BY video_id ORDER BY video_id";
 constexpr std::string_view select_daily_views =

@@ -35,6 +35,23 @@ Result<bool> changed(Result<int64_t> rows) {
 
 }  // namespace
 
+Status UserStore::for_each_live(const std::function<void(const catalog::User&)>& user_fn) {
+  const std::string sql = fmt::format(
+      "SELECT {} FROM users WHERE deleted_at IS NULL AND id > ? ORDER BY id LIMIT 5000", user_columns);
+  int64_t after = 0;
+  for (;;) {
+    std::vector<catalog::User> batch;
+    Status read = db_.query(sql, {after}, [&](const Row& row) {
+      batch.push_back(user_from(row));
+      return true;
+    });
+    if (!read.ok()) return read;
+    for (const catalog::User& user : batch) user_fn(user);
+    if (batch.size() < 5000) return {};
+    after = batch.back().id;
+  }
+}
+
 Result<UserConflict> UserStore::conflict_of(const catalog::User& user) {
   auto rows = db_.query_all("SELECT name FROM users WHERE name = ? OR email = ?",
                             {user.name, text_or_null(user.email)});

@@ -8,6 +8,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -46,6 +47,8 @@ class UserStore {
   // The account is gone: deleted_at set; email, password hash and display name cleared (the
   // person's data goes; the row stays so the name stays taken and references stay valid).
   Result<bool> mark_deleted(int64_t id, int64_t deleted_at);
+  // Every account not deleted, in id order, read in batches (`reel rebuild accounts`).
+  Status for_each_live(const std::function<void(const catalog::User&)>& user_fn);
 
  private:
   Result<std::optional<catalog::User>> find_where(std::string_view condition, Value key);

@@ -8,6 +8,8 @@
 #include "auth/auth_fixture.h"
 #include "projection/account_keys.h"
 #include "projection/keys.h"
+#include "projection/rebuild.h"
+#include "sql/catalog_store.h"
 #include "sql/user_store.h"
 
 namespace reel::auth::testing {
@@ -193,6 +195,33 @@ TEST_F(AccountsTest, DeletingAnAccountRemovesItsDataSessionsAndProjectionButKeep
                  return delete_account(tx, alice.id, clock_.unix_seconds(), {});
                }).value())
       << "deleted once";
+}
+
+TEST_F(AccountsTest, ARebuildRestoresTheHashesOfLiveAccountsOnly) {
+  const catalog::User alice = register_user("alice");
+  const catalog::User bob = register_user("bob");
+  ASSERT_TRUE(write<bool>([&](writes::Transaction& tx) {
+                return delete_account(tx, bob.id, clock_.unix_seconds(), {});
+              }).value());
+  auto user_hash = [&](int64_t id) {
+    auto reply = redis_->execute(redis::Command("HGETALL", account_keys::user(id)));
+    EXPECT_TRUE(reply) << reply.error().message;
+    return reply ? reply->elements().size() : 0u;
+  };
+  const size_t fields = user_hash(alice.id);
+  ASSERT_GT(fields, 0u);
+  ASSERT_TRUE(redis_->execute(redis::Command("FLUSHALL")));
+  ASSERT_TRUE(redis_->execute(redis::Command("SET", account_keys::user(bob.id), "left over")));
+  sql::CatalogStore store(*db_);
+  projection::RebuildOptions options;
+  options.projections = {"accounts", "channels"};
+  options.now = clock_.unix_seconds();
+  auto rebuilt = projection::rebuild(store, *redis_, options);
+  ASSERT_TRUE(rebuilt) << rebuilt.error().message;
+  EXPECT_EQ(user_hash(alice.id), fields) << "a session lookup finds the user again";
+  EXPECT_FALSE(exists(account_keys::user(bob.id))) << "a deleted account's leftover is swept";
+  EXPECT_TRUE(exists(projection::keys::channel("alice")));
+  EXPECT_FALSE(exists(projection::keys::channel("bob")));
 }
 
 TEST_F(AccountsTest, AFailingRemovalStepLeavesTheAccountAsItWas) {
