@@ -86,7 +86,6 @@ struct PeopleServices {
   // grace_s): signed-in people keep working (their writes commit and land later) during an outage.
   std::chrono::milliseconds session_grace{};
   int trusted_proxy_hops = 0;
-  bool anyone_uploads = false;  // [auth] uploads = "anyone"
 };
 
 inline constexpr std::string_view session_cookie = "reel_session";

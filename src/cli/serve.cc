@@ -301,11 +301,10 @@ Status serve(const config::Config& config, const std::function<void(const std::s
     auto hasher = auth::PasswordHasher::create(auth::default_password_cost);
     if (!hasher) return hasher.error();
     people = std::make_unique<People>(config, clock, std::move(*hasher));
-    people->services.emplace(
-        app::PeopleServices{*(*uploads)->pool, people->hashing, people->hasher, people->sessions,
-                            people->limits, people->guard, people->form_csrf ? &*people->form_csrf : nullptr,
-                            *pages, clock, std::chrono::seconds(config.redis.grace_s),
-                            config.server.trusted_proxy_hops, config.auth.uploads == "anyone"});
+    people->services.emplace(app::PeopleServices{
+        *(*uploads)->pool, people->hashing, people->hasher, people->sessions, people->limits, people->guard,
+        people->form_csrf ? &*people->form_csrf : nullptr, *pages, clock,
+        std::chrono::seconds(config.redis.grace_s), config.server.trusted_proxy_hops});
   }
 
   const app::ViewRecorder views(*view_log, clock,

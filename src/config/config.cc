@@ -117,7 +117,6 @@ std::vector<Setting> settings(Config& c) {
       number("media", "link_ttl_s", c.media.link_ttl_s),
       number("media", "link_step_s", c.media.link_step_s),
       text("auth", "secret", c.auth.secret),
-      text("auth", "uploads", c.auth.uploads),
       number("auth", "hash_threads", c.auth.hash_threads),
   };
 }

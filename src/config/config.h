@@ -90,8 +90,7 @@ struct Auth {
   // Keys the CSRF tokens of the sign-in and register forms (auth::FormCsrf); `reel up` writes a
   // random one. Empty: those forms are refused (the JSON API still works).
   std::string secret;
-  std::string uploads = "uploaders";  // who may upload with a session: "uploaders" (role) or "anyone"
-  int hash_threads = 2;               // Argon2id at once (each takes 48 MiB while it runs)
+  int hash_threads = 2;  // Argon2id at once (each takes 48 MiB while it runs)
 };
 
 struct Config {
