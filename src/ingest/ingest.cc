@@ -11,6 +11,7 @@
 #include "common/text.h"
 #include "jobs/job.h"
 #include "jobs/progress.h"
+#include "people/collections.h"
 #include "projection/projector.h"
 #include "sql/catalog_store.h"
 
@@ -150,21 +151,32 @@ Task<Result<Created>> Ingest::create(catalog::Video video, std::string channel, 
 Task<Result<bool>> Ingest::remove(int64_t id, redis::Connection& redis, int64_t now_ms) {
   // SQL first: the video goes failed, so its transcode job (queued or running) cannot make it
   // ready again, and the sweeper leaves it alone.
-  std::function<Result<std::optional<catalog::Video>>(sql::Connection&)> mark =
-      [id](sql::Connection& db) -> Result<std::optional<catalog::Video>> {
+  // The favorites lists and playlists holding it are read now, while its rows are there (the
+  // delete job's SQL delete cascades them away).
+  struct Marked {
+    std::optional<catalog::Video> video;
+    std::vector<redis::Command> collections;  // the video out of favorites and playlists
+  };
+  std::function<Result<Marked>(sql::Connection&)> mark = [id](sql::Connection& db) -> Result<Marked> {
     sql::CatalogStore store(db);
     auto found = store.find_video(id);
-    if (!found || !*found) return found;
+    if (!found) return found.error();
+    if (!*found) return Marked{};
+    auto collections = people::video_removal_commands(db, id);
+    if (!collections) return collections.error();
     if (auto marked = store.mark_failed(id, deleting_reason); !marked) return marked.error();
-    return found;
+    return Marked{std::move(*found), std::move(*collections)};
   };
-  auto found = co_await pool_.run<std::optional<catalog::Video>>(std::move(mark));
+  auto found = co_await pool_.run<Marked>(std::move(mark));
   if (!found) co_return found.error();
-  if (!*found) co_return false;
+  if (!found->video) co_return false;
 
-  // One MULTI/EXEC: out of every list and its status record, and the delete job queued.
+  // One MULTI/EXEC: out of every list (favorites and playlists too) and its status record, and
+  // the delete job queued.
   const int64_t now_s = now_ms / 1000;
-  auto commands = projection::withdraw_video_commands(**found, utc_day(now_s));
+  auto commands = projection::withdraw_video_commands(*found->video, utc_day(now_s));
+  commands.insert(commands.end() - 1, std::make_move_iterator(found->collections.begin()),
+                  std::make_move_iterator(found->collections.end()));
   const jobs::Job job{.video_id = id,
                       .kind = jobs::JobKind::remove,
                       .enqueued_at_ms = now_ms,

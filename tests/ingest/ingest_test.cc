@@ -12,6 +12,8 @@
 #include "common/clock.h"
 #include "jobs/progress.h"
 #include "jobs/queue.h"
+#include "people/favorites.h"
+#include "projection/collection_keys.h"
 #include "projection/keys.h"
 #include "projection/projector.h"
 #include "redis/blocking_client.h"
@@ -19,6 +21,7 @@
 #include "support/event_loop.h"
 #include "support/job_stream.h"
 #include "support/redis_sqlite_test.h"
+#include "writes/write_path.h"
 
 namespace reel::ingest {
 namespace {
@@ -114,12 +117,20 @@ TEST_F(IngestTest, RemovingWithdrawsTheVideoAtOnceAndQueuesItsDeleteJob) {
       projection::keys::list({projection::ListKind::tag, "fresh"}, projection::Sort::newest);
   ASSERT_TRUE(listed(newest, id));
   ASSERT_TRUE(listed(tagged, id));
+  const int64_t fan = store_->ensure_channel("fan", "A Fan").value();
+  const std::function<Result<bool>(writes::Transaction&)> favorite = [&](writes::Transaction& tx) {
+    return people::add_favorite(tx, fan, id, clock_.unix_seconds());
+  };
+  ASSERT_TRUE(writes::write_blocking<bool>(*db_, *redis_, favorite, clock_.unix_seconds()));
+  const std::string favorites = projection::keys::favorites(fan);
+  ASSERT_TRUE(listed(favorites, id));
 
   auto removed = run_task(io_, ingest_->remove(id, *async_redis_, clock_.unix_seconds() * 1000));
   ASSERT_TRUE(removed && *removed) << (removed && !*removed ? removed->error().message : "");
   EXPECT_TRUE(**removed);
   EXPECT_FALSE(listed(newest, id));
   EXPECT_FALSE(listed(tagged, id));
+  EXPECT_FALSE(listed(favorites, id)) << "out of the favorites holding it too";
   EXPECT_FALSE(exists(projection::keys::card(id)));
   EXPECT_FALSE(exists(projection::keys::video(id)));
   EXPECT_FALSE(exists(projection::keys::job_progress(id))) << "the API has nothing to report on it";
