@@ -13,6 +13,7 @@
 #include "http/url.h"
 #include "people/collections.h"
 #include "people/community.h"
+#include "sql/catalog_store.h"
 
 namespace reel::app {
 namespace {
@@ -222,6 +223,19 @@ Task<http::Response> PeopleRoutes::me(const http::Request& request, std::string_
       };
       auto removed = co_await write<bool>(call, std::move(remove));
       if (auto* stop = std::get_if<http::Response>(&removed)) co_return std::move(*stop);
+      // The account's videos go the way of any deleted video: withdrawn now, files and rows by
+      // their delete jobs. One that fails here stays listed until an operator deletes it.
+      if (s_.ingest != nullptr) {
+        std::function<Result<std::vector<int64_t>>(sql::Connection&)> list =
+            [id = me.user_id](sql::Connection& db) { return sql::CatalogStore(db).live_video_ids(id); };
+        auto videos = co_await s_.sql.run<std::vector<int64_t>>(std::move(list));
+        log_failure(videos, "listing a deleted account's videos");
+        const std::vector<int64_t> ids = videos.ok() ? std::move(*videos) : std::vector<int64_t>{};
+        for (int64_t video : ids) {
+          log_failure(co_await s_.ingest->remove(video, redis_, s_.clock.unix_ms()),
+                      "deleting a deleted account's video");
+        }
+      }
       http::Response response = done(call, 204, {}, "/");
       response.add("Set-Cookie", cleared_session_cookie());
       co_return response;

@@ -62,6 +62,7 @@
 #include "common/clock.h"
 #include "common/work_pool.h"
 #include "http/message.h"
+#include "ingest/ingest.h"
 #include "pages/renderer.h"
 #include "projection/community_read_model.h"
 #include "projection/read_model.h"
@@ -86,6 +87,7 @@ struct PeopleServices {
   // grace_s): signed-in people keep working (their writes commit and land later) during an outage.
   std::chrono::milliseconds session_grace{};
   int trusted_proxy_hops = 0;
+  ingest::Ingest* ingest = nullptr;  // deletes the videos of a deleted account (their delete jobs)
 };
 
 inline constexpr std::string_view session_cookie = "reel_session";

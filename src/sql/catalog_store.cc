@@ -386,6 +386,17 @@ catalog::Channel channel_of(const Row& row) {
 
 }  // namespace
 
+Result<std::vector<int64_t>> CatalogStore::live_video_ids(int64_t channel_id) {
+  std::vector<int64_t> ids;
+  Status read = db_.query("SELECT id FROM videos WHERE user_id = ? AND status <> 'failed' ORDER BY id",
+                          {channel_id}, [&](const Row& row) {
+                            ids.push_back(row.integer(0));
+                            return true;
+                          });
+  if (!read.ok()) return read.error();
+  return ids;
+}
+
 Result<std::vector<catalog::Channel>> CatalogStore::channels() {
   std::vector<catalog::Channel> channels;
   Status read = db_.query(select_channels, {}, [&](const Row& row) {

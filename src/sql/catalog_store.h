@@ -67,6 +67,9 @@ class CatalogStore {
   // The video with its channel name, tags (by name), categories (by position) and files (in
   // insertion order); nullopt if there is none.
   Result<std::optional<catalog::Video>> find_video(int64_t id);
+  // The ids of the channel's videos not already failed (ready or processing), in id order: what
+  // deleting its account queues delete jobs for.
+  Result<std::vector<int64_t>> live_video_ids(int64_t channel_id);
   Result<int64_t> count_videos();
 
   // Adds `views` to each (video, day) row, creating rows as needed, and to videos.views. Rows of
