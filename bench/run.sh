@@ -47,6 +47,14 @@ total=$(curl -s "$base/api/v1/videos" | sed -n 's/.*"total":\([0-9]*\).*/\1/p')
 pages=$(( (total + 29) / 30 ))
 deep=$(( pages * 9 / 10 ))
 watch_id=$(curl -s "$base/api/v1/videos?sort=views" | grep -o '"id":[0-9]*' | head -n 1 | cut -d: -f2)
+# A signed-in visitor (registered once per data dir): its cookie makes pages carry the user bar in
+# place (one session lookup more per page), as they do without a surrogate in front.
+account='{"username": "benchviewer", "email": "bench@example.org", "password": "bench viewer pass"}'
+curl -s -o /dev/null -H 'Content-Type: application/json' -d "$account" "$base/api/v1/users" || true
+cookie=$(curl -s -D - -o /dev/null -H 'Content-Type: application/json' \
+  -d '{"username": "benchviewer", "password": "bench viewer pass"}' "$base/api/v1/session" |
+  sed -n 's/^[Ss]et-[Cc]ookie: \(reel_session=[^;]*\).*/\1/p' | tr -d '\r')
+[[ -n $cookie ]] || { echo "signing in the bench viewer failed" >&2; exit 1; }
 
 # 3. nginx serving the same bytes.
 mkdir -p "$run/www" "$run/nginx"
@@ -70,9 +78,10 @@ taskset -c "$SERVER_CPU" nginx -p "$run/nginx" -c "$run/nginx/nginx.conf" &
 pids+=($!)
 wait_http "http://127.0.0.1:$NGINX_PORT/home.html"
 
-measure() {  # URL SCRIPT [SCRIPT ARGS...] -> prints "rps p50 p99 bytes errors"
+measure() {  # URL SCRIPT [SCRIPT ARGS...] -> prints "rps p50 p99 bytes errors"; $WRK_HEADER: one more header
   local url=$1 script=$2; shift 2
-  taskset -c "$CLIENT_CPU" wrk -t"$WRK_T" -c"$WRK_C" -d"$WRK_D" --latency -s "$script" "$url" -- "$@" 2>&1 |
+  taskset -c "$CLIENT_CPU" wrk -t"$WRK_T" -c"$WRK_C" -d"$WRK_D" --latency ${WRK_HEADER:+-H "$WRK_HEADER"} \
+    -s "$script" "$url" -- "$@" 2>&1 |
     sed -n 's/^RESULT rps=\([0-9.]*\) p50=\([0-9.]*\) p99=\([0-9.]*\) bytes_per_req=\([0-9]*\) errors=\([0-9]*\)/\1 \2 \3 \4 \5/p'
 }
 median() { sort -n | awk '{a[NR]=$0} END {print a[int((NR+1)/2)]}'; }
@@ -91,7 +100,11 @@ for rep in $(seq 1 "$REPS"); do
   row "home /" nginx "http://127.0.0.1:$NGINX_PORT/home.html" bench/wrk/report.lua
   row "listing page $deep" reel "$base/videos?sort=newest&page=$deep" bench/wrk/report.lua
   row "listing page $deep" nginx "http://127.0.0.1:$NGINX_PORT/listing.html" bench/wrk/report.lua
+  WRK_HEADER="Cookie: $cookie" row "listing page $deep, signed in" reel "$base/videos?sort=newest&page=$deep" \
+    bench/wrk/report.lua
   row "listing random pages 1..$pages" reel "$base" bench/wrk/pages.lua "/videos?sort=views&period=all&page=" "$pages"
+  WRK_HEADER="Cookie: $cookie" row "listing random pages 1..$pages, signed in" reel "$base" bench/wrk/pages.lua \
+    "/videos?sort=views&period=all&page=" "$pages"
   row "watch page" reel "$base/watch/$watch_id" bench/wrk/report.lua
   row "watch page" nginx "http://127.0.0.1:$NGINX_PORT/watch.html" bench/wrk/report.lua
   row "watch random ids" reel "$base" bench/wrk/pages.lua "/watch/" "$total"
