@@ -18,8 +18,6 @@
 namespace reel::app {
 namespace {
 
-constexpr std::string_view busy = "The site is busy. Please try again in a moment.";
-
 std::string user_json(const catalog::User& user) {
   return api::user_document(user.id, user.name, user.display_name, catalog::role_name(user.role));
 }
@@ -80,7 +78,7 @@ Task<http::Response> PeopleRoutes::users(const http::Request& request) {
   const std::string subject = client(request);
   std::vector<auth::LimitCheck> checks{{"register", subject, auth::limits::register_per_client}};
   auto verdict = co_await s_.limits.check(redis_, std::move(checks));
-  if (!verdict.ok()) co_return failed(&call, 503, busy);
+  if (!verdict.ok()) co_return failed(&call, 503, busy_message);
   if (!verdict->allowed) co_return limited(call, *verdict);
   auto username = call.input.required_text("username");
   auto email = call.input.required_text("email");
@@ -95,7 +93,7 @@ Task<http::Response> PeopleRoutes::users(const http::Request& request) {
     co_return failed(call, account.error());
   }
   auto hash = co_await s_.hasher.hash(s_.hashing, std::move(*password));
-  if (!hash.ok()) co_return failed(&call, 503, busy);
+  if (!hash.ok()) co_return failed(&call, 503, busy_message);
   const int64_t now = s_.clock.unix_seconds();
   std::function<Result<auth::Registered>(writes::Transaction&)> registration =
       [account = *account, hash = *hash, now](writes::Transaction& tx) {
@@ -127,7 +125,7 @@ Task<http::Response> PeopleRoutes::session_call(const http::Request& request) {
     if (auto refusal = refuse(call, Needs::session)) co_return std::move(*refusal);
     const std::string id(http::cookie(request, session_cookie).value_or(""));
     if (Status revoked = co_await s_.sessions.revoke(redis_, id); !revoked.ok())
-      co_return failed(&call, 503, busy);
+      co_return failed(&call, 503, busy_message);
     http::Response response = done(call, 204, {}, "/");
     response.add("Set-Cookie", cleared_session_cookie());
     co_return response;
@@ -142,16 +140,16 @@ Task<http::Response> PeopleRoutes::session_call(const http::Request& request) {
   const std::string subject = client(request);
   std::vector<auth::LimitCheck> checks{{"signin", subject, auth::limits::sign_in_per_client}};
   auto verdict = co_await s_.limits.check(redis_, std::move(checks));
-  if (!verdict.ok()) co_return failed(&call, 503, busy);
+  if (!verdict.ok()) co_return failed(&call, 503, busy_message);
   if (!verdict->allowed) co_return limited(call, *verdict);
   // Locked per account (as typed, lower-cased: an impossible name is counted like a real one).
   std::string account(trim(*username));
   for (char& c : account) c = ascii_lower(c);
   auto unlocked = co_await s_.guard.check(redis_, account, subject);
-  if (!unlocked.ok()) co_return failed(&call, 503, busy);
+  if (!unlocked.ok()) co_return failed(&call, 503, busy_message);
   if (!unlocked->allowed) co_return limited(call, *unlocked);
   auto check = co_await auth::check_sign_in(s_.sql, s_.hashing, s_.hasher, *username, std::move(*password));
-  if (!check.ok()) co_return failed(&call, 503, busy);
+  if (!check.ok()) co_return failed(&call, 503, busy_message);
   if (!check->user) {
     log_failure(co_await s_.guard.failed(redis_, account, subject), "counting a failed sign-in");
     if (call.input.is_form())
@@ -162,14 +160,14 @@ Task<http::Response> PeopleRoutes::session_call(const http::Request& request) {
   const catalog::User& user = *check->user;
   log_failure(co_await s_.guard.succeeded(redis_, account, subject), "recording a sign-in");
   auto session = co_await start_session(request, user.id);
-  if (!session.ok()) co_return failed(&call, 503, busy);
+  if (!session.ok()) co_return failed(&call, 503, busy_message);
   co_return signed_in(call, *session, user, "/");
 }
 
 Task<http::Response> PeopleRoutes::me(const http::Request& request, std::string_view rest) {
   if (rest.empty() && (request.method == "GET" || request.method == "HEAD")) {
     auto session = co_await caller(request);
-    if (!session.ok()) co_return failed(nullptr, 503, busy);
+    if (!session.ok()) co_return failed(nullptr, 503, busy_message);
     if (!*session) co_return failed(nullptr, 401, "Sign in first.");
     const auth::Session& me = **session;
     http::Response response = http::Response::json(
@@ -214,7 +212,7 @@ Task<http::Response> PeopleRoutes::me(const http::Request& request, std::string_
     }
     auto check =
         co_await auth::check_password_of(s_.sql, s_.hashing, s_.hasher, me.user_id, std::move(*current));
-    if (!check.ok()) co_return failed(&call, 503, busy);
+    if (!check.ok()) co_return failed(&call, 503, busy_message);
     if (!check->user) co_return failed(&call, 403, "The password is wrong.");
     if (deleting) {
       std::function<Result<bool>(writes::Transaction&)> remove = [id = me.user_id,
@@ -241,7 +239,7 @@ Task<http::Response> PeopleRoutes::me(const http::Request& request, std::string_
       co_return response;
     }
     auto hash = co_await s_.hasher.hash(s_.hashing, std::move(new_password));
-    if (!hash.ok()) co_return failed(&call, 503, busy);
+    if (!hash.ok()) co_return failed(&call, 503, busy_message);
     std::function<Result<bool>(writes::Transaction&)> change = [id = me.user_id, hash = *hash,
                                                                 now](writes::Transaction& tx) {
       return auth::change_password(tx, id, hash, now);
@@ -250,12 +248,12 @@ Task<http::Response> PeopleRoutes::me(const http::Request& request, std::string_
     if (auto* stop = std::get_if<http::Response>(&changed)) co_return std::move(*stop);
     // Every session ended with the change; this device gets a new one.
     auto session = co_await start_session(request, me.user_id);
-    if (!session.ok()) co_return failed(&call, 503, busy);
+    if (!session.ok()) co_return failed(&call, 503, busy_message);
     co_return signed_in(call, *session, *check->user, "/account");
   }
   if (rest == "/sessions" && method == "DELETE") {
     if (Status revoked = co_await s_.sessions.revoke_all(redis_, me.user_id); !revoked.ok()) {
-      co_return failed(&call, 503, busy);
+      co_return failed(&call, 503, busy_message);
     }
     http::Response response = done(call, 204, {}, "/signin");
     response.add("Set-Cookie", cleared_session_cookie());
@@ -270,7 +268,7 @@ Task<http::Response> PeopleRoutes::me(const http::Request& request, std::string_
 Task<http::Response> PeopleRoutes::entry_page(const http::Request& request, pages::EntryForm which,
                                               std::string message) {
   auto categories = co_await nav();
-  if (!categories.ok()) co_return failed(nullptr, 503, busy);
+  if (!categories.ok()) co_return failed(nullptr, 503, busy_message);
   http::Response cookies;
   pages::FormPage form;
   form.form_token = mint_form_token(request, cookies);
@@ -298,7 +296,7 @@ http::Response PeopleRoutes::signed_in(const Call& call, const auth::NewSession&
 
 Task<http::Response> PeopleRoutes::account_page(const http::Request& request) {
   auto session = co_await caller(request);
-  if (!session.ok()) co_return failed(nullptr, 503, busy);
+  if (!session.ok()) co_return failed(nullptr, 503, busy_message);
   if (!*session) {
     http::Response response = http::Response::text(303, "");
     response.set("Location", "/signin?next=/account");
@@ -307,7 +305,7 @@ Task<http::Response> PeopleRoutes::account_page(const http::Request& request) {
     co_return response;
   }
   auto categories = co_await nav();
-  if (!categories.ok()) co_return failed(nullptr, 503, busy);
+  if (!categories.ok()) co_return failed(nullptr, 503, busy_message);
   const auth::Session& me = **session;
   pages::Frame frame{.viewer = {me.user_id, me.name, me.display_name, me.csrf}};
   http::Response page = http::Response::html(200, s_.pages.account(frame, {}, *categories));

@@ -15,24 +15,11 @@
 namespace reel::app {
 namespace {
 
-constexpr std::string_view busy = "The site is busy. Please try again in a moment.";
 constexpr int list_per_page = 30;
-
-bool starts_with(std::string_view s, std::string_view prefix) {
-  return s.substr(0, prefix.size()) == prefix;
-}
+constexpr int max_list_page = 100000;
 
 std::string dump(const nlohmann::json& document) {
   return document.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
-}
-
-// ?page=N: 1 when absent; nullopt when it is not a page number.
-std::optional<int> page_of(const http::Request& request) {
-  auto text = http::query_param(request.query(), "page");
-  if (!text) return 1;
-  auto number = parse_id(*text);
-  if (!number || *number > 100000) return std::nullopt;
-  return static_cast<int>(*number);
 }
 
 }  // namespace
@@ -58,16 +45,16 @@ Task<pages::WatchActions> PeopleRoutes::watch_actions(const pages::Viewer& viewe
 Task<std::optional<http::Response>> PeopleRoutes::collection_call(const http::Request& request,
                                                                   std::string_view path) {
   const bool reading = request.method == "GET" || request.method == "HEAD";
-  const std::optional<int> page = page_of(request);
+  const std::optional<int> page = page_number(request.query(), "page", max_list_page);
 
   // Reads that need no session: a public playlist.
-  if (starts_with(path, "/api/v1/playlists/") && reading) {
+  if (path.starts_with("/api/v1/playlists/") && reading) {
     std::string_view rest = path.substr(18);
     auto id = parse_id(rest);
     if (!id) co_return failed(nullptr, 404, "There is no such playlist.");
     if (!page) co_return failed(nullptr, 400, "The page must be a positive number.");
     auto session = co_await caller(request);
-    if (!session.ok()) co_return failed(nullptr, 503, busy);
+    if (!session.ok()) co_return failed(nullptr, 503, busy_message);
     const int64_t viewer = *session ? (*session)->user_id : 0;
     auto read = co_await people::read_playlist(redis_, *id, viewer, *page, list_per_page);
     if (!read.ok())
@@ -147,7 +134,7 @@ Task<std::optional<http::Response>> PeopleRoutes::collection_call(const http::Re
   }
 
   // Favorites: PUT/DELETE /api/v1/me/favorites/{video}.
-  if (starts_with(path, "/api/v1/me/favorites/")) {
+  if (path.starts_with("/api/v1/me/favorites/")) {
     auto video = parse_id(path.substr(21));
     if (!video) co_return failed(&call, 404, "There is no such video.");
     if (method != "PUT" && method != "DELETE") co_return wrong_method("GET, PUT, DELETE");
@@ -163,7 +150,7 @@ Task<std::optional<http::Response>> PeopleRoutes::collection_call(const http::Re
   }
 
   // Subscriptions: PUT/DELETE /api/v1/me/subscriptions/{channel}.
-  if (starts_with(path, "/api/v1/me/subscriptions/")) {
+  if (path.starts_with("/api/v1/me/subscriptions/")) {
     auto channel = http::percent_decode(path.substr(25));
     if (!channel || channel->empty()) co_return failed(&call, 404, "There is no such channel.");
     if (method != "PUT" && method != "DELETE") co_return wrong_method("GET, PUT, DELETE");
@@ -204,7 +191,7 @@ Task<std::optional<http::Response>> PeopleRoutes::collection_call(const http::Re
     const int64_t id = std::get<int64_t>(created);
     co_return done(call, 201, api::created_document(id), fmt::format("/playlist/{}", id));
   }
-  if (!starts_with(path, "/api/v1/playlists/")) co_return std::nullopt;
+  if (!path.starts_with("/api/v1/playlists/")) co_return std::nullopt;
   std::string_view rest = path.substr(18);
   const size_t slash = rest.find('/');
   auto playlist = parse_id(rest.substr(0, slash));
@@ -261,7 +248,7 @@ Task<std::optional<http::Response>> PeopleRoutes::collection_call(const http::Re
     if (auto* stop = std::get_if<http::Response>(&reordered)) co_return std::move(*stop);
     co_return done(call, 200, api::created_document(*playlist), back);
   }
-  if (starts_with(action, "/videos/")) {
+  if (action.starts_with("/videos/")) {
     auto video = parse_id(action.substr(8));
     if (!video) co_return failed(&call, 404, "There is no such video.");
     if (method != "POST" && method != "DELETE") co_return wrong_method("POST, DELETE");

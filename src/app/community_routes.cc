@@ -10,7 +10,6 @@
 namespace reel::app {
 namespace {
 
-constexpr std::string_view busy = "The site is busy. Please try again in a moment.";
 constexpr int comments_per_page = 20;
 constexpr int max_comment_page = 10000;
 
@@ -121,15 +120,9 @@ Task<http::Response> PeopleRoutes::comments_page(const http::Request& request, i
     if (!parsed) co_return failed(nullptr, 400, "Unknown sort order: use new or top.");
     sort = *parsed;
   }
-  int page = 1;
-  if (auto text = http::query_param(query, "page")) {
-    auto number = parse_id(*text);
-    if (!number || *number > max_comment_page) {
-      co_return failed(nullptr, 400,
-                       fmt::format("The page must be a number from 1 to {}.", max_comment_page));
-    }
-    page = static_cast<int>(*number);
-  }
+  const std::optional<int> page = page_number(query, "page", max_comment_page);
+  if (!page)
+    co_return failed(nullptr, 400, fmt::format("The page must be a number from 1 to {}.", max_comment_page));
   int64_t parent = 0;
   if (auto text = http::query_param(query, "parent")) {
     auto number = parse_id(*text);
@@ -138,12 +131,12 @@ Task<http::Response> PeopleRoutes::comments_page(const http::Request& request, i
   }
   Result<projection::CommentPage> read = Error{"not read"};
   if (parent != 0) {
-    read = co_await community_.replies(video_id, parent, page, comments_per_page);
+    read = co_await community_.replies(video_id, parent, *page, comments_per_page);
   } else {
-    read = co_await community_.comments(video_id, sort, page, comments_per_page);
+    read = co_await community_.comments(video_id, sort, *page, comments_per_page);
   }
-  if (!read.ok()) co_return failed(nullptr, 503, busy);
-  if (page > 1 && page > read->pages)
+  if (!read.ok()) co_return failed(nullptr, 503, busy_message);
+  if (*page > 1 && *page > read->pages)
     co_return failed(nullptr, 404, "That page is past the end of the list.");
   http::Response response = http::Response::json(200, api::comments_document(*read));
   // Comments are the same for everybody: a shared cache may keep them as long as a page.

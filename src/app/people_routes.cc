@@ -13,12 +13,6 @@
 namespace reel::app {
 namespace {
 
-constexpr std::string_view busy = "The site is busy. Please try again in a moment.";
-
-bool starts_with(std::string_view s, std::string_view prefix) {
-  return s.substr(0, prefix.size()) == prefix;
-}
-
 http::Response no_store(http::Response response, std::string_view route) {
   response.set("Cache-Control", "no-store");
   response.route = route;
@@ -71,7 +65,7 @@ Task<std::variant<PeopleRoutes::Call, http::Response>> PeopleRoutes::open_call(c
   if (!input.ok())
     co_return failed(nullptr, RequestInput::accepts(request) ? 400 : 415, input.error().message);
   Result<std::optional<auth::Session>> session = co_await caller(request);
-  if (!session.ok()) co_return failed(nullptr, 503, busy);
+  if (!session.ok()) co_return failed(nullptr, 503, busy_message);
   co_return Call{request, std::move(*input), std::move(*session)};
 }
 
@@ -134,7 +128,7 @@ http::Response PeopleRoutes::failed(const Call& call, const Error& error) const 
     case ErrorKind::internal:
       break;
   }
-  return failed(&call, 503, busy);
+  return failed(&call, 503, busy_message);
 }
 
 http::Response PeopleRoutes::limited(const Call& call, const auth::Verdict& verdict) const {
@@ -149,13 +143,15 @@ Task<std::optional<http::Response>> PeopleRoutes::handle(const http::Request& re
   if (path == "/api/v1/session") co_return co_await session_call(request);
   for (std::string_view collection : {"/api/v1/me/favorites", "/api/v1/me/subscriptions",
                                       "/api/v1/me/playlists", "/api/v1/me/feed", "/api/v1/playlists"}) {
-    if (path == collection || starts_with(path, std::string(collection) + "/")) {
+    // The collection itself or an address under it (no string built: this runs on every request).
+    if (path.starts_with(collection) &&
+        (path.size() == collection.size() || path[collection.size()] == '/')) {
       if (auto answered = co_await collection_call(request, path)) co_return answered;
     }
   }
-  if (path == "/api/v1/me" || starts_with(path, "/api/v1/me/"))
+  if (path == "/api/v1/me" || path.starts_with("/api/v1/me/"))
     co_return co_await me(request, path.substr(10));
-  if (starts_with(path, "/api/v1/videos/")) {
+  if (path.starts_with("/api/v1/videos/")) {
     const std::string_view rest = path.substr(15);
     const size_t slash = rest.find('/');
     if (slash == std::string_view::npos) co_return std::nullopt;
@@ -163,7 +159,7 @@ Task<std::optional<http::Response>> PeopleRoutes::handle(const http::Request& re
     if (!id) co_return std::nullopt;
     co_return co_await video_call(request, *id, rest.substr(slash + 1));
   }
-  if (starts_with(path, "/api/v1/comments/")) {
+  if (path.starts_with("/api/v1/comments/")) {
     auto id = parse_id(path.substr(17));
     if (!id) co_return failed(nullptr, 404, "There is no such comment.");
     co_return co_await comment_call(request, *id);

@@ -53,6 +53,14 @@ std::optional<int64_t> parse_id(std::string_view text) {
   return parse_integer(text);
 }
 
+std::optional<int> page_number(std::string_view query, std::string_view name, int max_page) {
+  auto text = http::query_param(query, name);
+  if (!text) return 1;
+  auto number = parse_id(*text);
+  if (!number || *number > max_page) return std::nullopt;
+  return static_cast<int>(*number);
+}
+
 bool is_local_path(std::string_view path) {
   if (path.empty() || path[0] != '/' || (path.size() > 1 && (path[1] == '/' || path[1] == '\\')))
     return false;

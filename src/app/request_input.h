@@ -63,8 +63,15 @@ class RequestInput {
   std::string csrf_;
 };
 
+// What a 503 says when SQL or Redis did not answer (with Retry-After).
+inline constexpr std::string_view busy_message = "The site is busy. Please try again in a moment.";
+
 // An id in a URL: a positive decimal number of at most 18 digits with nothing around it.
 std::optional<int64_t> parse_id(std::string_view text);
+
+// The query's page number `name` ("page", "comments_page"): 1 when absent; nullopt when it is not a
+// number from 1 to `max_page`.
+std::optional<int> page_number(std::string_view query, std::string_view name, int max_page);
 
 // A local path fit to redirect to: starts with one '/', no backslash, no control characters.
 bool is_local_path(std::string_view path);

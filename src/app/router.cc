@@ -27,10 +27,6 @@ constexpr unsigned char pixel_gif[] = {0x47, 0x49, 0x46, 0x38, 0x39, 0x61, 0x01,
                                        0x01, 0x00, 0x00, 0x00, 0x00, 0x2c, 0x00, 0x00, 0x00, 0x00, 0x01,
                                        0x00, 0x01, 0x00, 0x00, 0x02, 0x02, 0x44, 0x01, 0x00, 0x3b};
 
-bool starts_with(std::string_view s, std::string_view prefix) {
-  return s.substr(0, prefix.size()) == prefix;
-}
-
 struct ParsedQuery {
   projection::ListQuery query;
   std::string error;  // non-empty: what is wrong
@@ -60,14 +56,12 @@ ParsedQuery parse_list_query(std::string_view query_string, ListKind kind) {
     }
     q.period = *period;
   }
-  if (auto page = http::query_param(query_string, "page")) {
-    auto number = parse_id(*page);
-    if (!number || *number > Router::max_page) {
-      out.error = "The page must be a number from 1 to " + std::to_string(Router::max_page) + ".";
-      return out;
-    }
-    q.page = static_cast<int>(*number);
+  auto page = page_number(query_string, "page", Router::max_page);
+  if (!page) {
+    out.error = "The page must be a number from 1 to " + std::to_string(Router::max_page) + ".";
+    return out;
   }
+  q.page = *page;
   return out;
 }
 
@@ -107,15 +101,15 @@ http::Response Router::error(int status, std::string_view message, bool api) con
 
 Task<http::Response> Router::handle(const http::Request& request) {
   const std::string_view path = request.path();
-  const bool api = starts_with(path, "/api/");
+  const bool api = path.starts_with("/api/");
   if (request.target.size() > max_target_bytes) co_return error(414, "The address is too long.", api);
 
-  if (starts_with(path, "/static/")) {
+  if (path.starts_with("/static/")) {
     auto response = s_.static_files.serve(request, path.substr(8));
     response.route = "static";
     co_return response;
   }
-  if (starts_with(path, "/media/")) co_return media(request, path);
+  if (path.starts_with("/media/")) co_return media(request, path);
   if (auto written = co_await write_route(request, path)) co_return std::move(*written);
   if (s_.people != nullptr) {
     if (auto answered = co_await s_.people->handle(request)) co_return std::move(*answered);
@@ -137,21 +131,21 @@ Task<http::Response> Router::handle(const http::Request& request) {
   }
   if (path == "/") co_return co_await home(request);
   if (path == "/upload") co_return co_await upload_page(request);
-  if (starts_with(path, "/fragments/")) co_return co_await fragment(request, path.substr(11));
+  if (path.starts_with("/fragments/")) co_return co_await fragment(request, path.substr(11));
   if (path == "/videos" || path == api_prefix) {
     // Named, not temporaries in the co_await (STYLE.md).
     std::string no_name, base(path);
     co_return co_await listing(request, ListKind::all, std::move(no_name), std::move(base),
                                path == api_prefix);
   }
-  if (starts_with(path, "/api/v1/videos/"))
+  if (path.starts_with("/api/v1/videos/"))
     co_return co_await watch(request, path.substr(api_prefix.size() + 1), true);
-  if (starts_with(path, "/watch/")) co_return co_await watch(request, path.substr(7), false);
+  if (path.starts_with("/watch/")) co_return co_await watch(request, path.substr(7), false);
   co_return co_await named_listing(request, path, api);
 }
 
 Task<std::optional<http::Response>> Router::write_route(const http::Request& request, std::string_view path) {
-  if (starts_with(path, resumable_prefix) &&
+  if (path.starts_with(resumable_prefix) &&
       (path.size() == resumable_prefix.size() || path[resumable_prefix.size()] == '/')) {
     if (s_.uploads == nullptr) co_return error(503, "Uploads are not available right now.", true);
     co_return co_await s_.uploads->resumable(request, path.substr(resumable_prefix.size()));
@@ -165,7 +159,7 @@ Task<std::optional<http::Response>> Router::write_route(const http::Request& req
     if (s_.uploads == nullptr) co_return error(503, "Uploads are not available right now.", true);
     co_return co_await s_.uploads->upload(request);
   }
-  if (!starts_with(path, beacon_prefix)) co_return std::nullopt;
+  if (!path.starts_with(beacon_prefix)) co_return std::nullopt;
   std::string_view rest = path.substr(beacon_prefix.size());
   size_t slash = rest.find('/');
   std::string_view action = slash == std::string_view::npos ? std::string_view() : rest.substr(slash);
@@ -199,7 +193,7 @@ Task<http::Response> Router::named_listing(const http::Request& request, std::st
   };
   for (auto [prefix, kind] : {Prefix{"/category/", ListKind::category}, Prefix{"/tag/", ListKind::tag},
                               Prefix{"/channel/", ListKind::channel}}) {
-    if (!starts_with(path, prefix)) continue;
+    if (!path.starts_with(prefix)) continue;
     auto name = http::percent_decode(path.substr(prefix.size()));
     if (!name || !catalog::valid_name(*name)) co_return error(404, "There is no such page.", false);
     std::string base(path);
@@ -234,9 +228,9 @@ http::Response Router::page_response(http::Response response, const pages::Frame
 
 Task<http::Response> Router::home(const http::Request& request) {
   auto frame = co_await frame_for(request);
-  if (!frame) co_return error(503, "The site is busy. Please try again in a moment.", false);
+  if (!frame) co_return error(503, "The site is busy_message. Please try again in a moment.", false);
   auto home = co_await s_.model.home();
-  if (!home) co_return error(503, "The site is busy. Please try again in a moment.", false);
+  if (!home) co_return error(503, "The site is busy_message. Please try again in a moment.", false);
   auto response = page_response(
       http::Response::html(200, s_.pages.home(**home, s_.clock.unix_seconds(), *frame)), *frame);
   response.route = "home";
@@ -246,23 +240,23 @@ Task<http::Response> Router::home(const http::Request& request) {
 Task<http::Response> Router::fragment(const http::Request& request, std::string_view path) {
   if (s_.people == nullptr) co_return error(404, "There is no such page.", false);
   auto session = co_await s_.people->caller(request);
-  if (!session) co_return error(503, "The site is busy. Please try again in a moment.", false);
+  if (!session) co_return error(503, "The site is busy_message. Please try again in a moment.", false);
   pages::Viewer viewer;
   if (*session) viewer = {(*session)->user_id, (*session)->name, (*session)->display_name, (*session)->csrf};
   http::Response response;
   if (path == "user-bar") {
     response = http::Response::html(200, s_.pages.user_bar(viewer));
-  } else if (starts_with(path, "watch/")) {
+  } else if (path.starts_with("watch/")) {
     auto id = parse_id(path.substr(6));
     if (!id) co_return error(404, "There is no such video.", false);
     auto video = co_await s_.model.video(*id);
-    if (!video) co_return error(503, "The site is busy. Please try again in a moment.", false);
+    if (!video) co_return error(503, "The site is busy_message. Please try again in a moment.", false);
     if (!*video) co_return error(404, "There is no such video.", false);
     const pages::WatchActions actions =
         co_await s_.people->watch_actions(viewer, *id, (*video)->channel_name);
     response =
         http::Response::html(200, s_.pages.watch_actions(*id, (*video)->channel_name, viewer, actions));
-  } else if (starts_with(path, "comment-form/")) {
+  } else if (path.starts_with("comment-form/")) {
     auto id = parse_id(path.substr(13));
     if (!id) co_return error(404, "There is no such video.", false);
     response = http::Response::html(200, s_.pages.comment_form(*id, viewer));
@@ -278,11 +272,11 @@ Task<http::Response> Router::fragment(const http::Request& request, std::string_
 // The upload form. Its category menu is the nav, read with the smallest listing (one card).
 Task<http::Response> Router::upload_page(const http::Request& request) {
   auto frame = co_await frame_for(request);
-  if (!frame) co_return error(503, "The site is busy. Please try again in a moment.", false);
+  if (!frame) co_return error(503, "The site is busy_message. Please try again in a moment.", false);
   projection::ListQuery query;
   query.per_page = 1;
   auto listing = co_await s_.model.listing(query);
-  if (!listing) co_return error(503, "The site is busy. Please try again in a moment.", false);
+  if (!listing) co_return error(503, "The site is busy_message. Please try again in a moment.", false);
   auto response = http::Response::html(200, s_.pages.upload((*listing)->nav, *frame));
   response.set("Cache-Control", "no-store");
   response.route = "upload_page";
@@ -296,12 +290,12 @@ Task<http::Response> Router::listing(const http::Request& request, ListKind kind
   pages::Frame frame;
   if (!api) {
     auto found = co_await frame_for(request);
-    if (!found) co_return error(503, "The site is busy. Please try again in a moment.", false);
+    if (!found) co_return error(503, "The site is busy_message. Please try again in a moment.", false);
     frame = std::move(*found);
   }
   parsed.query.name = std::move(name);
   auto read = co_await s_.model.listing(parsed.query);
-  if (!read) co_return error(503, "The site is busy. Please try again in a moment.", api);
+  if (!read) co_return error(503, "The site is busy_message. Please try again in a moment.", api);
   const projection::Listing& listing = **read;
   if (!listing.found) co_return error(404, "There is nothing here.", api);
   if (parsed.query.page > 1 && parsed.query.page > listing.pages) {
@@ -327,11 +321,11 @@ Task<http::Response> Router::watch(const http::Request& request, std::string_vie
   pages::Frame frame;
   if (!api) {
     auto found = co_await frame_for(request);
-    if (!found) co_return error(503, "The site is busy. Please try again in a moment.", false);
+    if (!found) co_return error(503, "The site is busy_message. Please try again in a moment.", false);
     frame = std::move(*found);
   }
   auto video = co_await s_.model.video(*id);
-  if (!video) co_return error(503, "The site is busy. Please try again in a moment.", api);
+  if (!video) co_return error(503, "The site is busy_message. Please try again in a moment.", api);
   if (!*video) {
     // Not listed: an upload still processing (or failed) has a status the API reports.
     if (!api) co_return error(404, "There is no such video.", api);
@@ -351,21 +345,16 @@ Task<http::Response> Router::watch(const http::Request& request, std::string_vie
     // The comments under the video: ?comments=new|top&comments_page=N. A page without them beats
     // no page, so a failed read only leaves them out.
     projection::CommentSort sort = projection::CommentSort::newest;
-    int comments_page = 1;
     if (auto text = http::query_param(request.query(), "comments")) {
       auto parsed = projection::parse_comment_sort(*text);
       if (!parsed) co_return error(400, "Unknown comment order: use new or top.", false);
       sort = *parsed;
     }
-    if (auto text = http::query_param(request.query(), "comments_page")) {
-      auto number = parse_id(*text);
-      if (!number || *number > max_page)
-        co_return error(400, "The comments page must be a positive number.", false);
-      comments_page = static_cast<int>(*number);
-    }
+    const std::optional<int> comments_page = page_number(request.query(), "comments_page", max_page);
+    if (!comments_page) co_return error(400, "The comments page must be a positive number.", false);
     std::optional<projection::CommentPage> comments;
     if (s_.community != nullptr) {
-      auto read = co_await s_.community->comments(*id, sort, comments_page, comments_per_page);
+      auto read = co_await s_.community->comments(*id, sort, *comments_page, comments_per_page);
       if (read) comments = std::move(*read);
     }
     pages::WatchActions actions;
