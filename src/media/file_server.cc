@@ -10,6 +10,7 @@
 #include <array>
 #include <cerrno>
 #include <cstring>
+#include <limits>
 #include <memory>
 #include <optional>
 #include <utility>
@@ -144,12 +145,17 @@ bool etag_listed(std::string_view list, std::string_view etag) {
   return false;
 }
 
+// A run of decimal digits, any number of them (RFC 9110 puts no bound on a range's digits, and
+// leading zeros are allowed); a value past uint64_t saturates at its maximum, which is past the end
+// of any file. False when the text is empty or holds anything but digits.
 bool parse_decimal(std::string_view text, uint64_t& value) {
-  if (text.empty() || text.size() > 19) return false;
+  if (text.empty()) return false;
+  constexpr uint64_t max = std::numeric_limits<uint64_t>::max();
   value = 0;
   for (char c : text) {
     if (c < '0' || c > '9') return false;
-    value = value * 10 + static_cast<uint64_t>(c - '0');
+    const auto digit = static_cast<uint64_t>(c - '0');
+    value = value > (max - digit) / 10 ? max : value * 10 + digit;
   }
   return true;
 }

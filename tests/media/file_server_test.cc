@@ -162,6 +162,26 @@ TEST_F(FileServerTest, ServesEachSingleRangeForm) {
   EXPECT_EQ(longer_suffix.body.size(), 20u);
 }
 
+// RFC 9110 bounds neither the digits nor the leading zeros of a range; a value past 64 bits is past
+// the end of the file, as any large value is.
+TEST_F(FileServerTest, ReadsRangesWithManyDigits) {
+  const std::string zeros(60, '0');
+  Response padded = serve("videos/demo/clip-1.mp4", {{"Range", "bytes=" + zeros + "2-" + zeros + "5"}});
+  EXPECT_EQ(padded.status, 206);
+  EXPECT_EQ(padded.header("Content-Range"), "bytes 2-5/20");
+
+  Response huge_last = serve("videos/demo/clip-1.mp4", {{"Range", "bytes=18-99999999999999999999999999"}});
+  EXPECT_EQ(huge_last.status, 206);
+  EXPECT_EQ(huge_last.header("Content-Range"), "bytes 18-19/20");
+
+  Response huge_suffix = serve("videos/demo/clip-1.mp4", {{"Range", "bytes=-99999999999999999999999999"}});
+  EXPECT_EQ(huge_suffix.status, 206);
+  EXPECT_EQ(huge_suffix.header("Content-Range"), "bytes 0-19/20");
+
+  Response huge_first = serve("videos/demo/clip-1.mp4", {{"Range", "bytes=99999999999999999999999999-"}});
+  EXPECT_EQ(huge_first.status, 416);
+}
+
 TEST_F(FileServerTest, AnswersUnsatisfiableAndMalformedRangesWith416) {
   for (const char* range : {"bytes=20-", "bytes=25-30", "bytes=-0", "bytes=5-2", "bytes=abc", "bytes=1-x",
                             "bytes=", "items=0-1", "bytes 0-1", "bytes=--1"}) {
