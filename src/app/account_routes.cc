@@ -297,13 +297,7 @@ http::Response PeopleRoutes::signed_in(const Call& call, const auth::NewSession&
 Task<http::Response> PeopleRoutes::account_page(const http::Request& request) {
   auto session = co_await caller(request);
   if (!session.ok()) co_return failed(nullptr, 503, busy_message);
-  if (!*session) {
-    http::Response response = http::Response::text(303, "");
-    response.set("Location", "/signin?next=/account");
-    response.set("Cache-Control", "no-store");
-    response.route = "account";
-    co_return response;
-  }
+  if (!*session) co_return sign_in_first("/account", "account");
   auto categories = co_await nav();
   if (!categories.ok()) co_return failed(nullptr, 503, busy_message);
   const auth::Session& me = **session;

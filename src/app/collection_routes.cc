@@ -16,7 +16,6 @@ namespace reel::app {
 namespace {
 
 constexpr int list_per_page = 30;
-constexpr int max_list_page = 100000;
 
 std::string dump(const nlohmann::json& document) {
   return document.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
@@ -45,7 +44,7 @@ Task<pages::WatchActions> PeopleRoutes::watch_actions(const pages::Viewer& viewe
 Task<std::optional<http::Response>> PeopleRoutes::collection_call(const http::Request& request,
                                                                   std::string_view path) {
   const bool reading = request.method == "GET" || request.method == "HEAD";
-  const std::optional<int> page = page_number(request.query(), "page", max_list_page);
+  const std::optional<int> page = page_number(request.query(), "page", max_page_number);
 
   // Reads that need no session: a public playlist.
   if (path.starts_with("/api/v1/playlists/") && reading) {

@@ -168,6 +168,7 @@ Task<std::optional<http::Response>> PeopleRoutes::handle(const http::Request& re
     if (path == "/signin") co_return co_await entry_page(request, pages::EntryForm::signin);
     if (path == "/register") co_return co_await entry_page(request, pages::EntryForm::register_account);
     if (path == "/account") co_return co_await account_page(request);
+    if (auto page = co_await collection_page(request, path)) co_return page;
   }
   co_return std::nullopt;
 }

@@ -30,6 +30,11 @@
 //   GET    /api/v1/me/playlists
 //   PUT|DELETE /api/v1/me/subscriptions/{channel} -> 200 {"channel","subscribed","subscribers"};
 //   GET    /api/v1/me/subscriptions; GET /api/v1/me/feed?page=N (newest videos of followed channels)
+// Their pages (HTML; ?page=N): /me/favorites, /me/videos (the viewer's channel), /me/playlists,
+// /subscriptions (the feed and the channels followed) — signed out: a 303 to /signin — and
+// /playlist/{id} (a private one only for its owner: 404), /playlist/{id}/play?index=N (a 303 to the
+// watch page of its N-th video, ?list={id}&index=N, which shows the playlist beside the video and
+// goes on to N+1 when the video ends).
 // Every state-changing call made with the session cookie carries the session's CSRF token
 // (header X-CSRF-Token, or the form field csrf): without it, or with another, 403. The sign-in
 // and register forms, which have no session yet, carry a double-submit token (the reel_form
@@ -118,6 +123,12 @@ class PeopleRoutes {
   // read shows as not set. Anonymous viewers get nothing set.
   Task<pages::WatchActions> watch_actions(const pages::Viewer& viewer, int64_t video_id, std::string channel);
 
+  // The playlist a watch page is played from, by its query (?list=ID&index=N, N from 1): the page
+  // of the playlist around position N. nullopt without a list, for a playlist `viewer` may not
+  // see, or when it cannot be read (the page shows without its panel).
+  Task<std::optional<pages::PlaylistPanel>> playlist_panel(const pages::Viewer& viewer,
+                                                           std::string_view query);
+
   const writes::WritePath& write_path() const { return writes_; }
 
  private:
@@ -167,6 +178,15 @@ class PeopleRoutes {
   http::Response signed_in(const Call& call, const auth::NewSession& session, const catalog::User& user,
                            std::string_view fallback) const;
   Task<http::Response> account_page(const http::Request& request);
+  // A 303 to the sign-in page that comes back to `path` afterwards.
+  http::Response sign_in_first(std::string_view path, std::string_view route) const;
+  // /me/favorites, /me/videos, /me/playlists, /subscriptions and /playlist/{id}[/play]; nullopt for
+  // other paths.
+  Task<std::optional<http::Response>> collection_page(const http::Request& request, std::string_view path);
+  // /playlist/{id} (`rest` is "{id}" or "{id}/play").
+  Task<http::Response> playlist_page(const http::Request& request, std::string_view rest, int page,
+                                     const std::optional<auth::Session>& session);
+  Task<http::Response> play_position(const http::Request& request, int64_t playlist_id, int64_t viewer);
 
   enum class Needs {
     session,       // a signed-in caller with the session's CSRF token (401, 403 otherwise)

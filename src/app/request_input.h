@@ -69,6 +69,9 @@ inline constexpr std::string_view busy_message = "The site is busy. Please try a
 // An id in a URL: a positive decimal number of at most 18 digits with nothing around it.
 std::optional<int64_t> parse_id(std::string_view text);
 
+// The highest page number any list answers: past it a page is refused before any read.
+inline constexpr int max_page_number = 100000;
+
 // The query's page number `name` ("page", "comments_page"): 1 when absent; nullopt when it is not a
 // number from 1 to `max_page`.
 std::optional<int> page_number(std::string_view query, std::string_view name, int max_page);

@@ -228,9 +228,9 @@ http::Response Router::page_response(http::Response response, const pages::Frame
 
 Task<http::Response> Router::home(const http::Request& request) {
   auto frame = co_await frame_for(request);
-  if (!frame) co_return error(503, "The site is busy_message. Please try again in a moment.", false);
+  if (!frame) co_return error(503, busy_message, false);
   auto home = co_await s_.model.home();
-  if (!home) co_return error(503, "The site is busy_message. Please try again in a moment.", false);
+  if (!home) co_return error(503, busy_message, false);
   auto response = page_response(
       http::Response::html(200, s_.pages.home(**home, s_.clock.unix_seconds(), *frame)), *frame);
   response.route = "home";
@@ -240,7 +240,7 @@ Task<http::Response> Router::home(const http::Request& request) {
 Task<http::Response> Router::fragment(const http::Request& request, std::string_view path) {
   if (s_.people == nullptr) co_return error(404, "There is no such page.", false);
   auto session = co_await s_.people->caller(request);
-  if (!session) co_return error(503, "The site is busy_message. Please try again in a moment.", false);
+  if (!session) co_return error(503, busy_message, false);
   pages::Viewer viewer;
   if (*session) viewer = {(*session)->user_id, (*session)->name, (*session)->display_name, (*session)->csrf};
   http::Response response;
@@ -250,7 +250,7 @@ Task<http::Response> Router::fragment(const http::Request& request, std::string_
     auto id = parse_id(path.substr(6));
     if (!id) co_return error(404, "There is no such video.", false);
     auto video = co_await s_.model.video(*id);
-    if (!video) co_return error(503, "The site is busy_message. Please try again in a moment.", false);
+    if (!video) co_return error(503, busy_message, false);
     if (!*video) co_return error(404, "There is no such video.", false);
     const pages::WatchActions actions =
         co_await s_.people->watch_actions(viewer, *id, (*video)->channel_name);
@@ -272,11 +272,11 @@ Task<http::Response> Router::fragment(const http::Request& request, std::string_
 // The upload form. Its category menu is the nav, read with the smallest listing (one card).
 Task<http::Response> Router::upload_page(const http::Request& request) {
   auto frame = co_await frame_for(request);
-  if (!frame) co_return error(503, "The site is busy_message. Please try again in a moment.", false);
+  if (!frame) co_return error(503, busy_message, false);
   projection::ListQuery query;
   query.per_page = 1;
   auto listing = co_await s_.model.listing(query);
-  if (!listing) co_return error(503, "The site is busy_message. Please try again in a moment.", false);
+  if (!listing) co_return error(503, busy_message, false);
   auto response = http::Response::html(200, s_.pages.upload((*listing)->nav, *frame));
   response.set("Cache-Control", "no-store");
   response.route = "upload_page";
@@ -290,12 +290,12 @@ Task<http::Response> Router::listing(const http::Request& request, ListKind kind
   pages::Frame frame;
   if (!api) {
     auto found = co_await frame_for(request);
-    if (!found) co_return error(503, "The site is busy_message. Please try again in a moment.", false);
+    if (!found) co_return error(503, busy_message, false);
     frame = std::move(*found);
   }
   parsed.query.name = std::move(name);
   auto read = co_await s_.model.listing(parsed.query);
-  if (!read) co_return error(503, "The site is busy_message. Please try again in a moment.", api);
+  if (!read) co_return error(503, busy_message, api);
   const projection::Listing& listing = **read;
   if (!listing.found) co_return error(404, "There is nothing here.", api);
   if (parsed.query.page > 1 && parsed.query.page > listing.pages) {
@@ -321,11 +321,11 @@ Task<http::Response> Router::watch(const http::Request& request, std::string_vie
   pages::Frame frame;
   if (!api) {
     auto found = co_await frame_for(request);
-    if (!found) co_return error(503, "The site is busy_message. Please try again in a moment.", false);
+    if (!found) co_return error(503, busy_message, false);
     frame = std::move(*found);
   }
   auto video = co_await s_.model.video(*id);
-  if (!video) co_return error(503, "The site is busy_message. Please try again in a moment.", api);
+  if (!video) co_return error(503, busy_message, api);
   if (!*video) {
     // Not listed: an upload still processing (or failed) has a status the API reports.
     if (!api) co_return error(404, "There is no such video.", api);
@@ -358,11 +358,14 @@ Task<http::Response> Router::watch(const http::Request& request, std::string_vie
       if (read) comments = std::move(*read);
     }
     pages::WatchActions actions;
+    std::optional<pages::PlaylistPanel> playlist;
     if (s_.people != nullptr) {
       actions = co_await s_.people->watch_actions(frame.viewer, *id, (*video)->channel_name);
+      playlist = co_await s_.people->playlist_panel(frame.viewer, request.query());
     }
-    response = http::Response::html(200, s_.pages.watch(**video, s_.clock.unix_seconds(), frame, actions,
-                                                        comments ? &*comments : nullptr, sort));
+    response = http::Response::html(
+        200, s_.pages.watch(**video, s_.clock.unix_seconds(), frame, actions, comments ? &*comments : nullptr,
+                            sort, playlist ? &*playlist : nullptr));
     response.route = "watch";
   }
   co_return page_response(std::move(response), frame);

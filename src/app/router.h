@@ -24,6 +24,7 @@
 #include <optional>
 #include <string>
 
+#include "app/request_input.h"
 #include "app/view_recorder.h"
 #include "common/clock.h"
 #include "http/message.h"
@@ -59,7 +60,7 @@ class Router {
   Task<http::Response> handle(const http::Request& request);
 
   static constexpr size_t max_target_bytes = 2048;
-  static constexpr int max_page = 100000;
+  static constexpr int max_page = max_page_number;
 
  private:
   // The routes that write (uploads, the view beacon, DELETE of a video); nullopt for any other.

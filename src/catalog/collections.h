@@ -32,6 +32,20 @@ struct PlaylistItem {
   int64_t position = 0;
 };
 
+// A playlist with its number of items, as a list of playlists shows it.
+struct PlaylistSummary {
+  Playlist playlist;
+  int64_t items = 0;
+};
+
+// A channel a user follows, as the subscriptions page shows it.
+struct FollowedChannel {
+  std::string name;
+  std::string display_name;
+  int64_t subscribers = 0;
+  int64_t subscribed_at = 0;
+};
+
 // A user following a channel (another users row).
 struct Subscription {
   int64_t user_id = 0;

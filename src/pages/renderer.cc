@@ -233,34 +233,120 @@ void add_sort_tabs(TemplateData::Object root, const ListingContext& context) {
   }
 }
 
-void add_pagination(TemplateData::Object root, const projection::Listing& listing,
-                    const ListingContext& context) {
-  if (listing.pages <= 1) return;
-  int64_t last = listing.pages;
-  int64_t current = std::clamp<int64_t>(listing.page, 1, last);
-  Period period = context.sort == Sort::views ? context.period : Period::all;
-  auto href = [&](int64_t page) {
-    return
-        [&, page](std::string& out) { append_listing_href(out, context.path, context.sort, period, page); };
-  };
+// The page links of a list of `pages` pages showing `page`: "pagination" at `root` (nothing for a
+// single page); `href(out, n)` writes page n's address.
+template <class Href>
+void add_pagination(TemplateData::Object root, int64_t page, int64_t pages, const Href& href) {
+  if (pages <= 1) return;
+  const int64_t last = pages;
+  const int64_t current = std::clamp<int64_t>(page, 1, last);
+  auto link = [&](int64_t number) { return [&href, number](std::string& out) { href(out, number); }; };
   auto pagination = root.add_object("pagination");
-  if (current > 1) pagination.set_written("previous", href(current - 1));
-  if (current < last) pagination.set_written("next", href(current + 1));
+  if (current > 1) pagination.set_written("previous", link(current - 1));
+  if (current < last) pagination.set_written("next", link(current + 1));
   auto items = pagination.add_list("pages");
-  auto add_page = [&](int64_t page) {
+  auto add_page = [&](int64_t number) {
     auto item = items.add_object();
-    item.set_safe_written("number", [page](std::string& out) { append_exact_count(out, page); })
-        .set_written("href", href(page))
-        .set_bool("current", page == current);
+    item.set_safe_written("number", [number](std::string& out) { append_exact_count(out, number); })
+        .set_written("href", link(number))
+        .set_bool("current", number == current);
   };
   auto add_gap = [&] { items.add_object().set_bool("gap", true); };
-  int64_t window_first = std::max<int64_t>(1, current - pagination_window);
-  int64_t window_last = std::min<int64_t>(last, current + pagination_window);
+  const int64_t window_first = std::max<int64_t>(1, current - pagination_window);
+  const int64_t window_last = std::min<int64_t>(last, current + pagination_window);
   if (window_first > 1) add_page(1);
   if (window_first > 2) add_gap();
-  for (int64_t page = window_first; page <= window_last; ++page) add_page(page);
+  for (int64_t number = window_first; number <= window_last; ++number) add_page(number);
   if (window_last < last - 1) add_gap();
   if (window_last < last) add_page(last);
+}
+
+void add_listing_pagination(TemplateData::Object root, const projection::Listing& listing,
+                            const ListingContext& context) {
+  const Period period = context.sort == Sort::views ? context.period : Period::all;
+  add_pagination(root, listing.page, listing.pages, [&](std::string& out, int64_t page) {
+    append_listing_href(out, context.path, context.sort, period, page);
+  });
+}
+
+// "/watch/12-slug?list=7&index=3": a video played from a playlist, at its position (its '&' makes
+// it a value to escape).
+void append_playlist_watch_path(std::string& out, const Card& card, int64_t playlist_id, int64_t index) {
+  append_watch_path(out, card.id, card.slug);
+  out.append("?list=");
+  out.append(std::to_string(playlist_id));
+  out.append("&index=");
+  out.append(std::to_string(index));
+}
+
+// A card's button that removes it from the list: "remove" (a DELETE form's action: `prefix` and
+// the card's id) and its label.
+void add_remove_button(TemplateData::Object item, std::string_view prefix, const Card& card,
+                       std::string_view label) {
+  item.set_safe_written("remove", [&](std::string& out) {
+    out.append(prefix);
+    out.append(std::to_string(card.id));
+  });
+  item.set("remove_label", label);
+}
+
+// "/me/favorites?page=3": a page of a collection (the path alone for page 1).
+void append_paged_path(std::string& out, std::string_view path, int64_t page) {
+  out.append(path);
+  if (page > 1) {
+    out.append("?page=");
+    out.append(std::to_string(page));
+  }
+}
+
+// "/playlist/7/play?index=3": the playlist's item at a position, whatever video it is by then.
+void append_playlist_play_path(std::string& out, int64_t playlist_id, int64_t index) {
+  out.append("/playlist/");
+  out.append(std::to_string(playlist_id));
+  out.append("/play");
+  if (index > 1) {
+    out.append("?index=");
+    out.append(std::to_string(index));
+  }
+}
+
+// The watch page's playlist panel: "playlist" at `root` — its title and link, the position played,
+// each item of the page (compact: thumbnail, title, duration; the current one marked) and the
+// previous and next positions, which the player follows when a video ends.
+void add_playlist_panel(TemplateData::Object root, const PlaylistPanel& panel, int64_t video_id) {
+  const int64_t id = panel.playlist.id;
+  auto object = root.add_object("playlist");
+  object.set("title", panel.playlist.title)
+      .set_safe_written("href",
+                        [&](std::string& out) {
+                          out.append("/playlist/");
+                          out.append(std::to_string(id));
+                        })
+      .set_safe_written("position", [&](std::string& out) {
+        append_exact_count(out, panel.current_index);
+        out.append(" / ");
+        append_exact_count(out, panel.total);
+      });
+  if (panel.current_index > 1) {
+    object.set_safe_written(
+        "previous", [&](std::string& out) { append_playlist_play_path(out, id, panel.current_index - 1); });
+  }
+  if (panel.current_index < panel.total) {
+    object.set_safe_written(
+        "next", [&](std::string& out) { append_playlist_play_path(out, id, panel.current_index + 1); });
+  }
+  auto items = object.add_list("items");
+  int64_t index = panel.first_index;
+  for (const Card& card : panel.cards) {
+    items.add_object()
+        .set("title", card.title)
+        .set("thumb", card.thumb_url)
+        .set_safe_written("duration", [&](std::string& out) { append_duration(out, card.duration_s); })
+        .set_written("href", [&](std::string& out) { append_playlist_watch_path(out, card, id, index); })
+        .set_int("index", index)
+        .set_bool("current", index == panel.current_index && card.id == video_id);
+    ++index;
+  }
 }
 
 std::string render_page(const Template& page, const TemplateData& data, size_t cards) {
@@ -276,7 +362,7 @@ Renderer::Renderer(SiteOptions options, Templates templates)
     : options_(std::move(options)), id_(next_renderer_id.fetch_add(1)), t_(std::move(templates)) {}
 
 void Renderer::add_cards(TemplateData::Object parent, TemplateData::Key key, const std::vector<Card>& cards,
-                         int64_t now, CardCache& cache) const {
+                         int64_t now, CardCache& cache, const CardExtra& extra) const {
   auto list = parent.add_list(key);
   std::string age;
   const int64_t links_expire = options_.links.expiry(now);
@@ -294,7 +380,9 @@ void Renderer::add_cards(TemplateData::Object parent, TemplateData::Key key, con
       add_card_fields(fields->root(), card, age, options_.links, links_expire);
       html = &cache.store(card, age, links_expire, t_.card.render(*fields));
     }
-    list.add_object().set("html", *html);
+    auto item = list.add_object();
+    item.set("html", *html);
+    if (extra) extra(item, card, static_cast<size_t>(&card - cards.data()));
   }
 }
 
@@ -319,7 +407,8 @@ Result<Renderer> Renderer::load(SiteOptions options) {
   for (auto [name, target] :
        {Page{"home", &templates.home}, Page{"listing", &templates.listing}, Page{"watch", &templates.watch},
         Page{"upload", &templates.upload}, Page{"error", &templates.error}, Page{"signin", &templates.signin},
-        Page{"register", &templates.register_form}, Page{"account", &templates.account}}) {
+        Page{"register", &templates.register_form}, Page{"account", &templates.account},
+        Page{"collection", &templates.collection}, Page{"playlists", &templates.playlists}}) {
     auto page = compile_page(name);
     if (!page) return page.error();
     *target = std::move(*page);
@@ -378,14 +467,14 @@ std::string Renderer::listing(const projection::Listing& listing, const ListingC
   root.set_bool("single", listing.total == 1);
   add_sort_tabs(root, context);
   add_cards(root, "cards", listing.cards, now, cache);
-  add_pagination(root, listing, context);
+  add_listing_pagination(root, listing, context);
   return render_page(t_.listing, data, cards);
 }
 
 std::string Renderer::watch(const projection::VideoPage& video, int64_t now, const Frame& frame,
                             const WatchActions& actions, const projection::CommentPage* comments,
-                            projection::CommentSort comments_sort) const {
-  size_t cards = video.related.size();
+                            projection::CommentSort comments_sort, const PlaylistPanel* playlist) const {
+  size_t cards = video.related.size() + (playlist != nullptr ? playlist->cards.size() / 2 : 0);
   CardCache& cache = thread_card_cache();
   cache.begin_page(id_);
   TemplateData data(page_nodes + cards * nodes_per_card, page_text + cards * text_per_card);
@@ -444,6 +533,7 @@ std::string Renderer::watch(const projection::VideoPage& video, int64_t now, con
   }
   add_cards(root, "related", video.related, now, cache);
   if (comments != nullptr) add_comments(page, video, *comments, comments_sort, now);
+  if (playlist != nullptr) add_playlist_panel(root, *playlist, video.id);
   return render_page(t_.watch, data, cards);
 }
 
@@ -489,6 +579,131 @@ std::string Renderer::watch_actions(int64_t video_id, std::string_view channel, 
   add_viewer(root, viewer);
   add_watch_actions(root, video_id, channel, actions);
   return render_page(t_.watch_actions, data, 0);
+}
+
+std::string Renderer::collection(const CollectionPage& page, const std::vector<Card>& cards, int64_t now,
+                                 const Frame& frame, const std::vector<CategoryLink>& nav) const {
+  CardCache& cache = thread_card_cache();
+  cache.begin_page(id_);
+  TemplateData data(page_nodes + cards.size() * nodes_per_card, page_text + cards.size() * text_per_card);
+  auto root = data.root();
+  std::string heading;  // borrowed by the data
+  std::string_view eyebrow;
+  std::string_view empty;
+  switch (page.kind) {
+    case Collection::favorites:
+      heading = "Your favorites";
+      empty = "Nothing here yet: press Favorite under a video to keep it here.";
+      break;
+    case Collection::videos:
+      heading = "Your videos";
+      empty = "You have not uploaded a video yet.";
+      root.set_bool("upload", true);
+      break;
+    case Collection::feed:
+      heading = "Subscriptions";
+      empty = "No videos yet: subscribe to channels to see their newest videos here.";
+      break;
+    case Collection::playlist:
+      heading = page.playlist.title;
+      eyebrow = "Playlist";
+      empty = "This playlist is empty.";
+      break;
+  }
+  std::string page_title = heading;  // borrowed by the data
+  if (page.page > 1) page_title += " · Page " + std::to_string(page.page);
+  add_layout(root, options_.name, page_title, heading, nav, "", frame);
+  root.set("heading", heading)
+      .set("eyebrow", eyebrow)
+      .set("empty", empty)
+      .set_bool("noindex", page.kind != Collection::playlist);
+  root.set_safe_written("total", [&](std::string& out) { append_exact_count(out, page.total); });
+  root.set_bool("single", page.total == 1);
+  // Where a form on this page comes back to: this very page.
+  root.set_written("back", [&](std::string& out) { append_paged_path(out, page.path, page.page); });
+
+  CardExtra extra;
+  if (page.kind == Collection::favorites) {
+    extra = [](TemplateData::Object item, const Card& card, size_t) {
+      add_remove_button(item, "/api/v1/me/favorites/", card, "Remove");
+    };
+  } else if (page.kind == Collection::videos) {
+    extra = [](TemplateData::Object item, const Card& card, size_t) {
+      add_remove_button(item, "/api/v1/videos/", card, "Delete");
+    };
+  } else if (page.kind == Collection::playlist) {
+    const int64_t id = page.playlist.id;
+    const bool owner = page.owner;
+    const int64_t first = page.first_index;
+    // The owner's remove buttons: DELETE /api/v1/playlists/{id}/videos/{video}.
+    std::string items = owner ? "/api/v1/playlists/" + std::to_string(id) + "/videos/" : "";
+    extra = [id, first, items = std::move(items)](TemplateData::Object item, const Card& card, size_t index) {
+      const int64_t position = first + static_cast<int64_t>(index);
+      item.set_written("play",
+                       [&](std::string& out) { append_playlist_watch_path(out, card, id, position); });
+      item.set_int("index", position);
+      if (!items.empty()) add_remove_button(item, items, card, "Remove");
+    };
+    auto playlist = root.add_object("playlist");
+    playlist.set_int("id", id)
+        .set("title", page.playlist.title)
+        .set("owner", page.playlist.owner_name)
+        .set_bool("public", page.playlist.is_public)
+        .set_bool("edit", owner);
+    if (page.total > 0) {
+      playlist.set_safe_written("play_all", [&](std::string& out) { append_playlist_play_path(out, id, 1); });
+    }
+  }
+  if (page.kind == Collection::feed) {
+    auto followed = root.add_object("followed");
+    followed.set_safe_written("total",
+                              [&](std::string& out) { append_exact_count(out, page.channels_total); });
+    auto channels = followed.add_list("channels");
+    for (const catalog::FollowedChannel& channel : page.channels) {
+      channels.add_object()
+          .set("name", channel.display_name.empty() ? channel.name : channel.display_name)
+          .set_safe_written("href",
+                            [&](std::string& out) {
+                              out.append("/channel/");
+                              append_url_encoded(out, channel.name);
+                            })
+          .set_safe_written("unsubscribe",
+                            [&](std::string& out) {
+                              out.append("/api/v1/me/subscriptions/");
+                              append_url_encoded(out, channel.name);
+                            })
+          .set_safe_written("subscribers", [&](std::string& out) { append_count(out, channel.subscribers); });
+    }
+  }
+  add_cards(root, "cards", cards, now, cache, extra);
+  add_pagination(root, page.page, page.pages,
+                 [&](std::string& out, int64_t number) { append_paged_path(out, page.path, number); });
+  return render_page(t_.collection, data, cards.size());
+}
+
+std::string Renderer::playlists(const PlaylistsPage& page, const Frame& frame,
+                                const std::vector<CategoryLink>& nav) const {
+  TemplateData data(page_nodes + page.playlists.size() * 8, page_text + page.playlists.size() * 64);
+  auto root = data.root();
+  add_layout(root, options_.name, "Your playlists", "Your playlists.", nav, "", frame);
+  root.set_bool("noindex", true);
+  root.set_safe_written("total", [&](std::string& out) { append_exact_count(out, page.total); });
+  auto list = root.add_list("playlists");
+  for (const catalog::PlaylistSummary& summary : page.playlists) {
+    list.add_object()
+        .set("title", summary.playlist.title)
+        .set_safe_written("href",
+                          [&](std::string& out) {
+                            out.append("/playlist/");
+                            out.append(std::to_string(summary.playlist.id));
+                          })
+        .set_safe_written("items", [&](std::string& out) { append_exact_count(out, summary.items); })
+        .set_bool("single", summary.items == 1)
+        .set_bool("public", summary.playlist.is_public);
+  }
+  add_pagination(root, page.page, page.pages,
+                 [](std::string& out, int64_t number) { append_paged_path(out, "/me/playlists", number); });
+  return render_page(t_.playlists, data, 0);
 }
 
 namespace {

@@ -15,10 +15,12 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <string>
 #include <string_view>
 #include <vector>
 
+#include "catalog/collections.h"
 #include "common/result.h"
 #include "media/link_signer.h"
 #include "pages/card_cache.h"
@@ -78,6 +80,46 @@ struct FormPage {
 // The two forms of someone not signed in yet: signin.html, register.html.
 enum class EntryForm { signin, register_account };
 
+// The lists of videos a signed-in person keeps (and a playlist, which anyone may be shown): the
+// page collection.html renders.
+enum class Collection {
+  favorites,  // /me/favorites: each card with a remove button
+  videos,     // /me/videos: the viewer's channel, newest first, each card with a delete button
+  feed,       // /subscriptions: the newest videos of the channels followed, and those channels
+  playlist,   // /playlist/{id}: the videos in playlist order, each with a play-from-here link
+};
+
+struct CollectionPage {
+  Collection kind = Collection::favorites;
+  std::string path;  // the page's address without its query ("/me/favorites", "/playlist/7")
+  int64_t total = 0;
+  int page = 1;
+  int pages = 0;
+  int64_t first_index = 1;                         // playlist: the position of the page's first card
+  catalog::Playlist playlist;                      // playlist: its title, owner, visibility
+  bool owner = false;                              // playlist: the viewer owns it (the edit forms)
+  std::vector<catalog::FollowedChannel> channels;  // feed: the first channels followed
+  int64_t channels_total = 0;
+};
+
+// The viewer's playlists (/me/playlists) with the form that makes a new one.
+struct PlaylistsPage {
+  std::vector<catalog::PlaylistSummary> playlists;  // newest first
+  int64_t total = 0;
+  int page = 1;
+  int pages = 0;
+};
+
+// A playlist being played on the watch page (?list=ID&index=N): the page of its items around the
+// current one, linked in order; the player goes on to the next item when a video ends.
+struct PlaylistPanel {
+  catalog::Playlist playlist;
+  std::vector<projection::Card> cards;  // a page of the playlist
+  int64_t first_index = 1;              // the position of cards[0]
+  int64_t current_index = 1;            // the position being played
+  int64_t total = 0;
+};
+
 // What a listing page needs besides the data: its base path for links and the active sort.
 struct ListingContext {
   projection::ListKind kind = projection::ListKind::all;
@@ -100,9 +142,16 @@ class Renderer {
   // `actions` fills the controls rendered in place (ignored with ESI and for anonymous viewers);
   // `comments`, when given, is the page of comments shown under the video (sort links keep
   // `comments_sort`).
+  // `playlist`, when given, is the playlist the video is played from (its panel beside the video).
   std::string watch(const projection::VideoPage& video, int64_t now, const Frame& frame = {},
                     const WatchActions& actions = {}, const projection::CommentPage* comments = nullptr,
-                    projection::CommentSort comments_sort = projection::CommentSort::newest) const;
+                    projection::CommentSort comments_sort = projection::CommentSort::newest,
+                    const PlaylistPanel* playlist = nullptr) const;
+  // A page of one of the viewer's lists or of a playlist; page links are `page.path` + "?page=N".
+  std::string collection(const CollectionPage& page, const std::vector<projection::Card>& cards, int64_t now,
+                         const Frame& frame, const std::vector<projection::CategoryLink>& nav) const;
+  std::string playlists(const PlaylistsPage& page, const Frame& frame,
+                        const std::vector<projection::CategoryLink>& nav) const;
   // The upload form; its category menu lists `nav`. Static but for the nav: no media links.
   std::string upload(const std::vector<projection::CategoryLink>& nav, const Frame& frame = {}) const;
   std::string error_page(int status, std::string_view title, std::string_view message,
@@ -125,12 +174,16 @@ class Renderer {
  private:
   struct Templates {
     Template home, listing, watch, upload, error, card, user_bar, watch_actions, comment_form, signin,
-        register_form, account;
+        register_form, account, collection, playlists;
   };
   Renderer(SiteOptions options, Templates templates);
-  // Adds the list `key` of cards, each item holding its HTML from the thread's CardCache.
+  // Adds the list `key` of cards, each item holding its HTML from the thread's CardCache and
+  // whatever `extra` adds beside it (an item's own buttons and links: the card's HTML is shared).
+  using CardExtra =
+      std::function<void(TemplateData::Object item, const projection::Card& card, size_t index)>;
   void add_cards(TemplateData::Object parent, TemplateData::Key key,
-                 const std::vector<projection::Card>& cards, int64_t now, CardCache& cache) const;
+                 const std::vector<projection::Card>& cards, int64_t now, CardCache& cache,
+                 const CardExtra& extra = {}) const;
 
   SiteOptions options_;
   uint64_t id_;  // identifies this renderer's entries in the per-thread CardCache

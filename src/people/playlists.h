@@ -66,10 +66,7 @@ struct PlaylistPage {
 Task<Result<std::optional<PlaylistPage>>> read_playlist(redis::Connection& redis, int64_t playlist_id,
                                                         int64_t viewer_id, int page, int per_page);
 
-struct PlaylistSummary {
-  catalog::Playlist playlist;
-  int64_t items = 0;
-};
+using catalog::PlaylistSummary;
 
 struct PlaylistList {
   std::vector<PlaylistSummary> playlists;  // newest first

@@ -23,6 +23,7 @@
 #include <string_view>
 #include <vector>
 
+#include "catalog/collections.h"
 #include "common/asio.h"
 #include "common/result.h"
 #include "people/collection_reads.h"
@@ -40,12 +41,7 @@ Result<int64_t> subscribe(writes::Transaction& tx, int64_t user_id, std::string_
 // Unsubscribes; returns the channel's subscriber count after.
 Result<int64_t> unsubscribe(writes::Transaction& tx, int64_t user_id, std::string_view channel_name);
 
-struct FollowedChannel {
-  std::string name;
-  std::string display_name;
-  int64_t subscribers = 0;
-  int64_t subscribed_at = 0;
-};
+using catalog::FollowedChannel;
 
 struct SubscriptionList {
   std::vector<FollowedChannel> channels;  // the latest subscription first

@@ -6,7 +6,8 @@
 // switching in place). The view beacon: once playback starts, one POST to data-view-beacon
 // (sendBeacon survives the page being closed; fetch with keepalive where it is missing). Pages
 // without JavaScript keep the native controls and count the view through the <noscript> image.
-// Media URLs are used exactly as the page gives them: they are signed.
+// Media URLs are used exactly as the page gives them: they are signed. Played from a playlist, the
+// page goes on to the playlist's next position (data-next) when the video ends.
 (function () {
   "use strict";
   const video = document.querySelector("video[data-view-beacon]");
@@ -33,6 +34,12 @@
     const url = video.getAttribute("data-view-beacon");
     if (navigator.sendBeacon && navigator.sendBeacon(url)) return;
     if (window.fetch) fetch(url, { method: "POST", keepalive: true, credentials: "same-origin" }).catch(function () {});
+  });
+
+  // --- A playlist goes on to its next position (data-next: a local link) when a video ends. ---
+  video.addEventListener("ended", function () {
+    const next = video.getAttribute("data-next");
+    if (next && next.charAt(0) === "/" && next.charAt(1) !== "/") window.location.assign(next);
   });
 
   // --- Sources and the quality menu. ---

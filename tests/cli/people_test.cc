@@ -1,7 +1,8 @@
 // End to end: accounts and sessions on the real `reel up` — what a browser and an API client see:
 // registration, sign-in with its cookie and CSRF token, the rules on every state-changing call,
 // sign-out (a stolen cookie dies with it), session fixation, the lockout, the plain forms, and
-// pages that stay cacheable for everyone but carry the viewer's parts in place or as ESI.
+// pages that stay cacheable for everyone but carry the viewer's parts in place or as ESI, and the
+// pages of the viewer's lists and of a playlist played in order.
 #include <gtest/gtest.h>
 #include <unistd.h>
 
@@ -444,6 +445,130 @@ TEST_F(People, FavoritesPlaylistsAndSubscriptionsThroughTheApi) {
   EXPECT_EQ(nlohmann::json::parse(call("GET", "/api/v1/me/subscriptions", with(max, false)).body)["total"],
             0);
   EXPECT_EQ(call("GET", "/api/v1/me/feed", "").status, 401);
+}
+
+// The ids of the newest `count` videos (fewer when the catalog is smaller).
+std::vector<int64_t> newest_videos(uint16_t port, size_t count) {
+  std::vector<int64_t> ids;
+  auto reply = http_get(port, "/api/v1/videos?sort=newest");
+  if (!reply || reply->status != 200) return ids;
+  auto listing = nlohmann::json::parse(reply->body, nullptr, false);
+  if (!listing.is_object()) return ids;
+  for (const auto& video : listing["videos"]) {
+    if (ids.size() == count) break;
+    ids.push_back(video["id"].get<int64_t>());
+  }
+  return ids;
+}
+
+// The video a playlist page's play link for position `index` leads to ("" when there is none).
+std::string played_at(const std::string& page, const std::string& playlist, size_t index) {
+  std::smatch match;
+  const std::regex link("href=\"/watch/([0-9]+)[^\"?]*\\?list=" + playlist +
+                        "&amp;index=" + std::to_string(index) + "\"");
+  return std::regex_search(page, match, link) ? match[1].str() : "";
+}
+
+TEST_F(People, EachListHasItsPageAndAPlaylistPlaysInOrder) {
+  const std::vector<int64_t> videos = newest_videos(port(), 3);
+  ASSERT_EQ(videos.size(), 3u);
+  const std::string v0 = std::to_string(videos[0]), v1 = std::to_string(videos[1]),
+                    v2 = std::to_string(videos[2]);
+  const std::string name = fresh_name("ada");
+  ASSERT_EQ(register_user(name).status, 201);
+  Signed ada = sign_in(name);
+
+  for (const std::string path : {"/me/favorites", "/me/videos", "/me/playlists", "/subscriptions"}) {
+    HttpReply signed_out = call("GET", path, "");
+    EXPECT_EQ(signed_out.status, 303) << path;
+    EXPECT_EQ(signed_out.header("location"), "/signin?next=" + path);
+    HttpReply own = call("GET", path, with(ada, false));
+    EXPECT_EQ(own.status, 200) << path << ": " << own.body;
+    EXPECT_EQ(own.header("cache-control"), "private, no-cache") << path;
+  }
+  EXPECT_NE(call("GET", "/me/videos", with(ada, false)).body.find("You have not uploaded a video yet."),
+            std::string::npos);
+
+  // Favorites: the page lists the video with a plain form that removes it and comes back.
+  ASSERT_EQ(call("PUT", "/api/v1/me/favorites/" + v0, with(ada)).status, 200);
+  std::string page = call("GET", "/me/favorites", with(ada, false)).body;
+  EXPECT_NE(page.find("/watch/" + v0), std::string::npos);
+  EXPECT_NE(page.find("action=\"/api/v1/me/favorites/" + v0 + "\""), std::string::npos);
+  HttpReply removed =
+      call("POST", "/api/v1/me/favorites/" + v0, std::string(form_type) + "Cookie: " + ada.cookie + "\r\n",
+           "_method=DELETE&csrf=" + ada.csrf + "&next=%2Fme%2Ffavorites");
+  EXPECT_EQ(removed.status, 303);
+  EXPECT_EQ(removed.header("location"), "/me/favorites");
+  EXPECT_EQ(call("GET", "/me/favorites", with(ada, false)).body.find("/watch/" + v0), std::string::npos);
+  EXPECT_EQ(call("GET", "/me/favorites?page=0", with(ada, false)).status, 400);
+  EXPECT_EQ(call("GET", "/me/favorites?page=9", with(ada, false)).status, 404);
+
+  // A private playlist of three videos in a chosen order.
+  HttpReply created = call("POST", "/api/v1/playlists", std::string(json_type) + with(ada),
+                           R"({"title": "<i>Trip</i>", "public": false})");
+  ASSERT_EQ(created.status, 201) << created.body;
+  const std::string id = std::to_string(nlohmann::json::parse(created.body)["id"].get<int64_t>());
+  for (const std::string& v : {v0, v1, v2})
+    ASSERT_EQ(call("POST", "/api/v1/playlists/" + id + "/videos/" + v, with(ada)).status, 200);
+  ASSERT_EQ(call("PUT", "/api/v1/playlists/" + id + "/order", std::string(json_type) + with(ada),
+                 "{\"videos\": [" + v2 + "," + v0 + "," + v1 + "]}")
+                .status,
+            200);
+  EXPECT_EQ(call("GET", "/playlist/" + id, "").status, 404) << "a private playlist is its owner's alone";
+  page = call("GET", "/playlist/" + id, with(ada, false)).body;
+  EXPECT_NE(page.find("&lt;i&gt;Trip&lt;/i&gt;"), std::string::npos);
+  EXPECT_EQ(page.find("<i>Trip</i>"), std::string::npos);
+  EXPECT_NE(page.find("href=\"/playlist/" + id + "/play\""), std::string::npos) << "Play all";
+  EXPECT_EQ(played_at(page, id, 1), v2);
+  EXPECT_EQ(played_at(page, id, 2), v0);
+  EXPECT_EQ(played_at(page, id, 3), v1);
+  EXPECT_NE(call("GET", "/me/playlists", with(ada, false)).body.find("href=\"/playlist/" + id + "\""),
+            std::string::npos);
+
+  // Playing it: each position leads to its video's watch page, past the end back to the playlist.
+  const std::vector<std::string> order = {v2, v0, v1};
+  for (size_t index = 1; index <= order.size(); ++index) {
+    HttpReply play =
+        call("GET", "/playlist/" + id + "/play?index=" + std::to_string(index), with(ada, false));
+    ASSERT_EQ(play.status, 303) << index;
+    const std::string location = play.header("location");
+    EXPECT_TRUE(std::regex_match(location, std::regex("/watch/" + order[index - 1] + "(-[^?]*)?\\?list=" +
+                                                      id + "&index=" + std::to_string(index))))
+        << location;
+    const std::string watch = call("GET", location, with(ada, false)).body;
+    EXPECT_NE(watch.find("class=\"playlist-panel\""), std::string::npos) << index;
+    const std::string next =
+        "data-next=\"/playlist/" + id + "/play?index=" + std::to_string(index + 1) + "\"";
+    EXPECT_EQ(watch.find(next) != std::string::npos, index < order.size()) << index;
+  }
+  HttpReply past = call("GET", "/playlist/" + id + "/play?index=4", with(ada, false));
+  EXPECT_EQ(past.status, 303);
+  EXPECT_EQ(past.header("location"), "/playlist/" + id);
+  EXPECT_EQ(call("GET", "/playlist/" + id + "/play?index=0", with(ada, false)).status, 400);
+  EXPECT_EQ(call("GET", "/playlist/" + id + "/play", "").status, 404) << "private";
+  EXPECT_EQ(call("GET", "/watch/" + v0 + "?list=" + id + "&index=2", "").body.find("playlist-panel"),
+            std::string::npos)
+      << "nobody else sees a private playlist beside the video";
+
+  // Made public, its page is the same for every anonymous visitor.
+  ASSERT_EQ(
+      call("PATCH", "/api/v1/playlists/" + id, std::string(json_type) + with(ada), R"({"public": true})")
+          .status,
+      200);
+  HttpReply shared = call("GET", "/playlist/" + id, "");
+  EXPECT_EQ(shared.status, 200);
+  EXPECT_EQ(shared.header("cache-control"), "public, max-age=30");
+  EXPECT_EQ(shared.body.find("Edit playlist"), std::string::npos);
+
+  // Subscriptions: the channels followed and their newest videos.
+  const std::string channel =
+      nlohmann::json::parse(http_get(port(), "/api/v1/videos/" + v0)->body)["channel"]["name"]
+          .get<std::string>();
+  ASSERT_EQ(call("PUT", "/api/v1/me/subscriptions/" + channel, with(ada)).status, 200);
+  page = call("GET", "/subscriptions", with(ada, false)).body;
+  EXPECT_NE(page.find("href=\"/channel/" + channel + "\""), std::string::npos);
+  EXPECT_NE(page.find("/api/v1/me/subscriptions/" + channel), std::string::npos) << "its unsubscribe form";
+  EXPECT_NE(page.find("class=\"card\""), std::string::npos) << "the feed's cards";
 }
 
 TEST_F(People, DeletingTheAccountTakesItsCommunityAlong) {

@@ -336,6 +336,129 @@ TEST_F(RendererTest, SignedInPartsInPlaceCarryTheViewerEscapedAndTheCsrfToken) {
   EXPECT_THAT(html, Not(HasSubstr("esi:include")));
 }
 
+catalog::Playlist evil_playlist(bool is_public) {
+  catalog::Playlist playlist;
+  playlist.id = 9;
+  playlist.user_id = 7;
+  playlist.owner_name = "eve";
+  playlist.title = std::string(evil_title);
+  playlist.is_public = is_public;
+  return playlist;
+}
+
+TEST_F(RendererTest, AFavoritesPageListsCardsEachWithAFormThatRemovesItAndComesBack) {
+  CollectionPage page;
+  page.kind = Collection::favorites;
+  page.path = "/me/favorites";
+  page.total = 65;
+  page.page = 2;
+  page.pages = 3;
+  std::string html = renderer_->collection(page, cards(3), now, {.viewer = evil_viewer()}, nav());
+  expect_common_page_parts(html);
+  EXPECT_THAT(html, HasSubstr("<h1>Your favorites</h1>"));
+  EXPECT_EQ(count(html, R"(<article class="card">)"), 3u);
+  EXPECT_THAT(html, HasSubstr(R"(action="/api/v1/me/favorites/2")"));
+  EXPECT_EQ(count(html, R"(name="_method" value="DELETE")"), 4u) << "three cards and the sign-out form";
+  EXPECT_EQ(count(html, R"(name="next" value="/me/favorites?page=2")"), 3u);
+  EXPECT_THAT(html, HasSubstr(R"(name="csrf" value="tok&quot;en")"));
+  EXPECT_THAT(html, HasSubstr(R"(href="/me/favorites?page=3")"));
+  EXPECT_THAT(html, HasSubstr(R"(rel="prev" href="/me/favorites")"));
+  EXPECT_THAT(html, HasSubstr(escaped_evil_title));
+  EXPECT_THAT(html, HasSubstr(R"(<meta name="robots" content="noindex">)"));
+}
+
+TEST_F(RendererTest, AnEmptyListSaysWhatToDo) {
+  CollectionPage page;
+  page.kind = Collection::videos;
+  page.path = "/me/videos";
+  std::string html = renderer_->collection(page, {}, now, {.viewer = evil_viewer()}, nav());
+  EXPECT_THAT(html, HasSubstr("You have not uploaded a video yet."));
+  EXPECT_THAT(html, HasSubstr(R"(<a class="button" href="/upload">)"));
+  EXPECT_THAT(html, Not(HasSubstr("pagination")));
+}
+
+TEST_F(RendererTest, APlaylistPageNumbersItsItemsAndPlaysFromEach) {
+  CollectionPage page;
+  page.kind = Collection::playlist;
+  page.path = "/playlist/9";
+  page.total = 32;
+  page.page = 2;
+  page.pages = 2;
+  page.first_index = 31;
+  page.playlist = evil_playlist(false);
+  page.owner = true;
+  std::string html = renderer_->collection(page, cards(2), now, {.viewer = evil_viewer()}, nav());
+  EXPECT_THAT(html, HasSubstr("<h1>" + std::string(escaped_evil_title) + "</h1>"));
+  EXPECT_THAT(html, Not(HasSubstr("<script>alert(\"x\")")));
+  EXPECT_THAT(html, HasSubstr(R"(href="/watch/1-video-1?list=9&amp;index=31")"));
+  EXPECT_THAT(html, HasSubstr(R"(href="/watch/2-video-2?list=9&amp;index=32")"));
+  EXPECT_THAT(html, HasSubstr(R"(href="/playlist/9/play">)")) << "Play all starts at the first position";
+  EXPECT_THAT(html, HasSubstr("Private"));
+  EXPECT_THAT(html, HasSubstr(R"(action="/api/v1/playlists/9/videos/2")"));
+  EXPECT_THAT(html, HasSubstr("Edit playlist"));
+
+  page.owner = false;
+  page.playlist = evil_playlist(true);
+  html = renderer_->collection(page, cards(2), now, {}, nav());
+  EXPECT_THAT(html, Not(HasSubstr("Edit playlist")));
+  EXPECT_THAT(html, Not(HasSubstr("/api/v1/playlists/9/videos/")));
+  EXPECT_THAT(html, Not(HasSubstr(R"(<meta name="robots")"))) << "a public playlist may be indexed";
+}
+
+TEST_F(RendererTest, TheSubscriptionsPageListsTheChannelsFollowedAboveTheFeed) {
+  CollectionPage page;
+  page.kind = Collection::feed;
+  page.path = "/subscriptions";
+  page.total = 2;
+  page.pages = 1;
+  page.channels = {{"bob", "<b>Bob</b>", 1500, now}};
+  page.channels_total = 1;
+  std::string html = renderer_->collection(page, cards(2), now, {.viewer = evil_viewer()}, nav());
+  EXPECT_THAT(html, HasSubstr(R"(<a href="/channel/bob">&lt;b&gt;Bob&lt;/b&gt;</a>)"));
+  EXPECT_THAT(html, HasSubstr(R"(action="/api/v1/me/subscriptions/bob")"));
+  EXPECT_THAT(html, HasSubstr("1.5K subscribers"));
+  EXPECT_TRUE(html.find("Channels you follow") < html.find(R"(<article class="card">)"));
+}
+
+TEST_F(RendererTest, ThePlaylistsPageHasTheCreateFormAndEachPlaylist) {
+  PlaylistsPage page;
+  page.playlists = {{evil_playlist(false), 1}, {evil_playlist(true), 12}};
+  page.total = 2;
+  page.pages = 1;
+  std::string html = renderer_->playlists(page, {.viewer = evil_viewer()}, nav());
+  EXPECT_THAT(html, HasSubstr(R"(<form class="playlist-create" method="post" action="/api/v1/playlists">)"));
+  EXPECT_EQ(count(html, R"(href="/playlist/9")"), 2u);
+  EXPECT_THAT(html, HasSubstr("1 video · Private"));
+  EXPECT_THAT(html, HasSubstr("12 videos · Public"));
+  EXPECT_THAT(html, Not(HasSubstr("<script>alert(\"x\")")));
+}
+
+TEST_F(RendererTest, AWatchPagePlayedFromAPlaylistShowsItAndGoesOnToTheNextPosition) {
+  PlaylistPanel panel;
+  panel.playlist = evil_playlist(true);
+  panel.cards = {card(7), card(42), card(8)};
+  panel.first_index = 1;
+  panel.current_index = 2;
+  panel.total = 3;
+  std::string html =
+      renderer_->watch(video_page(), now, {}, {}, nullptr, projection::CommentSort::newest, &panel);
+  EXPECT_THAT(html, HasSubstr(R"(data-next="/playlist/9/play?index=3")"));
+  EXPECT_THAT(html, HasSubstr(R"(rel="prev" href="/playlist/9/play")"));
+  EXPECT_THAT(html, HasSubstr("2 / 3"));
+  EXPECT_EQ(count(html, R"(aria-current="true")"), 1u);
+  EXPECT_THAT(
+      html,
+      HasSubstr(
+          R"(<li class="playlist-panel__current" aria-current="true"><a href="/watch/42-video-42?list=9&amp;index=2">)"));
+
+  panel.current_index = 3;
+  html = renderer_->watch(video_page(), now, {}, {}, nullptr, projection::CommentSort::newest, &panel);
+  EXPECT_THAT(html, Not(HasSubstr("data-next"))) << "the last position";
+  html = renderer_->watch(video_page(), now);
+  EXPECT_THAT(html, Not(HasSubstr("playlist-panel")));
+  EXPECT_THAT(html, Not(HasSubstr("autoplay")));
+}
+
 TEST_F(RendererTest, FragmentsRenderAlone) {
   std::string bar = renderer_->user_bar(evil_viewer());
   EXPECT_THAT(bar, HasSubstr(R"(data-user="eve")"));
