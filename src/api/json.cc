@@ -63,6 +63,7 @@ std::string video_document(const projection::VideoPage& video) {
                {"views", video.views},
                {"likes", video.likes},
                {"dislikes", video.dislikes},
+               {"comments", video.comments},
                {"rating", rating_value(video.rating)},
                {"published_at", video.published_at},
                {"channel", {{"name", video.channel_name}, {"display_name", video.channel_display_name}}},

@@ -340,6 +340,10 @@ TEST_F(People, CommentsAreKeptAsTypedAndChangedOnlyByTheirAuthor) {
   HttpReply reply = call("POST", comments, std::string(json_type) + with(other),
                          nlohmann::json{{"body", "a reply"}, {"parent", id}}.dump());
   ASSERT_EQ(reply.status, 201) << reply.body;
+  EXPECT_TRUE(testing::eventually([&] {
+    auto shown = http_get(port(), "/api/v1/videos/" + std::to_string(video));
+    return shown && nlohmann::json::parse(shown->body, nullptr, false).value("comments", int64_t{0}) >= 2;
+  })) << "the video's comment count";
 
   HttpReply page = call("GET", comments + "?sort=new", "");
   ASSERT_EQ(page.status, 200) << page.body;

@@ -1,7 +1,7 @@
 // End to end, what Reel loses at its edges: nothing unseen. A burst of beacons is counted exactly
 // (the in-process hop from the web server to the aggregator drops nothing), and a redis-server
 // child killed under load is reaped and restarted from its AOF while the pages the event loops
-// hold are served stale, with no acknowledged upload, view or queued job lost. Where a hop can
+// hold are served stale, with no acknowledged upload, view, queued job, vote or comment lost. Where a hop can
 // still drop (UDP into `reel views`), the loss shows in /metrics.
 // Each test works on videos of its own, so the tests run in any order.
 #include <arpa/inet.h>
@@ -326,6 +326,81 @@ TEST_F(UpOutage, AKilledRedisIsRestartedAndNothingAcknowledgedIsLost) {
   EXPECT_EQ(metric(port_, "reel_redis_server_up"), 1);
   EXPECT_GT(metric(port_, "reel_pages_served_stale_total"), 0);
   EXPECT_NE(read_file(*dir_ / "up.log").find("restarting it from its AOF"), std::string::npos);
+}
+
+// A signed-in person's vote and comment while Redis does not answer: the event loop that verified
+// the session keeps accepting it for the grace, the writes commit to SQL with their outbox rows, and
+// once `reel up` has restarted Redis the relay lands each exactly once (the count moves by one).
+TEST_F(UpOutage, AVoteAndACommentDuringAnOutageLandOnceRedisIsBack) {
+  constexpr int64_t voted = 4;
+  const std::string v = std::to_string(voted);
+  const std::string name = "outage" + std::to_string(::getpid() % 100000);
+  nlohmann::json account{
+      {"username", name}, {"email", name + "@example.org"}, {"password", "correct horse battery"}};
+  const std::string json = "Content-Type: application/json\r\n";
+  auto registered = testing::http_call(port_, "POST", "/api/v1/users", json, account.dump());
+  ASSERT_TRUE(registered && registered->status == 201) << (registered ? registered->body : "");
+  account.erase("email");
+  auto signed_in = testing::http_call(port_, "POST", "/api/v1/session", json, account.dump());
+  ASSERT_TRUE(signed_in && signed_in->status == 200);
+  const std::string cookie_line = signed_in->header("set-cookie");
+  const std::string cookie = cookie_line.substr(0, cookie_line.find(';'));
+  const std::string csrf = nlohmann::json::parse(signed_in->body)["csrf"].get<std::string>();
+  const std::string with_session = "Cookie: " + cookie + "\r\nX-CSRF-Token: " + csrf + "\r\n" + json;
+  // The video's count `field` as the API shows it; -1 while it cannot be read.
+  auto count = [&](const char* field) -> int64_t {
+    auto reply = http_get(port_, "/api/v1/videos/" + v);
+    if (!reply || reply->status != 200) return -1;
+    auto document = nlohmann::json::parse(reply->body, nullptr, false);
+    return document.is_object() && document[field].is_number_integer() ? document[field].get<int64_t>() : -1;
+  };
+  const int64_t likes = count("likes"), comments_before = count("comments");
+  ASSERT_GE(likes, 0);
+  ASSERT_GE(comments_before, 0);
+  // Each event loop verifies the session (connections land on the loops at random).
+  for (int i = 0; i < 16; ++i) {
+    auto me = testing::http_call(port_, "GET", "/api/v1/me", "Cookie: " + cookie + "\r\n", "");
+    ASSERT_TRUE(me && me->status == 200);
+  }
+
+  const pid_t frozen = redis_pid();
+  ASSERT_GT(frozen, 0);
+  ASSERT_EQ(::kill(frozen, SIGSTOP), 0);
+  // A loop that never verified the session answers 503 (nothing written): the client tries again.
+  std::optional<testing::HttpReply> vote;
+  EXPECT_TRUE(eventually([&] {
+    auto reply =
+        testing::http_call(port_, "PUT", "/api/v1/videos/" + v + "/vote", with_session, R"({"value": 1})");
+    if (reply && reply->status != 503) vote = *reply;
+    return vote.has_value();
+  }));
+  ASSERT_TRUE(vote);
+  EXPECT_EQ(vote->status, 200) << vote->body;
+  std::optional<testing::HttpReply> comment;
+  EXPECT_TRUE(eventually([&] {
+    auto reply = testing::http_call(port_, "POST", "/api/v1/videos/" + v + "/comments", with_session,
+                                    R"({"body": "written while Redis was away"})");
+    if (reply && reply->status != 503) comment = *reply;
+    return comment.has_value();
+  }));
+  ASSERT_TRUE(comment);
+  EXPECT_EQ(comment->status, 201) << comment->body;
+
+  ASSERT_EQ(::kill(frozen, SIGKILL), 0);
+  EXPECT_TRUE(eventually([&] {
+    auto r = http_get(port_, "/readyz");
+    return r && r->status == 200;
+  }));
+  EXPECT_TRUE(eventually([&] { return count("likes") == likes + 1; }))
+      << count("likes") << " after " << likes;
+  EXPECT_TRUE(eventually([&] { return count("comments") == comments_before + 1; }));
+  auto comments = http_get(port_, "/api/v1/videos/" + v + "/comments?sort=new");
+  ASSERT_TRUE(comments && comments->status == 200);
+  EXPECT_NE(comments->body.find("written while Redis was away"), std::string::npos);
+  auto me = testing::http_call(port_, "GET", "/api/v1/me", "Cookie: " + cookie + "\r\n", "");
+  ASSERT_TRUE(me);
+  EXPECT_EQ(me->status, 200) << "the session outlived the restart (AOF)";
+  EXPECT_EQ(count("likes"), likes + 1);
 }
 
 // `reel views --udp` behind a full receive buffer: what the kernel dropped is on its /metrics.
