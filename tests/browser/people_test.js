@@ -1,7 +1,8 @@
 // People in headless Chromium, against a `reel up` of this file's own: registering and signing in
 // through the plain forms, the watch page's like and favorite buttons answered without a page load
 // (static/js/people.js), and text typed by an attacker — a display name and a comment carrying
-// script — shown as text, with no script running.
+// script — shown as text, with no script running; subscribing and saving to a playlist in place,
+// and a playlist (titled with script) shown on its pages and played in order.
 "use strict";
 
 const { test } = require("node:test");
@@ -81,4 +82,59 @@ test("script typed into a display name and a comment is shown as text and never 
   assert.equal(await page.$eval(".user-menu summary", (summary) => summary.textContent), payload.slice(0, 60));
   assert.equal(await page.evaluate(() => window.__pwned), 0, "no script ran");
   assert.equal(await page.$(".comment__body img"), null, "no element came from the text");
+});
+
+test("subscribe and save to a playlist in place; a playlist titled with script is text on every page and plays in order", async () => {
+  const page = await signedInPage(freshName());
+  await page.evaluateOnNewDocument(() => { window.__pwned = 0; });
+  const payload = `<img src=x onerror="window.__pwned=1"><script>window.__pwned=2</script>"'&`;
+  await page.goto(web.reel.url("/watch/1"), { waitUntil: "load" });
+  let navigated = false;
+  const onNavigation = () => { navigated = true; };
+  page.on("framenavigated", onNavigation);
+  await page.click(".subscribe");
+  await waitFor("the subscription to show", async () =>
+    (await page.$eval(".subscribe", (button) => button.textContent)) === "Subscribed");
+  assert.equal(navigated, false, "no page load");
+  page.off("framenavigated", onNavigation);
+
+  // A new playlist through the plain form of the menu; then the video saved to it by its button.
+  await page.click(".playlist-menu summary");
+  await page.type(".playlist-new input[name=title]", payload);
+  await Promise.all([page.waitForNavigation({ waitUntil: "load" }), page.click(".playlist-new button")]);
+  await page.goto(web.reel.url("/watch/2"), { waitUntil: "load" });
+  await page.click(".playlist-menu summary");
+  const saved = await page.$$eval(".playlist-form button", (buttons) => buttons.map((button) => button.textContent));
+  assert.deepEqual(saved, [payload], "the menu lists the playlist by its title, as text");
+  await page.click(".playlist-form button");
+  await waitFor("the save to show", async () =>
+    (await page.$eval(".playlist-form button", (button) => button.getAttribute("aria-pressed"))) === "true");
+
+  await page.goto(web.reel.url("/me/playlists"), { waitUntil: "load" });
+  assert.equal(await page.$eval(".playlists__item a", (link) => link.textContent), payload);
+  await Promise.all([page.waitForNavigation({ waitUntil: "load" }), page.click(".playlists__item a")]);
+  assert.equal(await page.$eval("h1", (heading) => heading.textContent), payload);
+  const order = await page.$$eval(".collection-item .card__title a", (links) => links.map((link) => link.getAttribute("href")));
+  assert.equal(order.length, 2);
+  assert.match(order[0], /^\/watch\/1(-|$)/, "the first video saved comes first");
+  // A watch page of the playlist autoplays (12 s clips); each is held still while it is looked at.
+  const pause = () => page.$eval("video", (video) => video.pause());
+  await Promise.all([page.waitForNavigation({ waitUntil: "load" }), page.click(".listing-head .button")]);
+  await pause();
+  assert.match(new URL(page.url()).search, /^\?list=\d+&index=1$/, "Play all starts at the first position");
+  assert.equal(await page.$eval(".playlist-panel h2 a", (link) => link.textContent), payload);
+  assert.equal(await page.$eval(".playlist-panel__current .playlist-panel__index", (index) => index.textContent), "1");
+  assert.match(await page.$eval("video", (video) => video.getAttribute("data-next")), /\/play\?index=2$/);
+  // The end of the video goes on to the next position.
+  await Promise.all([page.waitForNavigation({ waitUntil: "load" }),
+    page.$eval("video", (video) => video.dispatchEvent(new Event("ended")))]);
+  await pause();
+  assert.match(new URL(page.url()).pathname, /^\/watch\/2(-|$)/, "next is the second video");
+  assert.equal(await page.$eval(".playlist-panel__current .playlist-panel__index", (index) => index.textContent), "2");
+  assert.equal(await page.$eval("video", (video) => video.getAttribute("data-next")), null, "the last position");
+
+  await page.goto(web.reel.url("/subscriptions"), { waitUntil: "load" });
+  assert.ok((await page.$$(".followed__list li")).length === 1, "the channel followed");
+  assert.equal(await page.evaluate(() => window.__pwned), 0, "no script ran");
+  assert.equal(await page.$("h1 img, .playlist-panel img[src=x]"), null, "no element came from the title");
 });
