@@ -11,6 +11,7 @@
 #include "people/feed.h"
 #include "people/playlists.h"
 #include "people/subscriptions.h"
+#include "people/viewer_relation.h"
 
 namespace reel::app {
 namespace {
@@ -27,16 +28,14 @@ Task<pages::WatchActions> PeopleRoutes::watch_actions(const pages::Viewer& viewe
                                                       std::string channel) {
   pages::WatchActions actions;
   if (viewer.id == 0) co_return actions;
-  if (auto vote = co_await community_.vote_of(viewer.id, video_id)) actions.vote = *vote;
-  if (auto favorite = co_await people::is_favorite(redis_, viewer.id, video_id)) actions.favorite = *favorite;
-  if (auto subscribed = co_await people::is_subscribed(redis_, viewer.id, std::move(channel))) {
-    actions.subscribed = *subscribed;
-  }
-  // The first page of the viewer's playlists is what the menu offers.
-  if (auto playlists = co_await people::read_user_playlists(redis_, viewer.id, viewer.id, 1, list_per_page)) {
-    for (const auto& summary : playlists->playlists) {
-      actions.playlists.push_back({summary.playlist.id, summary.playlist.title, false});
-    }
+  auto relation =
+      co_await people::read_viewer_relation(redis_, viewer.id, video_id, std::move(channel), list_per_page);
+  if (!relation) co_return actions;  // the controls show unset: a page without them beats no page
+  actions.vote = relation->vote;
+  actions.favorite = relation->favorite;
+  actions.subscribed = relation->subscribed;
+  for (auto& playlist : relation->playlists) {
+    actions.playlists.push_back({playlist.id, std::move(playlist.title), playlist.holds});
   }
   co_return actions;
 }

@@ -118,9 +118,9 @@ class PeopleRoutes {
   Task<std::optional<http::Response>> handle(const http::Request& request);
 
   // The signed-in viewer's relation to a video for the watch page's controls: their vote, whether
-  // it is a favorite, whether they follow its channel, their first 30 playlists (whether each
-  // holds the video is not read: the menu adds). Four small reads; best effort: what cannot be
-  // read shows as not set. Anonymous viewers get nothing set.
+  // it is a favorite, whether they follow its channel, their newest 30 playlists and whether each
+  // holds the video (people/viewer_relation.h: two round trips). Best effort: when Redis fails the
+  // controls show unset. Anonymous viewers get nothing set.
   Task<pages::WatchActions> watch_actions(const pages::Viewer& viewer, int64_t video_id, std::string channel);
 
   // The playlist a watch page is played from, by its query (?list=ID&index=N, N from 1): the page

@@ -518,6 +518,12 @@ TEST_F(People, EachListHasItsPageAndAPlaylistPlaysInOrder) {
                  "{\"videos\": [" + v2 + "," + v0 + "," + v1 + "]}")
                 .status,
             200);
+  // The watch page's playlist menu says which playlists hold the video.
+  const std::string watch_page = call("GET", "/watch/" + v0, with(ada, false)).body;
+  EXPECT_TRUE(std::regex_search(watch_page, std::regex("action=\"/api/v1/playlists/" + id + "/videos/" + v0 +
+                                                       "\" data-add=\"POST\">\\s*<input type=\"hidden\" "
+                                                       "name=\"_method\" value=\"DELETE\">")))
+      << "the menu marks the playlist as holding the video";
   EXPECT_EQ(call("GET", "/playlist/" + id, "").status, 404) << "a private playlist is its owner's alone";
   page = call("GET", "/playlist/" + id, with(ada, false)).body;
   EXPECT_NE(page.find("&lt;i&gt;Trip&lt;/i&gt;"), std::string::npos);
