@@ -13,29 +13,9 @@ cd "$(dirname "$0")/.."
 : "${VIDEOS:=1000000}" "${REPS:=3}" "${WRK_D:=10s}" "${WRK_C:=64}" "${WRK_T:=1}"
 : "${BENCH_DIR:=/tmp/reel-bench-$VIDEOS}" "${REEL_PORT:=8090}" "${NGINX_PORT:=8091}"
 : "${SERVER_CPU:=0}" "${CLIENT_CPU:=1}"
-REEL=build/reel
-[[ -x $REEL ]] || { echo "build first: scripts/build" >&2; exit 1; }
-command -v wrk >/dev/null && command -v nginx >/dev/null || { echo "needs wrk and nginx (scripts/deps)" >&2; exit 1; }
-
-run=$(mktemp -d /tmp/reel-bench-run.XXXXXX)
-chmod 755 "$run"  # nginx workers run as nobody
-pids=()
-cleanup() {
-  for pid in "${pids[@]}"; do kill -TERM "$pid" 2>/dev/null || true; done
-  for pid in "${pids[@]}"; do while kill -0 "$pid" 2>/dev/null; do sleep 0.1; done; done
-  rm -rf "$run"
-}
-trap cleanup EXIT
-
-wait_http() { for _ in $(seq 1 3000); do curl -sf -o /dev/null "$1" && return 0; sleep 0.2; done; return 1; }
-
-# 1. The catalog: seeded once per size, through SQL, then rebuilt into Redis.
-if [[ ! -f $BENCH_DIR/seeded ]]; then
-  rm -rf "$BENCH_DIR"
-  echo "seeding $VIDEOS videos into $BENCH_DIR ..." >&2
-  /usr/bin/time -f "seed: %e s, max RSS %M KB" $REEL seed --data-dir "$BENCH_DIR" --videos "$VIDEOS" 2>&1 | tail -n 3 >&2
-  touch "$BENCH_DIR/seeded"
-fi
+source bench/lib.sh
+command -v nginx >/dev/null || { echo "needs nginx (scripts/deps)" >&2; exit 1; }
+seed_catalog
 
 # 2. reel up (server + its redis child) on the server CPU.
 taskset -c "$SERVER_CPU" $REEL up --data-dir "$BENCH_DIR" --listen "127.0.0.1:$REEL_PORT" >"$run/reel.log" 2>&1 &
@@ -78,12 +58,6 @@ taskset -c "$SERVER_CPU" nginx -p "$run/nginx" -c "$run/nginx/nginx.conf" &
 pids+=($!)
 wait_http "http://127.0.0.1:$NGINX_PORT/home.html"
 
-measure() {  # URL SCRIPT [SCRIPT ARGS...] -> prints "rps p50 p99 bytes errors"; $WRK_HEADER: one more header
-  local url=$1 script=$2; shift 2
-  taskset -c "$CLIENT_CPU" wrk -t"$WRK_T" -c"$WRK_C" -d"$WRK_D" --latency ${WRK_HEADER:+-H "$WRK_HEADER"} \
-    -s "$script" "$url" -- "$@" 2>&1 |
-    sed -n 's/^RESULT rps=\([0-9.]*\) p50=\([0-9.]*\) p99=\([0-9.]*\) bytes_per_req=\([0-9]*\) errors=\([0-9]*\)/\1 \2 \3 \4 \5/p'
-}
 median() { sort -n | awk '{a[NR]=$0} END {print a[int((NR+1)/2)]}'; }
 
 results="$run/results.tsv"
@@ -123,5 +97,5 @@ cut -f1,2 "$results" | awk '!seen[$0]++' | while IFS=$'\t' read -r label server;
   echo "| $label | $server | $rps | $p50 | $p99 | $bytes | $errors |"
 done
 echo
-echo "machine: $(nproc) CPUs, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs); servers on CPU $SERVER_CPU, wrk -t$WRK_T -c$WRK_C -d$WRK_D on CPU $CLIENT_CPU"
+machine
 echo "redis: $(redis-cli -p "$redis_port" info memory | grep used_memory_human | tr -d '\r'), keys $(redis-cli -p "$redis_port" dbsize)"

@@ -1,0 +1,39 @@
+# What the HTTP benchmarks share (sourced by bench/run.sh and bench/people.sh, from the repository
+# root, after they set VIDEOS and BENCH_DIR): the build's binaries, a scratch directory and the
+# processes to stop on exit, waiting for an address, the seeded catalog, and wrk's result line.
+REEL=build/reel
+[[ -x $REEL ]] || { echo "build first: scripts/build" >&2; exit 1; }
+command -v wrk >/dev/null || { echo "needs wrk (scripts/deps)" >&2; exit 1; }
+
+run=$(mktemp -d /tmp/reel-bench-run.XXXXXX)
+chmod 755 "$run"  # nginx workers run as nobody
+pids=()
+cleanup() {
+  for pid in "${pids[@]}"; do kill -TERM "$pid" 2>/dev/null || true; done
+  for pid in "${pids[@]}"; do while kill -0 "$pid" 2>/dev/null; do sleep 0.1; done; done
+  rm -rf "$run"
+}
+trap cleanup EXIT
+
+wait_http() { for _ in $(seq 1 3000); do curl -sf -o /dev/null "$1" && return 0; sleep 0.2; done; return 1; }
+
+# The catalog: seeded once per size, through SQL, then rebuilt into Redis.
+seed_catalog() {
+  [[ -f $BENCH_DIR/seeded ]] && return 0
+  rm -rf "$BENCH_DIR"
+  echo "seeding $VIDEOS videos into $BENCH_DIR ..." >&2
+  /usr/bin/time -f "seed: %e s, max RSS %M KB" $REEL seed --data-dir "$BENCH_DIR" --videos "$VIDEOS" 2>&1 | tail -n 3 >&2
+  touch "$BENCH_DIR/seeded"
+}
+
+# URL SCRIPT [SCRIPT ARGS...] -> "rps p50 p99 bytes errors"; $WRK_HEADER: one more header.
+measure() {
+  local url=$1 script=$2; shift 2
+  taskset -c "$CLIENT_CPU" wrk -t"$WRK_T" -c"$WRK_C" -d"$WRK_D" --latency ${WRK_HEADER:+-H "$WRK_HEADER"} \
+    -s "$script" "$url" -- "$@" 2>&1 |
+    sed -n 's/^RESULT rps=\([0-9.]*\) p50=\([0-9.]*\) p99=\([0-9.]*\) bytes_per_req=\([0-9]*\) errors=\([0-9]*\)/\1 \2 \3 \4 \5/p'
+}
+
+machine() {
+  echo "machine: $(nproc) CPUs, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs), load $(cut -d' ' -f1-3 /proc/loadavg); servers on CPU $SERVER_CPU, wrk -t$WRK_T -c$WRK_C -d$WRK_D on CPU $CLIENT_CPU"
+}
