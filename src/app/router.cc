@@ -18,6 +18,8 @@ using projection::Sort;
 
 constexpr std::string_view page_cache = "public, max-age=30";
 constexpr int comments_per_page = 20;
+// The replies a watch page shows under the comment opened (?replies=); the API pages through more.
+constexpr int replies_shown = 50;
 constexpr std::string_view api_prefix = "/api/v1/videos";
 constexpr std::string_view beacon_prefix = "/api/v1/videos/";
 constexpr std::string_view resumable_prefix = "/api/v1/uploads/resumable";
@@ -352,20 +354,34 @@ Task<http::Response> Router::watch(const http::Request& request, std::string_vie
     }
     const std::optional<int> comments_page = page_number(request.query(), "comments_page", max_page);
     if (!comments_page) co_return error(400, "The comments page must be a positive number.", false);
-    std::optional<projection::CommentPage> comments;
+    // ?replies=C opens comment C's replies under it.
+    std::optional<int64_t> opened;
+    if (auto text = http::query_param(request.query(), "replies")) {
+      opened = parse_id(*text);
+      if (!opened) co_return error(400, "The replies to open must be a comment's id.", false);
+    }
+    std::optional<projection::CommentPage> comments, replies;
     if (s_.community != nullptr) {
       auto read = co_await s_.community->comments(*id, sort, *comments_page, comments_per_page);
       if (read) comments = std::move(*read);
+      if (opened) {
+        auto thread = co_await s_.community->replies(*id, *opened, 1, replies_shown);
+        if (thread) replies = std::move(*thread);
+      }
     }
+    pages::WatchComments shown;
+    shown.page = comments ? &*comments : nullptr;
+    shown.sort = sort;
+    shown.opened = opened.value_or(0);
+    shown.replies = replies ? &*replies : nullptr;
     pages::WatchActions actions;
     std::optional<pages::PlaylistPanel> playlist;
     if (s_.people != nullptr) {
       actions = co_await s_.people->watch_actions(frame.viewer, *id, (*video)->channel_name);
       playlist = co_await s_.people->playlist_panel(frame.viewer, request.query());
     }
-    response = http::Response::html(
-        200, s_.pages.watch(**video, s_.clock.unix_seconds(), frame, actions, comments ? &*comments : nullptr,
-                            sort, playlist ? &*playlist : nullptr));
+    response = http::Response::html(200, s_.pages.watch(**video, s_.clock.unix_seconds(), frame, actions,
+                                                        shown, playlist ? &*playlist : nullptr));
     response.route = "watch";
   }
   co_return page_response(std::move(response), frame);

@@ -118,40 +118,69 @@ void add_watch_actions(TemplateData::Object parent, int64_t video_id, std::strin
   }
 }
 
-// The comments section of the watch page: "discussion" at `parent` — its comments (author, body as
-// typed, age, replies), the sort links and the older/newer page links.
-void add_comments(TemplateData::Object parent, const projection::VideoPage& video,
-                  const projection::CommentPage& page, projection::CommentSort sort, int64_t now) {
+// One comment as comments.html's items read it: author, body as typed, age, edited; `mine` when
+// `viewer` wrote it (the page rendered for them carries its edit and delete forms).
+TemplateData::Object add_comment(TemplateData::List list, const catalog::Comment& comment, int64_t now,
+                                 const Viewer& viewer) {
+  auto item = list.add_object();
+  item.set_int("id", comment.id)
+      .set("author", comment.author_display_name.empty() ? comment.author_name : comment.author_display_name)
+      .set("author_name", comment.author_name)
+      .set("body", comment.body)
+      .set_bool("edited", comment.edited_at != 0)
+      .set_bool("mine", viewer.id != 0 && comment.user_id == viewer.id)
+      .set_safe_written("age", [&](std::string& out) { append_age(out, comment.created_at, now); });
+  if (comment.replies > 0) item.set_int("replies", comment.replies);
+  return item;
+}
+
+// The comments section of the watch page: "discussion" at `parent` — its comments (and the
+// replies of the one opened), the sort links, the older/newer page links and each comment's link
+// that opens its replies.
+void add_comments(TemplateData::Object parent, const projection::VideoPage& video, const WatchComments& shown,
+                  int64_t now, const Frame& frame) {
+  const projection::CommentPage& page = *shown.page;
+  const Viewer viewer = frame.esi ? Viewer{} : frame.viewer;
+  // "/watch/12-slug?comments=top&comments_page=2[&replies=7]#comment-7"
+  auto href = [&video](std::string& out, projection::CommentSort to, int number, int64_t opened) {
+    append_watch_path(out, video.id, video.slug);
+    out.append("?comments=");
+    out.append(projection::comment_sort_name(to));
+    if (number > 1) {
+      out.append("&comments_page=");
+      out.append(std::to_string(number));
+    }
+    if (opened != 0) {
+      out.append("&replies=");
+      out.append(std::to_string(opened));
+      out.append("#comment-");
+      out.append(std::to_string(opened));
+    } else {
+      out.append("#comments");
+    }
+  };
+  auto link = [&](projection::CommentSort to, int number) {
+    return [&href, to, number](std::string& out) { href(out, to, number, 0); };
+  };
   auto discussion = parent.add_object("discussion");
-  discussion.set_bool("top", sort == projection::CommentSort::top);
+  discussion.set_bool("top", shown.sort == projection::CommentSort::top);
   auto list = discussion.add_list("comments");
   for (const catalog::Comment& comment : page.comments) {
-    auto item = list.add_object();
-    item.set_int("id", comment.id)
-        .set("author",
-             comment.author_display_name.empty() ? comment.author_name : comment.author_display_name)
-        .set("author_name", comment.author_name)
-        .set("body", comment.body)
-        .set_bool("edited", comment.edited_at != 0)
-        .set_safe_written("age", [&](std::string& out) { append_age(out, comment.created_at, now); });
-    if (comment.replies > 0) item.set_int("replies", comment.replies);
+    auto item = add_comment(list, comment, now, viewer);
+    if (comment.replies > 0) {
+      item.set_written("replies_href",
+                       [&](std::string& out) { href(out, shown.sort, page.page, comment.id); });
+    }
+    if (comment.id == shown.opened && shown.replies != nullptr) {
+      item.set_bool("opened", true);
+      auto replies = item.add_list("reply_list");
+      for (const catalog::Comment& reply : shown.replies->comments) add_comment(replies, reply, now, viewer);
+    }
   }
-  auto link = [&](projection::CommentSort to, int number) {
-    return [&video, to, number](std::string& out) {
-      append_watch_path(out, video.id, video.slug);
-      out.append("?comments=");
-      out.append(projection::comment_sort_name(to));
-      if (number > 1) {
-        out.append("&comments_page=");
-        out.append(std::to_string(number));
-      }
-      out.append("#comments");
-    };
-  };
   discussion.set_written("new_href", link(projection::CommentSort::newest, 1))
       .set_written("top_href", link(projection::CommentSort::top, 1));
-  if (page.page > 1) discussion.set_written("newer_href", link(sort, page.page - 1));
-  if (page.page < page.pages) discussion.set_written("older_href", link(sort, page.page + 1));
+  if (page.page > 1) discussion.set_written("newer_href", link(shown.sort, page.page - 1));
+  if (page.page < page.pages) discussion.set_written("older_href", link(shown.sort, page.page + 1));
 }
 
 // Fields every page's layout reads.
@@ -472,8 +501,8 @@ std::string Renderer::listing(const projection::Listing& listing, const ListingC
 }
 
 std::string Renderer::watch(const projection::VideoPage& video, int64_t now, const Frame& frame,
-                            const WatchActions& actions, const projection::CommentPage* comments,
-                            projection::CommentSort comments_sort, const PlaylistPanel* playlist) const {
+                            const WatchActions& actions, const WatchComments& comments,
+                            const PlaylistPanel* playlist) const {
   size_t cards = video.related.size() + (playlist != nullptr ? playlist->cards.size() / 2 : 0);
   CardCache& cache = thread_card_cache();
   cache.begin_page(id_);
@@ -532,7 +561,7 @@ std::string Renderer::watch(const projection::VideoPage& video, int64_t now, con
     });
   }
   add_cards(root, "related", video.related, now, cache);
-  if (comments != nullptr) add_comments(page, video, *comments, comments_sort, now);
+  if (comments.page != nullptr) add_comments(page, video, comments, now, frame);
   if (playlist != nullptr) add_playlist_panel(root, *playlist, video.id);
   return render_page(t_.watch, data, cards);
 }

@@ -110,6 +110,15 @@ struct PlaylistsPage {
   int pages = 0;
 };
 
+// The comments under a video: a page of them in one order, and the replies of one of them when
+// the visitor opened them (?replies={comment}).
+struct WatchComments {
+  const projection::CommentPage* page = nullptr;  // null: the comments are not shown
+  projection::CommentSort sort = projection::CommentSort::newest;
+  int64_t opened = 0;                                // the comment whose replies are shown
+  const projection::CommentPage* replies = nullptr;  // its replies, oldest first
+};
+
 // A playlist being played on the watch page (?list=ID&index=N): the page of its items around the
 // current one, linked in order; the player goes on to the next item when a video ends.
 struct PlaylistPanel {
@@ -140,12 +149,11 @@ class Renderer {
   std::string listing(const projection::Listing& listing, const ListingContext& context, int64_t now,
                       const Frame& frame = {}) const;
   // `actions` fills the controls rendered in place (ignored with ESI and for anonymous viewers);
-  // `comments`, when given, is the page of comments shown under the video (sort links keep
-  // `comments_sort`).
+  // `comments` are shown under the video (sort links keep their order; a viewer rendered in place
+  // gets the edit and delete forms of their own comments and a reply form under each);
   // `playlist`, when given, is the playlist the video is played from (its panel beside the video).
   std::string watch(const projection::VideoPage& video, int64_t now, const Frame& frame = {},
-                    const WatchActions& actions = {}, const projection::CommentPage* comments = nullptr,
-                    projection::CommentSort comments_sort = projection::CommentSort::newest,
+                    const WatchActions& actions = {}, const WatchComments& comments = {},
                     const PlaylistPanel* playlist = nullptr) const;
   // A page of one of the viewer's lists or of a playlist; page links are `page.path` + "?page=N".
   std::string collection(const CollectionPage& page, const std::vector<projection::Card>& cards, int64_t now,

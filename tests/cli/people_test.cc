@@ -372,6 +372,16 @@ TEST_F(People, CommentsAreKeptAsTypedAndChangedOnlyByTheirAuthor) {
             std::string::npos);
   EXPECT_NE(call("GET", "/watch/" + std::to_string(video), "").body.find("to comment."), std::string::npos);
   EXPECT_EQ(call("GET", "/watch/" + std::to_string(video) + "?comments=best", "").status, 400);
+  // Its author's page carries the comment's edit and delete forms; another's does not; the reply
+  // opens under it with ?replies=, and its own author may change it from there.
+  const std::string own_forms = "action=\"/api/v1/comments/" + std::to_string(id) + "\"";
+  EXPECT_NE(watch.body.find(own_forms), std::string::npos);
+  const std::string opened =
+      call("GET", "/watch/" + std::to_string(video) + "?replies=" + std::to_string(id), with(other, false))
+          .body;
+  EXPECT_EQ(opened.find(own_forms), std::string::npos);
+  EXPECT_NE(opened.find(">a reply</p>"), std::string::npos);
+  EXPECT_EQ(call("GET", "/watch/" + std::to_string(video) + "?replies=x", "").status, 400);
 
   const std::string one = "/api/v1/comments/" + std::to_string(id);
   EXPECT_EQ(call("PATCH", one, std::string(json_type) + with(other), R"({"body": "mine now"})").status, 403);

@@ -440,8 +440,7 @@ TEST_F(RendererTest, AWatchPagePlayedFromAPlaylistShowsItAndGoesOnToTheNextPosit
   panel.first_index = 1;
   panel.current_index = 2;
   panel.total = 3;
-  std::string html =
-      renderer_->watch(video_page(), now, {}, {}, nullptr, projection::CommentSort::newest, &panel);
+  std::string html = renderer_->watch(video_page(), now, {}, {}, {}, &panel);
   EXPECT_THAT(html, HasSubstr(R"(data-next="/playlist/9/play?index=3")"));
   EXPECT_THAT(html, HasSubstr(R"(rel="prev" href="/playlist/9/play")"));
   EXPECT_THAT(html, HasSubstr("2 / 3"));
@@ -452,11 +451,56 @@ TEST_F(RendererTest, AWatchPagePlayedFromAPlaylistShowsItAndGoesOnToTheNextPosit
           R"(<li class="playlist-panel__current" aria-current="true"><a href="/watch/42-video-42?list=9&amp;index=2">)"));
 
   panel.current_index = 3;
-  html = renderer_->watch(video_page(), now, {}, {}, nullptr, projection::CommentSort::newest, &panel);
+  html = renderer_->watch(video_page(), now, {}, {}, {}, &panel);
   EXPECT_THAT(html, Not(HasSubstr("data-next"))) << "the last position";
   html = renderer_->watch(video_page(), now);
   EXPECT_THAT(html, Not(HasSubstr("playlist-panel")));
   EXPECT_THAT(html, Not(HasSubstr("autoplay")));
+}
+
+catalog::Comment comment(int64_t id, int64_t user_id, std::string author, int64_t replies = 0) {
+  catalog::Comment c;
+  c.id = id;
+  c.video_id = 42;
+  c.user_id = user_id;
+  c.author_name = std::move(author);
+  c.body = std::string(evil_title);
+  c.replies = replies;
+  c.created_at = now - 60;
+  return c;
+}
+
+TEST_F(RendererTest, TheViewersOwnCommentsCarryTheirEditAndDeleteFormsAndEveryCommentAReplyForm) {
+  projection::CommentPage page;
+  page.comments = {comment(5, 7, "eve", 2), comment(6, 8, "bob")};
+  page.total = 2;
+  page.pages = 1;
+  projection::CommentPage replies;
+  replies.comments = {comment(9, 8, "bob"), comment(10, 7, "eve")};
+  WatchComments shown{.page = &page, .opened = 5, .replies = &replies};
+  std::string html = renderer_->watch(video_page(), now, {.viewer = evil_viewer()}, {}, shown);
+  EXPECT_EQ(count(html, R"(action="/api/v1/comments/5")"), 2u) << "edit and delete of one's own comment";
+  EXPECT_EQ(count(html, R"(action="/api/v1/comments/10")"), 2u) << "and of one's own reply";
+  EXPECT_EQ(count(html, R"(action="/api/v1/comments/6")"), 0u) << "never of another's";
+  EXPECT_EQ(count(html, R"(action="/api/v1/comments/9")"), 0u);
+  EXPECT_EQ(count(html, R"(name="parent" value=")"), 2u) << "a reply form under each top-level comment";
+  EXPECT_THAT(
+      html,
+      HasSubstr(
+          R"(<form method="post" action="/api/v1/videos/42/comments"><input type="hidden" name="csrf" value="tok&quot;en"><input type="hidden" name="parent" value="5">)"));
+  EXPECT_THAT(html, HasSubstr(R"(<li class="comment comment--reply" id="comment-9")"));
+  EXPECT_THAT(html, HasSubstr(R"(href="/watch/42-tom-jerry?comments=new&amp;replies=5#comment-5")"));
+  EXPECT_THAT(html, Not(HasSubstr("<script>alert(\"x\")")));
+  EXPECT_THAT(html, HasSubstr(">" + std::string(escaped_evil_title) + "</textarea>"))
+      << "the edit form holds the text";
+
+  // Anonymous, or under ESI (the page is everybody's): no forms at all.
+  for (const Frame& frame : {Frame{}, Frame{.esi = true, .viewer = evil_viewer()}}) {
+    html = renderer_->watch(video_page(), now, frame, {}, shown);
+    EXPECT_THAT(html, Not(HasSubstr("/api/v1/comments/")));
+    EXPECT_THAT(html, Not(HasSubstr(R"(name="parent")")));
+    EXPECT_THAT(html, HasSubstr(R"(id="comment-10")")) << "the replies are shown all the same";
+  }
 }
 
 TEST_F(RendererTest, FragmentsRenderAlone) {
