@@ -1,8 +1,8 @@
 // The upload page in headless Chromium, against a `reel up` of this file's own, signed in as an
 // account with the uploader role: reached from the header, it shows the server's error for a
 // refused upload, uploads a clip with the progress bar going to 100% and follows its processing to
-// a link to the watch page, and sends a big file through the resumable API in pieces, getting over
-// a dropped piece.
+// a link to the watch page, posts itself as a plain form when JavaScript is off, and sends a big
+// file through the resumable API in pieces, getting over a dropped piece.
 "use strict";
 
 const { test } = require("node:test");
@@ -93,6 +93,20 @@ test("an upload shows its progress, then its processing, then links to the video
   assert.equal(doc.body.channel.name, uploader, "on the uploader's own channel");
   await Promise.all([page.waitForNavigation({ waitUntil: "load" }), page.click(".upload-status__watch")]);
   assert.equal(await page.$eval(".watch__title", (h) => h.textContent), "Sent from the browser");
+  await page.close();
+});
+
+test("without JavaScript the form posts itself and lands on the uploader's channel", async () => {
+  const page = await web.page();
+  await page.setJavaScriptEnabled(false);
+  await page.goto(reel.url("/signin"), { waitUntil: "load" });
+  await page.type("#signin-username", uploader);
+  await page.type("#signin-password", password);
+  await Promise.all([page.waitForNavigation({ waitUntil: "load" }), page.click(".account-form button[type=submit]")]);
+  await page.goto(reel.url("/upload"), { waitUntil: "load" });
+  await fill(page, { title: "Sent by a plain form" });
+  await Promise.all([page.waitForNavigation({ waitUntil: "load" }), page.click(".upload-form__submit")]);
+  assert.equal(new URL(page.url()).pathname, `/channel/${uploader}`);
   await page.close();
 });
 
