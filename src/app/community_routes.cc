@@ -18,12 +18,9 @@ constexpr int max_comment_page = 10000;
 Task<std::optional<http::Response>> PeopleRoutes::over_limit(const Call& call, std::string_view scope,
                                                              auth::Limit per_account,
                                                              auth::Limit per_client) {
-  const std::string account = std::to_string(call.session->user_id);
-  const std::string address = client(call.request);
-  std::vector<auth::LimitCheck> checks{{scope, account, per_account}, {scope, address, per_client}};
-  auto verdict = co_await s_.limits.check(redis_, std::move(checks));
-  if (!verdict.ok() || verdict->allowed) co_return std::nullopt;
-  co_return limited(call, *verdict);
+  auto refused = co_await over_limits(call.request, call.session->user_id, scope, per_account, per_client);
+  if (!refused) co_return std::nullopt;
+  co_return limited(call, *refused);
 }
 
 Task<std::optional<http::Response>> PeopleRoutes::video_call(const http::Request& request, int64_t video_id,

@@ -60,6 +60,17 @@ Task<Result<std::optional<auth::Session>>> PeopleRoutes::caller(const http::Requ
   co_return found;
 }
 
+Task<std::optional<auth::Verdict>> PeopleRoutes::over_limits(const http::Request& request, int64_t user_id,
+                                                             std::string_view scope, auth::Limit per_account,
+                                                             auth::Limit per_client) {
+  const std::string account = std::to_string(user_id);
+  const std::string address = client(request);
+  std::vector<auth::LimitCheck> checks{{scope, account, per_account}, {scope, address, per_client}};
+  auto verdict = co_await s_.limits.check(redis_, std::move(checks));
+  if (!verdict.ok() || verdict->allowed) co_return std::nullopt;
+  co_return *verdict;
+}
+
 Task<std::variant<PeopleRoutes::Call, http::Response>> PeopleRoutes::open_call(const http::Request& request) {
   Result<RequestInput> input = RequestInput::parse(request);
   if (!input.ok())

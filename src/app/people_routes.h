@@ -114,6 +114,13 @@ class PeopleRoutes {
   // Redis is down; one made on another loop just before is accepted here for at most the grace).
   Task<Result<std::optional<auth::Session>>> caller(const http::Request& request);
 
+  // Counts one `scope` event of account `user_id` from the request's client address against
+  // `per_account` and `per_client`: the refusal (Retry-After from it) when over either; nullopt
+  // when allowed, and when Redis failed (the limits are a brake: SQL keeps the rules).
+  Task<std::optional<auth::Verdict>> over_limits(const http::Request& request, int64_t user_id,
+                                                 std::string_view scope, auth::Limit per_account,
+                                                 auth::Limit per_client);
+
   // Answers the people routes; nullopt for any other path.
   Task<std::optional<http::Response>> handle(const http::Request& request);
 

@@ -271,15 +271,34 @@ Task<http::Response> Router::fragment(const http::Request& request, std::string_
   co_return response;
 }
 
-// The upload form. Its category menu is the nav, read with the smallest listing (one card).
+// The upload form for a viewer who may upload; otherwise a sign-in redirect, or a page saying
+// why not (403). Personal (no-store), so never split into ESI fragments: the session is looked up
+// here, with the role the form depends on. Its category menu is the nav, read with the smallest
+// listing (one card).
 Task<http::Response> Router::upload_page(const http::Request& request) {
-  auto frame = co_await frame_for(request);
-  if (!frame) co_return error(503, busy_message, false);
-  projection::ListQuery query;
-  query.per_page = 1;
-  auto listing = co_await s_.model.listing(query);
-  if (!listing) co_return error(503, busy_message, false);
-  auto response = http::Response::html(200, s_.pages.upload((*listing)->nav, *frame));
+  pages::Frame frame;
+  bool may_upload = false;
+  if (s_.people != nullptr) {
+    auto session = co_await s_.people->caller(request);
+    if (!session) co_return error(503, busy_message, false);
+    if (*session) {
+      const auth::Session& me = **session;
+      frame.viewer = {me.user_id, me.name, me.display_name, me.csrf};
+      may_upload = s_.uploads != nullptr && s_.uploads->may_upload(me);
+    }
+  }
+  http::Response response;
+  if (frame.viewer.id == 0) {
+    response = http::Response::text(303, "");
+    response.set("Location", "/signin?next=/upload");
+  } else {
+    projection::ListQuery query;
+    query.per_page = 1;
+    auto listing = co_await s_.model.listing(query);
+    if (!listing) co_return error(503, busy_message, false);
+    response =
+        http::Response::html(may_upload ? 200 : 403, s_.pages.upload((*listing)->nav, frame, may_upload));
+  }
   response.set("Cache-Control", "no-store");
   response.route = "upload_page";
   co_return response;

@@ -10,6 +10,7 @@
 #include <random>
 
 #include "api/json.h"
+#include "auth/csrf.h"
 #include "upload/multipart.h"
 
 namespace reel::app {
@@ -53,7 +54,15 @@ struct Received {
   std::string file;   // the file part copied out of the body, in the uploads directory
   std::string error;  // for a 400
   bool no_space = false;
+  bool bad_csrf = false;  // a plain form whose `csrf` field is not the session's (403)
 };
+
+constexpr std::string_view bad_csrf_message = "The request is missing its CSRF token or carries a wrong one.";
+
+// A POST of a new upload, plain or resumable: what the upload limits count.
+bool starts_upload(const http::Request& head) {
+  return head.method == "POST" && (head.path() == uploads_path || head.path() == resumable_path);
+}
 
 }  // namespace
 
@@ -69,33 +78,75 @@ Task<std::optional<http::Response>> UploadRoutes::screen(const http::Request& he
   if (!resumable && !(head.method == "POST" && path == uploads_path)) co_return std::nullopt;
   auto authorized = co_await authorize_upload(head);
   if (auto* refused = std::get_if<http::Response>(&authorized)) co_return std::move(*refused);
-  co_return std::nullopt;
+  const Uploader& who = std::get<Uploader>(authorized);
+  if (!who.session || !starts_upload(head)) co_return std::nullopt;
+  auto over = co_await with_sessions_.people->over_limits(
+      head, who.session->user_id, "upload", with_sessions_.per_account, with_sessions_.per_client);
+  if (!over) co_return std::nullopt;
+  http::Response response = json_error(429, "Too many uploads. Please wait a while and try again.");
+  response.set("Retry-After", std::to_string(over->retry_after_seconds()));
+  co_return response;
 }
 
-Task<std::variant<sql::TokenGrant, http::Response>> UploadRoutes::authorize(const http::Request& request) {
-  using Answer = std::variant<sql::TokenGrant, http::Response>;
-  const std::string_view token = ingest::bearer_token(request.header("Authorization").value_or(""));
-  if (token.empty()) co_return Answer{json_error(401, "Send an API token: Authorization: Bearer TOKEN.")};
-  if (auto known = tokens_.find(token)) co_return Answer{*known};
-  auto grant = co_await ingest_.authenticate(token);
-  if (!grant) co_return Answer{json_error(503, "The upload service is busy. Please try again in a moment.")};
-  if (!*grant) co_return Answer{json_error(401, "That API token is not valid.")};
-  tokens_.remember(token, **grant);
-  co_return Answer{**grant};
+bool UploadRoutes::may_upload(const auth::Session& session) const {
+  return with_sessions_.anyone || session.role >= catalog::Role::uploader;
 }
 
-Task<std::variant<sql::TokenGrant, http::Response>> UploadRoutes::authorize_upload(
-    const http::Request& request) {
-  auto authorized = co_await authorize(request);
-  const auto* grant = std::get_if<sql::TokenGrant>(&authorized);
-  if (grant != nullptr && grant->role != sql::TokenRole::admin) {
-    co_return std::variant<sql::TokenGrant, http::Response>{json_error(403, "Uploads need an admin token.")};
+std::string UploadRoutes::Uploader::owner() const {
+  if (session) return fmt::format("user:{}", session->user_id);
+  return fmt::format("{}:{}", token->role == sql::TokenRole::admin ? "admin" : "user", token->user_id);
+}
+
+Task<UploadRoutes::Authorized> UploadRoutes::authorize(const http::Request& request) {
+  const std::optional<std::string_view> authorization = request.header("Authorization");
+  if (authorization || with_sessions_.people == nullptr) {
+    const std::string_view token = ingest::bearer_token(authorization.value_or(""));
+    if (token.empty())
+      co_return json_error(401, "Send an API token (Authorization: Bearer TOKEN) or sign in.");
+    Uploader who;
+    if (auto known = tokens_.find(token)) {
+      who.token = *known;
+      co_return who;
+    }
+    auto grant = co_await ingest_.authenticate(token);
+    if (!grant) co_return json_error(503, "The upload service is busy. Please try again in a moment.");
+    if (!*grant) co_return json_error(401, "That API token is not valid.");
+    tokens_.remember(token, **grant);
+    who.token = **grant;
+    co_return who;
   }
+  auto session = co_await with_sessions_.people->caller(request);
+  if (!session.ok()) co_return json_error(503, "The upload service is busy. Please try again in a moment.");
+  if (!*session) co_return json_error(401, "Sign in, or send an API token (Authorization: Bearer TOKEN).");
+  Uploader who;
+  who.session = std::move(**session);
+  // Reads change nothing; every other call made with the cookie proves it came from this site.
+  if (request.method == "GET" || request.method == "HEAD") co_return who;
+  if (auto presented = request.header("X-CSRF-Token")) {
+    if (!auth::session_csrf_valid(who.session->csrf, *presented)) co_return json_error(403, bad_csrf_message);
+    co_return who;
+  }
+  const bool plain_form = request.method == "POST" && request.path() == uploads_path &&
+                          upload::boundary_from_content_type(request.header("Content-Type").value_or(""));
+  if (!plain_form) co_return json_error(403, bad_csrf_message);
+  who.csrf_in_form = true;
+  co_return who;
+}
+
+Task<UploadRoutes::Authorized> UploadRoutes::authorize_upload(const http::Request& request) {
+  auto authorized = co_await authorize(request);
+  const auto* who = std::get_if<Uploader>(&authorized);
+  if (who == nullptr) co_return authorized;
+  if (who->token && who->token->role != sql::TokenRole::admin)
+    co_return json_error(403, "Uploads need an admin token.");
+  if (who->session && !may_upload(*who->session))
+    co_return json_error(
+        403, "Your account may not upload videos: an administrator can give it the uploader role.");
   co_return authorized;
 }
 
 Task<http::Response> UploadRoutes::create_video(ingest::UploadForm form, std::string file,
-                                                const sql::TokenGrant& grant) {
+                                                const Uploader& who) {
   auto discard = [&file] {
     std::error_code ignored;
     fs::remove(file, ignored);
@@ -106,7 +157,10 @@ Task<http::Response> UploadRoutes::create_video(ingest::UploadForm form, std::st
     discard();
     co_return json_error(400, video.error().message);
   }
-  auto created = co_await ingest_.create(std::move(*video), form.channel, grant, file, redis_, now * 1000);
+  // An account uploads to its own channel; the admin token to the one it names.
+  ingest::Owner owner{.user_id = who.session ? who.session->user_id : 0,
+                      .channel = who.session ? std::string() : form.channel};
+  auto created = co_await ingest_.create(std::move(*video), std::move(owner), file, redis_, now * 1000);
   if (!created) {
     discard();
     co_return json_error(503, "The upload could not be queued. Please try again in a moment.");
@@ -116,6 +170,14 @@ Task<http::Response> UploadRoutes::create_video(ingest::UploadForm form, std::st
     co_return json_error(400, rejected->message);
   }
   const int64_t id = std::get<int64_t>(*created);
+  if (who.csrf_in_form) {
+    // A plain form (no JavaScript to follow the processing): to the channel, where it will show.
+    http::Response response = http::Response::text(303, "");
+    response.set("Location", "/channel/" + who.session->name);  // usernames are [a-z0-9_-]
+    response.set("Cache-Control", "no-store");
+    response.route = "upload";
+    co_return response;
+  }
   http::Response response = http::Response::json(201, api::upload_document(id));
   response.set("Location", fmt::format("/api/v1/videos/{}", id));
   response.set("Cache-Control", "no-store");
@@ -126,15 +188,17 @@ Task<http::Response> UploadRoutes::create_video(ingest::UploadForm form, std::st
 Task<http::Response> UploadRoutes::upload(const http::Request& request) {
   auto authorized = co_await authorize_upload(request);
   if (auto* answer = std::get_if<http::Response>(&authorized)) co_return std::move(*answer);
-  const sql::TokenGrant grant = std::get<sql::TokenGrant>(authorized);
+  const Uploader who = std::get<Uploader>(authorized);
   if (request.body_file.empty())
     co_return json_error(400, "Send the video as multipart/form-data with a file field.");
+  // A plain form's token, compared before the file is copied out of the body.
+  const std::string expected_csrf = who.csrf_in_form ? who.session->csrf : std::string();
 
   const std::string uploads_dir = ingest_.options().uploads_dir;
   // Named, not a temporary inside the co_await: g++ 12 can destroy a coroutine's temporaries twice.
   std::function<Result<Received>(size_t)> read_form =
       [body = request.body_file, content_type = std::string(request.header("Content-Type").value_or("")),
-       uploads_dir](size_t) -> Result<Received> {
+       uploads_dir, expected_csrf](size_t) -> Result<Received> {
     Received out;
     auto parts = upload::parse_multipart(body, content_type);
     if (!parts) {
@@ -145,6 +209,10 @@ Task<http::Response> UploadRoutes::upload(const http::Request& request) {
       const upload::Part* part = upload::find_part(*parts, name);
       return part != nullptr && !part->is_file() ? part->value : std::string();
     };
+    if (!expected_csrf.empty() && !auth::session_csrf_valid(expected_csrf, field("csrf"))) {
+      out.bad_csrf = true;
+      return out;
+    }
     out.form = {field("title"), field("description"), field("tags"), field("category"), field("channel")};
     const upload::Part* file = upload::find_part(*parts, "file");
     if (file == nullptr || !file->is_file()) {
@@ -163,13 +231,14 @@ Task<http::Response> UploadRoutes::upload(const http::Request& request) {
   };
   auto received = co_await files_.run<Received>(std::move(read_form));
   if (!received) co_return json_error(503, "The upload could not be stored. Please try again.");
+  if (received->bad_csrf) co_return json_error(403, bad_csrf_message);  // the server deletes the body
   if (received->no_space || !received->error.empty()) {
     std::error_code ignored;
     if (!received->file.empty()) fs::remove(received->file, ignored);
     co_return received->no_space ? json_error(507, "The server is out of disk space for uploads.")
                                  : json_error(400, received->error);
   }
-  co_return co_await create_video(std::move(received->form), std::move(received->file), grant);
+  co_return co_await create_video(std::move(received->form), std::move(received->file), who);
 }
 
 Task<http::Response> UploadRoutes::remove_video(const http::Request& request, int64_t id) {
@@ -179,8 +248,18 @@ Task<http::Response> UploadRoutes::remove_video(const http::Request& request, in
   };
   auto authorized = co_await authorize(request);
   if (auto* refused = std::get_if<http::Response>(&authorized)) co_return answer(std::move(*refused));
-  if (std::get<sql::TokenGrant>(authorized).role != sql::TokenRole::admin) {
+  const Uploader& who = std::get<Uploader>(authorized);
+  if (who.token && who.token->role != sql::TokenRole::admin) {
     co_return answer(json_error(403, "Deleting videos needs an admin token."));
+  }
+  if (who.session && who.session->role < catalog::Role::moderator) {
+    // An account may delete its own videos.
+    auto owner = co_await ingest_.owner_of(id);
+    if (!owner)
+      co_return answer(json_error(503, "The video could not be deleted now. Please try again in a moment."));
+    if (!*owner) co_return answer(json_error(404, "There is no such video."));
+    if (**owner != who.session->user_id)
+      co_return answer(json_error(403, "You may delete only your own videos."));
   }
   auto removed = co_await ingest_.remove(id, redis_, clock_.unix_seconds() * 1000);
   if (!removed)
@@ -195,9 +274,8 @@ Task<http::Response> UploadRoutes::remove_video(const http::Request& request, in
 Task<http::Response> UploadRoutes::resumable(const http::Request& request, std::string_view rest) {
   auto authorized = co_await authorize_upload(request);
   if (auto* answer = std::get_if<http::Response>(&authorized)) co_return std::move(*answer);
-  const sql::TokenGrant grant = std::get<sql::TokenGrant>(authorized);
-  const std::string owner =
-      fmt::format("{}:{}", grant.role == sql::TokenRole::admin ? "admin" : "user", grant.user_id);
+  const Uploader who = std::get<Uploader>(authorized);
+  const std::string owner = who.owner();
   if (rest.empty()) {
     if (request.method != "POST") co_return json_error(405, "Start a resumable upload with POST.");
     co_return co_await start_resumable(request, owner);
@@ -220,7 +298,7 @@ Task<http::Response> UploadRoutes::resumable(const http::Request& request, std::
   }
   if (request.method == "DELETE") co_return co_await cancel_resumable(id);
   if (request.method != "PATCH") co_return json_error(405, "Send the next bytes with PATCH.");
-  co_return co_await append_resumable(request, info, grant);
+  co_return co_await append_resumable(request, info, who);
 }
 
 // POST …/resumable: `Upload-Length` and the form as JSON -> 201 with the session's Location.
@@ -275,8 +353,7 @@ Task<http::Response> UploadRoutes::cancel_resumable(const std::string& id) {
 // PATCH …/resumable/{id}: the next bytes at `Upload-Offset`; the PATCH that completes the upload
 // creates its video.
 Task<http::Response> UploadRoutes::append_resumable(const http::Request& request,
-                                                    const upload::SessionInfo& info,
-                                                    const sql::TokenGrant& grant) {
+                                                    const upload::SessionInfo& info, const Uploader& who) {
   const std::optional<uint64_t> offset =
       upload::parse_upload_number(request.header("Upload-Offset").value_or(""));
   if (!offset) co_return json_error(400, "Send the offset of these bytes as Upload-Offset.");
@@ -310,12 +387,11 @@ Task<http::Response> UploadRoutes::append_resumable(const http::Request& request
     response.status = 204;
     co_return with_offset(std::move(response), info, appended->offset);
   }
-  co_return co_await finish_resumable(info, grant);
+  co_return co_await finish_resumable(info, who);
 }
 
 // The complete file leaves the session and becomes a video.
-Task<http::Response> UploadRoutes::finish_resumable(const upload::SessionInfo& info,
-                                                    const sql::TokenGrant& grant) {
+Task<http::Response> UploadRoutes::finish_resumable(const upload::SessionInfo& info, const Uploader& who) {
   const std::string file = incoming_path(ingest_.options().uploads_dir);
   std::function<Result<upload::TakeResult>(size_t)> take = [this, id = info.id, file](size_t) {
     return sessions_.take(id, file);
@@ -328,7 +404,7 @@ Task<http::Response> UploadRoutes::finish_resumable(const upload::SessionInfo& i
   for (const auto& tag : info.metadata.tags) tags += tag + ",";
   // Named, not braced inside the co_await: g++ 12 can destroy such a temporary twice (STYLE.md).
   ingest::UploadForm form{info.metadata.title, info.metadata.description, tags, info.metadata.category, ""};
-  co_return co_await create_video(std::move(form), file, grant);
+  co_return co_await create_video(std::move(form), file, who);
 }
 
 }  // namespace reel::app

@@ -1,10 +1,21 @@
 // UploadRoutes: `POST /api/v1/uploads` — the file as the multipart field `file`, with `title`,
-// `description`, `tags`, `category` (and `channel` for admins) — answered 201 with the new video's
-// JSON (`id`, `status`: "processing"). The HTTP server has streamed the body to a file
+// `description`, `tags`, `category` (and `channel` for the admin token) — answered 201 with the new
+// video's JSON (`id`, `status`: "processing"). The HTTP server has streamed the body to a file
 // (Request::body_file); the multipart parse and the copy of the file part run on the file pool's
-// threads, never on the event loop. Errors: no or unknown token 401, a token without upload
-// rights 403, a body that is not multipart or has no `file` 400, a bad form 400 (the message
-// says what), an empty file 400, a full disk 507, SQL or Redis down 503.
+// threads, never on the event loop. Errors: no credentials or unknown ones 401, credentials
+// without upload rights 403, a body that is not multipart or has no `file` 400, a bad form 400
+// (the message says what), an empty file 400, too many uploads 429 with Retry-After, a full disk
+// 507, SQL or Redis down 503.
+//
+// Who uploads. Either the admin API token (`Authorization: Bearer TOKEN`, for automation: any
+// channel by the `channel` field, default "admin"; not rate-limited), or a signed-in account with
+// its `reel_session` cookie — allowed for the roles uploader, moderator and admin, or for anyone
+// signed in when SessionUploads::anyone ([auth] uploads = "anyone") — whose video goes to its own
+// channel. A call made with the cookie carries the session's CSRF token as the header
+// X-CSRF-Token (403 without it or with another); a plain form post (multipart, no header) carries
+// it as the form field `csrf` instead, checked once the body is parsed, before the file is copied
+// out (403, and the body is deleted), and is answered 303 to the uploader's channel instead of the
+// JSON. Reads (HEAD/GET of a resumable upload) need no token.
 //
 // Resumable uploads (for large files on unreliable links), under /api/v1/uploads/resumable:
 //   POST               `Upload-Length: N` and the form as JSON ({"title", "description", "tags",
@@ -16,30 +27,41 @@
 //                      length; the PATCH that completes it -> 201 with the video, as POST above
 //   DELETE …/{id}      -> 204 (the session and its bytes are gone); 503 when they could not be
 //                      removed (nothing is claimed gone that is not), 404 when it went meanwhile
-// A session belongs to the token that created it (404 for any other).
+// A session belongs to whoever created it: the admin token, or the account (404 for anyone else).
 //
-// Deleting: `DELETE /api/v1/videos/{id}` with an admin token -> 202 {"id", "status": "deleting"}:
-// the video has left every list at once and its delete job is queued (ingest::Ingest::remove);
-// 401 without a valid token, 403 for a token without admin rights, 404 for an unknown video, 503
-// when SQL or Redis fail (deleting again is safe).
+// Deleting: `DELETE /api/v1/videos/{id}` -> 202 {"id", "status": "deleting"}: the video has left
+// every list at once and its delete job is queued (ingest::Ingest::remove). Allowed for the admin
+// token, a signed-in moderator or admin (any video), and the account that owns the video; 401
+// without valid credentials, 403 for anyone else (and without the CSRF token), 404 for an unknown
+// video, 503 when SQL or Redis fail (deleting again is safe).
 //
-// Tokens are checked before an upload's body is read: screen() is the server's
-// answer_before_body for this loop, so POST /api/v1/uploads and the resumable routes without a
-// valid token get their 401 (with a token that may not upload, 403) without a byte of the body on
-// disk. The SQL lookup runs on the pool; verified tokens are remembered for a second per loop
+// Credentials are checked before an upload's body is read: screen() is the server's
+// answer_before_body for this loop, so POST /api/v1/uploads and the resumable routes without valid
+// credentials get their 401 (without upload rights or the CSRF header, 403) without a byte of the
+// body on disk — but for a plain form's `csrf` field, which is in the body (such a form can only
+// come from this site's pages: the cookie is SameSite=Lax). screen() also counts an upload started
+// with a session (POST of either kind) against SessionUploads' limits, per account and per client
+// address (auth::RateLimiter; Redis failing lets it through): 429 with Retry-After, before the
+// body too. An upload without a body creates nothing, so only screened uploads need counting.
+// The token's SQL lookup runs on the pool; verified tokens are remembered for a second per loop
 // (TokenCache), so the handler's own check that follows costs nothing, and a revoked token stops
-// working everywhere within that second.
+// working everywhere within that second. A session is looked up (one Redis call) by PeopleRoutes.
 //
-// Thread-safety: one per event loop (it holds that loop's Redis connection and token cache); the
-// Ingest and the file pool are shared. Ownership: everything referenced must outlive it.
+// Thread-safety: one per event loop (it holds that loop's Redis connection, token cache and
+// PeopleRoutes); the Ingest and the file pool are shared. Ownership: everything referenced must
+// outlive it.
 #pragma once
 
 #include <cstdint>
 #include <optional>
+#include <string>
 #include <string_view>
 #include <variant>
 
+#include "app/people_routes.h"
 #include "app/token_cache.h"
+#include "auth/rate_limit.h"
+#include "auth/session_store.h"
 #include "common/asio.h"
 #include "common/clock.h"
 #include "common/work_pool.h"
@@ -50,12 +72,26 @@
 
 namespace reel::app {
 
+// Uploads with a session: who may, and how often ([auth] uploads, uploads_per_hour…).
+struct SessionUploads {
+  PeopleRoutes* people = nullptr;  // this loop's (the session lookup, the limits); null: tokens only
+  bool anyone = false;             // every signed-in account may upload, not only the uploader roles
+  auth::Limit per_account = auth::limits::upload_per_account;
+  auth::Limit per_client = auth::limits::upload_per_client;
+};
+
 class UploadRoutes {
  public:
   // `files` runs the blocking file work (multipart parse and copy, resumable sessions).
   UploadRoutes(ingest::Ingest& ingest, WorkPool& files, redis::Connection& redis, const Clock& clock,
-               upload::ResumableStore& sessions)
-      : ingest_(ingest), files_(files), redis_(redis), clock_(clock), sessions_(sessions), tokens_(clock) {}
+               upload::ResumableStore& sessions, SessionUploads with_sessions = {})
+      : ingest_(ingest),
+        files_(files),
+        redis_(redis),
+        clock_(clock),
+        sessions_(sessions),
+        with_sessions_(with_sessions),
+        tokens_(clock) {}
 
   Task<http::Response> upload(const http::Request& request);
   // Every method under /api/v1/uploads/resumable; `rest` is what follows it ("" or "/{id}").
@@ -66,32 +102,49 @@ class UploadRoutes {
 
   // Which requests the server should stream to a file: the upload route's POSTs.
   static bool streams_body(const http::Request& head);
-  // For http::ServerOptions::answer_before_body: the 401 (or 503) for an upload request (POST
-  // /api/v1/uploads, anything under /api/v1/uploads/resumable) without a valid token, and the 403
-  // for a token without upload rights, given its header only; nullopt for other requests and for
-  // a token that may upload.
+  // For http::ServerOptions::answer_before_body: for an upload request (POST /api/v1/uploads,
+  // anything under /api/v1/uploads/resumable), given its header only, the 401 (or 503) without
+  // valid credentials, the 403 without upload rights or without the CSRF header (but for a plain
+  // form), the 429 for a session over its upload limits; nullopt for other requests and for an
+  // upload that may go on.
   Task<std::optional<http::Response>> screen(const http::Request& head);
 
+  // Whether this signed-in account may upload (its role, or SessionUploads::anyone).
+  bool may_upload(const auth::Session& session) const;
+
  private:
+  // Who makes a call: the API token's grant, or a signed-in account.
+  struct Uploader {
+    std::optional<sql::TokenGrant> token;
+    std::optional<auth::Session> session;
+    bool csrf_in_form = false;  // a plain form post: its `csrf` field is checked once parsed
+    // Whose resumable sessions it may use.
+    std::string owner() const;
+  };
+  using Authorized = std::variant<Uploader, http::Response>;
+
   ingest::Ingest& ingest_;
   WorkPool& files_;
   redis::Connection& redis_;
   const Clock& clock_;
   upload::ResumableStore& sessions_;
+  SessionUploads with_sessions_;
   TokenCache tokens_;
 
-  // The token's grant, or the 401/503 to answer.
-  Task<std::variant<sql::TokenGrant, http::Response>> authorize(const http::Request& request);
-  // authorize(), and a 403 for a token without upload rights (today: only admin tokens have them).
-  Task<std::variant<sql::TokenGrant, http::Response>> authorize_upload(const http::Request& request);
-  // Creates the video from a complete file: 201 with its JSON, or the error to answer.
-  Task<http::Response> create_video(ingest::UploadForm form, std::string file, const sql::TokenGrant& grant);
-  // The resumable routes, after the token and (but for the start) the session were checked.
+  // The caller, or the 401/403/503 to answer (a state-changing call made with the cookie needs
+  // the session's CSRF token).
+  Task<Authorized> authorize(const http::Request& request);
+  // authorize(), and a 403 for credentials without upload rights (tokens: only admin ones).
+  Task<Authorized> authorize_upload(const http::Request& request);
+  // Creates the video from a complete file: 201 with its JSON (a plain form: 303 to the channel),
+  // or the error to answer.
+  Task<http::Response> create_video(ingest::UploadForm form, std::string file, const Uploader& who);
+  // The resumable routes, after the caller and (but for the start) the session were checked.
   Task<http::Response> start_resumable(const http::Request& request, const std::string& owner);
   Task<http::Response> cancel_resumable(const std::string& id);
   Task<http::Response> append_resumable(const http::Request& request, const upload::SessionInfo& info,
-                                        const sql::TokenGrant& grant);
-  Task<http::Response> finish_resumable(const upload::SessionInfo& info, const sql::TokenGrant& grant);
+                                        const Uploader& who);
+  Task<http::Response> finish_resumable(const upload::SessionInfo& info, const Uploader& who);
 };
 
 }  // namespace reel::app

@@ -109,9 +109,10 @@ struct Shared {
   const Clock& clock;
   std::function<std::string()> metrics;
   const app::ViewRecorder& views;
-  Uploads* uploads;                 // the write routes' services; null ingest when SQL could not be opened
-  std::chrono::milliseconds grace;  // [redis] grace_s
-  People* people;                   // null when SQL could not be opened: every visitor is anonymous
+  Uploads* uploads;  // the write routes' services; null ingest when SQL could not be opened
+  app::SessionUploads session_uploads;  // people: each loop's own
+  std::chrono::milliseconds grace;      // [redis] grace_s
+  People* people;                       // null when SQL could not be opened: every visitor is anonymous
 };
 
 // What one event loop owns: its Redis connections, its read model and its router.
@@ -119,23 +120,30 @@ struct Loop {
   Loop(asio::io_context& io, const redis::ClientOptions& options, const Shared& shared)
       : redis(io.get_executor(), options),
         model(redis.reader(), shared.clock, shared.grace),
-        uploads(shared.uploads->ingest ? std::make_unique<app::UploadRoutes>(
-                                             *shared.uploads->ingest, shared.uploads->files, redis.writer(),
-                                             shared.clock, shared.uploads->sessions)
-                                       : nullptr),
         community(redis.reader()),
         people(shared.people != nullptr ? std::make_unique<app::PeopleRoutes>(
                                               *shared.people->services, redis.writer(), model, community)
                                         : nullptr),
+        uploads(shared.uploads->ingest ? std::make_unique<app::UploadRoutes>(
+                                             *shared.uploads->ingest, shared.uploads->files, redis.writer(),
+                                             shared.clock, shared.uploads->sessions, session_uploads(shared))
+                                       : nullptr),
         router(app::Services{model, shared.pages, shared.static_files, shared.media_files, shared.links,
                              shared.clock, shared.metrics, shared.views, uploads.get(), people.get(),
                              &community}) {}
   redis::Client redis;
   projection::RedisReadModel model;
-  std::unique_ptr<app::UploadRoutes> uploads;
   projection::RedisCommunityReadModel community;
   std::unique_ptr<app::PeopleRoutes> people;
+  std::unique_ptr<app::UploadRoutes> uploads;  // after people: it asks this loop's for sessions
   app::Router router;
+
+ private:
+  app::SessionUploads session_uploads(const Shared& shared) {
+    app::SessionUploads with_sessions = shared.session_uploads;
+    with_sessions.people = people.get();
+    return with_sessions;
+  }
 };
 
 // Sums the Redis counters of every loop for /metrics. Holds the loops weakly: each Loop must die
@@ -296,24 +304,35 @@ Status serve(const config::Config& config, const std::function<void(const std::s
     view_log = std::move(*opened);
   }
 
+  // [auth] uploads and the upload limits: who may upload with a session, and how often.
+  if (config.auth.uploads_per_hour < 1 || config.auth.uploads_per_hour_per_address < 1)
+    return Error{"[auth] uploads_per_hour and uploads_per_hour_per_address must be at least 1"};
+  const app::SessionUploads session_uploads{
+      .anyone = config.auth.uploads == "anyone",
+      .per_account = {config.auth.uploads_per_hour, std::chrono::hours(1)},
+      .per_client = {config.auth.uploads_per_hour_per_address, std::chrono::hours(1)}};
+
   std::unique_ptr<People> people;
   if ((*uploads)->pool) {
     auto hasher = auth::PasswordHasher::create(auth::default_password_cost);
     if (!hasher) return hasher.error();
     people = std::make_unique<People>(config, clock, std::move(*hasher));
-    people->services.emplace(app::PeopleServices{
-        *(*uploads)->pool, people->hashing, people->hasher, people->sessions, people->limits, people->guard,
-        people->form_csrf ? &*people->form_csrf : nullptr, *pages, clock,
-        std::chrono::seconds(config.redis.grace_s), config.server.trusted_proxy_hops});
+    people->services.emplace(app::PeopleServices{*(*uploads)->pool, people->hashing, people->hasher,
+                                                 people->sessions, people->limits, people->guard,
+                                                 people->form_csrf ? &*people->form_csrf : nullptr, *pages,
+                                                 clock, std::chrono::seconds(config.redis.grace_s),
+                                                 config.server.trusted_proxy_hops, (*uploads)->ingest.get()});
   }
 
   const app::ViewRecorder views(*view_log, clock,
                                 {config.views.secret, host_name(), config.server.trusted_proxy_hops});
   RedisMetrics redis_metrics;
   http::Server* server_ptr = nullptr;
-  const Shared shared{*pages,      *static_files,  *media_files,
-                      links,       clock,          [&server_ptr] { return server_ptr->metrics().render(); },
-                      views,       uploads->get(), std::chrono::seconds(config.redis.grace_s),
+  const Shared shared{*pages,          *static_files,
+                      *media_files,    links,
+                      clock,           [&server_ptr] { return server_ptr->metrics().render(); },
+                      views,           uploads->get(),
+                      session_uploads, std::chrono::seconds(config.redis.grace_s),
                       people.get()};
   http::Server server(options, [&](asio::io_context& io, int index) -> http::Handler {
     auto loop = std::make_shared<Loop>(io, *redis_options, shared);

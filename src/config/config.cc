@@ -1,8 +1,10 @@
 #include "config/config.h"
 
 #include <fmt/format.h>
+#include <fmt/ranges.h>
 #include <toml++/toml.h>
 
+#include <algorithm>
 #include <cstdlib>
 #include <functional>
 #include <vector>
@@ -52,6 +54,22 @@ Setting text(std::string_view section, std::string_view key, std::string& target
             return {};
           },
           [&target] { return quoted(target); }};
+}
+
+// A text setting that must be one of `allowed`.
+Setting choice(std::string_view section, std::string_view key, std::string& target,
+               std::vector<std::string_view> allowed) {
+  Setting setting = text(section, key, target);
+  auto check = [&target, section, key, allowed = std::move(allowed)](Status read) -> Status {
+    if (!read) return read;
+    if (std::find(allowed.begin(), allowed.end(), target) != allowed.end()) return {};
+    return Error{fmt::format("[{}] {} must be one of: {}", section, key, fmt::join(allowed, ", "))};
+  };
+  setting.from_toml = [check, read = setting.from_toml](const toml::node& node) { return check(read(node)); };
+  setting.from_text = [check, read = setting.from_text](std::string_view value) {
+    return check(read(value));
+  };
+  return setting;
 }
 
 template <class Int>
@@ -118,6 +136,9 @@ std::vector<Setting> settings(Config& c) {
       number("media", "link_step_s", c.media.link_step_s),
       text("auth", "secret", c.auth.secret),
       number("auth", "hash_threads", c.auth.hash_threads),
+      choice("auth", "uploads", c.auth.uploads, {"uploaders", "anyone"}),
+      number("auth", "uploads_per_hour", c.auth.uploads_per_hour),
+      number("auth", "uploads_per_hour_per_address", c.auth.uploads_per_hour_per_address),
   };
 }
 

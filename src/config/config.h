@@ -91,6 +91,13 @@ struct Auth {
   // random one. Empty: those forms are refused (the JSON API still works).
   std::string secret;
   int hash_threads = 2;  // Argon2id at once (each takes 48 MiB while it runs)
+  // Who may upload with a session (app/upload_routes.h): "uploaders" (the roles uploader,
+  // moderator and admin) or "anyone" (every signed-in account). The admin API token always may.
+  std::string uploads = "uploaders";
+  // Uploads started (plain or resumable) per hour by one account and from one client address;
+  // at least 1. Uploads with the admin API token (automation) are not limited.
+  int64_t uploads_per_hour = 20;
+  int64_t uploads_per_hour_per_address = 30;
 };
 
 struct Config {

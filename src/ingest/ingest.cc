@@ -88,15 +88,26 @@ Task<Result<std::optional<sql::TokenGrant>>> Ingest::authenticate(std::string_vi
   co_return co_await pool_.run<std::optional<sql::TokenGrant>>(std::move(find));
 }
 
-Task<Result<Created>> Ingest::create(catalog::Video video, std::string channel, const sql::TokenGrant& grant,
-                                     std::string file, redis::Connection& redis, int64_t now_ms) {
-  if (grant.role != sql::TokenRole::admin) co_return Created{Rejected{"uploads need an admin token"}};
-  if (channel.empty()) channel = options_.admin_channel;
-  if (!valid_name(channel)) co_return Created{Rejected{"not a valid channel name"}};
+Task<Result<std::optional<int64_t>>> Ingest::owner_of(int64_t id) {
+  std::function<Result<std::optional<int64_t>>(sql::Connection&)> find =
+      [id](sql::Connection& db) -> Result<std::optional<int64_t>> {
+    auto video = sql::CatalogStore(db).find_video(id);
+    if (!video) return video.error();
+    if (!*video) return std::optional<int64_t>{};
+    return std::optional<int64_t>((*video)->channel_id);
+  };
+  co_return co_await pool_.run<std::optional<int64_t>>(std::move(find));
+}
+
+Task<Result<Created>> Ingest::create(catalog::Video video, Owner owner, std::string file,
+                                     redis::Connection& redis, int64_t now_ms) {
+  if (owner.user_id == 0 && owner.channel.empty()) owner.channel = options_.admin_channel;
+  if (owner.user_id == 0 && !valid_name(owner.channel))
+    co_return Created{Rejected{"not a valid channel name"}};
   const std::string uploads_dir = options_.uploads_dir;
   // SQL row and the file's move, on a pool thread.
   std::function<Result<Created>(sql::Connection&)> store_upload =
-      [video = std::move(video), channel, file, uploads_dir](sql::Connection& db) mutable -> Result<Created> {
+      [video = std::move(video), owner, file, uploads_dir](sql::Connection& db) mutable -> Result<Created> {
     sql::CatalogStore store(db);
     auto categories = store.categories();
     if (!categories) return categories.error();
@@ -106,7 +117,8 @@ Task<Result<Created>> Ingest::create(catalog::Video video, std::string channel, 
       if (known == categories->end()) return Created{Rejected{fmt::format("unknown category '{}'", slug)}};
     }
     if (auto begun = db.begin(); !begun) return begun.error();
-    auto channel_id = store.ensure_channel(channel, channel);
+    auto channel_id = owner.user_id != 0 ? Result<int64_t>(owner.user_id)
+                                         : store.ensure_channel(owner.channel, owner.channel);
     if (channel_id) video.channel_id = *channel_id;
     auto id = channel_id ? store.insert_video(video) : Result<int64_t>(channel_id.error());
     Status committed = id ? db.commit() : Status(id.error());

@@ -1,9 +1,9 @@
-// Ingest: the write path of an upload, after its bytes are on disk. It checks who is uploading
-// (an API token), checks the form (title, description, tags, category), creates the video in SQL
-// as `processing` (not listed anywhere until the worker makes it ready), moves the file into the
-// uploads directory as "{id}.upload", and queues its transcode job on the Redis Stream with its
-// progress record (`queued`). If the job cannot be queued (Redis down), the video and the file
-// are removed again and the caller answers 503: there is never a video without a job.
+// Ingest: the write path of an upload, after its bytes are on disk. It looks up API tokens
+// (who may upload is the routes' to decide), checks the form (title, description, tags, category), creates
+// the video in SQL as `processing` (not listed anywhere until the worker makes it ready), moves the file into
+// the uploads directory as "{id}.upload", and queues its transcode job on the Redis Stream with its progress
+// record (`queued`). If the job cannot be queued (Redis down), the video and the file are removed again and
+// the caller answers 503: there is never a video without a job.
 //
 //
 // Deleting (remove()) is the way back: the video's SQL row is marked failed ("being deleted"), so
@@ -44,6 +44,12 @@ struct UploadForm {
   std::string channel;   // admin tokens only: the channel (handle) to upload to
 };
 
+// Whose channel a new video goes to.
+struct Owner {
+  int64_t user_id = 0;  // a signed-in account: its own channel
+  std::string channel;  // else (the admin token): this handle, created when new; empty: admin_channel
+};
+
 struct IngestOptions {
   std::string uploads_dir;              // where accepted uploads wait for the worker
   std::string admin_channel = "admin";  // admin uploads without a `channel` field go here
@@ -68,9 +74,12 @@ class Ingest {
 
   // What the token grants; nullopt for an unknown one.
   Task<Result<std::optional<sql::TokenGrant>>> authenticate(std::string_view token);
-  // `video` from check_form(); `file` is renamed into the uploads directory (same file system).
-  Task<Result<Created>> create(catalog::Video video, std::string channel, const sql::TokenGrant& grant,
-                               std::string file, redis::Connection& redis, int64_t now_ms);
+  // `video` from check_form(), on `owner`'s channel; `file` is renamed into the uploads directory
+  // (same file system).
+  Task<Result<Created>> create(catalog::Video video, Owner owner, std::string file, redis::Connection& redis,
+                               int64_t now_ms);
+  // The id of the account whose channel holds the video; nullopt when there is no such video.
+  Task<Result<std::optional<int64_t>>> owner_of(int64_t id);
   // Withdraws the video and queues its delete job (see above); false when there is no such video.
   Task<Result<bool>> remove(int64_t id, redis::Connection& redis, int64_t now_ms);
   const IngestOptions& options() const { return options_; }

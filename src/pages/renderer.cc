@@ -566,12 +566,13 @@ std::string Renderer::watch(const projection::VideoPage& video, int64_t now, con
   return render_page(t_.watch, data, cards);
 }
 
-std::string Renderer::upload(const std::vector<CategoryLink>& nav, const Frame& frame) const {
+std::string Renderer::upload(const std::vector<CategoryLink>& nav, const Frame& frame,
+                             bool may_upload) const {
   TemplateData data(page_nodes + nav.size() * 3, page_text);
   auto root = data.root();
   const std::string description = "Upload a video to " + options_.name + ".";  // borrowed by the data
   add_layout(root, options_.name, "Upload a video", description, nav, "", frame);
-  root.set_bool("noindex", true);
+  root.set_bool("noindex", true).set_bool("may_upload", may_upload);
   auto categories = root.add_list("categories");
   for (const CategoryLink& category : nav)
     categories.add_object().set("slug", category.slug).set("name", category.name);

@@ -160,8 +160,10 @@ class Renderer {
                          const Frame& frame, const std::vector<projection::CategoryLink>& nav) const;
   std::string playlists(const PlaylistsPage& page, const Frame& frame,
                         const std::vector<projection::CategoryLink>& nav) const;
-  // The upload form; its category menu lists `nav`. Static but for the nav: no media links.
-  std::string upload(const std::vector<projection::CategoryLink>& nav, const Frame& frame = {}) const;
+  // The upload form for a viewer who `may_upload`, its category menu listing `nav`; for a viewer
+  // who may not, the page that says so. No media links.
+  std::string upload(const std::vector<projection::CategoryLink>& nav, const Frame& frame = {},
+                     bool may_upload = false) const;
   std::string error_page(int status, std::string_view title, std::string_view message,
                          const std::vector<projection::CategoryLink>& nav, const Frame& frame = {}) const;
 

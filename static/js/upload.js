@@ -5,17 +5,16 @@
 // is retried with backoff from the offset the server reports, and a session is remembered per
 // file, so uploading the same file again after a reload resumes it. Then polls
 // /api/v1/videos/{id} until the video is ready (a link to its watch page) or failed (the reason).
-// Errors show the message of the server's JSON error body. The API token is kept in localStorage
-// (until accounts exist).
+// Errors show the message of the server's JSON error body. Every call carries the session's CSRF
+// token (the form's `csrf` field) as X-CSRF-Token; the session cookie goes with it. Without
+// JavaScript the form posts itself (the server then redirects to the channel).
 (function () {
   "use strict";
   const form = document.querySelector(".upload-form");
   if (!form) return;
   const status = document.querySelector(".upload-status");
   const part = function (selector) { return status.querySelector(selector); };
-  const tokenKey = "reel.api-token";
   const maxRetries = 6;
-  const token = form.elements.token;
 
   function stored(key) {
     try { return localStorage.getItem(key); } catch (e) { return null; }
@@ -27,12 +26,6 @@
     } catch (e) { /* storage off: nothing is remembered */ }
   }
 
-  token.value = stored(tokenKey) || "";
-  form.querySelector(".upload-form__forget").addEventListener("click", function () {
-    store(tokenKey, null);
-    token.value = "";
-    token.focus();
-  });
   // A title from the file's name when none is typed yet.
   form.elements.file.addEventListener("change", function () {
     const file = form.elements.file.files[0];
@@ -138,7 +131,7 @@
     if (location) {
       const asked = await send("GET", location, auth);
       if (asked.status === 200) offset = Number(asked.getResponseHeader("Upload-Offset")) || 0;
-      else location = null;  // gone, or another token's: start again
+      else location = null;  // gone, or another account's: start again
     }
     if (!location) {
       const headers = Object.assign({ "Upload-Length": String(file.size), "Content-Type": "application/json" }, auth);
@@ -221,9 +214,7 @@
     event.preventDefault();
     if (!form.reportValidity()) return;
     const file = form.elements.file.files[0];
-    const secret = token.value.trim();
-    store(tokenKey, secret);
-    const auth = { Authorization: "Bearer " + secret };
+    const auth = { "X-CSRF-Token": form.elements.csrf.value };
     const submit = form.querySelector(".upload-form__submit");
     submit.disabled = true;
     reset();

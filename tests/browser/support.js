@@ -61,12 +61,14 @@ function freePort() {
   });
 }
 
-function run(file, args) {
+// Runs `file` with `args` (and `input` on its stdin); resolves with its stdout.
+function run(file, args, input = "") {
   return new Promise((resolve, reject) => {
-    execFile(file, args, { timeout: 120000 }, (error, stdout, stderr) => {
+    const child = execFile(file, args, { timeout: 120000 }, (error, stdout, stderr) => {
       if (error) reject(new Error(`${path.basename(file)} ${args.join(" ")}: ${error.message}\n${stderr}`));
       else resolve(stdout);
     });
+    child.stdin.end(input);
   });
 }
 
@@ -126,6 +128,12 @@ class Reel {
 
   async adminToken() {
     return (await run(this.binary, ["admin", "token", "--data-dir", this.dataDir])).trim();
+  }
+
+  // An account made as an operator does (`reel admin create-user`, the password on stdin).
+  async createUser(name, role, password) {
+    await run(this.binary, ["admin", "create-user", "--name", name, "--email", `${name}@example.org`,
+                            "--role", role, "--data-dir", this.dataDir], `${password}\n`);
   }
 
   async json(target) {

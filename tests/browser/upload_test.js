@@ -1,7 +1,8 @@
-// The upload page in headless Chromium, against a `reel up` of this file's own: reached from the
-// header, it shows the server's error for a bad token, uploads a clip with the progress bar going
-// to 100% and follows its processing to a link to the watch page, remembers the token, and sends a
-// big file through the resumable API in pieces, getting over a dropped piece.
+// The upload page in headless Chromium, against a `reel up` of this file's own, signed in as an
+// account with the uploader role: reached from the header, it shows the server's error for a
+// refused upload, uploads a clip with the progress bar going to 100% and follows its processing to
+// a link to the watch page, posts itself as a plain form when JavaScript is off, and sends a big
+// file through the resumable API in pieces, getting over a dropped piece.
 "use strict";
 
 const { test } = require("node:test");
@@ -9,16 +10,22 @@ const assert = require("node:assert/strict");
 const path = require("node:path");
 const { makeClip, site, waitFor } = require("./support.js");
 
-let reel, clip, token;
+const uploader = `up${process.pid % 100000}`;
+const password = "correct horse battery";
+let reel, clip;
 const web = site(async (server) => {
   reel = server;
   clip = await makeClip(path.join(reel.dir, "my_holiday.mp4"), { seconds: 3, width: 320, height: 180 });
-  token = await reel.adminToken();
+  await reel.createUser(uploader, "uploader", password);
 });
 
-// The upload page, reached as a visitor does: the header's link from the home page.
+// The upload page, reached as the uploader does: signed in, the header's link from the home page.
 async function uploadPage() {
   const page = await web.page({ width: 1000, height: 900 });
+  await page.goto(reel.url("/signin"), { waitUntil: "load" });
+  await page.type("#signin-username", uploader);
+  await page.type("#signin-password", password);
+  await Promise.all([page.waitForNavigation({ waitUntil: "load" }), page.click(".account-form button[type=submit]")]);
   await page.goto(reel.url("/"), { waitUntil: "load" });
   await Promise.all([page.waitForNavigation({ waitUntil: "load" }), page.click(".site-header__upload")]);
   assert.equal(new URL(page.url()).pathname, "/upload");
@@ -35,9 +42,7 @@ async function uploadPage() {
   return page;
 }
 
-async function fill(page, { secret, title }) {
-  await page.$eval("#upload-token", (input) => { input.value = ""; });
-  await page.type("#upload-token", secret);
+async function fill(page, { title }) {
   await (await page.$("#upload-file")).uploadFile(clip);
   await page.$eval("#upload-title", (input) => { input.value = ""; });
   await page.type("#upload-title", title);
@@ -53,13 +58,15 @@ async function readyVideo(page) {
   return Number(href.match(/^\/watch\/(\d+)/)[1]);
 }
 
-test("a bad token gets the server's error", async () => {
+test("a refused upload gets the server's error", async () => {
   const page = await uploadPage();
   assert.ok(await page.$$eval("#upload-category option", (o) => o.some((x) => x.value === "music")), "categories from the nav");
-  await fill(page, { secret: "reel_" + "0".repeat(48), title: "Refused" });
+  await fill(page, { title: "Refused" });
+  await page.$eval(".upload-form input[name=csrf]", (input) => { input.value = "not-the-token"; });
   await page.click(".upload-form__submit");
   await page.waitForSelector(".upload-status__error:not([hidden])", { timeout: 20000 });
-  assert.equal(await page.$eval(".upload-status__error", (e) => e.textContent), "That API token is not valid.");
+  assert.equal(await page.$eval(".upload-status__error", (e) => e.textContent),
+               "The request is missing its CSRF token or carries a wrong one.");
   assert.ok(await page.$eval(".upload-status__processing", (e) => e.hidden), "no processing state");
   assert.equal(await page.$eval(".upload-form__submit", (b) => b.disabled), false, "the form can be sent again");
   await page.close();
@@ -67,7 +74,7 @@ test("a bad token gets the server's error", async () => {
 
 test("an upload shows its progress, then its processing, then links to the video", async () => {
   const page = await uploadPage();
-  await fill(page, { secret: token, title: "Sent from the browser" });
+  await fill(page, { title: "Sent from the browser" });
   await page.click(".upload-form__submit");
   const id = await readyVideo(page);
   const seen = await page.evaluate(() => window.seen);
@@ -83,11 +90,23 @@ test("an upload shows its progress, then its processing, then links to the video
   assert.equal(doc.body.title, "Sent from the browser");
   assert.deepEqual(doc.body.tags, ["browser", "upload"]);
   assert.deepEqual(doc.body.categories.map((c) => c.slug), ["music"]);
+  assert.equal(doc.body.channel.name, uploader, "on the uploader's own channel");
   await Promise.all([page.waitForNavigation({ waitUntil: "load" }), page.click(".upload-status__watch")]);
   assert.equal(await page.$eval(".watch__title", (h) => h.textContent), "Sent from the browser");
-  // The token is remembered for the next visit.
+  await page.close();
+});
+
+test("without JavaScript the form posts itself and lands on the uploader's channel", async () => {
+  const page = await web.page();
+  await page.setJavaScriptEnabled(false);
+  await page.goto(reel.url("/signin"), { waitUntil: "load" });
+  await page.type("#signin-username", uploader);
+  await page.type("#signin-password", password);
+  await Promise.all([page.waitForNavigation({ waitUntil: "load" }), page.click(".account-form button[type=submit]")]);
   await page.goto(reel.url("/upload"), { waitUntil: "load" });
-  assert.equal(await page.$eval("#upload-token", (input) => input.value), token);
+  await fill(page, { title: "Sent by a plain form" });
+  await Promise.all([page.waitForNavigation({ waitUntil: "load" }), page.click(".upload-form__submit")]);
+  assert.equal(new URL(page.url()).pathname, `/channel/${uploader}`);
   await page.close();
 });
 
@@ -104,7 +123,7 @@ test("a big file goes in pieces through the resumable API and survives a dropped
     if (request.method() === "PATCH" && ++patches === 2) request.abort("connectionreset");  // the second piece is lost
     else request.continue();
   });
-  await fill(page, { secret: token, title: "Sent in pieces" });
+  await fill(page, { title: "Sent in pieces" });
   await page.click(".upload-form__submit");
   const id = await readyVideo(page);
   const size = require("node:fs").statSync(clip).size;

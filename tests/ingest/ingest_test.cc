@@ -8,6 +8,7 @@
 
 #include <filesystem>
 #include <fstream>
+#include <map>
 
 #include "common/clock.h"
 #include "jobs/progress.h"
@@ -76,6 +77,22 @@ class IngestTest : public reel::testing::RedisSqliteTest {
     return reply && reply->integer() == 1;
   }
 
+  // An upload of a small file with `form` on `owner`'s channel: the new video's id; 0 (and a
+  // failure) when it is refused.
+  int64_t create(const UploadForm& form, Owner owner) {
+    fs::create_directories(dir_.path() / "incoming");
+    const fs::path file = dir_.path() / "incoming" / "clip";
+    std::ofstream(file) << "bytes";
+    auto video = check_form(form, 1'700'000'000);
+    EXPECT_TRUE(video) << video.error().message;
+    if (!video) return 0;
+    auto created = run_task(
+        io_, ingest_->create(*video, std::move(owner), file.string(), *async_redis_, 1'700'000'000'000));
+    EXPECT_TRUE(created && *created) << (created && !*created ? created->error().message : "");
+    return created && *created && std::holds_alternative<int64_t>(**created) ? std::get<int64_t>(**created)
+                                                                             : 0;
+  }
+
   SystemClock clock_;
   std::unique_ptr<sql::Pool> pool_;
   std::optional<Ingest> ingest_;
@@ -84,16 +101,8 @@ class IngestTest : public reel::testing::RedisSqliteTest {
 };
 
 TEST_F(IngestTest, AnUploadIsQueuedWithItsRecord) {
-  fs::create_directories(dir_.path() / "incoming");
-  const fs::path file = dir_.path() / "incoming" / "clip";
-  std::ofstream(file) << "bytes";
-  auto video = check_form({"New", "", "fresh", "music", ""}, 1'700'000'000);
-  ASSERT_TRUE(video) << video.error().message;
-  const sql::TokenGrant admin{.role = sql::TokenRole::admin};
-  auto created =
-      run_task(io_, ingest_->create(*video, "", admin, file.string(), *async_redis_, 1'700'000'000'000));
-  ASSERT_TRUE(created && *created) << (created && !*created ? created->error().message : "");
-  const int64_t id = std::get<int64_t>(**created);
+  const int64_t id = create({"New", "", "fresh", "music", ""}, Owner{});
+  ASSERT_GT(id, 0);
   const std::string upload = jobs::upload_path((dir_.path() / "uploads").string(), id);
   EXPECT_TRUE(fs::exists(upload));
   auto jobs = reel::testing::queued_jobs(*redis_);
@@ -107,6 +116,26 @@ TEST_F(IngestTest, AnUploadIsQueuedWithItsRecord) {
   EXPECT_EQ((*record)->state, jobs::JobState::queued);
   EXPECT_EQ((*record)->updated_at_ms, 1'700'000'000'000);
   EXPECT_EQ(store_->find_video(id).value()->status, catalog::VideoStatus::processing);
+}
+
+TEST_F(IngestTest, AnAccountsUploadGoesToItsOwnChannel) {
+  const int64_t account = store_->ensure_channel("maker", "Maker").value();
+  const int64_t admin = store_->ensure_channel("admin", "admin").value();
+  std::map<int64_t, int64_t> owners;  // video -> owner_of
+  for (const Owner& owner : {Owner{account, ""}, Owner{}}) {
+    const int64_t id = create({"Mine", "", "", "", ""}, owner);
+    ASSERT_GT(id, 0);
+    auto found = run_task(io_, ingest_->owner_of(id));
+    ASSERT_TRUE(found && *found && **found);
+    owners[id] = ***found;
+    EXPECT_EQ(store_->find_video(id).value()->channel_id, ***found);
+  }
+  ASSERT_EQ(owners.size(), 2u);
+  EXPECT_EQ(owners.begin()->second, account);
+  EXPECT_EQ(owners.rbegin()->second, admin) << "the admin token's upload without a channel field";
+  auto unknown = run_task(io_, ingest_->owner_of(424242));
+  ASSERT_TRUE(unknown && *unknown);
+  EXPECT_FALSE(**unknown);
 }
 
 TEST_F(IngestTest, RemovingWithdrawsTheVideoAtOnceAndQueuesItsDeleteJob) {

@@ -529,23 +529,29 @@ TEST_F(RendererTest, ErrorPageShowsStatusAndLinksHome) {
 TEST_F(RendererTest, UploadPageHasTheFormWithTheNavCategories) {
   std::vector<CategoryLink> categories = nav();
   categories.push_back({"odd", R"(<b>"Odd"</b>)"});
-  std::string html = renderer_->upload(categories);
+  const Frame frame{.viewer = {7, "maker", "Maker", "the-csrf-token"}};
+  std::string html = renderer_->upload(categories, frame, /*may_upload=*/true);
   expect_common_page_parts(html);
   EXPECT_THAT(html, HasSubstr("<title>Upload a video · Reel</title>"));
   EXPECT_THAT(html, HasSubstr(R"(<meta name="robots" content="noindex">)"));
-  EXPECT_THAT(html, HasSubstr(R"(<form class="upload-form" data-uploads="/api/v1/uploads")"));
-  for (auto field :
-       {R"(name="token" type="password")", R"(name="file" type="file")", R"(name="title")",
-        R"(name="description")", R"(name="tags")", R"(<select id="upload-category" name="category">)"}) {
+  EXPECT_THAT(html, HasSubstr(R"(<form class="upload-form" method="post" action="/api/v1/uploads" )"
+                              R"(enctype="multipart/form-data")"));
+  for (auto field : {R"(<input type="hidden" name="csrf" value="the-csrf-token">)",
+                     R"(name="file" type="file")", R"(name="title")", R"(name="description")",
+                     R"(name="tags")", R"(<select id="upload-category" name="category">)"}) {
     EXPECT_THAT(html, HasSubstr(field));
   }
   EXPECT_THAT(html, HasSubstr(R"(<option value="music">Music</option>)"));
   EXPECT_THAT(html, HasSubstr(R"(<option value="pets-animals">Pets &amp; Animals</option>)"));
   EXPECT_THAT(html, HasSubstr(R"(<option value="odd">&lt;b&gt;&quot;Odd&quot;&lt;/b&gt;</option>)"));
-  EXPECT_THAT(html, HasSubstr("local storage")) << "says where the token is kept";
   EXPECT_THAT(html, HasSubstr(R"(<progress class="upload-status__upload")"));
   EXPECT_THAT(html, HasSubstr(R"(<script src="/static/js/upload.js" defer></script>)"));
   EXPECT_THAT(html, HasSubstr(R"(<a class="site-header__upload" href="/upload">)"));
+
+  const std::string refused = renderer_->upload(categories, frame, /*may_upload=*/false);
+  EXPECT_THAT(refused, HasSubstr("Your account may not upload videos."));
+  EXPECT_THAT(refused, Not(HasSubstr("upload-form")));
+  EXPECT_THAT(refused, Not(HasSubstr("upload.js")));
 }
 
 TEST(RendererLoad, MissingDirectoryIsAnError) {
