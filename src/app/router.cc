@@ -2,11 +2,13 @@
 
 #include <algorithm>
 #include <charconv>
+#include <nlohmann/json.hpp>
 
 #include "api/json.h"
 #include "app/people_routes.h"
 #include "app/request_input.h"
 #include "app/upload_routes.h"
+#include "common/text.h"
 #include "http/url.h"
 
 namespace reel::app {
@@ -177,6 +179,12 @@ Task<std::optional<http::Response>> Router::write_route(const http::Request& req
   }
   if (slash != std::string_view::npos || request.method == "GET" || request.method == "HEAD")
     co_return std::nullopt;
+  if (request.method == "POST") {
+    auto id = parse_id(rest);
+    if (id && s_.uploads != nullptr) {
+      if (auto from_form = co_await form_delete(request, *id)) co_return std::move(*from_form);
+    }
+  }
   if (request.method != "DELETE") {
     auto response = error(405, "A video answers GET, HEAD and DELETE.", true);
     response.set("Allow", "GET, HEAD, DELETE");
@@ -186,6 +194,32 @@ Task<std::optional<http::Response>> Router::write_route(const http::Request& req
   auto id = parse_id(rest);
   if (!id) co_return error(404, "There is no such video.", true);
   co_return co_await s_.uploads->remove_video(request, *id);
+}
+
+// The "my videos" page deletes with a plain form: POST, `_method=DELETE`, its CSRF token as the
+// field `csrf`. That is DELETE /api/v1/videos/{id} with the token as X-CSRF-Token, answered with a
+// redirect back (`next`) or an error page. nullopt for a POST that is not such a form.
+Task<std::optional<http::Response>> Router::form_delete(const http::Request& request, int64_t id) {
+  auto input = RequestInput::parse(request);
+  if (!input.ok() || !input->is_form() || input->method() != "DELETE") co_return std::nullopt;
+  http::Request as_delete = request;
+  as_delete.method = "DELETE";
+  std::erase_if(as_delete.headers,
+                [](const http::Header& header) { return iequals(header.name, "X-CSRF-Token"); });
+  as_delete.headers.push_back({"X-CSRF-Token", input->csrf()});
+  http::Response answered = co_await s_.uploads->remove_video(as_delete, id);
+  if (answered.status != 202) {
+    auto document = nlohmann::json::parse(answered.body, nullptr, false);
+    const std::string message = document.is_object() && document["error"].is_string()
+                                    ? document["error"].get<std::string>()
+                                    : std::string(http::reason(answered.status));
+    co_return error(answered.status, message, false);
+  }
+  http::Response back = http::Response::text(303, "");
+  back.set("Location", input->next(request, "/me/videos"));
+  back.set("Cache-Control", "no-store");
+  back.route = "delete";
+  co_return back;
 }
 
 Task<http::Response> Router::named_listing(const http::Request& request, std::string_view path, bool api) {

@@ -65,6 +65,8 @@ class Router {
  private:
   // The routes that write (uploads, the view beacon, DELETE of a video); nullopt for any other.
   Task<std::optional<http::Response>> write_route(const http::Request& request, std::string_view path);
+  // A video's delete sent by a plain form (POST, `_method=DELETE`); nullopt for any other POST.
+  Task<std::optional<http::Response>> form_delete(const http::Request& request, int64_t id);
   // /category/{slug}, /tag/{tag}, /channel/{name}; 404 for any other path.
   Task<http::Response> named_listing(const http::Request& request, std::string_view path, bool api);
   // Who a page is for: ESI includes when a surrogate asks for them (Surrogate-Capability), else the

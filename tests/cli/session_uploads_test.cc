@@ -2,8 +2,8 @@
 // uploads with its cookie and CSRF token (the API, the plain form, the resumable API), the worker
 // publishes the video on the account's channel; a plain account is refused (unless [auth] uploads
 // = "anyone"); refusals come before the body; the upload limit answers 429 with Retry-After; the
-// owner deletes their own video and nobody else's; deleting the account takes its videos out of
-// every list and its delete jobs remove their files.
+// owner deletes their own video (from the "my videos" page's form) and nobody else's; deleting the
+// account takes its videos out of every list and its delete jobs remove their files.
 #include <gtest/gtest.h>
 #include <sys/wait.h>
 
@@ -248,8 +248,23 @@ TEST_F(SessionUploads, OwnersDeleteTheirOwnVideosAndNobodyElses) {
   EXPECT_EQ(call("DELETE", target, with(owner, false)).status, 403) << "without the CSRF token";
   EXPECT_EQ(call("DELETE", "/api/v1/videos/999999999", with(owner)).status, 404);
   EXPECT_TRUE(listed_newest(id)) << "refused deletes change nothing";
-  HttpReply deleted = call("DELETE", target, with(owner));
-  ASSERT_EQ(deleted.status, 202) << deleted.body;
+  // The owner's "my videos" page lists it with a plain form that deletes it and comes back.
+  EXPECT_TRUE(eventually([&] {
+    return call("GET", "/me/videos", with(owner, false)).body.find("action=\"" + target + "\"") !=
+           std::string::npos;
+  }));
+  const std::string cookie_only = std::string(testing::form_type) + "Cookie: " + owner.cookie + "\r\n";
+  HttpReply forged = call("POST", target, cookie_only, "_method=DELETE&csrf=wrong&next=%2Fme%2Fvideos");
+  EXPECT_EQ(forged.status, 403);
+  EXPECT_NE(forged.header("content-type").find("text/html"), std::string::npos) << "a form gets a page";
+  EXPECT_EQ(call("POST", target, std::string(testing::form_type) + "Cookie: " + stranger.cookie + "\r\n",
+                 "_method=DELETE&csrf=" + stranger.csrf)
+                .status,
+            403);
+  HttpReply deleted =
+      call("POST", target, cookie_only, "_method=DELETE&csrf=" + owner.csrf + "&next=%2Fme%2Fvideos");
+  ASSERT_EQ(deleted.status, 303) << deleted.body;
+  EXPECT_EQ(deleted.header("location"), "/me/videos");
   EXPECT_TRUE(eventually([&] { return !listed_newest(id) && http_get(port(), target)->status == 404; }));
   EXPECT_TRUE(eventually([&] { return !fs::exists(data_dir() / "media" / "videos" / std::to_string(id)); }))
       << "its delete job ran";
