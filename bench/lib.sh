@@ -9,6 +9,11 @@ run=$(mktemp -d /tmp/reel-bench-run.XXXXXX)
 chmod 755 "$run"  # nginx workers run as nobody
 pids=()
 cleanup() {
+  local status=$?
+  if ((status != 0)) && [[ -f $run/reel.log ]]; then
+    echo "failed ($status); the end of reel's log:" >&2
+    tail -n 30 "$run/reel.log" >&2
+  fi
   for pid in "${pids[@]}"; do kill -TERM "$pid" 2>/dev/null || true; done
   for pid in "${pids[@]}"; do while kill -0 "$pid" 2>/dev/null; do sleep 0.1; done; done
   rm -rf "$run"

@@ -193,4 +193,24 @@ Result<std::optional<std::vector<int64_t>>> RequestInput::id_list(std::string_vi
   return std::optional<std::vector<int64_t>>(std::move(ids));
 }
 
+bool sent_by_plain_form(const http::Request& request) {
+  return !request.header("X-CSRF-Token") && !request.header("Authorization") &&
+         (media_type_is(request, "application/x-www-form-urlencoded") ||
+          media_type_is(request, "multipart/form-data"));
+}
+
+http::Response form_error_page(const pages::Renderer& pages, const http::Response& json) {
+  auto document = nlohmann::json::parse(json.body, nullptr, false);
+  const std::string message = document.is_object() && document["error"].is_string()
+                                  ? document["error"].get<std::string>()
+                                  : std::string(http::reason(json.status));
+  http::Response page = http::Response::html(json.status, pages.error_page(json.status, http::reason(json.status),
+                                                                           message, {}));
+  for (const http::Header& header : json.headers) {
+    if (!iequals(header.name, "Content-Type")) page.set(header.name, header.value);
+  }
+  page.route = json.route;
+  return page;
+}
+
 }  // namespace reel::app

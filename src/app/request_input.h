@@ -22,6 +22,7 @@
 
 #include "common/result.h"
 #include "http/message.h"
+#include "pages/renderer.h"
 
 namespace reel::app {
 
@@ -62,6 +63,15 @@ class RequestInput {
   std::string method_;
   std::string csrf_;
 };
+
+// Whether the request came from a plain HTML form of this site's pages: a form body
+// (urlencoded or multipart) with neither an X-CSRF-Token nor an Authorization header, which script
+// and API clients send. Such a request is refused with a page, not JSON (form_error_page).
+bool sent_by_plain_form(const http::Request& request);
+
+// A JSON error answer ({"error": message}) as the error page a plain form gets instead: the same
+// status and headers (Retry-After…), the message on the site's error page.
+http::Response form_error_page(const pages::Renderer& pages, const http::Response& json);
 
 // What a 503 says when SQL or Redis did not answer (with Retry-After).
 inline constexpr std::string_view busy_message = "The site is busy. Please try again in a moment.";

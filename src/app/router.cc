@@ -2,7 +2,6 @@
 
 #include <algorithm>
 #include <charconv>
-#include <nlohmann/json.hpp>
 
 #include "api/json.h"
 #include "app/people_routes.h"
@@ -208,13 +207,7 @@ Task<std::optional<http::Response>> Router::form_delete(const http::Request& req
                 [](const http::Header& header) { return iequals(header.name, "X-CSRF-Token"); });
   as_delete.headers.push_back({"X-CSRF-Token", input->csrf()});
   http::Response answered = co_await s_.uploads->remove_video(as_delete, id);
-  if (answered.status != 202) {
-    auto document = nlohmann::json::parse(answered.body, nullptr, false);
-    const std::string message = document.is_object() && document["error"].is_string()
-                                    ? document["error"].get<std::string>()
-                                    : std::string(http::reason(answered.status));
-    co_return error(answered.status, message, false);
-  }
+  if (answered.status != 202) co_return form_error_page(s_.pages, answered);
   http::Response back = http::Response::text(303, "");
   back.set("Location", input->next(request, "/me/videos"));
   back.set("Cache-Control", "no-store");

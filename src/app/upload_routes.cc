@@ -1,5 +1,6 @@
 #include "app/upload_routes.h"
 
+
 #include <fmt/format.h>
 #include <spdlog/spdlog.h>
 
@@ -10,6 +11,7 @@
 #include <random>
 
 #include "api/json.h"
+#include "app/request_input.h"
 #include "auth/csrf.h"
 #include "upload/multipart.h"
 
@@ -72,6 +74,17 @@ bool UploadRoutes::streams_body(const http::Request& head) {
 }
 
 Task<std::optional<http::Response>> UploadRoutes::screen(const http::Request& head) {
+  std::optional<http::Response> refused = co_await check_before_body(head);
+  if (refused) refused = for_client(head, std::move(*refused));
+  co_return refused;
+}
+
+http::Response UploadRoutes::for_client(const http::Request& request, http::Response answer) const {
+  if (answer.status < 400 || with_sessions_.pages == nullptr || !sent_by_plain_form(request)) return answer;
+  return form_error_page(*with_sessions_.pages, answer);
+}
+
+Task<std::optional<http::Response>> UploadRoutes::check_before_body(const http::Request& head) {
   const std::string_view path = head.path();
   const bool resumable = path.starts_with(resumable_path) &&
                          (path.size() == resumable_path.size() || path[resumable_path.size()] == '/');
@@ -186,6 +199,11 @@ Task<http::Response> UploadRoutes::create_video(ingest::UploadForm form, std::st
 }
 
 Task<http::Response> UploadRoutes::upload(const http::Request& request) {
+  http::Response answer = co_await receive(request);
+  co_return for_client(request, std::move(answer));
+}
+
+Task<http::Response> UploadRoutes::receive(const http::Request& request) {
   auto authorized = co_await authorize_upload(request);
   if (auto* answer = std::get_if<http::Response>(&authorized)) co_return std::move(*answer);
   const Uploader who = std::get<Uploader>(authorized);

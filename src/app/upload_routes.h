@@ -75,6 +75,7 @@ namespace reel::app {
 // Uploads with a session: who may, and how often ([auth] uploads, uploads_per_hour…).
 struct SessionUploads {
   PeopleRoutes* people = nullptr;  // this loop's (the session lookup, the limits); null: tokens only
+  const pages::Renderer* pages = nullptr;  // the error pages of the plain upload form; null: JSON
   bool anyone = false;             // every signed-in account may upload, not only the uploader roles
   auth::Limit per_account = auth::limits::upload_per_account;
   auth::Limit per_client = auth::limits::upload_per_client;
@@ -93,6 +94,7 @@ class UploadRoutes {
         with_sessions_(with_sessions),
         tokens_(clock) {}
 
+  // POST /api/v1/uploads. A plain form (sent_by_plain_form) is refused with an error page.
   Task<http::Response> upload(const http::Request& request);
   // Every method under /api/v1/uploads/resumable; `rest` is what follows it ("" or "/{id}").
   Task<http::Response> resumable(const http::Request& request, std::string_view rest);
@@ -106,13 +108,19 @@ class UploadRoutes {
   // anything under /api/v1/uploads/resumable), given its header only, the 401 (or 503) without
   // valid credentials, the 403 without upload rights or without the CSRF header (but for a plain
   // form), the 429 for a session over its upload limits; nullopt for other requests and for an
-  // upload that may go on.
+  // upload that may go on. A plain form is refused with an error page.
   Task<std::optional<http::Response>> screen(const http::Request& head);
 
   // Whether this signed-in account may upload (its role, or SessionUploads::anyone).
   bool may_upload(const auth::Session& session) const;
 
  private:
+  // upload() and screen() before their answer is fitted to the client (for_client()).
+  Task<http::Response> receive(const http::Request& request);
+  Task<std::optional<http::Response>> check_before_body(const http::Request& head);
+  // `answer` as the client can read it: an error page for a plain form's refusal, else as it is.
+  http::Response for_client(const http::Request& request, http::Response answer) const;
+
   // Who makes a call: the API token's grant, or a signed-in account.
   struct Uploader {
     std::optional<sql::TokenGrant> token;

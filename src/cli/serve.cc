@@ -308,6 +308,7 @@ Status serve(const config::Config& config, const std::function<void(const std::s
   if (config.auth.uploads_per_hour < 1 || config.auth.uploads_per_hour_per_address < 1)
     return Error{"[auth] uploads_per_hour and uploads_per_hour_per_address must be at least 1"};
   const app::SessionUploads session_uploads{
+      .pages = &*pages,
       .anyone = config.auth.uploads == "anyone",
       .per_account = {config.auth.uploads_per_hour, std::chrono::hours(1)},
       .per_client = {config.auth.uploads_per_hour_per_address, std::chrono::hours(1)}};

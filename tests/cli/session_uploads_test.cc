@@ -211,6 +211,9 @@ TEST_F(SessionUploads, WithoutTheCsrfTokenNothingIsKept) {
   HttpReply wrong_field = upload("Cookie: " + uploader.cookie + "\r\n",
                                  multipart({{"csrf", "nope"}, {"title", "Forged"}}, clip()));
   EXPECT_EQ(wrong_field.status, 403) << wrong_field.body;
+  EXPECT_NE(wrong_field.header("content-type").find("text/html"), std::string::npos)
+      << "a plain form is answered with a page";
+  EXPECT_NE(wrong_field.body.find("CSRF"), std::string::npos) << wrong_field.body;
   EXPECT_EQ(files_named(uploads, "incoming-"), 0u) << "the file was never copied out";
   EXPECT_TRUE(eventually([&] { return files_named(uploads / "tmp", "reel-body-") == 0; }))
       << "and the bodies are deleted";
@@ -226,6 +229,12 @@ TEST_F(SessionUploads, UploadsAreLimitedPerAccountWithRetryAfter) {
   HttpReply limited = header_only("POST", "/api/v1/uploads", std::string(multipart_type) + with(uploader));
   EXPECT_EQ(limited.status, 429) << limited.body;
   EXPECT_GE(std::stoi(limited.header("retry-after").empty() ? "0" : limited.header("retry-after")), 1);
+  HttpReply limited_form =
+      header_only("POST", "/api/v1/uploads", std::string(multipart_type) + "Cookie: " + uploader.cookie + "\r\n");
+  EXPECT_EQ(limited_form.status, 429);
+  EXPECT_NE(limited_form.header("content-type").find("text/html"), std::string::npos)
+      << "the plain form gets the page that says so";
+  EXPECT_FALSE(limited_form.header("retry-after").empty());
   new_client();
   EXPECT_EQ(call("POST", "/api/v1/uploads/resumable",
                  std::string(json_type) + with(uploader) + "Upload-Length: 10\r\n", R"({"title": "More"})")
