@@ -128,7 +128,12 @@ class SqliteConnection final : public Connection {
   }
 
   Error failure(std::string_view sql) const {
-    return Error{fmt::format("SQLite: {} (in \"{}\")", sqlite3_errmsg(db_), quoted(sql))};
+    Error error{fmt::format("SQLite: {} (in \"{}\")", sqlite3_errmsg(db_), quoted(sql))};
+    // Busy: another connection held the write lock past the busy timeout; locked: a conflict
+    // inside this process's shared cache. Either way the transaction can be run again.
+    const int primary = sqlite3_extended_errcode(db_) & 0xff;
+    error.conflict = primary == SQLITE_BUSY || primary == SQLITE_LOCKED;
+    return error;
   }
 
   // Returns the cached statement for `sql` (preparing it on first use) with `params` bound.
