@@ -88,7 +88,7 @@ class CommunityRebuildTest : public testing::CommunityTest {
   std::vector<int64_t> users_;
 };
 
-TEST_F(CommunityRebuildTest, RebuildReproducesWhatTheDeltasProduced) {
+TEST_P(CommunityRebuildTest, RebuildReproducesWhatTheDeltasProduced) {
   activity();
   ASSERT_FALSE(HasFatalFailure());
   // The activity reached every family of keys the rebuild will be compared on.
@@ -100,7 +100,7 @@ TEST_F(CommunityRebuildTest, RebuildReproducesWhatTheDeltasProduced) {
   expect_rebuild_reproduces_redis();
 }
 
-TEST_F(CommunityRebuildTest, ARebuildRemovesWhatSqlNoLongerHas) {
+TEST_P(CommunityRebuildTest, ARebuildRemovesWhatSqlNoLongerHas) {
   activity();
   ASSERT_FALSE(HasFatalFailure());
   const auto by_deltas = testing::dump_redis(*redis_);
@@ -118,7 +118,7 @@ TEST_F(CommunityRebuildTest, ARebuildRemovesWhatSqlNoLongerHas) {
   EXPECT_EQ(testing::dump_redis(*redis_), by_deltas);
 }
 
-TEST_F(CommunityRebuildTest, RemovingAUsersVotesAndCommentsKeepsCountsRight) {
+TEST_P(CommunityRebuildTest, RemovingAUsersVotesAndCommentsKeepsCountsRight) {
   activity();
   ASSERT_FALSE(HasFatalFailure());
   const int64_t leaving = users_[0];  // voted on three videos; wrote "first", which has replies
@@ -138,6 +138,9 @@ TEST_F(CommunityRebuildTest, RemovingAUsersVotesAndCommentsKeepsCountsRight) {
   // Counts and lists agree with SQL: a rebuild from it changes nothing.
   expect_rebuild_reproduces_redis();
 }
+
+INSTANTIATE_TEST_SUITE_P(Backends, CommunityRebuildTest, sql::testing::all_backends(),
+                         sql::testing::backend_test_name);
 
 }  // namespace
 }  // namespace reel::people
