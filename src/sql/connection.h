@@ -67,6 +67,10 @@ class Connection {
   // its busy timeout); MariaDB runs it READ COMMITTED (each statement sees what was committed
   // when it started), so a write that locked a row reads what the writes before it committed.
   virtual Status begin() = 0;
+  // A read-only transaction whose every read sees the database as of one moment (SQLite: a WAL
+  // read snapshot, fixed by its first read; MariaDB: REPEATABLE READ WITH CONSISTENT SNAPSHOT). Writers
+  // go on meanwhile. End it with commit() or rollback().
+  virtual Status begin_snapshot() = 0;
   virtual Status commit() = 0;
   virtual Status rollback() = 0;
 };

@@ -22,7 +22,7 @@ constexpr std::string_view session_setup =
 // would freeze a transaction's reads at its first plain SELECT). A write locks its objects and
 // then reads the state its delta is computed from, sometimes after a first read that named the
 // lock (a comment's video): it must see what the writes it waited for committed. It also takes
-// fewer gap locks, so fewer deadlocks.
+// fewer gap locks, so fewer deadlocks. begin_snapshot() asks for REPEATABLE READ explicitly.
 constexpr std::string_view isolation_setup = "SET SESSION TRANSACTION ISOLATION LEVEL READ COMMITTED";
 
 // mysql_init() initializes the client library on first use, which is not thread-safe; this
@@ -233,6 +233,11 @@ class MariadbConnection final : public Connection {
   int64_t last_insert_id() override { return last_insert_id_; }
 
   Status begin() override { return run_text("START TRANSACTION"); }
+  Status begin_snapshot() override {
+    // SET TRANSACTION applies to the next transaction only; the session stays READ COMMITTED.
+    if (Status level = run_text("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ"); !level.ok()) return level;
+    return run_text("START TRANSACTION WITH CONSISTENT SNAPSHOT, READ ONLY");
+  }
   Status commit() override { return run_text("COMMIT"); }
   Status rollback() override { return run_text("ROLLBACK"); }
 

@@ -118,6 +118,8 @@ class SqliteConnection final : public Connection {
   int64_t last_insert_id() override { return static_cast<int64_t>(sqlite3_last_insert_rowid(db_)); }
 
   Status begin() override { return unit(execute("BEGIN IMMEDIATE", {})); }
+  // Deferred: the first read fixes the snapshot (WAL: writers go on meanwhile).
+  Status begin_snapshot() override { return unit(execute("BEGIN DEFERRED", {})); }
   Status commit() override { return unit(execute("COMMIT", {})); }
   Status rollback() override { return unit(execute("ROLLBACK", {})); }
 
