@@ -142,6 +142,42 @@ TEST_P(CommunityRebuildTest, RemovingAUsersVotesAndCommentsKeepsCountsRight) {
   expect_rebuild_reproduces_redis();
 }
 
+// The race made certain: a vote and a comment commit after the rebuild's snapshot and land on the
+// live keys before its swap (from the progress callback, which the swap stage calls first). The
+// swap replaces those keys with the snapshot's; the rebuild then applies the object's later rows
+// again, so nothing is lost.
+TEST_P(CommunityRebuildTest, AWriteBetweenTheSnapshotAndTheSwapIsKept) {
+  cast(users_[0], video_, 1);
+  auto db = sql::open({sql_url_});
+  auto redis = redis::BlockingClient::connect(connection_options());
+  ASSERT_TRUE(db && redis);
+  projection::RebuildOptions options;
+  options.now = now_;
+  int64_t between = 0;
+  options.progress = [&](std::string_view stage, uint64_t, uint64_t) {
+    if (stage != "swap" || between != 0) return;
+    bool voted_landed = false, posted_landed = false;
+    auto voted = run_write(
+        **db, *redis, [&](writes::Transaction& tx) { return vote(tx, users_[1], video_, -1, now_); },
+        &voted_landed);
+    auto posted = run_write(
+        **db, *redis,
+        [&](writes::Transaction& tx) { return add_comment(tx, users_[2], video_, "between", 0, now_); },
+        &posted_landed);
+    ASSERT_TRUE(voted && posted);
+    EXPECT_TRUE(voted_landed && posted_landed);
+    between = posted->id;
+  };
+  auto rebuilt = projection::rebuild(*store_, *redis_, options);
+  ASSERT_TRUE(rebuilt) << rebuilt.error().message;
+  ASSERT_NE(between, 0);
+  EXPECT_GE(rebuilt->objects_rebased, 1u);
+  EXPECT_EQ(call(redis::Command("HGET", keys::user_votes(users_[1]), std::to_string(video_))).str(), "-1");
+  EXPECT_EQ(call(redis::Command("HGET", keys::video(video_), "dislikes")).str(), "1");
+  EXPECT_EQ(call(redis::Command("HEXISTS", keys::comments(video_), std::to_string(between))).integer(), 1);
+  expect_rebuild_reproduces_redis();
+}
+
 // A writer votes and comments without pause while `reel rebuild` runs again and again: a write
 // committed after a rebuild's snapshot and landed before its swap is put back by the rebuild
 // (watermarks reset to the snapshot, later rows applied again), so once the relay has run, Redis
