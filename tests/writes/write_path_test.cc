@@ -10,14 +10,18 @@
 
 #include <algorithm>
 #include <atomic>
+#include <optional>
 #include <thread>
 
 #include "common/clock.h"
 #include "projection/codec.h"
 #include "projection/keys.h"
+#include "redis/connection.h"
 #include "redis/server.h"
 #include "sql/outbox_store.h"
+#include "sql/pool.h"
 #include "sql/redis_sql_test.h"
+#include "support/event_loop.h"
 #include "support/fixtures.h"
 #include "support/http_client.h"
 #include "writes/apply.h"
@@ -369,6 +373,40 @@ TEST_P(MariadbConflictTest, ADeadlockVictimRunsAgainAndOnlyItsLastAttemptCounts)
   ASSERT_EQ(rows->size(), 4u);  // the victim's first attempt left nothing
   EXPECT_EQ((*rows)[1].integer(1), 2);
   EXPECT_EQ((*rows)[3].integer(1), 2);
+}
+
+// The same through WritePath::run on an event loop, its writes on a pool of two SQL threads: the
+// victim is run again on its pool thread and the write path counts the re-run.
+TEST_P(MariadbConflictTest, TheWritePathOnAnEventLoopRunsTheDeadlockVictimAgain) {
+  asio::io_context io;
+  redis::Connection connection(io.get_executor(), connection_options());
+  connection.start();
+  auto pool = sql::Pool::open({sql_url_}, 2);
+  ASSERT_TRUE(pool) << pool.error().message;
+  WritePath path(**pool, connection, clock_);
+  std::atomic<int> holding{0}, attempts_a{0}, attempts_b{0};
+  std::optional<Result<Written<bool>>> a, b;
+  auto run = [&path](std::function<Status(Transaction&)> write,
+                     std::optional<Result<Written<bool>>>& out) -> Task<void> {
+    std::function<Result<bool>(Transaction&)> valued = [write](Transaction& tx) -> Result<bool> {
+      if (Status written = write(tx); !written.ok()) return written.error();
+      return true;
+    };
+    out.emplace(co_await path.run<bool>(std::move(valued)));
+  };
+  asio::co_spawn(io, run(crossed("video:1", "video:2", "a", holding, attempts_a), a), asio::detached);
+  asio::co_spawn(io, run(crossed("video:2", "video:1", "b", holding, attempts_b), b), asio::detached);
+  EXPECT_TRUE(testing::run_until(io, [&] { return a && b; }));
+  (*pool)->stop();
+  ASSERT_TRUE(a && b);
+  ASSERT_TRUE(*a) << a->error().message;
+  ASSERT_TRUE(*b) << b->error().message;
+  EXPECT_EQ(attempts_a.load() + attempts_b.load(), 3);
+  EXPECT_EQ(path.stats().writes, 2u);
+  EXPECT_EQ(path.stats().retried, 1u);
+  converge();
+  for (const char* object : {"video:1", "video:2"})
+    EXPECT_EQ(get(*redis_, std::string("applied:") + object), "2") << object;
 }
 
 TEST_P(MariadbConflictTest, WithoutRetriesTheDeadlockVictimFailsAsAConflict) {
