@@ -7,7 +7,12 @@
 //
 // Thread-safety: a Connection is used by one thread at a time.
 // Failure: every call returns an Error with the engine's message and the statement's text;
-// nothing throws.
+// nothing throws. An Error caused by a concurrent transaction — a deadlock or lock wait timeout
+// (MariaDB 1213, 1205), busy or locked (SQLite) — has `conflict` set (common/result.h): roll back
+// and run the transaction again (writes::WritePath does).
+//
+// MariaDB sessions run READ COMMITTED (begin()); the server's binary log, if any, must then be
+// MIXED (the default) or ROW: STATEMENT refuses writes at that level.
 #pragma once
 
 #include <cstdint>
