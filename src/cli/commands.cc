@@ -229,8 +229,11 @@ int cmd_rebuild(const Target& target, const std::vector<std::string>& projection
   sql::CatalogStore store(*stores->sql);
   auto stats = run_rebuild(store, *stores->redis.client, projections);
   if (!stats) return fail(stats.error());
-  fmt::print("rebuilt {} videos into {} lists ({} stale keys removed, {} redis commands)\n", stats->videos,
-             stats->lists, stats->stale_keys_removed, stats->redis_commands);
+  fmt::print(
+      "rebuilt {} videos into {} lists ({} stale keys removed, {} redis commands; {} objects written "
+      "meanwhile brought in step, {} outbox rows applied again)\n",
+      stats->videos, stats->lists, stats->stale_keys_removed, stats->redis_commands, stats->objects_rebased,
+      stats->rows_replayed);
   return 0;
 }
 

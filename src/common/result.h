@@ -24,6 +24,13 @@ enum class ErrorKind {
 struct Error {
   std::string message;
   ErrorKind kind = ErrorKind::internal;
+  // Set (with kind internal) by the SQL backends when the engine gave a statement or the whole
+  // transaction up because of a concurrent transaction: a deadlock or a lock wait timeout (MariaDB
+  // 1213, 1205), SQLite busy or locked. The transaction must be rolled back; running it again from
+  // its start may succeed (writes::WritePath does, a few times). A flag rather than a kind because
+  // to everyone else it is an internal error (503): only the code that owns the transaction can
+  // re-run it. Wrappers that keep the kind keep it too when the cause is still what decides.
+  bool conflict = false;
 };
 
 template <class T>

@@ -23,7 +23,9 @@
 #include "projection/view_lists.h"
 #include "sql/collection_store.h"
 #include "sql/community_store.h"
+#include "sql/outbox_store.h"
 #include "sql/user_store.h"
+#include "writes/relay.h"
 
 namespace reel::projection {
 namespace {
@@ -33,6 +35,12 @@ constexpr size_t members_per_zadd = 500;
 constexpr int related_per_video = 12;
 constexpr size_t candidates_per_list = 24;  // top videos kept per tag and category for related
 constexpr int day_lists_kept = 30;
+
+// Lets a map keyed by std::string be searched with a string_view.
+struct TextHash {
+  using is_transparent = void;
+  size_t operator()(std::string_view text) const noexcept { return std::hash<std::string_view>{}(text); }
+};
 
 const std::vector<std::string_view> all_names = {
     "accounts", "videos",  "channels", "nav",      "newest",    "views",     "rating",
@@ -106,6 +114,8 @@ class CommandSink {
     }
     return {};
   }
+
+  redis::BlockingClient& client() { return redis_; }
 
   Result<redis::Reply> call(redis::Command command) {
     if (auto flushed = flush(); !flushed) return flushed.error();
@@ -444,7 +454,33 @@ class Rebuild {
   }
 
  private:
+  // Reads SQL in one snapshot (with the write path's sequence numbers), writes the shadow keys,
+  // swaps them in, sweeps, and brings the write path's watermarks in step with the snapshot.
   Result<RebuildStats> build() {
+    sql::Connection& db = store_.connection();
+    if (Status begun = db.begin_snapshot(); !begun) return begun.error();
+    Status read = read_snapshot();
+    Status ended = read ? db.commit() : db.rollback();
+    if (!read) return read.error();
+    if (!ended) return ended.error();
+    report("swap", 0, stats_.lists);
+    if (auto s = lists_.swap(); !s) return s.error();
+    if (auto s = named_lists_.swap(); !s) return s.error();
+    if (auto s = sweep(); !s) return s.error();
+    if (auto s = rebase_watermarks(); !s) return s.error();
+    return stats_;
+  }
+
+  // Everything that reads SQL, inside build()'s snapshot: the objects' sequence numbers, then
+  // each selected projection into shadow keys.
+  Status read_snapshot() {
+    report("sequence numbers", 0, 0);
+    Status listed =
+        sql::OutboxStore(store_.connection()).for_each_seq([&](std::string_view object, int64_t seq) {
+          snapshot_seqs_.emplace(object, seq);
+          return true;
+        });
+    if (!listed) return listed;
     auto categories = store_.categories();
     if (!categories) return categories.error();
     auto channels = store_.channels();
@@ -453,39 +489,58 @@ class Rebuild {
     for (const auto& channel : *channels) display_names[channel.name] = channel.display_name;
 
     if (selected_["nav"]) {
-      if (auto s = sink_.add(nav_command(*categories)); !s) return s.error();
+      if (auto s = sink_.add(nav_command(*categories)); !s) return s;
     }
     if (selected_["channels"]) {
       for (const auto& channel : *channels) {
         produced_.insert(keys::channel(channel.name));
-        if (auto s = sink_.add(channel_command(channel)); !s) return s.error();
+        if (auto s = sink_.add(channel_command(channel)); !s) return s;
       }
     }
-    if (auto s = scan_videos(display_names); !s) return s.error();
+    if (auto s = scan_videos(display_names); !s) return s;
     if (selected_["views"]) {
-      if (auto s = period_views(); !s) return s.error();
+      if (auto s = period_views(); !s) return s;
     }
     if (selected_["related"]) {
-      if (auto s = related(); !s) return s.error();
+      if (auto s = related(); !s) return s;
     }
     if (selected_["accounts"]) {
-      if (auto s = accounts(); !s) return s.error();
+      if (auto s = accounts(); !s) return s;
     }
     if (selected_["votes"]) {
-      if (auto s = votes(); !s) return s.error();
+      if (auto s = votes(); !s) return s;
     }
     if (selected_["comments"]) {
-      if (auto s = comments(); !s) return s.error();
+      if (auto s = comments(); !s) return s;
     }
-    if (auto s = collections(); !s) return s.error();
-    if (auto s = lists_.finish(); !s) return s.error();
-    if (auto s = named_lists_.finish(); !s) return s.error();
+    if (auto s = collections(); !s) return s;
+    if (auto s = lists_.finish(); !s) return s;
+    if (auto s = named_lists_.finish(); !s) return s;
     stats_.lists = lists_.built().size() + named_lists_.built().size();
-    report("swap", 0, stats_.lists);
-    if (auto s = lists_.swap(); !s) return s.error();
-    if (auto s = named_lists_.swap(); !s) return s.error();
-    if (auto s = sweep(); !s) return s.error();
-    return stats_;
+    return {};
+  }
+
+  // Writes committed after the snapshot may have landed on the keys the swap replaced: every
+  // object whose sequence number moved since the snapshot gets the snapshot's number as its
+  // watermark again, and its outbox rows above it are applied anew, in order (rebuild.h).
+  Status rebase_watermarks() {
+    report("watermarks", 0, 0);
+    std::vector<std::pair<std::string, int64_t>> moved;
+    Status listed =
+        sql::OutboxStore(store_.connection()).for_each_seq([&](std::string_view object, int64_t seq) {
+          auto found = snapshot_seqs_.find(object);
+          const int64_t at_snapshot = found == snapshot_seqs_.end() ? 0 : found->second;
+          if (seq > at_snapshot) moved.emplace_back(std::string(object), at_snapshot);
+          return true;
+        });
+    if (!listed) return listed;
+    if (auto s = sink_.flush(); !s) return s;
+    Result<int64_t> replayed = writes::rebase_watermarks(store_.connection(), sink_.client(), moved);
+    if (!replayed) return Error{"rebuild: " + replayed.error().message};
+    stats_.objects_rebased = moved.size();
+    stats_.rows_replayed = static_cast<uint64_t>(*replayed);
+    report("watermarks", moved.size(), moved.size());
+    return {};
   }
 
   void report(std::string_view stage, uint64_t done, uint64_t total) {
@@ -770,6 +825,8 @@ class Rebuild {
   std::map<std::string_view, bool> selected_;
   std::unordered_set<std::string> produced_;  // object keys written (lists are in lists_)
   std::unordered_map<int64_t, std::vector<std::string>> categories_of_;
+  // The write path's sequence number of every object, as of the snapshot.
+  std::unordered_map<std::string, int64_t, TextHash, std::equal_to<>> snapshot_seqs_;
 };
 
 }  // namespace

@@ -27,6 +27,21 @@
 // hold_ttl without a round trip) the aggregators apply what they kept, to the new lists. Counts on
 // pages stand still meanwhile; no view is lost or counted twice.
 //
+// Rebuild and the write path: SQL is read in one snapshot (Connection::begin_snapshot), together
+// with every object's sequence number (outbox_seq), so the rebuilt keys reflect exactly the writes
+// numbered up to the snapshot's number of each object. A write committed after the snapshot may
+// land on the live keys before the swap replaces them (and be lost with them), or after. So once
+// the swap and sweep are done, every object whose number moved since the snapshot gets the
+// snapshot's number back as its watermark and its outbox rows above it are applied again, in
+// order (writes::rebase_watermarks, the relay's replay of a gap, run at once): each delta sets
+// values read from SQL, so re-applying a suffix in order ends where the writes ended. A write
+// landing meanwhile either comes next in order or finds a gap and is replayed by the relay.
+// Rows above a snapshot's number are newer than the snapshot, so the outbox keeps them unless the
+// rebuild outlasts the relay's retention (1 h after they were applied); rows at or below it may be
+// purged already, and need not be replayed: the snapshot has their effect. A rebuild that takes
+// longer than the retention may find rows of a moved object gone; the first row kept is then
+// applied over the gap (as the relay does), and a later rebuild puts right what was lost.
+//
 // Thread-safety: one rebuild at a time per Redis (concurrent rebuilds would swap each other's
 // shadow keys; a second rebuild of views or videos is refused while the first holds view counting). Failure:
 // returns the first SQL or Redis error; live keys swapped before the error stay valid, the rest keep their
@@ -67,6 +82,8 @@ struct RebuildStats {
   uint64_t lists = 0;
   uint64_t stale_keys_removed = 0;
   uint64_t redis_commands = 0;
+  uint64_t objects_rebased = 0;  // objects written after the snapshot (their watermarks went back)
+  uint64_t rows_replayed = 0;    // outbox rows applied again for them
 };
 
 // Returns an Error naming an unknown projection before doing anything.

@@ -5,6 +5,7 @@
 
 #include <map>
 
+#include "projection/keys.h"
 #include "sql/outbox_store.h"
 #include "writes/apply.h"
 #include "writes/delta_codec.h"
@@ -43,7 +44,61 @@ Result<std::vector<redis::Reply>> send(redis::BlockingClient& redis, const std::
   return replies;
 }
 
+// Applies the object's kept rows above `watermark`, in order; the first one present goes in even
+// when rows in between are gone (purged, or numbers whose write rolled back). Returns the ids of
+// the rows that landed (up to the first that did not); counts those it applied in `replayed`.
+Result<std::vector<int64_t>> replay_object(sql::OutboxStore& outbox, redis::BlockingClient& redis,
+                                           const std::string& object, int64_t watermark, RelayStats& stats) {
+  Result<std::vector<sql::OutboxRow>> after = outbox.rows_after(object, watermark);
+  if (!after.ok()) return after.error();
+  std::vector<std::pair<int64_t, Delta>> replay = decode_rows(*after, stats);
+  std::vector<int64_t> landed;
+  if (replay.empty()) return landed;
+  std::vector<Delta> deltas;
+  std::vector<bool> force;
+  for (const auto& [id, delta] : replay) {
+    force.push_back(deltas.empty() && delta.seq != watermark + 1);
+    deltas.push_back(delta);
+  }
+  if (force.front()) {
+    spdlog::warn("outbox: {} rows of {} after #{} are gone; applying #{} over the gap", object,
+                 deltas.front().seq - watermark - 1, watermark, deltas.front().seq);
+  }
+  Result<std::vector<redis::Reply>> replies = send(redis, deltas, force);
+  if (!replies.ok()) return replies.error();
+  for (size_t i = 0; i < replay.size(); ++i) {
+    const Landing landing = parse_apply_reply((*replies)[i]).landing;
+    if (landing != Landing::applied && landing != Landing::already) break;
+    landed.push_back(replay[i].first);
+    if (landing == Landing::applied) ++stats.replayed;
+  }
+  return landed;
+}
+
 }  // namespace
+
+Result<int64_t> rebase_watermarks(sql::Connection& db, redis::BlockingClient& redis,
+                                  const std::vector<std::pair<std::string, int64_t>>& objects) {
+  if (objects.empty()) return int64_t{0};
+  std::vector<redis::Command> resets;
+  for (const auto& [object, seq] : objects) {
+    const projection::keys::HashField watermark = projection::keys::write_seq(object);
+    resets.push_back(seq == 0 ? redis::Command("HDEL", watermark.key, watermark.field)
+                              : redis::Command("HSET", watermark.key, watermark.field, seq));
+  }
+  Result<std::vector<redis::Reply>> reset = redis.execute(std::move(resets));
+  if (!reset.ok()) return reset.error();
+  for (const redis::Reply& reply : *reset) {
+    if (reply.is_error()) return Error{fmt::format("resetting a watermark: {}", reply.str())};
+  }
+  sql::OutboxStore outbox(db);
+  RelayStats stats;
+  for (const auto& [object, seq] : objects) {
+    Result<std::vector<int64_t>> replayed = replay_object(outbox, redis, object, seq, stats);
+    if (!replayed.ok()) return replayed.error();
+  }
+  return stats.replayed;
+}
 
 Result<RelayStats> Relay::run_once() {
   RelayStats stats;
@@ -73,29 +128,9 @@ Result<RelayStats> Relay::run_once() {
       }
     }
     for (const auto& [object, watermark] : gaps) {
-      Result<std::vector<sql::OutboxRow>> after = outbox.rows_after(object, watermark);
-      if (!after.ok()) return after.error();
-      std::vector<std::pair<int64_t, Delta>> replay = decode_rows(*after, stats);
-      if (replay.empty()) continue;
-      std::vector<Delta> replay_deltas;
-      std::vector<bool> force;
-      for (const auto& [id, delta] : replay) {
-        // The first row present after the watermark goes in even when rows in between are gone.
-        force.push_back(replay_deltas.empty() && delta.seq != watermark + 1);
-        replay_deltas.push_back(delta);
-      }
-      if (force.front()) {
-        spdlog::warn("outbox: {} rows of {} after #{} are gone; applying #{} over the gap", object,
-                     replay_deltas.front().seq - watermark - 1, watermark, replay_deltas.front().seq);
-      }
-      Result<std::vector<redis::Reply>> replayed = send(redis_, replay_deltas, force);
+      Result<std::vector<int64_t>> replayed = replay_object(outbox, redis_, object, watermark, stats);
       if (!replayed.ok()) return replayed.error();
-      for (size_t i = 0; i < replay.size(); ++i) {
-        const Landing landing = parse_apply_reply((*replayed)[i]).landing;
-        if (landing != Landing::applied && landing != Landing::already) break;
-        landed.push_back(replay[i].first);
-        if (landing == Landing::applied) ++stats.replayed;
-      }
+      landed.insert(landed.end(), replayed->begin(), replayed->end());
     }
     if (Status marked = outbox.mark_applied(landed, clock_.unix_seconds()); !marked.ok())
       return marked.error();

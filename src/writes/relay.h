@@ -24,6 +24,9 @@
 
 #include <chrono>
 #include <cstdint>
+#include <string>
+#include <utility>
+#include <vector>
 
 #include "common/clock.h"
 #include "common/result.h"
@@ -42,6 +45,15 @@ struct RelayStats {
   int64_t replayed = 0;  // rows applied again by a gap's replay
   int64_t failed = 0;    // rows Redis refused or that could not be decoded
 };
+
+// For `reel rebuild` (projection/rebuild.h, "Rebuild and the write path"): sets each object's
+// watermark to the sequence number its rebuilt keys reflect (0: none, the watermark is removed)
+// and applies the object's kept outbox rows above it, in order — what the relay does when a delta
+// finds a gap, done at once rather than left to the next write of the object. Rows stay as they
+// are in SQL (pending ones are marked by the relay, where they answer `already`). Returns how many
+// rows it applied; an Error when SQL or Redis failed (run it again: it is idempotent).
+Result<int64_t> rebase_watermarks(sql::Connection& db, redis::BlockingClient& redis,
+                                  const std::vector<std::pair<std::string, int64_t>>& objects);
 
 class Relay {
  public:

@@ -13,6 +13,15 @@
 // where they commute (a member whose identity includes the object, e.g. the user's vote on
 // video 12 in a delta of "video:12").
 //
+// Re-running. The write path runs a write function again, with a fresh Transaction in a fresh SQL
+// transaction, when the engine gave the first attempt up for a concurrent write (a deadlock, a
+// lock wait timeout, SQLite busy: write_path.h). What the failed attempt emitted and the sequence
+// numbers it took are dropped with its rollback. So a write function is a function of what it
+// reads through the Transaction and of values it captured: it does not change what it captured
+// (beyond the value it returns, overwritten by each attempt), and it does nothing outside the
+// transaction (no Redis call, no file, no job queued: those go after run() returned, or in the
+// delta). Every write in people/ and auth/ is of this kind.
+//
 // Thread-safety: used only by the thread running the write, and only during it.
 // Failure: lock() returns the engine's Error (the write should return it: the transaction is
 // rolled back, nothing is emitted).

@@ -2,6 +2,10 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
+#include <random>
+#include <thread>
+
 #include "common/log_failure.h"
 #include "sql/outbox_store.h"
 #include "writes/apply.h"
@@ -9,8 +13,11 @@
 
 namespace reel::writes {
 
-Result<std::vector<Delta>> commit_write(sql::Connection& db, const std::function<Status(Transaction&)>& write,
-                                        int64_t now) {
+namespace {
+
+// One attempt: begin, write, outbox rows, commit; rolled back when any step fails.
+Result<std::vector<Delta>> commit_once(sql::Connection& db, const std::function<Status(Transaction&)>& write,
+                                       int64_t now) {
   if (Status begun = db.begin(); !begun.ok()) return begun.error();
   auto fail = [&db](const Error& error) -> Error {
     log_failure(db.rollback(), "rolling back a write");
@@ -27,10 +34,44 @@ Result<std::vector<Delta>> commit_write(sql::Connection& db, const std::function
   return tx.deltas();
 }
 
+// The pause before attempt `attempt` + 1 (RetryPolicy says how it is drawn).
+std::chrono::microseconds backoff(const RetryPolicy& retry, int attempt) {
+  const auto first = std::chrono::duration_cast<std::chrono::microseconds>(retry.first_backoff);
+  const auto most = std::chrono::duration_cast<std::chrono::microseconds>(retry.max_backoff);
+  auto ceiling = first;
+  for (int i = 1; i < attempt && ceiling < most; ++i) ceiling *= 2;
+  ceiling = std::min(ceiling, most);
+  thread_local std::minstd_rand random{std::random_device{}()};
+  std::uniform_int_distribution<int64_t> draw(ceiling.count() / 2, ceiling.count());
+  return std::chrono::microseconds(draw(random));
+}
+
+}  // namespace
+
+Result<std::vector<Delta>> commit_write(sql::Connection& db, const std::function<Status(Transaction&)>& write,
+                                        int64_t now, const RetryPolicy& retry,
+                                        std::atomic<uint64_t>* retried) {
+  for (int attempt = 1;; ++attempt) {
+    Result<std::vector<Delta>> deltas = commit_once(db, write, now);
+    if (deltas.ok() || !deltas.error().conflict) return deltas;
+    if (attempt >= retry.attempts) {
+      Error gave_up{
+          fmt::format("a concurrent write stopped this one {} time(s): {}", attempt, deltas.error().message)};
+      gave_up.conflict = true;
+      return gave_up;
+    }
+    if (retried != nullptr) retried->fetch_add(1, std::memory_order_relaxed);
+    // On a pool thread, holding no transaction: the pause keeps only this write waiting.
+    std::this_thread::sleep_for(backoff(retry, attempt));
+  }
+}
+
 Task<Result<std::vector<Delta>>> WritePath::commit(std::function<Status(Transaction&)> write) {
   const int64_t now = clock_.unix_seconds();
-  std::function<Result<std::vector<Delta>>(sql::Connection&)> job =
-      [write = std::move(write), now](sql::Connection& db) { return commit_write(db, write, now); };
+  std::function<Result<std::vector<Delta>>(sql::Connection&)> job = [this, write = std::move(write),
+                                                                     now](sql::Connection& db) {
+    return commit_write(db, write, now, retry_, &retried_);
+  };
   Result<std::vector<Delta>> deltas = co_await pool_.run<std::vector<Delta>>(std::move(job));
   if (deltas.ok()) writes_.fetch_add(1, std::memory_order_relaxed);
   co_return deltas;
@@ -50,8 +91,9 @@ Task<bool> WritePath::apply(std::vector<Delta> deltas) {
 }
 
 Result<bool> run_blocking(sql::Connection& db, redis::BlockingClient& redis,
-                          const std::function<Status(Transaction&)>& write, int64_t now) {
-  Result<std::vector<Delta>> deltas = commit_write(db, write, now);
+                          const std::function<Status(Transaction&)>& write, int64_t now,
+                          const RetryPolicy& retry) {
+  Result<std::vector<Delta>> deltas = commit_write(db, write, now, retry);
   if (!deltas.ok()) return deltas.error();
   if (deltas->empty()) return true;
   Result<std::vector<redis::Reply>> replies = redis.execute(apply_commands(*deltas, false, false));

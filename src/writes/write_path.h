@@ -14,14 +14,25 @@
 // Redis answers; nothing is lost and nothing counts twice (each delta lands once, by its object's
 // watermark).
 //
+// Conflicts. Two writes can stop each other inside SQL: MariaDB picks a deadlock victim (1213) or
+// gives up a lock wait (1205); SQLite's write lock can stay busy past its timeout. The engine's
+// Error then says so (Error::conflict), and the write is run again from the start: a fresh
+// transaction and a fresh Transaction, the failed attempt's deltas and sequence numbers dropped
+// with its rollback, after a short jittered backoff (RetryPolicy), up to `attempts` times in all.
+// Only then does run() return the conflict (kind internal, `conflict` still set: a 503 asking to
+// try again). So a write function must be safe to run more than once: a function of what it
+// reads through the Transaction and of the values it captured, which it does not change (see
+// transaction.h, "Re-running").
+//
 // Thread-safety: one WritePath per event loop (it uses that loop's Redis connection); run() only
 // on that loop. The pool is shared. Ownership: the pool, connection and clock must outlive it.
 // Failure: run() returns the write's own Error (rolled back, nothing recorded), or the engine's
-// Error when the transaction or the outbox insert failed (rolled back); never an Error after the
-// commit.
+// Error when the transaction or the outbox insert failed (rolled back; a conflict only once the
+// attempts ran out); never an Error after the commit.
 #pragma once
 
 #include <atomic>
+#include <chrono>
 #include <functional>
 #include <memory>
 #include <optional>
@@ -43,10 +54,21 @@ struct Written {
   bool landed = false;  // Redis has every delta of the write; false: the relay will apply them
 };
 
+// How a write the SQL engine gave up for a concurrent one (Error::conflict) is run again. The
+// backoff before attempt k+1 is drawn uniformly from [b/2, b], b = min(first_backoff·2^(k−1),
+// max_backoff): short, as deadlock victims usually get through at once, and jittered, so two
+// writes that stopped each other do not meet again in step. A lock wait timeout (MariaDB's
+// innodb_lock_wait_timeout, 50 s by default; SQLite's 5 s busy timeout) comes on top of it.
+struct RetryPolicy {
+  int attempts = 5;  // in all, the first one included; 1 = never run again
+  std::chrono::milliseconds first_backoff{5};
+  std::chrono::milliseconds max_backoff{100};
+};
+
 class WritePath {
  public:
-  WritePath(sql::Pool& pool, redis::Connection& redis, const Clock& clock)
-      : pool_(pool), redis_(redis), clock_(clock) {}
+  WritePath(sql::Pool& pool, redis::Connection& redis, const Clock& clock, RetryPolicy retry = {})
+      : pool_(pool), redis_(redis), clock_(clock), retry_(retry) {}
 
   template <class T>
   Task<Result<Written<T>>> run(std::function<Result<T>(Transaction&)> write) {
@@ -68,9 +90,11 @@ class WritePath {
   struct Stats {
     uint64_t writes = 0;      // committed
     uint64_t not_landed = 0;  // committed, left to the relay
+    uint64_t retried = 0;     // attempts run again after a conflict
   };
   Stats stats() const {
-    return {writes_.load(std::memory_order_relaxed), not_landed_.load(std::memory_order_relaxed)};
+    return {writes_.load(std::memory_order_relaxed), not_landed_.load(std::memory_order_relaxed),
+            retried_.load(std::memory_order_relaxed)};
   }
 
  private:
@@ -82,14 +106,18 @@ class WritePath {
   sql::Pool& pool_;
   redis::Connection& redis_;
   const Clock& clock_;
+  const RetryPolicy retry_;
   std::atomic<uint64_t> writes_{0};
   std::atomic<uint64_t> not_landed_{0};
+  std::atomic<uint64_t> retried_{0};
 };
 
-// The same in one thread, for tools and tests: commits on `db`, then applies through `redis`.
-// Result: the deltas' landing, as run()'s `landed`; an Error only when nothing was committed.
+// The same in one thread, for tools and tests: commits on `db` (retrying conflicts as run() does),
+// then applies through `redis`. Result: the deltas' landing, as run()'s `landed`; an Error only
+// when nothing was committed.
 Result<bool> run_blocking(sql::Connection& db, redis::BlockingClient& redis,
-                          const std::function<Status(Transaction&)>& write, int64_t now);
+                          const std::function<Status(Transaction&)>& write, int64_t now,
+                          const RetryPolicy& retry = {});
 
 // run_blocking() for a write with a value (tools, tests): the value and whether it landed.
 template <class T>
@@ -109,8 +137,11 @@ Result<Written<T>> write_blocking(sql::Connection& db, redis::BlockingClient& re
   return Written<T>{std::move(*value), *landed};
 }
 
-// The transaction part of run(), shared with run_blocking(): begin, write, outbox rows, commit.
+// The transaction part of run(), shared with run_blocking(): begin, write, outbox rows, commit;
+// all of it again while the engine gives it up for a concurrent transaction (Error::conflict), as
+// `retry` says. `retried` (when given) counts the attempts run again.
 Result<std::vector<Delta>> commit_write(sql::Connection& db, const std::function<Status(Transaction&)>& write,
-                                        int64_t now);
+                                        int64_t now, const RetryPolicy& retry = {},
+                                        std::atomic<uint64_t>* retried = nullptr);
 
 }  // namespace reel::writes

@@ -1,77 +1,44 @@
-// The fixture of the collection suites: the suite's redis-server and a fresh SQLite store
-// (RedisSqliteTest), channels and ready videos projected by `reel rebuild`, an event loop with a
-// redis::Connection for the reads, and run_write(): a write run as writes::WritePath will run it —
-// one SQL transaction, committed, then each delta's commands applied in order — until the write
-// path lands on main.
-// Thread-safety: run_write() may be called from several threads, each with its own Connection and
-// client; the rest is for the test's thread.
+// The fixture of the collection suites: the suite's redis-server and a fresh database on either
+// backend (PeopleWriteTest: SQLite and MariaDB), channels and ready videos projected by `reel
+// rebuild`, an event loop with a redis::Connection for the reads, and write(): a write through the
+// write path (people/write_fixture.h).
+// Thread-safety: run_write_at() may be called from several threads, each with its own Connection
+// and client; the rest is for the test's thread.
 #pragma once
 
 #include <gtest/gtest.h>
 
 #include <functional>
 #include <map>
-#include <mutex>
 #include <string>
 #include <vector>
 
 #include "common/asio.h"
+#include "people/write_fixture.h"
 #include "projection/rebuild.h"
 #include "redis/blocking_client.h"
 #include "redis/connection.h"
 #include "sql/catalog_store.h"
 #include "support/event_loop.h"
-#include "support/redis_sqlite_test.h"
 #include "writes/transaction.h"
 
 namespace reel::testing {
 
-// Commit and apply happen under one mutex, so deltas reach Redis in commit order (what the write
-// path's per-object watermarks guarantee), whichever thread wrote them.
-inline std::mutex& commit_order() {
-  static std::mutex mutex;
-  return mutex;
-}
-
-// Runs `write(tx)` in one transaction on `db`; when it succeeds, commits and applies its deltas
-// through `redis`. Returns what the write returned, or the commit's or Redis's Error.
-template <class Write>
-auto run_write(sql::Connection& db, redis::BlockingClient& redis, Write&& write)
-    -> decltype(write(std::declval<writes::Transaction&>())) {
-  if (Status begun = db.begin(); !begun) return begun.error();
-  writes::Transaction tx(db);
-  auto result = write(tx);
-  if (!result) {
-    EXPECT_TRUE(db.rollback());
-    return result;
-  }
-  std::lock_guard lock(commit_order());
-  if (Status committed = db.commit(); !committed) return committed.error();
-  std::vector<redis::Command> commands;
-  for (const writes::Delta& delta : tx.deltas()) {
-    for (const redis::Command& command : delta.commands) commands.push_back(command);
-  }
-  if (commands.empty()) return result;
-  auto replies = redis.execute(std::move(commands));
-  if (!replies) return replies.error();
-  for (const auto& reply : *replies) {
-    if (reply.is_error()) return Error{"redis: " + std::string(reply.str())};
-  }
-  return result;
-}
-
-class CollectionTest : public RedisSqliteTest {
+class CollectionTest : public PeopleWriteTest {
  protected:
   static constexpr int64_t now = 1795824000;  // 2026-11-28 00:00 UTC; Redis never sees it as a time
 
   void SetUp() override {
-    RedisSqliteTest::SetUp();
+    PeopleWriteTest::SetUp();
     if (HasFatalFailure()) return;
     connection_.emplace(io_.get_executor(), connection_options());
     connection_->start();
   }
 
-  void TearDown() override { connection_.reset(); }
+  void TearDown() override {
+    connection_.reset();
+    PeopleWriteTest::TearDown();
+  }
 
   // A channel (a users row); returns its id.
   int64_t channel(const std::string& name) {
@@ -107,7 +74,7 @@ class CollectionTest : public RedisSqliteTest {
 
   template <class Write>
   auto write(Write&& fn) {
-    return run_write(*db_, *redis_, std::forward<Write>(fn));
+    return run_write_at(*db_, *redis_, now, std::forward<Write>(fn));
   }
 
   // Runs a read on the test's event loop.

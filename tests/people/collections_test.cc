@@ -78,7 +78,7 @@ class CollectionsTest : public testing::CollectionTest {
   std::vector<int64_t> videos_;
 };
 
-TEST_F(CollectionsTest, FavoritesAreIdempotentAndListedNewestFirst) {
+TEST_P(CollectionsTest, FavoritesAreIdempotentAndListedNewestFirst) {
   for (int i = 0; i < 3; ++i) {
     auto added = favorite(ann_, videos_[i], now + i);
     ASSERT_TRUE(added) << added.error().message;
@@ -107,7 +107,7 @@ TEST_F(CollectionsTest, FavoritesAreIdempotentAndListedNewestFirst) {
   EXPECT_FALSE(*time);
 }
 
-TEST_F(CollectionsTest, FavoritesArePaginated) {
+TEST_P(CollectionsTest, FavoritesArePaginated) {
   for (size_t i = 0; i < videos_.size(); ++i)
     ASSERT_TRUE(favorite(ann_, videos_[i], now + static_cast<int64_t>(i)));
   CardPage last = read(read_favorites(*connection_, ann_, 2, 4));
@@ -120,7 +120,7 @@ TEST_F(CollectionsTest, FavoritesArePaginated) {
   EXPECT_EQ(bad->error().kind, ErrorKind::invalid_input);
 }
 
-TEST_F(CollectionsTest, AVideoThatIsNotReadyCannotBeCollected) {
+TEST_P(CollectionsTest, AVideoThatIsNotReadyCannotBeCollected) {
   for (int64_t id : {processing_, int64_t{987654}}) {
     auto refused = favorite(ann_, id, now);
     ASSERT_FALSE(refused);
@@ -133,7 +133,7 @@ TEST_F(CollectionsTest, AVideoThatIsNotReadyCannotBeCollected) {
   EXPECT_EQ(read(read_favorites(*connection_, ann_, 1, 30)).total, 0);
 }
 
-TEST_F(CollectionsTest, PlaylistTitlesAreChecked) {
+TEST_P(CollectionsTest, PlaylistTitlesAreChecked) {
   const std::string long_title(151 * 2, 'x');
   for (std::string_view bad :
        {std::string_view(""), std::string_view("   "), std::string_view("a\nb"),
@@ -152,7 +152,7 @@ TEST_F(CollectionsTest, PlaylistTitlesAreChecked) {
   EXPECT_FALSE(page->playlist.is_public);
 }
 
-TEST_F(CollectionsTest, PlaylistKeepsItsOrderAndReordersByPermutation) {
+TEST_P(CollectionsTest, PlaylistKeepsItsOrderAndReordersByPermutation) {
   const int64_t id = create(ann_, "Mix", true);
   for (int i = 0; i < 5; ++i) ASSERT_TRUE(add(ann_, id, videos_[i]));
   auto again = add(ann_, id, videos_[0]);
@@ -197,7 +197,7 @@ TEST_F(CollectionsTest, PlaylistKeepsItsOrderAndReordersByPermutation) {
   EXPECT_EQ(ids_of(second->items.cards), (std::vector<int64_t>{videos_[1], videos_[3]}));
 }
 
-TEST_F(CollectionsTest, APrivatePlaylistIsReadableAndChangeableOnlyByItsOwner) {
+TEST_P(CollectionsTest, APrivatePlaylistIsReadableAndChangeableOnlyByItsOwner) {
   const int64_t id = create(ann_, "Secret", false);
   ASSERT_TRUE(add(ann_, id, videos_[0]));
   EXPECT_TRUE(playlist_page(id, ann_));
@@ -237,7 +237,7 @@ TEST_F(CollectionsTest, APrivatePlaylistIsReadableAndChangeableOnlyByItsOwner) {
   EXPECT_TRUE(zrange(projection::keys::playlist_items(id)).empty());
 }
 
-TEST_F(CollectionsTest, APlaylistHoldsAtMostItsCap) {
+TEST_P(CollectionsTest, APlaylistHoldsAtMostItsCap) {
   std::vector<int64_t> many;
   ASSERT_TRUE(db_->begin());
   for (int64_t i = 0; i <= max_playlist_items; ++i) many.push_back(video("ann", now - 10000 + i));
@@ -259,7 +259,7 @@ TEST_F(CollectionsTest, APlaylistHoldsAtMostItsCap) {
   EXPECT_EQ(static_cast<int64_t>(zrange(projection::keys::playlist_items(id)).size()), max_playlist_items);
 }
 
-TEST_F(CollectionsTest, ADeletedVideoLeavesCollectionsAndReadsSkipMissingCards) {
+TEST_P(CollectionsTest, ADeletedVideoLeavesCollectionsAndReadsSkipMissingCards) {
   const int64_t id = create(ann_, "Mix", true);
   for (int i = 0; i < 3; ++i) {
     ASSERT_TRUE(add(ann_, id, videos_[i]));
@@ -284,7 +284,7 @@ TEST_F(CollectionsTest, ADeletedVideoLeavesCollectionsAndReadsSkipMissingCards) 
   EXPECT_EQ(sql_order(id), (std::vector<int64_t>{videos_[0], videos_[2]}));  // the cascade
 }
 
-TEST_F(CollectionsTest, AccountDeletionTakesEveryCollectionAway) {
+TEST_P(CollectionsTest, AccountDeletionTakesEveryCollectionAway) {
   const int64_t cat = channel("cat");
   ASSERT_TRUE(favorite(ann_, videos_[0], now));
   const int64_t playlist = create(ann_, "Mix", true);
@@ -311,7 +311,7 @@ TEST_F(CollectionsTest, AccountDeletionTakesEveryCollectionAway) {
   EXPECT_TRUE(zrange(projection::keys::subscriptions(ann_)).empty());
 }
 
-TEST_F(CollectionsTest, RebuildReproducesWhatTheDeltasWrote) {
+TEST_P(CollectionsTest, RebuildReproducesWhatTheDeltasWrote) {
   const int64_t cat = channel("cat");
   const int64_t dan = channel("dan");
   ASSERT_NO_FATAL_FAILURE(rebuild());  // the new channels' hashes
@@ -359,6 +359,9 @@ TEST_F(CollectionsTest, RebuildReproducesWhatTheDeltasWrote) {
   ASSERT_NO_FATAL_FAILURE(rebuild());
   EXPECT_EQ(snapshot("feed:"), written);
 }
+
+INSTANTIATE_TEST_SUITE_P(Backends, CollectionsTest, sql::testing::all_backends(),
+                         sql::testing::backend_test_name);
 
 }  // namespace
 }  // namespace reel::people

@@ -66,7 +66,7 @@ class CommentsTest : public testing::CommunityTest {
   int64_t bob_ = 0, eve_ = 0;
 };
 
-TEST_F(CommentsTest, PagesInBothOrdersWithRepliesOneLevelDeep) {
+TEST_P(CommentsTest, PagesInBothOrdersWithRepliesOneLevelDeep) {
   std::vector<int64_t> top;  // top-level comments, oldest first
   for (int i = 0; i < 25; ++i)
     top.push_back(posted(i % 2 ? bob_ : eve_, video_, "comment " + std::to_string(i)).id);
@@ -130,7 +130,7 @@ TEST_F(CommentsTest, PagesInBothOrdersWithRepliesOneLevelDeep) {
   EXPECT_FALSE(*readers.run(readers.community.comment(other_, nested)));
 }
 
-TEST_F(CommentsTest, BodiesAreKeptExactlyAsTyped) {
+TEST_P(CommentsTest, BodiesAreKeptExactlyAsTyped) {
   const std::string typed = "  <script>alert('x')</script> & \"quotes\"\n\tsecond line, 日本語 🎬 \r\n";
   const int64_t id = posted(bob_, video_, typed).id;
   auto stored = sql::CommunityStore(*db_).find_comment(id);
@@ -156,7 +156,7 @@ TEST_F(CommentsTest, BodiesAreKeptExactlyAsTyped) {
   EXPECT_EQ(projected_count(video_), 2);
 }
 
-TEST_F(CommentsTest, OnlyTheAuthorEditsOrDeletes) {
+TEST_P(CommentsTest, OnlyTheAuthorEditsOrDeletes) {
   const int64_t id = posted(bob_, video_, "original").id;
   const auto before = testing::dump_redis(*redis_);
   auto edited = edit(eve_, id, "defaced");
@@ -185,7 +185,7 @@ TEST_F(CommentsTest, OnlyTheAuthorEditsOrDeletes) {
   expect_refused(again, ErrorKind::not_found);
 }
 
-TEST_F(CommentsTest, DeletingAParentDeletesItsReplies) {
+TEST_P(CommentsTest, DeletingAParentDeletesItsReplies) {
   const int64_t parent = posted(bob_, video_, "parent").id;
   const int64_t kept = posted(eve_, video_, "another").id;
   std::vector<int64_t> replies;
@@ -223,7 +223,7 @@ TEST_F(CommentsTest, DeletingAParentDeletesItsReplies) {
   EXPECT_EQ(projected_count(video_), 2);
 }
 
-TEST_F(CommentsTest, RefusedComments) {
+TEST_P(CommentsTest, RefusedComments) {
   const int64_t on_other = posted(bob_, other_, "on the other video").id;
   const auto before = testing::dump_redis(*redis_);
   auto processing = post(bob_, processing_, "early");
@@ -242,6 +242,9 @@ TEST_F(CommentsTest, RefusedComments) {
   auto bad_page = readers.run(readers.community.comments(video_, CommentSort::newest, 0, 10));
   expect_refused(bad_page, ErrorKind::invalid_input);
 }
+
+INSTANTIATE_TEST_SUITE_P(Backends, CommentsTest, sql::testing::all_backends(),
+                         sql::testing::backend_test_name);
 
 }  // namespace
 }  // namespace reel::people

@@ -1,11 +1,8 @@
-// A fixture for the community writes against the suite's redis-server and a fresh SQLite store: a
-// small catalog (three ready videos in two categories, one processing), projected into Redis by a
-// rebuild, so cards exist as they do on a live site. run_write() runs a write through the write
-// path (writes::run_blocking: one SQL transaction with its outbox rows, then the deltas applied by
-// the apply script); when writes from several threads reach Redis out of order, a delta that finds
-// a gap is left to the relay, which converge() runs until nothing is pending.
-// Thread-safety: run_write() may be called from several threads, each with its own connection
-// and client; the rest is for the test's thread.
+// A fixture for the community writes against the suite's redis-server and a fresh database on
+// either backend (PeopleWriteTest: SQLite and MariaDB): a small catalog (three ready videos in two
+// categories, one processing), projected into Redis by a rebuild, so cards exist as they do on a live site;
+// run_write() and converge() as in people/write_fixture.h. Thread-safety: run_write() may be called from
+// several threads, each with its own connection and client; the rest is for the test's thread.
 #pragma once
 
 #include <gtest/gtest.h>
@@ -19,6 +16,7 @@
 
 #include "common/asio.h"  // before any other Asio header
 #include "common/clock.h"
+#include "people/write_fixture.h"
 #include "projection/keys.h"
 #include "projection/rebuild.h"
 #include "projection/redis_community_read_model.h"
@@ -26,7 +24,6 @@
 #include "redis/blocking_client.h"
 #include "sql/outbox_store.h"
 #include "support/event_loop.h"
-#include "support/redis_sqlite_test.h"
 #include "writes/relay.h"
 #include "writes/transaction.h"
 #include "writes/write_path.h"
@@ -86,10 +83,10 @@ inline std::map<std::string, std::string> dump_redis(redis::BlockingClient& redi
   return out;
 }
 
-class CommunityTest : public RedisSqliteTest {
+class CommunityTest : public PeopleWriteTest {
  protected:
   void SetUp() override {
-    RedisSqliteTest::SetUp();
+    PeopleWriteTest::SetUp();
     if (HasFatalFailure()) return;
     ASSERT_TRUE(store_->ensure_category("music", "Music", 0));
     ASSERT_TRUE(store_->ensure_category("sports", "Sports", 1));
@@ -130,31 +127,10 @@ class CommunityTest : public RedisSqliteTest {
     ASSERT_TRUE(rebuilt) << rebuilt.error().message;
   }
 
-  // Runs `write(tx)` through the write path on `db` and `redis`; returns what the write returned
-  // (an Error from the write itself keeps its kind), or the engine's Error when the commit failed.
-  // `landed` (when given) says whether every delta reached Redis at once.
+  // Runs `write(tx)` through the write path on `db` and `redis` (run_write_at, at now_).
   template <class Write>
-  auto run_write(sql::Connection& db, redis::BlockingClient& redis, Write&& write, bool* landed = nullptr)
-      -> decltype(write(std::declval<writes::Transaction&>())) {
-    std::optional<decltype(write(std::declval<writes::Transaction&>()))> result;
-    auto attempt = [&] {
-      return writes::run_blocking(
-          db, redis,
-          [&](writes::Transaction& tx) -> Status {
-            result.emplace(write(tx));
-            if (!*result) return result->error();
-            return {};
-          },
-          now_);
-    };
-    // SQLite lets one writer in at a time (BEGIN IMMEDIATE with a busy timeout): under heavy
-    // contention on a loaded machine the timeout can pass before the write ran; try again.
-    const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(60);
-    Result<bool> done = attempt();
-    while (!done && !result && std::chrono::steady_clock::now() < deadline) done = attempt();
-    if (!done) return result && !*result ? std::move(*result) : done.error();
-    if (landed != nullptr) *landed = *done;
-    return std::move(*result);
+  auto run_write(sql::Connection& db, redis::BlockingClient& redis, Write&& write, bool* landed = nullptr) {
+    return run_write_at(db, redis, now_, std::forward<Write>(write), landed);
   }
 
   // On the test's connections, where writes come one at a time: every delta lands at once.
@@ -164,22 +140,6 @@ class CommunityTest : public RedisSqliteTest {
     auto result = run_write(*db_, *redis_, std::forward<Write>(write), &landed);
     EXPECT_TRUE(!result || landed) << "a delta did not land at once";
     return result;
-  }
-
-  // Runs the relay until no outbox row is pending (the deltas that found a gap have landed).
-  void converge() {
-    SystemClock clock;
-    writes::Relay relay(*db_, *redis_, clock);
-    sql::OutboxStore outbox(*db_);
-    const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(60);
-    for (;;) {
-      auto ran = relay.run_once();
-      ASSERT_TRUE(ran) << ran.error().message;
-      auto pending = outbox.count_pending();
-      ASSERT_TRUE(pending) << pending.error().message;
-      if (*pending == 0) return;
-      ASSERT_LT(std::chrono::steady_clock::now(), deadline) << *pending << " outbox rows still pending";
-    }
   }
 
   // The write was refused with `kind`.

@@ -236,10 +236,31 @@ TYPED_TEST_P(ConnectionSuite, ExecuteScriptRunsEveryStatement) {
   EXPECT_EQ(this->count("SELECT SUM(a + b) FROM pairs"), 10);
 }
 
+// A snapshot (what `reel rebuild` reads in) sees one moment: another connection writes and commits
+// meanwhile without waiting for it, and the snapshot sees that only once it has ended.
+TYPED_TEST_P(ConnectionSuite, ASnapshotSeesOneMomentWhileAnotherConnectionWrites) {
+  this->create_probe();
+  this->insert_probe({int64_t{1}, Value(), Value(), std::string("before"), Value()});
+  ASSERT_TRUE(this->db_->begin_snapshot().ok());
+  EXPECT_EQ(this->count("SELECT COUNT(*) FROM probe"), 1);
+  Result<std::unique_ptr<Connection>> writer = open(this->backend_.options());
+  ASSERT_TRUE(writer.ok()) << writer.error().message;
+  ASSERT_TRUE((*writer)->begin().ok());
+  Result<int64_t> inserted =
+      (*writer)->execute("INSERT INTO probe (id, t) VALUES (?, ?)", {int64_t{2}, std::string("after")});
+  ASSERT_TRUE(inserted.ok()) << inserted.error().message;
+  ASSERT_TRUE((*writer)->commit().ok());
+  EXPECT_EQ(this->count("SELECT COUNT(*) FROM probe"), 1);
+  EXPECT_EQ(this->count("SELECT COUNT(*) FROM probe WHERE id = 2"), 0);
+  ASSERT_TRUE(this->db_->commit().ok());
+  EXPECT_EQ(this->count("SELECT COUNT(*) FROM probe"), 2);
+}
+
 REGISTER_TYPED_TEST_SUITE_P(ConnectionSuite, MigrateIsIdempotentAndRecordsEachVersionOnce,
                             BindsAndReadsBackEveryKindOfValue, ReadsLongValuesWhole,
                             ExecuteCountsChangedRowsAndReportsInsertIds, QueryStopsWhenTheRowCallbackSaysSo,
                             RollbackDiscardsAndCommitKeeps, ErrorsCarryTheEngineMessageAndTheStatement,
-                            ParametersAreDataNeverSql, ExecuteScriptRunsEveryStatement);
+                            ParametersAreDataNeverSql, ExecuteScriptRunsEveryStatement,
+                            ASnapshotSeesOneMomentWhileAnotherConnectionWrites);
 
 }  // namespace reel::sql::testing

@@ -128,5 +128,26 @@ TEST(MariadbConnectionTest, OverlongValuesAreErrorsNotTruncations) {
   EXPECT_NE(inserted.error().message.find("Data too long"), std::string::npos) << inserted.error().message;
 }
 
+// A write transaction reads what others committed since it began (READ COMMITTED): a write that
+// waited for a row lock computes its delta from what the write before it committed, even after a
+// first read (REPEATABLE READ would freeze its reads at that first one).
+TEST(MariadbConnectionTest, AWriteTransactionReadsWhatOthersCommittedMeanwhile) {
+  MariadbBackend backend;
+  Result<std::unique_ptr<Connection>> db = open(backend.options());
+  Result<std::unique_ptr<Connection>> other = open(backend.options());
+  ASSERT_TRUE(db.ok() && other.ok());
+  ASSERT_TRUE((*db)->execute_script("CREATE TABLE counter (id INT PRIMARY KEY, n INT NOT NULL)").ok());
+  ASSERT_TRUE((*db)->execute("INSERT INTO counter (id, n) VALUES (1, 0)").ok());
+  ASSERT_TRUE((*db)->begin().ok());
+  Result<std::vector<Row>> first = (*db)->query_all("SELECT n FROM counter WHERE id = 1");
+  ASSERT_TRUE(first.ok() && first->size() == 1);
+  EXPECT_EQ(first->front().integer(0), 0);
+  ASSERT_TRUE((*other)->execute("UPDATE counter SET n = 5 WHERE id = 1").ok());
+  Result<std::vector<Row>> again = (*db)->query_all("SELECT n FROM counter WHERE id = 1");
+  ASSERT_TRUE(again.ok() && again->size() == 1);
+  EXPECT_EQ(again->front().integer(0), 5);
+  ASSERT_TRUE((*db)->commit().ok());
+}
+
 }  // namespace
 }  // namespace reel::sql::testing

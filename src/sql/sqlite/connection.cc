@@ -118,6 +118,8 @@ class SqliteConnection final : public Connection {
   int64_t last_insert_id() override { return static_cast<int64_t>(sqlite3_last_insert_rowid(db_)); }
 
   Status begin() override { return unit(execute("BEGIN IMMEDIATE", {})); }
+  // Deferred: the first read fixes the snapshot (WAL: writers go on meanwhile).
+  Status begin_snapshot() override { return unit(execute("BEGIN DEFERRED", {})); }
   Status commit() override { return unit(execute("COMMIT", {})); }
   Status rollback() override { return unit(execute("ROLLBACK", {})); }
 
@@ -128,7 +130,12 @@ class SqliteConnection final : public Connection {
   }
 
   Error failure(std::string_view sql) const {
-    return Error{fmt::format("SQLite: {} (in \"{}\")", sqlite3_errmsg(db_), quoted(sql))};
+    Error error{fmt::format("SQLite: {} (in \"{}\")", sqlite3_errmsg(db_), quoted(sql))};
+    // Busy: another connection held the write lock past the busy timeout; locked: a conflict
+    // inside this process's shared cache. Either way the transaction can be run again.
+    const int primary = sqlite3_extended_errcode(db_) & 0xff;
+    error.conflict = primary == SQLITE_BUSY || primary == SQLITE_LOCKED;
+    return error;
   }
 
   // Returns the cached statement for `sql` (preparing it on first use) with `params` bound.
