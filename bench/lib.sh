@@ -19,6 +19,7 @@ cleanup() {
   rm -rf "$run"
 }
 trap cleanup EXIT
+trap 'echo "failed at ${BASH_SOURCE[0]}:$LINENO: $BASH_COMMAND" >&2' ERR
 
 wait_http() { for _ in $(seq 1 3000); do curl -sf -o /dev/null "$1" && return 0; sleep 0.2; done; return 1; }
 
@@ -32,11 +33,16 @@ seed_catalog() {
 }
 
 # URL SCRIPT [SCRIPT ARGS...] -> "rps p50 p99 bytes errors"; $WRK_HEADER: one more header.
+# A wrk that fails leaves its output on stderr and an empty result, and the run goes on.
 measure() {
   local url=$1 script=$2; shift 2
-  taskset -c "$CLIENT_CPU" wrk -t"$WRK_T" -c"$WRK_C" -d"$WRK_D" --latency ${WRK_HEADER:+-H "$WRK_HEADER"} \
-    -s "$script" "$url" -- "$@" 2>&1 |
-    sed -n 's/^RESULT rps=\([0-9.]*\) p50=\([0-9.]*\) p99=\([0-9.]*\) bytes_per_req=\([0-9]*\) errors=\([0-9]*\)/\1 \2 \3 \4 \5/p'
+  local out="$run/wrk.out"
+  if ! taskset -c "$CLIENT_CPU" wrk -t"$WRK_T" -c"$WRK_C" -d"$WRK_D" --latency ${WRK_HEADER:+-H "$WRK_HEADER"} \
+    -s "$script" "$url" -- "$@" >"$out" 2>&1; then
+    echo "wrk failed on $url ($script $*):" >&2
+    tail -n 5 "$out" >&2
+  fi
+  sed -n 's/^RESULT rps=\([0-9.]*\) p50=\([0-9.]*\) p99=\([0-9.]*\) bytes_per_req=\([0-9]*\) errors=\([0-9]*\)/\1 \2 \3 \4 \5/p' "$out"
 }
 
 machine() {

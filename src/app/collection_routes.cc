@@ -249,7 +249,24 @@ Task<std::optional<http::Response>> PeopleRoutes::collection_call(const http::Re
   if (action.starts_with("/videos/")) {
     auto video = parse_id(action.substr(8));
     if (!video) co_return failed(&call, 404, "There is no such video.");
-    if (method != "POST" && method != "DELETE") co_return wrong_method("POST, DELETE");
+    if (method == "PUT") {
+      auto position = call.input.integer("position");
+      if (!position.ok()) co_return failed(call, position.error());
+      if (!*position || **position < 1)
+        co_return failed(&call, 400, "The field position is required: the video's new place, from 1.");
+      std::function<Result<bool>(writes::Transaction&)> move =
+          [user_id, id = *playlist, video = *video, to = **position,
+           now](writes::Transaction& tx) -> Result<bool> {
+        if (Status moved = people::move_in_playlist(tx, user_id, id, video, to, now); !moved.ok())
+          return moved.error();
+        return true;
+      };
+      auto moved = co_await write<bool>(call, std::move(move));
+      if (auto* stop = std::get_if<http::Response>(&moved)) co_return std::move(*stop);
+      co_return done(call, 200, dump({{"playlist", *playlist}, {"video", *video}, {"position", **position}}),
+                     back);
+    }
+    if (method != "POST" && method != "DELETE") co_return wrong_method("POST, PUT, DELETE");
     const bool add = method == "POST";
     std::function<Result<bool>(writes::Transaction&)> change = [user_id, id = *playlist, video = *video, add,
                                                                 now](writes::Transaction& tx) {

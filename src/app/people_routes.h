@@ -26,7 +26,8 @@
 //   GET    /api/v1/playlists/{id}?page=N -> {"playlist", "videos", "total", "page", "pages"} (a
 //          private one only for its owner: 404 for anyone else)
 //   PATCH  /api/v1/playlists/{id} {"title"?, "public"?}; DELETE /api/v1/playlists/{id}
-//   POST|DELETE /api/v1/playlists/{id}/videos/{video}; PUT /api/v1/playlists/{id}/order {"videos"}
+//   POST|DELETE /api/v1/playlists/{id}/videos/{video}; PUT /api/v1/playlists/{id}/order {"videos"};
+//   PUT /api/v1/playlists/{id}/videos/{video} {"position"}: that one moves (from 1), the rest keep order
 //   GET    /api/v1/me/playlists
 //   PUT|DELETE /api/v1/me/subscriptions/{channel} -> 200 {"channel","subscribed","subscribers"};
 //   GET    /api/v1/me/subscriptions; GET /api/v1/me/feed?page=N (newest videos of followed channels)

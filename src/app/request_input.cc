@@ -204,8 +204,8 @@ http::Response form_error_page(const pages::Renderer& pages, const http::Respons
   const std::string message = document.is_object() && document["error"].is_string()
                                   ? document["error"].get<std::string>()
                                   : std::string(http::reason(json.status));
-  http::Response page = http::Response::html(json.status, pages.error_page(json.status, http::reason(json.status),
-                                                                           message, {}));
+  http::Response page = http::Response::html(
+      json.status, pages.error_page(json.status, http::reason(json.status), message, {}));
   for (const http::Header& header : json.headers) {
     if (!iequals(header.name, "Content-Type")) page.set(header.name, header.value);
   }

@@ -1,6 +1,5 @@
 #include "app/upload_routes.h"
 
-
 #include <fmt/format.h>
 #include <spdlog/spdlog.h>
 

@@ -74,9 +74,9 @@ namespace reel::app {
 
 // Uploads with a session: who may, and how often ([auth] uploads, uploads_per_hour…).
 struct SessionUploads {
-  PeopleRoutes* people = nullptr;  // this loop's (the session lookup, the limits); null: tokens only
+  PeopleRoutes* people = nullptr;          // this loop's (the session lookup, the limits); null: tokens only
   const pages::Renderer* pages = nullptr;  // the error pages of the plain upload form; null: JSON
-  bool anyone = false;             // every signed-in account may upload, not only the uploader roles
+  bool anyone = false;                     // every signed-in account may upload, not only the uploader roles
   auth::Limit per_account = auth::limits::upload_per_account;
   auth::Limit per_client = auth::limits::upload_per_client;
 };

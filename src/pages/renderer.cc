@@ -665,14 +665,20 @@ std::string Renderer::collection(const CollectionPage& page, const std::vector<C
     const int64_t id = page.playlist.id;
     const bool owner = page.owner;
     const int64_t first = page.first_index;
-    // The owner's remove buttons: DELETE /api/v1/playlists/{id}/videos/{video}.
+    // The owner's buttons: remove (DELETE /api/v1/playlists/{id}/videos/{video}) and move one
+    // place up or down (PUT of the same address with the new position).
     std::string items = owner ? "/api/v1/playlists/" + std::to_string(id) + "/videos/" : "";
-    extra = [id, first, items = std::move(items)](TemplateData::Object item, const Card& card, size_t index) {
+    const int64_t total = page.total;
+    extra = [id, first, total, items = std::move(items)](TemplateData::Object item, const Card& card,
+                                                         size_t index) {
       const int64_t position = first + static_cast<int64_t>(index);
       item.set_written("play",
                        [&](std::string& out) { append_playlist_watch_path(out, card, id, position); });
       item.set_int("index", position);
-      if (!items.empty()) add_remove_button(item, items, card, "Remove");
+      if (items.empty()) return;
+      add_remove_button(item, items, card, "Remove");
+      if (position > 1) item.set_int("move_up", position - 1);
+      if (position < total) item.set_int("move_down", position + 1);
     };
     auto playlist = root.add_object("playlist");
     playlist.set_int("id", id)

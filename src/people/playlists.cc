@@ -193,6 +193,26 @@ Status reorder_playlist(writes::Transaction& tx, int64_t user_id, int64_t playli
   return {};
 }
 
+Status move_in_playlist(writes::Transaction& tx, int64_t user_id, int64_t playlist_id, int64_t video_id,
+                        int64_t position, int64_t now) {
+  sql::CollectionStore store(tx.db());
+  Result<catalog::Playlist> playlist = lock_owned(tx, store, user_id, playlist_id);
+  if (!playlist) return playlist.error();
+  Result<std::vector<catalog::PlaylistItem>> listed = store.items(playlist_id, true);
+  if (!listed) return listed.error();
+  std::vector<int64_t> order;
+  order.reserve(listed->size());
+  for (const auto& item : *listed) {
+    if (item.video_id != video_id) order.push_back(item.video_id);
+  }
+  if (order.size() == listed->size()) {
+    return Error{fmt::format("video {} is not in playlist {}", video_id, playlist_id), ErrorKind::not_found};
+  }
+  const auto at = std::clamp<int64_t>(position, 1, static_cast<int64_t>(order.size()) + 1) - 1;
+  order.insert(order.begin() + at, video_id);
+  return reorder_playlist(tx, user_id, playlist_id, order, now);
+}
+
 Task<Result<std::optional<PlaylistPage>>> read_playlist(redis::Connection& redis, int64_t playlist_id,
                                                         int64_t viewer_id, int page, int per_page) {
   if (Status valid = check_page(page, per_page); !valid) co_return valid.error();

@@ -56,6 +56,12 @@ Result<bool> remove_from_playlist(writes::Transaction& tx, int64_t user_id, int6
 Status reorder_playlist(writes::Transaction& tx, int64_t user_id, int64_t playlist_id,
                         const std::vector<int64_t>& order, int64_t now);
 
+// Moves one video of the playlist to `position` (from 1; past the end: last), the others keeping
+// their order (reorder_playlist with the order read under the playlist's lock). not_found when the
+// video is not in the playlist.
+Status move_in_playlist(writes::Transaction& tx, int64_t user_id, int64_t playlist_id, int64_t video_id,
+                        int64_t position, int64_t now);
+
 struct PlaylistPage {
   catalog::Playlist playlist;
   CardPage items;  // in playlist order

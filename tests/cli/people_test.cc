@@ -484,6 +484,31 @@ TEST_F(People, EachListHasItsPageAndAPlaylistPlaysInOrder) {
             std::string::npos)
       << "nobody else sees a private playlist beside the video";
 
+  // The owner moves the last video up one place with the page's form, or through the API.
+  EXPECT_NE(page.find("name=\"position\" value=\"2\""), std::string::npos) << "the move forms";
+  HttpReply moved = call("POST", "/api/v1/playlists/" + id + "/videos/" + v1,
+                         std::string(form_type) + "Cookie: " + ada.cookie + "\r\n",
+                         "_method=PUT&csrf=" + ada.csrf + "&position=2&next=%2Fplaylist%2F" + id);
+  EXPECT_EQ(moved.status, 303) << moved.body;
+  EXPECT_EQ(moved.header("location"), "/playlist/" + id);
+  page = call("GET", "/playlist/" + id, with(ada, false)).body;
+  EXPECT_EQ(played_at(page, id, 1), v2);
+  EXPECT_EQ(played_at(page, id, 2), v1);
+  EXPECT_EQ(played_at(page, id, 3), v0);
+  ASSERT_EQ(call("PUT", "/api/v1/playlists/" + id + "/videos/" + v0, std::string(json_type) + with(ada),
+                 R"({"position": 1})")
+                .status,
+            200);
+  EXPECT_EQ(played_at(call("GET", "/playlist/" + id, with(ada, false)).body, id, 1), v0);
+  EXPECT_EQ(call("PUT", "/api/v1/playlists/" + id + "/videos/" + v0, std::string(json_type) + with(ada),
+                 R"({"position": 0})")
+                .status,
+            400);
+  EXPECT_EQ(call("PUT", "/api/v1/playlists/" + id + "/videos/999999999", std::string(json_type) + with(ada),
+                 R"({"position": 1})")
+                .status,
+            404);
+
   // Made public, its page is the same for every anonymous visitor.
   ASSERT_EQ(
       call("PATCH", "/api/v1/playlists/" + id, std::string(json_type) + with(ada), R"({"public": true})")

@@ -229,8 +229,8 @@ TEST_F(SessionUploads, UploadsAreLimitedPerAccountWithRetryAfter) {
   HttpReply limited = header_only("POST", "/api/v1/uploads", std::string(multipart_type) + with(uploader));
   EXPECT_EQ(limited.status, 429) << limited.body;
   EXPECT_GE(std::stoi(limited.header("retry-after").empty() ? "0" : limited.header("retry-after")), 1);
-  HttpReply limited_form =
-      header_only("POST", "/api/v1/uploads", std::string(multipart_type) + "Cookie: " + uploader.cookie + "\r\n");
+  HttpReply limited_form = header_only("POST", "/api/v1/uploads",
+                                       std::string(multipart_type) + "Cookie: " + uploader.cookie + "\r\n");
   EXPECT_EQ(limited_form.status, 429);
   EXPECT_NE(limited_form.header("content-type").find("text/html"), std::string::npos)
       << "the plain form gets the page that says so";

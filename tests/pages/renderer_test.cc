@@ -395,6 +395,9 @@ TEST_F(RendererTest, APlaylistPageNumbersItsItemsAndPlaysFromEach) {
   EXPECT_THAT(html, HasSubstr(R"(href="/playlist/9/play">)")) << "Play all starts at the first position";
   EXPECT_THAT(html, HasSubstr("Private"));
   EXPECT_THAT(html, HasSubstr(R"(action="/api/v1/playlists/9/videos/2")"));
+  EXPECT_THAT(html, HasSubstr(R"(name="position" value="30")")) << "position 31 moves up to 30";
+  EXPECT_THAT(html, HasSubstr(R"(name="position" value="32")")) << "and 31 down to 32";
+  EXPECT_THAT(html, Not(HasSubstr(R"(name="position" value="33")"))) << "the last one stays last";
   EXPECT_THAT(html, HasSubstr("Edit playlist"));
 
   page.owner = false;
