@@ -7,6 +7,7 @@
 #include <sys/socket.h>
 
 #include <cerrno>
+#include <csignal>
 #include <exception>
 #include <mutex>
 #include <thread>
@@ -63,7 +64,9 @@ struct Server::Impl : detail::ServerState {
 };
 
 Server::Server(ServerOptions options, HandlerFactory factory)
-    : impl_(std::make_unique<Impl>(std::move(options), std::move(factory))) {}
+    : impl_(std::make_unique<Impl>(std::move(options), std::move(factory))) {
+  std::signal(SIGPIPE, SIG_IGN);
+}
 
 Server::~Server() = default;
 

@@ -96,6 +96,9 @@ using HandlerFactory = std::function<Handler(asio::io_context& loop, int loop_in
 
 class Server {
  public:
+  // Also makes the whole process ignore SIGPIPE: sendfile(2) has no MSG_NOSIGNAL, so a client that
+  // goes away in the middle of a file would otherwise end the process (the write fails with EPIPE
+  // instead, and the session closes).
   Server(ServerOptions options, HandlerFactory factory);
   ~Server();
 

@@ -439,6 +439,34 @@ TEST(Server, SendsALargeFileRangeByteExact) {
   EXPECT_EQ(after->body, "hello");
 }
 
+// Clients that go away in the middle of a file: each reads a little of a 64 MiB response and
+// closes with the rest unread (the kernel answers the next data with a reset). sendfile(2) has no
+// MSG_NOSIGNAL, so a server that did not ignore SIGPIPE would die here, test process and all.
+TEST(Server, ClientsThatLeaveInTheMiddleOfAFileDoNotStopTheServer) {
+  reel::testing::TempDir dir;
+  Fixture fixture;
+  fixture.file_path = (dir.path() / "big.bin").string();
+  {
+    std::ofstream big(fixture.file_path, std::ios::binary);
+    const std::string block = random_bytes(1 << 20);
+    for (int i = 0; i < 64; ++i) big << block;
+  }
+  fixture.file_length = 64u << 20;
+  ServerThread server(test_options(), factory_for(fixture));
+  for (int client = 0; client < 8; ++client) {
+    RawConnection leaving(server.port());
+    ASSERT_TRUE(leaving.connected());
+    ASSERT_TRUE(leaving.send("GET /file HTTP/1.1\r\nHost: t\r\n\r\n"));
+    ASSERT_TRUE(leaving.read_some(64 * 1024)) << "the file starts coming";
+  }  // each closes here with most of the file unread
+  for (int attempt = 0; attempt < 3; ++attempt) {
+    RawConnection after(server.port());
+    auto response = after.get("/hello");
+    ASSERT_TRUE(response) << "the server is still up";
+    EXPECT_EQ(response->body, "hello");
+  }
+}
+
 TEST(Server, ServesFromEveryLoopOnTheSamePort) {
   Fixture fixture;
   ServerOptions options = test_options();

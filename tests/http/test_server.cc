@@ -122,6 +122,14 @@ std::optional<RawResponse> RawConnection::read_response(bool expect_body, std::c
   return response;
 }
 
+bool RawConnection::read_some(size_t bytes, std::chrono::milliseconds timeout) {
+  const auto deadline = std::chrono::steady_clock::now() + timeout;
+  while (buffered_.size() < bytes) {
+    if (!fill(deadline)) return false;
+  }
+  return true;
+}
+
 bool RawConnection::wait_closed(std::chrono::milliseconds timeout) {
   const auto deadline = std::chrono::steady_clock::now() + timeout;
   char byte;

@@ -45,6 +45,9 @@ class RawConnection {
   // false, as for HEAD). nullopt when the connection closes or the deadline passes first. The
   // default deadlines are generous for a loaded machine; only a failing test reaches them.
   std::optional<RawResponse> read_response(bool expect_body = true, std::chrono::milliseconds timeout = 60s);
+  // Reads until at least `bytes` have arrived (kept unread, as the start of a response); false on
+  // EOF, error or the deadline.
+  bool read_some(size_t bytes, std::chrono::milliseconds timeout = 60s);
   // True when the server closes the connection (EOF or reset) within `timeout` without sending
   // more. The default stays under the server's default idle_timeout (60 s), so that close is
   // never mistaken for the one a test waits for.
