@@ -334,7 +334,8 @@ TEST_F(UpOutage, AKilledRedisIsRestartedAndNothingAcknowledgedIsLost) {
 TEST_F(UpOutage, AVoteAndACommentDuringAnOutageLandOnceRedisIsBack) {
   constexpr int64_t voted = 4;
   const std::string v = std::to_string(voted);
-  const std::string name = "outage" + std::to_string(::getpid() % 100000);
+  const std::string name =
+      new_viewers("outage" + std::to_string(::getpid() % 100000) + "x");  // fresh per run
   nlohmann::json account{
       {"username", name}, {"email", name + "@example.org"}, {"password", "correct horse battery"}};
   const std::string json = "Content-Type: application/json\r\n";
