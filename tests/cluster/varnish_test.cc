@@ -1,14 +1,17 @@
 // Varnish (deploy/varnish/reel.vcl, Debian's varnishd with varnish-modules' xkey) in front of the
 // real `reel up`, on loopback: an anonymous page is cached and served from cache; a signed-in
 // visitor gets the same cached page with the user bar assembled from its ESI fragment, which no
-// other visitor ever sees; purges are taken from the app servers' addresses only.
+// other visitor ever sees; purges are taken from the app servers' addresses only; with every app
+// server down, the pages it holds are served stale (grace).
 #include <gtest/gtest.h>
 #include <unistd.h>
 
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
+#include <memory>
 #include <nlohmann/json.hpp>
+#include <optional>
 
 #include "process/child.h"
 #include "support/fixtures.h"
@@ -22,51 +25,71 @@ namespace fs = std::filesystem;
 using testing::http_call;
 using testing::HttpReply;
 
-class VarnishInFront : public ::testing::Test {
- protected:
-  static void SetUpTestSuite() {
-    dir_ = new fs::path(fs::temp_directory_path() / ("reel-varnish-" + std::to_string(::getpid())));
-    auto up = testing::ReelUp::start_fresh(*dir_);
-    ASSERT_TRUE(up) << up.error().message;
-    up_ = up->release();
-    const fs::path vcl = *dir_ / "vcl";
+// `reel up` in a fresh directory with Varnish in front of it (the repository's reel.vcl and a
+// backends.vcl naming the one app server), until destroyed.
+struct Front {
+  fs::path dir;
+  std::unique_ptr<testing::ReelUp> up;
+  std::optional<process::Child> varnish;
+  uint16_t port = 0;  // Varnish's
+
+  explicit Front(const std::string& name)
+      : dir(fs::temp_directory_path() / (name + "-" + std::to_string(::getpid()))) {}
+  ~Front() {
+    if (varnish) varnish->stop();
+    up.reset();
+    std::error_code ec;
+    fs::remove_all(dir, ec);
+  }
+
+  // Empty when both answer; else what went wrong.
+  std::string start() {
+    auto started = testing::ReelUp::start_fresh(dir);
+    if (!started) return started.error().message;
+    up = std::move(*started);
+    const fs::path vcl = dir / "vcl";
     fs::create_directories(vcl);
     const char* source = std::getenv("REEL_SOURCE_DIR");
-    ASSERT_NE(source, nullptr);
+    if (source == nullptr) return "REEL_SOURCE_DIR is not set";
     fs::copy_file(fs::path(source) / "deploy/varnish/reel.vcl", vcl / "reel.vcl");
-    std::ofstream(vcl / "backends.vcl") << "backend app1 { .host = \"127.0.0.1\"; .port = \"" << up_->port()
+    std::ofstream(vcl / "backends.vcl") << "backend app1 { .host = \"127.0.0.1\"; .port = \"" << up->port()
                                         << "\"; .probe = { .url = \"/readyz\"; .interval = 1s; .timeout = "
                                            "2s; .window = 3; .threshold = 1; } }\n"
                                         << "acl purgers { \"127.0.0.1\"; }\n"
                                         << "sub vcl_init { app.add_backend(app1); }\n";
-    port_ = testing::free_port();
-    auto varnish = process::Child::spawn(
-        {.argv = {"varnishd", "-F", "-n", (*dir_ / "varnish").string(), "-a",
-                  "127.0.0.1:" + std::to_string(port_), "-f", (vcl / "reel.vcl").string(), "-p",
+    port = testing::free_port();
+    auto spawned = process::Child::spawn(
+        {.argv = {"varnishd", "-F", "-n", (dir / "varnish").string(), "-a",
+                  "127.0.0.1:" + std::to_string(port), "-f", (vcl / "reel.vcl").string(), "-p",
                   "vcl_path=" + vcl.string(), "-s", "malloc,64m"},
-         .stdout_path = (*dir_ / "varnish.log").string(),
-         .stderr_path = (*dir_ / "varnish.log").string(),
+         .stdout_path = (dir / "varnish.log").string(),
+         .stderr_path = (dir / "varnish.log").string(),
          .die_with_parent = true});
-    ASSERT_TRUE(varnish) << varnish.error().message;
-    varnish_ = new process::Child(std::move(*varnish));
-    ASSERT_TRUE(testing::eventually([] {
-      auto home = http_call(port_, "GET", "/", "", "");
+    if (!spawned) return spawned.error().message;
+    varnish.emplace(std::move(*spawned));
+    const bool answering = testing::eventually([this] {
+      auto home = http_call(port, "GET", "/", "", "");
       return home && home->status == 200;
-    })) << testing::read_file(*dir_ / "varnish.log");
+    });
+    return answering ? "" : "Varnish does not answer: " + testing::read_file(dir / "varnish.log");
+  }
+};
+
+class VarnishInFront : public ::testing::Test {
+ protected:
+  static void SetUpTestSuite() {
+    front_ = new Front("reel-varnish");
+    const std::string failed = front_->start();
+    ASSERT_EQ(failed, "");
+    port_ = front_->port;
   }
   static void TearDownTestSuite() {
-    if (varnish_ != nullptr) varnish_->stop();
-    delete varnish_;
-    delete up_;
-    std::error_code ec;
-    if (dir_) fs::remove_all(*dir_, ec);
-    delete dir_;
+    delete front_;
+    front_ = nullptr;
   }
-  void SetUp() override { ASSERT_NE(varnish_, nullptr); }
+  void SetUp() override { ASSERT_NE(front_, nullptr); }
 
-  static inline fs::path* dir_ = nullptr;
-  static inline testing::ReelUp* up_ = nullptr;
-  static inline process::Child* varnish_ = nullptr;
+  static inline Front* front_ = nullptr;
   static inline uint16_t port_ = 0;
 };
 
@@ -107,6 +130,29 @@ TEST_F(VarnishInFront, PurgesNeedTheirKeys) {
   EXPECT_EQ(http_call(port_, "PURGE", "/", "", "")->status, 400);
   HttpReply purged = *http_call(port_, "PURGE", "/", "xkey-purge: video-1\r\n", "");
   EXPECT_EQ(purged.status, 200);
+}
+
+// With its only app server gone, Varnish keeps serving what it holds past the page's max-age
+// (grace), and answers 503 for what it never held.
+TEST(VarnishGrace, EveryAppServerDownServesCachedPagesStale) {
+  Front front("reel-varnish-grace");
+  ASSERT_EQ(front.start(), "");
+  ASSERT_EQ(http_call(front.port, "GET", "/videos?sort=newest", "", "")->status, 200);
+  ASSERT_EQ(http_call(front.port, "GET", "/videos?sort=newest", "", "")->header("x-cache"), "hit");
+  front.up.reset();  // reel up and its children stop
+  // The page's max-age is 30 s: served once older than that, it came from grace.
+  int64_t age = 0;
+  EXPECT_TRUE(testing::eventually(
+      [&] {
+        auto page = http_call(front.port, "GET", "/videos?sort=newest", "", "");
+        if (!page || page->status != 200) return false;
+        age = std::atoll(page->header("age").c_str());
+        return age > 30;
+      },
+      std::chrono::seconds(120)))
+      << "age " << age;
+  EXPECT_EQ(http_call(front.port, "GET", "/videos?sort=duration&page=2", "", "")->status, 503)
+      << "a page it never held";
 }
 
 }  // namespace
