@@ -1,0 +1,101 @@
+// HAProxy (deploy/haproxy/haproxy.cfg, Debian's haproxy 2.6) on loopback in front of real
+// redis-servers — a primary and a replica — and of `reel up`: the Redis write pool reaches the
+// primary only (its check asks for role:master), the read pool any node that answers, and the app
+// pool only the app server that is ready.
+#include <gtest/gtest.h>
+#include <unistd.h>
+
+#include <cstdlib>
+#include <filesystem>
+#include <optional>
+
+#include "process/child.h"
+#include "redis/blocking_client.h"
+#include "redis/server.h"
+#include "support/fixtures.h"
+#include "support/http_client.h"
+#include "support/reel_up.h"
+
+namespace reel {
+namespace {
+
+namespace fs = std::filesystem;
+using namespace std::chrono_literals;
+
+std::string loopback(uint16_t port) {
+  return "127.0.0.1:" + std::to_string(port);
+}
+
+// The role a Redis reached through `port` reports ("master", "slave"); "" when it cannot be asked.
+std::string role_through(uint16_t port) {
+  redis::ConnectionOptions options;
+  options.endpoint = {"127.0.0.1", port};
+  options.connect_timeout = 2s;
+  auto client = redis::BlockingClient::connect(options);
+  if (!client) return "";
+  auto info = client->execute(redis::Command("INFO", "replication"));
+  if (!info || info->is_error()) return "";
+  const std::string text(info->str());
+  const size_t at = text.find("role:");
+  return at == std::string::npos ? "" : text.substr(at + 5, text.find('\r', at) - at - 5);
+}
+
+TEST(HaproxyInFront, RedisWritesReachThePrimaryOnlyAndPagesTheReadyAppServer) {
+  testing::TempDir dir;
+  auto primary = redis::RedisServer::start({.dir = (dir.path() / "primary").string()});
+  ASSERT_TRUE(primary) << primary.error().message;
+  auto replica = redis::RedisServer::start(
+      {.dir = (dir.path() / "replica").string(),
+       .extra_config_lines = {"replicaof 127.0.0.1 " + std::to_string(primary->endpoint().port)}});
+  ASSERT_TRUE(replica) << replica.error().message;
+  auto up = testing::ReelUp::start_fresh(dir.path() / "up");
+  ASSERT_TRUE(up) << up.error().message;
+
+  const uint16_t write_port = testing::free_port(), read_port = testing::free_port(),
+                 app_port = testing::free_port();
+  const char* source = std::getenv("REEL_SOURCE_DIR");
+  ASSERT_NE(source, nullptr);
+  const std::string unused = loopback(testing::free_port());  // nothing listens there
+  auto haproxy = process::Child::spawn(
+      {.argv = {"haproxy", "-db", "-f", std::string(source) + "/deploy/haproxy/haproxy.cfg"},
+       .stdout_path = (dir.path() / "haproxy.log").string(),
+       .stderr_path = (dir.path() / "haproxy.log").string(),
+       .extra_env = {"REEL_PUBLIC=" + loopback(testing::free_port()), "REEL_VARNISH1=" + unused,
+                     "REEL_VARNISH2=" + unused, "REEL_APP_LISTEN=" + loopback(app_port),
+                     "REEL_APP1=" + loopback((*up)->port()), "REEL_APP2=" + unused,
+                     "REEL_REDIS_WRITE=" + loopback(write_port), "REEL_REDIS_READ=" + loopback(read_port),
+                     "REEL_REDIS1=" + loopback(replica->endpoint().port),
+                     "REEL_REDIS2=" + loopback(primary->endpoint().port), "REEL_REDIS3=" + unused,
+                     "REEL_STATS=" + loopback(testing::free_port())},
+       .die_with_parent = true});
+  ASSERT_TRUE(haproxy) << haproxy.error().message;
+
+  // Once the checks have run (servers count as up until their first one), every write connection
+  // lands on the primary, never the replica or the missing node.
+  EXPECT_TRUE(testing::eventually([&] {
+    for (int connection = 0; connection < 4; ++connection) {
+      if (role_through(write_port) != "master") return false;
+    }
+    return true;
+  })) << testing::read_file(dir.path() / "haproxy.log");
+  for (int connection = 0; connection < 6; ++connection) EXPECT_EQ(role_through(write_port), "master");
+  // Reads spread over every node that answers: the replica among them.
+  EXPECT_TRUE(testing::eventually([&] { return role_through(read_port) == "slave"; }));
+  // The app pool: once the checks have found the second app server missing, every request goes
+  // to the one that is ready.
+  auto ready = [&] {
+    auto reply = testing::http_get(app_port, "/readyz");
+    return reply && reply->status == 200;
+  };
+  EXPECT_TRUE(testing::eventually([&] {
+    for (int request = 0; request < 4; ++request) {
+      if (!ready()) return false;
+    }
+    return true;
+  })) << testing::read_file(dir.path() / "haproxy.log");
+  for (int request = 0; request < 8; ++request) EXPECT_TRUE(ready()) << request;
+  haproxy->stop();
+}
+
+}  // namespace
+}  // namespace reel
