@@ -26,18 +26,12 @@ std::string dump(const nlohmann::json& document) {
 
 Task<pages::WatchActions> PeopleRoutes::watch_actions(const pages::Viewer& viewer, int64_t video_id,
                                                       std::string channel) {
-  pages::WatchActions actions;
-  if (viewer.id == 0) co_return actions;
+  if (viewer.id == 0) co_return pages::WatchActions{};
   auto relation =
       co_await people::read_viewer_relation(redis_, viewer.id, video_id, std::move(channel), list_per_page);
-  if (!relation) co_return actions;  // the controls show unset: a page without them beats no page
-  actions.vote = relation->vote;
-  actions.favorite = relation->favorite;
-  actions.subscribed = relation->subscribed;
-  for (auto& playlist : relation->playlists) {
-    actions.playlists.push_back({playlist.id, std::move(playlist.title), playlist.holds});
-  }
-  co_return actions;
+  // When Redis fails the controls show unset: a page without them beats no page.
+  if (!relation) co_return pages::WatchActions{};
+  co_return std::move(*relation);
 }
 
 Task<std::optional<http::Response>> PeopleRoutes::collection_call(const http::Request& request,

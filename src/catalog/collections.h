@@ -5,6 +5,7 @@
 
 #include <cstdint>
 #include <string>
+#include <vector>
 
 namespace reel::catalog {
 
@@ -44,6 +45,20 @@ struct FollowedChannel {
   std::string display_name;
   int64_t subscribers = 0;
   int64_t subscribed_at = 0;
+};
+
+// A signed-in viewer's relation to one video: the watch page's controls (people reads it, pages
+// render it).
+struct ViewerRelation {
+  int vote = 0;  // 1 liked, -1 disliked, 0 neither
+  bool favorite = false;
+  bool subscribed = false;
+  struct Playlist {
+    int64_t id = 0;
+    std::string title;
+    bool holds = false;  // the video is in it
+  };
+  std::vector<Playlist> playlists;  // the viewer's newest, newest first
 };
 
 // A user following a channel (another users row).

@@ -110,11 +110,11 @@ void add_watch_actions(TemplateData::Object parent, int64_t video_id, std::strin
       .set_bool("favorite", actions.favorite)
       .set_bool("subscribed", actions.subscribed);
   auto playlists = object.add_list("playlists");
-  for (const WatchActions::Playlist& playlist : actions.playlists) {
+  for (const catalog::ViewerRelation::Playlist& playlist : actions.playlists) {
     playlists.add_object()
         .set_int("id", playlist.id)
         .set("title", playlist.title)
-        .set_bool("contains", playlist.contains);
+        .set_bool("contains", playlist.holds);
   }
 }
 

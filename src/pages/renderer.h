@@ -55,17 +55,7 @@ struct Frame {
 };
 
 // The signed-in viewer's relation to a video, for the watch page's controls.
-struct WatchActions {
-  int vote = 0;  // 1 liked, -1 disliked, 0 neither
-  bool favorite = false;
-  bool subscribed = false;
-  struct Playlist {
-    int64_t id = 0;
-    std::string title;
-    bool contains = false;  // the video is in it
-  };
-  std::vector<Playlist> playlists;  // the viewer's own
-};
+using WatchActions = catalog::ViewerRelation;
 
 // A form page's state: its CSRF token (the double-submit token of the sign-in and register forms),
 // an error to show above it, where to go after it, and what was typed (never a password).

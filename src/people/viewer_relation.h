@@ -12,23 +12,14 @@
 #include <string>
 #include <vector>
 
+#include "catalog/collections.h"
 #include "common/asio.h"
 #include "common/result.h"
 #include "redis/connection.h"
 
 namespace reel::people {
 
-struct ViewerRelation {
-  int vote = 0;  // 1 liked, -1 disliked, 0 neither
-  bool favorite = false;
-  bool subscribed = false;
-  struct Playlist {
-    int64_t id = 0;
-    std::string title;
-    bool holds = false;  // the video is in it
-  };
-  std::vector<Playlist> playlists;  // the viewer's newest `max_playlists`, newest first
-};
+using catalog::ViewerRelation;
 
 Task<Result<ViewerRelation>> read_viewer_relation(redis::Connection& redis, int64_t user_id, int64_t video_id,
                                                   std::string channel_name, int max_playlists);
