@@ -9,6 +9,9 @@
 # - probes every app server's /readyz (backends.vcl) and spreads requests over the healthy ones;
 # - accepts purges only from the app servers (acl purgers in backends.vcl): `PURGE /` with
 #   `xkey-purge: KEY ...` drops every object tagged with one of the keys (varnish-modules' xkey).
+#   The app tags each shared page with the objects it shows (`xkey: video:12 video:40 lists`) and
+#   purges them on every write that changes one ([varnish] purge_nodes, purge/purger.h);
+# - passes a visitor who just wrote (reel_wrote cookie) so they read their own write.
 # The site's backends and purgers live in backends.vcl beside this file (backends.vcl.example).
 vcl 4.1;
 
@@ -47,6 +50,11 @@ sub vcl_recv {
   set req.http.Surrogate-Capability = "varnish=ESI/1.0";
 
   if (req.method != "GET" && req.method != "HEAD") {
+    return (pass);
+  }
+  # A visitor who wrote a moment ago (the app's reel_wrote cookie, a few seconds long) reads the
+  # Redis primary, which has the write, rather than this cache or a replica: passed with cookies.
+  if (req.http.Cookie ~ "(^|;\s*)reel_wrote=") {
     return (pass);
   }
   # Personal with a session: the viewer's own pages, the forms, the API, a signed-in fragment, a

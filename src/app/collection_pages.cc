@@ -6,6 +6,7 @@
 
 #include "app/people_routes.h"
 #include "http/url.h"
+#include "people/collection_writes.h"
 #include "people/favorites.h"
 #include "people/feed.h"
 #include "people/playlists.h"
@@ -41,6 +42,18 @@ pages::Viewer viewer_of(const auth::Session& session) {
 }
 
 }  // namespace
+
+void set_playlist_caching(http::Response& response, const catalog::Playlist& playlist, int64_t viewer,
+                          const std::vector<projection::Card>& cards) {
+  if (viewer != 0 || !playlist.is_public) {
+    response.set("Cache-Control", "private, no-cache");
+    return;
+  }
+  response.set("Cache-Control", "public, max-age=30");
+  PageTags tags;
+  tags.add(people::playlist_object(playlist.id)).add(cards);
+  response.set("xkey", tags.text());
+}
 
 http::Response PeopleRoutes::sign_in_first(std::string_view path, std::string_view route) const {
   return redirect(fmt::format("/signin?next={}", path), route);
@@ -157,8 +170,7 @@ Task<http::Response> PeopleRoutes::playlist_page(const http::Request& request, s
   http::Response response = http::Response::html(
       200, s_.pages.collection(shown, found.items.cards, s_.clock.unix_seconds(), frame, *categories));
   // Only an anonymous visitor's view of a public playlist is the same for everyone.
-  response.set("Cache-Control",
-               viewer == 0 && shown.playlist.is_public ? "public, max-age=30" : "private, no-cache");
+  set_playlist_caching(response, shown.playlist, viewer, found.items.cards);
   response.route = "playlist";
   co_return response;
 }

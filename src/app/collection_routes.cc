@@ -57,8 +57,7 @@ Task<std::optional<http::Response>> PeopleRoutes::collection_call(const http::Re
     http::Response response =
         http::Response::json(200, api::playlist_document(found.playlist, found.items.cards, found.items.total,
                                                          found.items.page, found.items.pages));
-    response.set("Cache-Control",
-                 found.playlist.is_public && viewer == 0 ? "public, max-age=30" : "private, no-cache");
+    set_playlist_caching(response, found.playlist, viewer, found.items.cards);
     response.route = "api_playlist";
     co_return response;
   }

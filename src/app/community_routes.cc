@@ -138,6 +138,7 @@ Task<http::Response> PeopleRoutes::comments_page(const http::Request& request, i
   http::Response response = http::Response::json(200, api::comments_document(*read));
   // Comments are the same for everybody: a shared cache may keep them as long as a page.
   response.set("Cache-Control", "public, max-age=30");
+  response.set("xkey", video_object(video_id));
   response.route = "api_comments";
   co_return response;
 }

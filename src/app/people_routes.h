@@ -94,7 +94,13 @@ struct PeopleServices {
   std::chrono::milliseconds session_grace{};
   int trusted_proxy_hops = 0;
   ingest::Ingest* ingest = nullptr;  // deletes the videos of a deleted account (their delete jobs)
+  ChangeSink* changes = nullptr;     // told what each write changed (Varnish purges); may be null
 };
+
+// A playlist's page or document: shared and tagged (the playlist and its videos) when it is public
+// and the visitor anonymous; else the viewer's own.
+void set_playlist_caching(http::Response& response, const catalog::Playlist& playlist, int64_t viewer,
+                          const std::vector<projection::Card>& cards);
 
 inline constexpr std::string_view session_cookie = "reel_session";
 inline constexpr std::string_view form_cookie = "reel_form";
@@ -107,7 +113,7 @@ class PeopleRoutes {
         redis_(redis),
         model_(model),
         community_(community),
-        writes_(services.sql, redis, services.clock) {}
+        writes_(services.sql, redis, services.clock, services.changes) {}
 
   // The request's signed-in caller: nullopt without a live session; an Error when Redis failed
   // (the caller answers 503: a lookup that failed is not "signed out") — unless this loop verified

@@ -4,6 +4,7 @@
 
 #include <charconv>
 
+#include "common/change_sink.h"
 #include "common/text.h"
 #include "http/url.h"
 
@@ -211,6 +212,17 @@ http::Response form_error_page(const pages::Renderer& pages, const http::Respons
   }
   page.route = json.route;
   return page;
+}
+
+PageTags& PageTags::add(std::string_view object) {
+  if (!text_.empty()) text_ += ' ';
+  text_ += object;
+  return *this;
+}
+
+PageTags& PageTags::add(const std::vector<projection::Card>& cards) {
+  for (const projection::Card& card : cards) add(video_object(card.id));
+  return *this;
 }
 
 }  // namespace reel::app

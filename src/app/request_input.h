@@ -89,4 +89,19 @@ std::optional<int> page_number(std::string_view query, std::string_view name, in
 // A local path fit to redirect to: starts with one '/', no backslash, no control characters.
 bool is_local_path(std::string_view path);
 
+// The xkey tags of a page others may cache (deploy/varnish/reel.vcl): the objects it shows, named
+// as the write path names them (common/change_sink.h), so the purge a write sends
+// (purge/purger.h) drops every cached page that showed what it changed. Pages are tagged with
+// videos, playlists and "lists" only (purge::tags_pages: other objects are never purged).
+class PageTags {
+ public:
+  PageTags& add(std::string_view object);
+  PageTags& add(const std::vector<projection::Card>& cards);  // each card's video
+  bool empty() const { return text_.empty(); }
+  const std::string& text() const { return text_; }  // space-separated, as xkey reads them
+
+ private:
+  std::string text_;
+};
+
 }  // namespace reel::app

@@ -245,11 +245,13 @@ Task<Result<pages::Frame>> Router::frame_for(const http::Request& request) {
   co_return frame;
 }
 
-http::Response Router::page_response(http::Response response, const pages::Frame& frame) {
+http::Response Router::page_response(http::Response response, const pages::Frame& frame,
+                                     const PageTags& tags) {
   if (frame.viewer.id != 0) {
     response.set("Cache-Control", "private, no-cache");
   } else {
     response.set("Cache-Control", page_cache);
+    if (!tags.empty()) response.set("xkey", tags.text());
   }
   if (frame.esi) response.set("Surrogate-Control", "content=\"ESI/1.0\"");
   return response;
@@ -260,8 +262,10 @@ Task<http::Response> Router::home(const http::Request& request) {
   if (!frame) co_return error(503, busy_message, false);
   auto home = co_await s_.model.home();
   if (!home) co_return error(503, busy_message, false);
+  PageTags tags;
+  tags.add(all_lists_object).add((*home)->popular).add((*home)->newest);
   auto response = page_response(
-      http::Response::html(200, s_.pages.home(**home, s_.clock.unix_seconds(), *frame)), *frame);
+      http::Response::html(200, s_.pages.home(**home, s_.clock.unix_seconds(), *frame)), *frame, tags);
   response.route = "home";
   co_return response;
 }
@@ -273,11 +277,13 @@ Task<http::Response> Router::fragment(const http::Request& request, std::string_
   pages::Viewer viewer;
   if (*session) viewer = {(*session)->user_id, (*session)->name, (*session)->display_name, (*session)->csrf};
   http::Response response;
+  int64_t video_id = 0;  // the video the fragment shows
   if (path == "user-bar") {
     response = http::Response::html(200, s_.pages.user_bar(viewer));
   } else if (path.starts_with("watch/")) {
     auto id = parse_id(path.substr(6));
     if (!id) co_return error(404, "There is no such video.", false);
+    video_id = *id;
     auto video = co_await s_.model.video(*id);
     if (!video) co_return error(503, busy_message, false);
     if (!*video) co_return error(404, "There is no such video.", false);
@@ -292,8 +298,10 @@ Task<http::Response> Router::fragment(const http::Request& request, std::string_
   } else {
     co_return error(404, "There is no such page.", false);
   }
-  // A viewer's own parts are for that viewer only; an anonymous one is the same for everybody.
+  // A viewer's own parts are for that viewer only; an anonymous one is the same for everybody
+  // (and shows a video's counts: tagged with it, as its page is).
   response.set("Cache-Control", viewer.id != 0 ? "private, no-cache" : page_cache);
+  if (viewer.id == 0 && video_id != 0) response.set("xkey", video_object(video_id));
   response.route = "fragment";
   co_return response;
 }
@@ -359,7 +367,9 @@ Task<http::Response> Router::listing(const http::Request& request, ListKind kind
     static constexpr std::string_view routes[] = {"videos", "category", "tag", "channel"};
     response.route = routes[static_cast<int>(kind)];
   }
-  co_return page_response(std::move(response), frame);
+  PageTags tags;
+  tags.add(all_lists_object).add(listing.cards);
+  co_return page_response(std::move(response), frame, tags);
 }
 
 Task<http::Response> Router::watch(const http::Request& request, std::string_view id_and_slug, bool api) {
@@ -430,7 +440,9 @@ Task<http::Response> Router::watch(const http::Request& request, std::string_vie
                                                         shown, playlist ? &*playlist : nullptr));
     response.route = "watch";
   }
-  co_return page_response(std::move(response), frame);
+  PageTags tags;
+  tags.add(video_object(*id)).add((*video)->related);
+  co_return page_response(std::move(response), frame, tags);
 }
 
 // The view beacon. A Redis read checks the video exists (404 otherwise); when Redis cannot answer

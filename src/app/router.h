@@ -72,9 +72,10 @@ class Router {
   // Who a page is for: ESI includes when a surrogate asks for them (Surrogate-Capability), else the
   // signed-in viewer's parts in place. Error: the session lookup failed (503).
   Task<Result<pages::Frame>> frame_for(const http::Request& request);
-  // A page's caching: shared (public, max-age=30, no cookie) unless it carries a viewer's parts
-  // (private); with ESI, Surrogate-Control tells the surrogate to process it.
-  static http::Response page_response(http::Response response, const pages::Frame& frame);
+  // A page's caching: shared (public, max-age=30, no cookie, tagged) unless it carries a viewer's
+  // parts (private); with ESI, Surrogate-Control tells the surrogate to process it.
+  static http::Response page_response(http::Response response, const pages::Frame& frame,
+                                      const PageTags& tags);
   Task<http::Response> home(const http::Request& request);
   Task<http::Response> upload_page(const http::Request& request);  // the form (no-store)
   Task<http::Response> listing(const http::Request& request, projection::ListKind kind, std::string name,

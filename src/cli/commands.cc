@@ -296,6 +296,9 @@ int cmd_worker(const Target& target, int slots) {
   auto options = worker_options(config, slots);
   if (!options) return fail(options.error());
   if (auto store = open_store(config); !store) return fail(store.error());  // migrated before work starts
+  auto purger = open_purger(config);
+  if (!purger) return fail(purger.error());
+  options->changes = purger->get();
   worker::Worker worker(*options);
   running_worker = &worker;
   std::signal(SIGTERM, stop_worker);
@@ -422,6 +425,9 @@ int cmd_up(const std::string& data_dir, const std::string& listen) {
   if (!media_options) return fail(media_options.error());
   media_options->consumer += "-up";  // apart from a `reel worker` on this host and data dir
   media_options->cancel_jobs_on_stop = true;
+  auto media_purger = open_purger(dir->config());
+  if (!media_purger) return fail(media_purger.error());
+  media_options->changes = media_purger->get();
   EmbeddedWorker media_worker(std::move(*media_options));
   auto view_queue = std::make_shared<event_log::LineQueue>();
   auto views = embedded_views(dir->config(), view_queue);

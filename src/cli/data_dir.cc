@@ -93,6 +93,16 @@ redis::ConnectionOptions redis_connection_options(const config::Config& config,
   return options;
 }
 
+Result<std::unique_ptr<purge::Purger>> open_purger(const config::Config& config) {
+  auto nodes = purge::parse_nodes(config.varnish.purge_nodes);
+  if (!nodes) return Error{"[varnish] purge_nodes: " + nodes.error().message};
+  if (nodes->empty()) return std::unique_ptr<purge::Purger>();
+  purge::PurgerOptions options;
+  options.nodes = std::move(*nodes);
+  options.repeat = std::chrono::milliseconds(config.varnish.purge_repeat_ms);
+  return std::make_unique<purge::Purger>(std::move(options));
+}
+
 Result<DataDir> DataDir::open(const std::string& path) {
   std::error_code ec;
   fs::create_directories(path, ec);

@@ -10,6 +10,7 @@
 
 #include "common/result.h"
 #include "config/config.h"
+#include "purge/purger.h"
 #include "redis/blocking_client.h"
 #include "redis/server.h"
 #include "redis/supervisor.h"
@@ -45,6 +46,10 @@ class DataDir {
 redis::ConnectionOptions redis_connection_options(const config::Config& config,
                                                   const redis::Endpoint& endpoint,
                                                   std::chrono::milliseconds min_command_timeout = {});
+
+// The purger of [varnish] purge_nodes (purge/purger.h); null when none are set. An Error names a
+// bad node address.
+Result<std::unique_ptr<purge::Purger>> open_purger(const config::Config& config);
 
 // A Redis connection for a command-line tool, with the redis-server it had to start (if the
 // data dir's Redis was not running), stopped when this is destroyed.

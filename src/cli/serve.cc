@@ -22,6 +22,7 @@
 #include "cli/data_dir.h"
 #include "common/host_port.h"
 #include "event_log/event_log.h"
+#include "http/cookie.h"
 #include "http/server.h"
 #include "ingest/ingest.h"
 #include "media/file_server.h"
@@ -64,7 +65,7 @@ struct Uploads {
 };
 
 Result<std::unique_ptr<Uploads>> open_uploads(const config::Config& config, const std::string& dir,
-                                              const Clock& clock) {
+                                              const Clock& clock, ChangeSink* changes) {
   auto uploads = std::make_unique<Uploads>(config, dir, clock);
   if (auto opened = uploads->sessions.open(); !opened)
     return Error{"[paths] uploads: " + opened.error().message};
@@ -73,7 +74,8 @@ Result<std::unique_ptr<Uploads>> open_uploads(const config::Config& config, cons
   if (auto opened =
           sql::Pool::open({config.sql.url}, static_cast<size_t>(std::max(1, config.sql.pool_threads)))) {
     uploads->pool = std::move(*opened);
-    uploads->ingest = std::make_unique<ingest::Ingest>(*uploads->pool, ingest::IngestOptions{dir});
+    uploads->ingest = std::make_unique<ingest::Ingest>(
+        *uploads->pool, ingest::IngestOptions{.uploads_dir = dir, .changes = changes});
   } else {
     fmt::print(stderr, "reel: uploads are off: [sql] url: {}\n", opened.error().message);
   }
@@ -110,12 +112,18 @@ struct Shared {
   std::function<std::string()> metrics;
   const app::ViewRecorder& views;
   Uploads* uploads;  // the write routes' services; null ingest when SQL could not be opened
-  app::SessionUploads session_uploads;  // people: each loop's own
-  std::chrono::milliseconds grace;      // [redis] grace_s
-  People* people;                       // null when SQL could not be opened: every visitor is anonymous
+  app::SessionUploads session_uploads;    // people: each loop's own
+  std::chrono::milliseconds grace;        // [redis] grace_s
+  People* people;                         // null when SQL could not be opened: every visitor is anonymous
+  std::chrono::seconds read_your_writes;  // [redis] read_your_writes_s
 };
 
-// What one event loop owns: its Redis connections, its read model and its router.
+// Read-your-writes with a Redis replica ([redis] read): a write answered with success marks its
+// visitor with this cookie for [redis] read_your_writes_s, and their requests then read the
+// primary, which has the write (Varnish passes them too: deploy/varnish/reel.vcl).
+constexpr std::string_view wrote_cookie = "reel_wrote";
+
+// What one event loop owns: its Redis connections, its read models and its routers.
 struct Loop {
   Loop(asio::io_context& io, const redis::ClientOptions& options, const Shared& shared)
       : redis(io.get_executor(), options),
@@ -128,17 +136,51 @@ struct Loop {
                                              *shared.uploads->ingest, shared.uploads->files, redis.writer(),
                                              shared.clock, shared.uploads->sessions, session_uploads(shared))
                                        : nullptr),
-        router(app::Services{model, shared.pages, shared.static_files, shared.media_files, shared.links,
-                             shared.clock, shared.metrics, shared.views, uploads.get(), people.get(),
-                             &community}) {}
+        router(services(shared, model, community)),
+        read_your_writes(shared.read_your_writes) {
+    if (options.read && read_your_writes.count() > 0) {
+      on_primary.emplace(redis.writer(), shared.clock, shared.grace);
+      primary_router.emplace(services(shared, on_primary->model, on_primary->community));
+    }
+  }
+
+  // Routes the request, to the primary's reads for a visitor who just wrote.
+  Task<http::Response> handle(const http::Request& request) {
+    const bool wrote_lately = primary_router && http::cookie(request, wrote_cookie).has_value();
+    app::Router& chosen = wrote_lately ? *primary_router : router;
+    http::Response response = co_await chosen.handle(request);
+    const bool write = request.method != "GET" && request.method != "HEAD";
+    if (primary_router && write && response.status < 400 && response.route != "view") {
+      response.add("Set-Cookie", http::set_cookie(wrote_cookie, "1", {.max_age = read_your_writes.count()}));
+    }
+    co_return response;
+  }
+
   redis::Client redis;
   projection::RedisReadModel model;
   projection::RedisCommunityReadModel community;
   std::unique_ptr<app::PeopleRoutes> people;
   std::unique_ptr<app::UploadRoutes> uploads;  // after people: it asks this loop's for sessions
   app::Router router;
+  // The same routes over the primary's reads, for visitors who just wrote (only with a replica).
+  struct PrimaryReads {
+    PrimaryReads(redis::Connection& primary, const Clock& clock, std::chrono::milliseconds grace)
+        : model(primary, clock, grace), community(primary) {}
+    projection::RedisReadModel model;
+    projection::RedisCommunityReadModel community;
+  };
+  std::optional<PrimaryReads> on_primary;
+  std::optional<app::Router> primary_router;
+  const std::chrono::seconds read_your_writes;
 
  private:
+  app::Services services(const Shared& shared, projection::ReadModel& reads,
+                         projection::CommunityReadModel& comments) {
+    return app::Services{reads,        shared.pages,   shared.static_files, shared.media_files, shared.links,
+                         shared.clock, shared.metrics, shared.views,        uploads.get(),      people.get(),
+                         &comments};
+  }
+
   app::SessionUploads session_uploads(const Shared& shared) {
     app::SessionUploads with_sessions = shared.session_uploads;
     with_sessions.people = people.get();
@@ -294,7 +336,9 @@ Status serve(const config::Config& config, const std::function<void(const std::s
   remove_stale_bodies(options.upload_temp_dir);
 
   const SystemClock clock;
-  auto uploads = open_uploads(config, uploads_path, clock);
+  auto purger = open_purger(config);
+  if (!purger) return purger.error();
+  auto uploads = open_uploads(config, uploads_path, clock, purger->get());
   if (!uploads) return uploads.error();
 
   std::unique_ptr<event_log::EventLog> view_log = std::move(extras.view_log);
@@ -318,11 +362,11 @@ Status serve(const config::Config& config, const std::function<void(const std::s
     auto hasher = auth::PasswordHasher::create(auth::default_password_cost);
     if (!hasher) return hasher.error();
     people = std::make_unique<People>(config, clock, std::move(*hasher));
-    people->services.emplace(app::PeopleServices{*(*uploads)->pool, people->hashing, people->hasher,
-                                                 people->sessions, people->limits, people->guard,
-                                                 people->form_csrf ? &*people->form_csrf : nullptr, *pages,
-                                                 clock, std::chrono::seconds(config.redis.grace_s),
-                                                 config.server.trusted_proxy_hops, (*uploads)->ingest.get()});
+    people->services.emplace(
+        app::PeopleServices{*(*uploads)->pool, people->hashing, people->hasher, people->sessions,
+                            people->limits, people->guard, people->form_csrf ? &*people->form_csrf : nullptr,
+                            *pages, clock, std::chrono::seconds(config.redis.grace_s),
+                            config.server.trusted_proxy_hops, (*uploads)->ingest.get(), purger->get()});
   }
 
   const app::ViewRecorder views(*view_log, clock,
@@ -334,17 +378,28 @@ Status serve(const config::Config& config, const std::function<void(const std::s
                       clock,           [&server_ptr] { return server_ptr->metrics().render(); },
                       views,           uploads->get(),
                       session_uploads, std::chrono::seconds(config.redis.grace_s),
-                      people.get()};
+                      people.get(),    std::chrono::seconds(config.redis.read_your_writes_s)};
   http::Server server(options, [&](asio::io_context& io, int index) -> http::Handler {
     auto loop = std::make_shared<Loop>(io, *redis_options, shared);
     loop->redis.start();
     redis_metrics.add(loop);
     loops[static_cast<size_t>(index)] = loop;  // read by screen_uploads on this loop's thread only
-    return [loop](const http::Request& request) { return loop->router.handle(request); };
+    return [loop](const http::Request& request) { return loop->handle(request); };
   });
   server_ptr = &server;
   server.metrics().add_source([&redis_metrics](std::string& out) { redis_metrics.render(out); });
   server.metrics().add_source([&views](std::string& out) { render_view_metrics(views, out); });
+  if (const purge::Purger* purging = purger->get()) {
+    server.metrics().add_source([purging](std::string& out) {
+      const purge::Purger::Stats stats = purging->stats();
+      out += fmt::format(
+          "# HELP reel_varnish_purges_total Purges the Varnish nodes accepted (one per node and batch).\n"
+          "# TYPE reel_varnish_purges_total counter\nreel_varnish_purges_total {}\n"
+          "# HELP reel_varnish_purge_failures_total Purges a Varnish node refused or did not answer.\n"
+          "# TYPE reel_varnish_purge_failures_total counter\nreel_varnish_purge_failures_total {}\n",
+          stats.purges, stats.failed);
+    });
+  }
   if (extras.metrics) server.metrics().add_source(extras.metrics);
   if (auto bound = server.bind(); !bound) return bound;
   if (on_listening) on_listening(fmt::format("http://{}:{}/", listen->host, server.port()));

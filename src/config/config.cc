@@ -117,7 +117,9 @@ std::vector<Setting> settings(Config& c) {
       text("redis", "password", c.redis.password),
       number("redis", "command_timeout_ms", c.redis.command_timeout_ms),
       number("redis", "grace_s", c.redis.grace_s),
+      number("redis", "read_your_writes_s", c.redis.read_your_writes_s),
       text("sql", "url", c.sql.url),
+      text("sql", "read_url", c.sql.read_url),
       number("sql", "pool_threads", c.sql.pool_threads),
       text("paths", "templates", c.paths.templates),
       text("paths", "static", c.paths.static_files),
@@ -139,6 +141,8 @@ std::vector<Setting> settings(Config& c) {
       choice("auth", "uploads", c.auth.uploads, {"uploaders", "anyone"}),
       number("auth", "uploads_per_hour", c.auth.uploads_per_hour),
       number("auth", "uploads_per_hour_per_address", c.auth.uploads_per_hour_per_address),
+      text("varnish", "purge_nodes", c.varnish.purge_nodes),
+      number("varnish", "purge_repeat_ms", c.varnish.purge_repeat_ms),
   };
 }
 

@@ -40,10 +40,16 @@ struct Redis {
   // outage) for up to this long after they were read, instead of 503 (grace, as Varnish has it).
   // 0: no grace.
   int64_t grace_s = 300;
+  // With a `read` replica: after a visitor's write, their pages are read from the primary for this
+  // long (the `reel_wrote` cookie, which Varnish also passes), so they see their own write.
+  int64_t read_your_writes_s = 5;
 };
 
 struct Sql {
   std::string url = "sqlite:var/reel.db";  // or mariadb://user:pass@host:port/db
+  // A replica for the long reads that need no write after them (`reel rebuild`'s snapshot);
+  // empty: `url`. Every write, and every read a write depends on, goes to `url`.
+  std::string read_url;
   int pool_threads = 2;
 };
 
@@ -81,6 +87,13 @@ struct Media {
   int64_t link_step_s = 3600;     // expiries are rounded up to a multiple of this
 };
 
+// Varnish in front of the app servers (deploy/varnish/reel.vcl): where to send purges when what a
+// cached page shows changes (purge/purger.h).
+struct Varnish {
+  std::string purge_nodes;        // "HOST:PORT, HOST:PORT": every Varnish node; empty: no purges
+  int64_t purge_repeat_ms = 500;  // each purge is sent again this much later (a replica's lag)
+};
+
 struct Site {
   std::string name = "Reel";
 };
@@ -110,6 +123,7 @@ struct Config {
   Worker worker;
   Media media;
   Auth auth;
+  Varnish varnish;
 };
 
 // Defaults, then the file (when `path` is not empty), then the environment.

@@ -198,6 +198,10 @@ Task<Result<bool>> Ingest::remove(int64_t id, redis::Connection& redis, int64_t 
   if (!replies) co_return replies.error();
   if (auto applied = redis::check_exec(*replies, "withdrawing the video"); !applied)
     co_return applied.error();
+  if (options_.changes != nullptr) {
+    const std::string object = video_object(id);
+    options_.changes->changed({&object, 1});
+  }
   co_return true;
 }
 

@@ -28,6 +28,7 @@
 
 #include "catalog/model.h"
 #include "common/asio.h"
+#include "common/change_sink.h"
 #include "common/result.h"
 #include "redis/connection.h"
 #include "sql/pool.h"
@@ -53,6 +54,7 @@ struct Owner {
 struct IngestOptions {
   std::string uploads_dir;              // where accepted uploads wait for the worker
   std::string admin_channel = "admin";  // admin uploads without a `channel` field go here
+  ChangeSink* changes = nullptr;        // told of each video withdrawn (Varnish purges); may be null
 };
 
 // The video the form describes (status processing, no channel yet), or the reason it is refused:

@@ -10,10 +10,6 @@
 
 namespace reel::people {
 
-std::string video_object(int64_t video_id) {
-  return fmt::format("video:{}", video_id);
-}
-
 Status remove_votes_and_comments(writes::Transaction& tx, int64_t user_id) {
   sql::CommunityStore store(tx.db());
   // Lock every video the user touched, ascending (two removals never wait on each other in

@@ -9,14 +9,15 @@
 #include <cstdint>
 #include <string>
 
+#include "common/change_sink.h"
 #include "common/result.h"
 #include "writes/transaction.h"
 
 namespace reel::people {
 
-// "video:{id}": the object whose deltas carry a video's counts, rating, comments and its voters'
-// own votes, in commit order.
-std::string video_object(int64_t video_id);
+// reel::video_object (common/change_sink.h), "video:{id}": the object whose deltas carry a video's
+// counts, rating, comments and its voters' own votes, in commit order.
+using reel::video_object;
 
 // Removes every vote and comment of the user (and, with the user's comments, the replies others
 // made to them), keeping each video's counts and lists right: each affected video is locked, in

@@ -120,13 +120,15 @@ ConnectedThread::MakeRun sweep_run(const WorkerOptions& options) {
 
 // The write path's relay run (writes/relay.h): outbox rows that did not land are applied.
 ConnectedThread::MakeRun relay_run(const WorkerOptions& options) {
-  return [consumer = options.consumer](redis::BlockingClient& client, sql::Connection& db) {
+  return [consumer = options.consumer, changes = options.changes](redis::BlockingClient& client,
+                                                                  sql::Connection& db) {
     struct State {
-      State(sql::Connection& db, redis::BlockingClient& client) : relay(db, client, clock) {}
+      State(sql::Connection& db, redis::BlockingClient& client, ChangeSink* changes)
+          : relay(db, client, clock, writes::RelayOptions{.changes = changes}) {}
       SystemClock clock;
       writes::Relay relay;
     };
-    auto state = std::make_shared<State>(db, client);
+    auto state = std::make_shared<State>(db, client, changes);
     return [state, consumer] {
       auto relayed = state->relay.run_once();
       if (!relayed) {
@@ -277,7 +279,18 @@ struct Worker::Slot {
   }
 
   Status withdraw(const catalog::Video& video) {
-    return apply(projection::withdraw_video_commands(video, utc_day(clock.unix_seconds())), "removing from");
+    Status withdrawn =
+        apply(projection::withdraw_video_commands(video, utc_day(clock.unix_seconds())), "removing from");
+    if (withdrawn) tell_changed(video.id, /*lists=*/false);
+    return withdrawn;
+  }
+
+  // Tells options.changes that the video's pages (and with `lists`, every public list) changed.
+  void tell_changed(int64_t video_id, bool lists) {
+    if (options.changes == nullptr) return;
+    std::vector<std::string> objects{video_object(video_id)};
+    if (lists) objects.emplace_back(all_lists_object);
+    options.changes->changed(objects);
   }
 
   // Puts a ready video into every list it belongs to (idempotent), unless a DELETE has withdrawn
@@ -286,9 +299,11 @@ struct Worker::Slot {
     auto channel = store->find_channel(video.channel_name);
     if (!channel) return channel.error();
     std::string display = *channel ? (*channel)->display_name : video.channel_name;
-    return redis::execute_unless_exists(*queue_client, projection::keys::withdrawn(video.id),
-                                        projection::publish_video_commands(video, display),
-                                        "publishing to Redis");
+    Result<bool> published = redis::execute_unless_exists(
+        *queue_client, projection::keys::withdrawn(video.id),
+        projection::publish_video_commands(video, display), "publishing to Redis");
+    if (published && *published) tell_changed(video.id, /*lists=*/true);
+    return published;
   }
 
   // job:{id} for the uploader's page: best effort (the job's outcome does not depend on it).

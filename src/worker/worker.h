@@ -36,6 +36,7 @@
 #include <stop_token>
 #include <string>
 
+#include "common/change_sink.h"
 #include "common/result.h"
 #include "jobs/queue.h"
 #include "redis/connection.h"
@@ -63,6 +64,9 @@ struct WorkerOptions {
   // The write path's relay (writes/relay.h): applies outbox rows that did not land at commit.
   bool relay = true;
   std::chrono::milliseconds relay_interval{1000};
+  // Told of each video published or withdrawn and of what the relay lands (Varnish purges); may be
+  // null. Must outlive the Worker.
+  ChangeSink* changes = nullptr;
 };
 
 class Worker {

@@ -1,5 +1,7 @@
 #include "writes/apply.h"
 
+#include <algorithm>
+
 #include "projection/codec.h"
 #include "projection/keys.h"
 #include "redis/script.h"
@@ -91,6 +93,14 @@ bool all_landed(const std::vector<redis::Reply>& replies) {
     if (landing != Landing::applied && landing != Landing::already) return false;
   }
   return true;
+}
+
+std::vector<std::string> objects_of(const std::vector<Delta>& deltas) {
+  std::vector<std::string> objects;
+  for (const Delta& delta : deltas) objects.push_back(delta.object);
+  std::sort(objects.begin(), objects.end());
+  objects.erase(std::unique(objects.begin(), objects.end()), objects.end());
+  return objects;
 }
 
 }  // namespace reel::writes

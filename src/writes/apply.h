@@ -49,4 +49,7 @@ bool needs_eval(const std::vector<redis::Reply>& replies);
 // True when every reply is applied or already.
 bool all_landed(const std::vector<redis::Reply>& replies);
 
+// The objects the deltas change, each once, sorted.
+std::vector<std::string> objects_of(const std::vector<Delta>& deltas);
+
 }  // namespace reel::writes

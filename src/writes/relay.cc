@@ -4,6 +4,7 @@
 #include <spdlog/spdlog.h>
 
 #include <map>
+#include <set>
 
 #include "projection/keys.h"
 #include "sql/outbox_store.h"
@@ -113,12 +114,14 @@ Result<RelayStats> Relay::run_once() {
     if (!replies.ok()) return replies.error();
 
     std::vector<int64_t> landed;
+    std::set<std::string> changed;        // objects whose rows this run applied
     std::map<std::string, int64_t> gaps;  // object -> its watermark
     for (size_t i = 0; i < batch.size(); ++i) {
       const ApplyReply reply = parse_apply_reply((*replies)[i]);
       const Delta& delta = batch[i].second;
       if (reply.landing == Landing::applied || reply.landing == Landing::already) {
         landed.push_back(batch[i].first);
+        if (reply.landing == Landing::applied) changed.insert(delta.object);
       } else if (reply.landing == Landing::gap) {
         gaps.emplace(delta.object, reply.watermark);
       } else {
@@ -131,6 +134,11 @@ Result<RelayStats> Relay::run_once() {
       Result<std::vector<int64_t>> replayed = replay_object(outbox, redis_, object, watermark, stats);
       if (!replayed.ok()) return replayed.error();
       landed.insert(landed.end(), replayed->begin(), replayed->end());
+      if (!replayed->empty()) changed.insert(object);
+    }
+    if (options_.changes != nullptr && !changed.empty()) {
+      const std::vector<std::string> objects(changed.begin(), changed.end());
+      options_.changes->changed(objects);
     }
     if (Status marked = outbox.mark_applied(landed, clock_.unix_seconds()); !marked.ok())
       return marked.error();

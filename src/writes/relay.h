@@ -28,6 +28,7 @@
 #include <utility>
 #include <vector>
 
+#include "common/change_sink.h"
 #include "common/clock.h"
 #include "common/result.h"
 #include "redis/blocking_client.h"
@@ -38,6 +39,7 @@ namespace reel::writes {
 struct RelayOptions {
   int64_t batch = 500;
   std::chrono::seconds retention{std::chrono::hours(1)};  // how long applied rows stay replayable
+  ChangeSink* changes = nullptr;  // told the objects of the rows that land (Varnish purges); may be null
 };
 
 struct RelayStats {

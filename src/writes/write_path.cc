@@ -87,6 +87,7 @@ Task<bool> WritePath::apply(std::vector<Delta> deltas) {
   }
   const bool landed = replies.ok() && all_landed(*replies);
   if (!landed) not_landed_.fetch_add(1, std::memory_order_relaxed);
+  if (landed && changes_ != nullptr) changes_->changed(objects_of(deltas));
   co_return landed;
 }
 

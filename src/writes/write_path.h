@@ -39,6 +39,7 @@
 #include <vector>
 
 #include "common/asio.h"
+#include "common/change_sink.h"
 #include "common/clock.h"
 #include "common/result.h"
 #include "redis/blocking_client.h"
@@ -67,8 +68,11 @@ struct RetryPolicy {
 
 class WritePath {
  public:
-  WritePath(sql::Pool& pool, redis::Connection& redis, const Clock& clock, RetryPolicy retry = {})
-      : pool_(pool), redis_(redis), clock_(clock), retry_(retry) {}
+  // `changes` (may be null) is told the objects of each write once Redis has it all (Varnish
+  // purges); what the relay lands later, the relay tells.
+  WritePath(sql::Pool& pool, redis::Connection& redis, const Clock& clock, ChangeSink* changes = nullptr,
+            RetryPolicy retry = {})
+      : pool_(pool), redis_(redis), clock_(clock), changes_(changes), retry_(retry) {}
 
   template <class T>
   Task<Result<Written<T>>> run(std::function<Result<T>(Transaction&)> write) {
@@ -106,6 +110,7 @@ class WritePath {
   sql::Pool& pool_;
   redis::Connection& redis_;
   const Clock& clock_;
+  ChangeSink* const changes_;
   const RetryPolicy retry_;
   std::atomic<uint64_t> writes_{0};
   std::atomic<uint64_t> not_landed_{0};

@@ -6,6 +6,8 @@
 #include <gtest/gtest.h>
 #include <unistd.h>
 
+#include <chrono>
+#include <cstdio>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
@@ -44,6 +46,9 @@ struct Front {
 
   // Empty when both answer; else what went wrong.
   std::string start() {
+    // Varnish's port first: reel purges it ([varnish] purge_nodes, inherited by reel up).
+    port = testing::free_port();
+    ::setenv("REEL_VARNISH_PURGE_NODES", ("127.0.0.1:" + std::to_string(port)).c_str(), 1);
     auto started = testing::ReelUp::start_fresh(dir);
     if (!started) return started.error().message;
     up = std::move(*started);
@@ -57,7 +62,6 @@ struct Front {
                                            "2s; .window = 3; .threshold = 1; } }\n"
                                         << "acl purgers { \"127.0.0.1\"; }\n"
                                         << "sub vcl_init { app.add_backend(app1); }\n";
-    port = testing::free_port();
     auto spawned = process::Child::spawn(
         {.argv = {"varnishd", "-F", "-n", (dir / "varnish").string(), "-a",
                   "127.0.0.1:" + std::to_string(port), "-f", (vcl / "reel.vcl").string(), "-p",
@@ -104,17 +108,37 @@ TEST_F(VarnishInFront, AnAnonymousPageIsServedFromTheCache) {
   EXPECT_NE(again.body.find("user-bar__signin"), std::string::npos) << "the anonymous user bar";
 }
 
-TEST_F(VarnishInFront, ASignedInVisitorGetsTheCachedPageWithTheirOwnUserBar) {
-  const std::string name = "varnish" + std::to_string(::getpid() % 100000);
-  const std::string json = "Content-Type: application/json\r\n";
+const std::string json_type = "Content-Type: application/json\r\n";
+
+// A new account signed in through `port`: its Cookie header line and its CSRF token.
+struct SignedIn {
+  std::string cookie;
+  std::string csrf;
+};
+SignedIn sign_up(uint16_t port, const std::string& name) {
   nlohmann::json account{
       {"username", name}, {"email", name + "@example.org"}, {"password", "correct horse battery"}};
-  ASSERT_EQ(http_call(port_, "POST", "/api/v1/users", json, account.dump())->status, 201);
+  EXPECT_EQ(http_call(port, "POST", "/api/v1/users", json_type, account.dump())->status, 201);
   account.erase("email");
-  HttpReply signed_in = *http_call(port_, "POST", "/api/v1/session", json, account.dump());
-  ASSERT_EQ(signed_in.status, 200) << signed_in.body;
+  HttpReply signed_in = *http_call(port, "POST", "/api/v1/session", json_type, account.dump());
+  EXPECT_EQ(signed_in.status, 200) << signed_in.body;
   const std::string cookie_line = signed_in.header("set-cookie");
-  const std::string cookie = "Cookie: " + cookie_line.substr(0, cookie_line.find(';')) + "\r\n";
+  const auto body = nlohmann::json::parse(signed_in.body, nullptr, false);
+  return {"Cookie: " + cookie_line.substr(0, cookie_line.find(';')) + "\r\n",
+          body.is_object() && body.contains("csrf") ? body["csrf"].get<std::string>() : ""};
+}
+
+// A counter from reel's /metrics (asked directly, not through Varnish); -1 when absent.
+int64_t metric(uint16_t port, const std::string& name) {
+  auto page = http_call(port, "GET", "/metrics", "", "");
+  if (!page) return -1;
+  const size_t at = page->body.find("\n" + name + " ");
+  return at == std::string::npos ? -1 : std::atoll(page->body.c_str() + at + name.size() + 2);
+}
+
+TEST_F(VarnishInFront, ASignedInVisitorGetsTheCachedPageWithTheirOwnUserBar) {
+  const std::string name = "varnish" + std::to_string(::getpid() % 100000);
+  const std::string cookie = sign_up(port_, name).cookie;
   EXPECT_EQ(http_call(port_, "GET", "/api/v1/me", cookie, "")->status, 200) << "the API passes the cookie";
 
   ASSERT_EQ(http_call(port_, "GET", "/category/music", "", "")->status, 200);  // cached by someone else
@@ -124,6 +148,45 @@ TEST_F(VarnishInFront, ASignedInVisitorGetsTheCachedPageWithTheirOwnUserBar) {
   EXPECT_NE(mine.body.find("data-user=\"" + name + "\""), std::string::npos) << "their user bar, by ESI";
   HttpReply theirs = *http_call(port_, "GET", "/category/music", "", "");
   EXPECT_EQ(theirs.body.find(name), std::string::npos) << "nobody else sees it";
+}
+
+// A vote changes the video's counts: reel purges every cached page tagged with the video (its
+// document, its watch page, the listings showing its card), so the next visitor sees the vote.
+TEST_F(VarnishInFront, AVoteDropsEveryCachedPageThatShowsTheVideo) {
+  auto listed = http_call(port_, "GET", "/api/v1/videos?sort=newest", "", "");
+  ASSERT_EQ(listed->status, 200);
+  const auto videos = nlohmann::json::parse(listed->body)["videos"];
+  ASSERT_FALSE(videos.empty());
+  const std::string id = std::to_string(videos[0]["id"].get<int64_t>());
+  const std::string document = "/api/v1/videos/" + id, watch = "/watch/" + id;
+  for (const std::string& target : {document, watch, std::string("/api/v1/videos?sort=newest")}) {
+    ASSERT_EQ(http_call(port_, "GET", target, "", "")->status, 200);
+    ASSERT_EQ(http_call(port_, "GET", target, "", "")->header("x-cache"), "hit") << target;
+  }
+  const int64_t likes = nlohmann::json::parse(http_call(port_, "GET", document, "", "")->body)["likes"];
+
+  const SignedIn voter = sign_up(port_, "voter" + std::to_string(::getpid() % 100000));
+  const int64_t purges_before = metric(front_->up->port(), "reel_varnish_purges_total");
+  ASSERT_GE(purges_before, 0) << "reel up reports its purges";
+  const auto voted_at = std::chrono::steady_clock::now();
+  HttpReply voted =
+      *http_call(port_, "PUT", document + "/vote",
+                 json_type + voter.cookie + "X-CSRF-Token: " + voter.csrf + "\r\n", R"({"value": 1})");
+  ASSERT_EQ(voted.status, 200) << voted.body;
+  ASSERT_TRUE(testing::eventually([&] {
+    return metric(front_->up->port(), "reel_varnish_purges_total") > purges_before;
+  })) << "reel sent the purge";
+  std::printf("purge accepted %lld ms after the vote was answered\n",
+              static_cast<long long>(std::chrono::duration_cast<std::chrono::milliseconds>(
+                                         std::chrono::steady_clock::now() - voted_at)
+                                         .count()));
+
+  HttpReply after = *http_call(port_, "GET", document, "", "");
+  EXPECT_EQ(after.header("x-cache"), "miss");
+  EXPECT_EQ(nlohmann::json::parse(after.body)["likes"].get<int64_t>(), likes + 1);
+  EXPECT_EQ(http_call(port_, "GET", watch, "", "")->header("x-cache"), "miss");
+  EXPECT_EQ(http_call(port_, "GET", "/api/v1/videos?sort=newest", "", "")->header("x-cache"), "miss")
+      << "the listing shows its card";
 }
 
 TEST_F(VarnishInFront, PurgesNeedTheirKeys) {

@@ -10,6 +10,7 @@
 #include <fstream>
 #include <string>
 #include <system_error>
+#include <utility>
 
 namespace reel::testing {
 
@@ -27,8 +28,11 @@ TempDir::~TempDir() {
   std::filesystem::remove_all(path_, ignored);
 }
 
-uint16_t free_port() {
-  const int fd = socket(AF_INET, SOCK_STREAM, 0);
+namespace {
+
+// A socket bound to a free loopback port, and that port; aborts when none can be bound.
+std::pair<int, uint16_t> bind_loopback() {
+  const int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
   sockaddr_in address{};
   address.sin_family = AF_INET;
   address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
@@ -38,8 +42,25 @@ uint16_t free_port() {
     std::perror("binding a loopback port");
     std::abort();
   }
+  return {fd, ntohs(address.sin_port)};
+}
+
+}  // namespace
+
+uint16_t free_port() {
+  const auto [fd, port] = bind_loopback();
   close(fd);
-  return ntohs(address.sin_port);
+  return port;
+}
+
+int listen_on_loopback(uint16_t& port) {
+  const auto [fd, bound] = bind_loopback();
+  if (listen(fd, 64) != 0) {
+    std::perror("listening on a loopback port");
+    std::abort();
+  }
+  port = bound;
+  return fd;
 }
 
 std::string read_file(const std::filesystem::path& path) {

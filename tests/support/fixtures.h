@@ -27,6 +27,10 @@ class TempDir {
 // Aborts if no socket can be bound.
 uint16_t free_port();
 
+// A listening socket (the caller closes it) on a free 127.0.0.1 port, which it sets in `port`.
+// Aborts if none can be bound.
+int listen_on_loopback(uint16_t& port);
+
 // The whole of a file, bytes as they are; empty when it cannot be read.
 std::string read_file(const std::filesystem::path& path);
 

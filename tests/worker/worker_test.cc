@@ -25,6 +25,7 @@
 #include "projection/projector.h"
 #include "redis/blocking_client.h"
 #include "sql/catalog_store.h"
+#include "support/fixtures.h"
 #include "support/http_client.h"
 #include "support/redis_sqlite_test.h"
 #include "transcode/test_clip.h"
@@ -43,15 +44,7 @@ class HoldingRelay {
  public:
   HoldingRelay(uint16_t target_port, std::string marker)
       : target_port_(target_port), marker_(std::move(marker)) {
-    listener_ = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-    sockaddr_in address{};
-    address.sin_family = AF_INET;
-    address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    socklen_t length = sizeof address;
-    EXPECT_EQ(::bind(listener_, reinterpret_cast<sockaddr*>(&address), length), 0);
-    EXPECT_EQ(::listen(listener_, 64), 0);
-    ::getsockname(listener_, reinterpret_cast<sockaddr*>(&address), &length);
-    port_ = ntohs(address.sin_port);
+    listener_ = testing::listen_on_loopback(port_);
     acceptor_ = std::thread([this] { accept_loop(); });
   }
 
