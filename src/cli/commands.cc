@@ -94,11 +94,14 @@ Result<Stores> open_stores(const Target& target) {
   return Stores{std::move(*settings), std::move(*connection), std::move(*lease)};
 }
 
+// `primary`: the write path's store when `store` reads a replica; null otherwise.
 Result<projection::RebuildStats> run_rebuild(sql::CatalogStore& store, redis::BlockingClient& redis,
-                                             std::vector<std::string> projections) {
+                                             std::vector<std::string> projections,
+                                             sql::Connection* primary = nullptr) {
   Progress progress;
   projection::RebuildOptions options;
   options.projections = std::move(projections);
+  options.primary = primary;
   options.now = SystemClock().unix_seconds();
   options.progress = [&](std::string_view stage, uint64_t done, uint64_t total) {
     progress.update(stage, done, total);
@@ -226,8 +229,16 @@ int cmd_admin_token(const Target& target, const TokenAction& action) {
 int cmd_rebuild(const Target& target, const std::vector<std::string>& projections) {
   auto stores = open_stores(target);
   if (!stores) return fail(stores.error());
-  sql::CatalogStore store(*stores->sql);
-  auto stats = run_rebuild(store, *stores->redis.client, projections);
+  // With [sql] read_url the snapshot is read from the replica, off the primary; the writes it has
+  // not replayed yet are taken from the primary after the swap.
+  std::unique_ptr<sql::Connection> replica;
+  if (const std::string& read_url = stores->settings.config.sql.read_url; !read_url.empty()) {
+    auto opened = sql::open({read_url});
+    if (!opened) return fail(Error{"[sql] read_url: " + opened.error().message});
+    replica = std::move(*opened);
+  }
+  sql::CatalogStore store(replica ? *replica : *stores->sql);
+  auto stats = run_rebuild(store, *stores->redis.client, projections, replica ? stores->sql.get() : nullptr);
   if (!stats) return fail(stats.error());
   fmt::print(
       "rebuilt {} videos into {} lists ({} stale keys removed, {} redis commands; {} objects written "

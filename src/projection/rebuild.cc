@@ -525,17 +525,17 @@ class Rebuild {
   // watermark again, and its outbox rows above it are applied anew, in order (rebuild.h).
   Status rebase_watermarks() {
     report("watermarks", 0, 0);
+    sql::Connection& primary = options_.primary != nullptr ? *options_.primary : store_.connection();
     std::vector<std::pair<std::string, int64_t>> moved;
-    Status listed =
-        sql::OutboxStore(store_.connection()).for_each_seq([&](std::string_view object, int64_t seq) {
-          auto found = snapshot_seqs_.find(object);
-          const int64_t at_snapshot = found == snapshot_seqs_.end() ? 0 : found->second;
-          if (seq > at_snapshot) moved.emplace_back(std::string(object), at_snapshot);
-          return true;
-        });
+    Status listed = sql::OutboxStore(primary).for_each_seq([&](std::string_view object, int64_t seq) {
+      auto found = snapshot_seqs_.find(object);
+      const int64_t at_snapshot = found == snapshot_seqs_.end() ? 0 : found->second;
+      if (seq > at_snapshot) moved.emplace_back(std::string(object), at_snapshot);
+      return true;
+    });
     if (!listed) return listed;
     if (auto s = sink_.flush(); !s) return s;
-    Result<int64_t> replayed = writes::rebase_watermarks(store_.connection(), sink_.client(), moved);
+    Result<int64_t> replayed = writes::rebase_watermarks(primary, sink_.client(), moved);
     if (!replayed) return Error{"rebuild: " + replayed.error().message};
     stats_.objects_rebased = moved.size();
     stats_.rows_replayed = static_cast<uint64_t>(*replayed);

@@ -75,6 +75,10 @@ struct RebuildOptions {
   std::function<void(std::string_view stage, uint64_t done, uint64_t total)> progress;
   std::chrono::milliseconds confirm_timeout{60000};  // for the aggregators' confirmations
   std::chrono::milliseconds hold_ttl{120000};        // the hold outlives its last renewal this much
+  // Where the write path's sequence numbers and outbox are read after the swap: the primary, when
+  // `store` reads a replica ([sql] read_url), so the writes the replica has not replayed yet are
+  // brought in too. Null: `store`'s own connection. Must outlive the call.
+  sql::Connection* primary = nullptr;
 };
 
 struct RebuildStats {
