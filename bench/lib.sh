@@ -48,3 +48,17 @@ measure() {
 machine() {
   echo "machine: $(nproc) CPUs, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs), load $(cut -d' ' -f1-3 /proc/loadavg); servers on CPU $SERVER_CPU, wrk -t$WRK_T -c$WRK_C -d$WRK_D on CPU $CLIENT_CPU"
 }
+
+# RESULTS (lines "LABEL<TAB>SERVER<TAB>rps p50 p99 bytes errors [more]") -> for each LABEL and
+# SERVER, in first-seen order, the line of the repetition with the median req/s, as
+# "| LABEL | SERVER | rps | p50 | p99 | bytes | errors [| more] |".
+median_rows() {
+  local results=$1
+  cut -f1,2 "$results" | awk '!seen[$0]++' | while IFS=$'\t' read -r label server; do
+    local rows rps line
+    rows=$(awk -F'\t' -v l="$label" -v s="$server" '$1==l && $2==s {print $3}' "$results")
+    rps=$(echo "$rows" | awk '{print $1}' | sort -n | awk '{a[NR]=$0} END {print a[int((NR+1)/2)]}')
+    line=$(echo "$rows" | awk -v r="$rps" '$1==r {print; exit}')
+    echo "| $label | $server | ${line// / | } |"
+  done
+}

@@ -58,8 +58,6 @@ taskset -c "$SERVER_CPU" nginx -p "$run/nginx" -c "$run/nginx/nginx.conf" &
 pids+=($!)
 wait_http "http://127.0.0.1:$NGINX_PORT/home.html"
 
-median() { sort -n | awk '{a[NR]=$0} END {print a[int((NR+1)/2)]}'; }
-
 results="$run/results.tsv"
 row() {  # LABEL SERVER URL SCRIPT ARGS...
   local label=$1 server=$2; shift 2
@@ -89,13 +87,7 @@ done
 echo
 echo "| page | server | req/s (median of $REPS) | p50 ms | p99 ms | bytes/resp | errors |"
 echo "|---|---|---:|---:|---:|---:|---:|"
-cut -f1,2 "$results" | awk '!seen[$0]++' | while IFS=$'\t' read -r label server; do
-  rows=$(awk -F'\t' -v l="$label" -v s="$server" '$1==l && $2==s {print $3}' "$results")
-  rps=$(echo "$rows" | awk '{print $1}' | median)
-  line=$(echo "$rows" | awk -v r="$rps" '$1==r {print; exit}')
-  read -r _ p50 p99 bytes errors <<<"$line"
-  echo "| $label | $server | $rps | $p50 | $p99 | $bytes | $errors |"
-done
+median_rows "$results"
 echo
 machine
 echo "redis: $(redis-cli -p "$redis_port" info memory | grep used_memory_human | tr -d '\r'), keys $(redis-cli -p "$redis_port" dbsize)"

@@ -85,6 +85,57 @@
     return answer;
   }
 
+  // An element with attributes and children (strings become text, never HTML).
+  function element(tag, attributes, children) {
+    const node = document.createElement(tag);
+    for (const [name, value] of Object.entries(attributes || {})) node.setAttribute(name, value);
+    for (const child of children || []) node.append(child);
+    return node;
+  }
+
+  function hidden(name, value) {
+    return element("input", { type: "hidden", name: name, value: value });
+  }
+
+  // Behind Varnish (ESI) the watch page is everybody's, so it carries no viewer's comment forms.
+  // For a signed-in viewer (the user bar's data-user and data-csrf, from their own fragment) this
+  // adds the forms the page has when rendered for them alone (templates/watch.html and
+  // comment_body.html): a reply form under each comment, and edit and delete forms on their own.
+  // Plain forms, as there: they work without further script.
+  function addCommentForms() {
+    const bar = document.querySelector(".user-bar[data-user]");
+    const section = document.querySelector(".comments[data-video]");
+    if (!bar || !section || section.querySelector(".comment__reply, .comment__own")) return;
+    const csrf = bar.dataset.csrf;
+    const video = section.dataset.video;
+    for (const comment of section.querySelectorAll(".comments__list > li.comment")) {
+      comment.append(element("details", { class: "comment__reply" }, [
+        element("summary", {}, ["Reply"]),
+        element("form", { method: "post", action: "/api/v1/videos/" + video + "/comments" }, [
+          hidden("csrf", csrf), hidden("parent", comment.dataset.comment),
+          element("textarea", { name: "body", rows: "2", maxlength: "5000", required: "", "aria-label": "Your reply" }),
+          " ", element("button", { type: "submit" }, ["Reply"])])]));
+    }
+    for (const comment of section.querySelectorAll("li.comment")) {
+      if (comment.dataset.author !== bar.dataset.user) continue;
+      const action = "/api/v1/comments/" + comment.dataset.comment;
+      const text = comment.querySelector(".comment__body");
+      const edit = element("textarea", { name: "body", rows: "3", maxlength: "5000", required: "", "aria-label": "Your comment" });
+      edit.value = text ? text.textContent : "";
+      const own = element("div", { class: "comment__own" }, [
+        element("details", { class: "comment__edit" }, [
+          element("summary", {}, ["Edit"]),
+          element("form", { method: "post", action: action }, [
+            hidden("_method", "PATCH"), hidden("csrf", csrf), edit, " ", element("button", { type: "submit" }, ["Save"])])]),
+        element("form", { class: "comment__delete", method: "post", action: action }, [
+          hidden("_method", "DELETE"), hidden("csrf", csrf), element("button", { type: "submit" }, ["Delete"])])]);
+      if (text) text.after(own);
+      else comment.append(own);
+    }
+  }
+  if (document.readyState === "loading") document.addEventListener("DOMContentLoaded", addCommentForms);
+  else addCommentForms();
+
   document.addEventListener("submit", async function (event) {
     const form = event.target;
     const kind = ["vote-form", "favorite-form", "subscribe-form", "playlist-form"].find(function (name) {

@@ -196,6 +196,63 @@ process.on("exit", () => {
   }
 });
 
+// Debian's varnishd with the repository's VCL (deploy/varnish/reel.vcl) in front of `reel`, on a
+// free port, ready when a page comes through; stop() ends it and removes its folder.
+class Varnish {
+  static async start(reel) {
+    const binary = executable("/usr/sbin/varnishd", "varnishd", "scripts/deps installs varnish");
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), "reel-browser-varnish-"));
+    fs.chmodSync(dir, 0o755);  // varnishd reads the VCL as its own unprivileged user
+    fs.copyFileSync(path.join(__dirname, "../../deploy/varnish/reel.vcl"), path.join(dir, "reel.vcl"));
+    fs.writeFileSync(path.join(dir, "backends.vcl"),
+      `backend app1 { .host = "127.0.0.1"; .port = "${reel.port}"; ` +
+      `.probe = { .url = "/readyz"; .interval = 1s; .timeout = 2s; .window = 3; .threshold = 1; } }\n` +
+      `acl purgers { "127.0.0.1"; }\nsub vcl_init { app.add_backend(app1); }\n`);
+    const varnish = new Varnish(dir, await freePort());
+    const log = fs.openSync(path.join(dir, "varnish.log"), "a");
+    varnish.child = spawn(binary, ["-F", "-n", path.join(dir, "work"), "-a", `127.0.0.1:${varnish.port}`,
+                                   "-f", path.join(dir, "reel.vcl"), "-p", `vcl_path=${dir}`, "-s", "malloc,64m"],
+                          { stdio: ["ignore", log, log] });
+    fs.closeSync(log);
+    varnish.child.on("exit", (code, signal) => { varnish.exited = signal || `exit status ${code}`; });
+    runningVarnish.add(varnish);
+    await waitFor("Varnish to pass a page", async () => {
+      if (varnish.exited) throw new Error(`varnishd exited:\n${fs.readFileSync(path.join(dir, "varnish.log"), "utf8")}`);
+      try {
+        return (await fetch(varnish.url("/"))).status === 200;
+      } catch (error) {
+        return false;
+      }
+    }, 60000, 200);
+    return varnish;
+  }
+
+  constructor(dir, port) {
+    this.dir = dir;
+    this.port = port;
+    this.exited = false;
+  }
+
+  url(target) {
+    return `http://127.0.0.1:${this.port}${target}`;
+  }
+
+  async stop() {
+    runningVarnish.delete(this);
+    if (!this.exited) {
+      const exited = new Promise((resolve) => this.child.once("exit", resolve));
+      this.child.kill("SIGTERM");
+      await Promise.race([exited, delay(30000)]);
+    }
+    fs.rmSync(this.dir, { recursive: true, force: true });
+  }
+}
+
+const runningVarnish = new Set();
+process.on("exit", () => {
+  for (const varnish of runningVarnish) if (!varnish.exited) varnish.child.kill("SIGKILL");
+});
+
 // Headless Chromium (Debian's) that plays media without a user gesture and makes no sound.
 async function launchBrowser() {
   const chromium = executable(process.env.CHROMIUM || "/usr/bin/chromium", "Chromium", "scripts/deps installs it");
@@ -236,4 +293,4 @@ function site(setup) {
   return ctx;
 }
 
-module.exports = { Reel, launchBrowser, makeClip, site, waitFor };
+module.exports = { Reel, Varnish, launchBrowser, makeClip, site, waitFor };
