@@ -57,12 +57,7 @@ total=$(curl -s "$base/api/v1/videos" | sed -n 's/.*"total":\([0-9]*\).*/\1/p')
 pages=$(( (total + 29) / 30 ))
 deep=$(( pages * 9 / 10 ))
 listing="/videos?sort=newest&page=$deep"
-account='{"username": "benchviewer", "email": "bench@example.org", "password": "bench viewer pass"}'
-curl -s -o /dev/null -H 'Content-Type: application/json' -d "$account" "$base/api/v1/users" || true
-cookie=$(curl -s -D - -o /dev/null -H 'Content-Type: application/json' \
-  -d '{"username": "benchviewer", "password": "bench viewer pass"}' "$base/api/v1/session" |
-  sed -n 's/^[Ss]et-[Cc]ookie: \(reel_session=[^;]*\).*/\1/p' | tr -d '\r')
-[[ -n $cookie ]] || { echo "signing in the bench viewer failed" >&2; exit 1; }
+cookie=$(bench_viewer_cookie "$base")
 curl -s -o /dev/null "$front$listing"
 [[ $(curl -s -D - -o /dev/null "$front$listing" | tr -d '\r' | sed -n 's/^X-Cache: //Ip') == hit ]] ||
   { echo "Varnish does not hold $listing" >&2; exit 1; }

@@ -45,6 +45,19 @@ measure() {
   sed -n 's/^RESULT rps=\([0-9.]*\) p50=\([0-9.]*\) p99=\([0-9.]*\) bytes_per_req=\([0-9]*\) errors=\([0-9]*\)/\1 \2 \3 \4 \5/p' "$out"
 }
 
+# The session cookie ("reel_session=...") of the bench's signed-in visitor on BASE, registered
+# once per data dir; exits the bench when signing in fails.
+bench_viewer_cookie() {
+  local base=$1 cookie
+  local account='{"username": "benchviewer", "email": "bench@example.org", "password": "bench viewer pass"}'
+  curl -s -o /dev/null -H 'Content-Type: application/json' -d "$account" "$base/api/v1/users" || true
+  cookie=$(curl -s -D - -o /dev/null -H 'Content-Type: application/json' \
+    -d '{"username": "benchviewer", "password": "bench viewer pass"}' "$base/api/v1/session" |
+    sed -n 's/^[Ss]et-[Cc]ookie: \(reel_session=[^;]*\).*/\1/p' | tr -d '\r')
+  [[ -n $cookie ]] || { echo "signing in the bench viewer failed" >&2; exit 1; }
+  echo "$cookie"
+}
+
 machine() {
   echo "machine: $(nproc) CPUs, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs), load $(cut -d' ' -f1-3 /proc/loadavg); servers on CPU $SERVER_CPU, wrk -t$WRK_T -c$WRK_C -d$WRK_D on CPU $CLIENT_CPU"
 }

@@ -29,12 +29,7 @@ deep=$(( pages * 9 / 10 ))
 watch_id=$(curl -s "$base/api/v1/videos?sort=views" | grep -o '"id":[0-9]*' | head -n 1 | cut -d: -f2)
 # A signed-in visitor (registered once per data dir): its cookie makes pages carry the user bar in
 # place (one session lookup more per page), as they do without a surrogate in front.
-account='{"username": "benchviewer", "email": "bench@example.org", "password": "bench viewer pass"}'
-curl -s -o /dev/null -H 'Content-Type: application/json' -d "$account" "$base/api/v1/users" || true
-cookie=$(curl -s -D - -o /dev/null -H 'Content-Type: application/json' \
-  -d '{"username": "benchviewer", "password": "bench viewer pass"}' "$base/api/v1/session" |
-  sed -n 's/^[Ss]et-[Cc]ookie: \(reel_session=[^;]*\).*/\1/p' | tr -d '\r')
-[[ -n $cookie ]] || { echo "signing in the bench viewer failed" >&2; exit 1; }
+cookie=$(bench_viewer_cookie "$base")
 
 # 3. nginx serving the same bytes.
 mkdir -p "$run/www" "$run/nginx"
