@@ -9,7 +9,7 @@ namespace reel {
 namespace {
 
 const media::LinkSigner& signer() {
-  static const media::LinkSigner instance({"0123456789abcdef0123456789abcdef", 21600, 3600});
+  static const media::LinkSigner instance({"0123456789abcdef0123456789abcdef", 21600, 3600, ""});
   return instance;
 }
 

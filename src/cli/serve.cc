@@ -319,7 +319,7 @@ Status serve(const config::Config& config, const std::function<void(const std::s
   auto redis_options = client_options(config);
   if (!redis_options) return redis_options.error();
   const media::LinkSigner links(
-      {config.media.link_secret, config.media.link_ttl_s, config.media.link_step_s});
+      {config.media.link_secret, config.media.link_ttl_s, config.media.link_step_s, config.media.origin});
   auto pages = pages::Renderer::load({config.site.name, config.paths.templates, links});
   if (!pages) return pages.error();
   auto static_files = media::FileServer::open({config.paths.static_files, "public, max-age=86400"});

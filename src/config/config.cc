@@ -136,6 +136,7 @@ std::vector<Setting> settings(Config& c) {
       text("media", "link_secret", c.media.link_secret),
       number("media", "link_ttl_s", c.media.link_ttl_s),
       number("media", "link_step_s", c.media.link_step_s),
+      text("media", "origin", c.media.origin),
       text("auth", "secret", c.auth.secret),
       number("auth", "hash_threads", c.auth.hash_threads),
       choice("auth", "uploads", c.auth.uploads, {"uploaders", "anyone"}),

@@ -85,6 +85,8 @@ struct Media {
   std::string link_secret;        // empty: links are not signed and not checked
   int64_t link_ttl_s = 6 * 3600;  // a link stays good at least this long after its page
   int64_t link_step_s = 3600;     // expiries are rounded up to a multiple of this
+  // "scheme://host[:port]" of the media origin (nginx): video links point there. Empty: this server.
+  std::string origin;
 };
 
 // Varnish in front of the app servers (deploy/varnish/reel.vcl): where to send purges when what a

@@ -44,7 +44,12 @@ bool LinkSigner::protects(std::string_view path) {
 }
 
 void LinkSigner::append_url(std::string& out, std::string_view url, int64_t expires) const {
-  if (!enabled() || url.empty() || !protects(url)) {
+  if (url.empty() || !protects(url)) {
+    out.append(url);
+    return;
+  }
+  if (!policy_.origin.empty() && url.starts_with('/')) out.append(policy_.origin);
+  if (!enabled()) {
     out.append(url);
     return;
   }

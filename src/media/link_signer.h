@@ -25,6 +25,10 @@ struct LinkPolicy {
   std::string secret;        // empty: links are not signed and not checked
   int64_t ttl_s = 6 * 3600;  // a page outlives its render by this much at least
   int64_t step_s = 3600;     // expiries are rounded up to this
+  // The media origin's "scheme://host[:port]" (nginx, deploy/nginx), put before every protected
+  // site-relative URL handed out, so video bytes never pass the app servers or the page cache.
+  // Empty: URLs stay site-relative (the embedded mode serves /media itself).
+  std::string origin;
 };
 
 class LinkSigner {
@@ -40,8 +44,9 @@ class LinkSigner {
   static bool protects(std::string_view path);
 
   // Appends `url` (a site-relative URL path such as "/media/videos/7/720.mp4", no query) to `out`,
-  // with "?md5=...&expires=..." when signing is on and the file is protected. A URL that does not
-  // percent-decode is appended unsigned (it names no file anyway).
+  // with "?md5=...&expires=..." when signing is on and the file is protected, and after the
+  // policy's origin when it has one and the file is protected. A URL that does not percent-decode
+  // is appended unsigned (it names no file anyway).
   void append_url(std::string& out, std::string_view url, int64_t expires) const;
   std::string url(std::string_view url, int64_t expires) const;
 

@@ -74,7 +74,7 @@ class RouterTest : public ::testing::Test {
 
   // Turns media link signing on, as the embedded mode has it: a renderer and router with a secret.
   void sign_links() {
-    links_ = media::LinkSigner({"s3cr3t", 3600, 60});
+    links_ = media::LinkSigner({"s3cr3t", 3600, 60, ""});
     auto pages = pages::Renderer::load({"Reel", source_dir() + "/templates", links_});
     ASSERT_TRUE(pages) << pages.error().message;
     pages_.emplace(std::move(*pages));

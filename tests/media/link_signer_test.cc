@@ -20,7 +20,7 @@ TEST(LinkSigner, ProtectsVideoPlaylistsSegmentsAndVttButNotImages) {
 }
 
 TEST(LinkSigner, SignsProtectedUrlsWithARoundedExpiry) {
-  LinkSigner signer({"s3cr3t", 6 * 3600, 3600});
+  LinkSigner signer({"s3cr3t", 6 * 3600, 3600, ""});
   const int64_t expires = signer.expiry(now);
   EXPECT_EQ(expires % 3600, 0);
   EXPECT_GE(expires, now + 6 * 3600);
@@ -37,8 +37,23 @@ TEST(LinkSigner, SignsProtectedUrlsWithARoundedExpiry) {
   EXPECT_EQ(LinkSigner::request_expiry(query), expires);
 }
 
+TEST(LinkSigner, PointsProtectedUrlsAtTheMediaOrigin) {
+  LinkSigner signer({"s3cr3t", 6 * 3600, 3600, "https://media.example.org"});
+  const int64_t expires = signer.expiry(now);
+  EXPECT_EQ(signer.url("/media/videos/7/720.mp4", expires),
+            "https://media.example.org/media/videos/7/720.mp4?" +
+                sign("/media/videos/7/720.mp4", expires, "s3cr3t"))
+      << "signed for the path alone, as nginx checks it";
+  EXPECT_EQ(signer.url("/media/videos/7/720.mp4", expires), signer.url("/media/videos/7/720.mp4", expires))
+      << "remembered URLs keep the origin";
+  EXPECT_EQ(signer.url("/media/videos/7/poster.jpg", expires), "/media/videos/7/poster.jpg");
+  LinkSigner unsigned_links({"", 6 * 3600, 3600, "http://127.0.0.1:8081"});
+  EXPECT_EQ(unsigned_links.url("/media/videos/7/hls/master.m3u8", 0),
+            "http://127.0.0.1:8081/media/videos/7/hls/master.m3u8");
+}
+
 TEST(LinkSigner, ChecksThePercentDecodedPathAsNginxDoes) {
-  LinkSigner signer({"k", 3600, 60});
+  LinkSigner signer({"k", 3600, 60, ""});
   const int64_t expires = signer.expiry(now);
   const std::string url = signer.url("/media/demo/a%20b.mp4", expires);
   EXPECT_EQ(url.substr(0, url.find('?')), "/media/demo/a%20b.mp4");
@@ -48,8 +63,8 @@ TEST(LinkSigner, ChecksThePercentDecodedPathAsNginxDoes) {
 // Each thread remembers the URLs it signed; the memo must never hand one signer's URL to another,
 // nor an old expiry's.
 TEST(LinkSigner, RememberedUrlsBelongToTheirSignerAndExpiry) {
-  LinkSigner first({"one", 3600, 60});
-  LinkSigner second({"two", 3600, 60});
+  LinkSigner first({"one", 3600, 60, ""});
+  LinkSigner second({"two", 3600, 60, ""});
   const std::string path = "/media/videos/7/720.mp4";
   for (int round = 0; round < 2; ++round) {
     EXPECT_EQ(first.url(path, 1000), path + "?" + sign(path, 1000, "one"));
