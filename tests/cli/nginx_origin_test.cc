@@ -135,6 +135,7 @@ TEST_F(NginxOrigin, ServesTheAppsSignedLinksAndRefusesTheOthersAlike) {
   ASSERT_TRUE(via_nginx);
   EXPECT_EQ(via_nginx->status, 206);
   EXPECT_EQ(via_nginx->body.substr(4, 4), "ftyp");
+  EXPECT_EQ(via_nginx->header("access-control-allow-origin"), "*") << "pages on another host play it";
   auto via_app = http_get(app_port_, link, "Range: bytes=0-7\r\n");
   ASSERT_TRUE(via_app);
   EXPECT_EQ(via_nginx->body, via_app->body);
@@ -163,6 +164,7 @@ TEST_F(NginxOrigin, PlaylistsComeSignedThroughTheAppAndSegmentsFromNginx) {
   ASSERT_TRUE(master);
   ASSERT_EQ(master->status, 200) << master->body;
   EXPECT_NE(master->body.find("240/index.m3u8?md5="), std::string::npos) << master->body;
+  EXPECT_EQ(master->header("access-control-allow-origin"), "*") << "hls.js fetches it from the page's host";
   EXPECT_EQ(statuses("/media/videos/999/hls/master.m3u8"), std::make_pair(403, 403));
 
   auto variant = http_get(nginx_port_, signed_link("/media/videos/999/hls/240/index.m3u8", expires));
