@@ -61,7 +61,8 @@ cookie=$(bench_viewer_cookie "$base")
 curl -s -o /dev/null "$front$listing"
 [[ $(curl -s -D - -o /dev/null "$front$listing" | tr -d '\r' | sed -n 's/^X-Cache: //Ip') == hit ]] ||
   { echo "Varnish does not hold $listing" >&2; exit 1; }
-curl -s -H "Cookie: $cookie" "$front$listing" | grep -q 'data-user="benchviewer"' ||
+signed_in_page=$(curl -s -H "Cookie: $cookie" "$front$listing")
+[[ $signed_in_page == *'data-user="benchviewer"'* ]] ||
   { echo "the signed-in page through Varnish lacks the visitor's user bar" >&2; exit 1; }
 
 counter() { varnishstat -n "$run/varnish" -1 -f "MAIN.$1" | awk '{print $2}'; }
