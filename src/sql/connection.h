@@ -78,6 +78,11 @@ class Connection {
   virtual Status begin_snapshot() = 0;
   virtual Status commit() = 0;
   virtual Status rollback() = 0;
+
+  // True once the connection to the server is gone (it restarted, failed over, or cut this
+  // session): nothing more will work on it, so its owner opens a new one (sql::Pool does). SQLite
+  // connections never break.
+  virtual bool broken() const { return false; }
 };
 
 // Where the record lives. `url` is "sqlite:PATH" or

@@ -13,7 +13,10 @@
 // the pool before destroying an event loop that still has a coroutine awaiting it.
 // Thread-safety: run() and stop() may be called from any thread (stop() not from a job).
 // Failure: open() returns an Error if any connection cannot be opened; run() returns the job's
-// Result, or an Error if the pool was stopped before the job started.
+// Result, or an Error if the pool was stopped before the job started. A job that finds its
+// connection gone (Connection::broken: a server restart or failover) fails, and its thread opens
+// a new connection for the next one; the job is not run again (a COMMIT that lost its connection
+// may or may not have committed, which only the caller can find out).
 #pragma once
 
 #include <cstddef>
@@ -39,7 +42,9 @@ class Pool {
   template <class T>
   Task<Result<T>> run(std::function<Result<T>(Connection&)> job) {
     std::function<Result<T>(size_t)> on_thread = [this, job = std::move(job)](size_t thread) {
-      return job(*connections_[thread]);
+      Result<T> result = job(*connections_[thread]);
+      if (connections_[thread]->broken()) reopen(thread);
+      return result;
     };
     co_return co_await work_.run<T>(std::move(on_thread));
   }
@@ -48,9 +53,17 @@ class Pool {
   void stop() { work_.stop(); }
 
  private:
-  explicit Pool(std::vector<std::unique_ptr<Connection>> connections)
-      : connections_(std::move(connections)), work_("SQL", connections_.size()) {}
+  Pool(Options options, std::vector<std::unique_ptr<Connection>> connections)
+      : options_(std::move(options)),
+        connections_(std::move(connections)),
+        work_("SQL", connections_.size()) {}
 
+  // Replaces thread `thread`'s broken connection with a new one (on that thread). When the server
+  // cannot be reached yet, the broken one stays, each job on it fails at once, and the next one
+  // tries again: the pool heals as soon as the server (or the one HAProxy fails over to) answers.
+  void reopen(size_t thread);
+
+  const Options options_;
   std::vector<std::unique_ptr<Connection>> connections_;  // one per thread of work_
   WorkPool work_;  // declared last: its threads stop before the connections close
 };

@@ -3,9 +3,15 @@
 #include <fmt/format.h>
 #include <gtest/gtest.h>
 
+#include <chrono>
+#include <functional>
+#include <vector>
+
+#include "common/asio.h"
 #include "sql/catalog_store_suite.h"
 #include "sql/connection_suite.h"
 #include "sql/mariadb_server.h"
+#include "sql/pool.h"
 #include "sql/user_store_suite.h"
 
 namespace reel::sql::testing {
@@ -110,11 +116,47 @@ TEST(MariadbConnectionTest, ALostConnectionStaysAnErrorWithoutReconnecting) {
   ASSERT_TRUE(id.ok()) << id.error().message;
   ASSERT_TRUE(admin->execute_script(fmt::format("KILL {}", id->front().integer(0))).ok());
 
+  EXPECT_FALSE((*db)->broken());
   for (int attempt = 0; attempt < 2; ++attempt) {
     Result<std::vector<Row>> after = (*db)->query_all("SELECT CONNECTION_ID()");
     ASSERT_FALSE(after.ok()) << "attempt " << attempt;
     EXPECT_NE(after.error().message.find("MariaDB: "), std::string::npos) << after.error().message;
   }
+  EXPECT_TRUE((*db)->broken()) << "its owner knows to open another";
+}
+
+// What a failover or a server restart does to the app's SQL pool: the job on the lost connection
+// fails, the next one runs on a new connection.
+TEST(MariadbConnectionTest, APoolOpensANewConnectionForTheJobAfterOneWasLost) {
+  MariadbBackend backend;
+  auto pool = Pool::open(backend.options(), 1);
+  ASSERT_TRUE(pool.ok()) << pool.error().message;
+  std::vector<Result<int64_t>> ids;
+  asio::io_context context;
+  asio::co_spawn(
+      context,
+      [&]() -> Task<void> {
+        std::function<Result<int64_t>(Connection&)> connection_id = [](Connection& db) -> Result<int64_t> {
+          auto rows = db.query_all("SELECT CONNECTION_ID()");
+          if (!rows.ok()) return rows.error();
+          return rows->front().integer(0);
+        };
+        for (int job = 0; job < 3; ++job) {
+          if (job == 1) {
+            EXPECT_TRUE(admin->execute_script(fmt::format("KILL {}", ids.front().value())).ok());
+          }
+          auto copy = connection_id;
+          ids.push_back(co_await (*pool)->run<int64_t>(std::move(copy)));
+        }
+      },
+      asio::detached);
+  context.run_for(std::chrono::seconds(60));
+  ASSERT_EQ(ids.size(), 3u);
+  ASSERT_TRUE(ids[0].ok()) << ids[0].error().message;
+  EXPECT_FALSE(ids[1].ok()) << "the job on the killed connection fails";
+  ASSERT_TRUE(ids[2].ok()) << ids[2].error().message;
+  EXPECT_NE(*ids[2], *ids[0]) << "a new connection";
+  (*pool)->stop();
 }
 
 TEST(MariadbConnectionTest, OverlongValuesAreErrorsNotTruncations) {

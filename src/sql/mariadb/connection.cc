@@ -1,5 +1,6 @@
 #include "sql/mariadb/connection.h"
 
+#include <errmsg.h>
 #include <fmt/format.h>
 #include <mysql.h>
 #include <mysqld_error.h>
@@ -240,6 +241,7 @@ class MariadbConnection final : public Connection {
   }
   Status commit() override { return run_text("COMMIT"); }
   Status rollback() override { return run_text("ROLLBACK"); }
+  bool broken() const override { return broken_; }
 
   // Runs one statement without parameters as plain text.
   Status run_text(std::string_view sql) {
@@ -255,10 +257,19 @@ class MariadbConnection final : public Connection {
     return error;
   }
   Error connection_failure(std::string_view sql) const {
+    note_lost(mysql_errno(mysql_));
     return failure(mysql_error(mysql_), sql, mysql_errno(mysql_));
   }
-  static Error statement_failure(MYSQL_STMT* handle, std::string_view sql) {
+  Error statement_failure(MYSQL_STMT* handle, std::string_view sql) const {
+    note_lost(mysql_stmt_errno(handle));
     return failure(mysql_stmt_error(handle), sql, mysql_stmt_errno(handle));
+  }
+  // The client's and server's codes for a session that is gone: the server went away or closed it
+  // (a restart, a failover behind HAProxy, KILL), or it cannot be reached.
+  void note_lost(unsigned code) const {
+    if (code == CR_SERVER_GONE_ERROR || code == CR_SERVER_LOST || code == CR_CONNECTION_ERROR ||
+        code == CR_CONN_HOST_ERROR || code == ER_CONNECTION_KILLED || code == ER_SERVER_SHUTDOWN)
+      broken_ = true;
   }
 
   Status run_script(std::string_view sql) {
@@ -335,6 +346,7 @@ class MariadbConnection final : public Connection {
   }
 
   MYSQL* mysql_;
+  mutable bool broken_ = false;  // set by a failure that ended the session (note_lost)
   std::unordered_map<std::string, Statement, TextHash, std::equal_to<>> statements_;
   int64_t last_insert_id_ = 0;
 };
