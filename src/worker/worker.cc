@@ -1,6 +1,7 @@
 #include "worker/worker.h"
 
 #include <fmt/format.h>
+#include <spdlog/spdlog.h>
 
 #include <filesystem>
 #include <optional>
@@ -73,22 +74,45 @@ class ConnectedThread {
     if (!client) return client.error();
     auto db = sql::open({options.sql_url});
     if (!db) return db.error();
-    auto started = std::unique_ptr<ConnectedThread>(new ConnectedThread(std::move(*client), std::move(*db)));
+    auto started = std::unique_ptr<ConnectedThread>(
+        new ConnectedThread(std::move(*client), std::move(*db), options.sql_url, make_run));
     started->run_ = make_run(started->client_, *started->db_);
     started->run_();
     started->thread_.emplace(interval, [raw = started.get()] {
       raw->run_();
+      raw->reopen_if_broken();
       return true;
     });
     return started;
   }
 
  private:
-  ConnectedThread(redis::BlockingClient client, std::unique_ptr<sql::Connection> db)
-      : client_(std::move(client)), db_(std::move(db)) {}
+  ConnectedThread(redis::BlockingClient client, std::unique_ptr<sql::Connection> db, std::string sql_url,
+                  MakeRun make_run)
+      : client_(std::move(client)),
+        db_(std::move(db)),
+        sql_url_(std::move(sql_url)),
+        make_run_(std::move(make_run)) {}
+
+  // A run that found the SQL connection gone (a failover) leaves a new one, and a run over it, for
+  // the next; when the server cannot be reached yet, the next run fails at once and tries again.
+  void reopen_if_broken() {
+    if (!db_->broken()) return;
+    auto fresh = sql::open({sql_url_});
+    if (!fresh) {
+      spdlog::warn("the worker's SQL connection is gone and cannot be opened again yet: {}",
+                   fresh.error().message);
+      return;
+    }
+    run_ = nullptr;  // its state refers to the old connection
+    db_ = std::move(*fresh);
+    run_ = make_run_(client_, *db_);
+  }
 
   redis::BlockingClient client_;
   std::unique_ptr<sql::Connection> db_;
+  const std::string sql_url_;
+  const MakeRun make_run_;
   std::function<void()> run_;
   std::optional<PeriodicThread> thread_;  // last: stopped and joined first
 };
@@ -180,7 +204,22 @@ struct Worker::Slot {
         continue;
       }
       if (*lease) handle(**lease);
+      reopen_sql_if_broken();
     }
+  }
+
+  // After a job that found the SQL connection gone (a failover): a new one for the next job. When
+  // the server cannot be reached yet, the next job is retried later and this tries again.
+  void reopen_sql_if_broken() {
+    if (!sql->broken()) return;
+    auto db = sql::open({options.sql_url});
+    if (!db) {
+      log(consumer, "the SQL connection is gone and cannot be opened again yet: " + db.error().message);
+      return;
+    }
+    store.reset();
+    sql = std::move(*db);
+    store = std::make_unique<sql::CatalogStore>(*sql);
   }
 
   void handle(const jobs::LeasedJob& lease) {
