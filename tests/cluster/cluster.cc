@@ -1,0 +1,164 @@
+#include "cluster/cluster.h"
+
+#include <fmt/format.h>
+#include <sys/wait.h>
+
+#include <atomic>
+#include <chrono>
+#include <cstdlib>
+#include <fstream>
+#include <random>
+#include <sstream>
+
+#include "process/child.h"
+
+namespace reel::testing {
+namespace {
+
+namespace fs = std::filesystem;
+
+// `up` seeds, migrates and starts two dozen servers; `down` waits for each to exit.
+constexpr auto script_deadline = std::chrono::minutes(5);
+// The script's exit status when a port of the range is in use.
+constexpr int ports_in_use = 3;
+
+std::string source_dir() {
+  const char* source = std::getenv("REEL_SOURCE_DIR");
+  return source == nullptr ? std::string(".") : std::string(source);
+}
+
+Cluster::Run run_script(const fs::path& dir, std::vector<std::string> args) {
+  static std::atomic<int> runs = 0;
+  const fs::path output = dir / fmt::format("script-{}.out", ++runs);
+  std::vector<std::string> argv{source_dir() + "/scripts/cluster"};
+  argv.insert(argv.end(), args.begin(), args.end());
+  argv.insert(argv.end(), {"--dir", (dir / "cluster").string()});
+  auto child = process::Child::spawn(
+      {.argv = std::move(argv), .stdout_path = output.string(), .stderr_path = output.string()});
+  if (!child) return {-1, child.error().message};
+  auto status = child->wait_for(script_deadline);
+  if (!status) {
+    child->stop();
+    return {-1, read_file(output) + "\n(scripts/cluster did not finish in time)"};
+  }
+  return {WIFEXITED(*status) ? WEXITSTATUS(*status) : -1, read_file(output)};
+}
+
+}  // namespace
+
+std::vector<std::string> parts_not_up(const std::string& status_output) {
+  std::vector<std::string> lines;
+  std::istringstream in(status_output);
+  for (std::string line; std::getline(in, line);) {
+    std::istringstream fields(line);
+    std::string name, address, pid, state;
+    fields >> name >> address >> pid >> state;
+    if (state != "up") lines.push_back(line);
+  }
+  return lines;
+}
+
+Result<std::unique_ptr<Cluster>> Cluster::up() {
+  std::unique_ptr<Cluster> cluster(new Cluster());
+  // varnishd compiles its VCL as its own unprivileged user, who must reach the directory.
+  fs::permissions(cluster->dir(), fs::perms::group_exec | fs::perms::others_exec, fs::perm_options::add);
+  // Base ports below Linux's ephemeral range (32768 and up), so no client socket takes one of the
+  // 33 ports between the check and the servers' binds.
+  std::mt19937 random(std::random_device{}());
+  std::uniform_int_distribution<int> slot(0, 290);
+  Run started;
+  for (int attempt = 0; attempt < 10; ++attempt) {
+    cluster->site_port_ = static_cast<uint16_t>(20000 + 40 * slot(random));
+    started = run_script(cluster->dir(), {"up", "--base-port", std::to_string(cluster->site_port_)});
+    if (started.status != ports_in_use) break;
+  }
+  if (started.status != 0) {
+    return Error{fmt::format("scripts/cluster up failed ({}):\n{}\n{}", started.status, started.output,
+                             cluster->log_tails())};
+  }
+  Run status = cluster->run("status");
+  std::istringstream in(status.output);
+  for (std::string line; std::getline(in, line);) {
+    std::istringstream fields(line);
+    std::string name, address;
+    fields >> name >> address;
+    if (const size_t colon = address.rfind(':');
+        address.starts_with("127.0.0.1:") && colon != std::string::npos)
+      cluster->ports_[name] = static_cast<uint16_t>(std::stoi(address.substr(colon + 1)));
+  }
+  return cluster;
+}
+
+std::string Cluster::log_tails() const {
+  std::string tails;
+  std::error_code ignored;
+  for (const auto& entry : fs::directory_iterator(dir() / "cluster" / "log", ignored)) {
+    const std::string text = read_file(entry.path());
+    size_t from = text.size();
+    for (int lines = 0; lines < 12 && from > 0; ++lines) from = text.rfind('\n', from - 1);
+    tails += fmt::format("--- {}\n{}\n", entry.path().filename().string(),
+                         text.substr(from == std::string::npos ? 0 : from));
+  }
+  return tails;
+}
+
+Cluster::~Cluster() {
+  down();
+}
+
+Cluster::Run Cluster::run(const std::string& command) const {
+  return run_script(dir(), {command});
+}
+
+Cluster::Run Cluster::down() {
+  if (!stopped_) {
+    down_ = run("down");
+    stopped_ = true;
+  }
+  return down_;
+}
+
+uint16_t Cluster::port(const std::string& part) const {
+  auto it = ports_.find(part);
+  return it == ports_.end() ? 0 : it->second;
+}
+
+std::string Cluster::admin_token() const {
+  std::string token = read_file(dir() / "cluster" / "admin-token");
+  while (!token.empty() && (token.back() == '\n' || token.back() == '\r')) token.pop_back();
+  return token;
+}
+
+std::map<std::string, pid_t> Cluster::pids() const {
+  std::map<std::string, pid_t> pids;
+  std::error_code ignored;
+  for (const auto& entry : fs::directory_iterator(dir() / "cluster" / "run", ignored)) {
+    if (entry.path().extension() != ".pid") continue;
+    const std::string text = read_file(entry.path());
+    if (!text.empty()) pids[entry.path().stem().string()] = static_cast<pid_t>(std::atoi(text.c_str()));
+  }
+  return pids;
+}
+
+Result<std::string> Cluster::sql(const std::string& node, const std::string& query) const {
+  static std::atomic<int> queries = 0;
+  const fs::path output = dir() / fmt::format("sql-{}.out", ++queries);
+  auto child = process::Child::spawn(
+      {.argv = {"mariadb", "--socket=" + (dir() / "cluster" / node / "mariadbd.sock").string(), "-N", "-B",
+                "--connect-timeout=5", "-e", query},
+       .stdout_path = output.string(),
+       .stderr_path = output.string()});
+  if (!child) return child.error();
+  auto status = child->wait_for(std::chrono::seconds(60));
+  if (!status) {
+    child->stop();
+    return Error{fmt::format("mariadb on {} did not answer in time", node)};
+  }
+  std::string rows = read_file(output);
+  fs::remove(output);
+  if (!WIFEXITED(*status) || WEXITSTATUS(*status) != 0)
+    return Error{fmt::format("mariadb on {}: {}", node, rows)};
+  return rows;
+}
+
+}  // namespace reel::testing
