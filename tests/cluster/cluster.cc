@@ -8,6 +8,7 @@
 #include <cstdlib>
 #include <fstream>
 #include <random>
+#include <regex>
 #include <sstream>
 
 #include "process/child.h"
@@ -140,25 +141,42 @@ std::map<std::string, pid_t> Cluster::pids() const {
   return pids;
 }
 
-Result<std::string> Cluster::sql(const std::string& node, const std::string& query) const {
+Result<std::string> Cluster::mariadb(const std::string& where, std::vector<std::string> connection,
+                                     const std::string& query) const {
   static std::atomic<int> queries = 0;
   const fs::path output = dir() / fmt::format("sql-{}.out", ++queries);
+  std::vector<std::string> argv{"mariadb", "-N", "-B", "--connect-timeout=5"};
+  argv.insert(argv.end(), connection.begin(), connection.end());
+  argv.insert(argv.end(), {"-e", query});
   auto child = process::Child::spawn(
-      {.argv = {"mariadb", "--socket=" + (dir() / "cluster" / node / "mariadbd.sock").string(), "-N", "-B",
-                "--connect-timeout=5", "-e", query},
-       .stdout_path = output.string(),
-       .stderr_path = output.string()});
+      {.argv = std::move(argv), .stdout_path = output.string(), .stderr_path = output.string()});
   if (!child) return child.error();
   auto status = child->wait_for(std::chrono::seconds(60));
   if (!status) {
     child->stop();
-    return Error{fmt::format("mariadb on {} did not answer in time", node)};
+    return Error{fmt::format("mariadb on {} did not answer in time", where)};
   }
   std::string rows = read_file(output);
   fs::remove(output);
   if (!WIFEXITED(*status) || WEXITSTATUS(*status) != 0)
-    return Error{fmt::format("mariadb on {}: {}", node, rows)};
+    return Error{fmt::format("mariadb on {}: {}", where, rows)};
   return rows;
+}
+
+Result<std::string> Cluster::sql(const std::string& node, const std::string& query) const {
+  return mariadb(node, {"--socket=" + (dir() / "cluster" / node / "mariadbd.sock").string()}, query);
+}
+
+Result<std::string> Cluster::sql_write_pool(const std::string& query) const {
+  // The app's own [sql] url, from the reel.toml `up` wrote.
+  static const std::regex url(R"re(url = "mariadb://([^:]+):([^@]+)@([^:]+):(\d+)/)re");
+  const std::string config = read_file(dir() / "cluster" / "reel.toml");
+  std::smatch found;
+  if (!std::regex_search(config, found, url)) return Error{"no mariadb url in reel.toml"};
+  return mariadb("the write pool",
+                 {"--user=" + found[1].str(), "--password=" + found[2].str(), "--host=" + found[3].str(),
+                  "--port=" + found[4].str()},
+                 query);
 }
 
 }  // namespace reel::testing

@@ -52,11 +52,16 @@ class Cluster {
   // Runs `query` as root on MariaDB node `node` ("mariadb1".."mariadb3") over its socket: the
   // rows, tab-separated, one a line; an Error when the client fails (the node is down).
   Result<std::string> sql(const std::string& node, const std::string& query) const;
+  // Runs `query` as the app does: through HAProxy's MariaDB write pool, with the app's account.
+  Result<std::string> sql_write_pool(const std::string& query) const;
   // The last lines of every part's log, for a failure message.
   std::string log_tails() const;
 
  private:
   Cluster() = default;
+  // The mariadb client with `connection`'s options; `where` names it in errors.
+  Result<std::string> mariadb(const std::string& where, std::vector<std::string> connection,
+                              const std::string& query) const;
 
   TempDir dir_;
   uint16_t site_port_ = 0;
