@@ -81,11 +81,10 @@ Result<std::unique_ptr<Cluster>> Cluster::up() {
   std::istringstream in(status.output);
   for (std::string line; std::getline(in, line);) {
     std::istringstream fields(line);
-    std::string name, address;
-    fields >> name >> address;
-    if (const size_t colon = address.rfind(':');
-        address.starts_with("127.0.0.1:") && colon != std::string::npos)
-      cluster->ports_[name] = static_cast<uint16_t>(std::stoi(address.substr(colon + 1)));
+    std::string name, address, pid, state, role, role_address;
+    fields >> name >> address >> pid >> state >> role >> role_address;
+    cluster->add_port(name, address);
+    if (role == "stats") cluster->add_port(name + "-stats", role_address);
   }
   return cluster;
 }
@@ -101,6 +100,12 @@ std::string Cluster::log_tails() const {
                          text.substr(from == std::string::npos ? 0 : from));
   }
   return tails;
+}
+
+void Cluster::add_port(const std::string& name, const std::string& address) {
+  if (const size_t colon = address.rfind(':');
+      address.starts_with("127.0.0.1:") && colon != std::string::npos)
+    ports_[name] = static_cast<uint16_t>(std::stoi(address.substr(colon + 1)));
 }
 
 Cluster::~Cluster() {

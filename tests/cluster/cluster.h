@@ -42,8 +42,8 @@ class Cluster {
   const std::filesystem::path& dir() const { return dir_.path(); }
   // Where visitors connect: HAProxy's public frontend.
   uint16_t site_port() const { return site_port_; }
-  // A part's port as `status` printed it when the cluster came up ("serve1", "redis2", ...); 0
-  // for a part without one.
+  // A part's port as `status` printed it when the cluster came up ("serve1", "redis2", ...,
+  // "haproxy-stats" for HAProxy's stats page); 0 for a part without one.
   uint16_t port(const std::string& part) const;
   // The admin API token `up` made.
   std::string admin_token() const;
@@ -59,6 +59,7 @@ class Cluster {
 
  private:
   Cluster() = default;
+  void add_port(const std::string& name, const std::string& address);
   // The mariadb client with `connection`'s options; `where` names it in errors.
   Result<std::string> mariadb(const std::string& where, std::vector<std::string> connection,
                               const std::string& query) const;
