@@ -11,6 +11,7 @@
 
 #include "cluster/cluster.h"
 #include "cluster/load.h"
+#include "redis/blocking_client.h"
 #include "support/http_client.h"
 
 namespace reel {
@@ -89,6 +90,27 @@ class ClusterFailure : public ::testing::Test {
         ADD_FAILURE() << "acknowledged but missing on " << node << ": " << title;
     }
     return found;
+  }
+
+  // `node`'s state in HAProxy's Redis read pool.
+  std::string redis_replica_state(const std::string& node) {
+    auto stats = testing::http_get(cluster_->port("haproxy-stats"), "/;csv");
+    return stats ? server_state(stats->body, "redis_replicas", node) : "";
+  }
+
+  // A number from INFO replication of Redis node `node` (e.g. master_repl_offset); -1 when it
+  // cannot be read.
+  int64_t replication_offset(const std::string& node, const std::string& field) {
+    redis::ConnectionOptions options;
+    options.endpoint = {"127.0.0.1", cluster_->port(node)};
+    options.connect_timeout = 2s;
+    auto client = redis::BlockingClient::connect(options);
+    if (!client) return -1;
+    auto info = client->execute(redis::Command("INFO", "replication"));
+    if (!info || info->is_error()) return -1;
+    const std::string text(info->str());
+    const size_t at = text.find(field + ":");
+    return at == std::string::npos ? -1 : std::stoll(text.substr(at + field.size() + 1));
   }
 
   std::unique_ptr<testing::Cluster> cluster_;
@@ -185,6 +207,31 @@ TEST_F(ClusterFailure, MariadbPrimaryKilledWritesMoveToTheBackup) {
   EXPECT_EQ(found, figures.acknowledged_titles.size());
   // Every failure is a write: the pages are read from Redis.
   EXPECT_LE(figures.failed, figures.writes_sent - figures.writes_acknowledged + 3) << figures.a_failure;
+}
+
+// A replica cut off (frozen: it takes connections and answers nothing) and back: HAProxy's read pool
+// drops it and cuts its connections, so reads go to the nodes that answer; once back it catches
+// up with the primary and returns to the pool.
+TEST_F(ClusterFailure, ReplicaPartitionedAwayAndBack) {
+  ASSERT_NO_FATAL_FAILURE(start_load(true));
+  const pid_t replica = cluster_->pids().at("redis2");
+  load_->mark_fault();
+  ASSERT_EQ(::kill(replica, SIGSTOP), 0);
+  EXPECT_TRUE(testing::eventually([&] { return redis_replica_state("redis2") == "DOWN"; }));
+  await_recovery(true);
+  ASSERT_EQ(::kill(replica, SIGCONT), 0);
+  EXPECT_TRUE(testing::eventually([&] { return redis_replica_state("redis2") == "UP"; }));
+  const auto figures = load_->stop();
+  // Caught up: the replica has applied everything the primary wrote.
+  EXPECT_TRUE(testing::eventually([&] {
+    const auto primary = replication_offset("redis1", "master_repl_offset");
+    return primary > 0 && replication_offset("redis2", "slave_repl_offset") == primary;
+  }));
+  const size_t found = writes_found(figures, "mariadb1");
+  std::cout << "replica partitioned away and back: " << testing::describe(figures, found) << "\n";
+  EXPECT_EQ(found, figures.acknowledged_titles.size());
+  EXPECT_GT(figures.writes_acknowledged, 0);
+  EXPECT_LE(figures.failed, 3) << figures.a_failure;  // at most the requests in flight on it
 }
 
 }  // namespace
