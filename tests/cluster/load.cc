@@ -39,8 +39,11 @@ Result<Writer> sign_up(uint16_t site_port, const std::string& name) {
 
 std::string describe(const LoadFigures& figures, size_t writes_found) {
   return fmt::format(
-      "requests sent {}, failed {}, time to recover {:.1f} s, writes acknowledged {}, found afterwards {}",
-      figures.sent, figures.failed, figures.seconds_to_recover, figures.writes_acknowledged, writes_found);
+      "requests sent {}, failed {} ({} started after the fault), time to recover {:.1f} s, writes "
+      "acknowledged {}, "
+      "found afterwards {}",
+      figures.sent, figures.failed, figures.failed_started_after_fault, figures.seconds_to_recover,
+      figures.writes_acknowledged, writes_found);
 }
 
 Load::Load(Options options) : options_(std::move(options)) {
@@ -53,9 +56,9 @@ Load::~Load() {
   stop();
 }
 
-void Load::record(bool ok, bool write, const std::string& failure) {
+void Load::record(Steady::time_point started, bool ok, bool write, const std::string& failure) {
   std::lock_guard lock(mutex_);
-  outcomes_.push_back({Steady::now(), ok, write});
+  outcomes_.push_back({started, Steady::now(), ok, write});
   if (!ok && a_failure_.empty()) a_failure_ = failure;
 }
 
@@ -65,9 +68,10 @@ void Load::read_loop(int reader) {
     std::string target = options_.targets[next++ % options_.targets.size()];
     if (const size_t at = target.find("{n}"); at != std::string::npos)
       target.replace(at, 3, std::to_string(counter_++));
+    const auto started = Steady::now();
     auto reply = http_request(options_.port, "GET", target, "", request_timeout);
     const bool ok = reply && reply->status == 200;
-    record(ok, false,
+    record(started, ok, false,
            reply ? fmt::format("GET {}: {}", target, reply->status)
                  : "GET " + target + ": " + reply.error().message);
     std::this_thread::sleep_for(options_.pace);
@@ -79,6 +83,7 @@ void Load::write_loop() {
                               "\r\nX-CSRF-Token: " + options_.writer.csrf + "\r\n";
   while (!stopping_) {
     const std::string title = options_.title_prefix + std::to_string(counter_++);
+    const auto started = Steady::now();
     auto reply = http_call(options_.port, "POST", "/api/v1/playlists", headers,
                            R"({"title":")" + title + R"(","public":false})", request_timeout);
     const bool ok = reply && reply->status == 201;
@@ -86,7 +91,7 @@ void Load::write_loop() {
       std::lock_guard lock(mutex_);
       titles_.push_back(title);
     }
-    record(ok, true,
+    record(started, ok, true,
            reply ? fmt::format("POST playlist: {} {}", reply->status, reply->body) : reply.error().message);
     std::this_thread::sleep_for(options_.pace);
   }
@@ -133,6 +138,7 @@ LoadFigures Load::stop() {
   for (const Outcome& outcome : outcomes_) {
     ++figures.sent;
     figures.failed += !outcome.ok;
+    figures.failed_started_after_fault += !outcome.ok && fault_ && outcome.started >= *fault_;
     figures.writes_sent += outcome.write;
     figures.writes_acknowledged += outcome.write && outcome.ok;
     if (!outcome.ok && (!last_failure || outcome.at > *last_failure)) last_failure = outcome.at;

@@ -34,6 +34,7 @@ Result<Writer> sign_up(uint16_t site_port, const std::string& name);
 struct LoadFigures {
   int64_t sent = 0;
   int64_t failed = 0;
+  int64_t failed_started_after_fault = 0;  // not in flight when the fault happened
   int64_t writes_sent = 0;
   int64_t writes_acknowledged = 0;
   std::vector<std::string> acknowledged_titles;  // the playlists the site said it created
@@ -64,7 +65,8 @@ class Load {
   Load& operator=(const Load&) = delete;
   ~Load();
 
-  // Records now as the moment of the fault (for seconds_to_recover and the *_since_fault counts).
+  // Records now as the moment of the fault (for seconds_to_recover, the *_since_fault counts and
+  // failed_started_after_fault): call it just before causing the fault.
   void mark_fault();
   int64_t reads_ok_since_fault() const;
   int64_t writes_ok_since_fault() const;
@@ -74,13 +76,14 @@ class Load {
 
  private:
   struct Outcome {
+    Steady::time_point started;
     Steady::time_point at;
     bool ok;
     bool write;
   };
   void read_loop(int reader);
   void write_loop();
-  void record(bool ok, bool write, const std::string& failure);
+  void record(Steady::time_point started, bool ok, bool write, const std::string& failure);
   int64_t ok_since_fault(bool write) const;
 
   Options options_;
