@@ -12,6 +12,7 @@
 
 #include "cluster/cluster.h"
 #include "cluster/load.h"
+#include "process/child.h"
 #include "redis/blocking_client.h"
 #include "support/http_client.h"
 
@@ -95,10 +96,10 @@ class ClusterFailure : public ::testing::Test {
     return found;
   }
 
-  // `node`'s state in HAProxy's Redis read pool.
-  std::string redis_replica_state(const std::string& node) {
+  // A server's state in one of HAProxy's pools.
+  std::string pool_state(const std::string& backend, const std::string& server) {
     auto stats = testing::http_get(cluster_->port("haproxy-stats"), "/;csv");
-    return stats ? server_state(stats->body, "redis_replicas", node) : "";
+    return stats ? server_state(stats->body, backend, server) : "";
   }
 
   // A number from INFO replication of Redis node `node` (e.g. master_repl_offset); -1 when it
@@ -153,9 +154,7 @@ TEST_F(ClusterFailure, EveryAppServerKilledPagesServedFromVarnish) {
   // a page Varnish does not hold fails, and the held one is still served, for long enough (400
   // reads, several check intervals) that HAProxy would have dropped Varnish nodes it found failing.
   EXPECT_TRUE(testing::eventually([&] {
-    auto stats = testing::http_get(cluster_->port("haproxy-stats"), "/;csv");
-    return stats && server_state(stats->body, "app_servers", "app1") == "DOWN" &&
-           server_state(stats->body, "app_servers", "app2") == "DOWN";
+    return pool_state("app_servers", "app1") == "DOWN" && pool_state("app_servers", "app2") == "DOWN";
   })) << cluster_->log_tails();
   auto missing = testing::http_get(cluster_->site_port(), "/?never-cached=1");
   ASSERT_TRUE(missing) << missing.error().message;
@@ -189,7 +188,8 @@ TEST_F(ClusterFailure, RedisPrimaryKilledSentinelPromotes) {
 }
 
 // The MariaDB primary killed: HAProxy's write pool moves to the backup primary, which semi-sync
-// replication kept holding every acknowledged write; pages keep being served.
+// replication kept holding every acknowledged write; pages keep being served; the old primary
+// back does not take the writes back.
 // Not asserted yet: that the app's writes resume. The app's SQL connections (sql/pool.h) are opened
 // once and never reopened, so after the failover every write fails until the app servers restart;
 // new connections through the pool do reach the backup.
@@ -212,6 +212,21 @@ TEST_F(ClusterFailure, MariadbPrimaryKilledWritesMoveToTheBackup) {
   EXPECT_EQ(found, figures.acknowledged_titles.size());
   // Every failure is a write: the pages are read from Redis.
   EXPECT_LE(figures.failed, figures.writes_sent - figures.writes_acknowledged + 3) << figures.a_failure;
+
+  // The old primary back: it missed the writes made meanwhile, so the write pool stays on the
+  // backup (its one-entry stick table) even once the old primary's check passes again.
+  const std::string node = (cluster_->dir() / "cluster" / "mariadb1").string();
+  auto returned = process::Child::spawn({.argv = {"mariadbd", "--defaults-file=" + node + "/my.cnf"},
+                                         .stdout_path = node + "/returned.log",
+                                         .stderr_path = node + "/returned.log"});
+  ASSERT_TRUE(returned) << returned.error().message;
+  EXPECT_TRUE(testing::eventually([&] { return pool_state("mariadb_primary", "mariadb1") == "UP"; }));
+  for (int connection = 0; connection < 4; ++connection) {
+    auto server = cluster_->sql_write_pool("SELECT @@server_id");
+    ASSERT_TRUE(server) << server.error().message;
+    EXPECT_EQ(*server, "2\n");
+  }
+  returned->stop(60s);
 }
 
 // A replica cut off (frozen: it takes connections and answers nothing) and back: HAProxy's read pool
@@ -222,10 +237,10 @@ TEST_F(ClusterFailure, ReplicaPartitionedAwayAndBack) {
   const pid_t replica = cluster_->pids().at("redis2");
   load_->mark_fault();
   ASSERT_EQ(::kill(replica, SIGSTOP), 0);
-  EXPECT_TRUE(testing::eventually([&] { return redis_replica_state("redis2") == "DOWN"; }));
+  EXPECT_TRUE(testing::eventually([&] { return pool_state("redis_replicas", "redis2") == "DOWN"; }));
   await_recovery(true);
   ASSERT_EQ(::kill(replica, SIGCONT), 0);
-  EXPECT_TRUE(testing::eventually([&] { return redis_replica_state("redis2") == "UP"; }));
+  EXPECT_TRUE(testing::eventually([&] { return pool_state("redis_replicas", "redis2") == "UP"; }));
   const auto figures = load_->stop();
   // Caught up: the replica has applied everything the primary wrote.
   EXPECT_TRUE(testing::eventually([&] {
