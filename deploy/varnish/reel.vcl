@@ -26,6 +26,11 @@ sub vcl_init {
 include "backends.vcl";
 
 sub vcl_recv {
+  # HAProxy's check of this node: answered here, so a node whose app servers are all down stays in
+  # HAProxy's pool and serves its cache in grace (the app's /healthz would fail it).
+  if (req.url == "/varnish-healthz") {
+    return (synth(200, "ok"));
+  }
   set req.backend_hint = app.backend();
   # While an app server answers, an object may be served at most 10 s past its TTL (and refreshed
   # in the background); when none does, whatever the cache holds, up to its full grace.

@@ -66,7 +66,10 @@ TEST(HaproxyInFront, RedisWritesReachThePrimaryOnlyAndPagesTheReadyAppServer) {
                      "REEL_REDIS_WRITE=" + loopback(write_port), "REEL_REDIS_READ=" + loopback(read_port),
                      "REEL_REDIS1=" + loopback(replica->endpoint().port),
                      "REEL_REDIS2=" + loopback(primary->endpoint().port), "REEL_REDIS3=" + unused,
-                     "REEL_STATS=" + loopback(testing::free_port())},
+                     "REEL_STATS=" + loopback(testing::free_port()), "REEL_STATIC_ORIGIN=" + unused,
+                     "REEL_MEDIA_ORIGIN=" + unused, "REEL_SQL_WRITE=" + loopback(testing::free_port()),
+                     "REEL_SQL_READ=" + loopback(testing::free_port()), "REEL_MARIADB1=" + unused,
+                     "REEL_MARIADB2=" + unused, "REEL_MARIADB3=" + unused},
        .die_with_parent = true});
   ASSERT_TRUE(haproxy) << haproxy.error().message;
 
