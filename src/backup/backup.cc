@@ -151,8 +151,7 @@ Status copy_sql(const Node& node, const fs::path& dir) {
   auto address = sql::parse_mariadb_url(node.sql_url);
   if (!address) return address.error();
   auto [argv, env] = mariadb_client("mariadb-dump", *address);
-  for (const char* option :
-       {"--single-transaction", "--quick", "--hex-blob", "--no-tablespaces", "--routines"})
+  for (const char* option : {"--single-transaction", "--quick", "--hex-blob", "--no-tablespaces"})
     argv.emplace_back(option);
   argv.push_back("--result-file=" + (dir / mariadb_file).string());
   argv.push_back(address->database);

@@ -21,7 +21,7 @@ Status ViewHold::begin() {
   if (!set) return Error{options_.holder + ": " + set.error().message};
   if (set->is_nil()) {
     auto ttl = redis_.execute(redis::Command("PTTL", keys::views_hold()));
-    return Error{fmt::format("{}: a rebuild or backup holds view counting ({} for {} ms more)",
+    return Error{fmt::format("{}: another rebuild (or a backup) holds view counting ({} for {} ms more)",
                              options_.holder, keys::views_hold(), ttl ? ttl->integer() : -1)};
   }
   held_ = true;
