@@ -17,6 +17,7 @@
 
 #include "auth/accounts.h"
 #include "auth/password.h"
+#include "backup/backup.h"
 #include "cli/cli.h"
 #include "cli/data_dir.h"
 #include "cli/progress.h"
@@ -269,6 +270,77 @@ int cmd_seed(const Target& target, int64_t videos, uint64_t seed_value) {
   auto stats = run_rebuild(store, *stores->redis.client, {});
   if (!stats) return fail(stats.error());
   fmt::print("seeded {} videos; the catalog now lists {}\n", videos, stats->videos);
+  return 0;
+}
+
+Result<int> lock_data_dir(const DataDir& dir);
+
+// The node a backup is taken of, or restored onto: the configured SQL store and Redis primary.
+Result<backup::Node> backup_node(const config::Config& config) {
+  auto endpoint = redis::parse_endpoint(config.redis.write);
+  if (!endpoint) return Error{"[redis] write: " + endpoint.error().message};
+  return backup::Node{config.sql.url, redis_connection_options(config, *endpoint)};
+}
+
+backup::Progress print_steps() {
+  return [](std::string_view step) { fmt::print(stderr, "{}...\n", step); };
+}
+
+int cmd_backup(const Target& target, const std::string& directory) {
+  auto stores = open_stores(target);
+  if (!stores) return fail(stores.error());
+  auto node = backup_node(stores->settings.config);
+  if (!node) return fail(node.error());
+  backup::BackupOptions options{.node = std::move(*node),
+                                .directory = directory,
+                                .now = SystemClock().unix_seconds(),
+                                .progress = print_steps()};
+  auto manifest = backup::take(options, *stores->redis.client);
+  if (!manifest) return fail(manifest.error());
+  uint64_t bytes = 0;
+  for (const backup::FileEntry& file : manifest->files) bytes += file.bytes;
+  fmt::print("backed up {} (SQL on {}, schema {}) and Redis {} into {}: {} bytes\n", manifest->sql_file,
+             manifest->sql_backend, manifest->schema_version, manifest->redis_version, directory, bytes);
+  return 0;
+}
+
+// Restores onto the target; with a data dir, only while no `reel up` runs on it, and under the
+// data dir's restore mark, so a restore that dies midway leaves a data dir no command uses.
+int cmd_restore(const Target& target, const std::string& directory, bool force) {
+  if (auto checked = backup::verify(directory); !checked) return fail(checked.error());
+  std::optional<DataDir> dir;
+  int lock = -1;
+  config::Config config;
+  if (!target.data_dir.empty()) {
+    auto opened = DataDir::open(target.data_dir, DataDir::Purpose::restore);
+    if (!opened) return fail(opened.error());
+    auto locked = lock_data_dir(*opened);
+    if (!locked) return fail(locked.error());
+    lock = *locked;
+    if (auto marked = opened->mark_restoring(true); !marked) return fail(marked.error());
+    config = opened->config();
+    dir.emplace(std::move(*opened));
+  } else {
+    auto loaded = config::load(target.config_file);
+    if (!loaded) return fail(loaded.error());
+    config = std::move(*loaded);
+  }
+  auto node = backup_node(config);
+  if (!node) return fail(node.error());
+  auto lease = connect_redis(config, dir ? &*dir : nullptr);
+  if (!lease) return fail(lease.error());
+  backup::RestoreOptions options{
+      .node = std::move(*node), .directory = directory, .force = force, .progress = print_steps()};
+  auto restored = backup::restore(options, *lease->client);
+  if (!restored) return fail(restored.error());
+  if (dir) {
+    if (auto unmarked = dir->mark_restoring(false); !unmarked) return fail(unmarked.error());
+    ::close(lock);
+  }
+  fmt::print(
+      "restored {} Redis keys and SQL from {}; {} objects written during the backup brought in step ({} "
+      "outbox rows applied)\n",
+      restored->redis_keys, directory, restored->objects_caught_up, restored->rows_replayed);
   return 0;
 }
 
@@ -632,6 +704,31 @@ std::vector<Subcommand> add_admin(CLI::App& app) {
   return {add_admin_token(*admin), add_admin_create_user(*admin)};
 }
 
+Subcommand add_backup(CLI::App& app) {
+  auto args = std::make_shared<std::pair<Target, std::string>>();  // target, directory
+  auto* cmd = app.add_subcommand(
+      "backup",
+      "Back up SQL and Redis, consistent with each other, into a new directory (while the site runs)");
+  add_target_options(*cmd, args->first);
+  cmd->add_option("directory", args->second, "Where the backup goes (must not exist, or be empty)")
+      ->required();
+  return {cmd, [args] { return cmd_backup(args->first, args->second); }};
+}
+
+Subcommand add_restore(CLI::App& app) {
+  struct Args {
+    Target target;
+    std::string directory;
+    bool force = false;
+  };
+  auto args = std::make_shared<Args>();
+  auto* cmd = app.add_subcommand("restore", "Restore a backup of `reel backup` onto a fresh node");
+  add_target_options(*cmd, args->target);
+  cmd->add_option("directory", args->directory, "The backup's directory")->required();
+  cmd->add_flag("--force", args->force, "Replace what the target's SQL and Redis hold");
+  return {cmd, [args] { return cmd_restore(args->target, args->directory, args->force); }};
+}
+
 Subcommand add_migrate(CLI::App& app) {
   auto target = std::make_shared<Target>();
   auto* cmd = app.add_subcommand("migrate", "Apply pending SQL schema migrations");
@@ -648,6 +745,8 @@ int run(int argc, char** argv) {
                                          add_rebuild(app), add_views(app), add_worker(app)};
   for (Subcommand& admin : add_admin(app)) subcommands.push_back(std::move(admin));
   subcommands.push_back(add_migrate(app));
+  subcommands.push_back(add_backup(app));
+  subcommands.push_back(add_restore(app));
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

@@ -31,6 +31,8 @@ Status write_file(const fs::path& path, const std::string& text) {
   return {};
 }
 
+constexpr std::string_view restore_mark = "restore.incomplete";
+
 // A tool's batches (rebuild sends 2,000 commands a round trip) may take far longer than a page's.
 constexpr std::chrono::milliseconds tool_command_timeout{60000};
 
@@ -103,10 +105,15 @@ Result<std::unique_ptr<purge::Purger>> open_purger(const config::Config& config)
   return std::make_unique<purge::Purger>(std::move(options));
 }
 
-Result<DataDir> DataDir::open(const std::string& path) {
+Result<DataDir> DataDir::open(const std::string& path, Purpose purpose) {
   std::error_code ec;
   fs::create_directories(path, ec);
   if (ec) return Error{fmt::format("cannot create data dir {}: {}", path, ec.message())};
+  if (purpose != Purpose::restore && fs::exists(fs::path(path) / restore_mark, ec)) {
+    return Error{
+        fmt::format("a `reel restore` into {} did not finish ({} is there): run it again with --force", path,
+                    restore_mark)};
+  }
   DataDir dir;
   dir.path_ = fs::absolute(path).lexically_normal().string();
   if (!dir.path_.empty() && dir.path_.back() == '/') dir.path_.pop_back();
@@ -139,6 +146,15 @@ Result<DataDir> DataDir::open(const std::string& path) {
   if (!loaded) return loaded.error();
   dir.config_ = std::move(*loaded);
   return dir;
+}
+
+Status DataDir::mark_restoring(bool restoring) const {
+  const fs::path mark = fs::path(path_) / restore_mark;
+  if (restoring) return write_file(mark, "a `reel restore` into this folder has not finished\n");
+  std::error_code ec;
+  fs::remove(mark, ec);
+  if (ec) return Error{fmt::format("cannot remove {}: {}", mark.string(), ec.message())};
+  return {};
 }
 
 Result<redis::RedisServerOptions> DataDir::redis_options() const {

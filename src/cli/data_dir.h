@@ -19,13 +19,17 @@ namespace reel::cli {
 
 class DataDir {
  public:
-  // Opens the folder, creating it and its reel.toml (with a free Redis port) when new.
-  static Result<DataDir> open(const std::string& path);
+  enum class Purpose { use, restore };
+  // Opens the folder, creating it and its reel.toml (with a free Redis port) when new. A folder
+  // that a `reel restore` did not finish (restore.incomplete) is refused, except to restore.
+  static Result<DataDir> open(const std::string& path, Purpose purpose = Purpose::use);
 
   const std::string& path() const { return path_; }
   const config::Config& config() const { return config_; }
   config::Config& config() { return config_; }
   std::string redis_dir() const { return path_ + "/redis"; }
+  // Sets (true) or clears the mark of a restore in progress.
+  Status mark_restoring(bool restoring) const;
 
   // Starts this folder's redis-server as a child of this process.
   Result<redis::RedisServer> start_redis() const;

@@ -93,6 +93,12 @@ int run_child(const Prepared& p) {
     if (::dup2(opened, fd) < 0) return errno;
     ::close(opened);
   }
+  if (!p.options->stdin_path.empty()) {
+    const int opened = ::open(p.options->stdin_path.c_str(), O_RDONLY);
+    if (opened < 0) return errno;
+    if (::dup2(opened, STDIN_FILENO) < 0) return errno;
+    ::close(opened);
+  }
   if (!p.options->working_dir.empty() && ::chdir(p.options->working_dir.c_str()) != 0) return errno;
   ::execve(p.path.c_str(), p.argv.data(), p.env.empty() ? environ : p.env.data());
   return errno;

@@ -20,6 +20,7 @@ namespace reel::process {
 struct SpawnOptions {
   std::vector<std::string> argv{};       // argv[0] is looked up on PATH
   std::string working_dir{};             // empty: inherit
+  std::string stdin_path{};              // empty: inherit; else read from
   std::string stdout_path{};             // empty: inherit; else appended to
   std::string stderr_path{};             // empty: inherit; else appended to
   std::vector<std::string> extra_env{};  // "KEY=VALUE" added to the inherited environment

@@ -7,8 +7,6 @@
 #include <cmath>
 #include <map>
 #include <optional>
-#include <random>
-#include <thread>
 #include <unordered_map>
 #include <unordered_set>
 
@@ -20,6 +18,7 @@
 #include "projection/community_keys.h"
 #include "projection/keys.h"
 #include "projection/projector.h"
+#include "projection/view_hold.h"
 #include "projection/view_lists.h"
 #include "sql/collection_store.h"
 #include "sql/community_store.h"
@@ -128,101 +127,6 @@ class CommandSink {
   RebuildStats& stats_;
   std::vector<redis::Command> pending_;
   std::optional<redis::Command> each_;
-};
-
-// The rebuild's side of the cut-over with the view aggregators (views/flush.h, "Rebuild
-// cut-over"), for a rebuild that writes view counts: begin() sets views:hold to a fresh id (only
-// when no other rebuild holds it), from which moment no aggregator applies view increments, and
-// returns once every live aggregator has confirmed that the views it applied before are in SQL;
-// the hold expires after hold_ttl unless renewed (renewal(), sent with every round trip), so a
-// rebuild that dies stops holding; end() removes it if it is still this rebuild's.
-class ViewHold {
- public:
-  ViewHold(redis::BlockingClient& redis, const RebuildOptions& options) : redis_(redis), options_(options) {
-    std::random_device random;
-    id_ = fmt::format("{:08x}{:08x}", random(), random());
-  }
-
-  Status begin() {
-    auto set =
-        redis_.execute(redis::Command("SET", keys::views_hold(), id_, "NX", "PX", options_.hold_ttl.count()));
-    if (!set) return Error{"rebuild: " + set.error().message};
-    if (set->is_nil()) {
-      auto ttl = redis_.execute(redis::Command("PTTL", keys::views_hold()));
-      return Error{fmt::format("rebuild: another rebuild holds view counting ({} for {} ms more)",
-                               keys::views_hold(), ttl ? ttl->integer() : -1)};
-    }
-    held_ = true;
-    return wait_for_confirmations();
-  }
-
-  redis::Command renewal() const {
-    return redis::Command("PEXPIRE", keys::views_hold(), options_.hold_ttl.count());
-  }
-
-  // An Error when the hold had expired (views were counted into the lists this rebuild replaced).
-  Status end() {
-    if (!held_) return {};
-    held_ = false;
-    auto ended = redis_.execute(redis::Command(
-        "EVAL",
-        "if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end return 0", 1,
-        keys::views_hold(), id_));
-    if (!ended) return Error{"rebuild: ending the hold on view counting: " + ended.error().message};
-    if (ended->integer() != 1) {
-      return Error{
-          fmt::format("rebuild: the hold on view counting expired before the rebuild ended ({} ms without a "
-                      "round trip to "
-                      "Redis), so views counted meanwhile may be missing from the rebuilt lists: run `reel "
-                      "rebuild views` again",
-                      options_.hold_ttl.count())};
-    }
-    return {};
-  }
-
- private:
-  // Polls the aggregators' confirmations; forgets aggregators whose presence expired.
-  Status wait_for_confirmations() {
-    const auto deadline = std::chrono::steady_clock::now() + options_.confirm_timeout;
-    for (;;) {
-      auto instances = redis_.execute(redis::Command("HKEYS", keys::views_aggregators()));
-      if (!instances) return Error{"rebuild: " + instances.error().message};
-      std::vector<std::string> waiting;
-      if (!instances->elements().empty()) {
-        redis::Command confirmed("MGET");
-        for (const auto& instance : instances->elements())
-          confirmed.arg(keys::views_aggregator(instance.str()));
-        auto values = redis_.execute(std::move(confirmed));
-        if (!values) return Error{"rebuild: " + values.error().message};
-        for (size_t i = 0; i < values->elements().size(); ++i) {
-          const std::string_view instance = instances->elements()[i].str();
-          const redis::Reply& value = values->elements()[i];
-          if (value.is_nil()) {
-            auto forgotten = redis_.execute(redis::Command("HDEL", keys::views_aggregators(), instance));
-            if (!forgotten) return Error{"rebuild: " + forgotten.error().message};
-          } else if (value.str() != id_) {
-            waiting.emplace_back(instance);
-          }
-        }
-      }
-      if (waiting.empty()) return {};
-      if (std::chrono::steady_clock::now() > deadline) {
-        return Error{
-            fmt::format("rebuild: view aggregator(s) {} did not confirm within {} ms that the views they "
-                        "counted are in SQL "
-                        "(can they reach SQL?)",
-                        fmt::join(waiting, ", "), options_.confirm_timeout.count())};
-      }
-      if (auto renewed = redis_.execute(renewal()); !renewed)
-        return Error{"rebuild: " + renewed.error().message};
-      std::this_thread::sleep_for(std::chrono::milliseconds(20));
-    }
-  }
-
-  redis::BlockingClient& redis_;
-  const RebuildOptions& options_;
-  std::string id_;
-  bool held_ = false;
 };
 
 // Collects list members (ids or text: channel names in subscriptions) and hash fields per key
@@ -427,7 +331,7 @@ class Rebuild {
         sink_(redis, stats_),
         lists_(sink_),
         named_lists_(sink_),
-        hold_(redis, options) {
+        hold_(redis, {"rebuild", options.hold_ttl, options.confirm_timeout}) {
     for (auto name : all_names) {
       selected_[name] = options.projections.empty() ||
                         std::find(options.projections.begin(), options.projections.end(), name) !=

@@ -98,4 +98,7 @@ Result<std::unique_ptr<Connection>> open(const Options& options);
 // in its own transaction where the engine allows. Returns the resulting version. Idempotent.
 Result<int> migrate(Connection& connection);
 
+// The version migrate() brings a database to: the newest migration this build knows.
+int latest_schema_version();
+
 }  // namespace reel::sql

@@ -463,4 +463,8 @@ Result<int> migrate(Connection& db) {
   return static_cast<int>(version->front().integer(0));
 }
 
+int latest_schema_version() {
+  return std::end(migrations)[-1].version;
+}
+
 }  // namespace reel::sql
