@@ -14,6 +14,7 @@
 
 #include "process/child.h"
 #include "projection/keys.h"
+#include "redis/reply.h"
 #include "redis/server.h"
 #include "sql/backup.h"
 #include "sql/connection.h"
@@ -159,14 +160,6 @@ Status copy_sql(const Node& node, const fs::path& dir) {
 }
 
 // The value of `field` in INFO text; empty when absent.
-std::string info_field(std::string_view info, std::string_view field) {
-  const std::string needle = fmt::format("{}:", field);
-  size_t at = info.find(needle);
-  if (at == std::string_view::npos) return "";
-  at += needle.size();
-  return std::string(info.substr(at, info.find_first_of("\r\n", at) - at));
-}
-
 nlohmann::json to_json(const Manifest& manifest) {
   nlohmann::json files = nlohmann::json::array();
   for (const FileEntry& file : manifest.files)
@@ -268,7 +261,7 @@ Result<Manifest> take(const BackupOptions& options, redis::BlockingClient& redis
   manifest.schema_version = *schema;
   auto info = redis.execute(redis::Command("INFO", "server"));
   if (!info) return info.error();
-  manifest.redis_version = info_field(info->str(), "redis_version");
+  manifest.redis_version = std::string(redis::info_field(info->str(), "redis_version"));
 
   if (auto s = take_under_hold(options, redis, *dir); !s) return s.error();
   report(options.progress, "checksums");

@@ -1,5 +1,7 @@
 #include "redis/reply.h"
 
+#include <fmt/format.h>
+
 #include <charconv>
 #include <cstdlib>
 #include <string>
@@ -92,6 +94,16 @@ Status check_exec(const std::vector<Reply>& replies, std::string_view what) {
     if (reply.is_error()) return failed(reply.str());
   }
   return {};
+}
+
+std::string_view info_field(std::string_view info, std::string_view name) {
+  // Every field of INFO's text starts a line ("# Server\r\n" comes first), so matching after a
+  // line break never takes the end of a longer name for it.
+  const std::string field = fmt::format("\r\n{}:", name);
+  const size_t at = info.find(field);
+  if (at == std::string_view::npos) return {};
+  const size_t begin = at + field.size();
+  return info.substr(begin, info.find("\r\n", begin) - begin);
 }
 
 }  // namespace reel::redis

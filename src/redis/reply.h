@@ -51,4 +51,8 @@ class Reply {
 // the transaction, answered with an error.
 Status check_exec(const std::vector<Reply>& replies, std::string_view what);
 
+// The value of field `name` in the text of an INFO reply ("role" -> "master"); empty when absent.
+// A view into `info`.
+std::string_view info_field(std::string_view info, std::string_view name);
+
 }  // namespace reel::redis

@@ -80,15 +80,6 @@ std::string server_info(BlockingClient& client) {
   return std::string(info->str());
 }
 
-// A field of INFO text ("process_id", "config_file"); empty when absent.
-std::string_view info_field(std::string_view info, std::string_view name) {
-  const std::string field = fmt::format("\r\n{}:", name);
-  const size_t at = info.find(field);
-  if (at == std::string_view::npos) return {};
-  const size_t begin = at + field.size();
-  return info.substr(begin, info.find("\r\n", begin) - begin);
-}
-
 // The process id INFO text reports; -1 when it has none.
 pid_t info_pid(std::string_view info) {
   const std::string_view text = info_field(info, "process_id");

@@ -11,6 +11,7 @@
 #include "config/config.h"
 #include "people_fixture.h"
 #include "redis/blocking_client.h"
+#include "redis/reply.h"
 #include "redis/server.h"
 #include "support/fixtures.h"
 
@@ -23,11 +24,7 @@ using namespace std::chrono_literals;
 std::string replication_field(redis::BlockingClient& client, const std::string& field) {
   auto info = client.execute(redis::Command("INFO", "replication"));
   if (!info || info->is_error()) return "";
-  const std::string text(info->str());
-  const size_t at = text.find(field + ":");
-  return at == std::string::npos
-             ? ""
-             : text.substr(at + field.size() + 1, text.find('\r', at) - at - field.size() - 1);
+  return std::string(redis::info_field(info->str(), field));
 }
 
 class ReadYourWrites : public PeopleFixture {

@@ -14,6 +14,7 @@
 #include "cluster/load.h"
 #include "process/child.h"
 #include "redis/blocking_client.h"
+#include "redis/reply.h"
 #include "support/http_client.h"
 
 namespace reel {
@@ -112,9 +113,8 @@ class ClusterFailure : public ::testing::Test {
     if (!client) return -1;
     auto info = client->execute(redis::Command("INFO", "replication"));
     if (!info || info->is_error()) return -1;
-    const std::string text(info->str());
-    const size_t at = text.find(field + ":");
-    return at == std::string::npos ? -1 : std::stoll(text.substr(at + field.size() + 1));
+    const std::string value(redis::info_field(info->str(), field));
+    return value.empty() ? -1 : std::stoll(value);
   }
 
   std::unique_ptr<testing::Cluster> cluster_;

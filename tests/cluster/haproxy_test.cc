@@ -11,6 +11,7 @@
 
 #include "process/child.h"
 #include "redis/blocking_client.h"
+#include "redis/reply.h"
 #include "redis/server.h"
 #include "support/fixtures.h"
 #include "support/http_client.h"
@@ -35,9 +36,7 @@ std::string role_through(uint16_t port) {
   if (!client) return "";
   auto info = client->execute(redis::Command("INFO", "replication"));
   if (!info || info->is_error()) return "";
-  const std::string text(info->str());
-  const size_t at = text.find("role:");
-  return at == std::string::npos ? "" : text.substr(at + 5, text.find('\r', at) - at - 5);
+  return std::string(redis::info_field(info->str(), "role"));
 }
 
 TEST(HaproxyInFront, RedisWritesReachThePrimaryOnlyAndPagesTheReadyAppServer) {
