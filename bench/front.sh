@@ -6,8 +6,9 @@
 #   - a miss: random watch pages over the whole catalog (nobody asked for them in the last 30 s);
 #   - an ESI page signed in: the cached listing page with the visitor's own user bar, which
 #     Varnish fetches from the app for every request (the fragment is private).
-# HAProxy, Varnish, reel and its Redis share CPU 0; wrk runs on CPU 1. Varnish's hit ratio per row
-# comes from varnishstat.
+# HAProxy, Varnish, reel and its Redis share CPU 0; wrk runs on CPU 1. Each row also says what a
+# request cost each side in CPU time (/proc: reel and its Redis; varnishd and HAProxy) and how many
+# fetches from the app Varnish made per request (varnishstat: ESI fragments count).
 #
 #   bench/front.sh                       # VIDEOS=1000000 REPS=3 WRK_D=10s WRK_C=64
 #   VIDEOS=100000 REPS=1 bench/front.sh  # quicker
@@ -66,16 +67,28 @@ signed_in_page=$(curl -s -H "Cookie: $cookie" "$front$listing")
   { echo "the signed-in page through Varnish lacks the visitor's user bar" >&2; exit 1; }
 
 counter() { varnishstat -n "$run/varnish" -1 -f "MAIN.$1" | awk '{print $2}'; }
+# CPU time (clock ticks) of the processes named: utime + stime from /proc.
+ticks() { local total=0 pid; for pid in "$@"; do total=$((total + $(awk '{print $14 + $15}' "/proc/$pid/stat"))); done; echo "$total"; }
+app_pids=("${pids[0]}" "$(cat "$BENCH_DIR/redis/redis.pid")")            # reel up and its redis-server
+front_pids=($(pgrep -f "varnishd -F -n $run/varnish") "${pids[2]}")     # varnishd (both) and haproxy
+seconds=${WRK_D%s}
 results="$run/results.tsv"
-row() {  # LABEL SERVER URL SCRIPT ARGS... -> one line with Varnish's hit ratio over the run
+# LABEL SERVER URL SCRIPT ARGS... -> wrk's figures, then per request: the app's CPU (reel and its
+# Redis, µs), the front's CPU (Varnish and HAProxy, µs) and Varnish's backend fetches.
+row() {
   local label=$1 server=$2; shift 2
-  local hits misses out
-  hits=$(counter cache_hit) misses=$(counter cache_miss)
+  local app front fetches requests out
+  app=$(ticks "${app_pids[@]}") front=$(ticks "${front_pids[@]}")
+  fetches=$(counter backend_req) requests=$(counter client_req)
   out=$(measure "$@")
-  hits=$(( $(counter cache_hit) - hits )) misses=$(( $(counter cache_miss) - misses ))
-  local ratio="-"
-  [[ $server == front ]] && ratio=$(awk -v h=$hits -v m=$misses 'BEGIN {printf "%.0f%%", (h + m) ? 100 * h / (h + m) : 0}')
-  echo -e "$label\t$server\t$out $ratio" >>"$results"
+  app=$(( $(ticks "${app_pids[@]}") - app )) front=$(( $(ticks "${front_pids[@]}") - front ))
+  fetches=$(( $(counter backend_req) - fetches )) requests=$(( $(counter client_req) - requests ))
+  local per
+  per=$(awk -v out="$out" -v a=$app -v f=$front -v b=$fetches -v r=$requests -v s="$seconds" -v hz="$(getconf CLK_TCK)" -v srv="$server" 'BEGIN {
+    split(out, o, " "); n = o[1] * s; if (n < 1) n = 1
+    fetched = "-"; if (srv == "front" && r > 0) fetched = sprintf("%.2f", b / r)
+    printf "%.0f %.0f %s", a * 1e6 / hz / n, f * 1e6 / hz / n, fetched }')
+  echo -e "$label\t$server\t$out $per" >>"$results"
 }
 
 echo "reel: $total videos, listing page $deep" >&2
@@ -91,8 +104,8 @@ for rep in $(seq 1 "$REPS"); do
 done
 
 echo
-echo "| page | through | req/s (median of $REPS) | p50 ms | p99 ms | bytes/resp | errors | Varnish hits |"
-echo "|---|---|---:|---:|---:|---:|---:|---:|"
+echo "| page | through | req/s (median of $REPS) | p50 ms | p99 ms | bytes/resp | errors | app CPU µs/req | front CPU µs/req | app fetches/req |"
+echo "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|"
 median_rows "$results" | sed 's/| front |/| HAProxy + Varnish |/; s/| reel |/| reel up alone |/'
 echo
 machine
