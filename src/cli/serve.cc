@@ -144,13 +144,14 @@ struct Loop {
     }
   }
 
-  // Routes the request, to the primary's reads for a visitor who just wrote.
+  // With a replica (primary_router set): routes the request, to the primary's reads for a visitor
+  // who just wrote, and marks a visitor whose write succeeded.
   Task<http::Response> handle(const http::Request& request) {
-    const bool wrote_lately = primary_router && http::cookie(request, wrote_cookie).has_value();
+    const bool wrote_lately = http::cookie(request, wrote_cookie).has_value();
     app::Router& chosen = wrote_lately ? *primary_router : router;
     http::Response response = co_await chosen.handle(request);
     const bool write = request.method != "GET" && request.method != "HEAD";
-    if (primary_router && write && response.status < 400 && response.route != "view") {
+    if (write && response.status < 400 && response.route != "view") {
       response.add("Set-Cookie", http::set_cookie(wrote_cookie, "1", {.max_age = read_your_writes.count()}));
     }
     co_return response;
@@ -384,6 +385,9 @@ Status serve(const config::Config& config, const std::function<void(const std::s
     loop->redis.start();
     redis_metrics.add(loop);
     loops[static_cast<size_t>(index)] = loop;  // read by screen_uploads on this loop's thread only
+    // Without a replica there is one router: requests go to it without the read-your-writes step.
+    if (!loop->primary_router)
+      return [loop](const http::Request& request) { return loop->router.handle(request); };
     return [loop](const http::Request& request) { return loop->handle(request); };
   });
   server_ptr = &server;
