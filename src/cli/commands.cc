@@ -634,7 +634,8 @@ Subcommand add_views(CLI::App& app) {
       "Count views: read view events, dedupe and aggregate them, flush counters to Redis and daily counts "
       "to SQL");
   cmd->footer(
-      "Inputs (any number, at least one): one event per line, either the RFC 5424 lines the beacon writes\n"
+      "Inputs (--stream alone, or any number of the others): one event per line, either the RFC 5424 lines "
+      "the beacon writes\n"
       "(\"<134>1 TIME HOST reel - view - t=... v=... k=... r=... u=...\"), the same behind an RFC 3164 or\n"
       "syslog-ng header, the bare \"t=... v=...\" message, or an access-log line in nginx's combined format\n"
       "(GET /watch/{id}... and POST /api/v1/videos/{id}/view with a 2xx status count as views). Lines that\n"
@@ -643,6 +644,9 @@ Subcommand add_views(CLI::App& app) {
       "are skipped and counted. Stops on SIGTERM/SIGINT or at the end of stdin, after a last flush.");
   add_target_options(*cmd, args->target);
   cmd->add_flag("--stdin", args->inputs.from_stdin, "Read lines from standard input (syslog-ng program())");
+  cmd->add_flag("--stream", args->inputs.from_stream,
+                "Read the views stream in [redis] write (syslog-ng redis()), from this partition's cursor: "
+                "every event counted once, across crashes too; takes no other input");
   cmd->add_option("--udp", args->inputs.udp, "Listen for datagrams on HOST:PORT (one or more lines each)");
   cmd->add_option("--tcp", args->inputs.tcp, "Accept newline-delimited lines on HOST:PORT");
   cmd->add_option("--follow", args->inputs.follow,

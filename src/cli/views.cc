@@ -162,14 +162,25 @@ ViewsPipeline::~ViewsPipeline() = default;
 
 Result<std::unique_ptr<ViewsPipeline>> ViewsPipeline::open(const config::Config& config,
                                                            const ViewsInputs& inputs) {
-  if (!inputs.from_stdin && inputs.udp.empty() && inputs.tcp.empty() && inputs.follow.empty() &&
-      !inputs.queue) {
-    return Error{"no input: give --stdin, --udp, --tcp or --follow"};
-  }
+  const bool other_inputs = inputs.from_stdin || !inputs.udp.empty() || !inputs.tcp.empty() ||
+                            !inputs.follow.empty() || inputs.queue;
+  if (!inputs.from_stream && !other_inputs)
+    return Error{"no input: give --stream, --stdin, --udp, --tcp or --follow"};
+  // The stream's cursor covers every view the aggregator holds; a second input's would be lost in a
+  // crash all the same, and silently.
+  if (inputs.from_stream && other_inputs) return Error{"--stream takes no other input"};
   auto endpoint = redis::parse_endpoint(config.redis.write);
   if (!endpoint) return Error{"[redis] write: " + endpoint.error().message};
   auto impl = std::make_unique<Impl>(config, inputs, redis_connection_options(config, *endpoint));
   auto executor = impl->io.get_executor();
+  if (inputs.from_stream) {
+    views::StreamSourceOptions options;
+    options.partition = fmt::format("{}/{}", inputs.partition_index + 1, inputs.partition_count);
+    std::string partition = options.partition;
+    impl->service.add_stream_source(
+        views::open_stream_source(executor, redis_connection_options(config, *endpoint), std::move(options)),
+        std::move(partition));
+  }
   auto add = [&](Result<std::unique_ptr<views::Source>> source) -> Status {
     if (!source) return source.error();
     if (uint16_t port = (*source)->port(); port != 0) impl->ports.push_back(port);

@@ -27,6 +27,7 @@ namespace reel::cli {
 
 struct ViewsInputs {
   bool from_stdin = false;
+  bool from_stream = false;                     // the views stream in [redis] write (views/journal.h); alone
   std::vector<std::string> udp;                 // HOST:PORT to listen on
   std::vector<std::string> tcp;                 // HOST:PORT to listen on
   std::vector<std::string> follow;              // files to follow (tail -F)

@@ -84,32 +84,6 @@ redis::Command enqueue_command(const Job& job) {
   return command;
 }
 
-Result<StreamEntry> parse_stream_entry(const redis::Reply& reply) {
-  if (!reply.is_array() || reply.elements().size() != 2) {
-    return Error{"job entry: expected [id, fields] from Redis, got another reply"};
-  }
-  const redis::Reply& id = reply.elements()[0];
-  const redis::Reply& fields = reply.elements()[1];
-  if (id.type() != redis::Reply::Type::string || id.str().empty()) {
-    return Error{"job entry: the entry id is missing"};
-  }
-  StreamEntry entry{.id = std::string(id.str())};
-  if (!fields.is_array()) return Error{fmt::format("job entry {}: it has no fields (deleted?)", entry.id)};
-  if (fields.elements().size() % 2 != 0) {
-    return Error{fmt::format("job entry {}: an odd number of field names and values", entry.id)};
-  }
-  entry.fields.reserve(fields.elements().size() / 2);
-  for (size_t i = 0; i < fields.elements().size(); i += 2) {
-    const redis::Reply& name = fields.elements()[i];
-    const redis::Reply& value = fields.elements()[i + 1];
-    if (name.type() != redis::Reply::Type::string || value.type() != redis::Reply::Type::string) {
-      return Error{fmt::format("job entry {}: field {} is not a string", entry.id, i / 2 + 1)};
-    }
-    entry.fields.emplace_back(name.str(), value.str());
-  }
-  return entry;
-}
-
 Result<Job> parse_job(const StreamEntry& entry) {
   Job job;
   auto video = int_field<int64_t>(entry, field_video, 1);

@@ -24,8 +24,11 @@
 #include "common/result.h"
 #include "redis/command.h"
 #include "redis/reply.h"
+#include "redis/stream.h"
 
 namespace reel::jobs {
+
+using redis::StreamEntry;
 
 enum class JobKind {
   transcode,  // probe and transcode the upload in `payload`
@@ -46,12 +49,6 @@ struct Job {
   bool operator==(const Job&) const = default;
 };
 
-// One stream entry as Redis returns it: its id and its field/value pairs in order.
-struct StreamEntry {
-  std::string id{};
-  std::vector<std::pair<std::string, std::string>> fields{};
-};
-
 // The entry's fields, flattened as XADD takes them (field, value, field, value, ...);
 // `retry_of` is written when not empty.
 std::vector<std::string> encode_fields(const Job& job, std::string_view retry_of = {});
@@ -60,10 +57,6 @@ std::vector<std::string> encode_fields(const Job& job, std::string_view retry_of
 // queue.h for why the stream is never trimmed by length). The job is written as given: stamp
 // enqueued_at_ms first.
 redis::Command enqueue_command(const Job& job);
-
-// Parses one entry reply, [id, [field, value, ...]], as XREADGROUP, XRANGE and XAUTOCLAIM return
-// it. An Error when the reply has another shape.
-Result<StreamEntry> parse_stream_entry(const redis::Reply& reply);
 
 // The job in an entry's fields. An Error naming the entry id when a required field (video, kind,
 // attempt, enqueued_at) is missing or malformed; a missing payload is empty.

@@ -255,7 +255,7 @@ Result<std::optional<LeasedJob>> JobQueue::claim_next(std::string_view consumer,
 
 Result<std::optional<LeasedJob>> JobQueue::lease_from(const Reply& entry_reply, std::string_view consumer,
                                                       int64_t deliveries, bool reclaimed) {
-  auto entry = parse_stream_entry(entry_reply);
+  auto entry = redis::parse_stream_entry(entry_reply);
   if (!entry) return entry.error();
   auto job = parse_job(*entry);
   if (!job) {

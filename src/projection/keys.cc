@@ -119,6 +119,15 @@ std::string_view views_aggregators() {
 std::string views_aggregator(std::string_view instance) {
   return fmt::format("views:aggregator:{}", instance);
 }
+std::string_view views_stream() {
+  return "views:in";
+}
+std::string_view views_cursors() {
+  return "views:cursors";
+}
+std::string views_generation(std::string_view partition) {
+  return fmt::format("views:gen:{}", partition);
+}
 
 std::string trending(Scope scope) {
   std::string key(scope_prefix(scope.kind));

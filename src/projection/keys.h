@@ -57,6 +57,12 @@ std::string views_batch(std::string_view token);  // string: result of an applie
 std::string_view views_hold();         // string: the id of the rebuild holding view counting; expires
 std::string_view views_aggregators();  // hash: instance -> "1", every aggregator that ran lately
 std::string views_aggregator(std::string_view instance);  // string: the hold it confirmed; expires
+// The views stream that syslog-ng's redis() destination feeds and `reel views --stream` reads
+// (views/stream_source.h): one entry per event line, trimmed to the slowest aggregator's cursor.
+std::string_view views_stream();   // stream: field "l" = one event line
+std::string_view views_cursors();  // hash: partition ("I/N") -> last entry id whose views are applied
+// string: the sealed flush chunks of partition "I/N" that may not all be applied yet (views/journal.h)
+std::string views_generation(std::string_view partition);
 
 // Keys of the media job queue (src/jobs/).
 std::string_view media_jobs();               // stream: one entry per queued or running job

@@ -217,7 +217,12 @@ const std::vector<FlushChunk>& Aggregator::seal() {
   videos_.clear();
   pairs_.clear();
   have_ref_ = false;
+  ++generations_;
   return in_flight_;
+}
+
+void Aggregator::restore(std::vector<FlushChunk> chunks) {
+  if (in_flight_.empty()) in_flight_ = std::move(chunks);
 }
 
 void Aggregator::applied(std::string_view token, const ChunkResult& result) {
@@ -227,7 +232,7 @@ void Aggregator::applied(std::string_view token, const ChunkResult& result) {
   ++counters_.chunks_applied;
   if (result.replayed) ++counters_.chunks_replayed;
   counters_.script_errors += static_cast<uint64_t>(result.errors);
-  {
+  if (!(result.replayed && it->restored)) {
     std::lock_guard lock(daily_mutex_);
     for (const VideoIncrement& v : it->videos) {
       if (std::find(result.unknown_videos.begin(), result.unknown_videos.end(), v.video_id) !=

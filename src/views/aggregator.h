@@ -95,6 +95,9 @@ struct FlushChunk {
   std::vector<VideoIncrement> videos;
   std::vector<PairIncrement> pairs;
   std::string held_by;  // the hold that refused it last (nothing applied); empty: never refused
+  // Loaded back from the stream journal after a restart (views/journal.h): if it turns out to have
+  // been applied before, its daily rows are taken to be in SQL already.
+  bool restored = false;
 };
 
 // What Redis reported for an applied chunk.
@@ -155,6 +158,11 @@ class Aggregator {
   // seal() or applied().
   const std::vector<FlushChunk>& seal();
   const std::vector<FlushChunk>& in_flight() const { return in_flight_; }
+  // How many times seal() has sealed new chunks: a change tells a new generation is in flight.
+  uint64_t generations() const { return generations_; }
+  // Puts chunks sealed by an earlier process (the stream journal's) in flight, to be applied
+  // before anything new is sealed; ignored unless nothing is in flight.
+  void restore(std::vector<FlushChunk> chunks);
   // Marks the in-flight chunk with this token applied (an unknown token is ignored): its views,
   // less those of unknown videos, join the daily rows.
   void applied(std::string_view token, const ChunkResult& result);
@@ -228,6 +236,7 @@ class Aggregator {
 
   std::vector<FlushChunk> in_flight_;
   uint64_t sequence_ = 0;
+  uint64_t generations_ = 0;
 
   std::function<void()> on_hold_settled_;
 

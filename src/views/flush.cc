@@ -294,9 +294,19 @@ Task<Status> RedisFlusher::flush() {
     return Error{"view flush: " + error.message};
   };
   // Every chunk but those the current hold refused already (their fate is known: not applied).
+  if (journal_ && !recovered_) {
+    if (Status recovered = co_await recover(); !recovered) co_return failure(recovered.error());
+  }
   auto to_send = [&] {
     std::vector<std::string> tokens;
-    for (const FlushChunk& chunk : aggregator_.seal()) {
+    const std::vector<FlushChunk>& chunks = aggregator_.seal();
+    // Right after the seal, before anything else is ingested: the position the generation covers.
+    if (journal_ && aggregator_.generations() != seen_generations_) {
+      seen_generations_ = aggregator_.generations();
+      sealed_cursor_ = journal_->position();
+      uncommitted_ = true;
+    }
+    for (const FlushChunk& chunk : chunks) {
       if (hold_.empty() || chunk.held_by != hold_) tokens.push_back(chunk.token);
     }
     return tokens;
@@ -316,6 +326,11 @@ Task<Status> RedisFlusher::flush() {
       tokens = to_send();
     }
     if (tokens.empty()) break;
+    if (uncommitted_) {
+      if (Status committed = co_await commit(sealed_cursor_, true); !committed)
+        co_return failure(committed.error());
+      uncommitted_ = false;
+    }
     bool refused = false;
     for (size_t first = 0; first < tokens.size(); first += per_trip) {
       const size_t n = std::min(per_trip, tokens.size() - first);
@@ -369,8 +384,53 @@ Task<Status> RedisFlusher::flush() {
   // Every chunk sent since the hold was read got its answer, so each one applied before the hold
   // began is among the aggregator's daily rows now.
   if (!hold_.empty()) aggregator_.hold_settled(hold_);
+  if (journal_) {
+    if (Status settled = co_await settle_journal(); !settled) co_return failure(settled.error());
+  }
   ++stats_.flushes;
   co_return Status{};
+}
+
+Task<Status> RedisFlusher::recover() {
+  auto commands = journal_->read_commands();
+  auto replies = co_await connection_.execute(std::move(commands));
+  ++stats_.round_trips;
+  if (!replies) co_return replies.error();
+  auto state = StreamJournal::read_state((*replies)[0], (*replies)[1]);
+  if (!state) co_return state.error();
+  generation_stored_ = !state->chunks.empty();
+  aggregator_.restore(std::move(state->chunks));
+  committed_cursor_ = sealed_cursor_ = state->cursor;
+  recovered_ = true;
+  co_return Status{};
+}
+
+Task<Status> RedisFlusher::commit(std::string cursor, bool with_chunks) {
+  const std::vector<FlushChunk> none;
+  const std::vector<FlushChunk>& chunks = with_chunks ? aggregator_.in_flight() : none;
+  auto command = journal_->commit(cursor, chunks);
+  auto reply = co_await connection_.execute(std::move(command));
+  ++stats_.round_trips;
+  if (reply && redis::Script::is_noscript(*reply)) {
+    auto eval = journal_->commit(cursor, chunks, true);
+    reply = co_await connection_.execute(std::move(eval));
+    ++stats_.round_trips;
+  }
+  if (!reply) co_return reply.error();
+  if (reply->is_error()) co_return Error{"views journal commit: " + std::string(reply->str())};
+  generation_stored_ = with_chunks;
+  committed_cursor_ = std::move(cursor);
+  co_return Status{};
+}
+
+Task<Status> RedisFlusher::settle_journal() {
+  if (!aggregator_.in_flight().empty()) co_return Status{};
+  // With nothing pending either, every line read so far is applied (or was not a view to count).
+  const bool nothing_pending = aggregator_.pending_videos() == 0 && aggregator_.pending_pairs() == 0;
+  std::string cursor =
+      nothing_pending && !journal_->position().empty() ? journal_->position() : sealed_cursor_;
+  if (!generation_stored_ && cursor == committed_cursor_) co_return Status{};
+  co_return co_await commit(std::move(cursor), false);
 }
 
 const FlushChunk* RedisFlusher::in_flight(std::string_view token) const {

@@ -71,6 +71,7 @@
 #include "redis/reply.h"
 #include "redis/script.h"
 #include "views/aggregator.h"
+#include "views/journal.h"
 
 namespace reel::views {
 
@@ -124,6 +125,12 @@ class RedisFlusher {
   // while it lasts. See the file comment for failures.
   Task<Status> flush();
   const FlushStats& stats() const { return stats_; }
+  // Routes every flush through the stream journal (views/journal.h): the first flush loads the
+  // stored generation back into flight, each new generation is committed before its first chunk
+  // is sent, and once nothing is in flight the stored generation is removed and, while nothing is
+  // pending, the cursor follows the stream. Call before the first flush; `journal` must outlive
+  // the flusher.
+  void use_journal(const StreamJournal* journal) { journal_ = journal; }
   // The hold the last flush read (empty: none).
   const std::string& hold() const { return hold_; }
 
@@ -133,6 +140,11 @@ class RedisFlusher {
   // an Error when one of them is an error reply.
   Status read_hold(const std::vector<redis::Reply>& replies, size_t presence_end);
   const FlushChunk* in_flight(std::string_view token) const;
+  // The journal's part of a flush: loading what a crashed process left, and committing.
+  Task<Status> recover();
+  Task<Status> commit(std::string cursor, bool with_chunks);
+  // After a flush that applied what it sent: removes the stored generation and moves the cursor.
+  Task<Status> settle_journal();
 
   Aggregator& aggregator_;
   redis::Connection& connection_;
@@ -140,6 +152,14 @@ class RedisFlusher {
   FlushStats stats_;
   std::string hold_;
   bool flushing_ = false;
+
+  const StreamJournal* journal_ = nullptr;
+  bool recovered_ = false;
+  uint64_t seen_generations_ = 0;  // Aggregator::generations() when the last generation was sealed
+  bool uncommitted_ = false;       // the generation in flight is not committed yet
+  bool generation_stored_ = false;
+  std::string sealed_cursor_;     // the stream position when the generation in flight was sealed
+  std::string committed_cursor_;  // the cursor as last committed
 };
 
 struct MaintenanceOptions {

@@ -54,6 +54,12 @@ void Service::add_source(std::unique_ptr<Source> source) {
   sources_.push_back(std::move(source));
 }
 
+void Service::add_stream_source(StreamInput input, std::string partition) {
+  journal_ = std::make_unique<StreamJournal>(std::move(partition), std::move(input.position));
+  flusher_.use_journal(journal_.get());
+  add_source(std::move(input.source));
+}
+
 uint64_t Service::oversized_lines() const {
   uint64_t n = 0;
   for (const auto& source : sources_) n += source->oversized_lines();
@@ -112,7 +118,7 @@ Task<Status> Service::drain(std::chrono::milliseconds timeout) {
   const auto deadline = std::chrono::steady_clock::now() + timeout;
   asio::steady_timer timer(executor_);
   Status last;
-  while (!aggregator_.idle()) {
+  for (;;) {
     last = co_await flusher_.flush();
     if (aggregator_.idle()) break;
     const auto left = deadline - std::chrono::steady_clock::now();

@@ -43,11 +43,15 @@ class Service {
   Service& operator=(const Service&) = delete;
 
   void add_source(std::unique_ptr<Source> source);
+  // The views stream as a source, its cursor kept by a journal of partition `partition` ("I/N")
+  // that every flush goes through (views/journal.h). Call before start(), at most once.
+  void add_stream_source(StreamInput input, std::string partition);
   // Starts the sources and timers. `on_sources_ended` runs once every source has ended by itself
   // (end of stdin); network and follow sources end only through drain().
   void start(std::function<void()> on_sources_ended = {});
   // Stops the sources, then flushes until nothing is pending or in flight (retrying every
-  // flush_interval), for at most `timeout`; stops the timers.
+  // flush_interval), for at most `timeout`, at least once (so a stream cursor is brought up to
+  // date); stops the timers.
   Task<Status> drain(std::chrono::milliseconds timeout);
 
   const FlushStats& flush_stats() const { return flusher_.stats(); }
@@ -68,6 +72,7 @@ class Service {
   redis::Connection& redis_;
   ServiceOptions options_;
   RedisFlusher flusher_;
+  std::unique_ptr<StreamJournal> journal_;
   std::vector<std::unique_ptr<Source>> sources_;
   size_t sources_running_ = 0;
   std::function<void()> on_sources_ended_;

@@ -1,7 +1,9 @@
 #include "views/source.h"
 
 #include <fcntl.h>
+#include <fmt/format.h>
 #include <linux/sock_diag.h>
+#include <spdlog/spdlog.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -12,6 +14,9 @@
 #include <list>
 
 #include "common/asio.h"
+#include "projection/keys.h"
+#include "redis/command.h"
+#include "redis/stream.h"
 
 namespace reel::views {
 namespace {
@@ -352,6 +357,98 @@ Task<void> run_tcp(std::shared_ptr<TcpState> s) {
   }
 }
 
+// ---- the views stream in Redis ----
+
+struct StreamState : SourceState {
+  StreamState(asio::any_io_executor ex, redis::ConnectionOptions connection, StreamSourceOptions o)
+      : SourceState(ex), redis(ex, std::move(connection)), timer(ex), options(std::move(o)) {}
+  void close() {
+    redis.stop();
+    timer.cancel();
+  }
+  std::string describe() const {
+    return fmt::format("redis stream {} (partition {})", projection::keys::views_stream(), options.partition);
+  }
+  // Logs the first failure of a streak; the source keeps trying.
+  void failed(std::string_view what, std::string_view message) {
+    if (!failing) spdlog::warn("reel views: {} failed, retrying: {}", what, message);
+    failing = true;
+  }
+  // Hands the entries of an XREAD reply over as lines, moving the position past each.
+  void deliver_entries(const redis::Reply& entries) {
+    batch.clear();
+    std::string_view last_id;
+    for (const redis::Reply& element : entries.elements()) {
+      if (!element.is_array() || element.elements().empty()) continue;
+      last_id = element.elements()[0].str();
+      auto entry = redis::parse_stream_entry(element);
+      if (!entry || entry->fields.empty()) continue;
+      const std::string& line = entry->fields.front().second;
+      if (line.size() > max_line_bytes) {
+        ++oversized;
+        continue;
+      }
+      batch.append(line).push_back('\n');
+    }
+    if (!batch.empty()) deliver(batch);
+    if (!last_id.empty()) position->last_id.assign(last_id);
+  }
+
+  redis::Connection redis;
+  asio::steady_timer timer;
+  StreamSourceOptions options;
+  std::shared_ptr<StreamPosition> position = std::make_shared<StreamPosition>();
+  bool failing = false;
+  std::string batch;
+};
+
+// The reply of a command, or an Error for a failed call or an error reply.
+Result<redis::Reply> answer(Result<redis::Reply> reply) {
+  if (reply && reply->is_error()) return Error{std::string(reply->str())};
+  return reply;
+}
+
+Task<void> run_stream(std::shared_ptr<StreamState> s) {
+  s->redis.start();
+  auto wait_to_retry = [s]() -> Task<void> {
+    s->timer.expires_after(s->options.retry_after);
+    error_code ignored;
+    co_await s->timer.async_wait(with(ignored));
+  };
+  while (s->position->last_id.empty()) {
+    redis::Command read_cursor("HGET", projection::keys::views_cursors(), s->options.partition);
+    auto cursor = answer(co_await s->redis.execute(std::move(read_cursor)));
+    if (s->stopped) co_return;
+    if (cursor) {
+      s->position->last_id = cursor->is_nil() ? "0-0" : std::string(cursor->str());
+    } else {
+      s->failed("reading the stream cursor", cursor.error().message);
+      co_await wait_to_retry();
+      if (s->stopped) co_return;
+    }
+  }
+  s->failing = false;
+  for (;;) {
+    redis::Command read("XREAD", "COUNT", s->options.entries_per_read, "BLOCK", s->options.block.count(),
+                        "STREAMS", projection::keys::views_stream(), s->position->last_id);
+    auto reply = answer(co_await s->redis.execute(std::move(read)));
+    if (s->stopped) co_return;
+    if (!reply) {
+      s->failed("reading the views stream", reply.error().message);
+      co_await wait_to_retry();
+      if (s->stopped) co_return;
+      continue;
+    }
+    s->failing = false;
+    // [[key, [entry, ...]]], or nil when nothing came within the block time.
+    if (!reply->is_array() || reply->elements().empty()) continue;
+    const redis::Reply& stream = reply->elements()[0];
+    if (stream.is_array() && stream.elements().size() == 2 && stream.elements()[1].is_array()) {
+      s->deliver_entries(stream.elements()[1]);
+    }
+  }
+}
+
 template <class Protocol>
 Result<typename Protocol::endpoint> resolve(asio::any_io_executor executor, const HostPort& address) {
   typename Protocol::resolver resolver(executor);
@@ -468,6 +565,15 @@ Result<std::unique_ptr<Source>> open_tcp_source(asio::any_io_executor executor, 
   if (!ec) state->acceptor.listen(asio::socket_base::max_listen_connections, ec);
   if (ec) return Error{"tcp " + where(address) + ": " + ec.message()};
   return std::unique_ptr<Source>(std::make_unique<StateSource<TcpState, run_tcp>>(std::move(state)));
+}
+
+StreamInput open_stream_source(asio::any_io_executor executor, redis::ConnectionOptions connection,
+                               StreamSourceOptions options) {
+  // A blocked XREAD must not count as a timed-out command.
+  connection.command_timeout += options.block;
+  auto state = std::make_shared<StreamState>(executor, std::move(connection), std::move(options));
+  std::shared_ptr<const StreamPosition> position = state->position;
+  return {std::make_unique<StateSource<StreamState, run_stream>>(std::move(state)), std::move(position)};
 }
 
 }  // namespace reel::views

@@ -7,7 +7,11 @@
 //   UDP HOST:PORT:      one or more lines per datagram;
 //   TCP HOST:PORT:      newline-delimited lines from up to max_clients connections at once
 //                       (syslog-ng's network() destination); further connections are closed;
-//   a LineQueue:        the in-process hop of `reel up` (event_log/line_queue.h), lossless.
+//   a LineQueue:        the in-process hop of `reel up` (event_log/line_queue.h), lossless;
+//   the views stream:   a Redis stream (syslog-ng's redis() destination XADDs each line) read
+//                       from this partition's committed cursor with XREAD; lossless across an
+//                       aggregator crash, since what was read past the cursor is read again
+//                       (views/journal.h says how the cursor moves only with applied views).
 // UDP is the one input that can lose lines unseen (the kernel drops datagrams when the receive
 // buffer is full): the source reads the socket's drop count (SO_MEMINFO) into dropped_datagrams().
 // Lines longer than max_line_bytes are dropped where they would have to be buffered (counted in
@@ -31,6 +35,7 @@
 #include "common/host_port.h"
 #include "common/result.h"
 #include "event_log/line_queue.h"
+#include "redis/connection.h"
 #include "views/event.h"
 
 namespace reel::views {
@@ -95,5 +100,31 @@ std::unique_ptr<Source> open_queue_source(asio::any_io_executor executor,
 
 Result<std::unique_ptr<Source>> open_tcp_source(asio::any_io_executor executor, const HostPort& address,
                                                 size_t max_clients = 64);
+
+// How far a stream source has read: the id of the last entry whose line went to the handler, set
+// in the same step as the handing over (so everything ingested is up to it, nothing beyond).
+// Empty until the source has read its partition's cursor. Read on the source's executor only.
+struct StreamPosition {
+  std::string last_id;
+};
+
+struct StreamSourceOptions {
+  std::string partition = "1/1";  // the cursor's name in views:cursors ("I/N" of --partition)
+  size_t entries_per_read = 1000;
+  std::chrono::milliseconds block{1000};       // XREAD BLOCK: how long a read waits for entries
+  std::chrono::milliseconds retry_after{500};  // after a failed read (Redis away)
+};
+
+struct StreamInput {
+  std::unique_ptr<Source> source;
+  std::shared_ptr<const StreamPosition> position;
+};
+
+// Reads the views stream on a connection of its own (XREAD blocks it), starting after the
+// partition's cursor in views:cursors, or at the stream's start when there is none. Redis being
+// away is waited out (one message per streak on stderr), never an end: the source ends only by
+// stop(). An entry's first field value is its line; entries of another shape are skipped.
+StreamInput open_stream_source(asio::any_io_executor executor, redis::ConnectionOptions connection,
+                               StreamSourceOptions options);
 
 }  // namespace reel::views

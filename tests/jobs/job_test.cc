@@ -20,7 +20,7 @@ Reply entry_reply(std::string id, const std::vector<std::string>& flat) {
 }
 
 Result<Job> parse(const std::vector<std::string>& flat) {
-  auto entry = parse_stream_entry(entry_reply("1700000000000-0", flat));
+  auto entry = redis::parse_stream_entry(entry_reply("1700000000000-0", flat));
   if (!entry) return entry.error();
   return parse_job(*entry);
 }
@@ -116,17 +116,18 @@ TEST(JobEntry, MissingOrMalformedFieldsAreErrorsNamingTheEntryAndField) {
 }
 
 TEST(JobEntry, RepliesOfTheWrongShapeAreErrors) {
-  EXPECT_FALSE(parse_stream_entry(Reply::make_nil()).ok());
-  EXPECT_FALSE(parse_stream_entry(Reply::make_array({Reply::make_string("1-0")})).ok());
-  EXPECT_FALSE(parse_stream_entry(Reply::make_array({Reply::make_integer(1), Reply::make_array({})})).ok());
+  EXPECT_FALSE(redis::parse_stream_entry(Reply::make_nil()).ok());
+  EXPECT_FALSE(redis::parse_stream_entry(Reply::make_array({Reply::make_string("1-0")})).ok());
+  EXPECT_FALSE(
+      redis::parse_stream_entry(Reply::make_array({Reply::make_integer(1), Reply::make_array({})})).ok());
   // A pending entry deleted from the stream comes back with nil fields.
-  auto deleted = parse_stream_entry(Reply::make_array({Reply::make_string("1-0"), Reply::make_nil()}));
+  auto deleted = redis::parse_stream_entry(Reply::make_array({Reply::make_string("1-0"), Reply::make_nil()}));
   ASSERT_FALSE(deleted.ok());
   EXPECT_NE(deleted.error().message.find("1-0"), std::string::npos);
-  auto odd = parse_stream_entry(entry_reply("1-0", {"video", "1", "kind"}));
+  auto odd = redis::parse_stream_entry(entry_reply("1-0", {"video", "1", "kind"}));
   ASSERT_FALSE(odd.ok());
   EXPECT_NE(odd.error().message.find("odd number"), std::string::npos);
-  auto not_text = parse_stream_entry(Reply::make_array(
+  auto not_text = redis::parse_stream_entry(Reply::make_array(
       {Reply::make_string("1-0"), Reply::make_array({Reply::make_string("video"), Reply::make_integer(1)})}));
   EXPECT_FALSE(not_text.ok());
 }

@@ -19,7 +19,7 @@ inline std::vector<jobs::Job> queued_jobs(redis::BlockingClient& redis) {
   EXPECT_TRUE(range && range->is_array());
   if (!range || !range->is_array()) return out;
   for (const auto& element : range->elements()) {
-    auto entry = jobs::parse_stream_entry(element);
+    auto entry = redis::parse_stream_entry(element);
     auto job = entry ? jobs::parse_job(*entry) : Result<jobs::Job>(entry.error());
     EXPECT_TRUE(job) << job.error().message;
     if (job) out.push_back(std::move(*job));

@@ -465,6 +465,68 @@ TEST_F(ViewsRedis, ServiceCountsViewsArrivingOverUdp) {
   ASSERT_TRUE(drained && drained->ok());
 }
 
+TEST_F(ViewsRedis, AStreamGenerationHalfAppliedAtACrashIsFinishedOnceAfterARestart) {
+  auto add = [&](int from, int to) {
+    std::vector<Command> adds;
+    for (int i = from; i < to; ++i) {
+      adds.emplace_back("XADD", keys::views_stream(), "*", "l", line(t0, 1 + i % 6, "s" + std::to_string(i)));
+    }
+    ASSERT_TRUE(execute(std::move(adds)));
+  };
+  AggregatorOptions small = options();
+  small.chunk_entries = 2;  // six videos: three chunks in a generation
+  redis::ConnectionOptions connection;
+  connection.endpoint = server_->endpoint();
+
+  // The first process reads 12 events, seals them, commits the generation and applies one of its
+  // three chunks; it has read 6 more events when it dies.
+  add(0, 12);
+  std::vector<int64_t> applied_first;
+  {
+    Aggregator first(clock_, small);
+    StreamInput input = open_stream_source(io_.get_executor(), connection, {});
+    input.source->start([&](std::string_view lines) { first.ingest_lines(lines); }, [](Status) {});
+    ASSERT_TRUE(run_until(io_, [&] { return first.counters().views() == 12; }));
+    StreamJournal journal("1/1", input.position);
+    const auto& chunks = first.seal();
+    ASSERT_EQ(chunks.size(), 3u);
+    for (const VideoIncrement& v : chunks[0].videos) applied_first.push_back(v.video_id);
+    std::vector<Command> commit_and_one;
+    commit_and_one.push_back(journal.commit(journal.position(), chunks, true));
+    commit_and_one.push_back(ChunkEncoder(first.lambda(), {}).command(chunks[0], t0, true));
+    ASSERT_TRUE(execute(std::move(commit_and_one)));
+    add(12, 18);
+    ASSERT_TRUE(run_until(io_, [&] { return first.counters().views() == 18; }));
+    input.source->stop();
+  }
+  ASSERT_EQ(applied_first.size(), 2u);
+  for (int64_t video = 1; video <= 6; ++video) {
+    const bool applied = std::find(applied_first.begin(), applied_first.end(), video) != applied_first.end();
+    EXPECT_EQ(score(all_key(), video), applied ? 102 : 100) << video;  // two views each so far
+  }
+
+  // The next one finishes the stored generation (chunk 0 replayed, not counted again) and reads
+  // the 6 events past the cursor again.
+  Aggregator second(clock_, small);
+  ServiceOptions so;
+  so.flush_interval = 10ms;
+  Service service(io_.get_executor(), clock_, second, *connection_, so);
+  service.add_stream_source(open_stream_source(io_.get_executor(), connection, {}), "1/1");
+  service.start();
+  ASSERT_TRUE(run_until(io_, [&] {
+    return second.idle() && call(Command("EXISTS", keys::views_generation("1/1"))).integer() == 0;
+  }));
+  for (int64_t video = 1; video <= 6; ++video) EXPECT_EQ(score(all_key(), video), 103) << video;
+  EXPECT_EQ(second.counters().chunks_replayed, 1u);
+  EXPECT_EQ(second.counters().views(), 6u);
+  auto drained = run_task(io_, service.drain(60s));
+  ASSERT_TRUE(drained && drained->ok());
+  auto last = call(Command("XREVRANGE", keys::views_stream(), "+", "-", "COUNT", 1));
+  ASSERT_TRUE(last.is_array() && last.elements().size() == 1);
+  EXPECT_EQ(call(Command("HGET", keys::views_cursors(), "1/1")).str(),
+            last.elements()[0].elements()[0].str());
+}
+
 TEST_F(ViewsRedis, DrainGivesUpAfterItsTimeoutWhileRedisIsDown) {
   Aggregator aggregator(clock_, options());
   ServiceOptions so;
