@@ -1,9 +1,9 @@
 // End to end through the production path of a view: `reel up` with its beacon writing to a local
 // syslog socket, a real syslog-ng with deploy/syslog-ng/node.conf forwarding over TCP with a disk
-// buffer to a second syslog-ng with deploy/syslog-ng/central.conf, which feeds `reel views
-// --stdin` through program(); the counts must arrive in Redis and show on the API. Also: views
-// sent while the collector is down wait in the node's buffer and arrive after it returns, and
-// access-log lines (nginx combined) shipped the same way count too.
+// buffer to a second syslog-ng with deploy/syslog-ng/central.conf, which appends them to the views
+// stream in `reel up`'s Redis, read by `reel views --stream`; the counts must arrive in Redis and
+// show on the API. Also: views sent while the collector is down wait in the node's buffer and
+// arrive after it returns, and access-log lines (nginx combined) shipped the same way count too.
 #include <gtest/gtest.h>
 #include <netinet/in.h>
 #include <signal.h>
@@ -81,6 +81,9 @@ class SyslogPipeline : public ::testing::Test {
     config = std::regex_replace(config, std::regex("sink = \"[^\"]*\""),
                                 "sink = \"syslog:" + socket_.string() + "\"");
     std::ofstream(data_ / "reel.toml") << config;
+    std::smatch redis;
+    ASSERT_TRUE(std::regex_search(config, redis, std::regex("write = \"127\\.0\\.0\\.1:([0-9]+)\"")));
+    redis_port_ = redis[1];
 
     start_central();
     node_ = start_syslog_ng("node", {"REEL_VIEWS_SOCKET=" + socket_.string(), "REEL_CENTRAL_HOST=127.0.0.1",
@@ -92,6 +95,14 @@ class SyslogPipeline : public ::testing::Test {
     ASSERT_TRUE(up) << up.error().message;
     up_ = std::move(*up);
     web_port_ = up_->port();
+
+    const std::string views_log = (dir_.path() / "views.log").string();
+    auto views =
+        process::Child::spawn({.argv = {reel_binary(), "views", "--stream", "--data-dir", data_.string()},
+                               .stdout_path = views_log,
+                               .stderr_path = views_log});
+    ASSERT_TRUE(views) << views.error().message;
+    views_ = std::make_unique<process::Child>(std::move(*views));
   }
 
   int run(std::vector<std::string> argv) {
@@ -117,18 +128,18 @@ class SyslogPipeline : public ::testing::Test {
     return child ? std::make_unique<process::Child>(std::move(*child)) : nullptr;
   }
 
-  // The collector, with `reel views` as its program() destination; returns once it listens.
+  // The collector, writing to the views stream in `reel up`'s Redis; returns once it listens.
   void start_central() {
     central_ = start_syslog_ng(
         "central", {"REEL_CENTRAL_IP=127.0.0.1", "REEL_CENTRAL_PORT=" + std::to_string(central_port_),
-                    "REEL_VIEWS_COMMAND=" + reel_binary() + " views --stdin --data-dir " + data_.string() +
-                        " 2>>" + (dir_.path() / "views.log").string()});
+                    "REEL_REDIS_HOST=127.0.0.1", "REEL_REDIS_PORT=" + redis_port_});
     ASSERT_TRUE(central_);
     ASSERT_TRUE(eventually([&] { return accepts(central_port_) || !central_->running(); }));
     ASSERT_TRUE(central_->running()) << read_file(dir_.path() / "central.log");
   }
 
   void TearDown() override {
+    views_.reset();
     up_.reset();
     node_.reset();
     central_.reset();
@@ -137,7 +148,8 @@ class SyslogPipeline : public ::testing::Test {
   testing::TempDir dir_;
   fs::path data_, socket_;
   uint16_t central_port_ = 0, web_port_ = 0;
-  std::unique_ptr<process::Child> central_, node_;
+  std::string redis_port_;  // `reel up`'s Redis, from the data dir's config
+  std::unique_ptr<process::Child> central_, node_, views_;
   std::unique_ptr<testing::ReelUp> up_;
 };
 

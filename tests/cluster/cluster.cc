@@ -113,7 +113,10 @@ Cluster::~Cluster() {
 }
 
 Cluster::Run Cluster::run(const std::string& command) const {
-  return run_script(dir(), {command});
+  std::vector<std::string> words;
+  std::istringstream in(command);
+  for (std::string word; in >> word;) words.push_back(word);
+  return run_script(dir(), std::move(words));
 }
 
 Cluster::Run Cluster::down() {

@@ -34,7 +34,7 @@ class Cluster {
   Cluster& operator=(const Cluster&) = delete;
   ~Cluster();  // down, if not done already
 
-  // `scripts/cluster COMMAND --dir DIR`.
+  // `scripts/cluster COMMAND --dir DIR`, COMMAND's words split at spaces ("start views-1-2").
   Run run(const std::string& command) const;
   // `scripts/cluster down`, once; the later calls return what the first did.
   Run down();

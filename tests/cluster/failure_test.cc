@@ -5,14 +5,17 @@
 #include <signal.h>
 #include <unistd.h>
 
+#include <atomic>
 #include <cerrno>
 #include <set>
 #include <sstream>
 #include <string>
+#include <thread>
 
 #include "cluster/cluster.h"
 #include "cluster/load.h"
 #include "process/child.h"
+#include "projection/keys.h"
 #include "redis/blocking_client.h"
 #include "redis/reply.h"
 #include "support/http_client.h"
@@ -250,6 +253,91 @@ TEST_F(ClusterFailure, ReplicaPartitionedAwayAndBack) {
   EXPECT_EQ(found, figures.acknowledged_titles.size());
   EXPECT_GT(figures.writes_acknowledged, 0);
   EXPECT_LE(figures.failed, 3) << figures.a_failure;  // at most the requests in flight on it
+}
+
+// An aggregator killed while views keep coming: syslog-ng keeps appending them to the views
+// stream, the other partition keeps counting, and the killed one, started again, reads on from
+// its cursor and finishes the generation it had committed: every acknowledged beacon is counted
+// exactly once.
+TEST_F(ClusterFailure, AggregatorKilledItsPartitionResumesCountsExact) {
+  redis::ConnectionOptions options;
+  options.endpoint = {"127.0.0.1", cluster_->port("redis1")};
+  auto client = redis::BlockingClient::connect(options);
+  ASSERT_TRUE(client) << client.error().message;
+  const std::string views_all = projection::keys::list({projection::ListKind::all, {}},
+                                                       projection::Sort::views, projection::Period::all);
+  auto total = [&] {
+    auto all = client->execute(redis::Command("ZRANGE", views_all, 0, -1, "WITHSCORES"));
+    int64_t sum = 0;
+    if (!all || !all->is_array()) return int64_t{-1};
+    for (size_t i = 1; i < all->elements().size(); i += 2) sum += all->elements()[i].integer();
+    return sum;
+  };
+  auto ids = client->execute(redis::Command("ZRANGE", views_all, 0, -1));
+  ASSERT_TRUE(ids && ids->is_array() && !ids->elements().empty());
+  const int64_t before = total();
+
+  // The beacons: one new viewer each (its user agent), through HAProxy and Varnish.
+  std::atomic<bool> stop{false};
+  std::atomic<int64_t> sent{0}, acknowledged{0};
+  std::thread beacons([&] {
+    for (int64_t n = 0; !stop; ++n) {
+      const std::string id(ids->elements()[n % ids->elements().size()].str());
+      auto reply = testing::http_request(
+          cluster_->site_port(), "POST", "/api/v1/videos/" + id + "/view",
+          "User-Agent: Mozilla/5.0 (X11; Linux x86_64) Firefox/120 beacon-" + std::to_string(n) + "\r\n");
+      ++sent;
+      if (reply && reply->status == 204) ++acknowledged;
+      std::this_thread::sleep_for(10ms);  // pacing: a steady stream, not a flood
+    }
+  });
+  struct StopOnExit {  // an assertion returning early must not leave the thread running
+    std::atomic<bool>& stop;
+    std::thread& thread;
+    ~StopOnExit() {
+      stop = true;
+      if (thread.joinable()) thread.join();
+    }
+  } stop_on_exit{stop, beacons};
+  auto acknowledged_at_least = [&](int64_t n) {
+    return testing::eventually([&] { return acknowledged >= n; }, 120s);
+  };
+  EXPECT_TRUE(acknowledged_at_least(50));
+  const pid_t victim = cluster_->pids().at("views-1-2");
+  ASSERT_EQ(::kill(victim, SIGKILL), 0);
+  ASSERT_TRUE(testing::eventually([&] { return ::kill(victim, 0) != 0 && errno == ESRCH; }));
+  const int64_t at_kill = acknowledged;
+  EXPECT_TRUE(acknowledged_at_least(at_kill + 150));  // views of both partitions while it is down
+  const auto restarted = cluster_->run("start views-1-2");
+  EXPECT_EQ(restarted.status, 0) << restarted.output;
+  const auto restart_time = testing::Steady::now();
+  EXPECT_TRUE(acknowledged_at_least(acknowledged + 50));
+  stop = true;
+  beacons.join();
+  ASSERT_GT(acknowledged, 0);
+
+  const int64_t expected = before + acknowledged;
+  EXPECT_TRUE(testing::eventually([&] { return total() >= expected; }, 120s))
+      << "counted " << total() - before << " of " << acknowledged << " acknowledged\n"
+      << cluster_->log_tails();
+  const double seconds_to_catch_up =
+      std::chrono::duration<double>(testing::Steady::now() - restart_time).count();
+  // Every entry read by both partitions, nothing in flight: the count is final.
+  EXPECT_TRUE(testing::eventually([&] {
+    auto last =
+        client->execute(redis::Command("XREVRANGE", projection::keys::views_stream(), "+", "-", "COUNT", 1));
+    auto cursors = client->execute(redis::Command("HVALS", projection::keys::views_cursors()));
+    auto in_flight = client->execute(redis::Command("EXISTS", projection::keys::views_generation("1/2"),
+                                                    projection::keys::views_generation("2/2")));
+    if (!last || !cursors || !in_flight || !last->is_array() || last->elements().size() != 1) return false;
+    const std::string end(last->elements()[0].elements()[0].str());
+    return cursors->elements().size() == 2 && cursors->elements()[0].str() == end &&
+           cursors->elements()[1].str() == end && in_flight->integer() == 0;
+  }));
+  EXPECT_EQ(total(), expected);
+  std::cout << "aggregator killed: beacons sent " << sent << ", acknowledged " << acknowledged
+            << ", views counted " << total() - before << ", caught up " << seconds_to_catch_up
+            << " s after its restart\n";
 }
 
 }  // namespace
