@@ -30,6 +30,7 @@
 #include "http/message.h"
 #include "media/file_server.h"
 #include "media/link_signer.h"
+#include "media/static_assets.h"
 #include "pages/renderer.h"
 #include "projection/community_read_model.h"
 #include "projection/read_model.h"
@@ -42,7 +43,7 @@ class PeopleRoutes;  // app/people_routes.h: accounts, sessions and the communit
 struct Services {
   projection::ReadModel& model;
   const pages::Renderer& pages;
-  const media::FileServer& static_files;
+  const media::StaticAssets& static_files;
   const media::FileServer& media_files;
   const media::LinkSigner& links;  // signs media URLs; checks them on /media in the embedded mode
   const Clock& clock;

@@ -105,7 +105,7 @@ struct People {
 // What every event loop shares (all immutable or thread-safe).
 struct Shared {
   const pages::Renderer& pages;
-  const media::FileServer& static_files;
+  const media::StaticAssets& static_files;
   const media::FileServer& media_files;
   const media::LinkSigner& links;
   const Clock& clock;
@@ -321,10 +321,10 @@ Status serve(const config::Config& config, const std::function<void(const std::s
   if (!redis_options) return redis_options.error();
   const media::LinkSigner links(
       {config.media.link_secret, config.media.link_ttl_s, config.media.link_step_s, config.media.origin});
-  auto pages = pages::Renderer::load({config.site.name, config.paths.templates, links});
-  if (!pages) return pages.error();
-  auto static_files = media::FileServer::open({config.paths.static_files, "public, max-age=86400"});
+  auto static_files = media::StaticAssets::open({config.paths.static_files});
   if (!static_files) return Error{"[paths] static: " + static_files.error().message};
+  auto pages = pages::Renderer::load({config.site.name, config.paths.templates, links}, &*static_files);
+  if (!pages) return pages.error();
   auto media_files = media::FileServer::open({config.paths.media, "public, max-age=86400"});
   if (!media_files) return Error{"[paths] media: " + media_files.error().message};
 

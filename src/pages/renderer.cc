@@ -415,9 +415,11 @@ void Renderer::add_cards(TemplateData::Object parent, TemplateData::Key key, con
   }
 }
 
-Result<Renderer> Renderer::load(SiteOptions options) {
+Result<Renderer> Renderer::load(SiteOptions options, const media::StaticAssets* assets) {
   auto sources = TemplateSources::read_directory(options.templates_dir);
   if (!sources) return sources.error();
+  if (assets != nullptr)
+    sources->transform([assets](std::string_view text) { return assets->rewrite(text); });
   // Pages include {{> card}} inside a list of cards; each item carries its card's HTML, rendered
   // from card.html on its own (and cached) by add_cards().
   sources->add(std::string(card_fragment), "(built in)", "{{{html}}}");

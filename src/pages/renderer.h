@@ -23,6 +23,7 @@
 #include "catalog/collections.h"
 #include "common/result.h"
 #include "media/link_signer.h"
+#include "media/static_assets.h"
 #include "pages/card_cache.h"
 #include "pages/format.h"  // format_count, format_duration, format_age, url_encode_path_segment, watch_path
 #include "pages/template.h"
@@ -129,7 +130,9 @@ struct ListingContext {
 
 class Renderer {
  public:
-  static Result<Renderer> load(SiteOptions options);
+  // With `assets`, every "/static/..." the templates name is rewritten once to its versioned name
+  // (media/static_assets.h); the assets need not outlive the call.
+  static Result<Renderer> load(SiteOptions options, const media::StaticAssets* assets = nullptr);
 
   // Every page takes the Frame it is rendered in; the default is an anonymous visitor's page, with
   // the per-user parts in place.

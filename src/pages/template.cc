@@ -141,6 +141,10 @@ void TemplateSources::add(std::string name, std::string file, std::string text) 
   sources_.insert_or_assign(std::move(name), Source{std::move(file), std::move(text)});
 }
 
+void TemplateSources::transform(const std::function<std::string(std::string_view)>& change) {
+  for (auto& [name, source] : sources_) source.text = change(source.text);
+}
+
 const TemplateSources::Source* TemplateSources::find(std::string_view name) const {
   auto found = sources_.find(std::string(name));
   return found == sources_.end() ? nullptr : &found->second;

@@ -23,6 +23,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <span>
 #include <string>
 #include <string_view>
@@ -174,6 +175,8 @@ class TemplateSources {
   static Result<TemplateSources> read_directory(const std::string& directory);
 
   void add(std::string name, std::string file, std::string text);
+  // Replaces every source's text with `change(text)`.
+  void transform(const std::function<std::string(std::string_view)>& change);
 
   struct Source {
     std::string file;  // for error messages: "templates/card.html"

@@ -77,7 +77,7 @@ TEST(PagesFromRedis, RenderWithSqlStoppedInAtMostTwoRoundTrips) {
 
   auto pages = pages::Renderer::load({"Reel", source_dir() + "/templates", {}});
   ASSERT_TRUE(pages) << pages.error().message;
-  auto static_files = media::FileServer::open({source_dir() + "/static"});
+  auto static_files = media::StaticAssets::open({source_dir() + "/static"});
   ASSERT_TRUE(static_files);
   auto media_files = media::FileServer::open({dir.path().string()});
   ASSERT_TRUE(media_files);

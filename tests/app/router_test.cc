@@ -38,12 +38,12 @@ class RouterTest : public ::testing::Test {
   void SetUp() override {
     fs::create_directories(media_root_ / "demo");
     std::ofstream(media_root_ / "demo" / "clip.mp4") << "0123456789";
-    auto pages = pages::Renderer::load({"Reel", source_dir() + "/templates", {}});
-    ASSERT_TRUE(pages) << pages.error().message;
-    pages_.emplace(std::move(*pages));
-    auto statics = media::FileServer::open({source_dir() + "/static"});
+    auto statics = media::StaticAssets::open({source_dir() + "/static"});
     ASSERT_TRUE(statics) << statics.error().message;
     static_files_.emplace(std::move(*statics));
+    auto pages = pages::Renderer::load({"Reel", source_dir() + "/templates", {}}, &*static_files_);
+    ASSERT_TRUE(pages) << pages.error().message;
+    pages_.emplace(std::move(*pages));
     auto media = media::FileServer::open({media_root_.string()});
     ASSERT_TRUE(media) << media.error().message;
     media_files_.emplace(std::move(*media));
@@ -116,7 +116,8 @@ class RouterTest : public ::testing::Test {
   testing::FakeReadModel model_;
   ManualClock clock_{1795824000};
   std::optional<pages::Renderer> pages_;
-  std::optional<media::FileServer> static_files_, media_files_;
+  std::optional<media::StaticAssets> static_files_;
+  std::optional<media::FileServer> media_files_;
   media::LinkSigner links_;  // off unless a test calls sign_links()
   std::optional<Router> router_;
 };
@@ -311,22 +312,39 @@ TEST(ClientAddress, TakesTheTrustedHopFromTheRight) {
   EXPECT_EQ(client_address(request, 1), "10.0.0.1");
 }
 
-TEST_F(RouterTest, StaticAndMediaFiles) {
-  auto css = get("/static/css/reel.css");
-  EXPECT_EQ(css.status, 200);
-  EXPECT_NE(css.header("Content-Type").value_or("").find("text/css"), std::string::npos);
-  auto clip = get("/media/demo/clip.mp4");
-  EXPECT_EQ(clip.status, 200);
-  EXPECT_EQ(clip.body, "0123456789");
-  EXPECT_EQ(get("/media/../etc/passwd").status, 404);
-  EXPECT_EQ(get("/media/%2e%2e/%2e%2e/etc/passwd").status, 404);
-}
-
 // The part of `body` from `from` up to the next quote: one URL written into HTML or JSON.
 std::string url_at(const std::string& body, std::string_view from) {
   const size_t start = body.find(from);
   if (start == std::string::npos) return {};
   return body.substr(start, body.find('"', start) - start);
+}
+
+TEST_F(RouterTest, StaticAndMediaFiles) {
+  auto css = get("/static/css/reel.css");
+  EXPECT_EQ(css.status, 200);
+  EXPECT_NE(css.header("Content-Type").value_or("").find("text/css"), std::string::npos);
+  EXPECT_EQ(css.header("Cache-Control").value_or(""), "public, max-age=86400");
+
+  // Pages name the versioned file, which is the same bytes kept for a year; an older version's
+  // name (a page cached before a release) still gets the current bytes, briefly cached.
+  const std::string page = get("/").body;
+  const std::string link = url_at(page, "/static/css/reel.");
+  ASSERT_TRUE(link.ends_with(".css") && link.size() == std::string("/static/css/reel.0123456789.css").size())
+      << link;
+  auto versioned = get(link);
+  EXPECT_EQ(versioned.status, 200);
+  EXPECT_EQ(versioned.body, css.body);
+  EXPECT_EQ(versioned.header("Cache-Control").value_or(""), "public, max-age=31536000, immutable");
+  auto stale = get("/static/css/reel.00000000ff.css");
+  EXPECT_EQ(stale.status, 200);
+  EXPECT_EQ(stale.body, css.body);
+  EXPECT_EQ(stale.header("Cache-Control").value_or(""), "public, max-age=86400");
+  EXPECT_EQ(get("/static/css/missing.0123456789.css").status, 404);
+  auto clip = get("/media/demo/clip.mp4");
+  EXPECT_EQ(clip.status, 200);
+  EXPECT_EQ(clip.body, "0123456789");
+  EXPECT_EQ(get("/media/../etc/passwd").status, 404);
+  EXPECT_EQ(get("/media/%2e%2e/%2e%2e/etc/passwd").status, 404);
 }
 
 TEST_F(RouterTest, PagesAndApiCarrySignedMediaLinks) {

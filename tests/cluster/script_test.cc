@@ -48,6 +48,17 @@ TEST(ClusterScript, StartsEveryPartServesAndReplicatesAWriteAndStopsEverything) 
   auto css = testing::http_get(c.site_port(), "/static/css/reel.css");
   ASSERT_TRUE(css) << css.error().message;
   EXPECT_EQ(css->status, 200);
+  EXPECT_EQ(css->header("cache-control"), "public, max-age=300");
+  // The page names the versioned file, which nginx maps to the same bytes, kept for a year.
+  const size_t at = page->body.find("/static/css/reel.");
+  ASSERT_NE(at, std::string::npos);
+  const std::string versioned = page->body.substr(at, page->body.find('"', at) - at);
+  EXPECT_NE(versioned, "/static/css/reel.css");
+  auto immutable = testing::http_get(c.site_port(), versioned);
+  ASSERT_TRUE(immutable) << immutable.error().message;
+  EXPECT_EQ(immutable->status, 200) << versioned;
+  EXPECT_EQ(immutable->body, css->body);
+  EXPECT_EQ(immutable->header("cache-control"), "public, max-age=31536000, immutable");
 
   // A write through HAProxy: on the primary, the backup primary (semi-sync: already there once
   // acknowledged) and, soon, the replica.
