@@ -30,9 +30,19 @@ std::vector<std::pair<int64_t, Delta>> decode_rows(const std::vector<sql::Outbox
   return deltas;
 }
 
-// Sends the batch (EVAL again when Redis lost the script); one reply per command.
-Result<std::vector<redis::Reply>> send(redis::BlockingClient& redis, const std::vector<Delta>& deltas,
-                                       const std::vector<bool>& force) {
+// Where a row's delta goes: the sessions node for the sessions class when there is one.
+struct Nodes {
+  redis::BlockingClient& main;
+  redis::BlockingClient* sessions = nullptr;
+
+  redis::BlockingClient& of(std::string_view object) const {
+    return sessions != nullptr && on_sessions_node(object) ? *sessions : main;
+  }
+};
+
+// Sends deltas that all go to `redis` (EVAL again when Redis lost the script); one reply per delta.
+Result<std::vector<redis::Reply>> send_to(redis::BlockingClient& redis, const std::vector<Delta>& deltas,
+                                          const std::vector<bool>& force) {
   auto build = [&](bool eval) {
     std::vector<redis::Command> commands;
     for (size_t i = 0; i < deltas.size(); ++i) commands.push_back(apply_command(deltas[i], force[i], eval));
@@ -45,10 +55,34 @@ Result<std::vector<redis::Reply>> send(redis::BlockingClient& redis, const std::
   return replies;
 }
 
+// Sends the batch, each delta to its node (one pipelined round trip per node); one reply per
+// delta, in the batch's order.
+Result<std::vector<redis::Reply>> send(const Nodes& nodes, const std::vector<Delta>& deltas,
+                                       const std::vector<bool>& force) {
+  if (nodes.sessions == nullptr) return send_to(nodes.main, deltas, force);
+  std::vector<redis::Reply> replies(deltas.size());
+  for (redis::BlockingClient* node : {&nodes.main, nodes.sessions}) {
+    std::vector<size_t> positions;
+    std::vector<Delta> part;
+    std::vector<bool> part_force;
+    for (size_t i = 0; i < deltas.size(); ++i) {
+      if (&nodes.of(deltas[i].object) != node) continue;
+      positions.push_back(i);
+      part.push_back(deltas[i]);
+      part_force.push_back(force[i]);
+    }
+    if (part.empty()) continue;
+    Result<std::vector<redis::Reply>> answered = send_to(*node, part, part_force);
+    if (!answered.ok()) return answered.error();
+    for (size_t k = 0; k < positions.size(); ++k) replies[positions[k]] = std::move((*answered)[k]);
+  }
+  return replies;
+}
+
 // Applies the object's kept rows above `watermark`, in order; the first one present goes in even
 // when rows in between are gone (purged, or numbers whose write rolled back). Returns the ids of
 // the rows that landed (up to the first that did not); counts those it applied in `replayed`.
-Result<std::vector<int64_t>> replay_object(sql::OutboxStore& outbox, redis::BlockingClient& redis,
+Result<std::vector<int64_t>> replay_object(sql::OutboxStore& outbox, const Nodes& nodes,
                                            const std::string& object, int64_t watermark, RelayStats& stats) {
   Result<std::vector<sql::OutboxRow>> after = outbox.rows_after(object, watermark);
   if (!after.ok()) return after.error();
@@ -65,7 +99,7 @@ Result<std::vector<int64_t>> replay_object(sql::OutboxStore& outbox, redis::Bloc
     spdlog::warn("outbox: {} rows of {} after #{} are gone; applying #{} over the gap", object,
                  deltas.front().seq - watermark - 1, watermark, deltas.front().seq);
   }
-  Result<std::vector<redis::Reply>> replies = send(redis, deltas, force);
+  Result<std::vector<redis::Reply>> replies = send(nodes, deltas, force);
   if (!replies.ok()) return replies.error();
   for (size_t i = 0; i < replay.size(); ++i) {
     const Landing landing = parse_apply_reply((*replies)[i]).landing;
@@ -95,7 +129,7 @@ Result<int64_t> rebase_watermarks(sql::Connection& db, redis::BlockingClient& re
   sql::OutboxStore outbox(db);
   RelayStats stats;
   for (const auto& [object, seq] : objects) {
-    Result<std::vector<int64_t>> replayed = replay_object(outbox, redis, object, seq, stats);
+    Result<std::vector<int64_t>> replayed = replay_object(outbox, Nodes{redis}, object, seq, stats);
     if (!replayed.ok()) return replayed.error();
   }
   return stats.replayed;
@@ -104,13 +138,14 @@ Result<int64_t> rebase_watermarks(sql::Connection& db, redis::BlockingClient& re
 Result<RelayStats> Relay::run_once() {
   RelayStats stats;
   sql::OutboxStore outbox(db_);
+  const Nodes nodes{redis_, options_.sessions};
   for (;;) {
     Result<std::vector<sql::OutboxRow>> rows = outbox.pending(options_.batch);
     if (!rows.ok()) return rows.error();
     std::vector<std::pair<int64_t, Delta>> batch = decode_rows(*rows, stats);
     std::vector<Delta> deltas;
     for (const auto& [id, delta] : batch) deltas.push_back(delta);
-    Result<std::vector<redis::Reply>> replies = send(redis_, deltas, std::vector<bool>(deltas.size(), false));
+    Result<std::vector<redis::Reply>> replies = send(nodes, deltas, std::vector<bool>(deltas.size(), false));
     if (!replies.ok()) return replies.error();
 
     std::vector<int64_t> landed;
@@ -131,7 +166,7 @@ Result<RelayStats> Relay::run_once() {
       }
     }
     for (const auto& [object, watermark] : gaps) {
-      Result<std::vector<int64_t>> replayed = replay_object(outbox, redis_, object, watermark, stats);
+      Result<std::vector<int64_t>> replayed = replay_object(outbox, nodes, object, watermark, stats);
       if (!replayed.ok()) return replayed.error();
       landed.insert(landed.end(), replayed->begin(), replayed->end());
       if (!replayed->empty()) changed.insert(object);

@@ -40,6 +40,9 @@ struct RelayOptions {
   int64_t batch = 500;
   std::chrono::seconds retention{std::chrono::hours(1)};  // how long applied rows stay replayable
   ChangeSink* changes = nullptr;  // told the objects of the rows that land (Varnish purges); may be null
+  // The sessions node's primary when the site has one ([redis] sessions): rows of the sessions
+  // class (apply.h, on_sessions_node) are applied there, as the WritePath does; null: on `redis`.
+  redis::BlockingClient* sessions = nullptr;
 };
 
 struct RelayStats {
