@@ -67,7 +67,7 @@ std::string PeopleRoutes::mint_form_token(const http::Request& request, http::Re
 
 Task<Result<auth::NewSession>> PeopleRoutes::start_session(const http::Request& request, int64_t user_id) {
   const std::string presented(http::cookie(request, session_cookie).value_or(""));
-  co_return co_await s_.sessions.create(redis_, user_id, presented);
+  co_return co_await s_.sessions.create(sessions_, user_id, presented);
 }
 
 Task<http::Response> PeopleRoutes::users(const http::Request& request) {
@@ -77,7 +77,7 @@ Task<http::Response> PeopleRoutes::users(const http::Request& request) {
   Call& call = std::get<Call>(begun);
   const std::string subject = client(request);
   std::vector<auth::LimitCheck> checks{{"register", subject, auth::limits::register_per_client}};
-  auto verdict = co_await s_.limits.check(redis_, std::move(checks));
+  auto verdict = co_await s_.limits.check(sessions_, std::move(checks));
   if (!verdict.ok()) co_return failed(&call, 503, busy_message);
   if (!verdict->allowed) co_return limited(call, *verdict);
   auto username = call.input.required_text("username");
@@ -124,7 +124,7 @@ Task<http::Response> PeopleRoutes::session_call(const http::Request& request) {
   if (call.input.method() == "DELETE") {
     if (auto refusal = refuse(call, Needs::session)) co_return std::move(*refusal);
     const std::string id(http::cookie(request, session_cookie).value_or(""));
-    if (Status revoked = co_await s_.sessions.revoke(redis_, id); !revoked.ok())
+    if (Status revoked = co_await s_.sessions.revoke(sessions_, id); !revoked.ok())
       co_return failed(&call, 503, busy_message);
     http::Response response = done(call, 204, {}, "/");
     response.add("Set-Cookie", cleared_session_cookie());
@@ -139,26 +139,26 @@ Task<http::Response> PeopleRoutes::session_call(const http::Request& request) {
   }
   const std::string subject = client(request);
   std::vector<auth::LimitCheck> checks{{"signin", subject, auth::limits::sign_in_per_client}};
-  auto verdict = co_await s_.limits.check(redis_, std::move(checks));
+  auto verdict = co_await s_.limits.check(sessions_, std::move(checks));
   if (!verdict.ok()) co_return failed(&call, 503, busy_message);
   if (!verdict->allowed) co_return limited(call, *verdict);
   // Locked per account (as typed, lower-cased: an impossible name is counted like a real one).
   std::string account(trim(*username));
   for (char& c : account) c = ascii_lower(c);
-  auto unlocked = co_await s_.guard.check(redis_, account, subject);
+  auto unlocked = co_await s_.guard.check(sessions_, account, subject);
   if (!unlocked.ok()) co_return failed(&call, 503, busy_message);
   if (!unlocked->allowed) co_return limited(call, *unlocked);
   auto check = co_await auth::check_sign_in(s_.sql, s_.hashing, s_.hasher, *username, std::move(*password));
   if (!check.ok()) co_return failed(&call, 503, busy_message);
   if (!check->user) {
-    log_failure(co_await s_.guard.failed(redis_, account, subject), "counting a failed sign-in");
+    log_failure(co_await s_.guard.failed(sessions_, account, subject), "counting a failed sign-in");
     if (call.input.is_form())
       co_return co_await entry_page(request, pages::EntryForm::signin,
                                     std::string(auth::sign_in_failed_message));
     co_return failed(&call, 401, auth::sign_in_failed_message);
   }
   const catalog::User& user = *check->user;
-  log_failure(co_await s_.guard.succeeded(redis_, account, subject), "recording a sign-in");
+  log_failure(co_await s_.guard.succeeded(sessions_, account, subject), "recording a sign-in");
   auto session = co_await start_session(request, user.id);
   if (!session.ok()) co_return failed(&call, 503, busy_message);
   co_return signed_in(call, *session, user, "/");
@@ -252,7 +252,7 @@ Task<http::Response> PeopleRoutes::me(const http::Request& request, std::string_
     co_return signed_in(call, *session, *check->user, "/account");
   }
   if (rest == "/sessions" && method == "DELETE") {
-    if (Status revoked = co_await s_.sessions.revoke_all(redis_, me.user_id); !revoked.ok()) {
+    if (Status revoked = co_await s_.sessions.revoke_all(sessions_, me.user_id); !revoked.ok()) {
       co_return failed(&call, 503, busy_message);
     }
     http::Response response = done(call, 204, {}, "/signin");

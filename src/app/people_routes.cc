@@ -40,7 +40,7 @@ Task<Result<std::optional<auth::Session>>> PeopleRoutes::caller(const http::Requ
   auto cookie = http::cookie(request, session_cookie);
   if (!cookie || cookie->empty()) co_return std::optional<auth::Session>{};
   std::string id(*cookie);
-  Result<std::optional<auth::Session>> found = co_await s_.sessions.find(redis_, id);
+  Result<std::optional<auth::Session>> found = co_await s_.sessions.find(session_nodes_, id);
   const auto now = s_.clock.now();
   if (!found.ok()) {
     auto held = verified_.find(id);
@@ -66,7 +66,7 @@ Task<std::optional<auth::Verdict>> PeopleRoutes::over_limits(const http::Request
   const std::string account = std::to_string(user_id);
   const std::string address = client(request);
   std::vector<auth::LimitCheck> checks{{scope, account, per_account}, {scope, address, per_client}};
-  auto verdict = co_await s_.limits.check(redis_, std::move(checks));
+  auto verdict = co_await s_.limits.check(sessions_, std::move(checks));
   if (!verdict.ok() || verdict->allowed) co_return std::nullopt;
   co_return *verdict;
 }

@@ -43,7 +43,7 @@
 // back). Sign-in and registration are rate-limited per client address, sign-in also locked per
 // account and address after repeated failures: 429 with Retry-After.
 //
-// Thread-safety: one per event loop (its Redis connection and write path); the services are shared
+// Thread-safety: one per event loop (its Redis connections and write path); the services are shared
 // and thread-safe. Ownership: everything referenced must outlive it.
 // Failure: SQL or Redis failing answers 503 with Retry-After; a write that committed is never
 // reported as failed (the relay lands its Redis part).
@@ -72,6 +72,7 @@
 #include "pages/renderer.h"
 #include "projection/community_read_model.h"
 #include "projection/read_model.h"
+#include "redis/client.h"
 #include "redis/connection.h"
 #include "sql/pool.h"
 #include "writes/write_path.h"
@@ -107,13 +108,18 @@ inline constexpr std::string_view form_cookie = "reel_form";
 
 class PeopleRoutes {
  public:
-  PeopleRoutes(const PeopleServices& services, redis::Connection& redis, projection::ReadModel& model,
+  // `redis`: the loop's connections; sessions, limits and the sign-in guard use its sessions()
+  // (the sessions node when the site has one), lookups its session_reader() too, everything else
+  // (writes, collections) its writer().
+  PeopleRoutes(const PeopleServices& services, redis::Client& redis, projection::ReadModel& model,
                projection::CommunityReadModel& community)
       : s_(services),
-        redis_(redis),
+        redis_(redis.writer()),
+        sessions_(redis.sessions()),
+        session_nodes_{redis.sessions(), redis.session_reader(), redis.writer()},
         model_(model),
         community_(community),
-        writes_(services.sql, redis, services.clock, services.changes) {}
+        writes_(services.sql, redis.writer(), services.clock, services.changes, {}, &redis.sessions()) {}
 
   // The request's signed-in caller: nullopt without a live session; an Error when Redis failed
   // (the caller answers 503: a lookup that failed is not "signed out") — unless this loop verified
@@ -235,7 +241,9 @@ class PeopleRoutes {
   static constexpr size_t max_verified = 20000;
 
   const PeopleServices& s_;
-  redis::Connection& redis_;
+  redis::Connection& redis_;     // the main primary
+  redis::Connection& sessions_;  // sessions and limits: their node's primary, or the main one
+  const auth::SessionNodes session_nodes_;
   projection::ReadModel& model_;
   projection::CommunityReadModel& community_;
   writes::WritePath writes_;

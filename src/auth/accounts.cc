@@ -24,6 +24,16 @@ redis::Command channel_of(const catalog::User& user) {
       catalog::Channel{user.id, user.name, user.display_name, user.created_at});
 }
 
+// Ends every session of the user: a delta of the user's sessions object, which the write path
+// applies on the sessions node when the site has one, after the user's own delta (lock order).
+Status revoke_sessions(writes::Transaction& tx, int64_t user_id) {
+  const std::string object = account_keys::sessions_object(user_id);
+  if (Status locked = tx.lock(object); !locked) return locked.error();
+  std::vector<redis::Command> commands{account_keys::revoke_sessions_delta(user_id)};
+  tx.emit(object, std::move(commands));
+  return {};
+}
+
 // Locks the user and reads it; nullopt when there is no such user or it was deleted.
 Result<std::optional<catalog::User>> lock_live_user(writes::Transaction& tx, int64_t user_id) {
   if (user_id <= 0) return std::optional<catalog::User>{};
@@ -102,8 +112,7 @@ Result<bool> change_password(writes::Transaction& tx, int64_t user_id, std::stri
   if (!*user) return false;
   Result<bool> changed = sql::UserStore(tx.db()).set_password_hash(user_id, password_hash, now);
   if (!changed) return changed.error();
-  std::vector<redis::Command> commands{account_keys::revoke_sessions_delta(user_id)};
-  tx.emit(object_of(user_id), std::move(commands));
+  if (Status revoked = revoke_sessions(tx, user_id); !revoked) return revoked.error();
   return true;
 }
 
@@ -135,6 +144,7 @@ Result<bool> delete_account(writes::Transaction& tx, int64_t user_id, int64_t no
   Result<bool> marked = sql::UserStore(tx.db()).mark_deleted(user_id, now);
   if (!marked) return marked.error();
   tx.emit(object_of(user_id), account_keys::user_removal_commands(**user));
+  if (Status revoked = revoke_sessions(tx, user_id); !revoked) return revoked.error();
   return true;
 }
 

@@ -76,8 +76,9 @@ struct Registered {
 Result<Registered> register_account(writes::Transaction& tx, const NewAccount& account,
                                     std::string_view password_hash, int64_t now);
 
-// Write: the new password hash; every session of the user is revoked (in the delta). false: no
-// such live user.
+// Write: the new password hash; every session of the user is revoked (the delta of the user's
+// sessions object, account_keys::sessions_object: applied on the sessions node when the site has
+// one). false: no such live user.
 Result<bool> change_password(writes::Transaction& tx, int64_t user_id, std::string_view password_hash,
                              int64_t now);
 // Write: the same hash under the configured cost after a sign-in said needs_rehash; sessions stay.
@@ -94,8 +95,10 @@ Result<bool> set_role(writes::Transaction& tx, int64_t user_id, catalog::Role ro
 using AccountRemovalStep = std::function<Status(writes::Transaction& tx, const catalog::User& user)>;
 
 // Write: runs `steps`, marks the user deleted (email,
-// password hash and display name cleared; the name stays taken) and emits the removal of u:{id},
-// ch:{name} and every session. false: no such live user.
+// password hash and display name cleared; the name stays taken) and emits the removal of u:{id}
+// and ch:{name} (the user's delta), then of every session (the delta of the user's sessions
+// object, a second step on the sessions node when the site has one: until it lands, the user's
+// sessions are refused at lookup anyway, as u:{id} is gone). false: no such live user.
 Result<bool> delete_account(writes::Transaction& tx, int64_t user_id, int64_t now,
                             std::span<const AccountRemovalStep> steps);
 

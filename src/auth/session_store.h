@@ -11,15 +11,24 @@
 // now against the session's creation time by the Clock; Redis's own clock only counts them down.
 // A lookup renews the TTL only once `renew_after` of it has run down, so most requests only read.
 //
-// find() is one round trip: one script returns the session and its user's name, display_name and
-// role from u:{id} (the account's projection), renewing when due; a session past its cap is
-// deleted, one whose user hash is missing (account deleted) is not returned. create() always
-// makes a new id (session fixation: an id presented at sign-in is revoked, never promoted).
-// revoke() removes one session (sign-out), revoke_all() every session of a user (sign out
-// everywhere; password change and account deletion emit the same command in their delta, so it
-// lands through the outbox even when Redis fails at the commit).
+// find() is one round trip on a site whose sessions share the main Redis: one script returns the
+// session and its user's name, display_name and role from u:{id} (the account's projection),
+// renewing when due; a session past its cap is deleted, one whose user hash is missing (account
+// deleted) is not returned. With a sessions node of their own ([redis] sessions; docs/capacity.md,
+// "splitting by key class") it is two: the session from that node (the same script without the
+// user's part), then u:{id} from the main primary — so a role change or a deletion still counts at
+// the next request. With a replica of the sessions node ([redis] sessions_read) the session is
+// read there first, and from the sessions primary when the replica does not have it (a sign-in
+// not replicated yet) or a write is due (renewal, expiry); a revocation therefore reaches lookups
+// after the replica's lag. create() always makes a new id (session fixation: an id presented at
+// sign-in is revoked, never promoted). revoke() removes one session (sign-out), revoke_all() every
+// session of a user (sign out everywhere; password change and account deletion emit the same
+// command as a delta of the user's sessions object, account_keys::sessions_object, so it lands
+// through the outbox even when Redis fails at the commit).
 //
-// Calls take the event loop's connection to the Redis primary (lookups write when they renew).
+// create(), revoke() and revoke_all() take the event loop's connection to the sessions primary
+// (redis::Client::sessions(): the main primary when sessions have no node of their own); find()
+// takes SessionNodes.
 // Thread-safety: immutable after construction; one SessionStore may serve every event loop; the
 // Clock must outlive it. Failure: Redis failures are Errors (the caller answers 503: a lookup
 // that fails is not "signed out"); an unknown, expired, malformed or revoked id is nullopt.
@@ -30,6 +39,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "catalog/user.h"
 #include "common/asio.h"
@@ -63,6 +73,14 @@ struct Session {
   catalog::Role role = catalog::Role::user;
 };
 
+// Where one event loop's session lookups go (redis::Client: sessions(), session_reader(),
+// writer()). On a site without a sessions node all three are the same connection.
+struct SessionNodes {
+  redis::Connection& sessions;  // the sessions primary: sess:*, usess:*
+  redis::Connection& lookups;   // where find() reads a session first: a replica of `sessions`, or it
+  redis::Connection& accounts;  // the main primary, which holds the users' hashes u:{id}
+};
+
 class SessionStore {
  public:
   explicit SessionStore(const Clock& clock, SessionOptions options = {});
@@ -73,13 +91,20 @@ class SessionStore {
   // is revoked in the same script (signing in over a session ends that session).
   Task<Result<NewSession>> create(redis::Connection& redis, int64_t user_id,
                                   std::string_view presented = {}) const;
-  Task<Result<std::optional<Session>>> find(redis::Connection& redis, std::string_view id) const;
+  Task<Result<std::optional<Session>>> find(const SessionNodes& nodes, std::string_view id) const;
+  // find() on a site whose sessions share `redis` with everything else.
+  Task<Result<std::optional<Session>>> find(redis::Connection& redis, std::string_view id) const {
+    co_return co_await find(SessionNodes{redis, redis, redis}, id);
+  }
   // Ends one session (sign-out); an unknown id is not an error.
   Task<Status> revoke(redis::Connection& redis, std::string_view id) const;
   // Ends every session of the user.
   Task<Status> revoke_all(redis::Connection& redis, int64_t user_id) const;
 
  private:
+  // The lookup scripts' arguments (session_store.cc) with `mode` "primary" or "replica".
+  std::vector<std::string> lookup_args(const std::string& hash, std::string_view mode) const;
+
   const Clock& clock_;
   SessionOptions options_;
 };

@@ -368,6 +368,9 @@ Result<worker::WorkerOptions> worker_options(const config::Config& config, int s
   options.uploads_dir = uploads_dir(config);
   options.sql_url = config.sql.url;
   options.redis = redis_connection_options(config, *endpoint);
+  auto sessions = optional_redis_endpoint(config, "sessions", config.redis.sessions);
+  if (!sessions) return sessions.error();
+  options.sessions_redis = std::move(*sessions);
   options.queue.visibility_timeout = std::chrono::milliseconds(config.worker.visibility_timeout_ms);
   return options;
 }

@@ -95,6 +95,15 @@ redis::ConnectionOptions redis_connection_options(const config::Config& config,
   return options;
 }
 
+Result<std::optional<redis::ConnectionOptions>> optional_redis_endpoint(const config::Config& config,
+                                                                        std::string_view key,
+                                                                        const std::string& value) {
+  if (value.empty()) return std::optional<redis::ConnectionOptions>{};
+  auto endpoint = redis::parse_endpoint(value);
+  if (!endpoint) return Error{fmt::format("[redis] {}: {}", key, endpoint.error().message)};
+  return std::optional<redis::ConnectionOptions>{redis_connection_options(config, *endpoint)};
+}
+
 Result<std::unique_ptr<purge::Purger>> open_purger(const config::Config& config) {
   auto nodes = purge::parse_nodes(config.varnish.purge_nodes);
   if (!nodes) return Error{"[varnish] purge_nodes: " + nodes.error().message};

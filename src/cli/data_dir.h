@@ -7,6 +7,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <string_view>
 
 #include "common/result.h"
 #include "config/config.h"
@@ -50,6 +51,12 @@ class DataDir {
 redis::ConnectionOptions redis_connection_options(const config::Config& config,
                                                   const redis::Endpoint& endpoint,
                                                   std::chrono::milliseconds min_command_timeout = {});
+
+// The connection settings of an optional [redis] endpoint (`key` names it in errors): nullopt when
+// `value` is empty; an Error for a malformed address.
+Result<std::optional<redis::ConnectionOptions>> optional_redis_endpoint(const config::Config& config,
+                                                                        std::string_view key,
+                                                                        const std::string& value);
 
 // The purger of [varnish] purge_nodes (purge/purger.h); null when none are set. An Error names a
 // bad node address.

@@ -41,10 +41,16 @@ Result<redis::ClientOptions> client_options(const config::Config& config) {
   if (!write) return Error{"[redis] write: " + write.error().message};
   redis::ClientOptions options;
   options.write = redis_connection_options(config, *write);
-  if (!config.redis.read.empty()) {
-    auto read = redis::parse_endpoint(config.redis.read);
-    if (!read) return Error{"[redis] read: " + read.error().message};
-    options.read = redis_connection_options(config, *read);
+  auto read = optional_redis_endpoint(config, "read", config.redis.read);
+  if (!read) return read.error();
+  options.read = std::move(*read);
+  auto sessions = optional_redis_endpoint(config, "sessions", config.redis.sessions);
+  if (!sessions) return sessions.error();
+  options.sessions = std::move(*sessions);
+  if (options.sessions) {
+    auto sessions_read = optional_redis_endpoint(config, "sessions_read", config.redis.sessions_read);
+    if (!sessions_read) return sessions_read.error();
+    options.sessions_read = std::move(*sessions_read);
   }
   return options;
 }
@@ -129,9 +135,9 @@ struct Loop {
       : redis(io.get_executor(), options),
         model(redis.reader(), shared.clock, shared.grace),
         community(redis.reader()),
-        people(shared.people != nullptr ? std::make_unique<app::PeopleRoutes>(
-                                              *shared.people->services, redis.writer(), model, community)
-                                        : nullptr),
+        people(shared.people != nullptr
+                   ? std::make_unique<app::PeopleRoutes>(*shared.people->services, redis, model, community)
+                   : nullptr),
         uploads(shared.uploads->ingest ? std::make_unique<app::UploadRoutes>(
                                              *shared.uploads->ingest, shared.uploads->files, redis.writer(),
                                              shared.clock, shared.uploads->sessions, session_uploads(shared))

@@ -114,6 +114,8 @@ std::vector<Setting> settings(Config& c) {
       number("server", "file_threads", c.server.file_threads),
       text("redis", "write", c.redis.write),
       text("redis", "read", c.redis.read),
+      text("redis", "sessions", c.redis.sessions),
+      text("redis", "sessions_read", c.redis.sessions_read),
       text("redis", "password", c.redis.password),
       number("redis", "command_timeout_ms", c.redis.command_timeout_ms),
       number("redis", "grace_s", c.redis.grace_s),

@@ -34,6 +34,12 @@ struct Server {
 struct Redis {
   std::string write = "127.0.0.1:6379";  // the primary
   std::string read;                      // a replica for page reads; empty: the primary
+  // The primary of the sessions and limits (auth's own keys: sessions, rate-limit windows,
+  // sign-in guards; docs/capacity.md, "splitting by key class"); empty: they live on `write`.
+  std::string sessions;
+  // A replica of `sessions` for session lookups; empty: lookups read the `sessions` primary (or
+  // `write` when `sessions` is empty too). Ignored without `sessions`.
+  std::string sessions_read;
   std::string password;
   int64_t command_timeout_ms = 2000;
   // While Redis is unreachable, an event loop serves the pages it still holds (read before the

@@ -57,6 +57,10 @@ redis::Command user_command(const catalog::User& user) {
                         catalog::role_name(user.role), user_created_at_field, user.created_at);
 }
 
+std::string sessions_object(int64_t user_id) {
+  return fmt::format("{}:{}", sessions_object_class, user_id);
+}
+
 redis::Command revoke_sessions_command(int64_t user_id) {
   return redis::Command("EVAL", revoke_sessions_lua, 1, user_sessions(user_id), session_prefix());
 }
@@ -67,7 +71,6 @@ redis::Command revoke_sessions_delta(int64_t user_id) {
 
 std::vector<redis::Command> user_removal_commands(const catalog::User& user) {
   std::vector<redis::Command> commands;
-  commands.push_back(revoke_sessions_delta(user.id));
   commands.emplace_back("DEL", account_keys::user(user.id), keys::channel(user.name));
   return commands;
 }

@@ -43,12 +43,20 @@ inline constexpr std::string_view user_created_at_field = "created_at";
 // The user's hash: one HSET of every field (the hash has no others), so no reader sees it missing.
 redis::Command user_command(const catalog::User& user);
 
+// The write path's object (writes/transaction.h) for the user's sessions: its deltas are the
+// sessions and limits class's (docs/capacity.md), which may live on a Redis node of their own
+// ([redis] sessions), so a write that ends a user's sessions (password change, deletion) emits
+// revoke_sessions_delta() as this object's delta, apart from the user's own ("user:{id}").
+inline constexpr std::string_view sessions_object_class = "sessions";
+std::string sessions_object(int64_t user_id);
+
 // Removes every session of the user (the keys its set names, then the set), sent alone: one EVAL.
 redis::Command revoke_sessions_command(int64_t user_id);
 // The same inside a write's delta (codec::delete_members_op; replayed, it removes what is left).
 redis::Command revoke_sessions_delta(int64_t user_id);
 
-// What a deleted account leaves in Redis: nothing — its hash, its channel's hash, its sessions.
+// What a deleted account leaves in the main Redis: nothing — its hash, its channel's hash (its
+// sessions go by revoke_sessions_delta(), in the delta of sessions_object()).
 std::vector<redis::Command> user_removal_commands(const catalog::User& user);
 
 }  // namespace reel::projection::account_keys

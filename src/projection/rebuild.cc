@@ -24,6 +24,7 @@
 #include "sql/community_store.h"
 #include "sql/outbox_store.h"
 #include "sql/user_store.h"
+#include "writes/apply.h"
 #include "writes/relay.h"
 
 namespace reel::projection {
@@ -426,7 +427,9 @@ class Rebuild {
 
   // Writes committed after the snapshot may have landed on the keys the swap replaced: every
   // object whose sequence number moved since the snapshot gets the snapshot's number as its
-  // watermark again, and its outbox rows above it are applied anew, in order (rebuild.h).
+  // watermark again, and its outbox rows above it are applied anew, in order (rebuild.h). The
+  // users' sessions objects are left out: a rebuild rebuilds no session (they live only in Redis,
+  // maybe on a node of their own), so their watermarks stay true.
   Status rebase_watermarks() {
     report("watermarks", 0, 0);
     sql::Connection& primary = options_.primary != nullptr ? *options_.primary : store_.connection();
@@ -434,7 +437,8 @@ class Rebuild {
     Status listed = sql::OutboxStore(primary).for_each_seq([&](std::string_view object, int64_t seq) {
       auto found = snapshot_seqs_.find(object);
       const int64_t at_snapshot = found == snapshot_seqs_.end() ? 0 : found->second;
-      if (seq > at_snapshot) moved.emplace_back(std::string(object), at_snapshot);
+      if (seq > at_snapshot && !writes::on_sessions_node(object))
+        moved.emplace_back(std::string(object), at_snapshot);
       return true;
     });
     if (!listed) return listed;

@@ -142,19 +142,44 @@ ConnectedThread::MakeRun sweep_run(const WorkerOptions& options) {
   };
 }
 
-// The write path's relay run (writes/relay.h): outbox rows that did not land are applied.
+// The write path's relay run (writes/relay.h): outbox rows that did not land are applied. With a
+// sessions node, the relay waits until its client to that node is connected (retried each run):
+// the sessions class's rows must never be applied anywhere else.
 ConnectedThread::MakeRun relay_run(const WorkerOptions& options) {
-  return [consumer = options.consumer, changes = options.changes](redis::BlockingClient& client,
-                                                                  sql::Connection& db) {
+  return [consumer = options.consumer, changes = options.changes, sessions = options.sessions_redis](
+             redis::BlockingClient& client, sql::Connection& db) {
     struct State {
-      State(sql::Connection& db, redis::BlockingClient& client, ChangeSink* changes)
-          : relay(db, client, clock, writes::RelayOptions{.changes = changes}) {}
+      State(sql::Connection& db, redis::BlockingClient& client, ChangeSink* changes,
+            std::optional<redis::ConnectionOptions> sessions)
+          : db(db), client(client), changes(changes), sessions_options(std::move(sessions)) {}
+      // The relay, once every node it applies to is connected; an Error while one is not.
+      Status ready() {
+        if (relay) return {};
+        if (sessions_options) {
+          auto connected = redis::BlockingClient::connect(*sessions_options);
+          if (!connected) return Error{"the sessions node: " + connected.error().message};
+          sessions_client.emplace(std::move(*connected));
+        }
+        relay.emplace(db, client, clock,
+                      writes::RelayOptions{.changes = changes,
+                                           .sessions = sessions_client ? &*sessions_client : nullptr});
+        return {};
+      }
+      sql::Connection& db;
+      redis::BlockingClient& client;
+      ChangeSink* changes;
+      std::optional<redis::ConnectionOptions> sessions_options;
       SystemClock clock;
-      writes::Relay relay;
+      std::optional<redis::BlockingClient> sessions_client;
+      std::optional<writes::Relay> relay;  // last: borrows the rest
     };
-    auto state = std::make_shared<State>(db, client, changes);
+    auto state = std::make_shared<State>(db, client, changes, sessions);
     return [state, consumer] {
-      auto relayed = state->relay.run_once();
+      if (Status ready = state->ready(); !ready) {
+        log(consumer, "relaying the outbox failed (retrying): " + ready.error().message);
+        return;
+      }
+      auto relayed = state->relay->run_once();
       if (!relayed) {
         log(consumer, "relaying the outbox failed (retrying): " + relayed.error().message);
       } else if (relayed->replayed > 0 || relayed->failed > 0) {

@@ -33,6 +33,7 @@
 #include <atomic>
 #include <chrono>
 #include <memory>
+#include <optional>
 #include <stop_token>
 #include <string>
 
@@ -50,6 +51,9 @@ struct WorkerOptions {
   std::string media_root;
   std::string sql_url;
   redis::ConnectionOptions redis;
+  // The sessions node's primary ([redis] sessions), where the relay applies the sessions class's
+  // rows (writes/relay.h); nullopt: the site has none.
+  std::optional<redis::ConnectionOptions> sessions_redis;
   transcode::Options transcode;
   jobs::QueueOptions queue;
   std::chrono::milliseconds claim_block{1000};  // how long one claim waits for a job

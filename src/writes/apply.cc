@@ -2,6 +2,7 @@
 
 #include <algorithm>
 
+#include "projection/account_keys.h"
 #include "projection/codec.h"
 #include "projection/keys.h"
 #include "redis/script.h"
@@ -93,6 +94,10 @@ bool all_landed(const std::vector<redis::Reply>& replies) {
     if (landing != Landing::applied && landing != Landing::already) return false;
   }
   return true;
+}
+
+bool on_sessions_node(std::string_view object) {
+  return object.substr(0, object.find(':')) == projection::account_keys::sessions_object_class;
 }
 
 std::vector<std::string> objects_of(const std::vector<Delta>& deltas) {

@@ -17,6 +17,7 @@
 
 #include <cstdint>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "redis/command.h"
@@ -48,6 +49,11 @@ bool needs_eval(const std::vector<redis::Reply>& replies);
 
 // True when every reply is applied or already.
 bool all_landed(const std::vector<redis::Reply>& replies);
+
+// True for an object of the sessions class (projection::account_keys::sessions_object: a user's
+// sessions): its deltas, and its watermark, live on the sessions node when the site has one
+// ([redis] sessions), else on the main Redis with everything else.
+bool on_sessions_node(std::string_view object);
 
 // The objects the deltas change, each once, sorted.
 std::vector<std::string> objects_of(const std::vector<Delta>& deltas);

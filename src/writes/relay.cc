@@ -4,6 +4,7 @@
 #include <spdlog/spdlog.h>
 
 #include <map>
+#include <optional>
 #include <set>
 
 #include "projection/keys.h"
@@ -30,7 +31,21 @@ std::vector<std::pair<int64_t, Delta>> decode_rows(const std::vector<sql::Outbox
   return deltas;
 }
 
-// Sends the batch (EVAL again when Redis lost the script); one reply per command.
+// Where a row's delta goes: the sessions node for the sessions class when there is one.
+struct Nodes {
+  redis::BlockingClient& main;
+  redis::BlockingClient* sessions = nullptr;
+
+  redis::BlockingClient& of(std::string_view object) const {
+    return sessions != nullptr && on_sessions_node(object) ? *sessions : main;
+  }
+  std::vector<redis::BlockingClient*> all() const {
+    if (sessions == nullptr) return {&main};
+    return {&main, sessions};
+  }
+};
+
+// Sends deltas that all go to `redis` (EVAL again when Redis lost the script); one reply per delta.
 Result<std::vector<redis::Reply>> send(redis::BlockingClient& redis, const std::vector<Delta>& deltas,
                                        const std::vector<bool>& force) {
   auto build = [&](bool eval) {
@@ -48,7 +63,7 @@ Result<std::vector<redis::Reply>> send(redis::BlockingClient& redis, const std::
 // Applies the object's kept rows above `watermark`, in order; the first one present goes in even
 // when rows in between are gone (purged, or numbers whose write rolled back). Returns the ids of
 // the rows that landed (up to the first that did not); counts those it applied in `replayed`.
-Result<std::vector<int64_t>> replay_object(sql::OutboxStore& outbox, redis::BlockingClient& redis,
+Result<std::vector<int64_t>> replay_object(sql::OutboxStore& outbox, const Nodes& nodes,
                                            const std::string& object, int64_t watermark, RelayStats& stats) {
   Result<std::vector<sql::OutboxRow>> after = outbox.rows_after(object, watermark);
   if (!after.ok()) return after.error();
@@ -65,7 +80,7 @@ Result<std::vector<int64_t>> replay_object(sql::OutboxStore& outbox, redis::Bloc
     spdlog::warn("outbox: {} rows of {} after #{} are gone; applying #{} over the gap", object,
                  deltas.front().seq - watermark - 1, watermark, deltas.front().seq);
   }
-  Result<std::vector<redis::Reply>> replies = send(redis, deltas, force);
+  Result<std::vector<redis::Reply>> replies = send(nodes.of(object), deltas, force);
   if (!replies.ok()) return replies.error();
   for (size_t i = 0; i < replay.size(); ++i) {
     const Landing landing = parse_apply_reply((*replies)[i]).landing;
@@ -95,7 +110,7 @@ Result<int64_t> rebase_watermarks(sql::Connection& db, redis::BlockingClient& re
   sql::OutboxStore outbox(db);
   RelayStats stats;
   for (const auto& [object, seq] : objects) {
-    Result<std::vector<int64_t>> replayed = replay_object(outbox, redis, object, seq, stats);
+    Result<std::vector<int64_t>> replayed = replay_object(outbox, Nodes{redis}, object, seq, stats);
     if (!replayed.ok()) return replayed.error();
   }
   return stats.replayed;
@@ -104,35 +119,53 @@ Result<int64_t> rebase_watermarks(sql::Connection& db, redis::BlockingClient& re
 Result<RelayStats> Relay::run_once() {
   RelayStats stats;
   sql::OutboxStore outbox(db_);
+  const Nodes nodes{redis_, options_.sessions};
+  // A node that could not be reached: its rows stay pending, the other node's land meanwhile.
+  std::optional<Error> unreachable;
   for (;;) {
     Result<std::vector<sql::OutboxRow>> rows = outbox.pending(options_.batch);
     if (!rows.ok()) return rows.error();
     std::vector<std::pair<int64_t, Delta>> batch = decode_rows(*rows, stats);
-    std::vector<Delta> deltas;
-    for (const auto& [id, delta] : batch) deltas.push_back(delta);
-    Result<std::vector<redis::Reply>> replies = send(redis_, deltas, std::vector<bool>(deltas.size(), false));
-    if (!replies.ok()) return replies.error();
 
     std::vector<int64_t> landed;
     std::set<std::string> changed;        // objects whose rows this run applied
     std::map<std::string, int64_t> gaps;  // object -> its watermark
-    for (size_t i = 0; i < batch.size(); ++i) {
-      const ApplyReply reply = parse_apply_reply((*replies)[i]);
-      const Delta& delta = batch[i].second;
-      if (reply.landing == Landing::applied || reply.landing == Landing::already) {
-        landed.push_back(batch[i].first);
-        if (reply.landing == Landing::applied) changed.insert(delta.object);
-      } else if (reply.landing == Landing::gap) {
-        gaps.emplace(delta.object, reply.watermark);
-      } else {
-        spdlog::error("outbox row {} ({} #{}): Redis refused it: {}", batch[i].first, delta.object, delta.seq,
-                      reply.error);
-        ++stats.failed;
+    for (redis::BlockingClient* node : nodes.all()) {
+      std::vector<size_t> mine;  // positions in `batch` of the rows this node applies
+      std::vector<Delta> deltas;
+      for (size_t i = 0; i < batch.size(); ++i) {
+        if (&nodes.of(batch[i].second.object) != node) continue;
+        mine.push_back(i);
+        deltas.push_back(batch[i].second);
+      }
+      if (deltas.empty()) continue;
+      Result<std::vector<redis::Reply>> replies =
+          send(*node, deltas, std::vector<bool>(deltas.size(), false));
+      if (!replies.ok()) {
+        unreachable = replies.error();
+        continue;
+      }
+      for (size_t k = 0; k < mine.size(); ++k) {
+        const ApplyReply reply = parse_apply_reply((*replies)[k]);
+        const auto& [id, delta] = batch[mine[k]];
+        if (reply.landing == Landing::applied || reply.landing == Landing::already) {
+          landed.push_back(id);
+          if (reply.landing == Landing::applied) changed.insert(delta.object);
+        } else if (reply.landing == Landing::gap) {
+          gaps.emplace(delta.object, reply.watermark);
+        } else {
+          spdlog::error("outbox row {} ({} #{}): Redis refused it: {}", id, delta.object, delta.seq,
+                        reply.error);
+          ++stats.failed;
+        }
       }
     }
     for (const auto& [object, watermark] : gaps) {
-      Result<std::vector<int64_t>> replayed = replay_object(outbox, redis_, object, watermark, stats);
-      if (!replayed.ok()) return replayed.error();
+      Result<std::vector<int64_t>> replayed = replay_object(outbox, nodes, object, watermark, stats);
+      if (!replayed.ok()) {
+        unreachable = replayed.error();
+        continue;
+      }
       landed.insert(landed.end(), replayed->begin(), replayed->end());
       if (!replayed->empty()) changed.insert(object);
     }
@@ -148,6 +181,7 @@ Result<RelayStats> Relay::run_once() {
   }
   const int64_t cutoff = clock_.unix_seconds() - options_.retention.count();
   if (Result<int64_t> purged = outbox.purge_applied(cutoff); !purged.ok()) return purged.error();
+  if (unreachable) return *unreachable;
   return stats;
 }
 

@@ -18,7 +18,8 @@
 // Thread-safety: not thread-safe; the Connection, BlockingClient and Clock it borrows must
 // outlive it.
 // Failure: run_once() returns an Error when SQL or Redis fail (what it marked stays marked; the
-// rest stays pending for the next run). A row whose delta Redis refuses (a script error: a bug)
+// rest stays pending for the next run); with a sessions node, one node that fails keeps only its
+// own rows pending: the other's land in the same run. A row whose delta Redis refuses (a script error: a bug)
 // or that cannot be decoded is logged, counted and left pending.
 #pragma once
 
@@ -40,6 +41,9 @@ struct RelayOptions {
   int64_t batch = 500;
   std::chrono::seconds retention{std::chrono::hours(1)};  // how long applied rows stay replayable
   ChangeSink* changes = nullptr;  // told the objects of the rows that land (Varnish purges); may be null
+  // The sessions node's primary when the site has one ([redis] sessions): rows of the sessions
+  // class (apply.h, on_sessions_node) are applied there, as the WritePath does; null: on `redis`.
+  redis::BlockingClient* sessions = nullptr;
 };
 
 struct RelayStats {

@@ -79,16 +79,33 @@ Task<Result<std::vector<Delta>>> WritePath::commit(std::function<Status(Transact
 
 Task<bool> WritePath::apply(std::vector<Delta> deltas) {
   if (deltas.empty()) co_return true;
+  std::vector<std::string> objects = objects_of(deltas);
+  std::vector<Delta> on_sessions;
+  if (&sessions_ != &redis_) {
+    auto moved = std::stable_partition(deltas.begin(), deltas.end(),
+                                       [](const Delta& delta) { return !on_sessions_node(delta.object); });
+    on_sessions.assign(std::make_move_iterator(moved), std::make_move_iterator(deltas.end()));
+    deltas.erase(moved, deltas.end());
+  }
+  bool landed = true;
+  if (!deltas.empty()) landed = co_await apply_on(redis_, std::move(deltas));
+  if (!on_sessions.empty()) {
+    const bool sessions_landed = co_await apply_on(sessions_, std::move(on_sessions));
+    landed = landed && sessions_landed;
+  }
+  if (!landed) not_landed_.fetch_add(1, std::memory_order_relaxed);
+  if (landed && changes_ != nullptr) changes_->changed(objects);
+  co_return landed;
+}
+
+Task<bool> WritePath::apply_on(redis::Connection& redis, std::vector<Delta> deltas) {
   std::vector<redis::Command> commands = apply_commands(deltas, /*force=*/false, /*eval=*/false);
-  Result<std::vector<redis::Reply>> replies = co_await redis_.execute(std::move(commands));
+  Result<std::vector<redis::Reply>> replies = co_await redis.execute(std::move(commands));
   if (replies.ok() && needs_eval(*replies)) {
     std::vector<redis::Command> evals = apply_commands(deltas, /*force=*/false, /*eval=*/true);
-    replies = co_await redis_.execute(std::move(evals));
+    replies = co_await redis.execute(std::move(evals));
   }
-  const bool landed = replies.ok() && all_landed(*replies);
-  if (!landed) not_landed_.fetch_add(1, std::memory_order_relaxed);
-  if (landed && changes_ != nullptr) changes_->changed(objects_of(deltas));
-  co_return landed;
+  co_return replies.ok() && all_landed(*replies);
 }
 
 Result<bool> run_blocking(sql::Connection& db, redis::BlockingClient& redis,

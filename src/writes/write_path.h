@@ -24,6 +24,14 @@
 // reads through the Transaction and of the values it captured, which it does not change (see
 // transaction.h, "Re-running").
 //
+// Sessions node. A site whose sessions and limits live on a Redis of their own ([redis] sessions;
+// docs/capacity.md, "splitting by key class") gives the WritePath its connection: deltas of the
+// sessions class (apply.h, on_sessions_node: a password change's or a deletion's revocation of the
+// user's sessions) are applied there, with their watermarks, after the write's other deltas — a
+// second step, in its own outbox row, so it lands once like any delta, through the relay (given
+// the same node, relay.h) when it could not at once. Without one, every delta goes to `redis`
+// in one pipelined round trip.
+//
 // Thread-safety: one WritePath per event loop (it uses that loop's Redis connection); run() only
 // on that loop. The pool is shared. Ownership: the pool, connection and clock must outlive it.
 // Failure: run() returns the write's own Error (rolled back, nothing recorded), or the engine's
@@ -70,9 +78,16 @@ class WritePath {
  public:
   // `changes` (may be null) is told the objects of each write once Redis has it all (Varnish
   // purges); what the relay lands later, the relay tells.
+  // `sessions`: the sessions node's primary (see "Sessions node"); null or `redis` itself when the
+  // site has none.
   WritePath(sql::Pool& pool, redis::Connection& redis, const Clock& clock, ChangeSink* changes = nullptr,
-            RetryPolicy retry = {})
-      : pool_(pool), redis_(redis), clock_(clock), changes_(changes), retry_(retry) {}
+            RetryPolicy retry = {}, redis::Connection* sessions = nullptr)
+      : pool_(pool),
+        redis_(redis),
+        sessions_(sessions != nullptr ? *sessions : redis),
+        clock_(clock),
+        changes_(changes),
+        retry_(retry) {}
 
   template <class T>
   Task<Result<Written<T>>> run(std::function<Result<T>(Transaction&)> write) {
@@ -106,9 +121,12 @@ class WritePath {
   Task<Result<std::vector<Delta>>> commit(std::function<Status(Transaction&)> write);
   // Applies committed deltas; true when all landed.
   Task<bool> apply(std::vector<Delta> deltas);
+  // Applies `deltas` on `redis` in one pipelined round trip; true when all landed.
+  static Task<bool> apply_on(redis::Connection& redis, std::vector<Delta> deltas);
 
   sql::Pool& pool_;
   redis::Connection& redis_;
+  redis::Connection& sessions_;  // redis_ when the site has no sessions node
   const Clock& clock_;
   ChangeSink* const changes_;
   const RetryPolicy retry_;
@@ -118,8 +136,8 @@ class WritePath {
 };
 
 // The same in one thread, for tools and tests: commits on `db` (retrying conflicts as run() does),
-// then applies through `redis`. Result: the deltas' landing, as run()'s `landed`; an Error only
-// when nothing was committed.
+// then applies every delta through `redis` (no sessions node: tools write no sessions). Result: the deltas'
+// landing, as run()'s `landed`; an Error only when nothing was committed.
 Result<bool> run_blocking(sql::Connection& db, redis::BlockingClient& redis,
                           const std::function<Status(Transaction&)>& write, int64_t now,
                           const RetryPolicy& retry = {});

@@ -9,7 +9,11 @@
 #include "auth/auth_fixture.h"
 #include "auth/token.h"
 #include "projection/account_keys.h"
+#include "redis/blocking_client.h"
+#include "redis/reply.h"
+#include "redis/server.h"
 #include "sql/token_store.h"
+#include "support/http_client.h"
 
 namespace reel::auth::testing {
 namespace {
@@ -175,6 +179,109 @@ TEST_F(SessionStoreTest, SigningInPrunesExpiredSessionsFromTheUsersSet) {
   ASSERT_TRUE(redis_->execute(redis::Command("DEL", key_of(old_session.id))).ok());
   new_session(alice_.id);
   EXPECT_EQ(redis_->execute(redis::Command("SCARD", account_keys::user_sessions(alice_.id)))->integer(), 1);
+}
+
+// A site with a sessions node ([redis] sessions) and a replica of it for lookups
+// ([redis] sessions_read): two more redis-servers, the replica following the sessions primary.
+class SessionNodesTest : public SessionStoreTest {
+ protected:
+  void SetUp() override {
+    SessionStoreTest::SetUp();
+    if (HasFatalFailure()) return;
+    auto primary = redis::RedisServer::start(
+        {.dir = (dir_.path() / "sessions").string(),
+         .append_only = false,
+         .extra_config_lines = {"repl-diskless-sync-delay 0"}});  // no 5 s wait to sync
+    ASSERT_TRUE(primary) << primary.error().message;
+    primary_.emplace(std::move(*primary));
+    const std::string follow = "replicaof 127.0.0.1 " + std::to_string(primary_->endpoint().port);
+    auto replica = redis::RedisServer::start(
+        {.dir = (dir_.path() / "replica").string(), .append_only = false, .extra_config_lines = {follow}});
+    ASSERT_TRUE(replica) << replica.error().message;
+    replica_.emplace(std::move(*replica));
+    redis::ConnectionOptions options;
+    options.endpoint = primary_->endpoint();
+    start_connection(on_primary_, io_, options);
+    auto client = redis::BlockingClient::connect(options);
+    ASSERT_TRUE(client) << client.error().message;
+    primary_client_.emplace(std::move(*client));
+    options.endpoint = replica_->endpoint();
+    start_connection(on_replica_, io_, options);
+    client = redis::BlockingClient::connect(options);
+    ASSERT_TRUE(client) << client.error().message;
+    replica_client_.emplace(std::move(*client));
+    ASSERT_TRUE(reel::testing::eventually([&] {
+      auto info = replica_client_->execute(redis::Command("INFO", "replication"));
+      return info && redis::info_field(info->str(), "master_link_status") == "up";
+    }));
+  }
+
+  NewSession new_session_on_node(int64_t user_id) {
+    Result<NewSession> session = await(sessions_.create(*on_primary_, user_id));
+    EXPECT_TRUE(session) << session.error().message;
+    return session ? *session : NewSession{};
+  }
+  Result<std::optional<Session>> find_on(redis::Connection& lookups, const std::string& id) {
+    return await(sessions_.find(SessionNodes{*on_primary_, lookups, *connection_}, id));
+  }
+  bool exists(redis::BlockingClient& client, const std::string& key) {
+    return client.execute(redis::Command("EXISTS", key))->integer() == 1;
+  }
+  // Waits until the replica has caught up with the primary's writes so far.
+  void replicated() { ASSERT_TRUE(primary_client_->execute(redis::Command("WAIT", 1, 60000)).ok()); }
+
+  std::optional<redis::RedisServer> primary_;
+  std::optional<redis::RedisServer> replica_;
+  std::optional<redis::Connection> on_primary_;
+  std::optional<redis::Connection> on_replica_;
+  std::optional<redis::BlockingClient> primary_client_;
+  std::optional<redis::BlockingClient> replica_client_;
+};
+
+TEST_F(SessionNodesTest, TheSessionLivesOnItsNodeAndItsUserOnTheMainOne) {
+  const NewSession session = new_session_on_node(alice_.id);
+  EXPECT_TRUE(exists(*primary_client_, key_of(session.id)));
+  EXPECT_FALSE(exists(*redis_, key_of(session.id)));
+  Result<std::optional<Session>> found = find_on(*on_primary_, session.id);
+  ASSERT_TRUE(found && *found) << (found ? "no session" : found.error().message);
+  EXPECT_EQ((*found)->user_id, alice_.id);
+  EXPECT_EQ((*found)->csrf, session.csrf);
+  EXPECT_EQ((*found)->name, "alice");
+  // The account gone from the main node (a deletion whose second step has not landed yet): refused.
+  ASSERT_TRUE(redis_->execute(redis::Command("DEL", account_keys::user(alice_.id))).ok());
+  found = find_on(*on_primary_, session.id);
+  ASSERT_TRUE(found) << found.error().message;
+  EXPECT_FALSE(*found);
+}
+
+TEST_F(SessionNodesTest, ALookupReadsTheReplicaAndThePrimaryOnlyWhenItMust) {
+  const NewSession session = new_session_on_node(alice_.id);
+  replicated();
+  ASSERT_TRUE(find_on(*on_replica_, random_token()).ok());  // both nodes have the script from now on
+  uint64_t primary_trips = on_primary_->stats().round_trips;
+  Result<std::optional<Session>> found = find_on(*on_replica_, session.id);
+  ASSERT_TRUE(found && *found) << (found ? "no session" : found.error().message);
+  EXPECT_EQ(on_primary_->stats().round_trips, primary_trips) << "a plain lookup reads the replica only";
+
+  // Renewal due: the replica (read-only: a write there fails) leaves it to the primary.
+  const std::string key = key_of(session.id);
+  const auto run_down = options().idle_timeout - options().renew_after - 1min;
+  ASSERT_EQ(primary_client_->execute(redis::Command("PEXPIRE", key, run_down.count()))->integer(), 1);
+  replicated();
+  found = find_on(*on_replica_, session.id);
+  ASSERT_TRUE(found && *found) << (found ? "no session" : found.error().message);
+  EXPECT_GT(primary_client_->execute(redis::Command("PTTL", key))->integer(),
+            std::chrono::milliseconds(options().idle_timeout - 1min).count());
+
+  // A session the replica does not have yet (it stopped following here) is found on the primary.
+  ASSERT_TRUE(replica_client_->execute(redis::Command("REPLICAOF", "NO", "ONE")).ok());
+  const NewSession fresh = new_session_on_node(alice_.id);
+  ASSERT_FALSE(exists(*replica_client_, key_of(fresh.id)));
+  primary_trips = on_primary_->stats().round_trips;
+  found = find_on(*on_replica_, fresh.id);
+  ASSERT_TRUE(found && *found) << (found ? "no session" : found.error().message);
+  EXPECT_EQ((*found)->csrf, fresh.csrf);
+  EXPECT_EQ(on_primary_->stats().round_trips, primary_trips + 1);
 }
 
 }  // namespace

@@ -14,6 +14,7 @@
 #include <thread>
 
 #include "common/clock.h"
+#include "projection/account_keys.h"
 #include "projection/codec.h"
 #include "projection/keys.h"
 #include "redis/connection.h"
@@ -293,6 +294,85 @@ TEST_P(WritePathTest, ADeltaCanRunCommandsOnlyWhileAKeyExists) {
   EXPECT_EQ(get(*redis_, "b"), "");
   EXPECT_EQ(get(*redis_, "c"), "1");  // past the guard's two commands
   EXPECT_EQ(get(*redis_, "d"), "1");
+}
+
+// A site with a sessions node ([redis] sessions): a write's deltas of the sessions class (a user's
+// sessions object) go there, with their watermarks, and the rest to the main Redis. The sessions
+// node killed before the second step: the main delta lands, the sessions one waits in the outbox
+// (the relay lands the main node's rows meanwhile) and lands there, once, when the node is back.
+TEST_P(WritePathTest, SessionsDeltasLandOnTheSessionsNodeAndWaitForIt) {
+  const std::string user = "user:5";
+  const std::string sessions = projection::account_keys::sessions_object(5);
+  ASSERT_TRUE(on_sessions_node(sessions));
+  ASSERT_FALSE(on_sessions_node(user));
+  testing::TempDir dir;
+  auto port = redis::pick_free_port("127.0.0.1");
+  ASSERT_TRUE(port);
+  redis::RedisServerOptions node_options{.dir = dir.path().string(), .port = *port};
+  auto node = redis::RedisServer::start(node_options);
+  ASSERT_TRUE(node) << node.error().message;
+  redis::ConnectionOptions node_connection;
+  node_connection.endpoint = node->endpoint();
+  auto node_client = redis::BlockingClient::connect(node_connection);
+  ASSERT_TRUE(node_client) << node_client.error().message;
+
+  asio::io_context io;
+  redis::Connection main(io.get_executor(), connection_options());
+  redis::Connection on_node(io.get_executor(), node_connection);
+  main.start();
+  on_node.start();
+  auto pool = sql::Pool::open({sql_url_}, 1);
+  ASSERT_TRUE(pool) << pool.error().message;
+  WritePath path(**pool, main, clock_, nullptr, {}, &on_node);
+  auto write = [&](int64_t value) {
+    std::function<Status(Transaction&)> user_write = set_state(user, value);
+    std::function<Status(Transaction&)> sessions_write = set_state(sessions, value);
+    std::function<Result<bool>(Transaction&)> both = [user_write,
+                                                      sessions_write](Transaction& tx) -> Result<bool> {
+      if (Status written = user_write(tx); !written.ok()) return written.error();
+      if (Status written = sessions_write(tx); !written.ok()) return written.error();
+      return true;
+    };
+    std::optional<Result<Written<bool>>> out;
+    auto run = [&]() -> Task<void> { out.emplace(co_await path.run<bool>(std::move(both))); };
+    asio::co_spawn(io, run(), asio::detached);
+    EXPECT_TRUE(testing::run_until(io, [&] { return out.has_value(); }));
+    EXPECT_TRUE(out && *out) << (out ? out->error().message : "no answer");
+    return out && *out && (*out)->landed;
+  };
+
+  EXPECT_TRUE(write(1));
+  EXPECT_EQ(get(*redis_, "state:" + user), "1");
+  EXPECT_EQ(get(*node_client, "state:" + sessions), "1");
+  EXPECT_EQ(get(*redis_, "state:" + sessions), "") << "nothing of the sessions class on the main node";
+  EXPECT_EQ(get(*node_client, "state:" + user), "");
+  const projection::keys::HashField watermark = projection::keys::write_seq(sessions);
+  auto on_main = redis_->execute(Command("HGET", watermark.key, watermark.field));
+  ASSERT_TRUE(on_main);
+  EXPECT_TRUE(on_main->is_nil()) << "the sessions object's watermark lives on its node";
+
+  ASSERT_EQ(::kill(node->pid(), SIGKILL), 0);
+  EXPECT_FALSE(node->stop().ok());
+  EXPECT_FALSE(write(2)) << "the second step could not land";
+  EXPECT_EQ(get(*redis_, "state:" + user), "2") << "the first did";
+  Relay relay(*db_, *redis_, clock_, {.sessions = &*node_client});
+  EXPECT_FALSE(relay.run_once().ok()) << "the sessions node is down";
+  // The writer marks nothing: of the four rows the relay found, the main node's two are marked.
+  EXPECT_EQ(pending(), 2) << "the main node's rows landed anyway; the sessions rows wait";
+
+  auto revived = redis::RedisServer::start(node_options);  // same directory and port: it replays its AOF
+  ASSERT_TRUE(revived) << revived.error().message;
+  Result<RelayStats> relayed = Error{"not run"};
+  EXPECT_TRUE(testing::eventually([&] { return (relayed = relay.run_once()).ok(); }))
+      << relayed.error().message;
+  EXPECT_EQ(pending(), 0);
+  EXPECT_EQ(get(*node_client, "state:" + sessions), "2");
+  EXPECT_EQ(get(*node_client, "applied:" + sessions), "2");  // each once
+  EXPECT_EQ(get(*redis_, "state:" + sessions), "");
+  (*pool)->stop();
+  main.stop();
+  on_node.stop();
+  EXPECT_TRUE(revived->stop().ok());
 }
 
 INSTANTIATE_TEST_SUITE_P(Backends, WritePathTest, sql::testing::all_backends(),
