@@ -202,6 +202,10 @@ TEST(Analyzer, KeyLikeCharactersNeverReachATerm) {
   for (const QueryClause& clause : analyzer.parse_query(text).clauses) {
     for (const QueryTerm& term : clause.terms) expect_key_safe(term.term);
   }
+  // One letter whose NFKC form is four words with spaces between: its term holds no space.
+  const std::vector<std::string> ligature = index_terms(analyzer, "\uFDFA");
+  ASSERT_THAT(ligature, SizeIs(1));
+  expect_key_safe(ligature[0]);
 }
 
 TEST(Analyzer, LongWordsAreCutToTheTermCap) {
@@ -227,6 +231,10 @@ TEST(Analyzer, CapsAHugeText) {
   EXPECT_TRUE(field.truncated);
   EXPECT_EQ(field.length, AnalyzerOptions{}.max_text_terms);
   EXPECT_FALSE(analyzer.index_terms("a short title").truncated);
+  // The byte cap holds on its own: past 16 KB of spaces, a word is not read.
+  const FieldTerms late = analyzer.index_terms(std::string(20 * 1024, ' ') + "late");
+  EXPECT_TRUE(late.truncated);
+  EXPECT_THAT(late.terms, IsEmpty());
 }
 
 TEST(Analyzer, CapsA10KbQuery) {
@@ -315,6 +323,10 @@ TEST(Analyzer, HighlightsMatchedWordsInAMixedScriptTitle) {
   const std::vector<ByteRange> run =
       analyzer.highlight(title, analyzer.parse_query("東京の夜景").required_terms());
   EXPECT_THAT(pieces(title, run), ElementsAre("東京の夜景"));
+  // Inside one dictionary word (東京タワー), only the matched characters.
+  const std::string tower = "東京タワーの夜景";
+  EXPECT_THAT(pieces(tower, analyzer.highlight(tower, analyzer.parse_query("タワー").required_terms())),
+              ElementsAre("タワー"));
   EXPECT_THAT(analyzer.highlight(title, std::vector<std::string>{}), IsEmpty());
 }
 
@@ -325,6 +337,8 @@ TEST(Analyzer, ChecksPhrasesInOrder) {
   EXPECT_TRUE(analyzer.contains_in_order("A Night in the City (4K)", phrase.clauses[0]));
   EXPECT_FALSE(analyzer.contains_in_order("The city at night", phrase.clauses[0]));
   EXPECT_FALSE(analyzer.contains_in_order("Night in a city", phrase.clauses[0]));
+  EXPECT_FALSE(
+      analyzer.contains_in_order("The city in the night", phrase.clauses[0]));  // all there, out of order
   const Query japanese = analyzer.parse_query("東京の夜景");
   EXPECT_TRUE(analyzer.contains_in_order("【4K】東京の夜景", japanese.clauses[0]));
   EXPECT_FALSE(analyzer.contains_in_order("夜景の東京", japanese.clauses[0]));
