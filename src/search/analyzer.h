@@ -21,7 +21,9 @@
 //     one word, so the query 東京 would miss it; Hangul words carry their particles (서울에서).
 //     A query of a single CJK character finds only titles where that character stands alone;
 //  5. other words: stop words of the language are marked (indexing leaves them out), then the
-//     Snowball stemmer of the language (libstemmer) gives the term (running, runs → run);
+//     Snowball stemmer of the language (libstemmer) gives the term (running, runs → run). It sees
+//     the folded, unaccented word, so a query typed without accents stems as the title did;
+//     numbers are not stemmed;
 //  6. key safety: a term never holds spaces, control characters or any of : { } * ? [ ] and the
 //     backslash (removed; ICU's word rules keep them out of words already), is at most max_term_bytes
 //     bytes, cut at a character boundary (the same cut on both sides, so a long word still
@@ -29,7 +31,8 @@
 //
 // Thread-safety: an Analyzer is NOT thread-safe (ICU's BreakIterator and a Snowball stemmer hold
 // per-call state): make one per thread — the app runs one event loop per thread, so one per loop.
-// Creating one costs a few microseconds (ICU's shared data loads once per process).
+// Create one per thread and keep it: ICU's data loads once per process, and the per-call state
+// is reused between calls.
 // Failures: create() refuses an unknown language (invalid_input) or an ICU that cannot start
 // (internal); after that nothing fails: any bytes give some terms, or none.
 #pragma once
