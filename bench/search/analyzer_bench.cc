@@ -61,6 +61,23 @@ void BM_IndexAccentedTitle(benchmark::State& state) {
 }
 BENCHMARK(BM_IndexAccentedTitle);
 
+// Titles whose words the analyzer has not seen: every stem misses its memo (the worst case; the
+// titles above hit it).
+void BM_IndexTitleUnseenWords(benchmark::State& state) {
+  Analyzer fresh = std::move(Analyzer::create()).value();
+  uint64_t n = 0;
+  std::string title;
+  for (auto _ : state) {
+    state.PauseTiming();
+    title.clear();
+    for (int word = 0; word < 8; ++word) title += "walking" + std::to_string(n++) + "s ";
+    state.ResumeTiming();
+    benchmark::DoNotOptimize(fresh.index_terms(title));
+  }
+  state.SetItemsProcessed(state.iterations());
+}
+BENCHMARK(BM_IndexTitleUnseenWords);
+
 void BM_IndexDescription1KB(benchmark::State& state) {
   const std::string text = description();
   for (auto _ : state) benchmark::DoNotOptimize(analyzer().index_terms(text));

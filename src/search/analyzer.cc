@@ -9,6 +9,7 @@
 #include <unicode/utf8.h>
 
 #include <algorithm>
+#include <unordered_map>
 #include <unordered_set>
 #include <utility>
 
@@ -119,6 +120,8 @@ struct Analyzer::State {
   // Reused between calls, so a call allocates only its terms.
   std::vector<Token> tokens;
   std::vector<CjkChar> cjk_run;
+  std::unordered_map<std::string, std::string> stem_memo;  // folded word → its stem
+  static constexpr size_t stem_memo_capacity = 16 * 1024;
 
   // `word` (UTF-8, ill-formed sequences read as U+FFFD) folded: NFKC_Casefold, optional marks
   // removed, ı → i, ’ → ', characters a term may not hold removed; capped to max_term_bytes.
@@ -159,13 +162,21 @@ struct Analyzer::State {
     return out;
   }
 
+  // The stem of `folded`, from the memo when this analyzer stemmed the word before: the stemmer is
+  // a third of an English text's cost (about 200 ns a word) and a catalog's words repeat
+  // (docs/benchmarks.md §15). The memo is emptied when full, so it stays under stem_memo_capacity
+  // words (a few MB).
   std::string stem(const std::string& folded) {
+    if (const auto remembered = stem_memo.find(folded); remembered != stem_memo.end())
+      return remembered->second;
     const sb_symbol* stemmed = sb_stemmer_stem(
         stemmer.get(), reinterpret_cast<const sb_symbol*>(folded.data()), static_cast<int>(folded.size()));
     if (stemmed == nullptr) return folded;  // out of memory: the word unstemmed is still a term
     std::string term(reinterpret_cast<const char*>(stemmed),
                      static_cast<size_t>(sb_stemmer_length(stemmer.get())));
     cap_term(term);
+    if (stem_memo.size() >= stem_memo_capacity) stem_memo.clear();
+    stem_memo.emplace(folded, term);
     return term;
   }
 

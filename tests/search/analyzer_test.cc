@@ -61,6 +61,17 @@ TEST(Analyzer, StemsEnglish) {
   EXPECT_TRUE(finds(analyzer, "running runs", "He runs; she is running"));
 }
 
+TEST(Analyzer, StemsTheSameAfterManyDistinctWords) {
+  Analyzer analyzer = make_analyzer();
+  EXPECT_THAT(index_terms(analyzer, "Running"), ElementsAre("run"));
+  // More distinct words than the analyzer remembers stems of: it forgets, and stems alike.
+  for (int i = 0; i < 40'000; ++i) {
+    const std::string word = "talk" + std::to_string(i) + "ing";
+    ASSERT_THAT(index_terms(analyzer, word), ElementsAre(word.substr(0, word.size() - 3))) << word;
+  }
+  EXPECT_THAT(index_terms(analyzer, "running Running"), ElementsAre("run"));
+}
+
 TEST(Analyzer, CountsTermsAndLeavesStopWordsOut) {
   Analyzer analyzer = make_analyzer();
   const FieldTerms field = analyzer.index_terms("The cat and the cat's dog");
