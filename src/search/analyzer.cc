@@ -424,6 +424,40 @@ std::vector<std::string> Query::required_terms() const {
   return terms;
 }
 
+std::string Query::canonical() const {
+  const auto joined = [](const std::vector<QueryTerm>& terms, bool keep_stop_words) {
+    std::string text;
+    for (const QueryTerm& term : terms) {
+      if (term.stop_word && !keep_stop_words) continue;
+      if (!text.empty()) text += ' ';
+      text += term.term;
+    }
+    return text;
+  };
+  std::vector<std::string> items;
+  for (const QueryClause& clause : clauses) {
+    const std::string prefix = clause.excluded ? "-" : "";
+    if (clause.quoted) {
+      items.push_back(prefix + '"' + joined(clause.terms, true) + '"');
+    } else if (!clause.excluded) {
+      for (const QueryTerm& term : clause.terms) {
+        if (!term.stop_word) items.push_back(term.term);
+      }
+    } else if (const std::string terms = joined(clause.terms, false); !terms.empty()) {
+      items.push_back(clause.terms.size() == 1 ? "-" + terms : "-(" + terms + ")");
+    }
+  }
+  std::ranges::sort(items);
+  const auto [repeats, end] = std::ranges::unique(items);
+  items.erase(repeats, end);
+  std::string text;
+  for (const std::string& item : items) {
+    if (!text.empty()) text += ' ';
+    text += item;
+  }
+  return text;
+}
+
 bool Query::only_stop_words() const {
   bool any = false;
   for (const QueryClause& clause : clauses) {

@@ -29,6 +29,7 @@
 //     bytes, cut at a character boundary (the same cut on both sides, so a long word still
 //     matches itself). A term can be appended to a Redis key name as it is.
 //
+// Memory: each Analyzer remembers the stems of up to 16,384 words (about 2 MB), emptied when full.
 // Thread-safety: an Analyzer is NOT thread-safe (ICU's BreakIterator and a Snowball stemmer hold
 // per-call state): make one per thread — the app runs one event loop per thread, so one per loop.
 // Create one per thread and keep it: ICU's data loads once per process, and the per-call state
@@ -107,6 +108,12 @@ struct Query {
   // True when the clauses not excluded have terms and every one is a stop word ("the who"): the
   // caller shows a page saying so (the index holds no stop words to search).
   bool only_stop_words() const;
+  // What the query asks, written one way: the same for queries that differ only in case, accents,
+  // spacing, stop words outside quotes, the order of words or repeated words ("Funny  cats" and
+  // "the cats funny" give "cat funni"), so a cached result serves both. Items sorted, separated
+  // by spaces: a term, "-term", "\"phrase terms\"" (stop words kept), -(terms of one excluded
+  // word). Not a key as it is (spaces, quotes): hash it into one.
+  std::string canonical() const;
 };
 
 // A byte range [begin, end) of an original text; both ends fall on UTF-8 character boundaries.

@@ -324,6 +324,18 @@ TEST(Analyzer, TellsAQueryOfOnlyStopWords) {
   EXPECT_THAT(matrix.required_terms(), ElementsAre("matrix"));
 }
 
+TEST(Analyzer, WritesAQueryOneWay) {
+  Analyzer analyzer = make_analyzer();
+  EXPECT_EQ(analyzer.parse_query("Funny  cats").canonical(), "cat funni");
+  EXPECT_EQ(analyzer.parse_query("the CATS funny cat").canonical(), "cat funni");
+  EXPECT_EQ(analyzer.parse_query("café -Trailers \"Night in the City\" -hip-hop -\"the end\"").canonical(),
+            "\"night in the citi\" -\"the end\" -(hip hop) -trailer cafe");
+  EXPECT_NE(analyzer.parse_query("\"night city\"").canonical(),
+            analyzer.parse_query("\"city night\"").canonical());
+  EXPECT_NE(analyzer.parse_query("cats").canonical(), analyzer.parse_query("-cats").canonical());
+  EXPECT_EQ(analyzer.parse_query("the who").canonical(), "");
+}
+
 TEST(Analyzer, HighlightsMatchedWordsInAMixedScriptTitle) {
   Analyzer analyzer = make_analyzer();
   const std::string title = "Cafe\u0301 RUNNING — 東京の夜景 مرحبا ＡＢＣ 🔥 run";
