@@ -165,7 +165,7 @@ struct Analyzer::State {
   // The stem of `folded`, from the memo when this analyzer stemmed the word before: the stemmer is
   // a third of an English text's cost (about 200 ns a word) and a catalog's words repeat
   // (docs/benchmarks.md §15). The memo is emptied when full, so it stays under stem_memo_capacity
-  // words (a few MB).
+  // words (about 2 MB).
   std::string stem(const std::string& folded) {
     if (const auto remembered = stem_memo.find(folded); remembered != stem_memo.end())
       return remembered->second;
