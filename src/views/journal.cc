@@ -28,7 +28,9 @@ for _, id in ipairs(redis.call('HVALS', KEYS[1])) do
   end
 end
 if slowest_ms then
-  redis.call('XTRIM', KEYS[3], 'MINID', '~', string.format('%.0f-%.0f', slowest_ms, slowest_seq))
+  -- LIMIT 0: whole nodes up to the slowest cursor, however many (the default stops at 10,000
+  -- entries a call, which leaves a backlog's entries in place once the aggregators are idle).
+  redis.call('XTRIM', KEYS[3], 'MINID', '~', string.format('%.0f-%.0f', slowest_ms, slowest_seq), 'LIMIT', 0)
 end
 return 1
 )lua";

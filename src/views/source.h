@@ -110,7 +110,7 @@ struct StreamPosition {
 
 struct StreamSourceOptions {
   std::string partition = "1/1";  // the cursor's name in views:cursors ("I/N" of --partition)
-  size_t entries_per_read = 1000;
+  size_t entries_per_read = 5000;
   std::chrono::milliseconds block{1000};       // XREAD BLOCK: how long a read waits for entries
   std::chrono::milliseconds retry_after{500};  // after a failed read (Redis away)
 };

@@ -227,8 +227,20 @@ class SessionNodesTest : public SessionStoreTest {
   bool exists(redis::BlockingClient& client, const std::string& key) {
     return client.execute(redis::Command("EXISTS", key))->integer() == 1;
   }
-  // Waits until the replica has caught up with the primary's writes so far.
-  void replicated() { ASSERT_TRUE(primary_client_->execute(redis::Command("WAIT", 1, 60000)).ok()); }
+  // Waits until the replica has caught up with the primary's writes so far, whoever made them (a
+  // WAIT waits only for the writes of the connection that sends it).
+  void replicated() {
+    auto offset = [](redis::BlockingClient& client, std::string_view field) -> int64_t {
+      auto info = client.execute(redis::Command("INFO", "replication"));
+      if (!info || info->is_error()) return -1;
+      const std::string value(redis::info_field(info->str(), field));
+      return value.empty() ? -1 : std::stoll(value);
+    };
+    const int64_t written = offset(*primary_client_, "master_repl_offset");
+    ASSERT_GT(written, 0);
+    ASSERT_TRUE(
+        reel::testing::eventually([&] { return offset(*replica_client_, "slave_repl_offset") >= written; }));
+  }
 
   std::optional<redis::RedisServer> primary_;
   std::optional<redis::RedisServer> replica_;

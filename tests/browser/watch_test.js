@@ -100,7 +100,8 @@ async function withoutHlsJs(native) {
   const page = await web.page();
   await page.setRequestInterception(true);
   page.on("request", (request) => {
-    if (request.url().endsWith("/hls.min.js")) request.abort("failed");
+    // Plain or versioned (hls.min.<10 hex digits>.js: media/static_assets.h).
+    if (/\/hls\.min(\.[0-9a-f]{10})?\.js$/.test(request.url())) request.abort("failed");
     else request.continue();
   });
   if (!native) {

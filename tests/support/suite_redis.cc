@@ -27,7 +27,11 @@ redis::ConnectionOptions RedisSuiteTest::connection_options() {
 }
 
 Result<redis::BlockingClient> RedisSuiteTest::flushed_client() {
-  auto client = redis::BlockingClient::connect(connection_options());
+  // The client runs what `reel`'s tools run (rebuilds, seeds: batches of thousands of commands),
+  // so it gets their command timeout, not a page's 2 s, which a loaded machine can exceed.
+  redis::ConnectionOptions options = connection_options();
+  options.command_timeout = std::chrono::seconds(60);
+  auto client = redis::BlockingClient::connect(options);
   if (!client) return client.error();
   auto flushed = client->execute(redis::Command("FLUSHALL"));
   if (!flushed) return flushed.error();

@@ -44,8 +44,8 @@ class RedisSuiteTest : public ::testing::Test {
   static const redis::RedisServer& server() { return *redis_.server(); }
   // Connection settings for the suite's server.
   static redis::ConnectionOptions connection_options();
-  // A client of the suite's server after FLUSHALL, so a test starts from an empty Redis; an Error
-  // when it cannot connect or flush.
+  // A client of the suite's server after FLUSHALL, so a test starts from an empty Redis, with the
+  // command timeout `reel` gives its tools (60 s); an Error when it cannot connect or flush.
   static Result<redis::BlockingClient> flushed_client();
 
  private:
