@@ -34,6 +34,24 @@ std::string channel_pattern() {
 std::string_view nav() {
   return "nav:categories";
 }
+std::string_view search_term_prefix() {
+  return "st:";
+}
+std::string search_term(std::string_view term) {
+  return fmt::format("{}{}", search_term_prefix(), term);
+}
+std::string search_terms_pattern() {
+  return "st:*";
+}
+std::string search_record(int64_t video_id) {
+  return fmt::format("sx:{}", video_id);
+}
+std::string search_records_pattern() {
+  return "sx:*";
+}
+std::string_view search_videos() {
+  return "search:videos";
+}
 std::string_view shadow_prefix() {
   return "rebuild:";
 }

@@ -73,6 +73,15 @@ std::string job_progress(int64_t video_id);  // hash: state, progress, error, up
 // refused (the worker WATCHes it), so a publish racing a DELETE cannot list it again; expires
 std::string withdrawn(int64_t video_id);
 
+// The search index (projection/search_index.h). A term (search::Analyzer: never spaces, control
+// characters or : { } * ? [ ] \) is appended as it is.
+std::string search_term(std::string_view term);  // zset: video ids, score = the term's weight in each
+std::string search_terms_pattern();              // st:*, for the rebuild's sweep
+std::string search_record(int64_t video_id);     // string: the terms the video is indexed under
+std::string search_records_pattern();            // sx:*
+std::string_view search_term_prefix();           // "st:", for the script that unindexes a video
+std::string_view search_videos();                // string: how many videos are indexed (a counter)
+
 // The write path's watermarks (src/writes/): the sequence number of the last delta applied to
 // each object ("video:12"), kept as a field of a hash that buckets 100 objects of one class
 // (wseq:{class}:{id / 100}, field = id), so a million objects cost a few bytes each (listpacks).

@@ -4,6 +4,7 @@
 #include "projection/codec.h"
 #include "projection/community.h"
 #include "projection/keys.h"
+#include "projection/search_index.h"
 #include "projection/view_lists.h"
 
 namespace reel::projection {
@@ -60,6 +61,8 @@ std::vector<redis::Command> publish_video_commands(const catalog::Video& video,
     commands.push_back(std::move(command));
   for (const auto& entry : list_memberships(video))
     commands.emplace_back("ZADD", entry.key, entry.score, video.id);
+  for (auto& command : search_index::index_commands(video, channel_display_name))
+    commands.push_back(std::move(command));
   commands.emplace_back("EXEC");
   return commands;
 }
@@ -84,6 +87,7 @@ std::vector<redis::Command> withdraw_video_commands(const catalog::Video& video,
   for (const auto& slug : video.categories)
     lists.push_back(keys::list({ListKind::category, slug}, Sort::trending));
   for (auto& key : lists) commands.emplace_back("ZREM", std::move(key), video.id);
+  commands.push_back(search_index::unindex_command(video.id));
   commands.emplace_back("SET", keys::withdrawn(video.id), 1, "EX", withdrawn_ttl.count());
   commands.emplace_back("EXEC");
   return commands;

@@ -34,11 +34,12 @@ std::vector<redis::Command> video_object_commands(const catalog::Video& video,
                                                   std::string_view channel_display_name);
 
 // The write path for one video, each a MULTI ... EXEC batch (apply it with one execute(), so no
-// reader sees half of it). publish: the video's objects, replaced whole, and every list of
-// list_memberships(); a video that is ready. withdraw: the video's objects, related and co-view
-// lists and comments (community.h) removed, and the id taken out of every list it can be in
-// (memberships, period view lists of the last day_list_ttl_days days, trending); a video deleted
-// or no longer ready.
+// reader sees half of it). publish: the video's objects, replaced whole, every list of
+// list_memberships() and its search entries (search_index.h: the old ones replaced, so an edited
+// video is published again); a video that is ready. withdraw: the video's objects, related and
+// co-view lists and comments (community.h) removed, and the id taken out of every list it can be
+// in (memberships, period view lists of the last day_list_ttl_days days, trending) and of the
+// search index; a video deleted or no longer ready.
 // withdraw also sets keys::withdrawn(id) for withdrawn_ttl: a publish that read the video before
 // the DELETE and runs after it checks that key (redis::execute_unless_exists) and is refused, so
 // a deleted video is never listed again, whatever the order of the two.

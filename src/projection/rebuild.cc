@@ -18,6 +18,7 @@
 #include "projection/community_keys.h"
 #include "projection/keys.h"
 #include "projection/projector.h"
+#include "projection/search_index.h"
 #include "projection/view_hold.h"
 #include "projection/view_lists.h"
 #include "sql/collection_store.h"
@@ -43,8 +44,8 @@ struct TextHash {
 };
 
 const std::vector<std::string_view> all_names = {
-    "accounts", "videos",  "channels", "nav",      "newest",    "views",     "rating",
-    "duration", "related", "votes",    "comments", "favorites", "playlists", "subscriptions"};
+    "accounts", "videos", "channels", "nav",       "newest",    "views",         "rating", "duration",
+    "related",  "votes",  "comments", "favorites", "playlists", "subscriptions", "search"};
 
 // Patterns of the lists of one sort order (global, category, tag, channel).
 std::vector<std::string> list_patterns(Sort sort) {
@@ -65,6 +66,7 @@ std::vector<std::string> owned_patterns(std::string_view name) {
   if (name == "channels") return {keys::channel_pattern()};
   if (name == "accounts") return {account_keys::user_pattern()};
   if (name == "related") return {keys::related_pattern()};
+  if (name == "search") return {keys::search_terms_pattern(), keys::search_records_pattern()};
   if (name == "votes") return {keys::user_votes_pattern()};
   if (name == "comments") return {keys::comments_pattern(), keys::comment_lists_pattern()};
   if (name == "favorites") return {keys::favorites_pattern()};
@@ -371,6 +373,10 @@ class Rebuild {
     report("swap", 0, stats_.lists);
     if (auto s = lists_.swap(); !s) return s.error();
     if (auto s = named_lists_.swap(); !s) return s.error();
+    if (selected_["search"]) {
+      if (auto s = sink_.add(redis::Command("SET", keys::search_videos(), stats_.videos)); !s)
+        return s.error();
+    }
     if (auto s = sweep(); !s) return s.error();
     if (auto s = rebase_watermarks(); !s) return s.error();
     return stats_;
@@ -463,10 +469,10 @@ class Rebuild {
     auto scanned = store_.for_each_video(catalog::VideoStatus::ready, [&](const catalog::Video& video) {
       if (!failed) return;
       ++stats_.videos;
+      auto named = display_names.find(video.channel_name);
+      const std::string_view display = named != display_names.end() ? named->second : video.channel_name;
       if (selected_["videos"]) {
-        auto display = display_names.find(video.channel_name);
-        for (auto& command : video_object_commands(
-                 video, display != display_names.end() ? display->second : video.channel_name)) {
+        for (auto& command : video_object_commands(video, display)) {
           if (failed = sink_.add(std::move(command)); !failed) return;
         }
         produced_.insert(keys::video(video.id));
@@ -477,12 +483,28 @@ class Rebuild {
         if (failed = lists_.add(entry.key, entry.score, video.id); !failed) return;
       }
       if (selected_["related"]) related_.add(video);
+      if (selected_["search"]) {
+        if (failed = index(video, display); !failed) return;
+      }
       if (keep_categories) categories_of_[video.id] = video.categories;
       if (stats_.videos % 10000 == 0) report("videos", stats_.videos, static_cast<uint64_t>(*total));
     });
     report("videos", stats_.videos, static_cast<uint64_t>(*total));
     if (!scanned) return scanned;
     return failed;
+  }
+
+  // The video's search entries: each term's set built in a shadow like every list, its record
+  // replaced whole (like v:{id}); the counter is set after the swap.
+  Status index(const catalog::Video& video, std::string_view channel_display_name) {
+    const std::vector<search_index::TermEntry> entries =
+        search_index::video_terms(video, channel_display_name);
+    for (const auto& entry : entries) {
+      if (auto s = lists_.add(keys::search_term(entry.term), entry.weight, video.id); !s) return s;
+    }
+    std::string record = keys::search_record(video.id);
+    produced_.insert(record);
+    return sink_.add(redis::Command("SET", std::move(record), search_index::encode_record(entries)));
   }
 
   // Adds `views` of video `id` to the period lists it feeds; views of videos that are not

@@ -18,6 +18,9 @@
 //   playlists      pl:{id}, z:pl:{id} (items of ready videos), z:upl:{user}[:public]
 //   subscriptions  z:subs:{user}; drops the cached feeds (feed:{user}). The subscriber counts are
 //                  in the channel hashes (channels).
+//   search   st:{term}, the per-term sets of the search index; sx:{id}, each video's record of
+//            its terms; search:videos, the count (search_index.h). Term sets no video has any
+//            more are removed by the sweep.
 //
 // View counts: a rebuild of views or videos reads counts from SQL, which lags what the view
 // aggregators applied to Redis. So it first holds view counting (views:hold; views/flush.h says

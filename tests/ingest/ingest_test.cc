@@ -144,8 +144,10 @@ TEST_F(IngestTest, RemovingWithdrawsTheVideoAtOnceAndQueuesItsDeleteJob) {
       projection::keys::list({projection::ListKind::all, {}}, projection::Sort::newest);
   const std::string tagged =
       projection::keys::list({projection::ListKind::tag, "fresh"}, projection::Sort::newest);
+  const std::string searched = projection::keys::search_term("fresh");
   ASSERT_TRUE(listed(newest, id));
   ASSERT_TRUE(listed(tagged, id));
+  ASSERT_TRUE(listed(searched, id));
   const int64_t fan = store_->ensure_channel("fan", "A Fan").value();
   const std::function<Result<bool>(writes::Transaction&)> favorite = [&](writes::Transaction& tx) {
     return people::add_favorite(tx, fan, id, clock_.unix_seconds());
@@ -159,6 +161,8 @@ TEST_F(IngestTest, RemovingWithdrawsTheVideoAtOnceAndQueuesItsDeleteJob) {
   EXPECT_TRUE(**removed);
   EXPECT_FALSE(listed(newest, id));
   EXPECT_FALSE(listed(tagged, id));
+  EXPECT_FALSE(listed(searched, id)) << "out of the search index";
+  EXPECT_FALSE(exists(projection::keys::search_record(id)));
   EXPECT_FALSE(listed(favorites, id)) << "out of the favorites holding it too";
   EXPECT_FALSE(exists(projection::keys::card(id)));
   EXPECT_FALSE(exists(projection::keys::video(id)));

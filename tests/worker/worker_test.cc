@@ -256,6 +256,9 @@ TEST_F(WorkerTest, AQueuedUploadBecomesAReadyListedVideo) {
       "ZSCORE", projection::keys::list({projection::ListKind::tag, "fresh"}, projection::Sort::newest), id));
   ASSERT_TRUE(tagged);
   EXPECT_FALSE(tagged->is_nil());
+  auto searchable = redis_->execute(redis::Command("ZSCORE", projection::keys::search_term("fresh"), id));
+  ASSERT_TRUE(searchable);
+  EXPECT_FALSE(searchable->is_nil()) << "found by a search for its tag";
   jobs::JobProgress progress(*redis_, clock_);
   auto record = progress.get(id);
   ASSERT_TRUE(record && *record);
@@ -274,6 +277,11 @@ TEST_F(WorkerTest, AQueuedUploadBecomesAReadyListedVideo) {
   auto still_listed = redis_->execute(redis::Command("ZSCORE", "z:new", id));
   ASSERT_TRUE(still_listed);
   EXPECT_TRUE(still_listed->is_nil());
+  EXPECT_FALSE(exists(projection::keys::search_record(id)));
+  auto still_searchable =
+      redis_->execute(redis::Command("ZSCORE", projection::keys::search_term("fresh"), id));
+  ASSERT_TRUE(still_searchable);
+  EXPECT_TRUE(still_searchable->is_nil());
 }
 
 // What DELETE /api/v1/videos/{id} does (ingest::Ingest::remove): the row goes failed, the video
