@@ -17,7 +17,9 @@
 //
 // The same commit trims the stream to the slowest partition's cursor (XTRIM MINID ~), so entries
 // stay until every aggregator has applied them, and no longer. A partition without a cursor
-// starts at the stream's start.
+// starts at the stream's start, and says so (cursor "0-0") before it reads: a partition that had
+// read entries but not yet committed once, killed, found them trimmed by the others' commits
+// (cluster_failure_test lost them 1 run in 4).
 //
 // Limits, each documented where the operator sees it:
 //  - co-view pairs are not journaled (a relatedness signal, not a count anyone reads): pairs

@@ -416,9 +416,17 @@ Task<void> run_stream(std::shared_ptr<StreamState> s) {
     co_await s->timer.async_wait(with(ignored));
   };
   while (s->position->last_id.empty()) {
-    redis::Command read_cursor("HGET", projection::keys::views_cursors(), s->options.partition);
-    auto cursor = answer(co_await s->redis.execute(std::move(read_cursor)));
+    // A partition without a cursor claims the stream's start first: the trim keeps every entry
+    // from the slowest cursor on, so until this one commits, the others' commits must not trim
+    // entries it has not read.
+    std::vector<redis::Command> claim_and_read;
+    claim_and_read.emplace_back("HSETNX", projection::keys::views_cursors(), s->options.partition, "0-0");
+    claim_and_read.emplace_back("HGET", projection::keys::views_cursors(), s->options.partition);
+    auto replies = co_await s->redis.execute(std::move(claim_and_read));
     if (s->stopped) co_return;
+    Result<redis::Reply> cursor =
+        replies ? answer(std::move(replies->back())) : Result<redis::Reply>(replies.error());
+    if (cursor && (*replies)[0].is_error()) cursor = Error{std::string((*replies)[0].str())};
     if (cursor) {
       s->position->last_id = cursor->is_nil() ? "0-0" : std::string(cursor->str());
     } else {

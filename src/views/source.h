@@ -121,7 +121,8 @@ struct StreamInput {
 };
 
 // Reads the views stream on a connection of its own (XREAD blocks it), starting after the
-// partition's cursor in views:cursors, or at the stream's start when there is none. Redis being
+// partition's cursor in views:cursors; a partition without one first sets it to the stream's
+// start ("0-0"), so no other partition's trim removes entries it has not read. Redis being
 // away is waited out (one message per streak on stderr), never an end: the source ends only by
 // stop(). An entry's first field value is its line; entries of another shape are skipped.
 StreamInput open_stream_source(asio::any_io_executor executor, redis::ConnectionOptions connection,

@@ -319,7 +319,8 @@ TEST_F(ClusterFailure, AggregatorKilledItsPartitionResumesCountsExact) {
   const int64_t expected = before + acknowledged;
   EXPECT_TRUE(testing::eventually([&] { return total() >= expected; }, 120s))
       << "counted " << total() - before << " of " << acknowledged << " acknowledged\n"
-      << cluster_->log_tails();
+      << "restart: " << restarted.output << "\n"
+      << cluster_->run("status").output << cluster_->down().output << cluster_->log_tails();
   const double seconds_to_catch_up =
       std::chrono::duration<double>(testing::Steady::now() - restart_time).count();
   // Every entry read by both partitions, nothing in flight: the count is final.
