@@ -116,8 +116,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   const std::string sent = sent_bytes(response);
   // A fuzzed If-Range may name the file's own ETag or Last-Modified (the fuzzer copies compared
   // values): then it matches, as the server's exact comparison says.
-  const bool fuzzed_matches = if_range == plain.header("ETag").value_or("") ||
-                              if_range == plain.header("Last-Modified").value_or("");
+  const bool fuzzed_matches =
+      if_range == plain.header("ETag").value_or("") || if_range == plain.header("Last-Modified").value_or("");
   const bool range_applies = !head && (if_range_kind != 2 || fuzzed_matches);
   const auto expected = simple_range(range, content.size());
   if (range_applies && expected) FUZZ_CHECK(response.status == 206);
