@@ -118,12 +118,10 @@ std::vector<TermEntry> video_terms(const catalog::Video& video, std::string_view
 }
 
 std::string encode_record(const std::vector<TermEntry>& entries) {
-  std::string record;
-  for (const TermEntry& entry : entries) {
-    if (!record.empty()) record += ' ';
-    record += entry.term;
-  }
-  return record;
+  std::vector<std::string> terms;
+  terms.reserve(entries.size());
+  for (const TermEntry& entry : entries) terms.push_back(entry.term);
+  return joined(terms);
 }
 
 redis::Command unindex_command(int64_t video_id) {
