@@ -23,6 +23,12 @@ namespace reel::projection {
 enum class Sort { newest, views, rating, duration, trending };
 enum class Period { day, week, month, all };
 enum class ListKind { all, category, tag, channel };
+// Duration buckets, the filter's values in URLs and the API: short under 4 minutes, medium 4 to
+// 20 minutes, long over 20 minutes (YouTube's split); any = no filter.
+enum class Duration { any, short_videos, medium, long_videos };
+// The orders of search results: relevance (text score with popularity and freshness,
+// search_query.h) or one of the lists' orders.
+enum class SearchSort { relevance, newest, views, rating, duration };
 
 // The names used in URLs, the API and rebuild's projection names ("newest", "day", ...), and
 // back; the parsers return nullopt for any other text.
@@ -57,6 +63,74 @@ constexpr std::string_view period_name(Period period) {
       return "all";
   }
   return "all";
+}
+
+constexpr std::string_view duration_name(Duration duration) {
+  switch (duration) {
+    case Duration::any:
+      return "any";
+    case Duration::short_videos:
+      return "short";
+    case Duration::medium:
+      return "medium";
+    case Duration::long_videos:
+      return "long";
+  }
+  return "any";
+}
+
+// The bucket's bounds in seconds: min <= duration < max.
+struct DurationRange {
+  int32_t min_s = 0;
+  int32_t max_s = 0;
+};
+constexpr DurationRange duration_range(Duration duration) {
+  switch (duration) {
+    case Duration::short_videos:
+      return {0, 240};
+    case Duration::medium:
+      return {240, 1200};
+    case Duration::long_videos:
+      return {1200, INT32_MAX};
+    case Duration::any:
+      break;
+  }
+  return {0, INT32_MAX};
+}
+
+constexpr std::string_view search_sort_name(SearchSort sort) {
+  switch (sort) {
+    case SearchSort::relevance:
+      return "relevance";
+    case SearchSort::newest:
+      return "newest";
+    case SearchSort::views:
+      return "views";
+    case SearchSort::rating:
+      return "rating";
+    case SearchSort::duration:
+      return "duration";
+  }
+  return "relevance";
+}
+
+inline constexpr Duration all_durations[] = {Duration::any, Duration::short_videos, Duration::medium,
+                                             Duration::long_videos};
+inline constexpr SearchSort all_search_sorts[] = {
+    SearchSort::relevance, SearchSort::newest, SearchSort::views, SearchSort::rating, SearchSort::duration};
+
+inline std::optional<Duration> parse_duration(std::string_view text) {
+  for (Duration duration : all_durations) {
+    if (duration_name(duration) == text) return duration;
+  }
+  return std::nullopt;
+}
+
+inline std::optional<SearchSort> parse_search_sort(std::string_view text) {
+  for (SearchSort sort : all_search_sorts) {
+    if (search_sort_name(sort) == text) return sort;
+  }
+  return std::nullopt;
 }
 
 inline std::optional<Sort> parse_sort(std::string_view text) {
@@ -106,9 +180,17 @@ struct ListQuery {
   ListKind kind = ListKind::all;
   std::string name;  // category slug, tag name or channel name
   Sort sort = Sort::newest;
-  Period period = Period::all;  // used with Sort::views
-  int page = 1;                 // 1-based
+  // With Sort::views: the window the views were counted in (z:views:week, ...). With any other
+  // sort: only videos uploaded within the period (a filter, like duration).
+  Period period = Period::all;
+  Duration duration = Duration::any;  // a filter
+  int page = 1;                       // 1-based
   int per_page = 30;
+
+  // Whether a filter narrows the list (then it is read through the filtered-list planner).
+  bool filtered() const {
+    return duration != Duration::any || (period != Period::all && sort != Sort::views);
+  }
 };
 
 struct Listing {
@@ -119,6 +201,28 @@ struct Listing {
   int page = 1;
   int pages = 0;            // ceil(total / per_page)
   int64_t subscribers = 0;  // a channel's listings: how many follow the channel
+  std::vector<CategoryLink> nav;
+};
+
+// A search: the visitor's text and the filters, all combined (every condition must hold).
+struct SearchQuery {
+  std::string text;  // as typed; the analyzer cuts it into terms, phrases and exclusions
+  SearchSort sort = SearchSort::relevance;
+  std::string category;  // a category slug; empty: any
+  std::string tag;       // empty: any
+  std::string channel;   // a channel name (handle); empty: any
+  Duration duration = Duration::any;
+  Period period = Period::all;  // uploaded within; all: any time
+  int page = 1;                 // 1-based
+  int per_page = 30;
+};
+
+struct SearchResults {
+  std::vector<Card> cards;  // the page's cards, best first
+  int64_t total = 0;        // matches (capped: see search_query.h)
+  int page = 1;
+  int pages = 0;
+  bool empty_query = false;  // the text held no searchable word (empty, only stop words, symbols)
   std::vector<CategoryLink> nav;
 };
 
@@ -172,6 +276,8 @@ class ReadModel {
   virtual Task<Result<std::shared_ptr<const Home>>> home() = 0;
   // Shared and immutable: an event loop hands the same kept page to every request within a second.
   virtual Task<Result<std::shared_ptr<const Listing>>> listing(const ListQuery& query) = 0;
+  // Shared and immutable, like a listing.
+  virtual Task<Result<std::shared_ptr<const SearchResults>>> search(const SearchQuery& query) = 0;
   virtual Task<Result<std::optional<VideoPage>>> video(int64_t id) = 0;
   // Whether a video is listed (ready), for the view beacon; an Error when Redis is unreachable.
   virtual Task<Result<bool>> video_exists(int64_t id) = 0;

@@ -32,6 +32,7 @@ class RedisReadModel final : public ReadModel {
 
   Task<Result<std::shared_ptr<const Home>>> home() override;
   Task<Result<std::shared_ptr<const Listing>>> listing(const ListQuery& query) override;
+  Task<Result<std::shared_ptr<const SearchResults>>> search(const SearchQuery& query) override;
   Task<Result<std::optional<VideoPage>>> video(int64_t id) override;
   Task<Result<bool>> video_exists(int64_t id) override;
   Task<Result<std::optional<UploadStatus>>> upload_status(int64_t id) override;

@@ -26,6 +26,14 @@ class FakeReadModel final : public projection::ReadModel {
     if (!available) co_return Error{"redis unavailable"};
     co_return std::make_shared<const projection::Listing>(listing_value);
   }
+  projection::SearchResults search_value;
+  projection::SearchQuery last_search;
+  Task<Result<std::shared_ptr<const projection::SearchResults>>> search(
+      const projection::SearchQuery& query) override {
+    last_search = query;
+    if (!available) co_return Error{"redis unavailable"};
+    co_return std::make_shared<const projection::SearchResults>(search_value);
+  }
   Task<Result<std::optional<projection::VideoPage>>> video(int64_t id) override {
     if (!available) co_return Error{"redis unavailable"};
     auto it = videos.find(id);
