@@ -48,6 +48,24 @@ std::string listing_document(const projection::Listing& listing, const projectio
                {"videos", cards_json(listing.cards)}});
 }
 
+std::string search_document(const projection::SearchResults& results,
+                            const std::optional<std::string>& suggestion) {
+  return dump({{"videos", cards_json(results.cards)},
+               {"total", results.total},
+               {"page", results.page},
+               {"pages", results.pages},
+               {"suggestion", suggestion ? json(*suggestion) : json(nullptr)}});
+}
+
+std::string suggestions_document(const std::vector<std::string>& suggestions) {
+  return dump({{"suggestions", suggestions}});
+}
+
+std::string opensearch_suggestions_document(std::string_view prefix,
+                                            const std::vector<std::string>& suggestions) {
+  return dump(json::array({std::string(prefix), suggestions}));
+}
+
 std::string video_document(const projection::VideoPage& video) {
   json categories = json::array();
   for (const auto& c : video.categories) categories.push_back({{"slug", c.slug}, {"name", c.name}});

@@ -3,6 +3,7 @@
 // Thread-safety: pure functions.
 #pragma once
 
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -16,6 +17,15 @@ namespace reel::api {
 
 // {"id", "title", "slug", "url", "duration", "views", "rating", "published_at", "thumbnail", "channel"}
 std::string listing_document(const projection::Listing& listing, const projection::ListQuery& query);
+// A page of search results: {"videos": [cards as in listings], "total", "page", "pages",
+// "suggestion" (the "did you mean" query, or null)}.
+std::string search_document(const projection::SearchResults& results,
+                            const std::optional<std::string>& suggestion);
+// Completions: {"suggestions": ["...", ...]}.
+std::string suggestions_document(const std::vector<std::string>& suggestions);
+// The same in OpenSearch's suggestions format (browsers' search bars): ["prefix", ["...", ...]].
+std::string opensearch_suggestions_document(std::string_view prefix,
+                                            const std::vector<std::string>& suggestions);
 // A video with its files and related videos (cards).
 std::string video_document(const projection::VideoPage& video);
 // A video not listed (yet): {"id", "status": "processing"|"failed", "progress" (percent), "error"}.

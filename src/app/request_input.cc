@@ -62,6 +62,40 @@ std::optional<int> page_number(std::string_view query, std::string_view name, in
   return static_cast<int>(*number);
 }
 
+std::optional<std::string> malformed_param(std::string_view query,
+                                           std::initializer_list<std::string_view> names) {
+  for (std::string_view name : names) {
+    if (http::query_param_malformed(query, name))
+      return "The parameter " + std::string(name) + " is not valid URL-encoded text.";
+  }
+  return std::nullopt;
+}
+
+std::optional<std::string> read_duration(std::string_view query, projection::Duration* out) {
+  auto text = http::query_param(query, "duration");
+  if (!text || text->empty()) return std::nullopt;
+  auto duration = projection::parse_duration(*text);
+  if (!duration) return "Unknown duration: use short, medium, long or any.";
+  *out = *duration;
+  return std::nullopt;
+}
+
+std::optional<std::string> read_period(std::string_view query, projection::Period* out) {
+  auto text = http::query_param(query, "period");
+  if (!text || text->empty()) return std::nullopt;
+  auto period = projection::parse_period(*text);
+  if (!period) return "Unknown period: use day, week, month or all.";
+  *out = *period;
+  return std::nullopt;
+}
+
+std::optional<std::string> read_page(std::string_view query, int* out) {
+  auto page = page_number(query, "page", max_page_number);
+  if (!page) return "The page must be a number from 1 to " + std::to_string(max_page_number) + ".";
+  *out = *page;
+  return std::nullopt;
+}
+
 bool is_local_path(std::string_view path) {
   if (path.empty() || path[0] != '/' || (path.size() > 1 && (path[1] == '/' || path[1] == '\\')))
     return false;

@@ -14,6 +14,7 @@
 #pragma once
 
 #include <cstdint>
+#include <initializer_list>
 #include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
@@ -85,6 +86,16 @@ inline constexpr int max_page_number = 100000;
 // The query's page number `name` ("page", "comments_page"): 1 when absent; nullopt when it is not a
 // number from 1 to `max_page`.
 std::optional<int> page_number(std::string_view query, std::string_view name, int max_page);
+
+// The filters listings and search share, read from a query string. Each returns the message of a
+// 400 for a value it refuses, or nullopt (and sets *out when the parameter is given and not empty).
+// What is malformed: the first of `names` present whose value is not valid URL-encoded text.
+std::optional<std::string> malformed_param(std::string_view query,
+                                           std::initializer_list<std::string_view> names);
+std::optional<std::string> read_duration(std::string_view query, projection::Duration* out);
+std::optional<std::string> read_period(std::string_view query, projection::Period* out);
+// The page ("page"), from 1 to max_page_number.
+std::optional<std::string> read_page(std::string_view query, int* out);
 
 // A local path fit to redirect to: starts with one '/', no backslash, no control characters.
 bool is_local_path(std::string_view path);

@@ -39,6 +39,10 @@ ParsedQuery parse_list_query(std::string_view query_string, ListKind kind) {
   ParsedQuery out;
   auto& q = out.query;
   q.kind = kind;
+  if (auto error = malformed_param(query_string, {"sort", "period", "duration", "category"})) {
+    out.error = std::move(*error);
+    return out;
+  }
   // Tags and channels keep only the newest and all-time most viewed lists.
   const bool short_list = kind == ListKind::tag || kind == ListKind::channel;
   if (auto text = http::query_param(query_string, "sort")) {
@@ -50,21 +54,30 @@ ParsedQuery parse_list_query(std::string_view query_string, ListKind kind) {
     }
     q.sort = *sort;
   }
-  if (auto text = http::query_param(query_string, "period")) {
-    auto period = projection::parse_period(*text);
-    if (!period || (short_list && *period != Period::all)) {
-      out.error = short_list ? "Unknown period: only all is listed here."
-                             : "Unknown period: use day, week, month or all.";
+  for (auto error : {read_period(query_string, &q.period), read_duration(query_string, &q.duration),
+                     read_page(query_string, &q.page)}) {
+    if (error) {
+      out.error = std::move(*error);
       return out;
     }
-    q.period = *period;
   }
-  auto page = page_number(query_string, "page", Router::max_page);
-  if (!page) {
-    out.error = "The page must be a number from 1 to " + std::to_string(Router::max_page) + ".";
+  // With the views sort the period is the window views were counted in, which tags and channels
+  // do not keep; with any other sort it filters by upload time.
+  if (short_list && q.sort == Sort::views && q.period != Period::all) {
+    out.error = "Tags and channels count views over all time only: use period=all with sort=views.";
     return out;
   }
-  q.page = *page;
+  // /videos?category=music is /category/music (the listing pages' combined filters).
+  if (auto text = http::query_param(query_string, "category"); text && kind == ListKind::all) {
+    if (!text->empty()) {
+      if (!catalog::valid_name(*text)) {
+        out.error = "There is no such category.";
+        return out;
+      }
+      q.kind = ListKind::category;
+      q.name = std::string(*text);
+    }
+  }
   return out;
 }
 
@@ -134,6 +147,10 @@ Task<http::Response> Router::handle(const http::Request& request) {
   }
   if (path == "/") co_return co_await home(request);
   if (path == "/upload") co_return co_await upload_page(request);
+  if (path == "/search") co_return co_await search(request, false);
+  if (path == "/api/v1/search") co_return co_await search(request, true);
+  if (path == "/api/v1/suggest") co_return suggest(request);
+  if (path == "/opensearch.xml") co_return opensearch(request);
   if (path.starts_with("/fragments/")) co_return co_await fragment(request, path.substr(11));
   if (path == "/videos" || path == api_prefix) {
     // Named, not temporaries in the co_await (STYLE.md).
@@ -231,8 +248,9 @@ Task<http::Response> Router::named_listing(const http::Request& request, std::st
   co_return error(404, "There is no such page.", api);
 }
 
-Task<Result<pages::Frame>> Router::frame_for(const http::Request& request) {
+Task<Result<pages::Frame>> Router::frame_for(const http::Request& request, bool api) {
   pages::Frame frame;
+  if (api) co_return frame;
   auto capability = request.header("Surrogate-Capability");
   frame.esi = capability && capability->find("ESI/1.0") != std::string_view::npos;
   if (frame.esi || s_.people == nullptr) co_return frame;
@@ -343,13 +361,10 @@ Task<http::Response> Router::listing(const http::Request& request, ListKind kind
                                      std::string path, bool api) {
   auto parsed = parse_list_query(request.query(), kind);
   if (!parsed.error.empty()) co_return error(400, parsed.error, api);
-  pages::Frame frame;
-  if (!api) {
-    auto found = co_await frame_for(request);
-    if (!found) co_return error(503, busy_message, false);
-    frame = std::move(*found);
-  }
-  parsed.query.name = std::move(name);
+  auto found = co_await frame_for(request, api);
+  if (!found) co_return error(503, busy_message, false);
+  pages::Frame frame = std::move(*found);
+  if (parsed.query.kind == kind) parsed.query.name = std::move(name);
   auto read = co_await s_.model.listing(parsed.query);
   if (!read) co_return error(503, busy_message, api);
   const projection::Listing& listing = **read;
@@ -362,7 +377,9 @@ Task<http::Response> Router::listing(const http::Request& request, ListKind kind
     response = http::Response::json(200, api::listing_document(listing, parsed.query));
     response.route = "api_videos";
   } else {
-    pages::ListingContext context{kind, std::move(path), parsed.query.sort, parsed.query.period};
+    pages::ListingContext context{parsed.query.kind,     std::move(path),
+                                  parsed.query.sort,     parsed.query.period,
+                                  parsed.query.duration, kind != parsed.query.kind ? parsed.query.name : ""};
     response = http::Response::html(200, s_.pages.listing(listing, context, s_.clock.unix_seconds(), frame));
     static constexpr std::string_view routes[] = {"videos", "category", "tag", "channel"};
     response.route = routes[static_cast<int>(kind)];
@@ -376,12 +393,9 @@ Task<http::Response> Router::watch(const http::Request& request, std::string_vie
   const size_t dash = api ? std::string_view::npos : id_and_slug.find('-');
   auto id = parse_id(id_and_slug.substr(0, dash));
   if (!id) co_return error(404, "There is no such video.", api);
-  pages::Frame frame;
-  if (!api) {
-    auto found = co_await frame_for(request);
-    if (!found) co_return error(503, busy_message, false);
-    frame = std::move(*found);
-  }
+  auto found = co_await frame_for(request, api);
+  if (!found) co_return error(503, busy_message, false);
+  pages::Frame frame = std::move(*found);
   auto video = co_await s_.model.video(*id);
   if (!video) co_return error(503, busy_message, api);
   if (!*video) {

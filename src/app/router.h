@@ -2,7 +2,10 @@
 // no sockets here, so every route is tested with a fake ReadModel and no network.
 //
 // Routes: /  /videos  /category/{slug}  /tag/{tag}  /channel/{name}  /watch/{id}[-{slug}]  /upload
+//         /search  /opensearch.xml  /api/v1/search  /api/v1/suggest
 //         /api/v1/videos  /api/v1/videos/{id}  /healthz  /readyz  /metrics  /static/...  /media/...
+// Listings take the combined filters ?duration=short|medium|long and ?period= (the upload period
+// with any sort but views, whose period is the view window), and /videos ?category=.
 //         POST /api/v1/videos/{id}/view (the view beacon, 204) and its no-JS twin
 //         GET /api/v1/videos/{id}/view.gif (a 1x1 image)
 //         DELETE /api/v1/videos/{id} (admin token; UploadRoutes::remove_video)
@@ -23,6 +26,8 @@
 #include <functional>
 #include <optional>
 #include <string>
+#include <string_view>
+#include <vector>
 
 #include "app/request_input.h"
 #include "app/view_recorder.h"
@@ -36,6 +41,17 @@
 #include "projection/read_model.h"
 
 namespace reel::app {
+
+// "Did you mean" and completions for the search routes, answered from memory (no I/O).
+// Thread-safety: called from every event loop at once.
+class SearchSuggestions {
+ public:
+  virtual ~SearchSuggestions() = default;
+  // A better spelling of `text` (a visitor's query), or nullopt when none is known.
+  virtual std::optional<std::string> did_you_mean(std::string_view text) const = 0;
+  // Up to `limit` queries starting with what `prefix` says, most searched first.
+  virtual std::vector<std::string> complete(std::string_view prefix, size_t limit) const = 0;
+};
 
 class UploadRoutes;  // app/upload_routes.h: the write routes, which need SQL and Redis
 class PeopleRoutes;  // app/people_routes.h: accounts, sessions and the community
@@ -52,6 +68,10 @@ struct Services {
   UploadRoutes* uploads = nullptr;                      // null: uploads answer 503 (no SQL store configured)
   PeopleRoutes* people = nullptr;                       // null: no accounts (every visitor is anonymous)
   projection::CommunityReadModel* community = nullptr;  // null: watch pages show no comments
+  const SearchSuggestions* suggestions = nullptr;       // null: no "did you mean", no completions
+  // The site's public origin ("https://videos.example.com") for absolute links (OpenSearch); empty:
+  // the request's Host, over http unless a proxy says X-Forwarded-Proto: https.
+  std::string site_url{};
 };
 
 class Router {
@@ -71,8 +91,9 @@ class Router {
   // /category/{slug}, /tag/{tag}, /channel/{name}; 404 for any other path.
   Task<http::Response> named_listing(const http::Request& request, std::string_view path, bool api);
   // Who a page is for: ESI includes when a surrogate asks for them (Surrogate-Capability), else the
-  // signed-in viewer's parts in place. Error: the session lookup failed (503).
-  Task<Result<pages::Frame>> frame_for(const http::Request& request);
+  // signed-in viewer's parts in place; an API answer has none (`api`: no lookup). Error: the
+  // session lookup failed (503).
+  Task<Result<pages::Frame>> frame_for(const http::Request& request, bool api = false);
   // A page's caching: shared (public, max-age=30, no cookie, tagged) unless it carries a viewer's
   // parts (private); with ESI, Surrogate-Control tells the surrogate to process it.
   static http::Response page_response(http::Response response, const pages::Frame& frame,
@@ -82,6 +103,12 @@ class Router {
   Task<http::Response> listing(const http::Request& request, projection::ListKind kind, std::string name,
                                std::string path, bool api);
   Task<http::Response> watch(const http::Request& request, std::string_view id_and_slug, bool api);
+  // /search and /api/v1/search (search_routes.cc).
+  Task<http::Response> search(const http::Request& request, bool api);
+  // /api/v1/suggest?q=PREFIX: {"suggestions": [...]} (or OpenSearch's array with format=opensearch).
+  http::Response suggest(const http::Request& request) const;
+  // /opensearch.xml, so browsers can add the site's search.
+  http::Response opensearch(const http::Request& request) const;
   // /fragments/user-bar and /fragments/watch/{id}: the per-user parts an ESI page includes.
   Task<http::Response> fragment(const http::Request& request, std::string_view path);
   Task<http::Response> ready();

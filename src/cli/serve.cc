@@ -122,6 +122,7 @@ struct Shared {
   std::chrono::milliseconds grace;        // [redis] grace_s
   People* people;                         // null when SQL could not be opened: every visitor is anonymous
   std::chrono::seconds read_your_writes;  // [redis] read_your_writes_s
+  std::string site_url;                   // [site] url
 };
 
 // Read-your-writes with a Redis replica ([redis] read): a write answered with success marks its
@@ -185,7 +186,7 @@ struct Loop {
                          projection::CommunityReadModel& comments) {
     return app::Services{reads,        shared.pages,   shared.static_files, shared.media_files, shared.links,
                          shared.clock, shared.metrics, shared.views,        uploads.get(),      people.get(),
-                         &comments};
+                         &comments,    nullptr,        shared.site_url};
   }
 
   app::SessionUploads session_uploads(const Shared& shared) {
@@ -385,7 +386,8 @@ Status serve(const config::Config& config, const std::function<void(const std::s
                       clock,           [&server_ptr] { return server_ptr->metrics().render(); },
                       views,           uploads->get(),
                       session_uploads, std::chrono::seconds(config.redis.grace_s),
-                      people.get(),    std::chrono::seconds(config.redis.read_your_writes_s)};
+                      people.get(),    std::chrono::seconds(config.redis.read_your_writes_s),
+                      config.site.url};
   http::Server server(options, [&](asio::io_context& io, int index) -> http::Handler {
     auto loop = std::make_shared<Loop>(io, *redis_options, shared);
     loop->redis.start();

@@ -128,6 +128,7 @@ std::vector<Setting> settings(Config& c) {
       text("paths", "media", c.paths.media),
       text("paths", "uploads", c.paths.uploads),
       text("site", "name", c.site.name),
+      text("site", "url", c.site.url),
       text("views", "sink", c.views.sink),
       text("views", "secret", c.views.secret),
       number("views", "flush_ms", c.views.flush_ms),

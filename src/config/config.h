@@ -104,6 +104,9 @@ struct Varnish {
 
 struct Site {
   std::string name = "Reel";
+  // The public origin ("https://videos.example.com") for absolute links (the OpenSearch
+  // description); empty: taken from each request's Host.
+  std::string url;
 };
 
 // Accounts and sessions (auth/, app/people_routes.h).

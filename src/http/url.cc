@@ -33,17 +33,32 @@ std::optional<std::string> percent_decode(std::string_view text, bool plus_is_sp
   return out;
 }
 
-std::optional<std::string> query_param(std::string_view query, std::string_view name) {
+namespace {
+
+// The raw value of the first `name` parameter ("" for a bare name); nullopt when absent.
+std::optional<std::string_view> raw_query_param(std::string_view query, std::string_view name) {
   while (!query.empty()) {
     const size_t amp = query.find('&');
     std::string_view pair = query.substr(0, amp);
     query = amp == std::string_view::npos ? std::string_view{} : query.substr(amp + 1);
     const size_t eq = pair.find('=');
     if (pair.substr(0, eq) != name) continue;
-    if (eq == std::string_view::npos) return std::string{};
-    return percent_decode(pair.substr(eq + 1), true);
+    return eq == std::string_view::npos ? std::string_view{} : pair.substr(eq + 1);
   }
   return std::nullopt;
+}
+
+}  // namespace
+
+std::optional<std::string> query_param(std::string_view query, std::string_view name) {
+  auto raw = raw_query_param(query, name);
+  if (!raw) return std::nullopt;
+  return percent_decode(*raw, true);
+}
+
+bool query_param_malformed(std::string_view query, std::string_view name) {
+  auto raw = raw_query_param(query, name);
+  return raw && !percent_decode(*raw, true);
 }
 
 }  // namespace reel::http

@@ -16,4 +16,8 @@ std::optional<std::string> percent_decode(std::string_view text, bool plus_is_sp
 // malformed. "name" with no '=' gives "".
 std::optional<std::string> query_param(std::string_view query, std::string_view name);
 
+// True when the first `name=` parameter is present but does not decode (query_param gives
+// nullopt for it as for an absent one): for answering 400 rather than ignoring it.
+bool query_param_malformed(std::string_view query, std::string_view name);
+
 }  // namespace reel::http

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <atomic>
 #include <cmath>
+#include <span>
 
 #include "common/text.h"
 
@@ -10,8 +11,10 @@ namespace reel::pages {
 
 namespace {
 
+using projection::all_durations;
 using projection::Card;
 using projection::CategoryLink;
+using projection::Duration;
 using projection::ListKind;
 using projection::Period;
 using projection::Sort;
@@ -74,14 +77,46 @@ std::string_view kind_label(ListKind kind) {
   return "";
 }
 
-// "/videos?sort=views&period=week&page=3": sort always, period with the views sort, page after 1.
-void append_listing_href(std::string& out, std::string_view path, Sort sort, Period period, int64_t page) {
-  out.append(path);
+// "This week" -> "this week", for a label inside a heading.
+std::string lowercase_label(std::string_view label) {
+  std::string out(label);
+  if (!out.empty() && out[0] >= 'A' && out[0] <= 'Z') out[0] = static_cast<char>(out[0] - 'A' + 'a');
+  return out;
+}
+
+std::string_view duration_label(Duration duration) {
+  switch (duration) {
+    case Duration::any:
+      return "Any length";
+    case Duration::short_videos:
+      return "Under 4 minutes";
+    case Duration::medium:
+      return "4–20 minutes";
+    case Duration::long_videos:
+      return "Over 20 minutes";
+  }
+  return "Any length";
+}
+
+// "/videos?sort=views&period=week&duration=long&page=3": the sort always; the period with the
+// views sort (its window, "all" included) or when it filters another sort; the duration and the
+// chosen category when set; the page after 1.
+void append_listing_href(std::string& out, const ListingContext& context, Sort sort, Period period,
+                         Duration duration, int64_t page) {
+  out.append(context.path);
   out.append("?sort=");
   out.append(sort_name(sort));
-  if (sort == Sort::views) {
+  if (sort == Sort::views || period != Period::all) {
     out.append("&period=");
     out.append(period_name(period));
+  }
+  if (duration != Duration::any) {
+    out.append("&duration=");
+    out.append(duration_name(duration));
+  }
+  if (!context.category.empty()) {
+    out.append("&category=");
+    append_url_encoded(out, context.category);
   }
   if (page > 1) {
     out.append("&page=");
@@ -231,6 +266,23 @@ void add_card_fields(TemplateData::Object item, const Card& card, std::string_vi
   }
 }
 
+// `text` HTML-escaped with the byte ranges `marks` (sorted, not overlapping, on character
+// boundaries) wrapped in <mark>; ranges past the text are cut to it.
+void append_marked(std::string& out, std::string_view text, std::span<const TitleMark> marks) {
+  size_t at = 0;
+  for (const TitleMark& mark : marks) {
+    const size_t begin = std::clamp(mark.begin, at, text.size());
+    const size_t end = std::clamp(mark.end, begin, text.size());
+    if (begin == end) continue;
+    append_escaped(out, text.substr(at, begin - at));
+    out.append("<mark>");
+    append_escaped(out, text.substr(begin, end - begin));
+    out.append("</mark>");
+    at = end;
+  }
+  append_escaped(out, text.substr(at));
+}
+
 // Cards rendered per event-loop thread are kept for reuse; this many at most between pages.
 constexpr size_t card_cache_capacity = 8192;
 
@@ -241,6 +293,21 @@ CardCache& thread_card_cache() {
 
 std::atomic<uint64_t> next_renderer_id{1};
 
+// A row of tabs at `parent` under `key`, named `title`: "items", each a label, a link and
+// whether it is current.
+template <class Value, class Label, class Href>
+void add_tabs(TemplateData::Object parent, TemplateData::Key key, std::string_view title,
+              std::span<const Value> values, Value current, const Label& label, const Href& href) {
+  auto row = parent.add_object(key);
+  row.set("title", title);
+  auto items = row.add_list("items");
+  for (Value value : values) {
+    auto tab = items.add_object();
+    tab.set("label", label(value)).set_bool("current", value == current);
+    tab.set_written("href", [&](std::string& out) { href(out, value); });
+  }
+}
+
 void add_sort_tabs(TemplateData::Object root, const ListingContext& context) {
   bool all_sorts = context.kind == ListKind::all || context.kind == ListKind::category;
   auto tabs = root.add_list("sort_tabs");
@@ -249,17 +316,30 @@ void add_sort_tabs(TemplateData::Object root, const ListingContext& context) {
     auto tab = tabs.add_object();
     tab.set("label", sort_label(sort)).set_bool("current", sort == context.sort);
     tab.set_written("href", [&](std::string& out) {
-      append_listing_href(out, context.path, sort, all_sorts ? context.period : Period::all, 1);
+      // A view window does not carry over to another sort, nor an upload period to views.
+      const bool keeps_period = all_sorts && (sort == Sort::views) == (context.sort == Sort::views);
+      append_listing_href(out, context, sort, keeps_period ? context.period : Period::all, context.duration,
+                          1);
     });
   }
-  if (!all_sorts || context.sort != Sort::views) return;
-  auto periods = root.add_object("periods").add_list("items");
-  for (Period period : {Period::day, Period::week, Period::month, Period::all}) {
-    auto tab = periods.add_object();
-    tab.set("label", period_label(period)).set_bool("current", period == context.period);
-    tab.set_written(
-        "href", [&](std::string& out) { append_listing_href(out, context.path, Sort::views, period, 1); });
+  const bool view_window = context.sort == Sort::views;
+  if (!view_window || all_sorts) {
+    static constexpr Period periods[] = {Period::all, Period::day, Period::week, Period::month};
+    add_tabs<Period>(
+        root, "periods", view_window ? "Views counted" : "Uploaded", periods, context.period,
+        [&](Period period) {
+          return view_window             ? period_label(period)
+                 : period == Period::all ? "Any time"
+                                         : period_label(period);
+        },
+        [&](std::string& out, Period period) {
+          append_listing_href(out, context, context.sort, period, context.duration, 1);
+        });
   }
+  add_tabs<Duration>(root, "durations", "Length", all_durations, context.duration, duration_label,
+                     [&](std::string& out, Duration duration) {
+                       append_listing_href(out, context, context.sort, context.period, duration, 1);
+                     });
 }
 
 // The page links of a list of `pages` pages showing `page`: "pagination" at `root` (nothing for a
@@ -292,9 +372,8 @@ void add_pagination(TemplateData::Object root, int64_t page, int64_t pages, cons
 
 void add_listing_pagination(TemplateData::Object root, const projection::Listing& listing,
                             const ListingContext& context) {
-  const Period period = context.sort == Sort::views ? context.period : Period::all;
   add_pagination(root, listing.page, listing.pages, [&](std::string& out, int64_t page) {
-    append_listing_href(out, context.path, context.sort, period, page);
+    append_listing_href(out, context, context.sort, context.period, context.duration, page);
   });
 }
 
@@ -391,15 +470,19 @@ Renderer::Renderer(SiteOptions options, Templates templates)
     : options_(std::move(options)), id_(next_renderer_id.fetch_add(1)), t_(std::move(templates)) {}
 
 void Renderer::add_cards(TemplateData::Object parent, TemplateData::Key key, const std::vector<Card>& cards,
-                         int64_t now, CardCache& cache, const CardExtra& extra) const {
+                         int64_t now, CardCache& cache, const CardExtra& extra,
+                         std::span<const std::vector<TitleMark>> marks) const {
   auto list = parent.add_list(key);
   std::string age;
   const int64_t links_expire = options_.links.expiry(now);
   std::optional<TemplateData> fields;  // one for every card rendered here, made on the first
-  for (const Card& card : cards) {
+  std::string marked_html;             // a card rendered with marks (not cached)
+  for (size_t index = 0; index < cards.size(); ++index) {
+    const Card& card = cards[index];
+    const bool marked = index < marks.size() && !marks[index].empty();
     age.clear();
     append_age(age, card.published_at, now);
-    const std::string* html = cache.find(card, age, links_expire);
+    const std::string* html = marked ? nullptr : cache.find(card, age, links_expire);
     if (html == nullptr) {
       if (fields) {
         fields->clear();
@@ -407,11 +490,18 @@ void Renderer::add_cards(TemplateData::Object parent, TemplateData::Key key, con
         fields.emplace(nodes_per_card, text_per_card);
       }
       add_card_fields(fields->root(), card, age, options_.links, links_expire);
-      html = &cache.store(card, age, links_expire, t_.card.render(*fields));
+      if (marked) {
+        fields->root().set_safe_written(
+            "marked", [&](std::string& out) { append_marked(out, card.title, marks[index]); });
+        marked_html = t_.card.render(*fields);
+        html = &marked_html;
+      } else {
+        html = &cache.store(card, age, links_expire, t_.card.render(*fields));
+      }
     }
     auto item = list.add_object();
     item.set("html", *html);
-    if (extra) extra(item, card, static_cast<size_t>(&card - cards.data()));
+    if (extra) extra(item, card, index);
   }
 }
 
@@ -436,10 +526,11 @@ Result<Renderer> Renderer::load(SiteOptions options, const media::StaticAssets* 
     Template* target;
   };
   for (auto [name, target] :
-       {Page{"home", &templates.home}, Page{"listing", &templates.listing}, Page{"watch", &templates.watch},
-        Page{"upload", &templates.upload}, Page{"error", &templates.error}, Page{"signin", &templates.signin},
-        Page{"register", &templates.register_form}, Page{"account", &templates.account},
-        Page{"collection", &templates.collection}, Page{"playlists", &templates.playlists}}) {
+       {Page{"home", &templates.home}, Page{"listing", &templates.listing}, Page{"search", &templates.search},
+        Page{"watch", &templates.watch}, Page{"upload", &templates.upload}, Page{"error", &templates.error},
+        Page{"signin", &templates.signin}, Page{"register", &templates.register_form},
+        Page{"account", &templates.account}, Page{"collection", &templates.collection},
+        Page{"playlists", &templates.playlists}}) {
     auto page = compile_page(name);
     if (!page) return page.error();
     *target = std::move(*page);
@@ -484,6 +575,14 @@ std::string Renderer::listing(const projection::Listing& listing, const ListingC
       heading += period_label(context.period);
     }
   }
+  if (context.sort != Sort::views && context.period != Period::all) {
+    heading += " · uploaded ";
+    heading += lowercase_label(period_label(context.period));
+  }
+  if (context.duration != Duration::any) {
+    heading += " · ";
+    heading += lowercase_label(duration_label(context.duration));
+  }
   std::string page_title = heading;
   if (listing.page > 1) page_title += " · Page " + std::to_string(listing.page);
   std::string description =
@@ -491,7 +590,7 @@ std::string Renderer::listing(const projection::Listing& listing, const ListingC
 
   add_layout(root, options_.name, page_title, description, listing.nav, context.path, frame);
   root.set_written("canonical", [&](std::string& out) {
-    append_listing_href(out, context.path, context.sort, context.period, listing.page);
+    append_listing_href(out, context, context.sort, context.period, context.duration, listing.page);
   });
   root.set("heading", heading).set("kind", kind_label(context.kind));
   root.set_safe_written("total", [&](std::string& out) { append_exact_count(out, listing.total); });
@@ -500,6 +599,145 @@ std::string Renderer::listing(const projection::Listing& listing, const ListingC
   add_cards(root, "cards", listing.cards, now, cache);
   add_listing_pagination(root, listing, context);
   return render_page(t_.listing, data, cards);
+}
+
+namespace {
+
+// "/search?q=night+city&sort=newest&category=music&duration=long&page=2": the query always, the
+// rest when it is not the default.
+void append_search_href(std::string& out, const projection::SearchQuery& query, projection::SearchSort sort,
+                        int64_t page) {
+  out.append("/search?q=");
+  append_url_encoded(out, query.text);
+  if (sort != projection::SearchSort::relevance) {
+    out.append("&sort=");
+    out.append(search_sort_name(sort));
+  }
+  for (auto [name, value] : {std::pair<std::string_view, std::string_view>{"category", query.category},
+                             {"tag", query.tag},
+                             {"channel", query.channel}}) {
+    if (value.empty()) continue;
+    out.append("&").append(name).append("=");
+    append_url_encoded(out, value);
+  }
+  if (query.duration != Duration::any) out.append("&duration=").append(duration_name(query.duration));
+  if (query.period != Period::all) out.append("&period=").append(period_name(query.period));
+  if (page > 1) out.append("&page=").append(std::to_string(page));
+}
+
+std::string_view search_sort_label(projection::SearchSort sort) {
+  switch (sort) {
+    case projection::SearchSort::relevance:
+      return "Relevance";
+    case projection::SearchSort::newest:
+      return "Newest";
+    case projection::SearchSort::views:
+      return "Most viewed";
+    case projection::SearchSort::rating:
+      return "Top rated";
+    case projection::SearchSort::duration:
+      return "Longest";
+  }
+  return "Relevance";
+}
+
+}  // namespace
+
+std::string Renderer::search(const projection::SearchResults& results, const SearchPage& page, int64_t now,
+                             const Frame& frame) const {
+  const projection::SearchQuery& query = page.query;
+  const size_t cards = results.cards.size();
+  CardCache& cache = thread_card_cache();
+  cache.begin_page(id_);
+  TemplateData data(page_nodes * 2 + cards * nodes_per_card, page_text * 2 + cards * text_per_card);
+  auto root = data.root();
+  const bool searched = page.message.empty() && !query.text.empty();
+  std::string heading = searched ? "Results for “" + query.text + "”" : std::string("Search");
+  if (results.page > 1) heading += " · Page " + std::to_string(results.page);
+  add_layout(root, options_.name, heading, "Search the videos on " + options_.name + ".", results.nav, "",
+             frame);
+  root.set_bool("noindex", true).set("heading", heading).set("q", query.text).set("message", page.message);
+  root.set("search_q", query.text).set("sort", search_sort_name(query.sort));
+  root.set("tag", query.tag).set("channel", query.channel);
+  auto categories = root.add_list("categories");
+  for (const CategoryLink& category : results.nav) {
+    categories.add_object()
+        .set("slug", category.slug)
+        .set("name", category.name)
+        .set_bool("selected", category.slug == query.category);
+  }
+  auto durations = root.add_list("durations");
+  for (Duration duration : all_durations) {
+    durations.add_object()
+        .set("value", duration == Duration::any ? "" : duration_name(duration))
+        .set("label", duration_label(duration))
+        .set_bool("selected", duration == query.duration);
+  }
+  auto periods = root.add_list("periods");
+  for (Period period : {Period::all, Period::day, Period::week, Period::month}) {
+    periods.add_object()
+        .set("value", period == Period::all ? "" : period_name(period))
+        .set("label", period == Period::all ? "Any time" : period_label(period))
+        .set_bool("selected", period == query.period);
+  }
+  if (page.suggestion) {
+    projection::SearchQuery corrected = query;
+    corrected.text = *page.suggestion;
+    root.add_object("suggestion").set("text", *page.suggestion).set_written("href", [&](std::string& out) {
+      append_search_href(out, corrected, query.sort, 1);
+    });
+  }
+  if (searched) {
+    root.set_bool("has_results", results.total > 0).set_bool("no_results", results.total == 0);
+    root.set_safe_written("total", [&](std::string& out) { append_exact_count(out, results.total); });
+    root.set_bool("single", results.total == 1);
+    const bool filtered = !query.category.empty() || !query.tag.empty() || !query.channel.empty() ||
+                          query.duration != Duration::any || query.period != Period::all;
+    if (filtered) {
+      projection::SearchQuery unfiltered;
+      unfiltered.text = query.text;
+      root.set_written("unfiltered",
+                       [&](std::string& out) { append_search_href(out, unfiltered, query.sort, 1); });
+    }
+    auto tabs = root.add_list("sort_tabs");
+    for (projection::SearchSort sort : projection::all_search_sorts) {
+      tabs.add_object()
+          .set("label", search_sort_label(sort))
+          .set_bool("current", sort == query.sort)
+          .set_written("href", [&](std::string& out) { append_search_href(out, query, sort, 1); });
+    }
+    add_cards(root, "cards", results.cards, now, cache, {}, page.marks);
+    add_pagination(root, results.page, results.pages, [&](std::string& out, int64_t number) {
+      append_search_href(out, query, query.sort, number);
+    });
+  }
+  return render_page(t_.search, data, cards);
+}
+
+std::string Renderer::opensearch(std::string_view origin) const {
+  std::string out = R"(<?xml version="1.0" encoding="UTF-8"?>
+<OpenSearchDescription xmlns="http://a9.com/-/spec/opensearch/1.1/" xmlns:moz="http://www.mozilla.org/2006/browser/search/">
+<ShortName>)";
+  append_escaped(out, std::string_view(options_.name).substr(0, 16));
+  out.append("</ShortName>\n<Description>Search the videos on ");
+  append_escaped(out, options_.name);
+  out.append(
+      "</Description>\n<InputEncoding>UTF-8</InputEncoding>\n<Image width=\"16\" height=\"16\" "
+      "type=\"image/svg+xml\">");
+  append_escaped(out, origin);
+  out.append("/static/img/favicon.svg</Image>\n<Url type=\"text/html\" method=\"get\" template=\"");
+  append_escaped(out, origin);
+  out.append(
+      "/search?q={searchTerms}\"/>\n<Url type=\"application/x-suggestions+json\" method=\"get\" template=\"");
+  append_escaped(out, origin);
+  out.append(
+      "/api/v1/suggest?q={searchTerms}&amp;format=opensearch\"/>\n<Url "
+      "type=\"application/opensearchdescription+xml\" rel=\"self\" template=\"");
+  append_escaped(out, origin);
+  out.append("/opensearch.xml\"/>\n<moz:SearchForm>");
+  append_escaped(out, origin);
+  out.append("/search</moz:SearchForm>\n</OpenSearchDescription>\n");
+  return out;
 }
 
 std::string Renderer::watch(const projection::VideoPage& video, int64_t now, const Frame& frame,

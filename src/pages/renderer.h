@@ -16,6 +16,8 @@
 
 #include <cstdint>
 #include <functional>
+#include <optional>
+#include <span>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -120,12 +122,30 @@ struct PlaylistPanel {
   int64_t total = 0;
 };
 
-// What a listing page needs besides the data: its base path for links and the active sort.
+// What a listing page needs besides the data: its base path for links, the active sort and filters.
 struct ListingContext {
   projection::ListKind kind = projection::ListKind::all;
   std::string path;  // "/videos", "/category/music", "/tag/cats", "/channel/bob" (already URL-safe)
   projection::Sort sort = projection::Sort::newest;
   projection::Period period = projection::Period::all;
+  projection::Duration duration = projection::Duration::any;
+  std::string category{};  // the category a query string chose (/videos?category=music), kept by links
+};
+
+// A byte range [begin, end) of a card's title to wrap in <mark> (search::Analyzer::highlight).
+struct TitleMark {
+  size_t begin = 0;
+  size_t end = 0;
+};
+
+// What the search page shows besides the results: the query and filters (every link keeps them),
+// the matched words of each card's title, a "did you mean" query, or a message in place of results
+// (a query with no word to search for).
+struct SearchPage {
+  projection::SearchQuery query;
+  std::vector<std::vector<TitleMark>> marks;  // per card, sorted, not overlapping
+  std::optional<std::string> suggestion;
+  std::string message;
 };
 
 class Renderer {
@@ -138,9 +158,18 @@ class Renderer {
   // the per-user parts in place.
   std::string home(const projection::Home& home, int64_t now, const Frame& frame = {}) const;
   // Sort tabs link to "?sort=newest|views|rating|duration[&period=day|week|month|all]" (kinds all
-  // and category; tag and channel get newest and views only); page links add "&page=N".
+  // and category; tag and channel get newest and views only); the filter tabs (duration, and the
+  // upload period for sorts other than views) keep the sort; every link keeps the filters
+  // (&period=, &duration=, &category=) and page links add "&page=N".
   std::string listing(const projection::Listing& listing, const ListingContext& context, int64_t now,
                       const Frame& frame = {}) const;
+  // /search: the form with its filters, sort tabs ("/search?q=…&sort=…" keeping the filters), the
+  // result cards with matched title words in <mark>, pagination, and a friendly page when nothing
+  // matched (tips, the "did you mean" link, a link without the filters). Never indexed by robots.
+  std::string search(const projection::SearchResults& results, const SearchPage& page, int64_t now,
+                     const Frame& frame = {}) const;
+  // The OpenSearch description (/opensearch.xml) for the site at `origin` ("https://host").
+  std::string opensearch(std::string_view origin) const;
   // `actions` fills the controls rendered in place (ignored with ESI and for anonymous viewers);
   // `comments` are shown under the video (sort links keep their order; a viewer rendered in place
   // gets the edit and delete forms of their own comments and a reply form under each);
@@ -176,7 +205,7 @@ class Renderer {
 
  private:
   struct Templates {
-    Template home, listing, watch, upload, error, card, user_bar, watch_actions, comment_form, signin,
+    Template home, listing, search, watch, upload, error, card, user_bar, watch_actions, comment_form, signin,
         register_form, account, collection, playlists;
   };
   Renderer(SiteOptions options, Templates templates);
@@ -184,9 +213,10 @@ class Renderer {
   // whatever `extra` adds beside it (an item's own buttons and links: the card's HTML is shared).
   using CardExtra =
       std::function<void(TemplateData::Object item, const projection::Card& card, size_t index)>;
+  // A card with `marks` is rendered on its own with those words of its title marked, not cached.
   void add_cards(TemplateData::Object parent, TemplateData::Key key,
                  const std::vector<projection::Card>& cards, int64_t now, CardCache& cache,
-                 const CardExtra& extra = {}) const;
+                 const CardExtra& extra = {}, std::span<const std::vector<TitleMark>> marks = {}) const;
 
   SiteOptions options_;
   uint64_t id_;  // identifies this renderer's entries in the per-thread CardCache

@@ -2,8 +2,6 @@
 
 #include <algorithm>
 #include <cmath>
-#include <cstdio>
-#include <cstdlib>
 #include <map>
 
 #include "projection/keys.h"
@@ -70,16 +68,7 @@ double idf(int64_t indexed_videos, int64_t videos_with_term) {
 }
 
 search::Analyzer& thread_analyzer() {
-  thread_local search::Analyzer analyzer = [] {
-    auto made = search::Analyzer::create();
-    if (!made) {
-      // Cannot happen with ICU and libstemmer linked in: English is built into both.
-      std::fprintf(stderr, "search index: %s\n", made.error().message.c_str());
-      std::abort();
-    }
-    return std::move(*made);
-  }();
-  return analyzer;
+  return search::thread_analyzer();
 }
 
 std::vector<TermEntry> video_terms(const catalog::Video& video, std::string_view channel_display_name) {

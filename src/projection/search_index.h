@@ -97,7 +97,7 @@ std::vector<redis::Command> index_commands(const catalog::Video& video,
 // a MULTI.
 redis::Command unindex_command(int64_t video_id);
 
-// This thread's analyzer (the catalog's language: English).
+// This thread's analyzer (search::thread_analyzer: the catalog's language, English).
 search::Analyzer& thread_analyzer();
 
 }  // namespace reel::projection::search_index

@@ -9,6 +9,8 @@
 #include <unicode/utf8.h>
 
 #include <algorithm>
+#include <cstdio>
+#include <cstdlib>
 #include <unordered_map>
 #include <unordered_set>
 #include <utility>
@@ -468,6 +470,19 @@ bool Query::only_stop_words() const {
     }
   }
   return any;
+}
+
+Analyzer& thread_analyzer() {
+  thread_local Analyzer analyzer = [] {
+    auto made = Analyzer::create();
+    if (!made) {
+      // Cannot happen with ICU and libstemmer linked in: English is built into both.
+      std::fprintf(stderr, "search analyzer: %s\n", made.error().message.c_str());
+      std::abort();
+    }
+    return std::move(*made);
+  }();
+  return analyzer;
 }
 
 }  // namespace reel::search

@@ -153,4 +153,9 @@ class Analyzer {
   std::unique_ptr<State> state_;
 };
 
+// This thread's analyzer with the default options (the catalog's language: English), made on the
+// thread's first call and kept for its life (about 2 MB with a full stem memo): what the index,
+// the query planner and the pages share, one per thread.
+Analyzer& thread_analyzer();
+
 }  // namespace reel::search

@@ -33,6 +33,22 @@ projection::Card card(int64_t id, std::string title) {
   return c;
 }
 
+// Suggestions from fixed answers, like the suggester's snapshot would give.
+class FakeSuggestions final : public SearchSuggestions {
+ public:
+  std::optional<std::string> did_you_mean(std::string_view text) const override {
+    if (text == "gitar") return std::string("guitar");
+    return std::nullopt;
+  }
+  std::vector<std::string> complete(std::string_view prefix, size_t limit) const override {
+    std::vector<std::string> out;
+    for (std::string_view known : {"guitar", "guitar lessons", "gumbo"}) {
+      if (known.starts_with(prefix) && out.size() < limit) out.emplace_back(known);
+    }
+    return out;
+  }
+};
+
 class RouterTest : public ::testing::Test {
  protected:
   void SetUp() override {
@@ -68,8 +84,11 @@ class RouterTest : public ::testing::Test {
   }
 
   void make_router() {
-    router_.emplace(Services{model_, *pages_, *static_files_, *media_files_, links_, clock_,
-                             [] { return std::string("m 1\n"); }, *views_});
+    Services services{
+        model_, *pages_, *static_files_, *media_files_, links_, clock_, [] { return std::string("m 1\n"); },
+        *views_};
+    services.suggestions = &suggestions_;
+    router_.emplace(std::move(services));
   }
 
   // Turns media link signing on, as the embedded mode has it: a renderer and router with a secret.
@@ -114,6 +133,7 @@ class RouterTest : public ::testing::Test {
   std::unique_ptr<event_log::EventLog> view_log_;
   std::optional<ViewRecorder> views_;
   testing::FakeReadModel model_;
+  FakeSuggestions suggestions_;
   ManualClock clock_{1795824000};
   std::optional<pages::Renderer> pages_;
   std::optional<media::StaticAssets> static_files_;
@@ -148,13 +168,42 @@ TEST_F(RouterTest, BadListingInputIs400) {
   for (auto target :
        {"/videos?sort=random", "/videos?period=year&sort=views", "/videos?page=0", "/videos?page=-1",
         "/videos?page=abc", "/videos?page=999999999999", "/videos?page=1e3", "/tag/cats?sort=rating",
-        "/tag/cats?sort=trending", "/videos?sort=Trending", "/channel/bob?period=day"}) {
+        "/tag/cats?sort=trending", "/videos?sort=Trending", "/channel/bob?sort=views&period=day",
+        "/videos?duration=huge", "/videos?duration=Long", "/videos?category=a%2Fb", "/videos?category=%00"}) {
     EXPECT_EQ(get(target).status, 400) << target;
   }
   auto api = get("/api/v1/videos?sort=random");
   EXPECT_EQ(api.status, 400);
   EXPECT_NE(api.body.find("\"error\":\"Unknown sort order"), std::string::npos) << api.body;
   EXPECT_NE(api.header("Content-Type").value_or("").find("json"), std::string::npos);
+}
+
+TEST_F(RouterTest, ListingsTakeCombinedFilters) {
+  auto r = get("/videos?category=music&duration=long&period=week");
+  EXPECT_EQ(r.status, 200);
+  EXPECT_EQ(model_.last_query.kind, projection::ListKind::category);
+  EXPECT_EQ(model_.last_query.name, "music");
+  EXPECT_EQ(model_.last_query.duration, projection::Duration::long_videos);
+  EXPECT_EQ(model_.last_query.period, projection::Period::week);
+  EXPECT_TRUE(model_.last_query.filtered());
+  // Every link keeps the filters: the sort tabs, the other duration tabs, the pages.
+  EXPECT_NE(r.body.find("/videos?sort=views&amp;period=all&amp;duration=long&amp;category=music"),
+            std::string::npos)
+      << r.body;
+  EXPECT_NE(r.body.find("/videos?sort=newest&amp;period=week&amp;duration=short&amp;category=music"),
+            std::string::npos);
+  EXPECT_NE(
+      r.body.find("/videos?sort=newest&amp;period=week&amp;duration=long&amp;category=music&amp;page=2"),
+      std::string::npos);
+  // A tag or channel takes an upload period with the newest sort.
+  EXPECT_EQ(get("/channel/bob?period=day&duration=short").status, 200);
+  EXPECT_EQ(model_.last_query.kind, projection::ListKind::channel);
+  EXPECT_EQ(model_.last_query.period, projection::Period::day);
+  EXPECT_EQ(get("/api/v1/videos?duration=medium").status, 200);
+  EXPECT_EQ(model_.last_query.duration, projection::Duration::medium);
+  // The views sort's period is its window, not a filter.
+  EXPECT_EQ(get("/videos?sort=views&period=week").status, 200);
+  EXPECT_FALSE(model_.last_query.filtered());
 }
 
 TEST_F(RouterTest, PagePastTheEndIs404) {
@@ -422,6 +471,136 @@ TEST_F(RouterTest, PlaylistsAndVttAreServedWithSignedReferences) {
   EXPECT_NE(vtt.body.find("#xywh=0,0,160,90"), std::string::npos);
   EXPECT_EQ(get("/media/videos/7/hls/master.m3u8").status, 403);
   EXPECT_EQ(get(links_.url("/media/videos/7/hls/missing.m3u8", expires)).status, 404);
+}
+
+}  // namespace
+}  // namespace reel::app
+
+namespace reel::app {
+namespace {
+
+TEST_F(RouterTest, SearchPassesTheQueryAndEveryFilter) {
+  model_.search_value.total = 70;
+  model_.search_value.pages = 3;
+  model_.search_value.page = 2;
+  auto r =
+      get("/search?q=night+city&sort=newest&category=music&tag=cats&channel=bob&duration=long&period=week&"
+          "page=2");
+  EXPECT_EQ(r.status, 200);
+  EXPECT_EQ(r.route, "search");
+  const projection::SearchQuery& q = model_.last_search;
+  EXPECT_EQ(q.text, "night city");
+  EXPECT_EQ(q.sort, projection::SearchSort::newest);
+  EXPECT_EQ(q.category, "music");
+  EXPECT_EQ(q.tag, "cats");
+  EXPECT_EQ(q.channel, "bob");
+  EXPECT_EQ(q.duration, projection::Duration::long_videos);
+  EXPECT_EQ(q.period, projection::Period::week);
+  EXPECT_EQ(q.page, 2);
+  // The sort tabs and pages keep the query and the filters.
+  EXPECT_NE(
+      r.body.find("/search?q=night%20city&amp;sort=views&amp;category=music&amp;tag=cats&amp;channel=bob&amp;"
+                  "duration=long&amp;period=week"),
+      std::string::npos)
+      << r.body;
+  EXPECT_NE(r.body.find("<meta name=\"robots\" content=\"noindex\">"), std::string::npos);
+  EXPECT_EQ(get("/search?q=x&page=4").status, 404);
+}
+
+TEST_F(RouterTest, SearchPageMarksMatchedWordsAndEscapesTheRest) {
+  model_.search_value.total = 1;
+  model_.search_value.pages = 1;
+  model_.search_value.cards = {card(5, "Night <City> & Lights")};
+  auto r = get("/search?q=cities");
+  EXPECT_EQ(r.status, 200);
+  EXPECT_NE(r.body.find("Night &lt;<mark>City</mark>&gt; &amp; Lights"), std::string::npos) << r.body;
+  EXPECT_NE(r.body.find("Results for “cities”"), std::string::npos);
+  // The query is escaped wherever it is shown.
+  auto hostile = get("/search?q=%3Cscript%3Ealert(1)%3C/script%3E");
+  EXPECT_EQ(hostile.status, 200);
+  EXPECT_EQ(hostile.body.find("<script>alert"), std::string::npos);
+  EXPECT_NE(hostile.body.find("&lt;script&gt;alert(1)"), std::string::npos);
+}
+
+TEST_F(RouterTest, ApiSearchDocumentAndDidYouMean) {
+  model_.search_value.total = 1;
+  model_.search_value.page = 1;
+  model_.search_value.pages = 1;
+  model_.search_value.cards = {card(5, "Guitar")};
+  auto found = get("/api/v1/search?q=guitar");
+  EXPECT_EQ(found.status, 200);
+  EXPECT_EQ(found.route, "api_search");
+  EXPECT_NE(
+      found.body.find(
+          "\"videos\":[{\"channel\":{\"display_name\":\"\",\"name\":\"bob\"},\"duration\":65,\"id\":5,"),
+      std::string::npos)
+      << found.body;
+  for (std::string_view field : {"\"total\":1", "\"page\":1", "\"pages\":1", "\"suggestion\":null"})
+    EXPECT_NE(found.body.find(field), std::string::npos) << field << " in " << found.body;
+  model_.search_value = {};
+  auto typo = get("/api/v1/search?q=gitar");
+  EXPECT_NE(typo.body.find("\"suggestion\":\"guitar\""), std::string::npos) << typo.body;
+  auto page = get("/search?q=gitar");
+  EXPECT_NE(page.body.find("Did you mean <a href=\"/search?q=guitar\">guitar</a>?"), std::string::npos)
+      << page.body;
+  EXPECT_NE(page.body.find("No videos match “gitar”"), std::string::npos);
+}
+
+TEST_F(RouterTest, SearchWithNothingToLookUpSaysSo) {
+  model_.search_value.empty_query = true;
+  auto blank = get("/search?q=");
+  EXPECT_EQ(blank.status, 200);
+  EXPECT_NE(blank.body.find("Type what you are looking for"), std::string::npos);
+  auto stop_words = get("/search?q=the+of");
+  EXPECT_NE(stop_words.body.find("only very common words"), std::string::npos);
+  auto api = get("/api/v1/search?q=the");
+  EXPECT_EQ(api.status, 400);
+  EXPECT_NE(api.body.find("\"error\":\"Nothing in this search"), std::string::npos) << api.body;
+}
+
+TEST_F(RouterTest, BadSearchInputIs4xx) {
+  for (auto target : {"/search?q=a&sort=random", "/search?q=a&duration=huge", "/search?q=a&period=year",
+                      "/search?q=a&category=a%2Fb", "/search?q=a&tag=%00", "/search?q=a&channel=has%20space",
+                      "/search?q=a&page=0", "/api/v1/search?q=a&sort=Newest", "/api/v1/suggest",
+                      "/search?q=%zz", "/search?q=a%00b"}) {
+    EXPECT_EQ(get(target).status, 400) << target;
+  }
+  EXPECT_EQ(get("/search?q=" + std::string(10 * 1024, 'a')).status, 414);
+  model_.available = false;
+  EXPECT_EQ(get("/search?q=a").status, 503);
+  EXPECT_EQ(get("/api/v1/search?q=a").status, 503);
+}
+
+TEST_F(RouterTest, SuggestCompletesFromMemory) {
+  auto r = get("/api/v1/suggest?q=gui");
+  EXPECT_EQ(r.status, 200);
+  EXPECT_EQ(r.body, "{\"suggestions\":[\"guitar\",\"guitar lessons\"]}");
+  EXPECT_EQ(r.header("Cache-Control"), std::optional<std::string_view>("public, max-age=300"));
+  auto opensearch = get("/api/v1/suggest?q=gu&format=opensearch");
+  EXPECT_EQ(opensearch.body, "[\"gu\",[\"guitar\",\"guitar lessons\",\"gumbo\"]]");
+  EXPECT_EQ(opensearch.header("Content-Type"),
+            std::optional<std::string_view>("application/x-suggestions+json"));
+  EXPECT_EQ(get("/api/v1/suggest?q=" + std::string(200, 'g')).body, "{\"suggestions\":[]}");
+}
+
+TEST_F(RouterTest, OpenSearchDescriptionNamesThisSite) {
+  http::Request request;
+  request.method = "GET";
+  request.target = "/opensearch.xml";
+  request.headers.push_back({"Host", "videos.example.com"});
+  auto r = send(request);
+  EXPECT_EQ(r.status, 200);
+  EXPECT_EQ(r.header("Content-Type"),
+            std::optional<std::string_view>("application/opensearchdescription+xml"));
+  EXPECT_NE(r.body.find("template=\"http://videos.example.com/search?q={searchTerms}\""), std::string::npos)
+      << r.body;
+  request.headers = {{"Host", "evil\"><x"}};
+  auto hostile = send(request);
+  EXPECT_EQ(hostile.body.find("evil"), std::string::npos);
+  EXPECT_NE(hostile.body.find("http://localhost/search"), std::string::npos);
+  // Every page tells browsers where it is.
+  EXPECT_NE(get("/").body.find("rel=\"search\" type=\"application/opensearchdescription+xml\""),
+            std::string::npos);
 }
 
 }  // namespace

@@ -23,5 +23,13 @@ TEST(Url, QueryParam) {
   EXPECT_FALSE(query_param("page=%", "page"));
 }
 
+TEST(Url, QueryParamMalformedTellsABadValueFromAnAbsentOne) {
+  EXPECT_TRUE(query_param_malformed("page=%", "page"));
+  EXPECT_TRUE(query_param_malformed("q=a%00b&page=2", "q"));
+  EXPECT_FALSE(query_param_malformed("q=a%20b", "q"));
+  EXPECT_FALSE(query_param_malformed("page=2", "q"));
+  EXPECT_FALSE(query_param_malformed("flag", "flag"));
+}
+
 }  // namespace
 }  // namespace reel::http

@@ -12,6 +12,7 @@ namespace {
 
 using projection::Card;
 using projection::CategoryLink;
+using projection::Duration;
 using projection::ListKind;
 using projection::Period;
 using projection::Sort;
@@ -182,13 +183,29 @@ TEST_F(RendererTest, SortTabsMarkTheActiveSortAndPeriod) {
           R"(<a class="tab" href="/category/music?sort=views&amp;period=week" aria-current="true">This week</a>)"));
   EXPECT_THAT(html,
               HasSubstr(R"(<a class="tab" href="/category/music?sort=views&amp;period=all">All time</a>)"));
-  EXPECT_EQ(count(html, R"(aria-current="true")"), 2u);
+  // The length filter keeps the sort and its window.
+  EXPECT_THAT(
+      html,
+      HasSubstr(
+          R"(href="/category/music?sort=views&amp;period=week&amp;duration=long">Over 20 minutes</a>)"));
+  EXPECT_EQ(count(html, R"(aria-current="true")"), 3u);  // the sort, the window, "Any length"
 }
 
-TEST_F(RendererTest, PeriodTabsOnlyForMostViewed) {
-  std::string html = listing(1, 2, {ListKind::all, "/videos", Sort::rating, Period::all});
-  EXPECT_THAT(html, HasSubstr(R"(href="/videos?sort=rating" aria-current="true">Top rated</a>)"));
-  EXPECT_THAT(html, Not(HasSubstr("tabs--periods")));
+TEST_F(RendererTest, OtherSortsFilterByUploadPeriodAndLength) {
+  std::string html =
+      listing(1, 2, {ListKind::all, "/videos", Sort::rating, Period::week, Duration::short_videos});
+  EXPECT_THAT(
+      html,
+      HasSubstr(
+          R"(href="/videos?sort=rating&amp;period=week&amp;duration=short" aria-current="true">Top rated</a>)"));
+  EXPECT_THAT(html, HasSubstr(R"(aria-label="Uploaded")"));
+  EXPECT_THAT(html, Not(HasSubstr("Views counted")));
+  EXPECT_THAT(html, HasSubstr(R"(href="/videos?sort=rating&amp;duration=short">Any time</a>)"));
+  EXPECT_THAT(html, HasSubstr(R"(href="/videos?sort=rating&amp;period=week">Any length</a>)"));
+  // Switching to most viewed drops the upload period (its period is a window of views).
+  EXPECT_THAT(html,
+              HasSubstr(R"(href="/videos?sort=views&amp;period=all&amp;duration=short">Most viewed</a>)"));
+  EXPECT_THAT(html, HasSubstr("Top rated videos · uploaded this week · under 4 minutes"));
 }
 
 TEST_F(RendererTest, TagAndChannelListingsOfferNewestAndMostViewedOnly) {
@@ -202,7 +219,7 @@ TEST_F(RendererTest, TagAndChannelListingsOfferNewestAndMostViewedOnly) {
           R"(<a class="tab" href="/tag/cats?sort=views&amp;period=all" aria-current="true">Most viewed</a>)"));
   EXPECT_THAT(html, Not(HasSubstr("Top rated")));
   EXPECT_THAT(html, Not(HasSubstr("Longest")));
-  EXPECT_THAT(html, Not(HasSubstr("tabs--periods")));
+  EXPECT_THAT(html, Not(HasSubstr("Views counted")));
   EXPECT_THAT(html, HasSubstr(R"(<p class="eyebrow">Tag</p>)"));
 }
 
