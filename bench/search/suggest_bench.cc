@@ -84,14 +84,22 @@ const Suggester& suggester() {
   return made;
 }
 
-void BM_DidYouMeanOneWord(benchmark::State& state) {
-  const auto& misspelt = data().misspelt;
+// Misspelt words in turn: every one (a quarter of them two edits away), or only those one or two
+// edits away (misspelt[i] is two edits away when i % 4 == 3).
+void BM_DidYouMeanOneWord(benchmark::State& state, int edits) {
+  std::vector<std::string> words;
+  for (size_t i = 0; i < data().misspelt.size(); ++i) {
+    const int made = i % 4 == 3 ? 2 : 1;
+    if (edits == 0 || edits == made) words.push_back(data().misspelt[i]);
+  }
   size_t i = 0;
   for (auto _ : state)
-    benchmark::DoNotOptimize(suggester().did_you_mean(analyzer(), misspelt[i++ % misspelt.size()]));
+    benchmark::DoNotOptimize(suggester().did_you_mean(analyzer(), words[i++ % words.size()]));
   state.SetItemsProcessed(state.iterations());
 }
-BENCHMARK(BM_DidYouMeanOneWord);
+BENCHMARK_CAPTURE(BM_DidYouMeanOneWord, mixed, 0);
+BENCHMARK_CAPTURE(BM_DidYouMeanOneWord, one_edit, 1);
+BENCHMARK_CAPTURE(BM_DidYouMeanOneWord, two_edits, 2);
 
 void BM_DidYouMeanThreeWords(benchmark::State& state) {
   const auto& misspelt = data().misspelt;
