@@ -52,6 +52,15 @@ std::string search_records_pattern() {
 std::string_view search_videos() {
   return "search:videos";
 }
+std::string_view search_dictionary() {
+  return "search:terms";
+}
+std::string_view search_words() {
+  return "search:words";
+}
+std::string_view search_popular() {
+  return "search:popular";
+}
 std::string_view shadow_prefix() {
   return "rebuild:";
 }

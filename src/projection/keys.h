@@ -81,6 +81,10 @@ std::string search_record(int64_t video_id);     // string: the terms the video 
 std::string search_records_pattern();            // sx:*
 std::string_view search_term_prefix();           // "st:", for the script that unindexes a video
 std::string_view search_videos();                // string: how many videos are indexed (a counter)
+// The term dictionary, for "did you mean" and completion (search_index.h, search/suggester.h).
+std::string_view search_dictionary();  // zset: term -> how many videos hold it (ZCARD of its st: set)
+std::string_view search_words();       // hash: term -> the word shown for it (folded, not stemmed)
+std::string_view search_popular();     // zset: a popular search as shown -> its decayed count
 
 // The write path's watermarks (src/writes/): the sequence number of the last delta applied to
 // each object ("video:12"), kept as a field of a hash that buckets 100 objects of one class

@@ -66,7 +66,10 @@ std::vector<std::string> owned_patterns(std::string_view name) {
   if (name == "channels") return {keys::channel_pattern()};
   if (name == "accounts") return {account_keys::user_pattern()};
   if (name == "related") return {keys::related_pattern()};
-  if (name == "search") return {keys::search_terms_pattern(), keys::search_records_pattern()};
+  if (name == "search") {
+    return {keys::search_terms_pattern(), keys::search_records_pattern(),
+            std::string(keys::search_dictionary()), std::string(keys::search_words())};
+  }
   if (name == "votes") return {keys::user_votes_pattern()};
   if (name == "comments") return {keys::comments_pattern(), keys::comment_lists_pattern()};
   if (name == "favorites") return {keys::favorites_pattern()};
@@ -409,6 +412,9 @@ class Rebuild {
       }
     }
     if (auto s = scan_videos(display_names); !s) return s;
+    if (selected_["search"]) {
+      if (auto s = dictionary(); !s) return s;
+    }
     if (selected_["views"]) {
       if (auto s = period_views(); !s) return s;
     }
@@ -501,10 +507,26 @@ class Rebuild {
         search_index::video_terms(video, channel_display_name);
     for (const auto& entry : entries) {
       if (auto s = lists_.add(keys::search_term(entry.term), entry.weight, video.id); !s) return s;
+      DictionaryEntry& known = dictionary_[entry.term];
+      ++known.videos;
+      if (known.word.empty() || search_index::preferred_word(entry.word, known.word)) known.word = entry.word;
     }
     std::string record = keys::search_record(video.id);
     produced_.insert(record);
     return sink_.add(redis::Command("SET", std::move(record), search_index::encode_record(entries)));
+  }
+
+  // search:terms and search:words from the counts index() gathered, built and swapped like lists.
+  Status dictionary() {
+    report("search dictionary", 0, dictionary_.size());
+    const std::string terms(keys::search_dictionary());
+    const std::string words(keys::search_words());
+    for (auto& [term, entry] : dictionary_) {
+      if (auto s = lists_.add(terms, static_cast<double>(entry.videos), term); !s) return s;
+      if (auto s = lists_.add_field(words, term, std::move(entry.word)); !s) return s;
+    }
+    dictionary_.clear();
+    return {};
   }
 
   // Adds `views` of video `id` to the period lists it feeds; views of videos that are not
@@ -755,6 +777,11 @@ class Rebuild {
   std::map<std::string_view, bool> selected_;
   std::unordered_set<std::string> produced_;  // object keys written (lists are in lists_)
   std::unordered_map<int64_t, std::vector<std::string>> categories_of_;
+  struct DictionaryEntry {
+    int64_t videos = 0;
+    std::string word;  // the preferred_word of the videos' spellings
+  };
+  std::unordered_map<std::string, DictionaryEntry> dictionary_;  // term ->
   // The write path's sequence number of every object, as of the snapshot.
   std::unordered_map<std::string, int64_t, TextHash, std::equal_to<>> snapshot_seqs_;
 };

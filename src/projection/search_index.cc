@@ -10,14 +10,49 @@
 namespace reel::projection::search_index {
 namespace {
 
-// KEYS[1] = sx:{id}, KEYS[2] = search:videos; ARGV[1] = the term prefix, ARGV[2] = the id.
+// KEYS[1] = sx:{id}, KEYS[2] = search:videos, KEYS[3] = search:terms, KEYS[4] = search:words;
+// ARGV[1] = the term prefix, ARGV[2] = the id.
 const redis::Script& unindex_script() {
   static const redis::Script script(R"lua(
 local terms = redis.call('GET', KEYS[1])
 if not terms then return 0 end
-for term in string.gmatch(terms, '%S+') do redis.call('ZREM', ARGV[1] .. term, ARGV[2]) end
+for term in string.gmatch(terms, '%S+') do
+  local set = ARGV[1] .. term
+  redis.call('ZREM', set, ARGV[2])
+  local videos = redis.call('ZCARD', set)
+  if videos == 0 then
+    redis.call('ZREM', KEYS[3], term)
+    redis.call('HDEL', KEYS[4], term)
+  else
+    redis.call('ZADD', KEYS[3], videos, term)
+  end
+end
 redis.call('DEL', KEYS[1])
 redis.call('DECR', KEYS[2])
+return 1
+)lua");
+  return script;
+}
+
+// After the video's ZADDs: each term's count from its set, its shown word by preferred_word
+// (bytes compared one by one: Lua's string '<' follows the server's locale).
+// KEYS[1] = search:terms, KEYS[2] = search:words; ARGV[1] = the term prefix, then term, word pairs.
+const redis::Script& dictionary_script() {
+  static const redis::Script script(R"lua(
+local function preferred(a, b)
+  if #a ~= #b then return #a < #b end
+  for i = 1, #a do
+    local x, y = string.byte(a, i), string.byte(b, i)
+    if x ~= y then return x < y end
+  end
+  return false
+end
+for i = 2, #ARGV, 2 do
+  local term, word = ARGV[i], ARGV[i + 1]
+  redis.call('ZADD', KEYS[1], redis.call('ZCARD', ARGV[1] .. term), term)
+  local shown = redis.call('HGET', KEYS[2], term)
+  if not shown or preferred(word, shown) then redis.call('HSET', KEYS[2], term, word) end
+end
 return 1
 )lua");
   return script;
@@ -67,6 +102,10 @@ double idf(int64_t indexed_videos, int64_t videos_with_term) {
   return std::log(1 + (all - with_term + 0.5) / (with_term + 0.5));
 }
 
+bool preferred_word(std::string_view a, std::string_view b) {
+  return a.size() != b.size() ? a.size() < b.size() : a < b;
+}
+
 search::Analyzer& thread_analyzer() {
   return search::thread_analyzer();
 }
@@ -78,7 +117,11 @@ std::vector<TermEntry> video_terms(const catalog::Video& video, std::string_view
     channel += ' ';
     channel += channel_display_name;
   }
-  std::map<std::string, std::vector<FieldCount>> counts;
+  struct Counts {
+    std::vector<FieldCount> fields;
+    std::string word;
+  };
+  std::map<std::string, Counts> counts;
   std::string tags = joined(video.tags);
   std::string categories = joined(video.categories);
   const std::pair<Field, std::string_view> texts[] = {{Field::title, video.title},
@@ -89,12 +132,16 @@ std::vector<TermEntry> video_terms(const catalog::Video& video, std::string_view
   for (const auto& [field, text] : texts) {
     search::FieldTerms terms = analyzer.index_terms(text);
     for (const search::TermCount& term : terms.terms) {
-      counts[term.term].push_back({field, term.count, terms.length});
+      Counts& of_term = counts[term.term];
+      of_term.fields.push_back({field, term.count, terms.length});
+      const std::string_view word = term.folded.empty() ? std::string_view(term.term) : term.folded;
+      if (of_term.word.empty() || preferred_word(word, of_term.word)) of_term.word = word;
     }
   }
   std::vector<TermEntry> entries;
   entries.reserve(counts.size());
-  for (const auto& [term, by_field] : counts) entries.push_back({term, term_weight(by_field)});
+  for (auto& [term, of_term] : counts)
+    entries.push_back({term, term_weight(of_term.fields), std::move(of_term.word)});
   if (entries.size() > max_terms_per_video) {
     std::sort(entries.begin(), entries.end(), [](const TermEntry& a, const TermEntry& b) {
       return a.weight != b.weight ? a.weight > b.weight : a.term < b.term;
@@ -114,20 +161,32 @@ std::string encode_record(const std::vector<TermEntry>& entries) {
 }
 
 redis::Command unindex_command(int64_t video_id) {
-  return unindex_script().eval_command({keys::search_record(video_id), std::string(keys::search_videos())},
-                                       {std::string(keys::search_term_prefix()), std::to_string(video_id)});
+  return unindex_script().eval_command(
+      {keys::search_record(video_id), std::string(keys::search_videos()),
+       std::string(keys::search_dictionary()), std::string(keys::search_words())},
+      {std::string(keys::search_term_prefix()), std::to_string(video_id)});
 }
 
 std::vector<redis::Command> index_commands(const catalog::Video& video,
                                            std::string_view channel_display_name) {
   const std::vector<TermEntry> entries = video_terms(video, channel_display_name);
   std::vector<redis::Command> commands;
-  commands.reserve(entries.size() + 3);
+  commands.reserve(entries.size() + 4);
   commands.push_back(unindex_command(video.id));
-  for (const TermEntry& entry : entries)
+  std::vector<std::string> dictionary_args{std::string(keys::search_term_prefix())};
+  dictionary_args.reserve(1 + 2 * entries.size());
+  for (const TermEntry& entry : entries) {
     commands.emplace_back("ZADD", keys::search_term(entry.term), entry.weight, video.id);
+    dictionary_args.push_back(entry.term);
+    dictionary_args.push_back(entry.word);
+  }
   commands.emplace_back("SET", keys::search_record(video.id), encode_record(entries));
   commands.emplace_back("INCR", keys::search_videos());
+  if (!entries.empty()) {
+    commands.push_back(dictionary_script().eval_command(
+        {std::string(keys::search_dictionary()), std::string(keys::search_words())},
+        std::move(dictionary_args)));
+  }
   return commands;
 }
 

@@ -22,6 +22,16 @@
 // must match) or ZUNIONSTORE of the st: sets with WEIGHTS idf(t) = ln(1 + (N - n + 0.5) / (n + 0.5)),
 // n = ZCARD st:{t}, N = GET search:videos (idf() below), both read at query time.
 //
+// The term dictionary (for "did you mean" and completion, search/suggester.h): search:terms, a
+// zset term -> how many videos hold it (always ZCARD st:{term}: the same index and unindex
+// commands set it from the set they just changed, so a replay or a retried withdrawal leaves it
+// exact; a term no video holds any more leaves it), and search:words, a hash term -> the word
+// shown for it: the folded, unstemmed word the videos spell it with ("funny" for funni), the
+// shortest, then bytewise smallest, of those indexed since the term last appeared (each field
+// offers the first spelling of the term in it: search::TermCount::folded; the live path
+// cannot forget a spelling whose last video went while others hold the term; the rebuild chooses
+// among the videos it reads).
+//
 // Bounds: a video is indexed under at most max_terms_per_video terms (the heaviest; ties by term),
 // whatever its text (the analyzer caps each field at 16 KB and 2,048 terms first), so one video
 // writes a bounded number of keys and its record stays under 17 KB.
@@ -77,7 +87,12 @@ double idf(int64_t indexed_videos, int64_t videos_with_term);
 struct TermEntry {
   std::string term;
   double weight = 0;
+  std::string word;  // the word shown for the term: of the video's spellings, the preferred_word
 };
+
+// True when `a` is shown for a term rather than `b`: shorter, then bytewise smaller (so the
+// choice depends on the spellings, never on the order videos come in).
+bool preferred_word(std::string_view a, std::string_view b);
 
 // The terms a ready video is indexed under with their weights, sorted by term, at most
 // max_terms_per_video. `channel_display_name` as the card shows it.
@@ -87,14 +102,15 @@ std::vector<TermEntry> video_terms(const catalog::Video& video, std::string_view
 std::string encode_record(const std::vector<TermEntry>& entries);
 
 // The video's entries (re)written, for inside the MULTI of its publish: the old ones removed
-// (unindex_command), a ZADD per term, its record, the counter incremented. Applied twice, or after
+// (unindex_command), a ZADD per term, its record, the counter incremented, its terms' dictionary
+// entries set (an EVAL). Applied twice, or after
 // an earlier version of the video, it leaves exactly the entries of this version.
 std::vector<redis::Command> index_commands(const catalog::Video& video,
                                            std::string_view channel_display_name);
 
-// Takes the video out of every st: set its record names, deletes the record and decrements the
-// counter; does nothing for a video not indexed. An EVAL (a script reads the record), fit for
-// a MULTI.
+// Takes the video out of every st: set its record names, updates those terms' dictionary
+// entries, deletes the record and decrements the counter; does nothing for a video not indexed. An EVAL (a
+// script reads the record), fit for a MULTI.
 redis::Command unindex_command(int64_t video_id);
 
 // This thread's analyzer (search::thread_analyzer: the catalog's language, English).

@@ -65,8 +65,56 @@ class SearchIndexRedisTest : public testing::RedisSqliteTest {
       state[key] = value;
     }
     for (const auto& key : scan(keys::search_records_pattern())) state[key] = get(key);
+    state[std::string(keys::search_dictionary())] = dictionary_text();
+    state[std::string(keys::search_words())] =
+        sorted_pairs(redis::Command("HGETALL", keys::search_words()), "=");
     state[std::string(keys::search_videos())] = get(std::string(keys::search_videos()));
     return state;
+  }
+
+  // The pairs of a flat reply (field, value or member, score) as "first{separator}second " in
+  // order of the first.
+  std::string sorted_pairs(redis::Command command, std::string_view separator) {
+    auto reply = redis_->execute(std::move(command));
+    EXPECT_TRUE(reply);
+    std::map<std::string, std::string> sorted;
+    for (size_t i = 0; reply && i + 1 < reply->elements().size(); i += 2)
+      sorted[std::string(reply->elements()[i].str())] = reply->elements()[i + 1].str();
+    std::string text;
+    for (const auto& [first, second] : sorted)
+      text.append(first).append(separator).append(second).append(" ");
+    return text;
+  }
+
+  // search:terms as "term:videos " in term order.
+  std::string dictionary_text() {
+    return sorted_pairs(redis::Command("ZRANGE", keys::search_dictionary(), 0, -1, "WITHSCORES"), ":");
+  }
+
+  // How many videos search:terms says hold `term` (nullopt: not in it), and its shown word.
+  std::optional<double> videos_with(std::string_view term) {
+    auto reply = redis_->execute(redis::Command("ZSCORE", keys::search_dictionary(), term));
+    EXPECT_TRUE(reply);
+    if (!reply || reply->is_nil()) return std::nullopt;
+    return std::stod(std::string(reply->str()));
+  }
+  std::string word_of(std::string_view term) {
+    auto reply = redis_->execute(redis::Command("HGET", keys::search_words(), term));
+    EXPECT_TRUE(reply);
+    return reply && !reply->is_nil() ? std::string(reply->str()) : "(nil)";
+  }
+
+  // Every term of search:terms counts exactly the members of its st: set, and every st: set is in it.
+  void expect_dictionary_matches_sets() {
+    std::string expected;
+    std::map<std::string, std::string> sorted;
+    for (const auto& key : scan(keys::search_terms_pattern())) {
+      auto card = redis_->execute(redis::Command("ZCARD", key));
+      ASSERT_TRUE(card);
+      sorted[key.substr(keys::search_term_prefix().size())] = std::to_string(card->integer());
+    }
+    for (const auto& [term, videos] : sorted) expected.append(term).append(":").append(videos).append(" ");
+    EXPECT_EQ(dictionary_text(), expected);
   }
 
   std::string get(const std::string& key) {
@@ -152,6 +200,40 @@ TEST_F(SearchIndexRedisTest, ReplayingAPublishChangesNothing) {
   EXPECT_EQ(once.at(std::string(keys::search_videos())), "1");
 }
 
+TEST_F(SearchIndexRedisTest, TheDictionaryCountsTheVideosOfEachTermAndShowsItsShortestSpelling) {
+  apply(publish_video_commands(video(7, "Funny cats"), "Bob"));
+  apply(publish_video_commands(video(8, "Funnies and cat videos"), "Bob"));
+  EXPECT_EQ(videos_with("funni"), 2);
+  EXPECT_EQ(videos_with("cat"), 2);
+  EXPECT_EQ(videos_with("video"), 1);
+  EXPECT_EQ(videos_with("guitar"), 2);
+  EXPECT_EQ(word_of("funni"), "funny");  // shorter than "funnies", whichever came first
+  EXPECT_EQ(word_of("cat"), "cat");
+  EXPECT_EQ(word_of("video"), "videos");
+  expect_dictionary_matches_sets();
+
+  // An edit: the old title's terms lose a video, a term no video holds leaves both keys.
+  apply(publish_video_commands(video(8, "Sleepy hamsters"), "Bob"));
+  EXPECT_EQ(videos_with("funni"), 1);
+  EXPECT_EQ(videos_with("video"), std::nullopt);
+  EXPECT_EQ(word_of("video"), "(nil)");
+  EXPECT_EQ(videos_with("hamster"), 1);
+  EXPECT_EQ(word_of("hamster"), "hamsters");
+  expect_dictionary_matches_sets();
+
+  // A replayed publish and a retried withdrawal count nothing twice.
+  apply(publish_video_commands(video(8, "Sleepy hamsters"), "Bob"));
+  EXPECT_EQ(videos_with("hamster"), 1);
+  apply(withdraw_video_commands(video(7, ""), 20261128));
+  apply(withdraw_video_commands(video(7, ""), 20261128));
+  EXPECT_EQ(videos_with("funni"), std::nullopt);
+  EXPECT_EQ(videos_with("guitar"), 1);
+  expect_dictionary_matches_sets();
+  apply(withdraw_video_commands(video(8, ""), 20261128));
+  EXPECT_EQ(dictionary_text(), "");
+  EXPECT_EQ(scan(std::string(keys::search_words())).size(), 0u);
+}
+
 TEST_F(SearchIndexRedisTest, BadInputIsIndexedWithoutErrorsAndWithBoundedKeys) {
   std::string long_title;
   for (int i = 0; long_title.size() < 10 * 1024; ++i) long_title += "word" + std::to_string(i) + " ";
@@ -168,9 +250,11 @@ TEST_F(SearchIndexRedisTest, BadInputIsIndexedWithoutErrorsAndWithBoundedKeys) {
   }
   EXPECT_LE(scan(keys::search_terms_pattern()).size(), search_index::max_terms_per_video + 20);
   EXPECT_EQ(get(std::string(keys::search_videos())), "5");
+  expect_dictionary_matches_sets();
   for (int64_t withdrawn = 101; withdrawn <= id; ++withdrawn)
     apply(withdraw_video_commands(video(withdrawn, ""), 20261128));
   EXPECT_TRUE(scan(keys::search_terms_pattern()).empty());
+  EXPECT_EQ(dictionary_text(), "");
   EXPECT_EQ(get(std::string(keys::search_videos())), "0");
 }
 
@@ -188,6 +272,8 @@ TEST_F(SearchIndexRedisTest, RebuildReproducesTheIncrementalIndexAndDropsStaleTe
   for (const auto& v : ready) apply(publish_video_commands(v, display.at(v.channel_name)));
   const auto incremental = search_state();
   ASSERT_GT(incremental.size(), ready.size());
+  ASSERT_NE(incremental.at(std::string(keys::search_dictionary())), "");
+  expect_dictionary_matches_sets();
 
   // A video that Redis indexed under a title SQL no longer has, and an unknown term set.
   catalog::Video stale = ready.front();

@@ -87,7 +87,26 @@ TEST(SearchTermsTest, EveryFieldIsIndexedAndTheTitleWeighsMost) {
   EXPECT_GT(weight_of(entries, "cat"), weight_of(entries, "compil"));  // title and description
   EXPECT_TRUE(std::is_sorted(entries.begin(), entries.end(),
                              [](const TermEntry& a, const TermEntry& b) { return a.term < b.term; }));
-  EXPECT_EQ(encode_record({{"a", 1}, {"b", 2}}), "a b");
+  EXPECT_EQ(encode_record({{"a", 1, "a"}, {"b", 2, "b"}}), "a b");
+}
+
+TEST(SearchTermsTest, EachTermShowsTheShortestThenSmallestOfTheVideosSpellings) {
+  catalog::Video v;
+  v.id = 1;
+  v.title = "Funnies and Café";  // a field gives the first spelling of each term in it
+  v.description = "FUNNY cafés";
+  v.channel_name = "bob";
+  const auto entries = video_terms(v, "bob");
+  auto word_of = [&](std::string_view term) {
+    for (const auto& entry : entries)
+      if (entry.term == term) return entry.word;
+    return std::string("(none)");
+  };
+  EXPECT_EQ(word_of("funni"), "funny");
+  EXPECT_EQ(word_of("cafe"), "cafe");  // folded: what did-you-mean compares typed words with
+  EXPECT_TRUE(preferred_word("cat", "cats"));
+  EXPECT_TRUE(preferred_word("bat", "cat"));
+  EXPECT_FALSE(preferred_word("cat", "cat"));
 }
 
 TEST(SearchTermsTest, BadInputGivesBoundedKeySafeTerms) {
@@ -119,7 +138,7 @@ TEST(SearchCommandsTest, IndexReplacesTheOldEntriesThenWritesEachTerm) {
   const catalog::Video v = video("Night city");
   const auto entries = video_terms(v, "bob");
   const auto commands = index_commands(v, "bob");
-  ASSERT_EQ(commands.size(), entries.size() + 3);
+  ASSERT_EQ(commands.size(), entries.size() + 4);
   EXPECT_EQ(commands.front().args()[0], "EVAL");
   EXPECT_NE(
       std::find(commands.front().args().begin(), commands.front().args().end(), keys::search_record(42)),
@@ -134,7 +153,15 @@ TEST(SearchCommandsTest, IndexReplacesTheOldEntriesThenWritesEachTerm) {
   }
   EXPECT_EQ(commands[entries.size() + 1].args()[1], keys::search_record(42));
   EXPECT_EQ(commands[entries.size() + 1].args()[2], "bob citi night");
-  EXPECT_EQ(commands.back().args()[0], "INCR");
+  EXPECT_EQ(commands[entries.size() + 2].args()[0], "INCR");
+  // Last, the dictionary entries of the terms just added: term, word pairs after the prefix.
+  const auto& dictionary = commands.back().args();
+  EXPECT_EQ(dictionary[0], "EVAL");
+  EXPECT_EQ(dictionary[2], "2");
+  EXPECT_EQ(dictionary[3], keys::search_dictionary());
+  EXPECT_EQ(dictionary[4], keys::search_words());
+  EXPECT_EQ(std::vector<std::string>(dictionary.begin() + 6, dictionary.end()),
+            (std::vector<std::string>{"bob", "bob", "citi", "city", "night", "night"}));
 }
 
 TEST(SearchCommandsTest, PublishIndexesAndWithdrawUnindexes) {
