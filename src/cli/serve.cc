@@ -29,7 +29,9 @@
 #include "pages/renderer.h"
 #include "projection/redis_community_read_model.h"
 #include "projection/redis_read_model.h"
+#include "projection/suggest_source.h"
 #include "redis/client.h"
+#include "search/analyzer.h"
 #include "sql/pool.h"
 #include "upload/resumable_sweeper.h"
 
@@ -108,6 +110,23 @@ struct People {
   std::optional<app::PeopleServices> services;  // once the SQL pool is known
 };
 
+// The search routes' "did you mean" and completions, from the process's current suggester
+// snapshot (SuggestSource, refreshed in the background). Thread-safe: each call takes the
+// snapshot and this thread's analyzer.
+class SnapshotSuggestions final : public app::SearchSuggestions {
+ public:
+  explicit SnapshotSuggestions(const projection::SuggestSource& source) : source_(source) {}
+  std::optional<std::string> did_you_mean(std::string_view text) const override {
+    return source_.current()->did_you_mean(search::thread_analyzer(), text);
+  }
+  std::vector<std::string> complete(std::string_view prefix, size_t limit) const override {
+    return source_.current()->complete(search::thread_analyzer(), prefix, limit);
+  }
+
+ private:
+  const projection::SuggestSource& source_;
+};
+
 // What every event loop shares (all immutable or thread-safe).
 struct Shared {
   const pages::Renderer& pages;
@@ -123,6 +142,7 @@ struct Shared {
   People* people;                         // null when SQL could not be opened: every visitor is anonymous
   std::chrono::seconds read_your_writes;  // [redis] read_your_writes_s
   std::string site_url;                   // [site] url
+  const app::SearchSuggestions* suggestions;
 };
 
 // Read-your-writes with a Redis replica ([redis] read): a write answered with success marks its
@@ -184,9 +204,10 @@ struct Loop {
  private:
   app::Services services(const Shared& shared, projection::ReadModel& reads,
                          projection::CommunityReadModel& comments) {
-    return app::Services{reads,        shared.pages,   shared.static_files, shared.media_files, shared.links,
-                         shared.clock, shared.metrics, shared.views,        uploads.get(),      people.get(),
-                         &comments,    nullptr,        shared.site_url};
+    return app::Services{reads,          shared.pages, shared.static_files, shared.media_files,
+                         shared.links,   shared.clock, shared.metrics,      shared.views,
+                         uploads.get(),  people.get(), &comments,           shared.suggestions,
+                         shared.site_url};
   }
 
   app::SessionUploads session_uploads(const Shared& shared) {
@@ -379,6 +400,10 @@ Status serve(const config::Config& config, const std::function<void(const std::s
 
   const app::ViewRecorder views(*view_log, clock,
                                 {config.views.secret, host_name(), config.server.trusted_proxy_hops});
+  // Suggestions read the dictionary like pages read lists: from the read replica when there is one.
+  projection::SuggestSource suggest_source(redis_options->read.value_or(redis_options->write));
+  suggest_source.start();
+  const SnapshotSuggestions suggestions(suggest_source);
   RedisMetrics redis_metrics;
   http::Server* server_ptr = nullptr;
   const Shared shared{*pages,          *static_files,
@@ -387,7 +412,7 @@ Status serve(const config::Config& config, const std::function<void(const std::s
                       views,           uploads->get(),
                       session_uploads, std::chrono::seconds(config.redis.grace_s),
                       people.get(),    std::chrono::seconds(config.redis.read_your_writes_s),
-                      config.site.url};
+                      config.site.url, &suggestions};
   http::Server server(options, [&](asio::io_context& io, int index) -> http::Handler {
     auto loop = std::make_shared<Loop>(io, *redis_options, shared);
     loop->redis.start();

@@ -106,12 +106,8 @@ bool preferred_word(std::string_view a, std::string_view b) {
   return a.size() != b.size() ? a.size() < b.size() : a < b;
 }
 
-search::Analyzer& thread_analyzer() {
-  return search::thread_analyzer();
-}
-
 std::vector<TermEntry> video_terms(const catalog::Video& video, std::string_view channel_display_name) {
-  search::Analyzer& analyzer = thread_analyzer();
+  search::Analyzer& analyzer = search::thread_analyzer();
   std::string channel = video.channel_name;
   if (channel_display_name != video.channel_name) {
     channel += ' ';

@@ -42,7 +42,7 @@
 // `reel rebuild search`, as it shows on cards after `reel rebuild videos`.
 //
 // Thread-safety: the functions are safe to call from any thread: each thread analyses with an
-// Analyzer of its own (thread_analyzer), made on its first call and kept for the thread's life
+// Analyzer of its own (search::thread_analyzer), made on its first call and kept for the thread's life
 // (about 2 MB with a full stem memo).
 #pragma once
 
@@ -112,8 +112,5 @@ std::vector<redis::Command> index_commands(const catalog::Video& video,
 // entries, deletes the record and decrements the counter; does nothing for a video not indexed. An EVAL (a
 // script reads the record), fit for a MULTI.
 redis::Command unindex_command(int64_t video_id);
-
-// This thread's analyzer (search::thread_analyzer: the catalog's language, English).
-search::Analyzer& thread_analyzer();
 
 }  // namespace reel::projection::search_index

@@ -119,7 +119,7 @@ Result<search::Suggester> SuggestSource::read() {
       }
     }
   }
-  return search::Suggester::build(std::move(dictionary), std::move(popular), search_index::thread_analyzer(),
+  return search::Suggester::build(std::move(dictionary), std::move(popular), search::thread_analyzer(),
                                   options_.suggester);
 }
 

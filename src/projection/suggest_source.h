@@ -7,8 +7,8 @@
 //
 // Use (`reel serve`): construct one per process, call start(); each route calls
 //   auto suggester = source.current();   // never null; empty until the first refresh
-//   suggester->did_you_mean(search_index::thread_analyzer(), q);
-//   suggester->complete(search_index::thread_analyzer(), prefix, 10);
+//   suggester->did_you_mean(search::thread_analyzer(), q);
+//   suggester->complete(search::thread_analyzer(), prefix, 10);
 //
 // Cost: a refresh moves about 2 MB for 100,000 terms and builds in tens of milliseconds (on its
 // own thread); each ZREVRANGE/HMGET chunk holds Redis for a few milliseconds at most

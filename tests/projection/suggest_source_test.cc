@@ -37,7 +37,7 @@ class SuggestSourceTest : public testing::RedisSqliteTest {
     ASSERT_FALSE(reply->is_error()) << reply->str();
   }
 
-  search::Analyzer& analyzer() { return search_index::thread_analyzer(); }
+  search::Analyzer& analyzer() { return search::thread_analyzer(); }
 };
 
 TEST_F(SuggestSourceTest, ARefreshReadsTheIndexedDictionaryAndThePopularSearches) {
