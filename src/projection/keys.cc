@@ -52,6 +52,9 @@ std::string search_records_pattern() {
 std::string_view search_videos() {
   return "search:videos";
 }
+std::string_view search_popular() {
+  return "search:popular";
+}
 std::string_view shadow_prefix() {
   return "rebuild:";
 }

@@ -63,6 +63,9 @@ std::string_view views_stream();   // stream: field "l" = one event line
 std::string_view views_cursors();  // hash: partition ("I/N") -> last entry id whose views are applied
 // string: the sealed flush chunks of partition "I/N" that may not all be applied yet (views/journal.h)
 std::string views_generation(std::string_view partition);
+// zset: popular searches, member = the query as shown (views/event.h SearchEvent), score =
+// forward-decayed searches like trending's (same lambda, same trending:epoch); kept to its top 10,000
+std::string_view search_popular();
 
 // Keys of the media job queue (src/jobs/).
 std::string_view media_jobs();               // stream: one entry per queued or running job
