@@ -96,7 +96,7 @@ int main(int argc, char** argv) {
     const int roll = percent(rng);
     if (roll == 0) {
       line = "<134>1 2026-11-27T00:00:00Z web-1 reel - view - t=garbage v=1";
-    } else if (roll <= search_permille) {
+    } else if (roll >= 1000 - search_permille) {
       const uint64_t h = reel::views::mix64(viewer_rank(rng) + 1);
       for (int d = 0; d < 16; ++d) viewer[d] = hex[(h >> (4 * d)) & 15];
       SearchEvent e;
