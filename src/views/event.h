@@ -32,7 +32,8 @@
 //
 // Thread-safety: the free functions are pure; a LineParser or ViewerKeyer is used by one thread
 // at a time (ViewerKeyer's const methods may be shared).
-// Failure: parsing never throws or allocates; a line that is not a view yields the Skip reason.
+// Failure: parsing never throws or allocates; a line that is neither a view nor a search yields
+// the Skip reason.
 #pragma once
 
 #include <array>
