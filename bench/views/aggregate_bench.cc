@@ -31,8 +31,8 @@ namespace {
 using Seconds = std::chrono::duration<double>;
 
 struct Traffic {
-  uint64_t flushes = 0, script_calls = 0, video_increments = 0, pair_increments = 0, resp_bytes = 0,
-           chunks_days = 0;
+  uint64_t flushes = 0, script_calls = 0, video_increments = 0, pair_increments = 0, search_increments = 0,
+           resp_bytes = 0, chunks_days = 0;
 };
 
 // Seals what is pending, encodes each chunk's script call, counts it, and marks it applied.
@@ -49,6 +49,7 @@ void flush(reel::views::Aggregator& aggregator, const reel::views::ChunkEncoder&
     ++traffic.script_calls;
     traffic.video_increments += chunk.videos.size();
     traffic.pair_increments += chunk.pairs.size();
+    traffic.search_increments += chunk.searches.size();
     tokens.push_back(chunk.token);
   }
   for (const auto& token : tokens) aggregator.applied(token, {});
@@ -250,9 +251,9 @@ int main(int argc, char** argv) {
     std::printf("\nflush every %lld events (%llu flushes)\n", flush_every,
                 static_cast<unsigned long long>(traffic.flushes));
     std::printf(
-        "  events              %.0f (views %llu, duplicates %llu, bots %llu, malformed %llu, bad time "
-        "%llu)\n",
-        lines, static_cast<unsigned long long>(c.views()),
+        "  events              %.0f (views %llu, searches %llu, duplicates %llu, bots %llu, malformed %llu, "
+        "bad time %llu)\n",
+        lines, static_cast<unsigned long long>(c.views()), static_cast<unsigned long long>(c.searches()),
         static_cast<unsigned long long>(c.of(Skip::duplicate)),
         static_cast<unsigned long long>(c.of(Skip::bot)),
         static_cast<unsigned long long>(c.of(Skip::malformed)),
@@ -263,10 +264,11 @@ int main(int argc, char** argv) {
                 lines / total.count() / 1e6);
     std::printf(
         "  per million events: %.0f script calls (EVALSHA), %.0f video increments, %.0f pair increments, "
-        "%.1f MiB RESP\n",
+        "%.0f search increments, %.1f MiB RESP\n",
         static_cast<double>(traffic.script_calls) * per_million,
         static_cast<double>(traffic.video_increments) * per_million,
         static_cast<double>(traffic.pair_increments) * per_million,
+        static_cast<double>(traffic.search_increments) * per_million,
         static_cast<double>(traffic.resp_bytes) * per_million / (1 << 20));
     std::printf("  dedupe evictions %llu, co-view pairs %llu (dropped %llu), pending dropped %llu\n",
                 static_cast<unsigned long long>(aggregator.dedupe_evictions()),

@@ -4,7 +4,6 @@
 #include "api/json.h"
 #include "app/router.h"
 #include "catalog/model.h"
-#include "common/change_sink.h"
 #include "common/text.h"
 #include "http/url.h"
 #include "search/analyzer.h"
@@ -117,9 +116,15 @@ Task<http::Response> Router::search(const http::Request& request, bool api) {
     response = http::Response::html(200, s_.pages.search(results, page, s_.clock.unix_seconds(), frame));
     response.route = "search";
   }
-  PageTags tags;
-  tags.add(all_lists_object).add(results.cards);
-  co_return page_response(std::move(response), frame, tags);
+  // Each first page of a search with results is one search event for popular searches (the
+  // aggregator dedupes per visitor and query). So that every search reaches here, search answers
+  // are never kept by a shared cache: the result key in Redis and the loop's kept pages are the
+  // cache (a browser may keep its own copy for a moment).
+  if (parsed.query.page == 1 && results.total > 0)
+    s_.views.record_search(request, parsed.query.text, results.total);
+  response = page_response(std::move(response), frame, {});
+  if (frame.viewer.id == 0) response.set("Cache-Control", "private, max-age=30");
+  co_return response;
 }
 
 http::Response Router::suggest(const http::Request& request) const {

@@ -1,6 +1,7 @@
 #include "app/view_recorder.h"
 
 #include "common/text.h"
+#include "search/shown_query.h"
 
 namespace reel::app {
 namespace {
@@ -31,10 +32,15 @@ std::string_view client_address(const http::Request& request, int hops) {
 ViewRecorder::ViewRecorder(event_log::EventLog& log, const Clock& clock, ViewRecorderOptions options)
     : log_(log), clock_(clock), options_(std::move(options)), keyer_(options_.secret) {}
 
+void ViewRecorder::write_viewer(const http::Request& request, std::string_view user_agent,
+                                char out[16]) const {
+  keyer_.write(client_address(request, options_.trusted_proxy_hops), user_agent, out);
+}
+
 bool ViewRecorder::record(const http::Request& request, int64_t video_id) const {
   const std::string_view user_agent = request.header("User-Agent").value_or("");
   char key[16];
-  keyer_.write(client_address(request, options_.trusted_proxy_hops), user_agent, key);
+  write_viewer(request, user_agent, key);
   views::ViewEvent event;
   event.time = clock_.unix_seconds();
   event.video_id = video_id;
@@ -45,6 +51,25 @@ bool ViewRecorder::record(const http::Request& request, int64_t video_id) const 
   event.referrer = views::classify_referrer(request.header("Referer").value_or(""), own_hosts);
   std::string line;
   line.reserve(160);
+  views::append_syslog_line(line, event, options_.hostname, "reel");
+  return log_.write(line);
+}
+
+bool ViewRecorder::record_search(const http::Request& request, std::string_view query,
+                                 int64_t results) const {
+  const std::string shown = search::shown_query(query, views::max_query_bytes);
+  if (shown.empty()) return false;
+  const std::string_view user_agent = request.header("User-Agent").value_or("");
+  char key[16];
+  write_viewer(request, user_agent, key);
+  views::SearchEvent event;
+  event.time = clock_.unix_seconds();
+  event.viewer = std::string_view(key, sizeof key);
+  event.query = shown;
+  event.results = results;
+  event.agent = views::classify_user_agent(user_agent);
+  std::string line;
+  line.reserve(160 + 3 * shown.size());
   views::append_syslog_line(line, event, options_.hostname, "reel");
   return log_.write(line);
 }

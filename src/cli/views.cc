@@ -248,12 +248,13 @@ Status ViewsPipeline::run() {
   }
   p.sql_writer->stop();  // its last round writes what the final flush applied
   auto counters = p.aggregator.counters();
-  fmt::print(
-      stderr,
-      "reel views: {} lines, {} views counted, {} duplicates, {} bots, {} malformed, {} datagrams dropped by "
-      "the kernel\n",
-      counters.lines, counters.views(), counters.of(views::Skip::duplicate), counters.of(views::Skip::bot),
-      counters.of(views::Skip::malformed), p.service.dropped_datagrams());
+  fmt::print(stderr,
+             "reel views: {} lines, {} views counted, {} searches counted, {} duplicates, {} bots, {} "
+             "malformed, {} datagrams dropped by "
+             "the kernel\n",
+             counters.lines, counters.views(), counters.searches(), counters.of(views::Skip::duplicate),
+             counters.of(views::Skip::bot), counters.of(views::Skip::malformed),
+             p.service.dropped_datagrams());
   return p.drained;
 }
 

@@ -63,6 +63,9 @@ std::string_view views_stream();   // stream: field "l" = one event line
 std::string_view views_cursors();  // hash: partition ("I/N") -> last entry id whose views are applied
 // string: the sealed flush chunks of partition "I/N" that may not all be applied yet (views/journal.h)
 std::string views_generation(std::string_view partition);
+// zset: popular searches, member = the query as shown (views/event.h SearchEvent), score =
+// forward-decayed searches like trending's (same lambda, same trending:epoch); kept to its top 10,000
+std::string_view search_popular();
 
 // Keys of the media job queue (src/jobs/).
 std::string_view media_jobs();               // stream: one entry per queued or running job
@@ -84,7 +87,6 @@ std::string_view search_videos();                // string: how many videos are 
 // The term dictionary, for "did you mean" and completion (search_index.h, search/suggester.h).
 std::string_view search_dictionary();  // zset: term -> how many videos hold it (ZCARD of its st: set)
 std::string_view search_words();       // hash: term -> the word shown for it (folded, not stemmed)
-std::string_view search_popular();     // zset: a popular search as shown -> its decayed count
 
 // The write path's watermarks (src/writes/): the sequence number of the last delta applied to
 // each object ("video:12"), kept as a field of a hash that buckets 100 objects of one class

@@ -67,16 +67,19 @@ Skip Aggregator::ingest_line(std::string_view line) {
 Skip Aggregator::ingest_line(std::string_view line, int64_t now) {
   if (line.ends_with('\r')) line.remove_suffix(1);
   ++counters_.lines;
-  ViewEvent event;
+  Event event;
   Skip outcome = parser_.parse(line, &event);
-  if (outcome == Skip::counted) outcome = accept(event, now);
+  if (outcome == Skip::counted) outcome = accept(event.view, now);
+  if (outcome == Skip::search) outcome = accept(event.search, now);
   ++counters_.outcomes[static_cast<size_t>(outcome)];
   return outcome;
 }
 
 void Aggregator::ingest_lines(std::string_view lines) {
   // Lines go in batches: parse and check a batch, prefetching the dedupe and session buckets of
-  // each view, then admit them in order, so the cache misses of a batch overlap.
+  // each view, then admit them in order, so the cache misses of a batch overlap. A search is taken
+  // at once (its query lives in the parser until the next parse); its table entries are apart from
+  // the views', so the order between them does not matter.
   constexpr size_t batch = 16;
   struct Parsed {
     ViewEvent event;
@@ -84,6 +87,7 @@ void Aggregator::ingest_lines(std::string_view lines) {
     Skip outcome;
   };
   Parsed parsed[batch];
+  Event event;
   const int64_t now = clock_.unix_seconds();
   while (!lines.empty()) {
     size_t n = 0;
@@ -94,11 +98,17 @@ void Aggregator::ingest_lines(std::string_view lines) {
       if (line.ends_with('\r')) line.remove_suffix(1);
       if (line.empty()) continue;
       ++counters_.lines;
+      Skip outcome = parser_.parse(line, &event);
+      if (outcome == Skip::search) {
+        ++counters_.outcomes[static_cast<size_t>(accept(event.search, now))];
+        continue;
+      }
       Parsed& p = parsed[n++];
-      p.outcome = parser_.parse(line, &p.event);
+      p.outcome = outcome;
       if (p.outcome != Skip::counted) continue;
+      p.event = event.view;
       p.viewer = viewer_hash(p.event.viewer);  // the viewer text may not outlive the next parse
-      p.outcome = check(p.event, p.viewer, now);
+      p.outcome = check(p.event.time, p.event.agent, p.viewer, now);
       if (p.outcome != Skip::counted) continue;
       deduper_.prefetch(view_fingerprint(p.viewer, p.event.video_id));
       sessions_.prefetch(p.viewer | 1);
@@ -150,18 +160,41 @@ double Aggregator::trend_weight(int64_t time) {
 
 Skip Aggregator::accept(const ViewEvent& event, int64_t now) {
   const uint64_t viewer = viewer_hash(event.viewer);
-  Skip outcome = check(event, viewer, now);
+  Skip outcome = check(event.time, event.agent, viewer, now);
   if (outcome == Skip::counted) outcome = admit(event, viewer, now);
   add_new_pairs();
   return outcome;
 }
 
-Skip Aggregator::check(const ViewEvent& event, uint64_t viewer, int64_t now) const {
+Skip Aggregator::accept(const SearchEvent& event, int64_t now) {
+  const uint64_t viewer = viewer_hash(event.viewer);
+  if (Skip outcome = check(event.time, event.agent, viewer, now); outcome != Skip::counted) return outcome;
+  if (!deduper_.admit(search_fingerprint(viewer, viewer_hash(event.query)), event.time))
+    return Skip::duplicate;
+  auto it = searches_.find(event.query);
+  if (it == searches_.end()) {
+    if (searches_.size() >= options_.max_pending_searches) return Skip::pending_full;
+    it = searches_.emplace(std::string(event.query), Pending{}).first;
+  }
+  start_generation(now);
+  it->second.views += 1;
+  it->second.trend += trend_weight(event.time);
+  return Skip::search;
+}
+
+Skip Aggregator::check(int64_t time, Agent agent, uint64_t viewer, int64_t now) const {
   if (partition_of(viewer, options_.partition_count) != options_.partition_index) return Skip::not_owned;
-  if (event.time < now - options_.max_age_seconds) return Skip::too_old;
-  if (event.time > now + options_.max_future_seconds) return Skip::in_future;
-  if (event.agent == Agent::bot) return Skip::bot;
+  if (time < now - options_.max_age_seconds) return Skip::too_old;
+  if (time > now + options_.max_future_seconds) return Skip::in_future;
+  if (agent == Agent::bot) return Skip::bot;
   return Skip::counted;
+}
+
+void Aggregator::start_generation(int64_t now) {
+  if (have_ref_) return;
+  have_ref_ = true;
+  ref_ = now;
+  weight_time_ = std::numeric_limits<int64_t>::min();
 }
 
 Skip Aggregator::admit(const ViewEvent& event, uint64_t viewer, int64_t now) {
@@ -170,11 +203,7 @@ Skip Aggregator::admit(const ViewEvent& event, uint64_t viewer, int64_t now) {
   Pending* pending =
       videos_.find_or_insert({event.video_id, static_cast<int32_t>(event.time / seconds_per_day)});
   if (pending == nullptr) return Skip::pending_full;
-  if (!have_ref_) {
-    have_ref_ = true;
-    ref_ = now;
-    weight_time_ = std::numeric_limits<int64_t>::min();
-  }
+  start_generation(now);
   pending->views += 1;
   pending->trend += trend_weight(event.time);
 
@@ -185,7 +214,7 @@ Skip Aggregator::admit(const ViewEvent& event, uint64_t viewer, int64_t now) {
 }
 
 const std::vector<FlushChunk>& Aggregator::seal() {
-  if (!in_flight_.empty() || (videos_.empty() && pairs_.empty())) return in_flight_;
+  if (!in_flight_.empty() || (videos_.empty() && pairs_.empty() && searches_.empty())) return in_flight_;
   auto new_chunk = [&] {
     FlushChunk& chunk = in_flight_.emplace_back();
     chunk.token = options_.instance + ":" + std::to_string(++sequence_);
@@ -214,8 +243,17 @@ const std::vector<FlushChunk>& Aggregator::seal() {
     }
     chunk->pairs.push_back({key.a, key.b, count});
   });
+  chunk = nullptr;
+  for (auto& [query, pending] : searches_) {
+    if (chunk == nullptr || chunk->searches.size() >= options_.chunk_entries) {
+      chunk = new_chunk();
+      chunk->searches.reserve(std::min(options_.chunk_entries, searches_.size()));
+    }
+    chunk->searches.push_back({query, pending.views, pending.trend});
+  }
   videos_.clear();
   pairs_.clear();
+  searches_.clear();
   have_ref_ = false;
   ++generations_;
   return in_flight_;

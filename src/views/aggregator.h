@@ -2,13 +2,16 @@
 // partition, age check, bot filter, dedupe), merges them into per-video increments and co-view
 // pair increments until the next flush, and hands those out as flush chunks, each with an
 // idempotency token, for views/flush.h to apply to Redis. Applied chunks become daily rows for
-// SQL (drain_daily_views()).
+// SQL (drain_daily_views()). Search events go the same way into per-query increments for popular
+// searches: the same checks, deduped per (viewer, query) in the same table and window as views,
+// so one client counts once per query and window however often it searches.
 //
 // Memory is bounded, whatever the input and however long Redis is away:
 //  - dedupe table and session table: fixed at construction (views/dedupe.h, views/sessions.h);
-//  - pending increments merge per (video, UTC day) and per co-view pair, at most
-//    max_pending_videos and max_pending_pairs entries; a view beyond that is dropped and counted
-//    (Skip::pending_full; pairs in Counters::coview_pairs_dropped);
+//  - pending increments merge per (video, UTC day), per co-view pair and per search query, at most
+//    max_pending_videos, max_pending_pairs and max_pending_searches entries; a view or search
+//    beyond that is dropped and counted (Skip::pending_full; pairs in
+//    Counters::coview_pairs_dropped);
 //  - chunks in flight: one sealed generation of pending increments at most. While chunks are
 //    in flight (Redis down, or their reply lost) nothing new is sealed: new views keep merging
 //    into pending, and the same chunks, with the same tokens, are offered again by seal();
@@ -19,7 +22,7 @@
 // lambda = ln 2 / half_life, where ref is the time the pending generation started; the flush
 // script scales that by exp(lambda * (ref - t0)) with the trending epoch t0 kept in Redis, so the
 // score of a video is sum(exp(lambda * (t_i - t0))), and old scores never need rewriting
-// (views/flush.h says how t0 is rebased).
+// (views/flush.h says how t0 is rebased). A search's weight is the same, for search:popular.
 //
 // A rebuild of the view lists holds view counting (views/flush.h): chunks of video increments are
 // refused and stay in flight (held()) while new views merge into pending as above. Once the
@@ -40,6 +43,7 @@
 #include <mutex>
 #include <string>
 #include <string_view>
+#include <unordered_map>
 #include <vector>
 
 #include "catalog/model.h"
@@ -63,6 +67,7 @@ struct AggregatorOptions {
   size_t session_capacity = size_t{1} << 19;  // viewers: 36 MiB
   size_t max_pending_videos = size_t{1} << 20;
   size_t max_pending_pairs = size_t{1} << 20;
+  size_t max_pending_searches = size_t{1} << 16;  // distinct queries per flush
   size_t max_daily_rows = size_t{1} << 21;
   uint32_t partition_index = 0;  // this aggregator takes partition i of n (views/hash.h owns())
   uint32_t partition_count = 1;
@@ -88,12 +93,20 @@ struct PairIncrement {
   int64_t count = 0;
 };
 
-// One script call's worth of increments: either videos or pairs.
+// `searches` more searches for a query (as shown), with their summed weight as in VideoIncrement.
+struct SearchIncrement {
+  std::string query;
+  int64_t searches = 0;
+  double trend = 0;
+};
+
+// One script call's worth of increments: either videos, pairs or searches.
 struct FlushChunk {
   std::string token;  // unique per chunk across aggregator processes (instance ":" sequence)
   int64_t trend_ref = 0;
   std::vector<VideoIncrement> videos;
   std::vector<PairIncrement> pairs;
+  std::vector<SearchIncrement> searches;
   std::string held_by;  // the hold that refused it last (nothing applied); empty: never refused
   // Loaded back from the stream journal after a restart (views/journal.h): if it turns out to have
   // been applied before, its daily rows are taken to be in SQL already.
@@ -113,6 +126,7 @@ struct Counters {
   std::array<uint64_t, skip_reasons> outcomes{};  // per Skip reason; [Skip::counted] = views counted
   uint64_t of(Skip reason) const { return outcomes[static_cast<size_t>(reason)]; }
   uint64_t views() const { return of(Skip::counted); }
+  uint64_t searches() const { return of(Skip::search); }
 
   uint64_t coview_pairs = 0;          // pair increments recorded
   uint64_t coview_pairs_dropped = 0;  // pending pair table full
@@ -129,7 +143,7 @@ class Aggregator {
  public:
   Aggregator(const Clock& clock, AggregatorOptions options);
 
-  // One line without its newline (a trailing '\r' is ignored). Reads the clock.
+  // One line (a view or a search) without its newline (a trailing '\r' is ignored). Reads the clock.
   Skip ingest_line(std::string_view line);
   Skip ingest_line(std::string_view line, int64_t now);
   // Newline-separated lines (the last may lack its newline); empty lines are ignored. Reads the
@@ -148,9 +162,10 @@ class Aggregator {
   const Clock& clock() const { return clock_; }
 
   // True when there is nothing pending and nothing in flight.
-  bool idle() const { return videos_.empty() && pairs_.empty() && in_flight_.empty(); }
+  bool idle() const { return videos_.empty() && pairs_.empty() && searches_.empty() && in_flight_.empty(); }
   size_t pending_videos() const { return videos_.size(); }
   size_t pending_pairs() const { return pairs_.size(); }
+  size_t pending_searches() const { return searches_.size(); }
 
   // The chunks to apply now: those still in flight, or, when none are, the pending increments
   // sealed into new chunks (pending is then empty). The chunks are independent and may be applied
@@ -204,17 +219,26 @@ class Aggregator {
     uint64_t operator()(const Pair& k) const;
   };
   struct Pending {
-    int64_t views = 0;
+    int64_t views = 0;  // or searches
     double trend = 0;
+  };
+  // Lookup by string_view without a copy (the parser's query is borrowed).
+  struct TextHash {
+    using is_transparent = void;
+    size_t operator()(std::string_view text) const { return std::hash<std::string_view>{}(text); }
   };
 
   // The checks that need no table: partition, time bounds, bots.
-  Skip check(const ViewEvent& event, uint64_t viewer, int64_t now) const;
+  Skip check(int64_t time, Agent agent, uint64_t viewer, int64_t now) const;
   // Dedupe, then the pending increments and the co-view session; the session's pairs are queued
   // in new_pairs_ for add_new_pairs().
   Skip admit(const ViewEvent& event, uint64_t viewer, int64_t now);
   void add_new_pairs();
   Skip accept(const ViewEvent& event, int64_t now);
+  // A search: the checks, dedupe per (viewer, query), then its pending increment.
+  Skip accept(const SearchEvent& event, int64_t now);
+  // Starts the pending generation's trend reference at `now` when nothing is pending yet.
+  void start_generation(int64_t now);
   double trend_weight(int64_t time);
   void add_daily_locked(int64_t video_id, int32_t day, int64_t views);
 
@@ -228,6 +252,7 @@ class Aggregator {
 
   FlatMap<VideoDay, Pending, VideoDayHash> videos_;  // day: days since 1970-01-01
   FlatMap<Pair, int64_t, PairHash> pairs_;
+  std::unordered_map<std::string, Pending, TextHash, std::equal_to<>> searches_;  // by query
   std::vector<Pair> new_pairs_;
   bool have_ref_ = false;
   int64_t ref_ = 0;

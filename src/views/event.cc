@@ -7,14 +7,17 @@
 #include <chrono>
 #include <cstring>
 
+#include "common/text.h"
+
 namespace reel::views {
 namespace {
 
 constexpr std::string_view referrer_names[] = {"direct", "internal", "search", "social", "external"};
 constexpr std::string_view agent_names[] = {"desktop", "mobile", "tablet", "bot", "other"};
 constexpr std::string_view skip_names[] = {
-    "counted", "malformed", "bad_time",  "bad_video_id", "oversized", "not_a_view",  "failed_request",
-    "too_old", "in_future", "not_owned", "bot",          "duplicate", "pending_full"};
+    "counted",   "search",    "malformed",  "bad_time",       "bad_video_id",
+    "bad_query", "oversized", "not_a_view", "failed_request", "too_old",
+    "in_future", "not_owned", "bot",        "duplicate",      "pending_full"};
 static_assert(std::size(skip_names) == skip_reasons);
 
 constexpr char lower(char c) {
@@ -87,6 +90,28 @@ void append_int(std::string& out, Int value) {
   char buf[24];
   auto [end, ec] = std::to_chars(buf, buf + sizeof buf, value);
   out.append(buf, end);
+}
+
+// "<134>1 TIMESTAMP HOSTNAME APP-NAME - MSGID - t=TIME": facility local0 (16) * 8 + severity info (6).
+void append_header(std::string& out, int64_t time, std::string_view hostname, std::string_view app_name,
+                   std::string_view msgid) {
+  out.append("<134>1 ");
+  append_timestamp(out, time);
+  out.push_back(' ');
+  append_header_field(out, hostname, 255);
+  out.push_back(' ');
+  append_header_field(out, app_name, 48);
+  out.append(" - ");
+  out.append(msgid);
+  out.append(" - t=");
+  append_int(out, time);
+}
+
+// 0..15 for a hex digit of either case, else -1.
+int hex_value(char c) {
+  if (is_digit(c)) return c - '0';
+  const char l = lower(c);
+  return l >= 'a' && l <= 'f' ? l - 'a' + 10 : -1;
 }
 
 // Skips an RFC 5424 STRUCTURED-DATA field ("-" or one or more [id param="value"...] elements,
@@ -216,14 +241,7 @@ bool parse_agent(std::string_view text, Agent* out) {
 
 void append_syslog_line(std::string& out, const ViewEvent& event, std::string_view hostname,
                         std::string_view app_name) {
-  out.append("<134>1 ");  // facility local0 (16) * 8 + severity info (6)
-  append_timestamp(out, event.time);
-  out.push_back(' ');
-  append_header_field(out, hostname, 255);
-  out.push_back(' ');
-  append_header_field(out, app_name, 48);
-  out.append(" - view - t=");
-  append_int(out, event.time);
+  append_header(out, event.time, hostname, app_name, "view");
   out.append(" v=");
   append_int(out, event.video_id);
   out.append(" k=");
@@ -239,6 +257,59 @@ std::string format_syslog_line(const ViewEvent& event, std::string_view hostname
   out.reserve(128);
   append_syslog_line(out, event, hostname, app_name);
   return out;
+}
+
+void append_syslog_line(std::string& out, const SearchEvent& event, std::string_view hostname,
+                        std::string_view app_name) {
+  append_header(out, event.time, hostname, app_name, "search");
+  out.append(" k=");
+  append_header_field(out, event.viewer.substr(0, max_viewer_bytes), max_viewer_bytes);
+  out.append(" q=");
+  append_query_encoded(out, utf8_prefix(event.query, max_query_bytes));
+  if (event.results >= 0) {
+    out.append(" n=");
+    append_int(out, event.results);
+  }
+  out.append(" u=");
+  out.append(to_string(event.agent));
+}
+
+std::string format_syslog_line(const SearchEvent& event, std::string_view hostname,
+                               std::string_view app_name) {
+  std::string out;
+  out.reserve(160);
+  append_syslog_line(out, event, hostname, app_name);
+  return out;
+}
+
+void append_query_encoded(std::string& out, std::string_view query) {
+  static constexpr char hex[] = "0123456789ABCDEF";
+  for (char c : query) {
+    const auto byte = static_cast<unsigned char>(c);
+    if (byte > 0x20 && byte < 0x7f && std::string_view("%=\"\\[]").find(c) == std::string_view::npos) {
+      out.push_back(c);
+    } else {
+      out.push_back('%');
+      out.push_back(hex[byte >> 4]);
+      out.push_back(hex[byte & 15]);
+    }
+  }
+}
+
+bool decode_query(std::string_view encoded, std::string* out) {
+  out->clear();
+  for (size_t i = 0; i < encoded.size(); ++i) {
+    if (encoded[i] != '%') {
+      out->push_back(encoded[i]);
+      continue;
+    }
+    int high = 0, low = 0;
+    if (i + 2 >= encoded.size()) return false;
+    if ((high = hex_value(encoded[i + 1])) < 0 || (low = hex_value(encoded[i + 2])) < 0) return false;
+    out->push_back(static_cast<char>(high << 4 | low));
+    i += 2;
+  }
+  return true;
 }
 
 std::string_view strip_syslog_header(std::string_view line) {
@@ -387,17 +458,31 @@ std::string viewer_key(std::string_view secret, std::string_view ip, std::string
   return ViewerKeyer(secret).key(ip, user_agent);
 }
 
-LineParser::LineParser(ParserOptions options)
-    : options_(std::move(options)), keyer_(options_.viewer_secret) {}
+LineParser::LineParser(ParserOptions options) : options_(std::move(options)), keyer_(options_.viewer_secret) {
+  query_buf_.reserve(3 * max_query_bytes);  // so parsing never allocates
+}
 
 Skip LineParser::parse(std::string_view line, ViewEvent* out) {
+  Event event;
+  const Skip outcome = parse(line, &event);
+  if (outcome == Skip::search) return Skip::not_a_view;
+  if (outcome == Skip::counted) *out = event.view;
+  return outcome;
+}
+
+Skip LineParser::parse(std::string_view line, Event* out) {
   if (line.size() > max_line_bytes) return Skip::oversized;
   const std::string_view message = strip_syslog_header(line);
   if (message.size() < 2) return Skip::malformed;
-  if (message[1] != '=') return parse_access_log(message, out);
+  if (message[1] != '=') {
+    out->kind = Event::Kind::view;
+    return parse_access_log(message, &out->view);
+  }
 
   ViewEvent event;
-  bool have_time = false, have_video = false;
+  bool have_time = false, have_video = false, have_query = false;
+  std::string_view query;  // encoded
+  int64_t results = -1;
   std::string_view rest = message;
   while (!rest.empty()) {
     const std::string_view field = next_token(&rest);
@@ -427,13 +512,31 @@ Skip LineParser::parse(std::string_view line, ViewEvent* out) {
       case 'u':
         if (!parse_agent(value, &event.agent)) event.agent = Agent::other;
         break;
+      case 'q':
+        query = value;
+        have_query = true;
+        break;
+      case 'n':
+        if (!parse_int(value, &results) || results < 0) results = -1;
+        break;
       default:
         break;  // a field a newer writer added
     }
   }
-  if (!have_time || !have_video || event.viewer.empty()) return Skip::malformed;
-  *out = event;
-  return Skip::counted;
+  if (!have_time || !(have_video || have_query) || event.viewer.empty()) return Skip::malformed;
+  if (have_video) {
+    out->kind = Event::Kind::view;
+    out->view = event;
+    return Skip::counted;
+  }
+  // A query is at most 3 bytes a byte encoded, so the decoded text fits the buffer reserved for it.
+  if (query.size() > 3 * max_query_bytes || !decode_query(query, &query_buf_) || query_buf_.empty() ||
+      query_buf_.size() > max_query_bytes || !user_text_chars(query_buf_, Lines::one)) {
+    return Skip::bad_query;
+  }
+  out->kind = Event::Kind::search;
+  out->search = SearchEvent{event.time, event.viewer, query_buf_, results, event.agent};
+  return Skip::search;
 }
 
 Skip LineParser::parse_access_log(std::string_view line, ViewEvent* out) {

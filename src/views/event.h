@@ -1,4 +1,5 @@
-// The view event: what the beacon writes for one playback and what `reel views` reads back.
+// The view event: what the beacon writes for one playback and what `reel views` reads back; and
+// the search event, what a search page writes for one search, through the same pipeline.
 //
 // Wire format (one line, no trailing newline; the sink adds its framing):
 //   <134>1 2026-11-28T12:00:00Z web-1 reel - view - t=1795867200 v=123 k=0a1b2c3d4e5f6789 r=search u=mobile
@@ -16,9 +17,23 @@
 // with a 2xx status are views, the viewer key is a keyed hash of IP and user agent, and the
 // referrer and agent classes come from the Referer and User-Agent.
 //
+// The search event (one per search a visitor made, for popular searches):
+//   <134>1 2026-11-28T12:00:00Z web-1 reel - search - t=1795867200 k=0a1b2c3d4e5f6789 q=funny%20cats n=42
+//   u=mobile
+// MSGID "search" (for people and syslog filters; syslog-ng's redis() destination keeps only the
+// message), fields t, k and u as in a view, q the query as shown (see SearchEvent) percent-encoded,
+// n the result count. A message is a search when it has a q field and no v field: a view line
+// stays a view whatever fields a newer writer adds. t, k and q are required; a missing or
+// malformed n is unknown (-1).
+// The query encoding: every byte but printable ASCII (0x21..0x7e) and every '%', '=', '"', '\\',
+// '[' and ']' is written as %XX (upper-case hex), so the value has no spaces, no line breaks and no
+// characters a syslog relay or the key=value split could act on, and the line is plain ASCII. The
+// parser decodes %XX in either case; a '%' without two hex digits is Skip::bad_query.
+//
 // Thread-safety: the free functions are pure; a LineParser or ViewerKeyer is used by one thread
 // at a time (ViewerKeyer's const methods may be shared).
-// Failure: parsing never throws or allocates; a line that is not a view yields the Skip reason.
+// Failure: parsing never throws or allocates; a line that is neither a view nor a search yields
+// the Skip reason.
 #pragma once
 
 #include <array>
@@ -48,7 +63,28 @@ struct ViewEvent {
   Agent agent = Agent::other;
 };
 
+// One search: `query` is what popular searches count and show, one spelling per search (the web
+// server folds, trims and collapses it: search/shown_query.h): at most max_query_bytes of UTF-8
+// without control characters, not empty.
+struct SearchEvent {
+  int64_t time = 0;         // Unix seconds
+  std::string_view viewer;  // as ViewEvent::viewer
+  // Decoded. Borrowed: points into the parser or the caller's storage.
+  std::string_view query;
+  int64_t results = -1;  // how many videos matched; -1: unknown
+  Agent agent = Agent::other;
+};
+
+// What a line held: a view or a search (`kind` says which member is set).
+struct Event {
+  enum class Kind : uint8_t { view, search };
+  Kind kind = Kind::view;
+  ViewEvent view;
+  SearchEvent search;
+};
+
 constexpr size_t max_viewer_bytes = 64;
+constexpr size_t max_query_bytes = 100;
 constexpr size_t max_field_bytes = 2048;  // an access log's referrer or user agent
 constexpr size_t max_line_bytes = 8192;
 constexpr int64_t max_video_id = int64_t{1} << 53;  // ids must survive a round trip through a double score
@@ -63,14 +99,28 @@ constexpr int64_t max_event_time = 253'402'300'799;
 void append_syslog_line(std::string& out, const ViewEvent& event, std::string_view hostname,
                         std::string_view app_name);
 std::string format_syslog_line(const ViewEvent& event, std::string_view hostname, std::string_view app_name);
+// The same for a search (MSGID "search"). A query longer than max_query_bytes is cut at a UTF-8
+// character boundary; one the parser refuses (empty, control characters, invalid UTF-8) makes a
+// line the aggregator skips as Skip::bad_query, so pass search::shown_query()'s text. Can't fail.
+void append_syslog_line(std::string& out, const SearchEvent& event, std::string_view hostname,
+                        std::string_view app_name);
+std::string format_syslog_line(const SearchEvent& event, std::string_view hostname,
+                               std::string_view app_name);
+
+// The query encoding of the search line (see the file comment), appended to `out`; and back: false
+// (and *out in an unspecified state) for a '%' without two hex digits.
+void append_query_encoded(std::string& out, std::string_view query);
+bool decode_query(std::string_view encoded, std::string* out);
 
 // Why a line was not counted as a view. The first group comes from parsing; the rest from the
 // aggregator (aggregator.h), which counts every line under exactly one of them or `counted`.
 enum class Skip : uint8_t {
   counted,         // not skipped: a view
-  malformed,       // neither a view event nor an access-log line, or a required field missing
+  search,          // not skipped: a search, counted into popular searches
+  malformed,       // neither a view or search event nor an access-log line, or a required field missing
   bad_time,        // a time that does not parse
   bad_video_id,    // not a positive integer below 2^53
+  bad_query,       // a search's query that does not decode, is empty, too long, not UTF-8 or has controls
   oversized,       // the line or a field over its limit
   not_a_view,      // an access-log line for another address or method
   failed_request,  // an access-log view whose status is not 2xx
@@ -78,10 +128,10 @@ enum class Skip : uint8_t {
   in_future,       // further ahead of the clock than the aggregator allows
   not_owned,       // another partition's viewer
   bot,             // user-agent class bot
-  duplicate,       // the same viewer and video within the dedupe window
+  duplicate,       // the same viewer and video (or search query) within the dedupe window
   pending_full,    // the aggregator's pending table was full (counted drop)
 };
-constexpr size_t skip_reasons = 13;
+constexpr size_t skip_reasons = 15;
 std::string_view to_string(Skip reason);
 
 // User-agent class from a User-Agent header: bot for crawlers, HTTP libraries, headless browsers
@@ -117,9 +167,13 @@ class LineParser {
  public:
   explicit LineParser(ParserOptions options);
 
-  // Parses one line (without its newline). On Skip::counted, *out holds the event; its viewer
-  // points into `line` or into this parser (valid until the next call).
+  // Parses one line (without its newline). On Skip::counted, *out holds the view; a search event
+  // is Skip::not_a_view. Its viewer points into `line` or into this parser (valid until the next
+  // call).
   Skip parse(std::string_view line, ViewEvent* out);
+  // Views and searches: Skip::counted with out->view, or Skip::search with out->search (its query
+  // points into this parser, valid until the next call).
+  Skip parse(std::string_view line, Event* out);
 
  private:
   Skip parse_access_log(std::string_view line, ViewEvent* out);
@@ -127,6 +181,7 @@ class LineParser {
   ParserOptions options_;
   ViewerKeyer keyer_;
   char viewer_buf_[16];
+  std::string query_buf_;
 };
 
 // The message part of a syslog line: `line` without an RFC 5424 or RFC 3164-style header; the

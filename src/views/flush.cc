@@ -18,12 +18,13 @@ namespace {
 
 constexpr std::string_view slot = "\x1f";  // stands for the id or name in a key template
 
-// KEYS: 1 token, 2 z:views:all, 3 z:trending, 4 trending epoch, 5.. one day list per day of the
-// chunk, last the hold (views:hold).
+// KEYS: 1 token, 2 z:views:all, 3 z:trending, 4 trending epoch, 5 search:popular, 6.. one day list
+// per day of the chunk, last the hold (views:hold).
 // ARGV: 1 token ttl, 2 lambda, 3 ref, 4..10 templates (card, video, category all, category
 // trending, tag all, channel all, co-views), 11 co-view keep, 12 co-view trim at, 13 day count,
 // then per day: category day template, seconds left to live; then the video count and per video: id, day
-// index (1-based), views, weight; then the pair count and per pair: a, b, count.
+// index (1-based), views, weight; then the pair count and per pair: a, b, count; then the search
+// count and per search: query, weight.
 // Runs after the projection's codec helpers (card_views, video_list_fields, each_name).
 // A chunk of video increments (day count > 0) is refused with {2, hold id} while a rebuild holds
 // view counting; nothing is written then, not even the token.
@@ -94,8 +95,8 @@ for i = 1, tonumber(ARGV[a]) do
     if total then
       redis.pcall('SETRANGE', card_a .. id .. card_b, 0, card_views(total))
     end
-    zincr(KEYS[4 + d], views, id)
-    expire[KEYS[4 + d]] = day[3]
+    zincr(KEYS[5 + d], views, id)
+    expire[KEYS[5 + d]] = day[3]
     zincr(KEYS[3], trend, id)
     local f = redis.pcall('HMGET', video_a .. id .. video_b, unpack(video_list_fields))
     if type(f) == 'table' and not f.err then
@@ -134,12 +135,18 @@ for i = 1, tonumber(ARGV[a]) do
     end
   end
 end
+a = a + 1
+for i = 1, tonumber(ARGV[a]) do
+  zincr(KEYS[5], tonumber(ARGV[a + 2]) * factor, ARGV[a + 1])
+  a = a + 2
+end
 local result = errors .. ' ' .. table.concat(unknown, ' ')
 redis.call('SET', KEYS[1], result, 'EX', ARGV[1])
 return {1, result}
 )lua";
 
-// KEYS: 1 trending epoch, 2.. trending lists. ARGV: 1 now, 2 lambda, 3 rebase after (seconds).
+// KEYS: 1 trending epoch, 2.. trending lists and search:popular. ARGV: 1 now, 2 lambda, 3 rebase after
+// (seconds).
 constexpr std::string_view rebase_lua = R"lua(
 local t0 = tonumber(redis.call('GET', KEYS[1]))
 local now = tonumber(ARGV[1])
@@ -197,11 +204,12 @@ redis::Command ChunkEncoder::command(const FlushChunk& chunk, int64_t now, bool 
   }
   // Built in place (not through Script's vectors of strings): a flush encodes ~10^5 arguments.
   redis::Command c;
-  c.arg(eval ? "EVAL" : "EVALSHA").arg(eval ? script().source() : script().sha1()).arg(5 + days.size());
+  c.arg(eval ? "EVAL" : "EVALSHA").arg(eval ? script().source() : script().sha1()).arg(6 + days.size());
   c.arg(keys::views_batch(chunk.token))
       .arg(keys::list({ListKind::all, {}}, Sort::views, Period::all))
       .arg(keys::trending({ListKind::all, {}}))
-      .arg(keys::trending_epoch());
+      .arg(keys::trending_epoch())
+      .arg(keys::search_popular());
   for (int32_t day : days) c.arg(keys::list({ListKind::all, {}}, Sort::views, Period::day, day));
   c.arg(keys::views_hold());
 
@@ -219,6 +227,8 @@ redis::Command ChunkEncoder::command(const FlushChunk& chunk, int64_t now, bool 
   }
   c.arg(chunk.pairs.size());
   for (const PairIncrement& p : chunk.pairs) c.arg(p.video_a).arg(p.video_b).arg(p.count);
+  c.arg(chunk.searches.size());
+  for (const SearchIncrement& s : chunk.searches) c.arg(s.query).arg(s.trend);
   return c;
 }
 
@@ -426,7 +436,8 @@ Task<Status> RedisFlusher::commit(std::string cursor, bool with_chunks) {
 Task<Status> RedisFlusher::settle_journal() {
   if (!aggregator_.in_flight().empty()) co_return Status{};
   // With nothing pending either, every line read so far is applied (or was not a view to count).
-  const bool nothing_pending = aggregator_.pending_videos() == 0 && aggregator_.pending_pairs() == 0;
+  const bool nothing_pending = aggregator_.pending_videos() == 0 && aggregator_.pending_pairs() == 0 &&
+                               aggregator_.pending_searches() == 0;
   std::string cursor =
       nothing_pending && !journal_->position().empty() ? journal_->position() : sealed_cursor_;
   if (!generation_stored_ && cursor == committed_cursor_) co_return Status{};
@@ -460,6 +471,8 @@ std::vector<redis::Command> maintenance_commands(int64_t now, double lambda,
     commands.emplace_back("ZREMRANGEBYRANK", trending, 0, -(options.trending_keep + 1));
     rebase_keys.push_back(std::move(trending));
   }
+  commands.emplace_back("ZREMRANGEBYRANK", keys::search_popular(), 0, -(options.popular_searches_keep + 1));
+  rebase_keys.emplace_back(keys::search_popular());
   commands.push_back(rebase_script().evalsha_command(
       rebase_keys, {std::to_string(now), to_text(lambda), std::to_string(options.rebase_after_seconds)}));
   return commands;

@@ -12,7 +12,10 @@
 //   z:cat:{slug}:views:day:{d} (same expiry), z:cat:{slug}:trending, z:tag:{tag}:views:all and
 //   z:ch:{name}:views:all, the lists the rebuild fills from the same counts.
 // (The video hash has no views field; pages read the count from the card and z:views:all.)
-// For each co-view pair whose two cards exist: ZINCRBY z:cov:{a} b and z:cov:{b} a. Trimming is
+// For each search increment: ZINCRBY search:popular by weight * exp(lambda * (ref - t0)), the
+// query as member (the same decay and epoch as z:trending, so the upkeep trims and rebases it
+// with the trending lists). For each co-view pair whose two cards exist: ZINCRBY z:cov:{a} b and
+// z:cov:{b} a. Trimming is
 // amortized: only an increment that adds a new member checks the size (ZCARD, O(1)), and a list
 // longer than coview_trim_at is cut back to its top coview_keep (ZREMRANGEBYRANK), once per
 // coview_trim_at - coview_keep new members. The defaults (100, 120) keep every list at most 121
@@ -37,7 +40,8 @@
 // SQL lags Redis by the daily-rows interval. So the rebuild holds view counting: it sets
 // views:hold (its id, with an expiry it renews), from which moment the script refuses every chunk
 // of video increments ({2, hold}; nothing written, the token neither) and the aggregator keeps it
-// in flight, merging new views into pending meanwhile. Each flush starts with this aggregator's
+// in flight, merging new views into pending meanwhile. Chunks of pairs or searches (never mixed
+// with videos) are not held: no rebuild writes their lists. Each flush starts with this aggregator's
 // presence (HSET views:aggregators, SET views:aggregator:{instance} = the hold it confirmed, with
 // presence_ttl_ms) and a GET of the hold, in the same pipelined write as its first chunks; when
 // the hold was set and every chunk of the flush got its answer, each chunk applied before the hold
@@ -45,7 +49,7 @@
 // those, the next flush reports the hold confirmed. The rebuild reads SQL only when every live
 // aggregator confirmed its hold, so each increment is in its snapshot (applied before the hold) or
 // applied to the swapped-in lists after the hold ends (refused meanwhile): never both, never
-// neither. Co-view chunks are not held: no rebuild writes co-view lists.
+// neither.
 //
 // Trending epoch: scores are exp(lambda * (t - t0)) sums, which double every half-life; the
 // maintenance step rebases t0 to now once it is rebase_after_seconds old (a week by default, so
@@ -164,12 +168,14 @@ class RedisFlusher {
 
 struct MaintenanceOptions {
   int64_t rebase_after_seconds = 7 * 86400;
-  int trending_keep = 10000;  // members kept per trending list
+  int trending_keep = 10000;          // members kept per trending list
+  int popular_searches_keep = 10000;  // members kept in search:popular
 };
 
 // The upkeep commands for `now`, given the category slugs: ZUNIONSTORE of the last 7 and 30 day
 // lists (today included) into z:views:week and z:views:month, globally and per category; trim
-// of every trending list to trending_keep; the rebase script (see the file comment).
+// of every trending list to trending_keep and of search:popular to popular_searches_keep; the
+// rebase script (see the file comment), over the trending lists and search:popular.
 std::vector<redis::Command> maintenance_commands(int64_t now, double lambda,
                                                  const std::vector<std::string>& category_slugs,
                                                  const MaintenanceOptions& options);

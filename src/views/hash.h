@@ -48,4 +48,11 @@ constexpr uint64_t view_fingerprint(uint64_t viewer, int64_t video_id) {
   return fp == 0 ? 1 : fp;
 }
 
+// The fingerprint of a (viewer, search query) pair, for the same dedupe table as views; never 0.
+// `query_hash` is viewer_hash() of the query's text; the constant keeps it apart from a video id's.
+constexpr uint64_t search_fingerprint(uint64_t viewer, uint64_t query_hash) {
+  const uint64_t fp = mix64(viewer ^ mix64(query_hash ^ 0x5bd1e9955bd1e995ULL));
+  return fp == 0 ? 1 : fp;
+}
+
 }  // namespace reel::views

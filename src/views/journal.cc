@@ -63,10 +63,15 @@ std::vector<std::string_view> words(std::string_view line) {
 std::string encode_generation(const std::vector<FlushChunk>& chunks) {
   std::string out;
   for (const FlushChunk& chunk : chunks) {
-    if (chunk.videos.empty()) continue;
+    if (chunk.videos.empty() && chunk.searches.empty()) continue;
     fmt::format_to(std::back_inserter(out), "c {} {}\n", chunk.token, chunk.trend_ref);
     for (const VideoIncrement& v : chunk.videos) {
       fmt::format_to(std::back_inserter(out), "v {} {} {} {}\n", v.video_id, v.day, v.views, v.trend);
+    }
+    for (const SearchIncrement& search : chunk.searches) {
+      fmt::format_to(std::back_inserter(out), "s {} {} ", search.searches, search.trend);
+      append_query_encoded(out, search.query);
+      out.push_back('\n');
     }
   }
   return out;
@@ -91,6 +96,11 @@ Result<std::vector<FlushChunk>> decode_generation(std::string_view text) {
       VideoIncrement v;
       ok = parse(w[1], v.video_id) && parse(w[2], v.day) && parse(w[3], v.views) && parse(w[4], v.trend);
       if (ok) chunks.back().videos.push_back(v);
+    } else if (w.size() == 4 && w[0] == "s" && !chunks.empty()) {
+      SearchIncrement search;
+      ok = parse(w[1], search.searches) && parse(w[2], search.trend) && decode_query(w[3], &search.query) &&
+           !search.query.empty();
+      if (ok) chunks.back().searches.push_back(std::move(search));
     }
     if (!ok)
       return Error{fmt::format("views journal: line {} of the stored generation is malformed", number)};

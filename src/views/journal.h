@@ -9,11 +9,11 @@
 // script calls, any of which may be the last to run before a crash. So before its first chunk is
 // sent, a generation is committed, in one script: the cursor moves to where the stream had been
 // read when the generation was sealed, and the generation itself (its video increments, with
-// their tokens) is stored in views:gen:{partition}. A restarted aggregator loads that generation
-// back into flight before it seals anything new; each chunk's token makes the flush script skip
-// the chunks that were applied before the crash (ChunkResult::replayed) and apply the others. Once
-// every chunk of a generation is applied the key is removed (a commit with no chunks), and while
-// nothing is merged the cursor follows the stream, so a restart rereads at most what was merged.
+// their tokens, and its search increments) is stored in views:gen:{partition}. A restarted aggregator loads
+// that generation back into flight before it seals anything new; each chunk's token makes the flush script
+// skip the chunks that were applied before the crash (ChunkResult::replayed) and apply the others. Once every
+// chunk of a generation is applied the key is removed (a commit with no chunks), and while nothing is merged
+// the cursor follows the stream, so a restart rereads at most what was merged.
 //
 // The same commit trims the stream to the slowest partition's cursor (XTRIM MINID ~), so entries
 // stay until every aggregator has applied them, and no longer. A partition without a cursor
@@ -48,9 +48,10 @@
 
 namespace reel::views {
 
-// A generation's video chunks as text, and back: "c <token> <trend_ref>" per chunk, then
-// "v <id> <day> <views> <trend>" per increment, a line each (the trend as the shortest text that
-// reads back to the same double). Chunks of co-view pairs alone are left out.
+// A generation's video and search chunks as text, and back: "c <token> <trend_ref>" per chunk, then
+// "v <id> <day> <views> <trend>" per video increment or "s <searches> <trend> <query>" per search
+// increment (the query in the search line's encoding, views/event.h), a line each (the trend as
+// the shortest text that reads back to the same double). Chunks of co-view pairs are left out.
 std::string encode_generation(const std::vector<FlushChunk>& chunks);
 // An Error naming the line for text that encode_generation() did not write.
 Result<std::vector<FlushChunk>> decode_generation(std::string_view text);

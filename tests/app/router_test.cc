@@ -505,6 +505,24 @@ TEST_F(RouterTest, SearchPassesTheQueryAndEveryFilter) {
       << r.body;
   EXPECT_NE(r.body.find("<meta name=\"robots\" content=\"noindex\">"), std::string::npos);
   EXPECT_EQ(get("/search?q=x&page=4").status, 404);
+  // Never kept by a shared cache: each search must reach the app to be counted.
+  EXPECT_EQ(r.header("Cache-Control"), std::optional<std::string_view>("private, max-age=30"));
+}
+
+TEST_F(RouterTest, FirstPagesOfSearchesWithResultsAreSearchEvents) {
+  model_.search_value.total = 40;
+  model_.search_value.pages = 2;
+  EXPECT_EQ(get("/search?q=Night+City").status, 200);
+  EXPECT_EQ(get("/api/v1/search?q=guitar").status, 200);
+  EXPECT_EQ(get("/search?q=Night+City&page=2").status, 200);  // paging counts nothing
+  model_.search_value.total = 0;
+  model_.search_value.pages = 0;
+  EXPECT_EQ(get("/search?q=nothing").status, 200);  // nor a search that found nothing
+  auto lines = view_lines();
+  ASSERT_EQ(lines.size(), 2u);
+  EXPECT_NE(lines[0].find("q=night%20city"), std::string::npos) << lines[0];
+  EXPECT_NE(lines[0].find("n=40"), std::string::npos) << lines[0];
+  EXPECT_NE(lines[1].find("q=guitar"), std::string::npos) << lines[1];
 }
 
 TEST_F(RouterTest, SearchPageMarksMatchedWordsAndEscapesTheRest) {

@@ -3,7 +3,8 @@
 // buffer to a second syslog-ng with deploy/syslog-ng/central.conf, which appends them to the views
 // stream in `reel up`'s Redis, read by `reel views --stream`; the counts must arrive in Redis and
 // show on the API. Also: views sent while the collector is down wait in the node's buffer and
-// arrive after it returns, and access-log lines (nginx combined) shipped the same way count too.
+// arrive after it returns, and access-log lines (nginx combined) shipped the same way count too;
+// search events take the same path into popular searches.
 #include <gtest/gtest.h>
 #include <netinet/in.h>
 #include <signal.h>
@@ -19,9 +20,12 @@
 #include <regex>
 
 #include "process/child.h"
+#include "projection/keys.h"
+#include "redis/blocking_client.h"
 #include "support/fixtures.h"
 #include "support/http_client.h"
 #include "support/reel_up.h"
+#include "views/event.h"
 
 namespace reel {
 namespace {
@@ -187,6 +191,33 @@ TEST_F(SyslogPipeline, AccessLogLinesCountAsViews) {
   EXPECT_TRUE(eventually([&] { return views_of(web_port_, 6) == before + 2; }))
       << views_of(web_port_, 6) << " views, expected " << before + 2 << "\n"
       << read_file(dir_.path() / "views.log");
+}
+
+// Search lines through node and collector (which keep only the message) into search:popular: many
+// searches of one viewer count once, so a query searched by three viewers scores three times one
+// searched by one (same time, so the same decay), whatever the query's odd characters.
+TEST_F(SyslogPipeline, SearchEventsReachPopularSearchesThroughSyslogNg) {
+  const int64_t now = std::time(nullptr);
+  const std::string popular = "funny cats \"100%\" [x=y]", rare = "cooking \\ é";
+  auto search = [&](const std::string& viewer, const std::string& query) {
+    const views::SearchEvent event{now, viewer, query, 12, views::Agent::desktop};
+    EXPECT_TRUE(send_datagram(socket_, views::format_syslog_line(event, "web-1", "reel")));
+  };
+  for (int again = 0; again < 5; ++again) {
+    for (int viewer = 0; viewer < 3; ++viewer) search("viewer-" + std::to_string(viewer), popular);
+    search("viewer-0", rare);
+  }
+  redis::ConnectionOptions connection;
+  connection.endpoint.port = static_cast<uint16_t>(std::stoi(redis_port_));
+  auto client = redis::BlockingClient::connect(connection);
+  ASSERT_TRUE(client) << client.error().message;
+  auto score = [&](const std::string& query) {
+    auto reply = client->execute(redis::Command("ZSCORE", projection::keys::search_popular(), query));
+    return reply && !reply->is_nil() ? reply->number() : 0.0;
+  };
+  EXPECT_TRUE(eventually([&] { return score(popular) > 0 && score(rare) > 0; }))
+      << read_file(dir_.path() / "views.log") << read_file(dir_.path() / "central.log");
+  EXPECT_NEAR(score(popular) / score(rare), 3.0, 1e-9);
 }
 
 }  // namespace

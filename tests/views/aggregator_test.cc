@@ -1,5 +1,5 @@
 // The aggregator without Redis: dedupe, bots, time bounds, partitioning, merging, chunks and
-// tokens, co-view pairs, trending weights, daily rows; and the tables under it.
+// tokens, co-view pairs, trending weights, daily rows, search events; and the tables under it.
 #include "views/aggregator.h"
 
 #include <gtest/gtest.h>
@@ -353,6 +353,98 @@ TEST(FlatMap, GrowsKeepsInsertionOrderAndRefusesPastItsLimit) {
   m.clear();
   EXPECT_TRUE(m.empty());
   EXPECT_EQ(*m.find_or_insert(7), 0);
+}
+
+// Search events: deduped per (viewer, query) in the same table and window as views.
+std::string search_line(int64_t time, std::string_view viewer, std::string_view query,
+                        std::string_view agent = "desktop") {
+  std::string q;
+  append_query_encoded(q, query);
+  return "t=" + std::to_string(time) + " k=" + std::string(viewer) + " q=" + q +
+         " n=5 u=" + std::string(agent);
+}
+
+std::map<std::string, int64_t> sealed_searches(Aggregator& a) {
+  std::map<std::string, int64_t> out;
+  for (const auto& chunk : a.seal()) {
+    EXPECT_TRUE(chunk.searches.empty() || (chunk.videos.empty() && chunk.pairs.empty()));
+    for (const auto& s : chunk.searches) out[s.query] += s.searches;
+  }
+  return out;
+}
+
+TEST(SearchAggregation, OneViewerCountsOncePerQueryAndWindow) {
+  ManualClock clock(t0);
+  Aggregator a(clock, small_options());
+  for (int i = 0; i < 100; ++i) a.ingest_line(search_line(t0 + i, "alice", "funny cats"));
+  const auto c = a.counters();
+  EXPECT_EQ(c.searches(), 1u);
+  EXPECT_EQ(c.of(Skip::duplicate), 99u);
+  EXPECT_EQ(c.views(), 0u);
+  EXPECT_EQ(sealed_searches(a), (std::map<std::string, int64_t>{{"funny cats", 1}}));
+}
+
+TEST(SearchAggregation, ThreeViewersCountThreeAndOtherQueriesCountApart) {
+  ManualClock clock(t0);
+  Aggregator a(clock, small_options());
+  std::string block;
+  for (int round = 0; round < 10; ++round) {
+    for (const char* viewer : {"alice", "bob", "carol"})
+      block += search_line(t0 + round, viewer, "funny cats") + "\n";
+  }
+  block += search_line(t0, "alice", "cooking") + "\n";
+  // Interleaved with views of the same viewers: the two kinds do not dedupe each other.
+  block += "t=" + std::to_string(t0) + " v=1 k=alice u=desktop\n";
+  a.ingest_lines(block);
+  EXPECT_EQ(a.counters().searches(), 4u);
+  EXPECT_EQ(a.counters().views(), 1u);
+  EXPECT_EQ(a.pending_searches(), 2u);
+  EXPECT_FALSE(a.idle());
+  EXPECT_EQ(sealed_searches(a), (std::map<std::string, int64_t>{{"cooking", 1}, {"funny cats", 3}}));
+}
+
+TEST(SearchAggregation, CountsAgainAfterTheWindowAndSkipsBotsOldAndOthersViewers) {
+  ManualClock clock(t0);
+  AggregatorOptions options = small_options();
+  options.partition_count = 2;
+  options.partition_index = 0;
+  Aggregator a(clock, options);
+  std::string mine, theirs;
+  for (int i = 0; !(!mine.empty() && !theirs.empty()); ++i) {
+    const std::string viewer = "viewer-" + std::to_string(i);
+    (owns(viewer, 0, 2) ? mine : theirs) = viewer;
+  }
+  EXPECT_EQ(a.ingest_line(search_line(t0, mine, "q")), Skip::search);
+  clock.advance(1799s);
+  EXPECT_EQ(a.ingest_line(search_line(t0 + 1799, mine, "q")), Skip::duplicate);
+  clock.advance(1s);
+  EXPECT_EQ(a.ingest_line(search_line(t0 + 1800, mine, "q")), Skip::search);
+  EXPECT_EQ(a.ingest_line(search_line(t0, theirs, "q")), Skip::not_owned);
+  EXPECT_EQ(a.ingest_line(search_line(t0, mine, "crawled", "bot")), Skip::bot);
+  EXPECT_EQ(a.ingest_line(search_line(t0 - 3 * 86400, mine, "old")), Skip::too_old);
+  EXPECT_EQ(a.ingest_line("t=1795867200 k=x q=%zz"), Skip::bad_query);
+  EXPECT_EQ(sealed_searches(a), (std::map<std::string, int64_t>{{"q", 2}}));
+}
+
+TEST(SearchAggregation, PendingQueriesAreBoundedAndWeightedLikeTrending) {
+  ManualClock clock(t0);
+  AggregatorOptions options = small_options();
+  options.max_pending_searches = 2;
+  options.chunk_entries = 1;
+  Aggregator a(clock, options);
+  EXPECT_EQ(a.ingest_line(search_line(t0, "a", "one")), Skip::search);
+  EXPECT_EQ(a.ingest_line(search_line(t0 - 86400, "b", "one")), Skip::search);  // a half-life ago: 1/2
+  EXPECT_EQ(a.ingest_line(search_line(t0, "a", "two")), Skip::search);
+  EXPECT_EQ(a.ingest_line(search_line(t0, "a", "three")), Skip::pending_full);
+  const auto& chunks = a.seal();
+  ASSERT_EQ(chunks.size(), 2u);  // one query a chunk
+  std::map<std::string, double> trend;
+  for (const auto& chunk : chunks) {
+    EXPECT_EQ(chunk.trend_ref, t0);
+    for (const auto& s : chunk.searches) trend[s.query] = s.trend;
+  }
+  EXPECT_DOUBLE_EQ(trend["one"], 1.5);
+  EXPECT_DOUBLE_EQ(trend["two"], 1.0);
 }
 
 }  // namespace

@@ -24,11 +24,11 @@ TEST(ChunkEncoder, OneEvalshaCarriesTheKeysTemplatesAndIncrements) {
   // seconds until the day's start + 35 days.
   const int64_t now = 1795867200;  // 2026-11-28 12:00 UTC
   const Args args = encoder.command(chunk, now).args();
-  const Args head(args.begin(), args.begin() + 10);
-  EXPECT_EQ(head, (Args{"EVALSHA", ChunkEncoder::script().sha1(), "7", "views:batch:abc:7", "z:views:all",
-                        "z:trending", "trending:epoch", "z:views:day:20261128", "z:views:day:20261127",
-                        "views:hold"}));
-  Args rest(args.begin() + 10, args.end());
+  const Args head(args.begin(), args.begin() + 11);
+  EXPECT_EQ(head, (Args{"EVALSHA", ChunkEncoder::script().sha1(), "8", "views:batch:abc:7", "z:views:all",
+                        "z:trending", "trending:epoch", "search:popular", "z:views:day:20261128",
+                        "z:views:day:20261127", "views:hold"}));
+  Args rest(args.begin() + 11, args.end());
   EXPECT_EQ(std::stod(rest[1]), lambda);  // lambda, in full precision
   rest.erase(rest.begin() + 1);
   const std::string ttl_28 = std::to_string(35 * 86400 - 12 * 3600);
@@ -62,6 +62,7 @@ TEST(ChunkEncoder, OneEvalshaCarriesTheKeysTemplatesAndIncrements) {
                         "1",
                         "2",
                         "2",
+                        "0",
                         "0"}));
 
   FlushChunk pairs;
@@ -70,9 +71,18 @@ TEST(ChunkEncoder, OneEvalshaCarriesTheKeysTemplatesAndIncrements) {
   const Args p = encoder.command(pairs, now, true).args();
   EXPECT_EQ(p[0], "EVAL");
   EXPECT_EQ(p[1], ChunkEncoder::script().source());
-  EXPECT_EQ(p[2], "5");  // no day lists
-  EXPECT_EQ(p[7], "views:hold");
-  EXPECT_EQ(Args(p.end() - 6, p.end()), (Args{"0", "0", "1", "1", "2", "5"}));
+  EXPECT_EQ(p[2], "6");  // no day lists
+  EXPECT_EQ(p[8], "views:hold");
+  EXPECT_EQ(Args(p.end() - 7, p.end()), (Args{"0", "0", "1", "1", "2", "5", "0"}));
+
+  FlushChunk searches;
+  searches.token = "abc:9";
+  searches.searches = {{"funny cats", 3, 2.5}, {"a \"b\"", 1, 0.5}};
+  const Args s = encoder.command(searches, now).args();
+  EXPECT_EQ(s[2], "6");
+  EXPECT_EQ(s[7], "search:popular");
+  // No days, no videos, no pairs; then each query as it is (an argument, never a key) and its weight.
+  EXPECT_EQ(Args(s.end() - 8, s.end()), (Args{"0", "0", "0", "2", "funny cats", "2.5", "a \"b\"", "0.5"}));
 }
 
 TEST(ChunkReply, ParsesFreshReplayedAndHeldResults) {
@@ -103,7 +113,7 @@ TEST(ChunkReply, ParsesFreshReplayedAndHeldResults) {
 TEST(Maintenance, RollsUpSevenAndThirtyDaysPerScopeTrimsAndRebases) {
   const int64_t now = day_start(20261128) + 3600;
   auto commands = maintenance_commands(now, 0.5, {"music"}, MaintenanceOptions{7 * 86400, 1000});
-  ASSERT_EQ(commands.size(), 2u * 3u + 1u);
+  ASSERT_EQ(commands.size(), 2u * 3u + 2u);
   const Args& week = commands[0].args();
   ASSERT_EQ(week.size(), 3u + 7u + 2u);
   EXPECT_EQ(Args(week.begin(), week.begin() + 4),
@@ -118,11 +128,12 @@ TEST(Maintenance, RollsUpSevenAndThirtyDaysPerScopeTrimsAndRebases) {
   EXPECT_EQ(commands[3].args()[1], "z:cat:music:views:week");
   EXPECT_EQ(commands[3].args()[3], "z:cat:music:views:day:20261128");
   EXPECT_EQ(commands[5].args()[1], "z:cat:music:trending");
-  const Args& rebase = commands[6].args();
+  EXPECT_EQ(commands[6].args(), (Args{"ZREMRANGEBYRANK", "search:popular", "0", "-10001"}));
+  const Args& rebase = commands[7].args();
   EXPECT_EQ(rebase[0], "EVALSHA");
   EXPECT_EQ(Args(rebase.begin() + 2, rebase.end()),
-            (Args{"3", "trending:epoch", "z:trending", "z:cat:music:trending", std::to_string(now), "0.5",
-                  "604800"}));
+            (Args{"4", "trending:epoch", "z:trending", "z:cat:music:trending", "search:popular",
+                  std::to_string(now), "0.5", "604800"}));
 }
 
 }  // namespace

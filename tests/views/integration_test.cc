@@ -1,7 +1,10 @@
 // The aggregator, the flush script, the upkeep and the Service against a real redis-server.
+#include <fcntl.h>
 #include <gtest/gtest.h>
+#include <unistd.h>
 
 #include <cmath>
+#include <fstream>
 
 #include "common/asio.h"  // before any other Asio header
 #include "common/days.h"
@@ -31,6 +34,13 @@ const int32_t today = utc_day(t0);
 std::string line(int64_t time, int64_t video, std::string_view viewer, std::string_view agent = "desktop") {
   return "t=" + std::to_string(time) + " v=" + std::to_string(video) + " k=" + std::string(viewer) +
          " r=search u=" + std::string(agent) + "\n";
+}
+
+std::string search_line(int64_t time, std::string_view viewer, std::string_view query,
+                        std::string_view agent = "desktop") {
+  Agent agent_class = Agent::other;
+  parse_agent(agent, &agent_class);
+  return format_syslog_line(SearchEvent{time, viewer, query, 3, agent_class}, "web-1", "reel") + "\n";
 }
 
 class ViewsRedis : public ::testing::Test {
@@ -101,6 +111,9 @@ class ViewsRedis : public ::testing::Test {
   double score(const std::string& key, int64_t member) {
     return call(Command("ZSCORE", key, member)).number();
   }
+  double popularity(std::string_view query) {
+    return call(Command("ZSCORE", keys::search_popular(), query)).number();
+  }
   bool has_member(const std::string& key, int64_t member) {
     return !call(Command("ZSCORE", key, member)).is_nil();
   }
@@ -128,6 +141,32 @@ class ViewsRedis : public ::testing::Test {
   }
   std::string all_key(projection::ListKind kind = projection::ListKind::all, std::string_view name = {}) {
     return keys::list({kind, name}, projection::Sort::views, projection::Period::all);
+  }
+
+  // A first aggregator process on the views stream: it reads the stream's `first` lines, seals
+  // them, commits the generation (expecting `chunks` chunks) and applies only its first chunk; then
+  // it reads the lines `more()` adds (up to `all` lines in all) and dies. Returns that first chunk.
+  FlushChunk die_after_one_chunk(const AggregatorOptions& options, uint64_t first, size_t chunks,
+                                 const std::function<void()>& more, uint64_t all) {
+    redis::ConnectionOptions connection;
+    connection.endpoint = server_->endpoint();
+    Aggregator aggregator(clock_, options);
+    StreamInput input = open_stream_source(io_.get_executor(), connection, {});
+    input.source->start([&](std::string_view lines) { aggregator.ingest_lines(lines); }, [](Status) {});
+    EXPECT_TRUE(run_until(io_, [&] { return aggregator.counters().lines == first; }));
+    StreamJournal journal("1/1", input.position);
+    const auto& sealed = aggregator.seal();
+    EXPECT_EQ(sealed.size(), chunks);
+    if (sealed.empty()) return {};
+    FlushChunk applied = sealed[0];
+    std::vector<Command> commit_and_one;
+    commit_and_one.push_back(journal.commit(journal.position(), sealed, true));
+    commit_and_one.push_back(ChunkEncoder(aggregator.lambda(), {}).command(applied, t0, true));
+    EXPECT_TRUE(execute(std::move(commit_and_one)));
+    more();
+    EXPECT_TRUE(run_until(io_, [&] { return aggregator.counters().lines == all; }));
+    input.source->stop();
+    return applied;
   }
 
   AggregatorOptions options() {
@@ -482,23 +521,10 @@ TEST_F(ViewsRedis, AStreamGenerationHalfAppliedAtACrashIsFinishedOnceAfterAResta
   // three chunks; it has read 6 more events when it dies.
   add(0, 12);
   std::vector<int64_t> applied_first;
-  {
-    Aggregator first(clock_, small);
-    StreamInput input = open_stream_source(io_.get_executor(), connection, {});
-    input.source->start([&](std::string_view lines) { first.ingest_lines(lines); }, [](Status) {});
-    ASSERT_TRUE(run_until(io_, [&] { return first.counters().views() == 12; }));
-    StreamJournal journal("1/1", input.position);
-    const auto& chunks = first.seal();
-    ASSERT_EQ(chunks.size(), 3u);
-    for (const VideoIncrement& v : chunks[0].videos) applied_first.push_back(v.video_id);
-    std::vector<Command> commit_and_one;
-    commit_and_one.push_back(journal.commit(journal.position(), chunks, true));
-    commit_and_one.push_back(ChunkEncoder(first.lambda(), {}).command(chunks[0], t0, true));
-    ASSERT_TRUE(execute(std::move(commit_and_one)));
-    add(12, 18);
-    ASSERT_TRUE(run_until(io_, [&] { return first.counters().views() == 18; }));
-    input.source->stop();
-  }
+  for (const VideoIncrement& v : die_after_one_chunk(
+                                     small, 12, 3, [&] { add(12, 18); }, 18)
+                                     .videos)
+    applied_first.push_back(v.video_id);
   ASSERT_EQ(applied_first.size(), 2u);
   for (int64_t video = 1; video <= 6; ++video) {
     const bool applied = std::find(applied_first.begin(), applied_first.end(), video) != applied_first.end();
@@ -540,6 +566,139 @@ TEST_F(ViewsRedis, DrainGivesUpAfterItsTimeoutWhileRedisIsDown) {
   ASSERT_FALSE(drained->ok());
   EXPECT_NE(drained->error().message.find("not flushed"), std::string::npos) << drained->error().message;
   EXPECT_FALSE(aggregator.idle());  // the views are still there for a caller that tries again
+}
+
+// Search events: one per viewer, query and window, forward-decayed like trending (the same epoch),
+// into search:popular; a chunk whose reply was lost is not counted twice.
+TEST_F(ViewsRedis, SearchEventsBecomeDecayedPopularSearches) {
+  Aggregator aggregator(clock_, options());
+  RedisFlusher flusher(aggregator, *connection_);
+  const std::string odd = "100% \"x\" [y] = é";
+  std::string lines;
+  for (int i = 0; i < 100; ++i) lines += search_line(t0 + i % 60, "alice", "funny cats");  // counts once
+  lines += search_line(t0, "bob", "funny cats");
+  lines += search_line(t0 - 86400, "carol", "funny cats");  // a half-life earlier: 1/2
+  lines += search_line(t0 + 20, "dave", odd);
+  lines += search_line(t0, "crawler", "spam", "bot");
+  lines += line(t0, 1, "alice");  // a view in the same input
+  aggregator.ingest_lines(lines);
+  EXPECT_EQ(aggregator.counters().searches(), 4u);
+  ASSERT_TRUE(flush(flusher));
+  EXPECT_TRUE(aggregator.idle());
+
+  EXPECT_EQ(call(Command("GET", keys::trending_epoch())).integer(), t0);
+  EXPECT_NEAR(popularity("funny cats"), 2.5, 1e-9);
+  EXPECT_NEAR(popularity(odd), std::exp2(20.0 / 86400), 1e-9);
+  EXPECT_TRUE(call(Command("ZSCORE", keys::search_popular(), "spam")).is_nil());
+  EXPECT_EQ(call(Command("ZCARD", keys::search_popular())).integer(), 2);
+  EXPECT_EQ(score(all_key(), 1), 101);
+
+  // An hour later, against the same epoch; then a chunk whose reply was lost, retried by the flusher.
+  clock_.advance(3600s);
+  aggregator.ingest_line(search_line(t0 + 3600, "erin", "funny cats"));
+  const auto lost = apply_losing_replies(aggregator);
+  ASSERT_EQ(lost.size(), 1u);
+  ASSERT_TRUE(flush(flusher));
+  EXPECT_EQ(aggregator.counters().chunks_replayed, 1u);
+  EXPECT_NEAR(popularity("funny cats"), 2.5 + std::exp2(1.0 / 24), 1e-9);
+}
+
+TEST_F(ViewsRedis, UpkeepTrimsAndRebasesPopularSearchesWithTrending) {
+  std::vector<Command> setup;
+  for (int i = 1; i <= 5; ++i)
+    setup.emplace_back("ZADD", keys::search_popular(), 256 * i, "query " + std::to_string(i));
+  setup.emplace_back("SET", keys::trending_epoch(), t0 - 8 * 86400);
+  ASSERT_TRUE(execute(std::move(setup)));
+  MaintenanceOptions mo;
+  mo.popular_searches_keep = 3;
+  auto done = run_task(io_, maintain(*connection_, t0, std::log(2.0) / 86400, mo));
+  ASSERT_TRUE(done && done->ok()) << (done ? done->error().message : "");
+  // The top 3, multiplied by 2^-8 (eight days at a one-day half-life), like every trending list.
+  EXPECT_EQ(call(Command("ZCARD", keys::search_popular())).integer(), 3);
+  EXPECT_NEAR(popularity("query 5"), 5, 1e-9);
+  EXPECT_NEAR(popularity("query 3"), 3, 1e-9);
+  EXPECT_TRUE(call(Command("ZSCORE", keys::search_popular(), "query 2")).is_nil());
+
+  // A search flushed after the rebase adds its weight against the new epoch.
+  Aggregator aggregator(clock_, options());
+  RedisFlusher flusher(aggregator, *connection_);
+  aggregator.ingest_line(search_line(t0, "a", "query 3"));
+  ASSERT_TRUE(flush(flusher));
+  EXPECT_NEAR(popularity("query 3"), 4, 1e-9);
+}
+
+// `reel views --stdin`'s input: a file of mixed lines read by the fd source, flushed by the Service.
+TEST_F(ViewsRedis, ServiceCountsSearchesReadFromAFile) {
+  const std::string path = (dir_.path() / "events.log").string();
+  {
+    std::ofstream out(path);
+    for (int viewer = 0; viewer < 30; ++viewer) {
+      for (int again = 0; again < 3; ++again)
+        out << search_line(t0, "v" + std::to_string(viewer), viewer % 3 == 0 ? "music" : "news");
+      out << line(t0, 5, "v" + std::to_string(viewer));
+    }
+  }
+  const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  ASSERT_GE(fd, 0);
+  auto source = open_fd_source(io_.get_executor(), fd);
+  ::close(fd);
+  ASSERT_TRUE(source) << source.error().message;
+  Aggregator aggregator(clock_, options());
+  ServiceOptions so;
+  so.flush_interval = 10ms;
+  Service service(io_.get_executor(), clock_, aggregator, *connection_, so);
+  service.add_source(std::move(*source));
+  bool ended = false;
+  service.start([&] { ended = true; });
+  ASSERT_TRUE(run_until(io_, [&] { return ended; }));
+  auto drained = run_task(io_, service.drain(60s));
+  ASSERT_TRUE(drained && drained->ok());
+  EXPECT_NEAR(popularity("music"), 10, 1e-9);
+  EXPECT_NEAR(popularity("news"), 20, 1e-9);
+  EXPECT_EQ(score(all_key(), 5), 130);
+}
+
+// The views stream carries searches too, and a generation of search chunks half applied at a
+// crash is finished once by the next process: each query's count is exact.
+TEST_F(ViewsRedis, StreamSearchesAreCountedOnceAcrossACrash) {
+  auto add = [&](int from, int to) {
+    std::vector<Command> adds;
+    for (int i = from; i < to; ++i) {
+      adds.emplace_back("XADD", keys::views_stream(), "*", "l",
+                        search_line(t0, "s" + std::to_string(i), "query " + std::to_string(i % 3)));
+    }
+    ASSERT_TRUE(execute(std::move(adds)));
+  };
+  AggregatorOptions small = options();
+  small.chunk_entries = 1;  // three queries: three chunks in a generation
+  redis::ConnectionOptions connection;
+  connection.endpoint = server_->endpoint();
+
+  add(0, 9);
+  const FlushChunk first = die_after_one_chunk(
+      small, 9, 3, [&] { add(9, 12); }, 12);
+  ASSERT_EQ(first.searches.size(), 1u);
+  const std::string applied_first = first.searches[0].query;
+  for (int q = 0; q < 3; ++q) {
+    const std::string query = "query " + std::to_string(q);
+    EXPECT_EQ(call(Command("ZSCORE", keys::search_popular(), query)).is_nil(), query != applied_first)
+        << query;
+  }
+
+  Aggregator second(clock_, small);
+  ServiceOptions so;
+  so.flush_interval = 10ms;
+  Service service(io_.get_executor(), clock_, second, *connection_, so);
+  service.add_stream_source(open_stream_source(io_.get_executor(), connection, {}), "1/1");
+  service.start();
+  ASSERT_TRUE(run_until(io_, [&] {
+    return second.idle() && call(Command("EXISTS", keys::views_generation("1/1"))).integer() == 0;
+  }));
+  for (int q = 0; q < 3; ++q) EXPECT_NEAR(popularity("query " + std::to_string(q)), 4, 1e-9) << q;
+  EXPECT_EQ(second.counters().chunks_replayed, 1u);
+  EXPECT_EQ(second.counters().searches(), 3u);
+  auto drained = run_task(io_, service.drain(60s));
+  ASSERT_TRUE(drained && drained->ok());
 }
 
 }  // namespace

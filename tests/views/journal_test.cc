@@ -68,5 +68,29 @@ TEST(Journal, AReplayedRestoredChunkAddsNoDailyRowsAndAFreshOneDoes) {
   EXPECT_EQ(rows[0].views, 4);
 }
 
+TEST(Journal, SearchChunksAreJournaledWithTheirQueries) {
+  std::vector<FlushChunk> chunks(2);
+  chunks[0].token = "abc:1";
+  chunks[0].trend_ref = 1700000000;
+  chunks[0].searches = {{"funny cats", 3, 0.1 + 0.2}, {"100% = \"x\"\n[y] é", 1, 1}};
+  chunks[1].token = "abc:2";
+  chunks[1].videos = {{5, 20231114, 3, 1}};
+  auto decoded = decode_generation(encode_generation(chunks));
+  ASSERT_TRUE(decoded) << decoded.error().message;
+  ASSERT_EQ(decoded->size(), 2u);
+  const FlushChunk& out = (*decoded)[0];
+  EXPECT_EQ(out.token, "abc:1");
+  EXPECT_TRUE(out.restored);
+  ASSERT_EQ(out.searches.size(), 2u);
+  for (size_t i = 0; i < 2; ++i) {
+    EXPECT_EQ(out.searches[i].query, chunks[0].searches[i].query);
+    EXPECT_EQ(out.searches[i].searches, chunks[0].searches[i].searches);
+    EXPECT_EQ(out.searches[i].trend, chunks[0].searches[i].trend);
+  }
+  EXPECT_EQ((*decoded)[1].videos.size(), 1u);
+  EXPECT_FALSE(decode_generation("c abc:1 1\ns 1 1 %zz\n"));
+  EXPECT_FALSE(decode_generation("c abc:1 1\ns 1 1\n"));
+}
+
 }  // namespace
 }  // namespace reel::views
