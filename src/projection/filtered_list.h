@@ -51,7 +51,7 @@ namespace reel::projection {
 
 struct FilterLimits {
   int64_t max_results = 1000;  // matches stored per result key: the pages that can be reached
-  int64_t scan_cap = 20000;    // candidates one call reads at most
+  int64_t scan_cap = 10000;    // candidates one call reads at most
   int64_t chunk = 500;         // candidates read per ZREVRANGE / ZMSCORE
   std::chrono::seconds ttl{60};
 };
