@@ -11,6 +11,7 @@
 #include <map>
 #include <random>
 #include <set>
+#include <tuple>
 
 #include "catalog/model.h"
 #include "common/asio.h"  // before any other Asio header
@@ -303,6 +304,35 @@ TEST_F(FilteredListTest, SmallLimitsBoundTheWorkAndKeepTheFirstMatchesInOrder) {
   }
   EXPECT_GT(incomplete, 0);
   EXPECT_GT(capped_by_scan, 0);  // some walks stopped at the scan cap, not at max_results
+}
+
+TEST_F(FilteredListTest, AFilterOnTheListsOwnScoreReadsItsRangeAtAnyDepthWithoutStoring) {
+  FilterLimits limits;
+  limits.max_results = 7;
+  limits.scan_cap = 40;
+  for (auto [sort, period, duration] : {std::tuple{Sort::newest, Period::month, Duration::any},
+                                        std::tuple{Sort::duration, Period::all, Duration::short_videos}}) {
+    ListQuery query;
+    query.sort = sort;
+    query.period = period;
+    query.duration = duration;
+    query.per_page = 5;
+    const auto expected = oracle(query, now_s);
+    ASSERT_GT(expected.size(), 60u) << describe(query);  // beyond both limits
+    query.page = 12;
+    auto page = call(query, limits);
+    ASSERT_TRUE(page) << page.error().message;
+    EXPECT_EQ(page->scanned, 0) << describe(query);
+    EXPECT_TRUE(page->complete);
+    EXPECT_EQ(page->total, static_cast<int64_t>(expected.size())) << describe(query);
+    EXPECT_EQ(page->pageable, page->total);
+    std::vector<std::string> want;
+    for (size_t i = 55; i < 60; ++i) want.push_back(std::to_string(expected[i]));
+    EXPECT_EQ(page->ids, want) << describe(query);
+  }
+  auto stored = client_->execute(redis::Command("KEYS", "ql:*"));
+  ASSERT_TRUE(stored);
+  EXPECT_TRUE(stored->elements().empty());
 }
 
 TEST_F(FilteredListTest, TheNextPageAndTheNextVisitorReuseTheResultKey) {
