@@ -245,7 +245,8 @@ Task<Result<std::shared_ptr<const Listing>>> RedisReadModel::read_filtered_listi
   if (!replies) co_return replies.error();
   if (redis::Script::is_noscript(replies->front())) {
     // Redis lost its script cache (a restart): the source once, which caches it again.
-    auto again = co_await redis_.execute(call.eval());
+    redis::Command with_source = call.eval();  // named, not a temporary in co_await (STYLE.md)
+    auto again = co_await redis_.execute(std::move(with_source));
     if (!again) co_return again.error();
     replies->front() = std::move(*again);
   }
@@ -259,7 +260,8 @@ Task<Result<std::shared_ptr<const Listing>>> RedisReadModel::read_filtered_listi
   listing.total = page->total;
   listing.pages = static_cast<int>((page->pageable + query.per_page - 1) / query.per_page);
   listing.nav = take_nav(nav_requested, replies->back());
-  describe_scope(query, (*replies)[std::min<size_t>(1, replies->size() - 1)], listing);
+  const bool scope_read = query.kind == ListKind::channel || query.kind == ListKind::tag;
+  describe_scope(query, (*replies)[scope_read ? 1 : 0], listing);
   co_return co_await with_cards(std::move(listing), page->ids, page_key, now);
 }
 
