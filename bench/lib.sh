@@ -32,6 +32,16 @@ seed_catalog() {
   touch "$BENCH_DIR/seeded"
 }
 
+# `reel up` (server + its redis child) on the server CPU, on the seeded catalog; sets base (its URL)
+# and redis_port. Exits the bench, with reel's log, when it does not get ready.
+start_reel_up() {
+  taskset -c "$SERVER_CPU" $REEL up --data-dir "$BENCH_DIR" --listen "127.0.0.1:$REEL_PORT" >"$run/reel.log" 2>&1 &
+  pids+=($!)
+  wait_http "http://127.0.0.1:$REEL_PORT/readyz" || { cat "$run/reel.log"; exit 1; }
+  redis_port=$(sed -n 's/^write = "127.0.0.1:\([0-9]*\)"/\1/p' "$BENCH_DIR/reel.toml")
+  base="http://127.0.0.1:$REEL_PORT"
+}
+
 # URL SCRIPT [SCRIPT ARGS...] -> "rps p50 p99 bytes errors"; $WRK_HEADER: one more header.
 # A wrk that fails leaves its output on stderr and an empty result, and the run goes on.
 measure() {

@@ -18,11 +18,7 @@ command -v nginx >/dev/null || { echo "needs nginx (scripts/deps)" >&2; exit 1; 
 seed_catalog
 
 # 2. reel up (server + its redis child) on the server CPU.
-taskset -c "$SERVER_CPU" $REEL up --data-dir "$BENCH_DIR" --listen "127.0.0.1:$REEL_PORT" >"$run/reel.log" 2>&1 &
-pids+=($!)
-wait_http "http://127.0.0.1:$REEL_PORT/readyz" || { cat "$run/reel.log"; exit 1; }
-redis_port=$(sed -n 's/^write = "127.0.0.1:\([0-9]*\)"/\1/p' "$BENCH_DIR/reel.toml")
-base="http://127.0.0.1:$REEL_PORT"
+start_reel_up
 total=$(curl -s "$base/api/v1/videos" | sed -n 's/.*"total":\([0-9]*\).*/\1/p')
 pages=$(( (total + 29) / 30 ))
 deep=$(( pages * 9 / 10 ))

@@ -190,4 +190,8 @@ std::string write_seq_pattern() {
   return "wseq:*";
 }
 
+std::string filtered_list(std::string_view list, Duration duration, Period period) {
+  return fmt::format("ql:{}:{}:{}", list, duration_name(duration), period_name(period));
+}
+
 }  // namespace reel::projection::keys

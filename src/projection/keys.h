@@ -99,4 +99,9 @@ struct HashField {
 HashField write_seq(std::string_view object);
 std::string write_seq_pattern();  // wseq:*, for the rebuild's sweep
 
+// zset: a filtered listing's matches (projection/filtered_list.h), cached for a minute: score =
+// position, plus a sentinel holding the totals. `list` is the ordering list's key; `period` the
+// upload-period filter (Period::all: none).
+std::string filtered_list(std::string_view list, Duration duration, Period period);
+
 }  // namespace reel::projection::keys

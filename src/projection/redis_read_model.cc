@@ -7,7 +7,9 @@
 
 #include "common/days.h"
 #include "projection/codec.h"
+#include "projection/filtered_list.h"
 #include "projection/keys.h"
+#include "redis/script.h"
 
 namespace reel::projection {
 namespace {
@@ -148,13 +150,60 @@ Task<Result<std::shared_ptr<const Home>>> RedisReadModel::read_home(
 
 Task<Result<std::shared_ptr<const Listing>>> RedisReadModel::listing(const ListQuery& query) {
   const int32_t today = utc_day(clock_.unix_seconds());
-  const std::string key = keys::list({query.kind, query.name}, query.sort, query.period, today);
   const int64_t start = int64_t{query.page - 1} * query.per_page;
-  const std::string page_key = fmt::format("{}@{}+{}", key, start, query.per_page);
   const auto now = clock_.now();
+  if (query.filtered()) {
+    FilteredPageCall call(query, today, clock_.unix_seconds(), filter_limits_);
+    const std::string page_key = fmt::format("{}@{}+{}", call.result_key(), start, query.per_page);
+    if (const auto* kept = listings_.find(page_key, now)) co_return *kept;
+    auto fresh = co_await read_filtered_listing(query, call, page_key, now);
+    co_return or_stale(std::move(fresh), listings_, page_key, now);
+  }
+  const std::string key = keys::list({query.kind, query.name}, query.sort, query.period, today);
+  const std::string page_key = fmt::format("{}@{}+{}", key, start, query.per_page);
   if (const auto* kept = listings_.find(page_key, now)) co_return *kept;
   auto fresh = co_await read_listing(query, key, start, page_key, now);
   co_return or_stale(std::move(fresh), listings_, page_key, now);
+}
+
+void RedisReadModel::describe_scope(const ListQuery& query, const Reply& scope, Listing& listing) {
+  switch (query.kind) {
+    case ListKind::all:
+      break;
+    case ListKind::category: {
+      auto it = std::find_if(listing.nav.begin(), listing.nav.end(),
+                             [&](const CategoryLink& c) { return c.slug == query.name; });
+      listing.found = it != listing.nav.end();
+      if (listing.found) listing.title = it->name;
+      break;
+    }
+    case ListKind::tag:
+      listing.found = scope.integer() > 0;
+      listing.title = query.name;
+      break;
+    case ListKind::channel: {
+      const auto& fields = scope.elements();
+      listing.found = fields.size() == 2 && !fields[0].is_nil();
+      if (listing.found) {
+        listing.title = fields[0].str();
+        listing.subscribers = fields[1].integer();
+      }
+      break;
+    }
+  }
+}
+
+Task<Result<std::shared_ptr<const Listing>>> RedisReadModel::with_cards(
+    Listing listing, const std::vector<std::string>& ids, const std::string& page_key,
+    std::chrono::system_clock::time_point now) {
+  if (listing.found && !ids.empty()) {
+    auto cards = co_await cards_of(ids);
+    if (!cards) co_return cards.error();
+    listing.cards = present(*cards, 0, ids.size());
+  }
+  auto shared = std::make_shared<const Listing>(std::move(listing));
+  listings_.offer(page_key, shared, now);
+  co_return shared;
 }
 
 Task<Result<std::shared_ptr<const Listing>>> RedisReadModel::read_listing(
@@ -175,39 +224,45 @@ Task<Result<std::shared_ptr<const Listing>>> RedisReadModel::read_listing(
   listing.total = (*lists)[0].integer();
   listing.pages = static_cast<int>((listing.total + query.per_page - 1) / query.per_page);
   listing.nav = take_nav(nav_requested, lists->back());
-  switch (query.kind) {
-    case ListKind::all:
-      break;
-    case ListKind::category: {
-      auto it = std::find_if(listing.nav.begin(), listing.nav.end(),
-                             [&](const CategoryLink& c) { return c.slug == query.name; });
-      listing.found = it != listing.nav.end();
-      if (listing.found) listing.title = it->name;
-      break;
-    }
-    case ListKind::tag:
-      listing.found = listing.total > 0;
-      listing.title = query.name;
-      break;
-    case ListKind::channel: {
-      const auto& fields = (*lists)[2].elements();
-      listing.found = fields.size() == 2 && !fields[0].is_nil();
-      if (listing.found) {
-        listing.title = fields[0].str();
-        listing.subscribers = fields[1].integer();
-      }
-      break;
-    }
-  }
+  // A tag exists while its list has videos; a channel has its hash.
+  describe_scope(query, (*lists)[query.kind == ListKind::channel ? 2 : 0], listing);
   auto ids = ids_of((*lists)[1]);
-  if (listing.found && !ids.empty()) {
-    auto cards = co_await cards_of(ids);
-    if (!cards) co_return cards.error();
-    listing.cards = present(*cards, 0, ids.size());
+  co_return co_await with_cards(std::move(listing), ids, page_key, now);
+}
+
+Task<Result<std::shared_ptr<const Listing>>> RedisReadModel::read_filtered_listing(
+    const ListQuery& query, const FilteredPageCall& call, const std::string& page_key,
+    std::chrono::system_clock::time_point now) {
+  std::vector<Command> first;
+  first.push_back(call.evalsha());
+  if (query.kind == ListKind::channel) {
+    first.emplace_back("HMGET", keys::channel(query.name), "display_name", codec::channel_subscribers_field);
+  } else if (query.kind == ListKind::tag) {
+    first.emplace_back("ZCARD", keys::list({query.kind, query.name}, Sort::newest));
   }
-  auto shared = std::make_shared<const Listing>(std::move(listing));
-  listings_.offer(page_key, shared, now);
-  co_return shared;
+  const bool nav_requested = request_nav(first);
+  auto replies = co_await redis_.execute(std::move(first));
+  if (!replies) co_return replies.error();
+  if (redis::Script::is_noscript(replies->front())) {
+    // Redis lost its script cache (a restart): the source once, which caches it again.
+    redis::Command with_source = call.eval();  // named, not a temporary in co_await (STYLE.md)
+    auto again = co_await redis_.execute(std::move(with_source));
+    if (!again) co_return again.error();
+    replies->front() = std::move(*again);
+  }
+  auto page = parse_filtered_page(replies->front());
+  if (!page) co_return page.error();
+  replies = checked(std::move(replies));
+  if (!replies) co_return replies.error();
+
+  Listing listing;
+  listing.page = query.page;
+  listing.total = page->total;
+  listing.pages = static_cast<int>((page->pageable + query.per_page - 1) / query.per_page);
+  listing.nav = take_nav(nav_requested, replies->back());
+  const bool scope_read = query.kind == ListKind::channel || query.kind == ListKind::tag;
+  describe_scope(query, (*replies)[scope_read ? 1 : 0], listing);
+  co_return co_await with_cards(std::move(listing), page->ids, page_key, now);
 }
 
 Task<Result<std::shared_ptr<const SearchResults>>> RedisReadModel::search(const SearchQuery&) {

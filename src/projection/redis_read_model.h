@@ -1,7 +1,9 @@
 // RedisReadModel: the ReadModel over Redis. Every call costs at most two round trips, each one
 // pipelined batch on the event loop's shared connection: the first reads list ids (and the video
 // hash or channel, and a video's co-view and fallback related lists), the second one MGET of the
-// cards (each carrying its view count). SQL is never touched. The header's category list changes
+// cards (each carrying its view count). A listing with a duration or period filter reads its ids
+// with one script call in the first batch (projection/filtered_list.h; once more with the script's
+// source after Redis lost its script cache). SQL is never touched. The header's category list changes
 // only on a rebuild, so it is read at most once per nav_ttl_seconds per event loop and kept. Cards
 // and list pages read twice are kept for card_ttl (kept.h), so a hot page costs no round trip.
 // Grace: when Redis fails (unreachable, timing out, still loading), the home page and list pages
@@ -18,6 +20,7 @@
 #include <vector>
 
 #include "common/clock.h"
+#include "projection/filtered_list.h"
 #include "projection/kept.h"
 #include "projection/read_model.h"
 #include "redis/connection.h"
@@ -26,9 +29,11 @@ namespace reel::projection {
 
 class RedisReadModel final : public ReadModel {
  public:
-  // Both references must outlive this object.
-  RedisReadModel(redis::Connection& redis, const Clock& clock, std::chrono::milliseconds grace = {})
-      : redis_(redis), clock_(clock), grace_(grace) {}
+  // Both references must outlive this object. `filter_limits` bound filtered listings
+  // (projection/filtered_list.h).
+  RedisReadModel(redis::Connection& redis, const Clock& clock, std::chrono::milliseconds grace = {},
+                 FilterLimits filter_limits = {})
+      : redis_(redis), clock_(clock), grace_(grace), filter_limits_(filter_limits) {}
 
   Task<Result<std::shared_ptr<const Home>>> home() override;
   Task<Result<std::shared_ptr<const Listing>>> listing(const ListQuery& query) override;
@@ -67,6 +72,19 @@ class RedisReadModel final : public ReadModel {
   Task<Result<std::shared_ptr<const Listing>>> read_listing(const ListQuery& query, const std::string& key,
                                                             int64_t start, const std::string& page_key,
                                                             std::chrono::system_clock::time_point now);
+  // A listing with a duration or period filter (query.filtered()): one script call (the page's
+  // ids, from the cached matches or a walk of the list) with the scope's reads, then the cards.
+  Task<Result<std::shared_ptr<const Listing>>> read_filtered_listing(
+      const ListQuery& query, const FilteredPageCall& call, const std::string& page_key,
+      std::chrono::system_clock::time_point now);
+  // Sets found, title and subscribers from the nav and `scope`: for a tag, a ZCARD of one of its
+  // lists (found when not empty); for a channel, HMGET display_name and subscribers of its hash.
+  static void describe_scope(const ListQuery& query, const redis::Reply& scope, Listing& listing);
+  // `listing` with the cards of `ids` (none when not found), kept under `page_key`.
+  Task<Result<std::shared_ptr<const Listing>>> with_cards(Listing listing,
+                                                          const std::vector<std::string>& ids,
+                                                          const std::string& page_key,
+                                                          std::chrono::system_clock::time_point now);
   // `fresh` when it was read; else the page `kept` holds under `key` within grace, if any.
   template <class Key, class Value>
   Result<Value> or_stale(Result<Value> fresh, const Kept<Key, Value>& kept, const Key& key,
@@ -93,6 +111,7 @@ class RedisReadModel final : public ReadModel {
   redis::Connection& redis_;
   const Clock& clock_;
   std::chrono::milliseconds grace_;
+  FilterLimits filter_limits_;
   std::atomic<uint64_t> stale_served_{0};
   std::vector<CategoryLink> nav_;
   int64_t nav_read_at_ = 0;

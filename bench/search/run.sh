@@ -1,0 +1,99 @@
+#!/usr/bin/env bash
+# Issue 12's benchmark (run by hand; figures go to docs/benchmarks.md, "Search and filtered
+# listings"): side by side in one run on the seeded catalog of $VIDEOS videos,
+#   1. listing pages read through RedisReadModel (build/bench/search/reel_list_bench, no HTTP): a
+#      plain page beside combined-filter pages, cold (their result key dropped before each read)
+#      and cached, at concurrency 1 (the latency of one read) and $CONC (throughput; cached only);
+#   2. the same over HTTP with wrk, when `reel serve` takes the filters (/videos?duration=...):
+#      a plain listing page, a filtered one (cached after its first read);
+#   3. search queries over HTTP with wrk, when /api/v1/search exists: one-, two- and three-term
+#      queries, cold (each request a query nobody asked in the last minute) and cached (one query);
+#   4. the search index's Redis memory per video (st:*, sx:*; ../shared/tools/redis_memory.py);
+#   5. the time of `reel rebuild search`.
+# `reel up` (its redis-server included) runs pinned to CPU 0, the clients to CPU 1, as bench/run.sh.
+#
+#   bench/search/run.sh                        # VIDEOS=1000000 WRK_D=10s WRK_C=64 CONC=8
+#   VIDEOS=100000 WRK_D=5s bench/search/run.sh # quicker
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+: "${VIDEOS:=1000000}" "${WRK_D:=10s}" "${WRK_C:=64}" "${WRK_T:=1}" "${CONC:=8}"
+: "${BENCH_DIR:=/tmp/reel-bench-$VIDEOS}" "${REEL_PORT:=8092}"
+: "${SERVER_CPU:=0}" "${CLIENT_CPU:=1}"
+: "${MEMORY_TOOL:=../shared/tools/redis_memory.py}"
+source bench/lib.sh
+LIST_BENCH=build/bench/search/reel_list_bench
+[[ -x $LIST_BENCH ]] || { echo "build first: scripts/build (needs $LIST_BENCH)" >&2; exit 1; }
+seconds=${WRK_D%s}
+seed_catalog
+
+start_reel_up
+echo "# $(date -u +%Y-%m-%dT%H:%MZ), $VIDEOS videos, $(machine)"
+
+# 1. Through RedisReadModel: "LABEL<TAB>QUERY<TAB>FLAGS" rows.
+filtered='category=*&duration=long&period=week'
+echo
+echo "| listing page (RedisReadModel, no HTTP) | concurrency | reads/s | p50 ms | p99 ms | errors |"
+echo "|---|---|---|---|---|---|"
+while IFS=$'\t' read -r label query flags; do
+  concurrencies=(1 "$CONC")
+  # Cold reads of the same filters at once would rebuild one result key and share it: one at a time.
+  [[ $flags == --cold ]] && concurrencies=(1)
+  for conc in "${concurrencies[@]}"; do
+    out=$(taskset -c "$CLIENT_CPU" $LIST_BENCH --port "$redis_port" --query "$query" $flags \
+      --seconds "$seconds" --concurrency "$conc" | sed -n 's/^RESULT rps=\([0-9.]*\) p50=\([0-9.]*\) p99=\([0-9.]*\) bytes_per_req=[0-9]* errors=\([0-9]*\)/\1 | \2 | \3 | \4/p')
+    echo "| $label | $conc | $out |"
+  done
+done <<ROWS
+plain: sort=views, page 2	sort=views&page=2	
+plain: category=*, newest	category=*	
+filtered cold: category=*&duration=long&period=week (newest)	$filtered	--cold
+filtered cached: the same	$filtered	
+filtered cold: duration=long&sort=views	duration=long&sort=views	--cold
+filtered cached: duration=long&sort=views	duration=long&sort=views	
+filtered cold: period=week&duration=short&sort=rating	period=week&duration=short&sort=rating	--cold
+filtered cold: period=month&duration=medium&sort=rating	period=month&duration=medium&sort=rating	--cold
+filtered cold: tag=T&duration=long (T: 8 tags)	tag=guitar,amazing,robot,ocean,amazing-tutorial,retro-review,piano,retro&duration=long	--cold
+ROWS
+
+# 2. Over HTTP, when the listing routes take the filters (their total differs from the plain one).
+api_total() { curl -s "$base/api/v1/videos?$1" | sed -n 's/.*"total":\([0-9]*\).*/\1/p'; }
+category=$(curl -s "$base/" | grep -o 'href="/category/[^"?]*' | head -n 1 | cut -d/ -f3 || true)
+category=${category:-music}
+echo
+if [[ $(api_total "duration=long") != "$(api_total "")" ]]; then
+  echo "| HTTP page (wrk -c$WRK_C) | req/s | p50 ms | p99 ms | bytes | errors |"
+  echo "|---|---|---|---|---|---|"
+  echo "| /videos?sort=views&page=N (N in 1..30) | $(measure "$base" bench/wrk/pages.lua "/videos?sort=views&page=" 30 | tr ' ' '|') |"
+  echo "| /videos?category=$category&duration=long&period=week&page=N (N in 1..3) | $(measure "$base" bench/wrk/pages.lua "/videos?category=$category&duration=long&period=week&page=" 3 | tr ' ' '|') |"
+else
+  echo "(the listing routes do not take duration= yet: no HTTP figures for filtered listings)"
+fi
+
+# 3. Search over HTTP: cold = every request a different query (terms drawn from the seed's title
+#    words), cached = the same query again.
+echo
+if curl -sf -o /dev/null "$base/api/v1/search?q=amazing"; then
+  echo "| search (wrk -c$WRK_C) | req/s | p50 ms | p99 ms | bytes | errors |"
+  echo "|---|---|---|---|---|---|"
+  for terms in 1 2 3; do
+    echo "| $terms-term, cold | $(measure "$base" bench/wrk/search.lua "/api/v1/search?q=" "$terms" cold | tr ' ' '|') |"
+    echo "| $terms-term, cached | $(measure "$base" bench/wrk/search.lua "/api/v1/search?q=" "$terms" cached | tr ' ' '|') |"
+  done
+else
+  echo "(no /api/v1/search yet: no search figures)"
+fi
+
+# 4. The index's memory per video.
+echo
+if [[ -f $MEMORY_TOOL ]]; then
+  # The tool lists each term set as a shape of its own: sum them per prefix (--per 1: the last
+  # column is bytes).
+  python3 "$MEMORY_TOOL" --port "$redis_port" --per 1 --top 1000000 | awk -v n="$VIDEOS" '
+    $1 ~ /^st:/ {st += $4; sets += $2} $1 ~ /^sx:/ {sx += $4} $1 == "total" {all = $4}
+    END {printf "index memory: term sets %d B per video (%d sets), records %d B per video; all keys %d B per video\n",
+         st / n, sets, sx / n, all / n}'
+fi
+
+# 5. The rebuild of the index (reel up keeps running: the rebuild swaps the keys under it).
+echo
+/usr/bin/time -f "reel rebuild search: %e s, max RSS %M KB" taskset -c "$CLIENT_CPU" $REEL rebuild --data-dir "$BENCH_DIR" search 2>&1 | tail -n 2
