@@ -20,6 +20,7 @@
 #include "common/clock.h"
 #include "projection/kept.h"
 #include "projection/read_model.h"
+#include "projection/search_query.h"
 #include "redis/connection.h"
 
 namespace reel::projection {
@@ -53,6 +54,8 @@ class RedisReadModel final : public ReadModel {
   // loop (a kept page holds its 30 cards).
   static constexpr size_t max_kept_cards = 50000;
   static constexpr size_t max_kept_pages = 2000;
+  // A search page holds at most this many cards (a larger per_page is cut to it).
+  static constexpr int max_search_per_page = 100;
 
  private:
   // Appends GET of the category list to `commands` when the kept copy is stale; returns whether.
@@ -67,6 +70,10 @@ class RedisReadModel final : public ReadModel {
   Task<Result<std::shared_ptr<const Listing>>> read_listing(const ListQuery& query, const std::string& key,
                                                             int64_t start, const std::string& page_key,
                                                             std::chrono::system_clock::time_point now);
+  // The page of a planned search (search_query.h) from Redis, kept under `page_key`.
+  Task<Result<std::shared_ptr<const SearchResults>>> read_search(const search_query::Plan& plan, int page,
+                                                                 int per_page, const std::string& page_key,
+                                                                 std::chrono::system_clock::time_point now);
   // `fresh` when it was read; else the page `kept` holds under `key` within grace, if any.
   template <class Key, class Value>
   Result<Value> or_stale(Result<Value> fresh, const Kept<Key, Value>& kept, const Key& key,
@@ -89,6 +96,8 @@ class RedisReadModel final : public ReadModel {
   // By list key, first rank and page size.
   Kept<std::string, std::shared_ptr<const Listing>> listings_{card_ttl, max_kept_pages};
   Kept<int32_t, std::shared_ptr<const Home>> homes_{card_ttl, 2};  // by UTC day (today's list)
+  // By result key, first rank and page size.
+  Kept<std::string, std::shared_ptr<const SearchResults>> searches_{card_ttl, max_kept_pages};
 
   redis::Connection& redis_;
   const Clock& clock_;
