@@ -190,9 +190,11 @@ if relevance and #ids > 0 then
     local freshness = 0.7 + 0.3 * 2 ^ (-age / 7776000)
     ranked[i] = {id, text * popularity * freshness}
   end
+  -- Equal scores in the order ZREVRANGE gives them (members descending as text), so the first
+  -- page answered from here and the next ones read from the result key agree.
   table.sort(ranked, function(a, b)
     if a[2] ~= b[2] then return a[2] > b[2] end
-    return tonumber(a[1]) > tonumber(b[1])
+    return a[1] > b[1]
   end)
   for i, entry in ipairs(ranked) do
     ids[i] = entry[1]

@@ -24,7 +24,8 @@
 // the main signal — the popularity factor grows by 0.1 per tenfold views (x1.1 at 10 views, x1.6
 // at a million), so a clearly better text match is not buried by a viral video, but between
 // similar matches the watched one wins; freshness ranges from x1.0 (new) through x0.85 (90 days)
-// to x0.7 (old), so new uploads surface without old classics vanishing. Ties: higher id first.
+// to x0.7 (old), so new uploads surface without old classics vanishing. Equal scores: as Redis
+// orders them (the id's text, descending).
 //
 // The result key (keys::search_result): named by a hash of the canonical query
 // (Query::canonical(), so "Funny cats" and "cats funny" share it), the filters, the sort and the

@@ -267,6 +267,20 @@ TEST_F(SearchQueryTest, RelevanceWeighsTextThenPopularityAndFreshness) {
   EXPECT_EQ(ids(search("sunset timelapse")), (std::vector<int64_t>{1, 2, 3}));
 }
 
+TEST_F(SearchQueryTest, ARareTermWeighsMoreThanACommonOne) {
+  // Mirror images: each holds one word in its title and the other in its description. The rare
+  // word's title match wins (with equal weights the higher id would come first).
+  auto rare_in_title = video(1, "Theremin");
+  rare_in_title.description = "Piano played here.";
+  auto common_in_title = video(2, "Piano");
+  common_in_title.description = "Theremin played here.";
+  publish(rare_in_title);
+  publish(common_in_title);
+  for (int64_t id = 3; id <= 8; ++id) publish(video(id, "Piano show " + std::to_string(id)));
+
+  EXPECT_EQ(ids(search("theremin piano")), (std::vector<int64_t>{1, 2}));
+}
+
 TEST_F(SearchQueryTest, PagesFollowOneRanking) {
   for (int64_t id = 1; id <= 7; ++id) {
     auto v = video(id, "Chess opening " + std::to_string(id));
