@@ -4,8 +4,11 @@
 // cards (each carrying its view count). SQL is never touched. The header's category list changes
 // only on a rebuild, so it is read at most once per nav_ttl_seconds per event loop and kept. Cards
 // and list pages read twice are kept for card_ttl (kept.h), so a hot page costs no round trip.
-// Grace: when Redis fails (unreachable, timing out, still loading), the home page and list pages
-// this loop holds are served stale, up to `grace` after they were read (counted in
+// Search (search_query.h): the first round trip is the planner's EVALSHA, which writes its result
+// key (so this connection must reach the primary); a cold query with quoted phrases costs a third,
+// storing the checked result.
+// Grace: when Redis fails (unreachable, timing out, still loading), the home page, list pages and
+// search pages this loop holds are served stale, up to `grace` after they were read (counted in
 // stale_served()); what it does not hold fails.
 // Thread-safety: as its redis::Connection (one event loop); stale_served() from any thread.
 // Failure: an Error when Redis is unreachable or times out and no page within grace is held.
