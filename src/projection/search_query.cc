@@ -147,6 +147,21 @@ else
     work = work + total * (nexcluded + 1)
     total = redis.call(unpack(diff))
   end
+  -- A range on the sort's own list (newest within a period, longest within a bucket): the
+  -- scratch scores are that list's, so the range is cut without a walk.
+  if not relevance and total > 0 then
+    local removed = 0
+    if period_min and KEYS[8] == KEYS[5] then
+      removed = redis.call('ZREMRANGEBYSCORE', scratch, '-inf', '(' .. ARGV[10])
+      period_min, ranges = nil, ranges - 1
+    elseif duration_min and KEYS[8] == KEYS[7] then
+      removed = redis.call('ZREMRANGEBYSCORE', scratch, '-inf', '(' .. ARGV[11])
+        + redis.call('ZREMRANGEBYSCORE', scratch, ARGV[12], '+inf')
+      duration_min, ranges = nil, ranges - 1
+    end
+    work = work + removed
+    total = total - removed
+  end
   if ranges > 0 and total > 0 then
     local drop = {}
     for first = 0, total - 1, chunk do

@@ -213,6 +213,19 @@ TEST_F(SearchQueryTest, EachFilterAloneAndCombined) {
   EXPECT_EQ(sorted_ids(combined), (std::vector<int64_t>{7}));
   combined.duration = Duration::medium;
   EXPECT_TRUE(sorted_ids(combined).empty());
+  // The same filters with the sort on the filter's own list (cut natively, not walked).
+  for (SearchSort sort : {SearchSort::newest, SearchSort::duration, SearchSort::views}) {
+    by_period.sort = by_duration.sort = sort;
+    by_period.period = Period::month;
+    EXPECT_EQ(sorted_ids(by_period), (std::vector<int64_t>{1, 2, 3, 4, 5, 7})) << search_sort_name(sort);
+    by_duration.duration = Duration::long_videos;
+    EXPECT_EQ(sorted_ids(by_duration), (std::vector<int64_t>{5, 7})) << search_sort_name(sort);
+    by_duration.period = Period::month;  // both: one cut natively, the other walked
+    EXPECT_EQ(sorted_ids(by_duration), (std::vector<int64_t>{5, 7})) << search_sort_name(sort);
+    by_duration.duration = Duration::short_videos;
+    EXPECT_EQ(sorted_ids(by_duration), (std::vector<int64_t>{1, 2, 3, 4})) << search_sort_name(sort);
+    by_duration.period = Period::all;
+  }
 
   // Unknown names match nothing; names no key can hold too, without an error.
   unknown.category = "no-such-category";
