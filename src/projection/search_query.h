@@ -80,9 +80,11 @@ inline constexpr int64_t max_results = 1000;
 inline constexpr std::chrono::seconds result_ttl{60};
 inline constexpr int64_t lookup_budget = 200'000;
 inline constexpr int64_t slice_size = 10'000;
-// The most elements a cold query touches: its intersection (at most lookup_budget, or slice_size
-// times its inputs: up to 16 terms, 16 exclusions, 3 filter lists, a sort list, 2 range filters,
-// plus the slice itself), the ranking of max_results (read, 2 lookups, stored) and the frees.
+// The most elements a cold query touches. Intersecting a whole smallest input of n elements with
+// k inputs costs n * (k + 1 + range filters + exclusions) <= lookup_budget, plus n for its free
+// and n more for the walk's removals, so at most lookup_budget + 2 * lookup_budget / 3 (k >= 2);
+// a sliced one slice_size * (terms + exclusions + 10) <= 260,000, terms and exclusions being at
+// most 16 together (the analyzer's cap); ranking max_results adds 4 * max_results.
 inline constexpr int64_t work_budget = 600'000;
 
 // How far back Period reaches, in seconds (a month is 30 days); 0 for Period::all (no filter).
