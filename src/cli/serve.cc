@@ -154,7 +154,7 @@ constexpr std::string_view wrote_cookie = "reel_wrote";
 struct Loop {
   Loop(asio::io_context& io, const redis::ClientOptions& options, const Shared& shared)
       : redis(io.get_executor(), options),
-        model(redis.reader(), shared.clock, shared.grace),
+        model(redis.reader(), shared.clock, shared.grace, {}, &redis.writer()),
         community(redis.reader()),
         people(shared.people != nullptr
                    ? std::make_unique<app::PeopleRoutes>(*shared.people->services, redis, model, community)

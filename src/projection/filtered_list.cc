@@ -180,20 +180,6 @@ const redis::Script& filtered_script() {
 
 }  // namespace
 
-int64_t period_seconds(Period period) {
-  switch (period) {
-    case Period::day:
-      return 86400;
-    case Period::week:
-      return 7 * 86400;
-    case Period::month:
-      return 30 * 86400;
-    case Period::all:
-      break;
-  }
-  return 0;
-}
-
 FilteredPageCall::FilteredPageCall(const ListQuery& query, int32_t today, int64_t now,
                                    const FilterLimits& limits) {
   const keys::Scope scope{query.kind, query.name};

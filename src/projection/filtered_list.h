@@ -56,9 +56,6 @@ struct FilterLimits {
   std::chrono::seconds ttl{60};
 };
 
-// The period filter's length: uploaded within the last day, 7 days, 30 days; 0 for Period::all.
-int64_t period_seconds(Period period);
-
 // One filtered page's script call: query.filtered() must hold. `now` (Unix s, from the Clock)
 // starts the period; `today` (YYYYMMDD) names the day list of sort=views&period=day.
 class FilteredPageCall {

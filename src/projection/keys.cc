@@ -61,6 +61,15 @@ std::string_view search_words() {
 std::string_view search_popular() {
   return "search:popular";
 }
+std::string search_result(std::string_view digest) {
+  return fmt::format("q:{}", digest);
+}
+std::string search_scratch(std::string_view digest) {
+  return fmt::format("q:{}:w", digest);
+}
+std::string search_scratch_slice(std::string_view digest) {
+  return fmt::format("q:{}:s", digest);
+}
 std::string_view shadow_prefix() {
   return "rebuild:";
 }

@@ -87,6 +87,12 @@ std::string_view search_videos();                // string: how many videos are 
 // The term dictionary, for "did you mean" and completion (search_index.h, search/suggester.h).
 std::string_view search_dictionary();  // zset: term -> how many videos hold it (ZCARD of its st: set)
 std::string_view search_words();       // hash: term -> the word shown for it (folded, not stemmed)
+// A search's result (projection/search_query.h), `digest` a hex hash of what the query asks: zset
+// of at most search_query::max_results ids, best first by score, plus one member "#{total} {approx}"
+// scored +inf; expires. Its two scratch keys hold the planner's intermediate sets within one script.
+std::string search_result(std::string_view digest);
+std::string search_scratch(std::string_view digest);        // zset: the intersection being ranked
+std::string search_scratch_slice(std::string_view digest);  // zset: the top slice of a large input
 
 // The write path's watermarks (src/writes/): the sequence number of the last delta applied to
 // each object ("video:12"), kept as a field of a hash that buckets 100 objects of one class

@@ -133,6 +133,21 @@ inline std::optional<SearchSort> parse_search_sort(std::string_view text) {
   return std::nullopt;
 }
 
+// How far back an upload period reaches, in seconds (a month is 30 days); 0 for Period::all.
+constexpr int64_t period_seconds(Period period) {
+  switch (period) {
+    case Period::day:
+      return 86'400;
+    case Period::week:
+      return 7 * 86'400;
+    case Period::month:
+      return 30 * 86'400;
+    case Period::all:
+      break;
+  }
+  return 0;
+}
+
 inline std::optional<Sort> parse_sort(std::string_view text) {
   for (Sort sort : all_sorts) {
     if (sort_name(sort) == text) return sort;

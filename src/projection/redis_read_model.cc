@@ -9,6 +9,7 @@
 #include "projection/codec.h"
 #include "projection/filtered_list.h"
 #include "projection/keys.h"
+#include "projection/search_index.h"
 #include "redis/script.h"
 
 namespace reel::projection {
@@ -230,6 +231,18 @@ Task<Result<std::shared_ptr<const Listing>>> RedisReadModel::read_listing(
   co_return co_await with_cards(std::move(listing), ids, page_key, now);
 }
 
+Task<Result<std::vector<Reply>>> RedisReadModel::execute_script_batch(std::vector<Command> batch,
+                                                                      const std::function<Command()>& eval) {
+  auto replies = co_await planner_.execute(std::move(batch));
+  if (!replies || replies->empty() || !redis::Script::is_noscript(replies->front())) co_return replies;
+  // Redis lost its script cache (a restart): the source once, which caches it again.
+  Command with_source = eval();  // named, not a temporary in co_await (STYLE.md)
+  auto again = co_await planner_.execute(std::move(with_source));
+  if (!again) co_return again.error();
+  replies->front() = std::move(*again);
+  co_return replies;
+}
+
 Task<Result<std::shared_ptr<const Listing>>> RedisReadModel::read_filtered_listing(
     const ListQuery& query, const FilteredPageCall& call, const std::string& page_key,
     std::chrono::system_clock::time_point now) {
@@ -241,15 +254,8 @@ Task<Result<std::shared_ptr<const Listing>>> RedisReadModel::read_filtered_listi
     first.emplace_back("ZCARD", keys::list({query.kind, query.name}, Sort::newest));
   }
   const bool nav_requested = request_nav(first);
-  auto replies = co_await redis_.execute(std::move(first));
+  auto replies = co_await execute_script_batch(std::move(first), [&call] { return call.eval(); });
   if (!replies) co_return replies.error();
-  if (redis::Script::is_noscript(replies->front())) {
-    // Redis lost its script cache (a restart): the source once, which caches it again.
-    redis::Command with_source = call.eval();  // named, not a temporary in co_await (STYLE.md)
-    auto again = co_await redis_.execute(std::move(with_source));
-    if (!again) co_return again.error();
-    replies->front() = std::move(*again);
-  }
   auto page = parse_filtered_page(replies->front());
   if (!page) co_return page.error();
   replies = checked(std::move(replies));
@@ -265,8 +271,89 @@ Task<Result<std::shared_ptr<const Listing>>> RedisReadModel::read_filtered_listi
   co_return co_await with_cards(std::move(listing), page->ids, page_key, now);
 }
 
-Task<Result<std::shared_ptr<const SearchResults>>> RedisReadModel::search(const SearchQuery&) {
-  co_return Error{"search: the query planner is not built yet"};  // replaced by search_query.h
+Task<Result<std::shared_ptr<const SearchResults>>> RedisReadModel::search(const SearchQuery& query) {
+  const int per_page = std::clamp(query.per_page, 1, max_search_per_page);
+  const int page = std::max(query.page, 1);
+  const int64_t start = int64_t{page - 1} * per_page;
+  const int64_t stop = std::min(start + per_page, search_query::max_results) - 1;
+  const search_query::Plan plan =
+      search_query::plan(query, search::thread_analyzer(), clock_.unix_seconds(), start, stop);
+  if (plan.empty_query || plan.no_match) {
+    SearchResults results;
+    results.page = page;
+    results.empty_query = plan.empty_query;
+    std::vector<Command> first;
+    const bool nav_requested = request_nav(first);
+    if (nav_requested) {
+      auto replies = checked(co_await redis_.execute(std::move(first)));
+      if (!replies) co_return replies.error();
+      results.nav = take_nav(true, replies->back());
+    } else {
+      results.nav = nav_;
+    }
+    co_return std::make_shared<const SearchResults>(std::move(results));
+  }
+  const std::string page_key = fmt::format("{}@{}+{}", plan.digest, start, per_page);
+  const auto now = clock_.now();
+  if (const auto* kept = searches_.find(page_key, now)) co_return *kept;
+  auto fresh = co_await read_search(plan, page, per_page, page_key, now);
+  co_return or_stale(std::move(fresh), searches_, page_key, now);
+}
+
+Task<Result<std::shared_ptr<const SearchResults>>> RedisReadModel::read_search(
+    const search_query::Plan& plan, int page, int per_page, const std::string& page_key,
+    std::chrono::system_clock::time_point now) {
+  const redis::Script& script = search_query::script();
+  std::vector<Command> first;
+  first.push_back(script.evalsha_command(plan.keys, plan.args));
+  const bool nav_requested = request_nav(first);
+  auto replies = co_await execute_script_batch(std::move(first),
+                                               [&] { return script.eval_command(plan.keys, plan.args); });
+  if (!replies) co_return replies.error();
+  if (nav_requested && replies->back().is_error())
+    co_return Error{"redis: " + std::string(replies->back().str())};
+  Reply planned = std::move(replies->front());
+  auto answer = search_query::read_answer(plan, planned);
+  if (!answer) co_return answer.error();
+
+  SearchResults results;
+  results.page = page;
+  results.nav = take_nav(nav_requested, replies->back());
+  results.total = answer->total;
+  if (!answer->cached && !plan.checked.empty()) {
+    // The candidates, checked on their titles; the checked ranking is what the result key keeps.
+    auto cards = co_await cards_of(answer->ids);
+    if (!cards) co_return cards.error();
+    std::vector<std::string> ids, scores;
+    std::vector<Card> passed;
+    for (size_t i = 0; i < cards->size(); ++i) {
+      auto& card = (*cards)[i];
+      if (!card || !search_query::passes_checks(search::thread_analyzer(), card->title, plan.checked))
+        continue;
+      ids.push_back(answer->ids[i]);
+      scores.push_back(answer->scores[i]);
+      passed.push_back(std::move(*card));
+    }
+    results.total = static_cast<int64_t>(passed.size());
+    const bool approximate = answer->approximate || answer->total > static_cast<int64_t>(answer->ids.size());
+    search_query::StoreCall store = search_query::store_call(plan, ids, scores, results.total, approximate);
+    auto stored = co_await script.run(redis_, std::move(store.keys), std::move(store.args));
+    if (!stored) co_return stored.error();
+    if (stored->is_error()) co_return Error{"redis: search: " + std::string(stored->str())};
+    const size_t begin = static_cast<size_t>(page - 1) * per_page;
+    for (size_t i = begin; i < passed.size() && i < begin + per_page; ++i)
+      results.cards.push_back(std::move(passed[i]));
+  } else if (!answer->ids.empty()) {
+    auto cards = co_await cards_of(answer->ids);
+    if (!cards) co_return cards.error();
+    results.cards = present(*cards, 0, answer->ids.size());
+  }
+  const int64_t pages = (results.total + per_page - 1) / per_page;
+  const int64_t reachable = (search_query::max_results + per_page - 1) / per_page;
+  results.pages = static_cast<int>(std::min(pages, reachable));
+  auto shared = std::make_shared<const SearchResults>(std::move(results));
+  searches_.offer(page_key, shared, now);
+  co_return shared;
 }
 
 Task<Result<std::optional<VideoPage>>> RedisReadModel::video(int64_t id) {

@@ -6,8 +6,11 @@
 // source after Redis lost its script cache). SQL is never touched. The header's category list changes
 // only on a rebuild, so it is read at most once per nav_ttl_seconds per event loop and kept. Cards
 // and list pages read twice are kept for card_ttl (kept.h), so a hot page costs no round trip.
-// Grace: when Redis fails (unreachable, timing out, still loading), the home page and list pages
-// this loop holds are served stale, up to `grace` after they were read (counted in
+// Search (search_query.h): the first round trip is the planner's EVALSHA, which writes its result
+// key (so this connection must reach the primary); a cold query with quoted phrases costs a third,
+// storing the checked result.
+// Grace: when Redis fails (unreachable, timing out, still loading), the home page, list pages and
+// search pages this loop holds are served stale, up to `grace` after they were read (counted in
 // stale_served()); what it does not hold fails.
 // Thread-safety: as its redis::Connection (one event loop); stale_served() from any thread.
 // Failure: an Error when Redis is unreachable or times out and no page within grace is held.
@@ -15,6 +18,7 @@
 
 #include <atomic>
 #include <chrono>
+#include <functional>
 #include <optional>
 #include <string>
 #include <vector>
@@ -23,6 +27,7 @@
 #include "projection/filtered_list.h"
 #include "projection/kept.h"
 #include "projection/read_model.h"
+#include "projection/search_query.h"
 #include "redis/connection.h"
 
 namespace reel::projection {
@@ -31,9 +36,15 @@ class RedisReadModel final : public ReadModel {
  public:
   // Both references must outlive this object. `filter_limits` bound filtered listings
   // (projection/filtered_list.h).
+  // `planner`: where the scripts of searches and filtered listings run, which write their result
+  // keys — the primary when `redis` is a read-only replica; null: `redis`.
   RedisReadModel(redis::Connection& redis, const Clock& clock, std::chrono::milliseconds grace = {},
-                 FilterLimits filter_limits = {})
-      : redis_(redis), clock_(clock), grace_(grace), filter_limits_(filter_limits) {}
+                 FilterLimits filter_limits = {}, redis::Connection* planner = nullptr)
+      : redis_(redis),
+        planner_(planner != nullptr ? *planner : redis),
+        clock_(clock),
+        grace_(grace),
+        filter_limits_(filter_limits) {}
 
   Task<Result<std::shared_ptr<const Home>>> home() override;
   Task<Result<std::shared_ptr<const Listing>>> listing(const ListQuery& query) override;
@@ -58,6 +69,8 @@ class RedisReadModel final : public ReadModel {
   // loop (a kept page holds its 30 cards).
   static constexpr size_t max_kept_cards = 50000;
   static constexpr size_t max_kept_pages = 2000;
+  // A search page holds at most this many cards (a larger per_page is cut to it).
+  static constexpr int max_search_per_page = 100;
 
  private:
   // Appends GET of the category list to `commands` when the kept copy is stale; returns whether.
@@ -72,6 +85,11 @@ class RedisReadModel final : public ReadModel {
   Task<Result<std::shared_ptr<const Listing>>> read_listing(const ListQuery& query, const std::string& key,
                                                             int64_t start, const std::string& page_key,
                                                             std::chrono::system_clock::time_point now);
+  // Runs `batch` (a script call first, then plain reads) on the planner's connection; when Redis
+  // lost its script cache, runs `eval()` (the same call with the script's source) once, in place
+  // of the first reply. An Error when Redis fails.
+  Task<Result<std::vector<redis::Reply>>> execute_script_batch(std::vector<redis::Command> batch,
+                                                               const std::function<redis::Command()>& eval);
   // A listing with a duration or period filter (query.filtered()): one script call (the page's
   // ids, from the cached matches or a walk of the list) with the scope's reads, then the cards.
   Task<Result<std::shared_ptr<const Listing>>> read_filtered_listing(
@@ -85,6 +103,10 @@ class RedisReadModel final : public ReadModel {
                                                           const std::vector<std::string>& ids,
                                                           const std::string& page_key,
                                                           std::chrono::system_clock::time_point now);
+  // The page of a planned search (search_query.h) from Redis, kept under `page_key`.
+  Task<Result<std::shared_ptr<const SearchResults>>> read_search(const search_query::Plan& plan, int page,
+                                                                 int per_page, const std::string& page_key,
+                                                                 std::chrono::system_clock::time_point now);
   // `fresh` when it was read; else the page `kept` holds under `key` within grace, if any.
   template <class Key, class Value>
   Result<Value> or_stale(Result<Value> fresh, const Kept<Key, Value>& kept, const Key& key,
@@ -107,8 +129,11 @@ class RedisReadModel final : public ReadModel {
   // By list key, first rank and page size.
   Kept<std::string, std::shared_ptr<const Listing>> listings_{card_ttl, max_kept_pages};
   Kept<int32_t, std::shared_ptr<const Home>> homes_{card_ttl, 2};  // by UTC day (today's list)
+  // By result key, first rank and page size.
+  Kept<std::string, std::shared_ptr<const SearchResults>> searches_{card_ttl, max_kept_pages};
 
   redis::Connection& redis_;
+  redis::Connection& planner_;
   const Clock& clock_;
   std::chrono::milliseconds grace_;
   FilterLimits filter_limits_;
