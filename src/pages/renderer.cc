@@ -500,7 +500,11 @@ void Renderer::add_cards(TemplateData::Object parent, TemplateData::Key key, con
       }
     }
     auto item = list.add_object();
-    item.set("html", *html);
+    if (marked) {
+      item.set_copy("html", *html);  // rendered for this page alone: the data keeps its own copy
+    } else {
+      item.set("html", *html);  // the card cache outlives the page
+    }
     if (extra) extra(item, card, index);
   }
 }

@@ -20,6 +20,13 @@ std::string source_dir() {
   return dir ? dir : ".";
 }
 
+size_t count(std::string_view text, std::string_view piece) {
+  size_t n = 0;
+  for (size_t at = text.find(piece); at != std::string_view::npos; at = text.find(piece, at + piece.size()))
+    ++n;
+  return n;
+}
+
 projection::Card card(int64_t id, std::string title) {
   projection::Card c;
   c.id = id;
@@ -528,10 +535,14 @@ TEST_F(RouterTest, FirstPagesOfSearchesWithResultsAreSearchEvents) {
 TEST_F(RouterTest, SearchPageMarksMatchedWordsAndEscapesTheRest) {
   model_.search_value.total = 1;
   model_.search_value.pages = 1;
-  model_.search_value.cards = {card(5, "Night <City> & Lights")};
+  model_.search_value.cards = {card(5, "Night <City> & Lights"), card(6, "City of Rivers"),
+                               card(7, "Rivers")};
   auto r = get("/search?q=cities");
   EXPECT_EQ(r.status, 200);
   EXPECT_NE(r.body.find("Night &lt;<mark>City</mark>&gt; &amp; Lights"), std::string::npos) << r.body;
+  EXPECT_NE(r.body.find("<mark>City</mark> of Rivers"), std::string::npos) << r.body;
+  // Every marked card is whole (each is rendered for this page alone), the unmarked one too.
+  EXPECT_EQ(count(r.body, "<article class=\"card\">"), 3u) << r.body;
   EXPECT_NE(r.body.find("Results for “cities”"), std::string::npos);
   // The query is escaped wherever it is shown.
   auto hostile = get("/search?q=%3Cscript%3Ealert(1)%3C/script%3E");
