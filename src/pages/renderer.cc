@@ -658,8 +658,8 @@ std::string Renderer::search(const projection::SearchResults& results, const Sea
   const bool searched = page.message.empty() && !query.text.empty();
   std::string heading = searched ? "Results for “" + query.text + "”" : std::string("Search");
   if (results.page > 1) heading += " · Page " + std::to_string(results.page);
-  add_layout(root, options_.name, heading, "Search the videos on " + options_.name + ".", results.nav, "",
-             frame);
+  const std::string description = "Search the videos on " + options_.name + ".";  // outlives the render
+  add_layout(root, options_.name, heading, description, results.nav, "", frame);
   root.set_bool("noindex", true).set("heading", heading).set("q", query.text).set("message", page.message);
   root.set("search_q", query.text).set("sort", search_sort_name(query.sort));
   root.set("tag", query.tag).set("channel", query.channel);
