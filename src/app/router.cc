@@ -18,6 +18,7 @@ using projection::Period;
 using projection::Sort;
 
 constexpr std::string_view page_cache = "public, max-age=30";
+constexpr std::string_view browser_page_cache = "private, max-age=30";
 constexpr int comments_per_page = 20;
 // The replies a watch page shows under the comment opened (?replies=); the API pages through more.
 constexpr int replies_shown = 50;
@@ -263,10 +264,12 @@ Task<Result<pages::Frame>> Router::frame_for(const http::Request& request, bool 
   co_return frame;
 }
 
-http::Response Router::page_response(http::Response response, const pages::Frame& frame,
-                                     const PageTags& tags) {
+http::Response Router::page_response(http::Response response, const pages::Frame& frame, const PageTags& tags,
+                                     Sharing sharing) {
   if (frame.viewer.id != 0) {
     response.set("Cache-Control", "private, no-cache");
+  } else if (sharing == Sharing::browser_only) {
+    response.set("Cache-Control", browser_page_cache);
   } else {
     response.set("Cache-Control", page_cache);
     if (!tags.empty()) response.set("xkey", tags.text());

@@ -94,10 +94,14 @@ class Router {
   // signed-in viewer's parts in place; an API answer has none (`api`: no lookup). Error: the
   // session lookup failed (503).
   Task<Result<pages::Frame>> frame_for(const http::Request& request, bool api = false);
+  // Who may keep an anonymous page: shared caches too, or the browser only (search answers: each
+  // must reach the app to be counted as a search event).
+  enum class Sharing { shared, browser_only };
   // A page's caching: shared (public, max-age=30, no cookie, tagged) unless it carries a viewer's
-  // parts (private); with ESI, Surrogate-Control tells the surrogate to process it.
+  // parts (private, no-cache) or `sharing` says browser_only (private, max-age=30); with ESI,
+  // Surrogate-Control tells the surrogate to process it.
   static http::Response page_response(http::Response response, const pages::Frame& frame,
-                                      const PageTags& tags);
+                                      const PageTags& tags, Sharing sharing = Sharing::shared);
   Task<http::Response> home(const http::Request& request);
   Task<http::Response> upload_page(const http::Request& request);  // the form (no-store)
   Task<http::Response> listing(const http::Request& request, projection::ListKind kind, std::string name,

@@ -122,9 +122,7 @@ Task<http::Response> Router::search(const http::Request& request, bool api) {
   // cache (a browser may keep its own copy for a moment).
   if (parsed.query.page == 1 && results.total > 0)
     s_.views.record_search(request, parsed.query.text, results.total);
-  response = page_response(std::move(response), frame, {});
-  if (frame.viewer.id == 0) response.set("Cache-Control", "private, max-age=30");
-  co_return response;
+  co_return page_response(std::move(response), frame, {}, Sharing::browser_only);
 }
 
 http::Response Router::suggest(const http::Request& request) const {
