@@ -54,6 +54,14 @@ Result<std::vector<Reply>> checked(Result<std::vector<Reply>> replies) {
 
 }  // namespace
 
+Task<Result<std::vector<Reply>>> RedisReadModel::read(std::vector<Command> commands) {
+  if (&planner_ == &redis_) co_return checked(co_await redis_.execute(std::move(commands)));
+  std::vector<Command> again = commands;
+  auto replies = checked(co_await redis_.execute(std::move(commands)));
+  if (replies) co_return replies;
+  co_return checked(co_await planner_.execute(std::move(again)));
+}
+
 Task<Result<std::vector<std::optional<Card>>>> RedisReadModel::cards_of(const std::vector<std::string>& ids) {
   const auto now = clock_.now();
   std::vector<std::optional<Card>> out(ids.size());
@@ -72,7 +80,7 @@ Task<Result<std::vector<std::optional<Card>>>> RedisReadModel::cards_of(const st
   if (asked.empty()) co_return out;
   std::vector<Command> batch;
   batch.push_back(std::move(mget));
-  auto replies = checked(co_await redis_.execute(std::move(batch)));
+  auto replies = co_await read(std::move(batch));
   if (!replies) co_return replies.error();
   const auto& values = (*replies)[0].elements();
   for (size_t k = 0; k < asked.size() && k < values.size(); ++k) {
@@ -128,7 +136,7 @@ Task<Result<std::shared_ptr<const Home>>> RedisReadModel::read_home(
   first.emplace_back("ZREVRANGE", keys::list({ListKind::all, {}}, Sort::views), 0, home_popular - 1);
   first.emplace_back("ZREVRANGE", keys::list({ListKind::all, {}}, Sort::newest), 0, home_newest - 1);
   const bool nav_requested = request_nav(first);
-  auto lists = checked(co_await redis_.execute(std::move(first)));
+  auto lists = co_await read(std::move(first));
   if (!lists) co_return lists.error();
 
   Home home;
@@ -217,7 +225,7 @@ Task<Result<std::shared_ptr<const Listing>>> RedisReadModel::read_listing(
     first.emplace_back("HMGET", keys::channel(query.name), "display_name", codec::channel_subscribers_field);
   }
   const bool nav_requested = request_nav(first);
-  auto lists = checked(co_await redis_.execute(std::move(first)));
+  auto lists = co_await read(std::move(first));
   if (!lists) co_return lists.error();
 
   Listing listing;
@@ -285,7 +293,7 @@ Task<Result<std::shared_ptr<const SearchResults>>> RedisReadModel::search(const 
     std::vector<Command> first;
     const bool nav_requested = request_nav(first);
     if (nav_requested) {
-      auto replies = checked(co_await redis_.execute(std::move(first)));
+      auto replies = co_await read(std::move(first));
       if (!replies) co_return replies.error();
       results.nav = take_nav(true, replies->back());
     } else {
@@ -363,7 +371,7 @@ Task<Result<std::optional<VideoPage>>> RedisReadModel::video(int64_t id) {
   first.emplace_back("ZREVRANGE", keys::coviews(id), 0, related_shown);
   first.emplace_back("ZREVRANGE", keys::related(id), 0, related_shown - 1);
   const bool nav_requested = request_nav(first);
-  auto replies = checked(co_await redis_.execute(std::move(first)));
+  auto replies = co_await read(std::move(first));
   if (!replies) co_return replies.error();
 
   const auto& nav = take_nav(nav_requested, replies->back());
@@ -384,19 +392,19 @@ Task<Result<std::optional<VideoPage>>> RedisReadModel::video(int64_t id) {
 }
 
 Task<Result<bool>> RedisReadModel::video_exists(int64_t id) {
-  Command exists("EXISTS", keys::card(id));  // named, not a temporary in co_await (STYLE.md)
-  auto reply = co_await redis_.execute(std::move(exists));
+  std::vector<Command> exists;
+  exists.emplace_back("EXISTS", keys::card(id));
+  auto reply = co_await read(std::move(exists));
   if (!reply) co_return reply.error();
-  if (reply->is_error()) co_return Error{"redis: " + std::string(reply->str())};
-  co_return reply->integer() == 1;
+  co_return reply->front().integer() == 1;
 }
 
 Task<Result<std::optional<UploadStatus>>> RedisReadModel::upload_status(int64_t id) {
-  Command read("HGETALL", keys::job_progress(id));
-  auto reply = co_await redis_.execute(std::move(read));
+  std::vector<Command> progress;
+  progress.emplace_back("HGETALL", keys::job_progress(id));
+  auto reply = co_await read(std::move(progress));
   if (!reply) co_return reply.error();
-  if (reply->is_error()) co_return Error{"redis: " + std::string(reply->str())};
-  const auto& fields = reply->elements();
+  const auto& fields = reply->front().elements();
   if (fields.empty()) co_return std::optional<UploadStatus>{};
   UploadStatus status;
   for (size_t i = 0; i + 1 < fields.size(); i += 2) {
@@ -408,10 +416,37 @@ Task<Result<std::optional<UploadStatus>>> RedisReadModel::upload_status(int64_t 
   co_return std::optional<UploadStatus>{std::move(status)};
 }
 
-Task<bool> RedisReadModel::ready() {
+namespace {
+
+// One readiness probe in flight: the PINGs still out, whether one answered, and the timer ready()
+// waits on (cancelled by the first answer or the last failure). Shared with the PINGs, which may
+// finish after ready() has returned.
+struct ReadyProbe {
+  explicit ReadyProbe(asio::any_io_executor executor, int pings) : done(executor), pending(pings) {}
+  asio::steady_timer done;
+  int pending;
+  bool answered = false;
+};
+
+Task<void> ping_for(std::shared_ptr<ReadyProbe> probe, redis::Connection& connection) {
   Command ping("PING");
-  auto pong = co_await redis_.execute(std::move(ping));
-  co_return pong.ok() && !pong->is_error();
+  auto pong = co_await connection.execute(std::move(ping));
+  if (pong.ok() && !pong->is_error()) probe->answered = true;
+  if (probe->answered || --probe->pending == 0) probe->done.cancel();
+}
+
+}  // namespace
+
+Task<bool> RedisReadModel::ready() {
+  auto executor = co_await asio::this_coro::executor;
+  const bool one_connection = &planner_ == &redis_;
+  auto probe = std::make_shared<ReadyProbe>(executor, one_connection ? 1 : 2);
+  probe->done.expires_after(ready_deadline);
+  asio::co_spawn(executor, ping_for(probe, redis_), asio::detached);
+  if (!one_connection) asio::co_spawn(executor, ping_for(probe, planner_), asio::detached);
+  boost::system::error_code cancelled_or_expired;
+  co_await probe->done.async_wait(asio::redirect_error(asio::use_awaitable, cancelled_or_expired));
+  co_return probe->answered;
 }
 
 }  // namespace reel::projection

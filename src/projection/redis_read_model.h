@@ -52,7 +52,13 @@ class RedisReadModel final : public ReadModel {
   Task<Result<std::optional<VideoPage>>> video(int64_t id) override;
   Task<Result<bool>> video_exists(int64_t id) override;
   Task<Result<std::optional<UploadStatus>>> upload_status(int64_t id) override;
+  // Ready when this loop's read connection or its planner connection (the primary) answers a
+  // PING within ready_deadline. Either is enough: a read connection stuck on a frozen replica is
+  // replaced after its command timeout and its pages are served in grace meanwhile, so one stalled
+  // replica must not take every app server out of the load balancer (HAProxy checks /readyz with a
+  // 1 s timeout, shorter than the command timeout). Not ready only when neither answers.
   Task<bool> ready() override;
+  static constexpr std::chrono::milliseconds ready_deadline{750};
 
   // Pages served stale (Redis failed, the page was held within grace) since the start.
   uint64_t stale_served() const { return stale_served_.load(std::memory_order_relaxed); }
@@ -73,6 +79,11 @@ class RedisReadModel final : public ReadModel {
   static constexpr int max_search_per_page = 100;
 
  private:
+  // The replies of `commands` from the read connection; when it fails (a replica down, frozen,
+  // cut off or still loading: a transport error or an error reply), once more from the planner's
+  // connection (the primary), so a replica's fault costs at most a command timeout, not an error
+  // page. An Error, and no second try, when both are one connection or both fail.
+  Task<Result<std::vector<redis::Reply>>> read(std::vector<redis::Command> commands);
   // Appends GET of the category list to `commands` when the kept copy is stale; returns whether.
   bool request_nav(std::vector<redis::Command>& commands) const;
   // Keeps the category list from `reply` (the last of the batch) when it was requested.

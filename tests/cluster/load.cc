@@ -72,8 +72,10 @@ void Load::read_loop(int reader) {
     auto reply = http_request(options_.port, "GET", target, "", request_timeout);
     const bool ok = reply && reply->status == 200;
     record(started, ok, false,
-           reply ? fmt::format("GET {}: {}", target, reply->status)
-                 : "GET " + target + ": " + reply.error().message);
+           reply
+               ? fmt::format("GET {}: {} (server {}, x-varnish {}) {}", target, reply->status,
+                             reply->header("server"), reply->header("x-varnish"), reply->body.substr(0, 300))
+               : "GET " + target + ": " + reply.error().message);
     std::this_thread::sleep_for(options_.pace);
   }
 }

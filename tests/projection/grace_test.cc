@@ -1,7 +1,10 @@
 // Grace: while Redis cannot answer, an event loop's RedisReadModel serves the list pages it holds,
 // stale, for up to its grace period after it read them; a page it does not hold, or one read
 // longer ago, is an Error (the router's 503). Against a real redis-server that is stopped.
+// A stalled replica: reads and readiness fall back to the primary (real servers, one frozen with
+// SIGSTOP as a partitioned node would be).
 #include <gtest/gtest.h>
+#include <signal.h>
 
 #include "catalog/model.h"
 #include "common/asio.h"  // before any other Asio header
@@ -18,6 +21,25 @@ namespace {
 
 using namespace std::chrono_literals;
 
+// Three cards titled "<prefix> 1".."<prefix> 3" and the newest list, on the server at `options`.
+::testing::AssertionResult write_catalog(const redis::ConnectionOptions& options, const std::string& prefix) {
+  auto tool = redis::BlockingClient::connect(options);
+  if (!tool) return ::testing::AssertionFailure() << tool.error().message;
+  std::vector<redis::Command> writes;
+  for (int64_t id = 1; id <= 3; ++id) {
+    catalog::Video video;
+    video.id = id;
+    video.title = prefix + " " + std::to_string(id);
+    video.slug = "clip-" + std::to_string(id);
+    writes.emplace_back("SET", keys::card(id), codec::encode_card(video, "Ann"));
+    writes.emplace_back("ZADD", keys::list({ListKind::all, {}}, Sort::newest), id, id);
+    writes.emplace_back("ZADD", keys::list({ListKind::all, {}}, Sort::duration), id, id);
+  }
+  auto written = tool->execute(std::move(writes));
+  if (!written) return ::testing::AssertionFailure() << written.error().message;
+  return ::testing::AssertionSuccess();
+}
+
 TEST(Grace, HeldPagesAreServedStaleWithinGraceWhileRedisIsDown) {
   reel::testing::TempDir dir;
   redis::RedisServerOptions server_options;
@@ -27,21 +49,7 @@ TEST(Grace, HeldPagesAreServedStaleWithinGraceWhileRedisIsDown) {
   ASSERT_TRUE(server) << server.error().message;
   redis::ConnectionOptions connection_options{.endpoint = server->endpoint()};
   connection_options.command_timeout = 1000ms;
-  {
-    auto tool = redis::BlockingClient::connect(connection_options);
-    ASSERT_TRUE(tool) << tool.error().message;
-    std::vector<redis::Command> writes;
-    for (int64_t id = 1; id <= 3; ++id) {
-      catalog::Video video;
-      video.id = id;
-      video.title = "Clip " + std::to_string(id);
-      video.slug = "clip-" + std::to_string(id);
-      writes.emplace_back("SET", keys::card(id), codec::encode_card(video, "Ann"));
-      writes.emplace_back("ZADD", keys::list({ListKind::all, {}}, Sort::newest), id, id);
-      writes.emplace_back("ZADD", keys::list({ListKind::all, {}}, Sort::duration), id, id);
-    }
-    ASSERT_TRUE(tool->execute(std::move(writes)));
-  }
+  ASSERT_TRUE(write_catalog(connection_options, "Clip"));
 
   asio::io_context io;
   redis::Connection connection(io.get_executor(), connection_options);
@@ -84,6 +92,79 @@ TEST(Grace, HeldPagesAreServedStaleWithinGraceWhileRedisIsDown) {
         const bool ready = co_await model.ready();
         expect(!ready, "not ready while Redis is down");
         connection.stop();
+      },
+      asio::detached);
+  io.run();
+  EXPECT_TRUE(failures.empty()) << ::testing::PrintToString(failures);
+}
+
+// A replica that stops answering (frozen, cut off) while the primary answers: pages nobody held are
+// read from the primary once the replica's command timeout passes, and the loop stays ready, so one
+// stalled replica does not take the app servers out of the load balancer. With the primary frozen
+// too, the loop is not ready.
+TEST(Grace, AStalledReplicaFallsBackToThePrimary) {
+  reel::testing::TempDir dir;
+  std::vector<redis::RedisServer> servers;
+  std::vector<redis::ConnectionOptions> options;
+  for (const char* name : {"primary", "replica"}) {
+    redis::RedisServerOptions server_options;
+    server_options.dir = (dir.path() / name).string();
+    server_options.append_only = false;
+    auto server = redis::RedisServer::start(server_options);
+    ASSERT_TRUE(server) << server.error().message;
+    options.push_back({.endpoint = server->endpoint()});
+    options.back().command_timeout = 300ms;
+    servers.push_back(std::move(*server));
+  }
+  // Different titles on each: the page says which server answered.
+  ASSERT_TRUE(write_catalog(options[0], "Primary"));
+  ASSERT_TRUE(write_catalog(options[1], "Replica"));
+
+  asio::io_context io;
+  redis::Connection primary(io.get_executor(), options[0]);
+  redis::Connection replica(io.get_executor(), options[1]);
+  primary.start();
+  replica.start();
+  ManualClock clock(1'800'000'000);
+  RedisReadModel model(replica, clock, 300s, {}, &primary);
+  ListQuery newest, longest;
+  newest.sort = Sort::newest;
+  longest.sort = Sort::duration;
+  std::vector<std::string> failures;
+  auto expect = [&](bool ok, std::string what) {
+    if (!ok) failures.push_back(std::move(what));
+  };
+  struct Thaw {  // a failed assertion must not leave a server stopped for its destructor's SIGTERM
+    std::vector<redis::RedisServer>& servers;
+    ~Thaw() {
+      for (auto& server : servers) ::kill(server.pid(), SIGCONT);
+    }
+  } thaw{servers};
+  asio::co_spawn(
+      io,
+      [&]() -> Task<void> {
+        auto from_replica = co_await model.listing(newest);
+        expect(from_replica && (*from_replica)->cards.size() == 3 &&
+                   (*from_replica)->cards[0].title == "Replica 3",
+               "pages are read from the replica while it answers");
+
+        expect(::kill(servers[1].pid(), SIGSTOP) == 0, "the replica is frozen");
+        auto fell_back = co_await model.listing(longest);
+        expect(fell_back && (*fell_back)->cards.size() == 3 && (*fell_back)->cards[0].title == "Primary 3",
+               "a page nobody held is read from the primary");
+        const bool ready = co_await model.ready();
+        expect(ready, "ready while the primary answers");
+
+        expect(::kill(servers[0].pid(), SIGSTOP) == 0, "the primary is frozen too");
+        const bool ready_without_redis = co_await model.ready();
+        expect(!ready_without_redis, "not ready when neither answers");
+        ListQuery never_read;
+        never_read.sort = Sort::newest;
+        never_read.page = 2;
+        auto unanswered = co_await model.listing(never_read);
+        expect(!unanswered, "a page never read is an Error when neither answers");
+        primary.stop();
+        replica.stop();
       },
       asio::detached);
   io.run();
