@@ -101,17 +101,19 @@ Task<http::Response> Router::search(const http::Request& request, bool api) {
     response.route = "api_search";
   } else {
     pages::SearchPage page{parsed.query, {}, std::move(suggestion), {}};
+    search::Analyzer& analyzer = search::thread_analyzer();
+    std::vector<std::string> terms;  // outlives the render, which calls the marker
     if (results.empty_query) {
       page.message = empty_query_message(parsed.query.text);
     } else {
-      search::Analyzer& analyzer = search::thread_analyzer();
-      const auto terms = analyzer.parse_query(parsed.query.text).required_terms();
-      page.marks.reserve(results.cards.size());
-      for (const projection::Card& card : results.cards) {
-        auto& marks = page.marks.emplace_back();
-        for (const search::ByteRange& range : analyzer.highlight(card.title, terms))
+      terms = analyzer.parse_query(parsed.query.text).required_terms();
+      for (const std::string& term : terms) page.marker.variant.append(term).push_back('\n');
+      page.marker.marks = [&analyzer, &terms](std::string_view title) {
+        std::vector<pages::TitleMark> marks;
+        for (const search::ByteRange& range : analyzer.highlight(title, terms))
           marks.push_back({range.begin, range.end});
-      }
+        return marks;
+      };
     }
     response = http::Response::html(200, s_.pages.search(results, page, s_.clock.unix_seconds(), frame));
     response.route = "search";

@@ -471,18 +471,18 @@ Renderer::Renderer(SiteOptions options, Templates templates)
 
 void Renderer::add_cards(TemplateData::Object parent, TemplateData::Key key, const std::vector<Card>& cards,
                          int64_t now, CardCache& cache, const CardExtra& extra,
-                         std::span<const std::vector<TitleMark>> marks) const {
+                         const TitleMarker* marker) const {
   auto list = parent.add_list(key);
   std::string age;
   const int64_t links_expire = options_.links.expiry(now);
+  const bool marking = marker != nullptr && marker->marks;
+  const std::string_view variant = marking ? std::string_view(marker->variant) : std::string_view();
   std::optional<TemplateData> fields;  // one for every card rendered here, made on the first
-  std::string marked_html;             // a card rendered with marks (not cached)
   for (size_t index = 0; index < cards.size(); ++index) {
     const Card& card = cards[index];
-    const bool marked = index < marks.size() && !marks[index].empty();
     age.clear();
     append_age(age, card.published_at, now);
-    const std::string* html = marked ? nullptr : cache.find(card, age, links_expire);
+    const std::string* html = cache.find(card, age, links_expire, variant);
     if (html == nullptr) {
       if (fields) {
         fields->clear();
@@ -490,21 +490,16 @@ void Renderer::add_cards(TemplateData::Object parent, TemplateData::Key key, con
         fields.emplace(nodes_per_card, text_per_card);
       }
       add_card_fields(fields->root(), card, age, options_.links, links_expire);
-      if (marked) {
-        fields->root().set_safe_written(
-            "marked", [&](std::string& out) { append_marked(out, card.title, marks[index]); });
-        marked_html = t_.card.render(*fields);
-        html = &marked_html;
-      } else {
-        html = &cache.store(card, age, links_expire, t_.card.render(*fields));
+      if (marking) {
+        const std::vector<TitleMark> marks = marker->marks(card.title);
+        if (!marks.empty())
+          fields->root().set_safe_written("marked",
+                                          [&](std::string& out) { append_marked(out, card.title, marks); });
       }
+      html = &cache.store(card, age, links_expire, t_.card.render(*fields), variant);
     }
     auto item = list.add_object();
-    if (marked) {
-      item.set_copy("html", *html);  // rendered for this page alone: the data keeps its own copy
-    } else {
-      item.set("html", *html);  // the card cache outlives the page
-    }
+    item.set("html", *html);  // the card cache outlives the page
     if (extra) extra(item, card, index);
   }
 }
@@ -710,7 +705,7 @@ std::string Renderer::search(const projection::SearchResults& results, const Sea
           .set_bool("current", sort == query.sort)
           .set_written("href", [&](std::string& out) { append_search_href(out, query, sort, 1); });
     }
-    add_cards(root, "cards", results.cards, now, cache, {}, page.marks);
+    add_cards(root, "cards", results.cards, now, cache, {}, &page.marker);
     add_pagination(root, results.page, results.pages, [&](std::string& out, int64_t number) {
       append_search_href(out, query, query.sort, number);
     });

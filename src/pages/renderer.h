@@ -138,12 +138,21 @@ struct TitleMark {
   size_t end = 0;
 };
 
+// How the search page marks the words its query matched in each card's title. `marks` gives a
+// title's ranges (sorted, not overlapping); it is called only for cards not in the card cache,
+// where each card's marked rendering is kept under `variant` (the query's terms: every visitor of
+// the same query shares them). No `marks`: plain cards.
+struct TitleMarker {
+  std::string variant;
+  std::function<std::vector<TitleMark>(std::string_view title)> marks;
+};
+
 // What the search page shows besides the results: the query and filters (every link keeps them),
-// the matched words of each card's title, a "did you mean" query, or a message in place of results
-// (a query with no word to search for).
+// the marker of matched words, a "did you mean" query, or a message in place of results (a query
+// with no word to search for).
 struct SearchPage {
   projection::SearchQuery query;
-  std::vector<std::vector<TitleMark>> marks;  // per card, sorted, not overlapping
+  TitleMarker marker;
   std::optional<std::string> suggestion;
   std::string message;
 };
@@ -213,10 +222,11 @@ class Renderer {
   // whatever `extra` adds beside it (an item's own buttons and links: the card's HTML is shared).
   using CardExtra =
       std::function<void(TemplateData::Object item, const projection::Card& card, size_t index)>;
-  // A card with `marks` is rendered on its own with those words of its title marked, not cached.
+  // With a `marker` holding marks, each card's title has the words it gives marked (cached under
+  // the marker's variant).
   void add_cards(TemplateData::Object parent, TemplateData::Key key,
                  const std::vector<projection::Card>& cards, int64_t now, CardCache& cache,
-                 const CardExtra& extra = {}, std::span<const std::vector<TitleMark>> marks = {}) const;
+                 const CardExtra& extra = {}, const TitleMarker* marker = nullptr) const;
 
   SiteOptions options_;
   uint64_t id_;  // identifies this renderer's entries in the per-thread CardCache

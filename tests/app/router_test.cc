@@ -541,7 +541,7 @@ TEST_F(RouterTest, SearchPageMarksMatchedWordsAndEscapesTheRest) {
   EXPECT_EQ(r.status, 200);
   EXPECT_NE(r.body.find("Night &lt;<mark>City</mark>&gt; &amp; Lights"), std::string::npos) << r.body;
   EXPECT_NE(r.body.find("<mark>City</mark> of Rivers"), std::string::npos) << r.body;
-  // Every marked card is whole (each is rendered for this page alone), the unmarked one too.
+  // Every card is whole, marked or not.
   EXPECT_EQ(count(r.body, "<article class=\"card\">"), 3u) << r.body;
   EXPECT_NE(r.body.find("Results for “cities”"), std::string::npos);
   // The query is escaped wherever it is shown.
@@ -549,6 +549,31 @@ TEST_F(RouterTest, SearchPageMarksMatchedWordsAndEscapesTheRest) {
   EXPECT_EQ(hostile.status, 200);
   EXPECT_EQ(hostile.body.find("<script>alert"), std::string::npos);
   EXPECT_NE(hostile.body.find("&lt;script&gt;alert(1)"), std::string::npos);
+}
+
+// Marked cards come from the card cache once rendered twice: the same query's visitors share
+// them, another query marks its own words, and a listing shows the same card unmarked.
+TEST_F(RouterTest, MarkedCardsAreKeptPerQuery) {
+  model_.search_value.total = 1;
+  model_.search_value.pages = 1;
+  model_.search_value.cards = {card(5, "City of Rivers")};
+  for (int shown = 0; shown < 3; ++shown) {
+    auto r = get("/search?q=city");
+    EXPECT_NE(r.body.find("<mark>City</mark> of Rivers"), std::string::npos) << shown << r.body;
+  }
+  auto other = get("/search?q=rivers");
+  EXPECT_NE(other.body.find("City of <mark>Rivers</mark>"), std::string::npos) << other.body;
+  EXPECT_EQ(other.body.find("<mark>City</mark>"), std::string::npos) << other.body;
+  model_.listing_value.total = 1;
+  model_.listing_value.cards = {card(5, "City of Rivers")};
+  for (int shown = 0; shown < 3; ++shown) {
+    auto listing = get("/videos");
+    EXPECT_EQ(listing.status, 200);
+    EXPECT_EQ(listing.body.find("<mark>"), std::string::npos) << listing.body;
+    EXPECT_NE(listing.body.find("City of Rivers"), std::string::npos) << listing.body;
+  }
+  auto again = get("/search?q=city");
+  EXPECT_NE(again.body.find("<mark>City</mark> of Rivers"), std::string::npos) << again.body;
 }
 
 TEST_F(RouterTest, ApiSearchDocumentAndDidYouMean) {

@@ -82,5 +82,26 @@ TEST(CardCache, KeepsACardFromItsSecondRenderingOn) {
   EXPECT_EQ(cache.size(), 1u);
 }
 
+// The search page's marked cards: one entry per card and variant (its query's terms), apart from
+// the plain card and from other queries' renderings.
+TEST(CardCache, KeepsEachVariantOfACardApart) {
+  CardCache cache(100);
+  for (int shown = 0; shown < 2; ++shown) {
+    cache.begin_page(1);
+    cache.store(card(1), "now", 100, "<plain>");
+    cache.store(card(1), "now", 100, "<marked cat>", "cat\n");
+  }
+  cache.begin_page(1);
+  const std::string* plain = cache.find(card(1), "now", 100);
+  const std::string* marked = cache.find(card(1), "now", 100, "cat\n");
+  ASSERT_NE(plain, nullptr);
+  ASSERT_NE(marked, nullptr);
+  EXPECT_EQ(*plain, "<plain>");
+  EXPECT_EQ(*marked, "<marked cat>");
+  EXPECT_EQ(cache.find(card(1), "now", 100, "dog\n"), nullptr);
+  EXPECT_EQ(cache.find(card(1, "Renamed"), "now", 100, "cat\n"), nullptr);
+  EXPECT_EQ(cache.size(), 2u);
+}
+
 }  // namespace
 }  // namespace reel::pages
