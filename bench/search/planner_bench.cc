@@ -123,8 +123,7 @@ void run(benchmark::State& state, const SearchQuery& query, bool cold) {
     if (reply && redis::Script::is_noscript(*reply)) {
       reply = redis.execute(search_query::script().eval_command(plan.keys, plan.args));
     }
-    auto answer =
-        reply ? search_query::read_answer(plan, *reply) : Result<search_query::Answer>(reply.error());
+    auto answer = reply ? search_query::read_answer(*reply) : Result<search_query::Answer>(reply.error());
     if (!answer) state.SkipWithError(answer.error().message.c_str());
     return answer ? answer->work : 0;
   };

@@ -67,8 +67,8 @@ std::string search_result(std::string_view digest) {
 std::string search_scratch(std::string_view digest) {
   return fmt::format("q:{}:w", digest);
 }
-std::string search_scratch_slice(std::string_view digest) {
-  return fmt::format("q:{}:s", digest);
+std::string search_slice(std::string_view input) {
+  return fmt::format("qs:{}", input);
 }
 std::string_view shadow_prefix() {
   return "rebuild:";

@@ -91,8 +91,8 @@ std::string_view search_words();       // hash: term -> the word shown for it (f
 // of at most search_query::max_results ids, best first by score, plus one member "#{total} {approx}"
 // scored +inf; expires. Its two scratch keys hold the planner's intermediate sets within one script.
 std::string search_result(std::string_view digest);
-std::string search_scratch(std::string_view digest);        // zset: the intersection being ranked
-std::string search_scratch_slice(std::string_view digest);  // zset: the top slice of a large input
+std::string search_scratch(std::string_view digest);  // zset: the intersection being ranked
+std::string search_slice(std::string_view input);     // zset: the top slice of a large input key, shared
 
 // The write path's watermarks (src/writes/): the sequence number of the last delta applied to
 // each object ("video:12"), kept as a field of a hash that buckets 100 objects of one class

@@ -321,7 +321,7 @@ Task<Result<std::shared_ptr<const SearchResults>>> RedisReadModel::read_search(
   if (nav_requested && replies->back().is_error())
     co_return Error{"redis: " + std::string(replies->back().str())};
   Reply planned = std::move(replies->front());
-  auto answer = search_query::read_answer(plan, planned);
+  auto answer = search_query::read_answer(planned);
   if (!answer) co_return answer.error();
 
   SearchResults results;
@@ -332,20 +332,19 @@ Task<Result<std::shared_ptr<const SearchResults>>> RedisReadModel::read_search(
     // The candidates, checked on their titles; the checked ranking is what the result key keeps.
     auto cards = co_await cards_of(answer->ids);
     if (!cards) co_return cards.error();
-    std::vector<std::string> ids, scores;
+    std::vector<std::string> ids;
     std::vector<Card> passed;
     for (size_t i = 0; i < cards->size(); ++i) {
       auto& card = (*cards)[i];
       if (!card || !search_query::passes_checks(search::thread_analyzer(), card->title, plan.checked))
         continue;
       ids.push_back(answer->ids[i]);
-      scores.push_back(answer->scores[i]);
       passed.push_back(std::move(*card));
     }
     results.total = static_cast<int64_t>(passed.size());
     const bool approximate = answer->approximate || answer->total > static_cast<int64_t>(answer->ids.size());
-    search_query::StoreCall store = search_query::store_call(plan, ids, scores, results.total, approximate);
-    auto stored = co_await script.run(redis_, std::move(store.keys), std::move(store.args));
+    search_query::StoreCall store = search_query::store_call(plan, ids, results.total, approximate);
+    auto stored = co_await script.run(planner_, std::move(store.keys), std::move(store.args));
     if (!stored) co_return stored.error();
     if (stored->is_error()) co_return Error{"redis: search: " + std::string(stored->str())};
     const size_t begin = static_cast<size_t>(page - 1) * per_page;

@@ -15,107 +15,107 @@ namespace {
 // The planner. Modes (ARGV[1]):
 //   page:       the page of the result key; when it is missing, plan, rank and store it first.
 //   candidates: the same when cached; when cold, rank but store nothing and answer every ranked
-//               candidate with its score (for the C++ checks, then `store`).
-//   store:      store the ids and scores given as the result.
-// page/candidates: KEYS = result, scratch, slice, search:videos, z:new, z:views:all, z:duration,
-//   the sort's list (unused for relevance), then the term sets, the filter lists, the excluded
-//   term sets. ARGV = mode, ttl, start, stop, max_results, lookup_budget, slice_size,
-//   relevance (1/0), now, period start ('' none), duration min and max ('' none), the three counts.
-// store: KEYS = result; ARGV = mode, ttl, total, approximate, then id, score pairs.
-// Reply: total, approximate, work, cached, then the page's ids (candidates: id, score pairs).
+//               candidate (for the C++ checks, then `store`).
+//   store:      store the ids given, in their order, as the result.
+// page/candidates: KEYS = result, scratch, search:videos, z:new, z:views:all, z:duration, the
+//   sort's list (unused for relevance), then the term sets, the filter lists, the excluded term
+//   sets, then the slice keys of the inputs (terms, filters, sort list). ARGV = mode, ttl, start,
+//   stop, max_results, lookup_budget, slice_size, rerank_depth, relevance (1/0), now, period start
+//   ('' none), duration min and max ('' none), the three counts.
+// store: KEYS = result; ARGV = mode, ttl, total, approximate, then the ids.
+// Reply: total, approximate, work, cached, then the page's ids (candidates: every ranked id).
 constexpr std::string_view planner_lua = R"lua(
 local mode, result, ttl = ARGV[1], KEYS[1], tonumber(ARGV[2])
 local chunk = 500
 
-local function store(total, approx, ids, scores)
+-- The result is a list: "#total approx", then the ids in rank order.
+local function store(total, approx, ids)
   redis.call('DEL', result)
-  redis.call('ZADD', result, 'inf', '#' .. total .. ' ' .. approx)
-  for i = 1, #ids, chunk do
-    local args = {}
-    for j = i, math.min(i + chunk - 1, #ids) do
-      args[#args + 1] = scores[j]
-      args[#args + 1] = ids[j]
-    end
-    redis.call('ZADD', result, unpack(args))
-  end
+  redis.call('RPUSH', result, '#' .. total .. ' ' .. approx)
+  for i = 1, #ids, chunk do redis.call('RPUSH', result, unpack(ids, i, math.min(i + chunk - 1, #ids))) end
   redis.call('EXPIRE', result, ttl)
 end
 
 if mode == 'store' then
-  local ids, scores = {}, {}
-  for i = 5, #ARGV, 2 do
-    ids[#ids + 1] = ARGV[i]
-    scores[#scores + 1] = ARGV[i + 1]
-  end
-  store(ARGV[3], ARGV[4], ids, scores)
+  local ids = {}
+  for i = 5, #ARGV do ids[#ids + 1] = ARGV[i] end
+  store(ARGV[3], ARGV[4], ids)
   return 1
 end
 
 local start, stop, max_results = tonumber(ARGV[3]), tonumber(ARGV[4]), tonumber(ARGV[5])
 
--- A cached result: its first member (+inf) is "#total approx", the ids follow.
-local head = redis.call('ZREVRANGE', result, 0, 0)
-if head[1] then
-  local total, approx = string.match(head[1], '^#(%d+) (%d)$')
+local head = redis.call('LINDEX', result, 0)
+if head then
+  local total, approx = string.match(head, '^#(%d+) (%d)$')
   if total then
     local reply = {tonumber(total), tonumber(approx), 0, 1}
     if stop >= start then
-      for _, id in ipairs(redis.call('ZREVRANGE', result, start + 1, stop + 1)) do reply[#reply + 1] = id end
+      for _, id in ipairs(redis.call('LRANGE', result, start + 1, stop + 1)) do reply[#reply + 1] = id end
     end
     return reply
   end
 end
 
-local scratch, slice_key = KEYS[2], KEYS[3]
-local budget, slice = tonumber(ARGV[6]), tonumber(ARGV[7])
-local relevance, now = ARGV[8] == '1', tonumber(ARGV[9])
-local period_min, duration_min, duration_max = tonumber(ARGV[10]), tonumber(ARGV[11]), tonumber(ARGV[12])
-local nterms, nfilters, nexcluded = tonumber(ARGV[13]), tonumber(ARGV[14]), tonumber(ARGV[15])
+local scratch = KEYS[2]
+local budget, slice, depth = tonumber(ARGV[6]), tonumber(ARGV[7]), tonumber(ARGV[8])
+local relevance, now = ARGV[9] == '1', tonumber(ARGV[10])
+local period_min, duration_min, duration_max = tonumber(ARGV[11]), tonumber(ARGV[12]), tonumber(ARGV[13])
+local nterms, nfilters, nexcluded = tonumber(ARGV[14]), tonumber(ARGV[15]), tonumber(ARGV[16])
+local first_slice = 7 + nterms + nfilters + nexcluded
 local work, approx = 0, 0
 
-local function answer(total, ids, scores)
-  redis.call('DEL', scratch, slice_key)
+local function answer(total, ids)
+  redis.call('DEL', scratch)
+  local reply = {total, approx, work, 0}
   if mode == 'candidates' then
-    local reply = {total, approx, work, 0}
-    for i = 1, #ids do
-      reply[#reply + 1] = ids[i]
-      reply[#reply + 1] = scores[i]
-    end
+    for i = 1, #ids do reply[#reply + 1] = ids[i] end
     return reply
   end
-  store(total, approx, ids, scores)
-  work = work + #ids
-  local reply = {total, approx, work, 0}
+  store(total, approx, ids)
+  reply[3] = work + #ids
   for i = start + 1, math.min(stop + 1, #ids) do reply[#reply + 1] = ids[i] end
   return reply
 end
 
--- The inputs of the intersection with their weights: the terms (idf, for relevance), the filter
--- lists (0) and the sort's list (1, so the score is the sort's).
-local indexed = tonumber(redis.call('GET', KEYS[4])) or 0
-local inputs, weights, sizes = {}, {}, {}
+-- The inputs of the intersection with their weights and slice keys: the terms (idf, for
+-- relevance), the filter lists (0) and the sort's list (1, so the score is the sort's).
+local indexed = tonumber(redis.call('GET', KEYS[3])) or 0
+local inputs, weights, sizes, slices = {}, {}, {}, {}
 local function add(key, weight, size)
-  inputs[#inputs + 1], weights[#weights + 1], sizes[#sizes + 1] = key, weight, size
+  local n = #inputs + 1
+  inputs[n], weights[n], sizes[n], slices[n] = key, weight, size, KEYS[first_slice + n]
 end
 for i = 1, nterms do
-  local key = KEYS[8 + i]
+  local key = KEYS[7 + i]
   local n = redis.call('ZCARD', key)
   local all = math.max(indexed, n)  -- search_index::idf
   local idf = math.log(1 + (all - n + 0.5) / (n + 0.5))
   add(key, relevance and idf or 0, n)
 end
 for i = 1, nfilters do
-  local key = KEYS[8 + nterms + i]
+  local key = KEYS[7 + nterms + i]
   add(key, 0, redis.call('ZCARD', key))
 end
-if not relevance then add(KEYS[8], 1, redis.call('ZCARD', KEYS[8])) end
+-- Another sort: its list (every video) joins the intersection only beside a single input, where
+-- most of what is scanned matches; beside several the matches are few, so they are scored from
+-- the list after the intersection instead (a lookup in a million-member list costs ~1 us, in a
+-- term set ~0.3 us).
+local rescore = false
+if not relevance then
+  if #inputs == 1 then
+    add(KEYS[7], 1, redis.call('ZCARD', KEYS[7]))
+  else
+    rescore = true
+  end
+end
 work = work + #inputs
 
 local smallest = 1
 for i = 2, #inputs do
   if sizes[i] < sizes[smallest] then smallest = i end
 end
-if sizes[smallest] == 0 then return answer(0, {}, {}) end
+if sizes[smallest] == 0 then return answer(0, {}) end
 
 local ranges = (period_min and 1 or 0) + (duration_min and 1 or 0)
 -- Per element of the smallest input: a lookup in each other input, a store, a walk per range
@@ -124,10 +124,15 @@ local per_element = #inputs + 1 + ranges + nexcluded
 local scanned = sizes[smallest]
 -- One term and nothing else: its set is already the answer, ranked by weight (idf applied below).
 local alone = #inputs == 1 and nexcluded == 0 and ranges == 0
-if not alone and scanned * per_element > budget then
-  redis.call('ZRANGESTORE', slice_key, inputs[smallest], 0, slice - 1, 'REV')
-  inputs[smallest], scanned, approx = slice_key, slice, 1
-  work = work + slice
+if not alone and scanned > slice and scanned * per_element > budget then
+  -- The input's top slice, shared by every query that cuts the same input within its TTL.
+  local cut = slices[smallest]
+  if redis.call('EXISTS', cut) == 0 then
+    redis.call('ZRANGESTORE', cut, inputs[smallest], 0, slice - 1, 'REV')
+    redis.call('EXPIRE', cut, ttl)
+    work = work + slice
+  end
+  inputs[smallest], scanned, approx = cut, slice, 1
 end
 
 local source, source_weight, total
@@ -141,9 +146,33 @@ else
   total = redis.call(unpack(args))
   work = work + scanned * (#inputs - 1) + 2 * total  -- stored, and freed at the end
   source, source_weight = scratch, 1
+  if rescore and total > 0 then
+    -- The sort's scores for the matches; a video missing from the sort's list does not match.
+    -- All ids first: the updates reorder the set under any walk by rank.
+    local matches, unsorted = redis.call('ZRANGE', scratch, 0, -1), {}
+    for first = 1, #matches, chunk do
+      local ids = {unpack(matches, first, math.min(first + chunk - 1, #matches))}
+      local scores = redis.call('ZMSCORE', KEYS[7], unpack(ids))
+      local scored = {}
+      for j, id in ipairs(ids) do
+        if scores[j] then
+          scored[#scored + 1] = scores[j]
+          scored[#scored + 1] = id
+        else
+          unsorted[#unsorted + 1] = id
+        end
+      end
+      if #scored > 0 then redis.call('ZADD', scratch, 'XX', unpack(scored)) end
+    end
+    for i = 1, #unsorted, chunk do
+      redis.call('ZREM', scratch, unpack(unsorted, i, math.min(i + chunk - 1, #unsorted)))
+    end
+    work = work + 2 * total
+    total = total - #unsorted
+  end
   if nexcluded > 0 and total > 0 then
     local diff = {'ZDIFFSTORE', scratch, nexcluded + 1, scratch}
-    for i = 1, nexcluded do diff[#diff + 1] = KEYS[8 + nterms + nfilters + i] end
+    for i = 1, nexcluded do diff[#diff + 1] = KEYS[7 + nterms + nfilters + i] end
     work = work + total * (nexcluded + 1)
     total = redis.call(unpack(diff))
   end
@@ -151,12 +180,12 @@ else
   -- scratch scores are that list's, so the range is cut without a walk.
   if not relevance and total > 0 then
     local removed = 0
-    if period_min and KEYS[8] == KEYS[5] then
-      removed = redis.call('ZREMRANGEBYSCORE', scratch, '-inf', '(' .. ARGV[10])
-      period_min, ranges = nil, ranges - 1
-    elseif duration_min and KEYS[8] == KEYS[7] then
+    if period_min and KEYS[7] == KEYS[4] then
       removed = redis.call('ZREMRANGEBYSCORE', scratch, '-inf', '(' .. ARGV[11])
-        + redis.call('ZREMRANGEBYSCORE', scratch, ARGV[12], '+inf')
+      period_min, ranges = nil, ranges - 1
+    elseif duration_min and KEYS[7] == KEYS[6] then
+      removed = redis.call('ZREMRANGEBYSCORE', scratch, '-inf', '(' .. ARGV[12])
+        + redis.call('ZREMRANGEBYSCORE', scratch, ARGV[13], '+inf')
       duration_min, ranges = nil, ranges - 1
     end
     work = work + removed
@@ -166,8 +195,8 @@ else
     local drop = {}
     for first = 0, total - 1, chunk do
       local ids = redis.call('ZRANGE', scratch, first, first + chunk - 1)
-      local born = period_min and redis.call('ZMSCORE', KEYS[5], unpack(ids))
-      local length = duration_min and redis.call('ZMSCORE', KEYS[7], unpack(ids))
+      local born = period_min and redis.call('ZMSCORE', KEYS[4], unpack(ids))
+      local length = duration_min and redis.call('ZMSCORE', KEYS[6], unpack(ids))
       for j, id in ipairs(ids) do
         local keep = true
         if born then
@@ -187,37 +216,42 @@ else
   end
 end
 
-local top = redis.call('ZRANGE', source, 0, max_results - 1, 'REV', 'WITHSCORES')
-local ids, scores = {}, {}
-for i = 1, #top, 2 do
-  ids[#ids + 1] = top[i]
-  scores[#scores + 1] = top[i + 1]
+-- The ranked ids: the top max_results by score; for relevance the first rerank_depth of them
+-- ordered again by text x popularity x freshness (search_query.h), the rest left in text order.
+local ids = {}
+local reranked = relevance and math.min(depth, max_results) or 0
+local rest_from = 0
+if reranked > 0 then
+  local top = redis.call('ZRANGE', source, 0, reranked - 1, 'REV', 'WITHSCORES')
+  local n = #top / 2
+  if n > 0 then
+    local head = {}
+    for i = 1, n do head[i] = top[2 * i - 1] end
+    local views = redis.call('ZMSCORE', KEYS[5], unpack(head))
+    local born = redis.call('ZMSCORE', KEYS[4], unpack(head))
+    local ranked = {}
+    for i = 1, n do
+      local text = tonumber(top[2 * i]) * source_weight
+      local age = math.max(0, now - (tonumber(born[i]) or now))
+      local popularity = 1 + 0.1 * math.log10(1 + (tonumber(views[i]) or 0))
+      local freshness = 0.7 + 0.3 * 2 ^ (-age / 7776000)
+      ranked[i] = {head[i], text * popularity * freshness}
+    end
+    -- Equal scores in the order ZREVRANGE gives them (members descending as text).
+    table.sort(ranked, function(a, b)
+      if a[2] ~= b[2] then return a[2] > b[2] end
+      return a[1] > b[1]
+    end)
+    for i = 1, n do ids[i] = ranked[i][1] end
+    work = work + 3 * n
+  end
+  rest_from = reranked
+end
+if rest_from < max_results and (rest_from == 0 or #ids == rest_from) then
+  for _, id in ipairs(redis.call('ZRANGE', source, rest_from, max_results - 1, 'REV')) do ids[#ids + 1] = id end
 end
 work = work + #ids
-if relevance and #ids > 0 then
-  local views = redis.call('ZMSCORE', KEYS[6], unpack(ids))
-  local born = redis.call('ZMSCORE', KEYS[5], unpack(ids))
-  local ranked = {}
-  for i, id in ipairs(ids) do
-    local text = tonumber(scores[i]) * source_weight
-    local age = math.max(0, now - (tonumber(born[i]) or now))
-    local popularity = 1 + 0.1 * math.log10(1 + (tonumber(views[i]) or 0))
-    local freshness = 0.7 + 0.3 * 2 ^ (-age / 7776000)
-    ranked[i] = {id, text * popularity * freshness}
-  end
-  -- Equal scores in the order ZREVRANGE gives them (members descending as text), so the first
-  -- page answered from here and the next ones read from the result key agree.
-  table.sort(ranked, function(a, b)
-    if a[2] ~= b[2] then return a[2] > b[2] end
-    return a[1] > b[1]
-  end)
-  for i, entry in ipairs(ranked) do
-    ids[i] = entry[1]
-    scores[i] = string.format('%.17g', entry[2])
-  end
-  work = work + 2 * #ids
-end
-return answer(total, ids, scores)
+return answer(total, ids)
 )lua";
 
 std::string digest_of(std::string_view text) {
@@ -301,13 +335,21 @@ Plan plan(const SearchQuery& query, search::Analyzer& analyzer, int64_t now, int
   if (!query.channel.empty()) filters.push_back(keys::list({ListKind::channel, query.channel}, Sort::newest));
   const std::vector<std::string> excluded = excluded_terms(parsed);
 
-  plan.keys = {keys::search_result(plan.digest),        keys::search_scratch(plan.digest),
-               keys::search_scratch_slice(plan.digest), std::string(keys::search_videos()),
-               keys::list(all, Sort::newest),           keys::list(all, Sort::views),
-               keys::list(all, Sort::duration),         keys::list(all, list_sort(query.sort))};
+  const std::string sort_list = keys::list(all, list_sort(query.sort));
+  plan.keys = {keys::search_result(plan.digest),
+               keys::search_scratch(plan.digest),
+               std::string(keys::search_videos()),
+               keys::list(all, Sort::newest),
+               keys::list(all, Sort::views),
+               keys::list(all, Sort::duration),
+               sort_list};
   for (const auto& term : terms) plan.keys.push_back(keys::search_term(term));
-  for (auto& filter : filters) plan.keys.push_back(std::move(filter));
+  for (const auto& filter : filters) plan.keys.push_back(filter);
   for (const auto& term : excluded) plan.keys.push_back(keys::search_term(term));
+  // The slice keys of the inputs, in the script's order: terms, filters, the sort's list.
+  for (const auto& term : terms) plan.keys.push_back(keys::search_slice(keys::search_term(term)));
+  for (const auto& filter : filters) plan.keys.push_back(keys::search_slice(filter));
+  plan.keys.push_back(keys::search_slice(sort_list));
 
   const bool by_duration = query.duration != Duration::any;
   const DurationRange range = duration_range(query.duration);
@@ -318,18 +360,19 @@ Plan plan(const SearchQuery& query, search::Analyzer& analyzer, int64_t now, int
                std::to_string(max_results),
                std::to_string(lookup_budget),
                std::to_string(slice_size),
+               std::to_string(rerank_depth),
                query.sort == SearchSort::relevance ? "1" : "0",
                std::to_string(now),
                period_text,
                by_duration ? std::to_string(range.min_s) : std::string(),
                by_duration ? std::to_string(range.max_s) : std::string(),
                std::to_string(terms.size()),
-               std::to_string(plan.keys.size() - 8 - terms.size() - excluded.size()),
+               std::to_string(filters.size()),
                std::to_string(excluded.size())};
   return plan;
 }
 
-Result<Answer> read_answer(const Plan& plan, const redis::Reply& reply) {
+Result<Answer> read_answer(const redis::Reply& reply) {
   if (reply.is_error()) return Error{"redis: search: " + std::string(reply.str())};
   const auto& items = reply.elements();
   if (!reply.is_array() || items.size() < 4) return Error{"redis: search: the planner answered no result"};
@@ -338,14 +381,8 @@ Result<Answer> read_answer(const Plan& plan, const redis::Reply& reply) {
   answer.approximate = items[1].integer() != 0;
   answer.work = items[2].integer();
   answer.cached = items[3].integer() != 0;
-  const bool pairs = !answer.cached && !plan.checked.empty();
-  for (size_t i = 4; i < items.size(); ++i) {
-    if (pairs && (i - 4) % 2 == 1) {
-      answer.scores.emplace_back(items[i].str());
-    } else {
-      answer.ids.emplace_back(items[i].str());
-    }
-  }
+  answer.ids.reserve(items.size() - 4);
+  for (size_t i = 4; i < items.size(); ++i) answer.ids.emplace_back(items[i].str());
   return answer;
 }
 
@@ -357,15 +394,11 @@ bool passes_checks(search::Analyzer& analyzer, std::string_view title,
   return true;
 }
 
-StoreCall store_call(const Plan& plan, const std::vector<std::string>& ids,
-                     const std::vector<std::string>& scores, int64_t total, bool approximate) {
+StoreCall store_call(const Plan& plan, const std::vector<std::string>& ids, int64_t total, bool approximate) {
   StoreCall call;
   call.keys = {keys::search_result(plan.digest)};
   call.args = {"store", std::to_string(result_ttl.count()), std::to_string(total), approximate ? "1" : "0"};
-  for (size_t i = 0; i < ids.size() && i < scores.size(); ++i) {
-    call.args.push_back(ids[i]);
-    call.args.push_back(scores[i]);
-  }
+  call.args.insert(call.args.end(), ids.begin(), ids.end());
   return call;
 }
 

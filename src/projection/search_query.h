@@ -18,20 +18,24 @@
 //   text(v) = sum over required terms t of idf(t) * w(t, v)
 // (ZINTERSTORE with WEIGHTS idf, AGGREGATE SUM; w is the stored weight, idf as
 // search_index::idf, computed in the script from ZCARD st:{t} and search:videos), then, for the
-// top max_results by text (the only ones a visitor can page to),
+// top rerank_depth by text (the first ten pages; the rest of the top max_results follow in text
+// order),
 //   score(v) = text(v) * (1 + 0.1 * log10(1 + views)) * (0.7 + 0.3 * 2^(-age / 90 days))
 // with views the all-time count (z:views:all) and age = now - published (z:new). Why: text stays
 // the main signal — the popularity factor grows by 0.1 per tenfold views (x1.1 at 10 views, x1.6
 // at a million), so a clearly better text match is not buried by a viral video, but between
 // similar matches the watched one wins; freshness ranges from x1.0 (new) through x0.85 (90 days)
 // to x0.7 (old), so new uploads surface without old classics vanishing. Equal scores: as Redis
-// orders them (the id's text, descending).
+// orders them (the id's text, descending). Why only the first pages: each re-ranked video costs
+// two lookups in million-member lists (~1 us each, cache misses) and its share of a Lua sort;
+// visitors rarely page past the tenth.
 //
 // The result key (keys::search_result): named by a hash of the canonical query
 // (Query::canonical(), so "Funny cats" and "cats funny" share it), the filters, the sort and the
-// script itself (a new version never reads an old version's results); it holds at most
-// max_results ids (storing costs ~1 us per element) and one member "#{total} {approximate}"
-// scored +inf, in one key so one expiry (result_ttl) removes both together. total counts every
+// script itself (a new version never reads an old version's results). It is a list (appending is
+// ~10 times cheaper than a sorted set's insert, and pages are ranges of it): "#{total}
+// {approximate}" first, then at most max_results ids in rank order, in one key so one expiry
+// (result_ttl) removes both together. total counts every
 // match before the cap; pages = min(ceil(total / per_page), ceil(max_results / per_page)). With
 // checked clauses, total counts the candidates that passed (at most max_results).
 //
@@ -41,9 +45,12 @@
 // from the smallest input and examines all of it only while that costs at most lookup_budget;
 // a larger smallest input is cut to its top slice_size by score (ZRANGESTORE … REV: for a term
 // set the videos where the term weighs most, for a filter list the newest) and the result is
-// flagged approximate (total then counts matches within that slice). Every cold query's work is
-// below work_budget (a test runs one over ten sets of 200,000 videos). Cost measured on Redis 7
-// (docs/benchmarks.md): ~0.18 us per lookup, ~1 us per stored element.
+// flagged approximate (total then counts matches within that slice). The slice is kept for
+// result_ttl under keys::search_slice(input) and shared by every query that cuts the same input
+// (a common term is in many queries): copying it costs ~0.45 us per element, a third of a cold
+// query when it was made per query. Every cold query's work is below work_budget (a test runs one
+// over ten sets of 200,000 videos). Cost measured on Redis 7 (docs/benchmarks.md): ~0.28 us per
+// lookup in a term set, ~1 us in a million-member list.
 //
 // Round trips: a cached page, one EVALSHA (then one MGET of its cards, in the read model); a cold
 // query the same; a cold query with checked clauses three: the script answers the ranked
@@ -56,8 +63,8 @@
 // every key is named by the caller, the script never scans; empty text, only stop words or only
 // exclusions plan no call at all (Plan::empty_query).
 //
-// The script writes (result and scratch keys), so it must run on the primary, not a read-only
-// replica.
+// The script writes (result, slice and scratch keys), so it must run on the primary, not a
+// read-only replica.
 // Thread-safety: pure functions; script() is built once and immutable.
 #pragma once
 
@@ -78,14 +85,16 @@ namespace reel::projection::search_query {
 
 inline constexpr int64_t max_results = 1000;
 inline constexpr std::chrono::seconds result_ttl{60};
-inline constexpr int64_t lookup_budget = 200'000;
-inline constexpr int64_t slice_size = 10'000;
+inline constexpr int64_t rerank_depth = 300;
+inline constexpr int64_t lookup_budget = 40'000;
+inline constexpr int64_t slice_size = 4'000;
 // The most elements a cold query touches. Intersecting a whole smallest input of n elements with
 // k inputs costs n * (k + 1 + range filters + exclusions) <= lookup_budget, plus n for its free
 // and n more for the walk's removals, so at most lookup_budget + 2 * lookup_budget / 3 (k >= 2);
-// a sliced one slice_size * (terms + exclusions + 10) <= 260,000, terms and exclusions being at
-// most 16 together (the analyzer's cap); ranking max_results adds 4 * max_results.
-inline constexpr int64_t work_budget = 600'000;
+// a sliced one slice_size * (terms + exclusions + 11) <= 108,000, terms and exclusions being at
+// most 16 together (the analyzer's cap), its slice made included; ranking adds
+// 3 * rerank_depth + max_results.
+inline constexpr int64_t work_budget = 120'000;
 
 // What a query asks, ready for the script.
 struct Plan {
@@ -109,26 +118,24 @@ struct Answer {
   bool approximate = false;  // the smallest input was cut to its top slice_size
   int64_t work = 0;          // elements touched; 0 when read from the result key
   bool cached = false;       // read from the result key
-  // The page's ids, or, for a cold plan with checked clauses, every ranked candidate (then
-  // scores holds theirs, to store back with store_args).
+  // The page's ids, or, for a cold plan with checked clauses, every ranked candidate in rank
+  // order (to check, then store with store_call).
   std::vector<std::string> ids;
-  std::vector<std::string> scores;
 };
 // The answer to `plan`'s call; an Error for a Redis error reply or a reply of another shape.
-Result<Answer> read_answer(const Plan& plan, const redis::Reply& reply);
+Result<Answer> read_answer(const redis::Reply& reply);
 
 // Whether a candidate's title passes the plan's checked clauses.
 bool passes_checks(search::Analyzer& analyzer, std::string_view title,
                    const std::vector<search::QueryClause>& checked);
 
-// The script call (keys, args) that stores checked candidates `kept` (their ids and scores, in
-// rank order, from an Answer) as the plan's result, with the total and flag to report.
+// The script call (keys, args) that stores the checked candidates `ids` (in rank order, from an
+// Answer) as the plan's result, with the total and flag to report.
 struct StoreCall {
   std::vector<std::string> keys;
   std::vector<std::string> args;
 };
-StoreCall store_call(const Plan& plan, const std::vector<std::string>& ids,
-                     const std::vector<std::string>& scores, int64_t total, bool approximate);
+StoreCall store_call(const Plan& plan, const std::vector<std::string>& ids, int64_t total, bool approximate);
 
 const redis::Script& script();
 

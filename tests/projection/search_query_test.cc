@@ -8,6 +8,7 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -93,11 +94,12 @@ class SearchQueryTest : public testing::RedisSuiteTest {
     return out;
   }
 
-  // The planner's answer to `query` (first page of 30), called directly.
-  search_query::Answer plan_and_run(const SearchQuery& query) {
-    const auto plan = search_query::plan(query, search::thread_analyzer(), now_s, 0, 29);
+  // The planner's answer to `query` (ranks start..stop, the first page of 30 by default), called
+  // directly.
+  search_query::Answer plan_and_run(const SearchQuery& query, int64_t start = 0, int64_t stop = 29) {
+    const auto plan = search_query::plan(query, search::thread_analyzer(), now_s, start, stop);
     auto reply = command(search_query::script().eval_command(plan.keys, plan.args));
-    auto answer = search_query::read_answer(plan, reply);
+    auto answer = search_query::read_answer(reply);
     EXPECT_TRUE(answer) << answer.error().message;
     return answer ? *answer : search_query::Answer{};
   }
@@ -503,7 +505,8 @@ TEST_F(SearchQueryTest, TheTenMostCommonTermsStayWithinTheBudget) {
       for first = 1, 200000, 1000 do
         local args = {}
         for id = first, first + 999 do
-          args[#args + 1] = ((id * 7919 + k * 104729) % 1000) / 1000
+          -- z:new (the last key): every video its own time, newest the highest id
+          args[#args + 1] = k == #KEYS and id or ((id * 7919 + k * 104729) % 1000) / 1000
           args[#args + 1] = id
         end
         redis.call('ZADD', KEYS[k], unpack(args))
@@ -516,6 +519,7 @@ TEST_F(SearchQueryTest, TheTenMostCommonTermsStayWithinTheBudget) {
   command(std::move(build));
   command(redis::Command("SET", keys::search_videos(), 1'000'000));
 
+  std::vector<int64_t> work;
   for (SearchSort sort : {SearchSort::relevance, SearchSort::newest}) {
     SearchQuery query;
     query.text = text;
@@ -527,7 +531,80 @@ TEST_F(SearchQueryTest, TheTenMostCommonTermsStayWithinTheBudget) {
     EXPECT_TRUE(answer.approximate) << search_sort_name(sort);
     EXPECT_EQ(answer.total, search_query::slice_size) << search_sort_name(sort);
     EXPECT_EQ(answer.ids.size(), 30u) << search_sort_name(sort);
+    work.push_back(answer.work);
+    if (sort == SearchSort::newest) {
+      // Newest first among all 4,000 matches, scored from z:new after the intersection in chunks.
+      const std::string newest = keys::list({ListKind::all, {}}, Sort::newest);
+      const auto stored = plan_and_run(query, 0, search_query::max_results - 1);  // the result key
+      redis::Command scores("ZMSCORE", newest);
+      for (const auto& id : stored.ids) scores.arg(id);
+      const auto published = command(std::move(scores));
+      // The scores of the 1,000 newest among the slice's members, computed here on their own.
+      redis::Command best("EVAL", R"lua(
+        local scores = {}
+        for _, id in ipairs(redis.call('ZRANGE', KEYS[1], 0, -1)) do
+          scores[#scores + 1] = tonumber(redis.call('ZSCORE', KEYS[2], id))
+        end
+        table.sort(scores, function(a, b) return a > b end)
+        local top = {}
+        for i = 1, tonumber(ARGV[1]) do top[i] = tostring(scores[i]) end
+        return top)lua",
+                          2, keys::search_slice(keys::search_term(terms[0])), newest,
+                          search_query::max_results);
+      const auto expected = command(std::move(best));
+      ASSERT_EQ(expected.elements().size(), published.elements().size());
+      for (size_t i = 0; i < expected.elements().size(); ++i) {
+        EXPECT_DOUBLE_EQ(std::stod(std::string(published.elements()[i].str())),
+                         std::stod(std::string(expected.elements()[i].str())))
+            << "rank " << i;
+      }
+    }
   }
+  // The slice of the smallest input (all are equal: the first term's) is kept for the result TTL
+  // and shared: the first query asked again, its result key gone, does not copy it again.
+  const std::string slice = keys::search_slice(keys::search_term(terms[0]));
+  EXPECT_EQ(command(redis::Command("ZCARD", slice)).integer(), search_query::slice_size);
+  const int64_t ttl = command(redis::Command("TTL", slice)).integer();
+  EXPECT_GT(ttl, 0);
+  EXPECT_LE(ttl, search_query::result_ttl.count());
+  SearchQuery again;
+  again.text = text;
+  command(redis::Command(
+      "DEL", keys::search_result(search_query::plan(again, search::thread_analyzer(), now_s, 0, 29).digest)));
+  EXPECT_EQ(plan_and_run(again).work, work[0] - search_query::slice_size);
+}
+
+// Relevance re-ranks the first rerank_depth by text by popularity and freshness; the rest of the
+// stored result follows in text order. 400 videos hold the term with weights falling with their
+// id, and views rising with it: the re-ranked head puts the most viewed first, the tail keeps text
+// order (lower ids first).
+TEST_F(SearchQueryTest, OnlyTheFirstPagesAreReRankedByPopularity) {
+  const int64_t n = 400;
+  redis::Command build("EVAL", R"lua(
+    for id = 1, tonumber(ARGV[1]) do
+      redis.call('ZADD', KEYS[1], 10 - id / 1000, id)
+      redis.call('ZADD', KEYS[2], 10 ^ (id / 20), id)
+      redis.call('ZADD', KEYS[3], tonumber(ARGV[2]), id)
+    end
+    return 1)lua",
+                       3, keys::search_term("zither"), keys::list({ListKind::all, {}}, Sort::views),
+                       keys::list({ListKind::all, {}}, Sort::newest), n, now_s);
+  command(std::move(build));
+  SearchQuery query;
+  query.text = "zither";
+  const auto answer = plan_and_run(query, 0, n - 1);
+  EXPECT_EQ(answer.total, n);
+  const std::vector<std::string>& ranked = answer.ids;
+  ASSERT_EQ(ranked.size(), static_cast<size_t>(n));
+  const auto depth = static_cast<size_t>(search_query::rerank_depth);
+  // The head: the 300 best by text (ids 1..300), most viewed (highest id) first.
+  EXPECT_EQ(ranked[0], std::to_string(depth));
+  std::set<std::string> head(ranked.begin(), ranked.begin() + static_cast<std::ptrdiff_t>(depth));
+  EXPECT_EQ(head.size(), depth);
+  EXPECT_TRUE(head.contains("1"));
+  EXPECT_FALSE(head.contains(std::to_string(depth + 1)));
+  // The tail in text order.
+  for (size_t rank = depth; rank < ranked.size(); ++rank) EXPECT_EQ(ranked[rank], std::to_string(rank + 1));
 }
 
 }  // namespace
