@@ -52,6 +52,7 @@ std::string search_document(const projection::SearchResults& results,
                             const std::optional<std::string>& suggestion) {
   return dump({{"videos", cards_json(results.cards)},
                {"total", results.total},
+               {"total_approximate", results.approximate},
                {"page", results.page},
                {"pages", results.pages},
                {"suggestion", suggestion ? json(*suggestion) : json(nullptr)}});

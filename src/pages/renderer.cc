@@ -689,7 +689,7 @@ std::string Renderer::search(const projection::SearchResults& results, const Sea
   if (searched) {
     root.set_bool("has_results", results.total > 0).set_bool("no_results", results.total == 0);
     root.set_safe_written("total", [&](std::string& out) { append_exact_count(out, results.total); });
-    root.set_bool("single", results.total == 1);
+    root.set_bool("single", results.total == 1).set_bool("approximate", results.approximate);
     const bool filtered = !query.category.empty() || !query.tag.empty() || !query.channel.empty() ||
                           query.duration != Duration::any || query.period != Period::all;
     if (filtered) {

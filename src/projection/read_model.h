@@ -233,8 +233,9 @@ struct SearchQuery {
 };
 
 struct SearchResults {
-  std::vector<Card> cards;  // the page's cards, best first
-  int64_t total = 0;        // matches (capped: see search_query.h)
+  std::vector<Card> cards;   // the page's cards, best first
+  int64_t total = 0;         // matches (capped: see search_query.h)
+  bool approximate = false;  // total is an estimate (a query over very common words)
   int page = 1;
   int pages = 0;
   bool empty_query = false;  // the text held no searchable word (empty, only stop words, symbols)

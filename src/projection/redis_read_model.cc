@@ -328,6 +328,8 @@ Task<Result<std::shared_ptr<const SearchResults>>> RedisReadModel::read_search(
   results.page = page;
   results.nav = take_nav(nav_requested, replies->back());
   results.total = answer->total;
+  results.approximate = answer->approximate;
+  int64_t pageable = answer->pageable;
   if (!answer->cached && !plan.checked.empty()) {
     // The candidates, checked on their titles; the checked ranking is what the result key keeps.
     auto cards = co_await cards_of(answer->ids);
@@ -341,8 +343,9 @@ Task<Result<std::shared_ptr<const SearchResults>>> RedisReadModel::read_search(
       ids.push_back(answer->ids[i]);
       passed.push_back(std::move(*card));
     }
-    results.total = static_cast<int64_t>(passed.size());
+    results.total = pageable = static_cast<int64_t>(passed.size());
     const bool approximate = answer->approximate || answer->total > static_cast<int64_t>(answer->ids.size());
+    results.approximate = approximate;
     search_query::StoreCall store = search_query::store_call(plan, ids, results.total, approximate);
     auto stored = co_await script.run(planner_, std::move(store.keys), std::move(store.args));
     if (!stored) co_return stored.error();
@@ -355,9 +358,7 @@ Task<Result<std::shared_ptr<const SearchResults>>> RedisReadModel::read_search(
     if (!cards) co_return cards.error();
     results.cards = present(*cards, 0, answer->ids.size());
   }
-  const int64_t pages = (results.total + per_page - 1) / per_page;
-  const int64_t reachable = (search_query::max_results + per_page - 1) / per_page;
-  results.pages = static_cast<int>(std::min(pages, reachable));
+  results.pages = static_cast<int>((std::min(pageable, search_query::max_results) + per_page - 1) / per_page);
   auto shared = std::make_shared<const SearchResults>(std::move(results));
   searches_.offer(page_key, shared, now);
   co_return shared;

@@ -23,7 +23,9 @@ namespace {
 //   stop, max_results, lookup_budget, slice_size, rerank_depth, relevance (1/0), now, period start
 //   ('' none), duration min and max ('' none), the three counts.
 // store: KEYS = result; ARGV = mode, ttl, total, approximate, then the ids.
-// Reply: total, approximate, work, cached, then the page's ids (candidates: every ranked id).
+// Reply: total, approximate, work, cached, pageable (the ids stored or answered), then the page's
+// ids (candidates: every ranked id). An approximate total is estimated: the matches in the slice
+// times the cut input's size over the slice's.
 constexpr std::string_view planner_lua = R"lua(
 local mode, result, ttl = ARGV[1], KEYS[1], tonumber(ARGV[2])
 local chunk = 500
@@ -49,7 +51,7 @@ local head = redis.call('LINDEX', result, 0)
 if head then
   local total, approx = string.match(head, '^#(%d+) (%d)$')
   if total then
-    local reply = {tonumber(total), tonumber(approx), 0, 1}
+    local reply = {tonumber(total), tonumber(approx), 0, 1, redis.call('LLEN', result) - 1}
     if stop >= start then
       for _, id in ipairs(redis.call('LRANGE', result, start + 1, stop + 1)) do reply[#reply + 1] = id end
     end
@@ -63,11 +65,12 @@ local relevance, now = ARGV[9] == '1', tonumber(ARGV[10])
 local period_min, duration_min, duration_max = tonumber(ARGV[11]), tonumber(ARGV[12]), tonumber(ARGV[13])
 local nterms, nfilters, nexcluded = tonumber(ARGV[14]), tonumber(ARGV[15]), tonumber(ARGV[16])
 local first_slice = 7 + nterms + nfilters + nexcluded
-local work, approx = 0, 0
+local work, approx, cut_from = 0, 0, 0
 
 local function answer(total, ids)
   redis.call('DEL', scratch)
-  local reply = {total, approx, work, 0}
+  if cut_from > 0 then total = math.max(#ids, math.floor(total * cut_from / slice + 0.5)) end
+  local reply = {total, approx, work, 0, #ids}
   if mode == 'candidates' then
     for i = 1, #ids do reply[#reply + 1] = ids[i] end
     return reply
@@ -132,7 +135,7 @@ if not alone and scanned > slice and scanned * per_element > budget then
     redis.call('EXPIRE', cut, ttl)
     work = work + slice
   end
-  inputs[smallest], scanned, approx = cut, slice, 1
+  inputs[smallest], scanned, approx, cut_from = cut, slice, 1, scanned
 end
 
 local source, source_weight, total
@@ -375,14 +378,15 @@ Plan plan(const SearchQuery& query, search::Analyzer& analyzer, int64_t now, int
 Result<Answer> read_answer(const redis::Reply& reply) {
   if (reply.is_error()) return Error{"redis: search: " + std::string(reply.str())};
   const auto& items = reply.elements();
-  if (!reply.is_array() || items.size() < 4) return Error{"redis: search: the planner answered no result"};
+  if (!reply.is_array() || items.size() < 5) return Error{"redis: search: the planner answered no result"};
   Answer answer;
   answer.total = items[0].integer();
   answer.approximate = items[1].integer() != 0;
   answer.work = items[2].integer();
   answer.cached = items[3].integer() != 0;
-  answer.ids.reserve(items.size() - 4);
-  for (size_t i = 4; i < items.size(); ++i) answer.ids.emplace_back(items[i].str());
+  answer.pageable = items[4].integer();
+  answer.ids.reserve(items.size() - 5);
+  for (size_t i = 5; i < items.size(); ++i) answer.ids.emplace_back(items[i].str());
   return answer;
 }
 

@@ -35,8 +35,8 @@
 // script itself (a new version never reads an old version's results). It is a list (appending is
 // ~10 times cheaper than a sorted set's insert, and pages are ranges of it): "#{total}
 // {approximate}" first, then at most max_results ids in rank order, in one key so one expiry
-// (result_ttl) removes both together. total counts every
-// match before the cap; pages = min(ceil(total / per_page), ceil(max_results / per_page)). With
+// (result_ttl) removes both together. total counts (or, approximate, estimates) every
+// match before the cap; pages = ceil(ids stored / per_page) (Answer::pageable). With
 // checked clauses, total counts the candidates that passed (at most max_results).
 //
 // Budget (issue 12: a query never does unbounded work). The script counts its work in elements
@@ -45,7 +45,8 @@
 // from the smallest input and examines all of it only while that costs at most lookup_budget;
 // a larger smallest input is cut to its top slice_size by score (ZRANGESTORE … REV: for a term
 // set the videos where the term weighs most, for a filter list the newest) and the result is
-// flagged approximate (total then counts matches within that slice). The slice is kept for
+// flagged approximate (total is then estimated: the matches within the slice times the input's
+// size over the slice's, "about 6,400 results"; pages reach the ids stored). The slice is kept for
 // result_ttl under keys::search_slice(input) and shared by every query that cuts the same input
 // (a common term is in many queries): copying it costs ~0.45 us per element, a third of a cold
 // query when it was made per query. Every cold query's work is below work_budget (a test runs one
@@ -85,9 +86,9 @@ namespace reel::projection::search_query {
 
 inline constexpr int64_t max_results = 1000;
 inline constexpr std::chrono::seconds result_ttl{60};
-inline constexpr int64_t rerank_depth = 300;
+inline constexpr int64_t rerank_depth = 150;
 inline constexpr int64_t lookup_budget = 40'000;
-inline constexpr int64_t slice_size = 4'000;
+inline constexpr int64_t slice_size = 2'000;
 // The most elements a cold query touches. Intersecting a whole smallest input of n elements with
 // k inputs costs n * (k + 1 + range filters + exclusions) <= lookup_budget, plus n for its free
 // and n more for the walk's removals, so at most lookup_budget + 2 * lookup_budget / 3 (k >= 2);
@@ -115,9 +116,12 @@ Plan plan(const SearchQuery& query, search::Analyzer& analyzer, int64_t now, int
 // The script's answer.
 struct Answer {
   int64_t total = 0;
-  bool approximate = false;  // the smallest input was cut to its top slice_size
-  int64_t work = 0;          // elements touched; 0 when read from the result key
-  bool cached = false;       // read from the result key
+  // The smallest input was cut to its top slice_size; total is then an estimate (the slice's
+  // matches scaled by the input's size over the slice's).
+  bool approximate = false;
+  int64_t work = 0;      // elements touched; 0 when read from the result key
+  bool cached = false;   // read from the result key
+  int64_t pageable = 0;  // ranked ids stored (or, for candidates, answered): what pages reach
   // The page's ids, or, for a cold plan with checked clauses, every ranked candidate in rank
   // order (to check, then store with store_call).
   std::vector<std::string> ids;

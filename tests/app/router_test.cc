@@ -576,6 +576,20 @@ TEST_F(RouterTest, MarkedCardsAreKeptPerQuery) {
   EXPECT_NE(again.body.find("<mark>City</mark> of Rivers"), std::string::npos) << again.body;
 }
 
+// A query over very common words is answered from a slice: its total is an estimate, said so.
+TEST_F(RouterTest, AnEstimatedTotalIsSaidToBeOne) {
+  model_.search_value.total = 6400;
+  model_.search_value.approximate = true;
+  model_.search_value.pages = 34;
+  model_.search_value.cards = {card(5, "City of Rivers")};
+  auto page = get("/search?q=city+rivers");
+  EXPECT_NE(page.body.find("About 6,400 videos"), std::string::npos) << page.body;
+  auto api = get("/api/v1/search?q=city+rivers");
+  EXPECT_NE(api.body.find(R"("total":6400,"total_approximate":true)"), std::string::npos) << api.body;
+  model_.search_value.approximate = false;
+  EXPECT_EQ(get("/search?q=city+rivers").body.find("About "), std::string::npos);
+}
+
 TEST_F(RouterTest, ApiSearchDocumentAndDidYouMean) {
   model_.search_value.total = 1;
   model_.search_value.page = 1;
