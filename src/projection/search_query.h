@@ -18,7 +18,7 @@
 //   text(v) = sum over required terms t of idf(t) * w(t, v)
 // (ZINTERSTORE with WEIGHTS idf, AGGREGATE SUM; w is the stored weight, idf as
 // search_index::idf, computed in the script from ZCARD st:{t} and search:videos), then, for the
-// top rerank_depth by text (the first ten pages; the rest of the top max_results follow in text
+// top rerank_depth by text (the first five pages; the rest of the top max_results follow in text
 // order),
 //   score(v) = text(v) * (1 + 0.1 * log10(1 + views)) * (0.7 + 0.3 * 2^(-age / 90 days))
 // with views the all-time count (z:views:all) and age = now - published (z:new). Why: text stays
@@ -28,7 +28,7 @@
 // to x0.7 (old), so new uploads surface without old classics vanishing. Equal scores: as Redis
 // orders them (the id's text, descending). Why only the first pages: each re-ranked video costs
 // two lookups in million-member lists (~1 us each, cache misses) and its share of a Lua sort;
-// visitors rarely page past the tenth.
+// visitors rarely page past the fifth.
 //
 // The result key (keys::search_result): named by a hash of the canonical query
 // (Query::canonical(), so "Funny cats" and "cats funny" share it), the filters, the sort and the
@@ -92,10 +92,10 @@ inline constexpr int64_t slice_size = 2'000;
 // The most elements a cold query touches. Intersecting a whole smallest input of n elements with
 // k inputs costs n * (k + 1 + range filters + exclusions) <= lookup_budget, plus n for its free
 // and n more for the walk's removals, so at most lookup_budget + 2 * lookup_budget / 3 (k >= 2);
-// a sliced one slice_size * (terms + exclusions + 11) <= 108,000, terms and exclusions being at
+// a sliced one slice_size * (terms + exclusions + 11) <= 54,000, terms and exclusions being at
 // most 16 together (the analyzer's cap), its slice made included; ranking adds
 // 3 * rerank_depth + max_results.
-inline constexpr int64_t work_budget = 120'000;
+inline constexpr int64_t work_budget = 80'000;
 
 // What a query asks, ready for the script.
 struct Plan {
