@@ -12,6 +12,7 @@
 #include <nlohmann/json.hpp>
 #include <thread>
 
+#include "common/text.h"
 #include "process/child.h"
 #include "projection/keys.h"
 #include "redis/reply.h"
@@ -59,9 +60,7 @@ Result<std::string> sha256_of(const fs::path& path) {
   if (in.bad()) return Error{fmt::format("cannot read {}", path.string())};
   unsigned char digest[crypto_hash_sha256_BYTES];
   crypto_hash_sha256_final(&state, digest);
-  std::string hex;
-  for (unsigned char byte : digest) hex += fmt::format("{:02x}", byte);
-  return hex;
+  return to_hex(digest);
 }
 
 Result<FileEntry> describe(const fs::path& dir, std::string_view name) {

@@ -4,6 +4,20 @@
 
 namespace reel {
 
+void write_hex(std::span<const unsigned char> bytes, char* out) {
+  static constexpr char digits[] = "0123456789abcdef";
+  for (unsigned char byte : bytes) {
+    *out++ = digits[byte >> 4];
+    *out++ = digits[byte & 15];
+  }
+}
+
+std::string to_hex(std::span<const unsigned char> bytes) {
+  std::string out(2 * bytes.size(), '0');
+  write_hex(bytes, out.data());
+  return out;
+}
+
 std::string_view trim(std::string_view text) {
   constexpr std::string_view space = " \t\r\n\f\v";
   const size_t first = text.find_first_not_of(space);

@@ -4,6 +4,8 @@
 #pragma once
 
 #include <optional>
+#include <span>
+#include <string>
 #include <string_view>
 
 namespace reel {
@@ -23,6 +25,11 @@ enum class Lines { one, many };
 // and tab; DEL; C1) and of the bidirectional overrides and isolates (U+202A..U+202E,
 // U+2066..U+2069) that make text display as something else; nullopt otherwise.
 std::optional<size_t> user_text_chars(std::string_view text, Lines lines);
+
+// `bytes` as lowercase hexadecimal, two digits per byte, written to out[0, 2 * bytes.size()).
+void write_hex(std::span<const unsigned char> bytes, char* out);
+// The same as a string.
+std::string to_hex(std::span<const unsigned char> bytes);
 
 constexpr char ascii_lower(char c) {
   return c >= 'A' && c <= 'Z' ? static_cast<char>(c + ('a' - 'A')) : c;

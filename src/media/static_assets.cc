@@ -6,6 +6,8 @@
 #include <fstream>
 #include <iterator>
 
+#include "common/text.h"
+
 namespace reel::media {
 namespace {
 
@@ -30,13 +32,7 @@ std::optional<std::string> digest_of(const fs::path& path) {
   unsigned char digest[EVP_MAX_MD_SIZE];
   unsigned int size = 0;
   if (EVP_Digest(bytes.data(), bytes.size(), digest, &size, EVP_sha256(), nullptr) != 1) return std::nullopt;
-  static constexpr char hex[] = "0123456789abcdef";
-  std::string out;
-  for (unsigned int i = 0; out.size() < version_digits && i < size; ++i) {
-    out += hex[digest[i] >> 4];
-    out += hex[digest[i] & 15];
-  }
-  return out;
+  return to_hex(std::span<const unsigned char>(digest, size)).substr(0, version_digits);
 }
 
 // "css/reel.css" + digits → "css/reel.<digits>.css"; a name without an extension gets the digits

@@ -7,6 +7,7 @@
 #include <set>
 
 #include "catalog/model.h"
+#include "common/text.h"
 #include "projection/keys.h"
 
 namespace reel::projection::search_query {
@@ -261,10 +262,7 @@ std::string digest_of(std::string_view text) {
   std::array<unsigned char, 16> digest{};
   crypto_generichash(digest.data(), digest.size(), reinterpret_cast<const unsigned char*>(text.data()),
                      text.size(), nullptr, 0);
-  std::string hex;
-  hex.reserve(2 * digest.size());
-  for (unsigned char byte : digest) fmt::format_to(std::back_inserter(hex), "{:02x}", byte);
-  return hex;
+  return to_hex(digest);
 }
 
 Sort list_sort(SearchSort sort) {

@@ -4,22 +4,14 @@
 
 #include <array>
 
+#include "common/text.h"
+
 namespace reel::sql {
 namespace {
 
 constexpr std::string_view token_prefix = "reel_";
 constexpr size_t token_random_bytes = 24;
 constexpr size_t hint_chars = 4;
-
-std::string to_hex(const unsigned char* bytes, size_t size) {
-  static constexpr char digits[] = "0123456789abcdef";
-  std::string out(size * 2, '0');
-  for (size_t i = 0; i < size; ++i) {
-    out[2 * i] = digits[bytes[i] >> 4];
-    out[2 * i + 1] = digits[bytes[i] & 0xF];
-  }
-  return out;
-}
 
 bool well_formed(std::string_view token) {
   if (!token.starts_with(token_prefix) || token.size() != token_prefix.size() + 2 * token_random_bytes)
@@ -36,14 +28,14 @@ std::string hash_token(std::string_view token) {
   std::array<unsigned char, crypto_generichash_BYTES> digest{};
   crypto_generichash(digest.data(), digest.size(), reinterpret_cast<const unsigned char*>(token.data()),
                      token.size(), nullptr, 0);
-  return to_hex(digest.data(), digest.size());
+  return to_hex(digest);
 }
 
 Result<std::string> TokenStore::create(TokenRole role, std::string_view label, int64_t user_id, int64_t now) {
   if (sodium_init() < 0) return Error{"libsodium failed to initialize"};
   std::array<unsigned char, token_random_bytes> random{};
   randombytes_buf(random.data(), random.size());
-  std::string token = std::string(token_prefix) + to_hex(random.data(), random.size());
+  std::string token = std::string(token_prefix) + to_hex(random);
   Params params{hash_token(token), std::string(role == TokenRole::admin ? "admin" : "user")};
   if (user_id > 0) {
     params.emplace_back(user_id);

@@ -8,6 +8,7 @@
 #include <limits>
 
 #include "common/days.h"
+#include "common/text.h"
 #include "views/hash.h"
 
 namespace reel::views {
@@ -19,13 +20,7 @@ std::string random_instance() {
   if (sodium_init() < 0) std::abort();  // libsodium cannot work on this machine
   unsigned char bytes[8];
   randombytes_buf(bytes, sizeof bytes);
-  static constexpr char hex[] = "0123456789abcdef";
-  std::string out;
-  for (unsigned char b : bytes) {
-    out.push_back(hex[b >> 4]);
-    out.push_back(hex[b & 15]);
-  }
-  return out;
+  return to_hex(bytes);
 }
 
 }  // namespace

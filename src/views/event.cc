@@ -441,11 +441,7 @@ void ViewerKeyer::write(std::string_view ip, std::string_view user_agent, char o
   std::memcpy(input + ip.size() + 1, user_agent.data(), user_agent.size());
   unsigned char hash[crypto_shorthash_BYTES];
   crypto_shorthash(hash, input, ip.size() + 1 + user_agent.size(), key_.data());
-  static constexpr char hex[] = "0123456789abcdef";
-  for (size_t i = 0; i < sizeof hash; ++i) {
-    out[2 * i] = hex[hash[i] >> 4];
-    out[2 * i + 1] = hex[hash[i] & 15];
-  }
+  write_hex(hash, out);
 }
 
 std::string ViewerKeyer::key(std::string_view ip, std::string_view user_agent) const {

@@ -43,4 +43,13 @@ TEST(UserText, RefusesInvalidUtf8) {
 }
 
 }  // namespace
+TEST(Hex, TwoLowercaseDigitsPerByte) {
+  const unsigned char bytes[] = {0x00, 0x0f, 0xa5, 0xff};
+  EXPECT_EQ(to_hex(bytes), "000fa5ff");
+  EXPECT_EQ(to_hex({}), "");
+  char out[4] = {'x', 'x', 'x', 'x'};
+  write_hex(std::span<const unsigned char>(bytes + 2, 1), out + 1);
+  EXPECT_EQ(std::string_view(out, 4), "xa5x");  // exactly two characters written
+}
+
 }  // namespace reel
