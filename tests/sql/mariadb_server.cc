@@ -10,6 +10,7 @@
 #include <cerrno>
 #include <chrono>
 #include <cstring>
+#include <filesystem>
 #include <fstream>
 #include <optional>
 #include <sstream>
@@ -71,12 +72,18 @@ Result<std::unique_ptr<MariadbServer>> MariadbServer::start() {
   server->port_ = reel::testing::free_port();
   const std::string config = server->path("my.cnf");
   const std::string log = server->path("server.log");
+  // Its own tmpdir: servers of suites running side by side collide in a shared /tmp (the
+  // bootstrap lost its temporary tables to another's cleanup under load).
+  std::error_code made;
+  std::filesystem::create_directories(server->path("tmp"), made);
+  if (made) return Error{fmt::format("cannot create {}: {}", server->path("tmp"), made.message())};
   {
     std::ofstream out(config);
     out << "[mysqld]\n"
         << "user = root\n"
         << "datadir = " << server->path("data") << "\n"
         << "socket = " << server->path("mariadbd.sock") << "\n"
+        << "tmpdir = " << server->path("tmp") << "\n"
         << "pid-file = " << server->path("mariadbd.pid") << "\n"
         << "port = " << server->port_ << "\n"
         << "bind-address = 127.0.0.1\n"
