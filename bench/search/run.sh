@@ -7,7 +7,12 @@
 #   2. the same over HTTP with wrk, when `reel serve` takes the filters (/videos?duration=...):
 #      a plain listing page, a filtered one (cached after its first read);
 #   3. search queries over HTTP with wrk, when /api/v1/search exists: one-, two- and three-term
-#      queries, cold (each request a query nobody asked in the last minute) and cached (one query);
+#      queries, cold (each request a query nobody asked in the last minute: the q:* result keys are
+#      dropped before each run; the shared slices of common terms, qs:*, stay warm as under steady
+#      traffic) and cached (one query), relevance and any sort; the cold two-term relevance query
+#      again at a fixed rate of half its peak (bench/search/open_loop.py, from each request's due
+#      time), beside a cached JSON listing at the same rate through the same client; the cached
+#      search page beside the listing page of the same format (JSON and HTML);
 #   4. the search index's Redis memory per video (st:*, sx:*; ../shared/tools/redis_memory.py);
 #   5. the time of `reel rebuild search`.
 # `reel up` (its redis-server included) runs pinned to CPU 0, the clients to CPU 1, as bench/run.sh.
@@ -64,7 +69,9 @@ if [[ $(api_total "duration=long") != "$(api_total "")" ]]; then
   echo "| HTTP page (wrk -c$WRK_C) | req/s | p50 ms | p99 ms | bytes | errors |"
   echo "|---|---|---|---|---|---|"
   echo "| /videos?sort=views&page=N (N in 1..30) | $(measure "$base" bench/wrk/pages.lua "/videos?sort=views&page=" 30 | tr ' ' '|') |"
-  echo "| /videos?category=$category&duration=long&period=week&page=N (N in 1..3) | $(measure "$base" bench/wrk/pages.lua "/videos?category=$category&duration=long&period=week&page=" 3 | tr ' ' '|') |"
+  filtered_pages=$(( ($(api_total "category=$category&duration=long&period=week") + 29) / 30 ))
+  (( filtered_pages > 0 )) || filtered_pages=1
+  echo "| /videos?category=$category&duration=long&period=week&page=N (N in 1..$filtered_pages) | $(measure "$base" bench/wrk/pages.lua "/videos?category=$category&duration=long&period=week&page=" "$filtered_pages" | tr ' ' '|') |"
 else
   echo "(the listing routes do not take duration= yet: no HTTP figures for filtered listings)"
 fi
@@ -72,13 +79,41 @@ fi
 # 3. Search over HTTP: cold = every request a different query (terms drawn from the seed's title
 #    words), cached = the same query again.
 echo
+drop_results() { redis-cli -p "$redis_port" --scan --pattern 'q:*' | xargs -r -n 500 redis-cli -p "$redis_port" del >/dev/null; }
 if curl -sf -o /dev/null "$base/api/v1/search?q=amazing"; then
+  # Warm the shared slices of the common terms (qs:*), as steady traffic keeps them.
+  WRK_D=2s measure "$base" bench/wrk/search.lua "/api/v1/search?q=" 2 cold relevance >/dev/null
   echo "| search (wrk -c$WRK_C) | req/s | p50 ms | p99 ms | bytes | errors |"
   echo "|---|---|---|---|---|---|"
   for terms in 1 2 3; do
-    echo "| $terms-term, cold | $(measure "$base" bench/wrk/search.lua "/api/v1/search?q=" "$terms" cold | tr ' ' '|') |"
+    for sort in relevance any; do
+      drop_results
+      row=$(measure "$base" bench/wrk/search.lua "/api/v1/search?q=" "$terms" cold "$sort")
+      echo "| $terms-term, cold, sort=$sort | $(tr ' ' '|' <<<"$row") |"
+      [[ $terms == 2 && $sort == relevance ]] && peak=${row%% *}
+    done
     echo "| $terms-term, cached | $(measure "$base" bench/wrk/search.lua "/api/v1/search?q=" "$terms" cached | tr ' ' '|') |"
   done
+  echo
+  half=$(( ${peak:-200} / 2 ))
+  echo "| at a fixed rate (bench/search/open_loop.py, ${seconds}s) | rate/s | p50 ms | p99 ms | bytes | errors |"
+  echo "|---|---|---|---|---|---|"
+  for attempt in 1 2 3; do
+    drop_results
+    out=$(taskset -c "$CLIENT_CPU" bench/search/open_loop.py --port "$REEL_PORT" --rate "$half" --seconds "$seconds" --terms 2 --sort relevance --seed "$attempt" |
+      sed -n 's/^RESULT rps=\([0-9.]*\) p50=\([0-9.]*\) p99=\([0-9.]*\) bytes_per_req=\([0-9]*\) errors=\([0-9]*\)/\1 | \2 | \3 | \4 | \5/p')
+    echo "| 2-term cold search, relevance, half of its peak (run $attempt) | $out |"
+  done
+  out=$(taskset -c "$CLIENT_CPU" bench/search/open_loop.py --port "$REEL_PORT" --rate "$half" --seconds "$seconds" --terms 2 --sort newest --path /api/v1/videos |
+    sed -n 's/^RESULT rps=\([0-9.]*\) p50=\([0-9.]*\) p99=\([0-9.]*\) bytes_per_req=\([0-9]*\) errors=\([0-9]*\)/\1 | \2 | \3 | \4 | \5/p')
+  echo "| the client's own cost: a cached JSON listing at the same rate | $out |"
+  echo
+  echo "| cached, same format side by side (wrk -c$WRK_C) | req/s | p50 ms | p99 ms | bytes | errors |"
+  echo "|---|---|---|---|---|---|"
+  echo "| JSON listing /api/v1/videos?sort=views&page=N | $(measure "$base" bench/wrk/pages.lua "/api/v1/videos?sort=views&page=" 30 | tr ' ' '|') |"
+  echo "| JSON search /api/v1/search?q=amazing+guitar | $(measure "$base" bench/wrk/search.lua "/api/v1/search?q=" 2 cached | tr ' ' '|') |"
+  echo "| HTML listing /videos?sort=views&page=N | $(measure "$base" bench/wrk/pages.lua "/videos?sort=views&page=" 30 | tr ' ' '|') |"
+  echo "| HTML search /search?q=amazing+guitar | $(measure "$base" bench/wrk/search.lua "/search?q=" 2 cached | tr ' ' '|') |"
 else
   echo "(no /api/v1/search yet: no search figures)"
 fi
