@@ -102,11 +102,10 @@ Task<http::Response> Router::search(const http::Request& request, bool api) {
   } else {
     pages::SearchPage page{parsed.query, {}, std::move(suggestion), {}};
     search::Analyzer& analyzer = search::thread_analyzer();
-    std::vector<std::string> terms;  // outlives the render, which calls the marker
+    const std::vector<std::string>& terms = results.terms;  // the model's analysis of the query
     if (results.empty_query) {
       page.message = empty_query_message(parsed.query.text);
     } else {
-      terms = analyzer.parse_query(parsed.query.text).required_terms();
       for (const std::string& term : terms) page.marker.variant.append(term).push_back('\n');
       page.marker.marks = [&analyzer, &terms](std::string_view title) {
         std::vector<pages::TitleMark> marks;

@@ -238,7 +238,8 @@ struct SearchResults {
   bool approximate = false;  // total is an estimate (a query over very common words)
   int page = 1;
   int pages = 0;
-  bool empty_query = false;  // the text held no searchable word (empty, only stop words, symbols)
+  bool empty_query = false;        // the text held no searchable word (empty, only stop words, symbols)
+  std::vector<std::string> terms;  // the query's required terms, as analyzed (to mark in titles)
   std::vector<CategoryLink> nav;
 };
 

@@ -326,6 +326,7 @@ Task<Result<std::shared_ptr<const SearchResults>>> RedisReadModel::read_search(
 
   SearchResults results;
   results.page = page;
+  results.terms = plan.terms;
   results.nav = take_nav(nav_requested, replies->back());
   results.total = answer->total;
   results.approximate = answer->approximate;

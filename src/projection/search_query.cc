@@ -310,7 +310,8 @@ const redis::Script& script() {
 Plan plan(const SearchQuery& query, search::Analyzer& analyzer, int64_t now, int64_t start, int64_t stop) {
   Plan plan;
   const search::Query parsed = analyzer.parse_query(query.text);
-  const std::vector<std::string> terms = parsed.required_terms();
+  plan.terms = parsed.required_terms();
+  const std::vector<std::string>& terms = plan.terms;
   if (terms.empty()) {
     plan.empty_query = true;
     return plan;

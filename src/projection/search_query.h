@@ -99,9 +99,10 @@ inline constexpr int64_t work_budget = 80'000;
 
 // What a query asks, ready for the script.
 struct Plan {
-  bool empty_query = false;  // no term to search (empty, only stop words or only exclusions)
-  bool no_match = false;     // a filter names nothing that can exist: zero results
-  std::string digest;        // names the result key (keys::search_result)
+  bool empty_query = false;        // no term to search (empty, only stop words or only exclusions)
+  bool no_match = false;           // a filter names nothing that can exist: zero results
+  std::string digest;              // names the result key (keys::search_result)
+  std::vector<std::string> terms;  // the required terms (what the page marks in titles)
   // Checked on the candidates' titles (see above): quoted phrases that must appear, excluded
   // clauses of several terms that must not.
   std::vector<search::QueryClause> checked;

@@ -1,10 +1,11 @@
 // A ReadModel held in memory for router tests: answers from fixed values, or fails like an
-// unreachable Redis when `available` is false. Records the last listing query.
+// unreachable Redis when `available` is false. Records the last listing and search queries.
 #pragma once
 
 #include <map>
 
 #include "projection/read_model.h"
+#include "search/analyzer.h"
 
 namespace reel::app::testing {
 
@@ -32,7 +33,10 @@ class FakeReadModel final : public projection::ReadModel {
       const projection::SearchQuery& query) override {
     last_search = query;
     if (!available) co_return Error{"redis unavailable"};
-    co_return std::make_shared<const projection::SearchResults>(search_value);
+    // The query's terms, analyzed as the Redis read model's planner does.
+    projection::SearchResults results = search_value;
+    results.terms = search::thread_analyzer().parse_query(query.text).required_terms();
+    co_return std::make_shared<const projection::SearchResults>(std::move(results));
   }
   Task<Result<std::optional<projection::VideoPage>>> video(int64_t id) override {
     if (!available) co_return Error{"redis unavailable"};

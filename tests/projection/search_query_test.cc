@@ -379,6 +379,17 @@ TEST_F(SearchQueryTest, AQueryCostsTwoRoundTripsAndAPhraseQueryThree) {
   EXPECT_EQ(connection_->stats().round_trips - before, 2u);
 }
 
+// The page marks what the planner searched for: the analyzed terms come with the results, cached
+// or not.
+TEST_F(SearchQueryTest, ResultsCarryTheAnalyzedTerms) {
+  publish(video(1, "Jazz trios live"));
+  for (int call = 0; call < 2; ++call) {
+    auto results = search("Trios  JAZZ");
+    EXPECT_EQ(results.total, 1);
+    EXPECT_EQ(results.terms, (std::vector<std::string>{"trio", "jazz"})) << call;
+  }
+}
+
 TEST_F(SearchQueryTest, IdsWhoseCardIsGoneAreSkipped) {
   for (int64_t id = 1; id <= 3; ++id) publish(video(id, "Origami crane " + std::to_string(id)));
   command(redis::Command("DEL", keys::card(2)));  // withdrawn while a rebuild runs
