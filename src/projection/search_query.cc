@@ -224,7 +224,6 @@ end
 -- ordered again by text x popularity x freshness (search_query.h), the rest left in text order.
 local ids = {}
 local reranked = relevance and math.min(depth, max_results) or 0
-local rest_from = 0
 if reranked > 0 then
   local top = redis.call('ZRANGE', source, 0, reranked - 1, 'REV', 'WITHSCORES')
   local n = #top / 2
@@ -249,10 +248,10 @@ if reranked > 0 then
     for i = 1, n do ids[i] = ranked[i][1] end
     work = work + 3 * n
   end
-  rest_from = reranked
 end
-if rest_from < max_results and (rest_from == 0 or #ids == rest_from) then
-  for _, id in ipairs(redis.call('ZRANGE', source, rest_from, max_results - 1, 'REV')) do ids[#ids + 1] = id end
+-- The rest, unless the head already held every match.
+if #ids == reranked and reranked < max_results then
+  for _, id in ipairs(redis.call('ZRANGE', source, reranked, max_results - 1, 'REV')) do ids[#ids + 1] = id end
 end
 work = work + #ids
 return answer(total, ids)
