@@ -47,6 +47,19 @@ Status parse_form(std::string_view body, nlohmann::json& fields) {
   return {};
 }
 
+// The value of the parameter `name` parsed by `parse` into *out; absent or empty leaves *out
+// alone; a value `parse` refuses is the message `unknown`.
+template <class T, class Parse>
+std::optional<std::string> read_choice(std::string_view query, std::string_view name, Parse parse,
+                                       std::string_view unknown, T* out) {
+  auto text = http::query_param(query, name);
+  if (!text || text->empty()) return std::nullopt;
+  auto value = parse(*text);
+  if (!value) return std::string(unknown);
+  *out = *value;
+  return std::nullopt;
+}
+
 }  // namespace
 
 std::optional<int64_t> parse_id(std::string_view text) {
@@ -72,21 +85,13 @@ std::optional<std::string> malformed_param(std::string_view query,
 }
 
 std::optional<std::string> read_duration(std::string_view query, projection::Duration* out) {
-  auto text = http::query_param(query, "duration");
-  if (!text || text->empty()) return std::nullopt;
-  auto duration = projection::parse_duration(*text);
-  if (!duration) return "Unknown duration: use short, medium, long or any.";
-  *out = *duration;
-  return std::nullopt;
+  return read_choice(query, "duration", projection::parse_duration,
+                     "Unknown duration: use short, medium, long or any.", out);
 }
 
 std::optional<std::string> read_period(std::string_view query, projection::Period* out) {
-  auto text = http::query_param(query, "period");
-  if (!text || text->empty()) return std::nullopt;
-  auto period = projection::parse_period(*text);
-  if (!period) return "Unknown period: use day, week, month or all.";
-  *out = *period;
-  return std::nullopt;
+  return read_choice(query, "period", projection::parse_period,
+                     "Unknown period: use day, week, month or all.", out);
 }
 
 std::optional<std::string> read_page(std::string_view query, int* out) {
