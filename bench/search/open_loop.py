@@ -4,7 +4,7 @@ evenly spaced, whatever the answers do, and each latency counts from the moment 
 due (so a stall delays every request behind it and shows in the percentiles: no coordinated
 omission, unlike paced wrk connections, which fire in lockstep bursts).
 
-Queries are the same as bench/wrk/search.lua's cold mode: every combination of TERMS distinct
+Queries are the same as bench/wrk/search.lua's cold mode (its word list is read from there): every combination of TERMS distinct
 seed title words, shuffled, none repeated within a run (drop the q:* result keys between runs).
 
   bench/search/open_loop.py --port 8092 --rate 150 --seconds 10 --terms 2 --sort relevance
@@ -14,14 +14,13 @@ import argparse
 import asyncio
 import itertools
 import random
+import re
 import time
+from pathlib import Path
 
-WORDS = """amazing quiet epic tiny golden hidden wild lazy brave curious ancient electric frozen sunny
-midnight rapid gentle secret lost perfect crazy simple ultimate daily cozy stormy urban retro cosmic
-honest spicy rainy neon silent massive early last first best cafe guitar mountain kitten robot
-recipe journey forest city ocean puzzle garden engine dragon sunset market river castle rocket piano
-island volcano library harbor desert bicycle telescope bakery workshop festival train lighthouse
-canyon reef meadow studio stadium kitchen glacier jungle senor""".split()
+# The seed's title words, as bench/wrk/search.lua lists them (one list for both clients).
+_LUA = (Path(__file__).resolve().parent.parent / "wrk" / "search.lua").read_text()
+WORDS = re.findall(r'"([^"]+)"', _LUA[_LUA.index("local words = {"):_LUA.index("}", _LUA.index("local words = {"))])
 
 
 async def fetch(pool, host, port, target):
