@@ -140,7 +140,7 @@ class RedisReadModel final : public ReadModel {
   // By list key, first rank and page size.
   Kept<std::string, std::shared_ptr<const Listing>> listings_{card_ttl, max_kept_pages};
   Kept<int32_t, std::shared_ptr<const Home>> homes_{card_ttl, 2};  // by UTC day (today's list)
-  // By result key, first rank and page size.
+  // By the query as typed (its fields, first rank and page size; RedisReadModel::search).
   Kept<std::string, std::shared_ptr<const SearchResults>> searches_{card_ttl, max_kept_pages};
 
   redis::Connection& redis_;
