@@ -33,7 +33,7 @@ local chunk = 500
 
 -- The result is a list: "#total approx", then the ids in rank order.
 local function store(total, approx, ids)
-  redis.call('DEL', result)
+  redis.call('UNLINK', result)
   redis.call('RPUSH', result, '#' .. total .. ' ' .. approx)
   for i = 1, #ids, chunk do redis.call('RPUSH', result, unpack(ids, i, math.min(i + chunk - 1, #ids))) end
   redis.call('EXPIRE', result, ttl)
@@ -69,7 +69,7 @@ local first_slice = 7 + nterms + nfilters + nexcluded
 local work, approx, cut_from = 0, 0, 0
 
 local function answer(total, ids)
-  redis.call('DEL', scratch)
+  redis.call('UNLINK', scratch)
   if cut_from > 0 then total = math.max(#ids, math.floor(total * cut_from / slice + 0.5)) end
   local reply = {total, approx, work, 0, #ids}
   if mode == 'candidates' then
@@ -130,13 +130,15 @@ local scanned = sizes[smallest]
 local alone = #inputs == 1 and nexcluded == 0 and ranges == 0
 if not alone and scanned > slice and scanned * per_element > budget then
   -- The input's top slice, shared by every query that cuts the same input within its TTL.
+  -- Its size is read, not assumed: a slice made by another version of the script may differ.
   local cut = slices[smallest]
-  if redis.call('EXISTS', cut) == 0 then
-    redis.call('ZRANGESTORE', cut, inputs[smallest], 0, slice - 1, 'REV')
+  local kept = redis.call('ZCARD', cut)
+  if kept == 0 then
+    kept = redis.call('ZRANGESTORE', cut, inputs[smallest], 0, slice - 1, 'REV')
     redis.call('EXPIRE', cut, ttl)
-    work = work + slice
+    work = work + kept
   end
-  inputs[smallest], scanned, approx, cut_from = cut, slice, 1, scanned
+  inputs[smallest], approx, cut_from, slice, scanned = cut, 1, scanned, kept, kept
 end
 
 local source, source_weight, total

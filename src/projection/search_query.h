@@ -18,7 +18,7 @@
 //   text(v) = sum over required terms t of idf(t) * w(t, v)
 // (ZINTERSTORE with WEIGHTS idf, AGGREGATE SUM; w is the stored weight, idf as
 // search_index::idf, computed in the script from ZCARD st:{t} and search:videos), then, for the
-// top rerank_depth by text (the first five pages; the rest of the top max_results follow in text
+// top rerank_depth by text (the first three pages; the rest of the top max_results follow in text
 // order),
 //   score(v) = text(v) * (1 + 0.1 * log10(1 + views)) * (0.7 + 0.3 * 2^(-age / 90 days))
 // with views the all-time count (z:views:all) and age = now - published (z:new). Why: text stays
@@ -28,7 +28,7 @@
 // to x0.7 (old), so new uploads surface without old classics vanishing. Equal scores: as Redis
 // orders them (the id's text, descending). Why only the first pages: each re-ranked video costs
 // two lookups in million-member lists (~1 us each, cache misses) and its share of a Lua sort;
-// visitors rarely page past the fifth.
+// visitors rarely page past the third.
 //
 // The result key (keys::search_result): named by a hash of the canonical query
 // (Query::canonical(), so "Funny cats" and "cats funny" share it), the filters, the sort and the
@@ -42,16 +42,18 @@
 // Budget (issue 12: a query never does unbounded work). The script counts its work in elements
 // touched (looked up in another set, stored, removed, walked) and returns it. An intersection
 // costs about one lookup per element of its smallest input per other input, so the script starts
-// from the smallest input and examines all of it only while that costs at most lookup_budget;
+// from the smallest input and examines all of it only while that costs at most lookup_budget
+// (~0.6 ms: a lookup in a large term set costs ~0.3-0.4 us on a million-video Redis, cache misses);
 // a larger smallest input is cut to its top slice_size by score (ZRANGESTORE … REV: for a term
 // set the videos where the term weighs most, for a filter list the newest) and the result is
 // flagged approximate (total is then estimated: the matches within the slice times the input's
 // size over the slice's, "about 6,400 results"; pages reach the ids stored). The slice is kept for
 // result_ttl under keys::search_slice(input) and shared by every query that cuts the same input
 // (a common term is in many queries): copying it costs ~0.45 us per element, a third of a cold
-// query when it was made per query. Every cold query's work is below work_budget (a test runs one
-// over ten sets of 200,000 videos). Cost measured on Redis 7 (docs/benchmarks.md): ~0.28 us per
-// lookup in a term set, ~1 us in a million-member list.
+// query when it was made per query. The script reads a slice's size rather than assuming it (a
+// slice made by another version of the script may differ). Every cold query's work is below work_budget (a
+// test runs one over ten sets of 200,000 videos). Cost measured on Redis 7 (docs/benchmarks.md): ~0.3-0.4 us
+// per lookup in a term set, ~1 us in a million-member list.
 //
 // Round trips: a cached page, one EVALSHA (then one MGET of its cards, in the read model); a cold
 // query the same; a cold query with checked clauses three: the script answers the ranked
@@ -86,16 +88,16 @@ namespace reel::projection::search_query {
 
 inline constexpr int64_t max_results = 1000;
 inline constexpr std::chrono::seconds result_ttl{60};
-inline constexpr int64_t rerank_depth = 150;
-inline constexpr int64_t lookup_budget = 40'000;
-inline constexpr int64_t slice_size = 2'000;
+inline constexpr int64_t rerank_depth = 90;
+inline constexpr int64_t lookup_budget = 6'000;
+inline constexpr int64_t slice_size = 1'000;
 // The most elements a cold query touches. Intersecting a whole smallest input of n elements with
 // k inputs costs n * (k + 1 + range filters + exclusions) <= lookup_budget, plus n for its free
 // and n more for the walk's removals, so at most lookup_budget + 2 * lookup_budget / 3 (k >= 2);
-// a sliced one slice_size * (terms + exclusions + 11) <= 54,000, terms and exclusions being at
+// a sliced one slice_size * (terms + exclusions + 11) <= 27,000, terms and exclusions being at
 // most 16 together (the analyzer's cap), its slice made included; ranking adds
 // 3 * rerank_depth + max_results.
-inline constexpr int64_t work_budget = 80'000;
+inline constexpr int64_t work_budget = 30'000;
 
 // What a query asks, ready for the script.
 struct Plan {
