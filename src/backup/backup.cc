@@ -7,10 +7,8 @@
 
 #include <filesystem>
 #include <fstream>
-#include <future>
 #include <map>
 #include <nlohmann/json.hpp>
-#include <thread>
 
 #include "common/text.h"
 #include "process/child.h"
@@ -70,23 +68,6 @@ Result<FileEntry> describe(const fs::path& dir, std::string_view name) {
   auto sum = sha256_of(dir / name);
   if (!sum) return sum.error();
   return FileEntry{std::string(name), bytes, std::move(*sum)};
-}
-
-// Runs `work` on a thread of its own while this thread renews the hold every second: a copy may
-// take longer than the hold's time to live.
-Status while_held(redis::BlockingClient& redis, const projection::ViewHold& hold,
-                  std::function<Status()> work) {
-  auto done = std::async(std::launch::async, std::move(work));
-  Status renewed;
-  while (done.wait_for(std::chrono::seconds(1)) != std::future_status::ready) {
-    if (renewed) {
-      auto reply = redis.execute(hold.renewal());
-      if (!reply) renewed = reply.error();
-    }
-  }
-  Status result = done.get();
-  if (!result) return result;
-  return renewed;
 }
 
 // Runs a tool to its end; its output goes to `log`, quoted in the Error when it fails.
@@ -230,11 +211,11 @@ Status take_under_hold(const BackupOptions& options, redis::BlockingClient& redi
   Status copied = hold.begin();
   if (copied) {
     report(options.progress, "copy redis");
-    copied = while_held(redis, hold, [&] { return copy_redis(options.node, dir); });
+    copied = copy_redis(options.node, dir);
   }
   if (copied) {
     report(options.progress, "copy sql");
-    copied = while_held(redis, hold, [&] { return copy_sql(options.node, dir); });
+    copied = copy_sql(options.node, dir);
   }
   Status ended = hold.end();
   if (!copied) return copied;

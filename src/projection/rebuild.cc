@@ -6,7 +6,6 @@
 #include <chrono>
 #include <cmath>
 #include <map>
-#include <optional>
 #include <unordered_map>
 #include <unordered_set>
 
@@ -102,15 +101,11 @@ class CommandSink {
     return pending_.size() >= commands_per_round_trip ? flush() : Status{};
   }
 
-  // A command sent with every round trip from now on (the renewal of the view hold).
-  void send_with_each(redis::Command command) { each_ = std::move(command); }
-
   Status flush() {
     if (pending_.empty()) return {};
     std::vector<redis::Command> batch;
     batch.swap(pending_);
     pending_.reserve(commands_per_round_trip);
-    if (each_) batch.push_back(*each_);
     stats_.redis_commands += batch.size();
     auto replies = redis_.execute(std::move(batch));
     if (!replies) return Error{"rebuild: " + replies.error().message};
@@ -132,7 +127,6 @@ class CommandSink {
   redis::BlockingClient& redis_;
   RebuildStats& stats_;
   std::vector<redis::Command> pending_;
-  std::optional<redis::Command> each_;
 };
 
 // Collects list members (ids or text: channel names in subscriptions) and hash fields per key
@@ -354,7 +348,6 @@ class Rebuild {
         auto ended = hold_.end();  // a hold set before the wait failed is removed again
         return ended ? held.error() : Error{held.error().message + "; " + ended.error().message};
       }
-      sink_.send_with_each(hold_.renewal());
     }
     auto built = build();
     auto ended = hold_.end();

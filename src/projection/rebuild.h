@@ -26,9 +26,11 @@
 // aggregators applied to Redis. So it first holds view counting (views:hold; views/flush.h says
 // how the aggregators take part): from then on no aggregator applies view increments (they keep
 // them in memory), and the rebuild reads SQL only once every live aggregator confirmed that the
-// views it applied before are in SQL. When the rebuild ends (or fails, or its hold expires after
-// hold_ttl without a round trip) the aggregators apply what they kept, to the new lists. Counts on
-// pages stand still meanwhile; no view is lost or counted twice.
+// views it applied before are in SQL. The hold is renewed every second while the rebuild runs,
+// however long a stage goes without a round trip to Redis (ViewHold). When the rebuild ends (or
+// fails, or dies: its hold then expires hold_ttl after the last renewal) the aggregators apply
+// what they kept, to the new lists. Counts on pages stand still meanwhile; no view is lost or
+// counted twice.
 //
 // Rebuild and the write path: SQL is read in one snapshot (Connection::begin_snapshot), together
 // with every object's sequence number (outbox_seq), so the rebuilt keys reflect exactly the writes

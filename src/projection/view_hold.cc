@@ -2,13 +2,26 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <random>
 #include <thread>
 #include <vector>
 
+#include "common/log_failure.h"
 #include "projection/keys.h"
 
 namespace reel::projection {
+namespace {
+
+// Both act only on a hold that is still this holder's (ARGV[1], its id): one that expired and was
+// taken by another tool is left to that tool.
+constexpr std::string_view renew_script =
+    "if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('PEXPIRE', KEYS[1], ARGV[2]) end "
+    "return 0";
+constexpr std::string_view release_script =
+    "if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end return 0";
+
+}  // namespace
 
 ViewHold::ViewHold(redis::BlockingClient& redis, ViewHoldOptions options)
     : redis_(redis), options_(std::move(options)) {
@@ -17,6 +30,15 @@ ViewHold::ViewHold(redis::BlockingClient& redis, ViewHoldOptions options)
 }
 
 Status ViewHold::begin() {
+  // The renewals' connection first: no hold is set without the means to keep it. A renewal that
+  // takes longer than the hold's time to live is too late anyway.
+  redis::ConnectionOptions renewal_options = redis_.options();
+  renewal_options.command_timeout = std::min(renewal_options.command_timeout, options_.ttl);
+  auto renewals = redis::BlockingClient::connect(std::move(renewal_options));
+  if (!renewals) {
+    return Error{options_.holder +
+                 ": connecting to Redis to renew the hold on view counting: " + renewals.error().message};
+  }
   auto set = redis_.execute(redis::Command("SET", keys::views_hold(), id_, "NX", "PX", options_.ttl.count()));
   if (!set) return Error{options_.holder + ": " + set.error().message};
   if (set->is_nil()) {
@@ -25,26 +47,48 @@ Status ViewHold::begin() {
                              options_.holder, keys::views_hold(), ttl ? ttl->integer() : -1)};
   }
   held_ = true;
+  renewer_ = std::jthread([this, client = std::move(*renewals)](std::stop_token stop) mutable {
+    renew(std::move(stop), client);
+  });
   return wait_for_confirmations();
 }
 
-redis::Command ViewHold::renewal() const {
-  return redis::Command("PEXPIRE", keys::views_hold(), options_.ttl.count());
+void ViewHold::renew(std::stop_token stop, redis::BlockingClient& client) {
+  const auto every = std::min<std::chrono::milliseconds>(std::chrono::seconds(1), options_.ttl / 4);
+  std::unique_lock lock(mutex_);
+  for (;;) {
+    // Wakes early only when end() (or the destructor) asks it to stop.
+    renewal_wait_.wait_for(lock, stop, every, [] { return false; });
+    if (stop.stop_requested()) return;
+    auto renewed = client.execute(
+        redis::Command("EVAL", renew_script, 1, keys::views_hold(), id_, options_.ttl.count()));
+    if (!renewed) {
+      renewal_failure_ = renewed.error();
+    } else if (renewed->is_error()) {
+      renewal_failure_ = Error{fmt::format("redis answered: {}", renewed->str())};
+    } else if (renewed->integer() == 0) {
+      return;  // expired (or taken by another tool): nothing left to renew; end() reports it
+    }
+  }
 }
 
 Status ViewHold::end() {
   if (!held_) return {};
   held_ = false;
-  auto ended = redis_.execute(redis::Command(
-      "EVAL", "if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end return 0",
-      1, keys::views_hold(), id_));
+  renewer_.request_stop();
+  renewer_.join();
+  auto ended = redis_.execute(redis::Command("EVAL", release_script, 1, keys::views_hold(), id_));
   if (!ended) return Error{options_.holder + ": ending the hold on view counting: " + ended.error().message};
   if (ended->integer() != 1) {
     return Error{fmt::format(
         "{0}: the hold on view counting expired before the {0} ended ({1} ms without a round trip to Redis), "
-        "so views counted meanwhile may be missing from it: run it again",
-        options_.holder, options_.ttl.count())};
+        "so views counted meanwhile may be missing from it: run it again{2}",
+        options_.holder, options_.ttl.count(),
+        renewal_failure_ ? " (renewing it failed: " + renewal_failure_.error().message + ")" : "")};
   }
+  // The hold never lapsed, so a renewal that failed in between cost nothing.
+  log_failure(renewal_failure_,
+              options_.holder + ": renewing the hold on view counting (it held nonetheless)");
   return {};
 }
 
@@ -79,8 +123,6 @@ Status ViewHold::wait_for_confirmations() {
                       "they reach SQL?)",
                       options_.holder, fmt::join(waiting, ", "), options_.confirm_timeout.count())};
     }
-    if (auto renewed = redis_.execute(renewal()); !renewed)
-      return Error{options_.holder + ": " + renewed.error().message};
     std::this_thread::sleep_for(std::chrono::milliseconds(20));  // the aggregators flush about every second
   }
 }

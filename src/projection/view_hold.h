@@ -3,18 +3,35 @@
 // (views/flush.h, "Rebuild cut-over"). begin() sets views:hold to a fresh id (only when no other
 // tool holds it), from which moment no aggregator applies view increments (they keep them), and
 // returns once every live aggregator has confirmed that the views it applied before are in SQL.
-// The hold expires after `ttl` unless renewed (renewal(), sent with the holder's round trips), so
-// a holder that dies stops holding; end() removes it if it is still this holder's.
+// end() removes the hold if it is still this holder's.
 //
-// Thread-safety: not thread-safe; the BlockingClient must outlive it.
-// Failure: begin() returns an Error when another holder holds view counting, when Redis fails, or
-// when an aggregator does not confirm within `confirm_timeout` (call end() then: a hold set before
-// the wait failed is removed again); end() an Error when the hold had expired meanwhile. Messages
-// start with the holder's name.
+// Renewal: the hold expires `ttl` after its last renewal, so only a holder that died (or was
+// stopped) stops holding. From begin() to end() a thread of the ViewHold renews it every
+// min(1 s, ttl / 4), over a Redis connection of its own (same options as the holder's client,
+// command timeout at most `ttl`), whatever the holder does meanwhile: one stage of a rebuild may
+// read SQL or compute for minutes without a round trip to Redis. A renewal extends the hold only
+// while it is still this holder's (one that expired and was taken by another tool stays theirs,
+// and renewals stop); a failed one (Redis unreachable) is tried again at the next tick.
+//
+// Thread-safety: begin() and end() are called from one thread, the holder's, which may go on
+// using its BlockingClient meanwhile: the renewing thread uses only its own client, and what it
+// reports is read by end() after it has been joined. The BlockingClient must outlive the ViewHold.
+// Destroying a ViewHold stops its renewals without removing the hold (end() does that), which
+// then expires after `ttl`.
+// Failure: begin() returns an Error when the renewals' connection cannot be opened, when another
+// holder holds view counting, when Redis fails, or when an aggregator does not confirm within
+// `confirm_timeout` (call end() then: a hold set before the wait failed is removed again); end()
+// an Error when Redis fails or the hold had expired meanwhile (views may have been counted while
+// the holder thought them held; the message then names the last renewal failure, if any), never
+// waiting longer than one renewal in flight. Messages start with the holder's name.
 #pragma once
 
 #include <chrono>
+#include <condition_variable>
+#include <mutex>
+#include <stop_token>
 #include <string>
+#include <thread>
 
 #include "common/result.h"
 #include "redis/blocking_client.h"
@@ -30,21 +47,31 @@ struct ViewHoldOptions {
 class ViewHold {
  public:
   ViewHold(redis::BlockingClient& redis, ViewHoldOptions options);
+  ViewHold(const ViewHold&) = delete;
+  ViewHold& operator=(const ViewHold&) = delete;
 
+  // Holds view counting and starts renewing the hold.
   Status begin();
-  // PEXPIRE of the hold: renews it when sent (alone or in a batch).
-  redis::Command renewal() const;
-  // An Error when the hold had expired (views were counted while the holder thought them held).
+  // Stops the renewals and removes the hold. An Error when the hold had expired (views were
+  // counted while the holder thought them held).
   Status end();
 
  private:
   // Polls the aggregators' confirmations; forgets aggregators whose presence expired.
   Status wait_for_confirmations();
+  // The renewing thread: renews the hold over `client` until `stop` is requested or the hold is
+  // no longer this holder's.
+  void renew(std::stop_token stop, redis::BlockingClient& client);
 
   redis::BlockingClient& redis_;
   ViewHoldOptions options_;
   std::string id_;
   bool held_ = false;
+  std::mutex mutex_;  // for renewal_wait_ only
+  std::condition_variable_any renewal_wait_;
+  // The last renewal that failed: written by the renewing thread, read by end() once it joined it.
+  Status renewal_failure_;
+  std::jthread renewer_;  // last: stopped and joined before the members it uses are destroyed
 };
 
 }  // namespace reel::projection

@@ -32,15 +32,15 @@ T run_to_completion(asio::io_context& io, Task<T> task) {
 }  // namespace
 
 BlockingClient::BlockingClient(std::unique_ptr<asio::io_context> io, std::unique_ptr<Connection> connection,
-                               std::chrono::milliseconds connect_timeout)
-    : io_(std::move(io)), connection_(std::move(connection)), connect_timeout_(connect_timeout) {}
+                               ConnectionOptions options)
+    : io_(std::move(io)), connection_(std::move(connection)), options_(std::move(options)) {}
 
 BlockingClient& BlockingClient::operator=(BlockingClient&& other) noexcept {
   if (this != &other) {
     connection_.reset();  // before the event loop it lives on
     io_ = std::move(other.io_);
     connection_ = std::move(other.connection_);
-    connect_timeout_ = other.connect_timeout_;
+    options_ = std::move(other.options_);
   }
   return *this;
 }
@@ -48,18 +48,17 @@ BlockingClient& BlockingClient::operator=(BlockingClient&& other) noexcept {
 BlockingClient::~BlockingClient() = default;
 
 Result<BlockingClient> BlockingClient::connect(ConnectionOptions options) {
-  const auto connect_timeout = options.connect_timeout;
   auto io = std::make_unique<asio::io_context>(1);
-  auto connection = std::make_unique<Connection>(io->get_executor(), std::move(options));
+  auto connection = std::make_unique<Connection>(io->get_executor(), options);
   connection->start();
   Result<Reply> pong = run_to_completion(*io, connection->execute(Command("PING")));
   if (!pong) return pong.error();
   if (pong->is_error()) return Error{"redis answered PING with an error: " + std::string(pong->str())};
-  return BlockingClient(std::move(io), std::move(connection), connect_timeout);
+  return BlockingClient(std::move(io), std::move(connection), std::move(options));
 }
 
 void BlockingClient::await_connection() {
-  const auto deadline = std::chrono::steady_clock::now() + connect_timeout_;
+  const auto deadline = std::chrono::steady_clock::now() + options_.connect_timeout;
   io_->restart();
   while (!connection_->connected() && std::chrono::steady_clock::now() < deadline) {
     if (io_->run_one_until(deadline) == 0 && io_->stopped()) break;  // nothing left to run

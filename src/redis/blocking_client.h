@@ -40,17 +40,20 @@ class BlockingClient {
   Result<Reply> execute(Command command);
 
   ConnectionStats stats() const { return connection_->stats(); }
+  // What it was connected with: for a second client to the same Redis (a thread of its own needs
+  // one, as this one is not thread-safe).
+  const ConnectionOptions& options() const { return options_; }
 
  private:
   BlockingClient(std::unique_ptr<asio::io_context> io, std::unique_ptr<Connection> connection,
-                 std::chrono::milliseconds connect_timeout);
-  // Runs the event loop until the connection is up or connect_timeout_ has passed.
+                 ConnectionOptions options);
+  // Runs the event loop until the connection is up or options_.connect_timeout has passed.
   void await_connection();
 
   // Declared in this order so the connection is destroyed before its event loop.
   std::unique_ptr<asio::io_context> io_;
   std::unique_ptr<Connection> connection_;
-  std::chrono::milliseconds connect_timeout_;
+  ConnectionOptions options_;
 };
 
 // Runs `transaction` (one MULTI ... EXEC) only while `key` does not exist: WATCH key, EXISTS key,

@@ -15,6 +15,7 @@
 #include "redis/server.h"
 #include "sql/catalog_store.h"
 #include "support/fixtures.h"
+#include "support/hold_renewals.h"
 
 namespace reel::projection {
 namespace {
@@ -396,6 +397,33 @@ TEST_F(RebuildTest, WaitsForEveryLiveAggregatorToConfirmItsViewsAreInSql) {
   // A rebuild that needs no view counts does not wait for anyone.
   options.projections = {"newest"};
   EXPECT_TRUE(rebuild(*store_, *redis_, options));
+}
+
+// A stage may go minutes without a round trip to Redis (one SQL statement summing a month of daily
+// views for a million videos): the hold must last through it all the same.
+TEST_F(RebuildTest, HoldsViewCountingThroughAStageLongerThanTheHoldsTimeToLive) {
+  redis::ConnectionOptions connection;
+  connection.endpoint = server_->endpoint();
+  auto observer = redis::BlockingClient::connect(connection);
+  ASSERT_TRUE(observer) << observer.error().message;
+  RebuildOptions options;
+  options.now = now;
+  options.hold_ttl = std::chrono::milliseconds(600);
+  std::optional<Status> stalled;
+  options.progress = [&](std::string_view stage, uint64_t, uint64_t) {
+    if (stage != "views/month" || stalled) return;
+    // Every round trip of the rebuild so far may have renewed the hold; from here it sends none
+    // until the hold was renewed three times past the time to live.
+    const auto lapse = std::chrono::steady_clock::now() + options.hold_ttl;
+    stalled = reel::testing::await_hold_renewals(*observer, lapse, 3);
+  };
+  auto stats = rebuild(*store_, *redis_, options);
+  ASSERT_TRUE(stalled) << "the rebuild never reached the month's views";
+  EXPECT_TRUE(*stalled) << stalled->error().message;
+  ASSERT_TRUE(stats) << stats.error().message;
+  EXPECT_EQ(integer(redis::Command("EXISTS", keys::views_hold())), 0);  // released
+  EXPECT_EQ(zrevrange(keys::list({ListKind::all, {}}, Sort::views, Period::month)),
+            (std::vector<std::string>{"4", "1", "2"}));
 }
 
 TEST_F(RebuildTest, OneRebuildOfViewCountsAtATime) {
