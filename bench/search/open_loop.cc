@@ -45,6 +45,7 @@ struct Options {
   std::string sort = "relevance";
   unsigned seed = 42;
   std::string words_file = "bench/wrk/search.lua";
+  std::string trace_file;  // non-empty: one line per request, "due_ms latency_ms" (when the tail is)
 };
 
 // The quoted words of search.lua's `local words = {...}`.
@@ -75,7 +76,9 @@ void combinations(const std::vector<std::string>& words, int n, size_t from, std
 
 struct Run {
   std::vector<tcp::socket> idle;  // kept-alive connections, reused by the next request due
+  Clock::time_point start;
   std::vector<double> latencies_ms;
+  std::vector<std::pair<double, double>> trace;  // (due, latency) in ms, in completion order
   double bytes = 0;
   int64_t errors = 0;
   Clock::time_point last_done;
@@ -132,6 +135,8 @@ Task<void> request(Run& run, const Options& options, const tcp::endpoint& endpoi
   auto answer = co_await get(*socket, text);
   const auto done = Clock::now();
   run.latencies_ms.push_back(std::chrono::duration<double, std::milli>(done - due).count());
+  run.trace.emplace_back(std::chrono::duration<double, std::milli>(due - run.start).count(),
+                         run.latencies_ms.back());
   run.last_done = std::max(run.last_done, done);
   if (!answer || answer->first != 200) ++run.errors;
   if (answer) {
@@ -159,7 +164,7 @@ int run_bench(const Options& options) {
   const tcp::endpoint endpoint(asio::ip::make_address(options.host), static_cast<uint16_t>(options.port));
   Run run;
   run.latencies_ms.reserve(total);
-  const auto start = Clock::now() + std::chrono::milliseconds(100);
+  const auto start = run.start = Clock::now() + std::chrono::milliseconds(100);
   for (size_t i = 0; i < total; ++i) {
     const auto due = start + std::chrono::duration_cast<Clock::duration>(
                                  std::chrono::duration<double>(static_cast<double>(i) / options.rate));
@@ -170,6 +175,10 @@ int run_bench(const Options& options) {
   if (run.latencies_ms.empty()) {
     std::fprintf(stderr, "no request completed\n");
     return 1;
+  }
+  if (!options.trace_file.empty()) {
+    std::ofstream trace(options.trace_file);
+    for (const auto& [due, latency] : run.trace) trace << fmt::format("{:.3f} {:.3f}\n", due, latency);
   }
   std::sort(run.latencies_ms.begin(), run.latencies_ms.end());
   auto at = [&](double q) {
@@ -198,6 +207,7 @@ int main(int argc, char** argv) {
   app.add_option("--sort", options.sort, "the sort asked");
   app.add_option("--seed", options.seed, "the shuffle's seed");
   app.add_option("--words", options.words_file, "the wrk script holding the word list");
+  app.add_option("--trace", options.trace_file, "write each request's due time and latency (ms) here");
   CLI11_PARSE(app, argc, argv);
   return reel::bench::run_bench(options);
 }
