@@ -17,6 +17,7 @@
 #include <CLI/CLI.hpp>
 #include <algorithm>
 #include <array>
+#include <charconv>
 #include <chrono>
 #include <cstdio>
 #include <fstream>
@@ -103,8 +104,11 @@ Task<std::optional<std::pair<int, size_t>>> get(tcp::socket& socket, const std::
       if (header_end == std::string::npos) continue;
       std::string head = received.substr(0, header_end);
       std::transform(head.begin(), head.end(), head.begin(), [](unsigned char c) { return std::tolower(c); });
-      if (const size_t at = head.find("\r\ncontent-length:"); at != std::string::npos)
-        length = std::stoul(head.substr(at + 17));
+      if (const size_t at = head.find("\r\ncontent-length:"); at != std::string::npos) {
+        const char* digits = head.c_str() + at + 17;
+        while (*digits == ' ') ++digits;
+        std::from_chars(digits, head.c_str() + head.size(), length);  // stays 0 when malformed
+      }
     }
     if (received.size() >= header_end + 4 + length) break;
   }
