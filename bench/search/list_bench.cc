@@ -25,6 +25,7 @@
 #include "projection/filtered_list.h"
 #include "projection/redis_read_model.h"
 #include "redis/connection.h"
+#include "result_line.h"
 
 namespace reel::projection {
 namespace {
@@ -135,13 +136,8 @@ int run_bench(const Options& options) {
     std::fprintf(stderr, "no reads completed\n");
     return 1;
   }
-  std::sort(run.latencies_ms.begin(), run.latencies_ms.end());
-  auto at = [&](double q) {
-    return run.latencies_ms[static_cast<size_t>(q * (run.latencies_ms.size() - 1))];
-  };
-  std::printf("RESULT rps=%.0f p50=%.3f p99=%.3f bytes_per_req=0 errors=%lld\n",
-              static_cast<double>(run.latencies_ms.size()) / options.seconds, at(0.5), at(0.99),
-              static_cast<long long>(run.errors));
+  bench::print_result(run.latencies_ms, static_cast<double>(run.latencies_ms.size()) / options.seconds, 0,
+                      run.errors);
   return 0;
 }
 

@@ -29,6 +29,7 @@
 #include <vector>
 
 #include "common/asio.h"  // before any other Asio header
+#include "result_line.h"
 
 namespace reel::bench {
 namespace {
@@ -184,15 +185,9 @@ int run_bench(const Options& options) {
     std::ofstream trace(options.trace_file);
     for (const auto& [due, latency] : run.trace) trace << fmt::format("{:.3f} {:.3f}\n", due, latency);
   }
-  std::sort(run.latencies_ms.begin(), run.latencies_ms.end());
-  auto at = [&](double q) {
-    return run.latencies_ms[std::min(run.latencies_ms.size() - 1,
-                                     static_cast<size_t>(q * static_cast<double>(run.latencies_ms.size())))];
-  };
   const double elapsed = std::chrono::duration<double>(run.last_done - start).count();
-  std::printf("RESULT rps=%.0f p50=%.2f p99=%.2f bytes_per_req=%.0f errors=%lld\n",
-              static_cast<double>(total) / elapsed, at(0.5), at(0.99),
-              run.bytes / static_cast<double>(run.latencies_ms.size()), static_cast<long long>(run.errors));
+  const double bytes_per_request = run.bytes / static_cast<double>(run.latencies_ms.size());
+  print_result(run.latencies_ms, static_cast<double>(total) / elapsed, bytes_per_request, run.errors);
   return 0;
 }
 
