@@ -155,7 +155,7 @@ struct Loop {
   Loop(asio::io_context& io, const redis::ClientOptions& options, const Shared& shared)
       : redis(io.get_executor(), options),
         model(redis.reader(), shared.clock, shared.grace, {}, &redis.writer()),
-        community(redis.reader()),
+        community(redis.reader(), &redis.writer()),
         people(shared.people != nullptr
                    ? std::make_unique<app::PeopleRoutes>(*shared.people->services, redis, model, community)
                    : nullptr),

@@ -56,7 +56,7 @@ class DailyViewsWriter {
         store_(*db_),
         aggregator_(aggregator),
         thread_(
-            interval, [this] { return write_once(); }, /*tick_on_stop=*/true) {
+            interval, [this] { return write_once(); }, PeriodicThread::Options{.tick_on_stop = true}) {
     aggregator_.on_hold_settled([this] { thread_.wake(); });
   }
 

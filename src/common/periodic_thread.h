@@ -1,7 +1,9 @@
 // PeriodicThread: calls `tick` on a thread of its own every `interval` until stopped. stop() wakes
 // the thread at once; with `tick_on_stop` it runs one last tick before the thread ends (a final
 // flush). A tick that returns false ends the thread early. wake() runs a tick now instead of at
-// the end of the interval.
+// the end of the interval. With `idle_priority` the thread runs under SCHED_IDLE: it gets a CPU
+// only when nothing else wants it, so background work (a snapshot rebuilt every minute) never
+// delays the event loops' requests; on a saturated machine its ticks wait.
 //
 // Thread-safety: stop() and wake() may be called from any thread, more than once; the destructor
 // calls stop().
@@ -18,7 +20,14 @@ namespace reel {
 
 class PeriodicThread {
  public:
-  PeriodicThread(std::chrono::milliseconds interval, std::function<bool()> tick, bool tick_on_stop = false);
+  struct Options {
+    bool tick_on_stop = false;   // one last tick when stopped
+    bool idle_priority = false;  // SCHED_IDLE (where the kernel refuses it: normal priority)
+  };
+
+  PeriodicThread(std::chrono::milliseconds interval, std::function<bool()> tick, Options options);
+  PeriodicThread(std::chrono::milliseconds interval, std::function<bool()> tick)
+      : PeriodicThread(interval, std::move(tick), Options{}) {}
   ~PeriodicThread();
   PeriodicThread(const PeriodicThread&) = delete;
   PeriodicThread& operator=(const PeriodicThread&) = delete;
@@ -33,7 +42,7 @@ class PeriodicThread {
 
   std::chrono::milliseconds interval_;
   std::function<bool()> tick_;
-  bool tick_on_stop_;
+  Options options_;
   std::mutex mutex_;
   std::condition_variable wake_;
   bool stopping_ = false;

@@ -351,6 +351,7 @@ class Rebuild {
     }
     auto built = build();
     auto ended = hold_.end();
+    if (!built && !ended) return Error{built.error().message + "; " + ended.error().message};
     if (!built) return built;
     if (!ended) return ended.error();
     return built;
@@ -366,6 +367,9 @@ class Rebuild {
     Status ended = read ? db.commit() : db.rollback();
     if (!read) return read.error();
     if (!ended) return ended.error();
+    // The last moment to refuse: shadow keys built while views went on being counted would, once
+    // swapped in, lose those views. Nothing is published, and run() reports the lapse.
+    if (hold_.lapsed()) return Error{"rebuild: the hold on view counting lapsed: nothing was swapped in"};
     report("swap", 0, stats_.lists);
     if (auto s = lists_.swap(); !s) return s.error();
     if (auto s = named_lists_.swap(); !s) return s.error();

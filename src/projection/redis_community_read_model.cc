@@ -4,6 +4,7 @@
 
 #include "projection/community.h"
 #include "projection/community_keys.h"
+#include "projection/replica_read.h"
 
 namespace reel::projection {
 namespace {
@@ -24,15 +25,6 @@ int64_t reply_member(std::string_view member) {
 Status page_check(int page, int per_page) {
   if (page < 1 || per_page < 1) {
     return Error{"a page number and a page size are at least 1", ErrorKind::invalid_input};
-  }
-  return {};
-}
-
-// A reply that is a Redis error is a failure of the read model.
-Status checked(const Result<std::vector<Reply>>& replies) {
-  if (!replies) return replies.error();
-  for (const auto& reply : *replies) {
-    if (reply.is_error()) return Error{"redis: " + std::string(reply.str())};
   }
   return {};
 }
@@ -64,8 +56,8 @@ Task<Result<CommentPage>> RedisCommunityReadModel::replies(int64_t video_id, int
 Task<Result<CommentPage>> RedisCommunityReadModel::read_page(int64_t video_id, std::vector<Command> first,
                                                              int page, int per_page,
                                                              int64_t (*comment_id)(std::string_view member)) {
-  auto lists = co_await redis_.execute(std::move(first));
-  if (Status ok = checked(lists); !ok) co_return ok.error();
+  auto lists = co_await read_with_fallback(redis_, primary_, std::move(first));
+  if (!lists) co_return lists.error();
   CommentPage result;
   result.page = page;
   result.total = (*lists)[0].integer();
@@ -76,8 +68,8 @@ Task<Result<CommentPage>> RedisCommunityReadModel::read_page(int64_t video_id, s
   for (const Reply& member : members) values.arg(comment_id(member.str()));
   std::vector<Command> second;
   second.push_back(std::move(values));
-  auto packed = co_await redis_.execute(std::move(second));
-  if (Status ok = checked(packed); !ok) co_return ok.error();
+  auto packed = co_await read_with_fallback(redis_, primary_, std::move(second));
+  if (!packed) co_return packed.error();
   for (const Reply& value : (*packed)[0].elements()) {
     // nil (no packed comment): deleted between the two round trips.
     if (auto comment = community::decode_comment(value.str())) {
@@ -87,21 +79,27 @@ Task<Result<CommentPage>> RedisCommunityReadModel::read_page(int64_t video_id, s
   co_return result;
 }
 
+Task<Result<Reply>> RedisCommunityReadModel::read_one(Command command) {
+  std::vector<Command> batch;
+  batch.push_back(std::move(command));
+  auto replies = co_await read_with_fallback(redis_, primary_, std::move(batch));
+  if (!replies) co_return replies.error();
+  co_return std::move((*replies)[0]);
+}
+
 Task<Result<std::optional<catalog::Comment>>> RedisCommunityReadModel::comment(int64_t video_id,
                                                                                int64_t comment_id) {
   Command read("HGET", keys::comments(video_id), comment_id);
-  auto reply = co_await redis_.execute(std::move(read));
+  auto reply = co_await read_one(std::move(read));
   if (!reply) co_return reply.error();
-  if (reply->is_error()) co_return Error{"redis: " + std::string(reply->str())};
   if (reply->is_nil()) co_return std::optional<catalog::Comment>{};
   co_return community::decode_comment(reply->str());
 }
 
 Task<Result<int>> RedisCommunityReadModel::vote_of(int64_t user_id, int64_t video_id) {
   Command read("HGET", keys::user_votes(user_id), video_id);
-  auto reply = co_await redis_.execute(std::move(read));
+  auto reply = co_await read_one(std::move(read));
   if (!reply) co_return reply.error();
-  if (reply->is_error()) co_return Error{"redis: " + std::string(reply->str())};
   co_return static_cast<int>(reply->integer());  // nil: 0
 }
 

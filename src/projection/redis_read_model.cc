@@ -9,6 +9,7 @@
 #include "projection/codec.h"
 #include "projection/filtered_list.h"
 #include "projection/keys.h"
+#include "projection/replica_read.h"
 #include "projection/search_index.h"
 #include "redis/script.h"
 
@@ -43,23 +44,10 @@ std::vector<std::string> related_ids(int64_t video, const Reply& coviews, const 
   return ids;
 }
 
-// A batch whose replies include a Redis error is a failure of the read model.
-Result<std::vector<Reply>> checked(Result<std::vector<Reply>> replies) {
-  if (!replies) return replies;
-  for (const auto& reply : *replies) {
-    if (reply.is_error()) return Error{"redis: " + std::string(reply.str())};
-  }
-  return replies;
-}
-
 }  // namespace
 
 Task<Result<std::vector<Reply>>> RedisReadModel::read(std::vector<Command> commands) {
-  if (&planner_ == &redis_) co_return checked(co_await redis_.execute(std::move(commands)));
-  std::vector<Command> again = commands;
-  auto replies = checked(co_await redis_.execute(std::move(commands)));
-  if (replies) co_return replies;
-  co_return checked(co_await planner_.execute(std::move(again)));
+  co_return co_await read_with_fallback(redis_, &planner_, std::move(commands));
 }
 
 Task<Result<std::vector<std::optional<Card>>>> RedisReadModel::cards_of(const std::vector<std::string>& ids) {

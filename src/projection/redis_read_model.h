@@ -71,18 +71,16 @@ class RedisReadModel final : public ReadModel {
   // grid's cards and the first pages of the main lists are the hot objects of the site; their
   // view counts and order may lag by up to this much (pages say max-age=30 anyway).
   static constexpr std::chrono::milliseconds card_ttl{1000};
-  // Kept cards (list pages) beyond this many are all dropped at the next read, bounding memory per
-  // loop (a kept page holds its 30 cards).
+  // At most this many cards (list pages) are kept per loop, bounding its memory (kept.h: a new one
+  // takes the slot of an older one; a kept page holds its 30 cards).
   static constexpr size_t max_kept_cards = 50000;
   static constexpr size_t max_kept_pages = 2000;
   // A search page holds at most this many cards (a larger per_page is cut to it).
   static constexpr int max_search_per_page = 100;
 
  private:
-  // The replies of `commands` from the read connection; when it fails (a replica down, frozen,
-  // cut off or still loading: a transport error or an error reply), once more from the planner's
-  // connection (the primary), so a replica's fault costs at most a command timeout, not an error
-  // page. An Error, and no second try, when both are one connection or both fail.
+  // The replies of `commands` from the read connection, with the planner's (the primary) as the
+  // fallback (replica_read.h).
   Task<Result<std::vector<redis::Reply>>> read(std::vector<redis::Command> commands);
   // Appends GET of the category list to `commands` when the kept copy is stale; returns whether.
   bool request_nav(std::vector<redis::Command>& commands) const;

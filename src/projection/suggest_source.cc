@@ -53,10 +53,15 @@ SuggestSource::~SuggestSource() {
 
 void SuggestSource::start() {
   if (thread_) return;
-  thread_.emplace(options_.interval, [this] {
-    if (Status refreshed = refresh(); !refreshed) spdlog::warn("{}", refreshed.error().message);
-    return true;
-  });
+  // At idle priority: a refresh costs ~180 ms of CPU (docs/benchmarks.md), which at normal priority
+  // took that long from the event loops sharing its core once a minute (§24).
+  thread_.emplace(
+      options_.interval,
+      [this] {
+        if (Status refreshed = refresh(); !refreshed) spdlog::warn("{}", refreshed.error().message);
+        return true;
+      },
+      PeriodicThread::Options{.idle_priority = true});
   thread_->wake();
 }
 

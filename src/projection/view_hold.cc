@@ -47,6 +47,7 @@ Status ViewHold::begin() {
                              options_.holder, keys::views_hold(), ttl ? ttl->integer() : -1)};
   }
   held_ = true;
+  lapsed_.store(false, std::memory_order_release);
   renewer_ = std::jthread([this, client = std::move(*renewals)](std::stop_token stop) mutable {
     renew(std::move(stop), client);
   });
@@ -67,6 +68,7 @@ void ViewHold::renew(std::stop_token stop, redis::BlockingClient& client) {
     } else if (renewed->is_error()) {
       renewal_failure_ = Error{fmt::format("redis answered: {}", renewed->str())};
     } else if (renewed->integer() == 0) {
+      lapsed_.store(true, std::memory_order_release);
       return;  // expired (or taken by another tool): nothing left to renew; end() reports it
     }
   }
@@ -81,7 +83,7 @@ Status ViewHold::end() {
   if (!ended) return Error{options_.holder + ": ending the hold on view counting: " + ended.error().message};
   if (ended->integer() != 1) {
     return Error{fmt::format(
-        "{0}: the hold on view counting expired before the {0} ended ({1} ms without a round trip to Redis), "
+        "{0}: the hold on view counting expired before the {0} ended (not renewed for {1} ms), "
         "so views counted meanwhile may be missing from it: run it again{2}",
         options_.holder, options_.ttl.count(),
         renewal_failure_ ? " (renewing it failed: " + renewal_failure_.error().message + ")" : "")};

@@ -26,6 +26,7 @@
 // waiting longer than one renewal in flight. Messages start with the holder's name.
 #pragma once
 
+#include <atomic>
 #include <chrono>
 #include <condition_variable>
 #include <mutex>
@@ -55,6 +56,10 @@ class ViewHold {
   // Stops the renewals and removes the hold. An Error when the hold had expired (views were
   // counted while the holder thought them held).
   Status end();
+  // True once a renewal found the hold gone (it expired while Redis was out of reach, or another
+  // tool removed it): views may have been counted meanwhile, so what was built under the hold must
+  // not be published; end() reports it. Any thread may ask.
+  bool lapsed() const { return lapsed_.load(std::memory_order_acquire); }
 
  private:
   // Polls the aggregators' confirmations; forgets aggregators whose presence expired.
@@ -71,7 +76,8 @@ class ViewHold {
   std::condition_variable_any renewal_wait_;
   // The last renewal that failed: written by the renewing thread, read by end() once it joined it.
   Status renewal_failure_;
-  std::jthread renewer_;  // last: stopped and joined before the members it uses are destroyed
+  std::atomic<bool> lapsed_{false};  // set by the renewing thread (lapsed())
+  std::jthread renewer_;             // last: stopped and joined before the members it uses are destroyed
 };
 
 }  // namespace reel::projection

@@ -116,7 +116,7 @@ Status send_purge(const HostPort& node, std::string_view keys, std::chrono::mill
 
 Purger::Purger(PurgerOptions options) : options_(std::move(options)), last_logged_(options_.nodes.size()) {
   thread_.emplace(
-      options_.batch, [this] { return send_due(); }, /*tick_on_stop=*/true);
+      options_.batch, [this] { return send_due(); }, PeriodicThread::Options{.tick_on_stop = true});
 }
 
 Purger::~Purger() {

@@ -1,6 +1,7 @@
 #include "common/periodic_thread.h"
 
 #include <gtest/gtest.h>
+#include <sched.h>
 
 #include <atomic>
 
@@ -15,7 +16,7 @@ TEST(PeriodicThread, StopWakesItAndRunsTheLastTickWhenAsked) {
   std::atomic<int> ticks{0};
   {
     PeriodicThread thread(
-        1h, [&] { return ++ticks, true; }, /*tick_on_stop=*/true);
+        1h, [&] { return ++ticks, true; }, PeriodicThread::Options{.tick_on_stop = true});
     thread.stop();
     EXPECT_EQ(ticks, 1);
     thread.stop();  // again: nothing more
@@ -43,6 +44,19 @@ TEST(PeriodicThread, WakeRunsATickBeforeTheIntervalEnds) {
   while (ticks < 2) std::this_thread::yield();
   thread.stop();
   EXPECT_EQ(ticks, 2);
+}
+
+TEST(PeriodicThread, TicksAtIdlePriorityWhenAsked) {
+  std::atomic<int> idle_policy{-1}, normal_policy{-1};
+  PeriodicThread background(
+      1h, [&] { return idle_policy = sched_getscheduler(0), true; },
+      PeriodicThread::Options{.idle_priority = true});
+  PeriodicThread normal(1h, [&] { return normal_policy = sched_getscheduler(0), true; });
+  background.wake();
+  normal.wake();
+  while (idle_policy < 0 || normal_policy < 0) std::this_thread::yield();
+  EXPECT_EQ(idle_policy, SCHED_IDLE);
+  EXPECT_EQ(normal_policy, SCHED_OTHER);
 }
 
 TEST(Text, TrimAndUtf8Prefix) {

@@ -1,8 +1,8 @@
 // Grace: while Redis cannot answer, an event loop's RedisReadModel serves the list pages it holds,
 // stale, for up to its grace period after it read them; a page it does not hold, or one read
 // longer ago, is an Error (the router's 503). Against a real redis-server that is stopped.
-// A stalled replica: reads and readiness fall back to the primary (real servers, one frozen with
-// SIGSTOP as a partitioned node would be).
+// A stalled replica: reads and readiness fall back to the primary, for pages and for comments (real
+// servers, one frozen with SIGSTOP as a partitioned node would be).
 #include <gtest/gtest.h>
 #include <signal.h>
 
@@ -10,7 +10,9 @@
 #include "common/asio.h"  // before any other Asio header
 #include "common/clock.h"
 #include "projection/codec.h"
+#include "projection/community.h"
 #include "projection/keys.h"
+#include "projection/redis_community_read_model.h"
 #include "projection/redis_read_model.h"
 #include "redis/blocking_client.h"
 #include "redis/server.h"
@@ -20,6 +22,15 @@ namespace reel::projection {
 namespace {
 
 using namespace std::chrono_literals;
+
+// What a test's coroutine found wrong, checked once its loop ran (gtest's ASSERTs cannot leave a
+// coroutine).
+struct Expectations {
+  std::vector<std::string> failures;
+  void operator()(bool ok, std::string what) {
+    if (!ok) failures.push_back(std::move(what));
+  }
+};
 
 // Three cards titled "<prefix> 1".."<prefix> 3" and the newest list, on the server at `options`.
 ::testing::AssertionResult write_catalog(const redis::ConnectionOptions& options, const std::string& prefix) {
@@ -60,10 +71,7 @@ TEST(Grace, HeldPagesAreServedStaleWithinGraceWhileRedisIsDown) {
   held.sort = never_read.sort = Sort::newest;
   not_held.sort = Sort::duration;
   never_read.page = 2;
-  std::vector<std::string> failures;
-  auto expect = [&](bool ok, std::string what) {
-    if (!ok) failures.push_back(std::move(what));
-  };
+  Expectations expect;
   asio::co_spawn(
       io,
       [&]() -> Task<void> {
@@ -95,51 +103,67 @@ TEST(Grace, HeldPagesAreServedStaleWithinGraceWhileRedisIsDown) {
       },
       asio::detached);
   io.run();
-  EXPECT_TRUE(failures.empty()) << ::testing::PrintToString(failures);
+  EXPECT_TRUE(expect.failures.empty()) << ::testing::PrintToString(expect.failures);
 }
 
 // A replica that stops answering (frozen, cut off) while the primary answers: pages nobody held are
 // read from the primary once the replica's command timeout passes, and the loop stays ready, so one
 // stalled replica does not take the app servers out of the load balancer. With the primary frozen
 // too, the loop is not ready.
-TEST(Grace, AStalledReplicaFallsBackToThePrimary) {
+// Two real redis-servers, a primary and a "replica" (not replicating: each holds what the test
+// writes to it, so a reply says which one answered), both with a short command timeout.
+struct Pair {
   reel::testing::TempDir dir;
   std::vector<redis::RedisServer> servers;
-  std::vector<redis::ConnectionOptions> options;
-  for (const char* name : {"primary", "replica"}) {
-    redis::RedisServerOptions server_options;
-    server_options.dir = (dir.path() / name).string();
-    server_options.append_only = false;
-    auto server = redis::RedisServer::start(server_options);
-    ASSERT_TRUE(server) << server.error().message;
-    options.push_back({.endpoint = server->endpoint()});
-    options.back().command_timeout = 300ms;
-    servers.push_back(std::move(*server));
+  std::vector<redis::ConnectionOptions> options;  // [0] the primary, [1] the replica
+
+  ::testing::AssertionResult start() {
+    for (const char* name : {"primary", "replica"}) {
+      redis::RedisServerOptions server_options;
+      server_options.dir = (dir.path() / name).string();
+      server_options.append_only = false;
+      auto server = redis::RedisServer::start(server_options);
+      if (!server) return ::testing::AssertionFailure() << server.error().message;
+      options.push_back({.endpoint = server->endpoint()});
+      options.back().command_timeout = 300ms;
+      servers.push_back(std::move(*server));
+    }
+    return ::testing::AssertionSuccess();
   }
+  asio::io_context io;
+  std::vector<std::unique_ptr<redis::Connection>> connections;
+
+  // A started connection to server `i` on `io`, owned by the pair.
+  redis::Connection& connect(size_t i) {
+    connections.push_back(std::make_unique<redis::Connection>(io.get_executor(), options[i]));
+    connections.back()->start();
+    return *connections.back();
+  }
+  // A server frozen by a test is thawed, so that a failed assertion does not leave it stopped for
+  // the server's destructor's SIGTERM.
+  ~Pair() {
+    for (auto& server : servers) ::kill(server.pid(), SIGCONT);
+  }
+};
+
+TEST(Grace, AStalledReplicaFallsBackToThePrimary) {
+  Pair pair;
+  ASSERT_TRUE(pair.start());
+  auto& servers = pair.servers;
+  const auto& options = pair.options;
   // Different titles on each: the page says which server answered.
   ASSERT_TRUE(write_catalog(options[0], "Primary"));
   ASSERT_TRUE(write_catalog(options[1], "Replica"));
 
-  asio::io_context io;
-  redis::Connection primary(io.get_executor(), options[0]);
-  redis::Connection replica(io.get_executor(), options[1]);
-  primary.start();
-  replica.start();
+  auto& io = pair.io;
+  auto& primary = pair.connect(0);
+  auto& replica = pair.connect(1);
   ManualClock clock(1'800'000'000);
   RedisReadModel model(replica, clock, 300s, {}, &primary);
   ListQuery newest, longest;
   newest.sort = Sort::newest;
   longest.sort = Sort::duration;
-  std::vector<std::string> failures;
-  auto expect = [&](bool ok, std::string what) {
-    if (!ok) failures.push_back(std::move(what));
-  };
-  struct Thaw {  // a failed assertion must not leave a server stopped for its destructor's SIGTERM
-    std::vector<redis::RedisServer>& servers;
-    ~Thaw() {
-      for (auto& server : servers) ::kill(server.pid(), SIGCONT);
-    }
-  } thaw{servers};
+  Expectations expect;
   asio::co_spawn(
       io,
       [&]() -> Task<void> {
@@ -168,7 +192,64 @@ TEST(Grace, AStalledReplicaFallsBackToThePrimary) {
       },
       asio::detached);
   io.run();
-  EXPECT_TRUE(failures.empty()) << ::testing::PrintToString(failures);
+  EXPECT_TRUE(expect.failures.empty()) << ::testing::PrintToString(expect.failures);
+}
+
+// The comments' read model falls back the same way: a page, a comment and a vote, each read from
+// the primary while the replica is frozen.
+TEST(Grace, CommentsFallBackToThePrimaryFromAStalledReplica) {
+  Pair pair;
+  ASSERT_TRUE(pair.start());
+  auto& servers = pair.servers;
+  const auto& options = pair.options;
+  for (size_t i = 0; i < 2; ++i) {
+    auto tool = redis::BlockingClient::connect(options[i]);
+    ASSERT_TRUE(tool) << tool.error().message;
+    catalog::Comment comment;
+    comment.id = 5;
+    comment.video_id = 1;
+    comment.user_id = 9;
+    comment.author_name = "ann";
+    comment.body = i == 0 ? "on the primary" : "on the replica";
+    comment.created_at = 1'800'000'000;
+    auto writes = community::comment_commands(comment);
+    for (auto& vote : community::vote_commands(1, {}, 1, 0, 9, i == 0 ? 1 : -1))
+      writes.push_back(std::move(vote));
+    auto written = tool->execute(std::move(writes));
+    ASSERT_TRUE(written) << written.error().message;
+  }
+
+  auto& io = pair.io;
+  auto& primary = pair.connect(0);
+  auto& replica = pair.connect(1);
+  RedisCommunityReadModel comments(replica, &primary);
+  Expectations expect;
+  asio::co_spawn(
+      io,
+      [&]() -> Task<void> {
+        auto from_replica = co_await comments.comments(1, CommentSort::newest, 1, 10);
+        expect(from_replica && from_replica->comments.size() == 1 &&
+                   from_replica->comments[0].body == "on the replica",
+               "comments are read from the replica while it answers");
+
+        expect(::kill(servers[1].pid(), SIGSTOP) == 0, "the replica is frozen");
+        auto page = co_await comments.comments(1, CommentSort::newest, 1, 10);
+        expect(page && page->comments.size() == 1 && page->comments[0].body == "on the primary",
+               "a page of comments is read from the primary");
+        auto one = co_await comments.comment(1, 5);
+        expect(one && *one && (*one)->body == "on the primary", "a comment is read from the primary");
+        auto vote = co_await comments.vote_of(9, 1);
+        expect(vote && *vote == 1, "a vote is read from the primary");
+
+        expect(::kill(servers[0].pid(), SIGSTOP) == 0, "the primary is frozen too");
+        auto unanswered = co_await comments.comment(1, 5);
+        expect(!unanswered, "an Error when neither answers");
+        primary.stop();
+        replica.stop();
+      },
+      asio::detached);
+  io.run();
+  EXPECT_TRUE(expect.failures.empty()) << ::testing::PrintToString(expect.failures);
 }
 
 }  // namespace

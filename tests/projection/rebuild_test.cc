@@ -118,6 +118,19 @@ class RebuildTest : public ::testing::Test {
     return reply ? reply->integer() : -1;
   }
 
+  // A connection of the test's own to the suite's Redis, to watch or disturb the hold on views.
+  Result<redis::BlockingClient> connect_observer() {
+    return redis::BlockingClient::connect(redis::ConnectionOptions{.endpoint = server_->endpoint()});
+  }
+
+  // Options for a rebuild of everything whose hold on views lives 600 ms past its last renewal.
+  static RebuildOptions with_short_hold() {
+    RebuildOptions options;
+    options.now = now;
+    options.hold_ttl = std::chrono::milliseconds(600);
+    return options;
+  }
+
   // A read model with the event loop and Redis connection of its own that a server loop gives it.
   struct LoopModel {
     explicit LoopModel(const redis::Endpoint& endpoint)
@@ -402,13 +415,9 @@ TEST_F(RebuildTest, WaitsForEveryLiveAggregatorToConfirmItsViewsAreInSql) {
 // A stage may go minutes without a round trip to Redis (one SQL statement summing a month of daily
 // views for a million videos): the hold must last through it all the same.
 TEST_F(RebuildTest, HoldsViewCountingThroughAStageLongerThanTheHoldsTimeToLive) {
-  redis::ConnectionOptions connection;
-  connection.endpoint = server_->endpoint();
-  auto observer = redis::BlockingClient::connect(connection);
+  auto observer = connect_observer();
   ASSERT_TRUE(observer) << observer.error().message;
-  RebuildOptions options;
-  options.now = now;
-  options.hold_ttl = std::chrono::milliseconds(600);
+  RebuildOptions options = with_short_hold();
   std::optional<Status> stalled;
   options.progress = [&](std::string_view stage, uint64_t, uint64_t) {
     if (stage != "views/month" || stalled) return;
@@ -424,6 +433,34 @@ TEST_F(RebuildTest, HoldsViewCountingThroughAStageLongerThanTheHoldsTimeToLive) 
   EXPECT_EQ(integer(redis::Command("EXISTS", keys::views_hold())), 0);  // released
   EXPECT_EQ(zrevrange(keys::list({ListKind::all, {}}, Sort::views, Period::month)),
             (std::vector<std::string>{"4", "1", "2"}));
+}
+
+// A hold that lapses mid-rebuild (another tool removed it; or Redis was away past its time to live)
+// is found before the swap: nothing built under it is published, and the error says why.
+TEST_F(RebuildTest, ALapsedHoldSwapsNothingIn) {
+  rebuild_all();
+  const auto views = keys::list({ListKind::all, {}}, Sort::views);
+  ASSERT_TRUE(redis_->execute(redis::Command("ZADD", views, 1, 999)));  // marks the live list
+  auto observer = connect_observer();
+  ASSERT_TRUE(observer) << observer.error().message;
+  RebuildOptions options = with_short_hold();
+  std::optional<Status> lapsed;
+  options.progress = [&](std::string_view stage, uint64_t, uint64_t) {
+    if (stage != "views/month" || lapsed) return;
+    auto removed = observer->execute(redis::Command("DEL", keys::views_hold()));
+    // The next renewal finds the hold gone.
+    lapsed = removed ? reel::testing::await_renewal_attempts(*observer, 1) : Status{removed.error()};
+  };
+  auto stats = rebuild(*store_, *redis_, options);
+  ASSERT_TRUE(lapsed) << "the rebuild never reached the month's views";
+  ASSERT_TRUE(*lapsed) << lapsed->error().message;
+  ASSERT_FALSE(stats);
+  EXPECT_NE(stats.error().message.find("lapsed: nothing was swapped in"), std::string::npos)
+      << stats.error().message;
+  EXPECT_NE(stats.error().message.find("expired before the rebuild ended"), std::string::npos)
+      << stats.error().message;
+  const auto live = zrevrange(views);
+  EXPECT_NE(std::find(live.begin(), live.end(), "999"), live.end());  // the live list is still in place
 }
 
 TEST_F(RebuildTest, OneRebuildOfViewCountsAtATime) {

@@ -8,6 +8,8 @@
 #include <fmt/format.h>
 
 #include <chrono>
+#include <string>
+#include <string_view>
 #include <thread>
 
 #include "common/result.h"
@@ -38,6 +40,33 @@ inline Status await_hold_renewals(redis::BlockingClient& observer,
     std::this_thread::sleep_for(std::chrono::milliseconds(5));
   }
   return {};
+}
+
+// EVALs Redis has run since its start (INFO commandstats), or an Error.
+inline Result<int64_t> evals_run(redis::BlockingClient& observer) {
+  auto info = observer.execute(redis::Command("INFO", "commandstats"));
+  if (!info) return info.error();
+  const std::string_view text = info->str();
+  const std::string_view field = "cmdstat_eval:calls=";
+  const size_t at = text.find(field);
+  if (at == std::string_view::npos) return int64_t{0};
+  return std::stoll(std::string(text.substr(at + field.size(), 20)));
+}
+
+// Returns once Redis has run `count` more EVALs than when called: the hold's renewals, for a test
+// whose holder sends no other EVAL meanwhile (it is stopped in a progress callback).
+inline Status await_renewal_attempts(redis::BlockingClient& observer, int count) {
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(60);
+  auto start = evals_run(observer);
+  if (!start) return start.error();
+  for (;;) {
+    auto now_run = evals_run(observer);
+    if (!now_run) return now_run.error();
+    if (*now_run >= *start + count) return {};
+    if (std::chrono::steady_clock::now() > deadline)
+      return Error{fmt::format("{} renewal attempts in 60 s, not {}", *now_run - *start, count)};
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));  // polls the condition
+  }
 }
 
 }  // namespace reel::testing
