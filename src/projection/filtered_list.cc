@@ -17,6 +17,9 @@ namespace {
 // Returns {total, pageable, complete (0/1), cached (0/1), scanned, id...}. The result key holds
 // the matches with score = position (0, 1, ...) and the sentinel '#total:complete' at score -1.
 constexpr std::string_view filtered_lua = R"lua(
+-- The result key is a short-lived cache of the primary's own, as the search planner's: neither
+-- logged in the AOF nor replicated (search_query.cc says why).
+redis.set_repl(redis.REPL_NONE)
 local result, order = KEYS[1], KEYS[2]
 local ttl, max_results = tonumber(ARGV[1]), tonumber(ARGV[2])
 local scan_cap, chunk = tonumber(ARGV[3]), tonumber(ARGV[4])

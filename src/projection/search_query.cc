@@ -28,6 +28,12 @@ namespace {
 // ids (candidates: every ranked id). An approximate total is estimated: the matches in the slice
 // times the cut input's size over the slice's.
 constexpr std::string_view planner_lua = R"lua(
+-- Every key this script writes (result, scratch, slices) is a short-lived cache of the primary's
+-- own: its writes go to neither the AOF nor the replicas. Logged, each cold query appended its
+-- intersection to the AOF (~300 KB/s at 400 cold queries/s): a restart replayed them all (232 s
+-- of a 275 s load on the 1 M catalog) and the AOF's growth forked Redis for a rewrite (224 ms
+-- with 7 GB) every so often (docs/benchmarks.md §24).
+redis.set_repl(redis.REPL_NONE)
 local mode, result, ttl = ARGV[1], KEYS[1], tonumber(ARGV[2])
 local chunk = 500
 

@@ -381,6 +381,25 @@ TEST_F(FilteredListTest, TheNextPageAndTheNextVisitorReuseTheResultKey) {
   EXPECT_EQ(fresh->total, first->total + 1);
 }
 
+// The result key is a cache of the primary's own: neither logged in the AOF nor replicated.
+TEST_F(FilteredListTest, ItsWritesAreNeitherLoggedNorReplicated) {
+  ListQuery query;
+  query.sort = Sort::views;
+  query.duration = Duration::long_videos;
+  const auto before = reel::testing::aof_bytes(*client_);
+  ASSERT_TRUE(before) << before.error().message;
+  auto first = call(query, {});
+  ASSERT_TRUE(first) << first.error().message;
+  EXPECT_FALSE(first->cached);
+  FilteredPageCall page(query, utc_day(now_s), now_s, {});
+  auto stored = client_->execute(redis::Command("EXISTS", page.result_key()));
+  ASSERT_TRUE(stored);
+  EXPECT_EQ(stored->integer(), 1);
+  const auto after = reel::testing::aof_bytes(*client_);
+  ASSERT_TRUE(after) << after.error().message;
+  EXPECT_EQ(*after, *before);
+}
+
 TEST_F(FilteredListTest, TheResultKeyExpiresByRedisOwnClock) {
   ListQuery query;
   query.sort = Sort::rating;

@@ -355,6 +355,29 @@ TEST_F(SearchQueryTest, TheResultKeyServesTheNextCallUntilItExpires) {
   EXPECT_EQ((**results)->total, 3);
 }
 
+// The planner's keys are a cache of the primary's own: a cold query's writes (result, scratch) go
+// to neither the AOF nor the replicas, which would replay every query's intersection.
+TEST_F(SearchQueryTest, ItsWritesAreNeitherLoggedNorReplicated) {
+  publish(video(1, "Jazz trio live"));
+  publish(video(2, "Jazz trio rehearsal"));
+  const auto before = testing::aof_bytes(*redis_);
+  ASSERT_TRUE(before) << before.error().message;
+  SearchQuery query;
+  query.text = "jazz trio";
+  auto answer = plan_and_run(query);
+  EXPECT_FALSE(answer.cached);
+  EXPECT_EQ(answer.total, 2);
+  const auto plan = search_query::plan(query, search::thread_analyzer(), now_s, 0, 29);
+  EXPECT_EQ(command(redis::Command("EXISTS", keys::search_result(plan.digest))).integer(), 1);  // kept here
+  const auto after = testing::aof_bytes(*redis_);
+  ASSERT_TRUE(after) << after.error().message;
+  EXPECT_EQ(*after, *before);
+  command(redis::Command("SET", "control", "1"));  // a write outside the planner is logged
+  const auto control = testing::aof_bytes(*redis_);
+  ASSERT_TRUE(control) << control.error().message;
+  EXPECT_GT(*control, *before);
+}
+
 TEST_F(SearchQueryTest, AQueryCostsTwoRoundTripsAndAPhraseQueryThree) {
   for (int64_t id = 1; id <= 3; ++id) publish(video(id, "Harbor boats " + std::to_string(id)));
   // Beforehand: the category list read and the script loaded (EVAL after NOSCRIPT), once, and no

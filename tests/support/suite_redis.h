@@ -8,6 +8,8 @@
 
 #include <memory>
 #include <optional>
+#include <string>
+#include <string_view>
 
 #include "redis/blocking_client.h"
 #include "redis/server.h"
@@ -28,6 +30,19 @@ class SuiteRedis {
   std::unique_ptr<TempDir> dir_;
   std::optional<redis::RedisServer> server_;
 };
+
+// The bytes the server at `client` has appended to its AOF (INFO persistence's aof_current_size),
+// for tests of what is logged; an Error when it cannot say (no AOF, no answer).
+inline Result<int64_t> aof_bytes(redis::BlockingClient& client) {
+  auto info = client.execute(redis::Command("INFO", "persistence"));
+  if (!info) return info.error();
+  const std::string_view text = info->str();
+  const std::string_view field = "aof_current_size:";
+  const size_t at = text.find(field);
+  if (text.find("aof_enabled:1") == std::string_view::npos || at == std::string_view::npos)
+    return Error{"the server keeps no AOF"};
+  return std::stoll(std::string(text.substr(at + field.size(), 20)));
+}
 
 // A fixture base for suites that share one SuiteRedis: it starts in SetUpTestSuite() and stops in
 // TearDownTestSuite(); SetUp() fails the test when it did not start (call it from an override).
