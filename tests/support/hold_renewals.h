@@ -8,13 +8,12 @@
 #include <fmt/format.h>
 
 #include <chrono>
-#include <string>
-#include <string_view>
 #include <thread>
 
 #include "common/result.h"
 #include "projection/keys.h"
 #include "redis/blocking_client.h"
+#include "support/redis_info.h"
 
 namespace reel::testing {
 
@@ -42,15 +41,11 @@ inline Status await_hold_renewals(redis::BlockingClient& observer,
   return {};
 }
 
-// EVALs Redis has run since its start (INFO commandstats), or an Error.
+// EVALs Redis has run since its start (INFO commandstats; 0 before the first), or an Error.
 inline Result<int64_t> evals_run(redis::BlockingClient& observer) {
-  auto info = observer.execute(redis::Command("INFO", "commandstats"));
-  if (!info) return info.error();
-  const std::string_view text = info->str();
-  const std::string_view field = "cmdstat_eval:calls=";
-  const size_t at = text.find(field);
-  if (at == std::string_view::npos) return int64_t{0};
-  return std::stoll(std::string(text.substr(at + field.size(), 20)));
+  auto calls = info_number(observer, "commandstats", "cmdstat_eval:calls=");
+  if (!calls) return calls.error();
+  return calls->value_or(0);
 }
 
 // Returns once Redis has run `count` more EVALs than when called: the hold's renewals, for a test

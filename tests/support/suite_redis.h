@@ -8,12 +8,11 @@
 
 #include <memory>
 #include <optional>
-#include <string>
-#include <string_view>
 
 #include "redis/blocking_client.h"
 #include "redis/server.h"
 #include "support/fixtures.h"
+#include "support/redis_info.h"
 
 namespace reel::testing {
 
@@ -34,14 +33,12 @@ class SuiteRedis {
 // The bytes the server at `client` has appended to its AOF (INFO persistence's aof_current_size),
 // for tests of what is logged; an Error when it cannot say (no AOF, no answer).
 inline Result<int64_t> aof_bytes(redis::BlockingClient& client) {
-  auto info = client.execute(redis::Command("INFO", "persistence"));
-  if (!info) return info.error();
-  const std::string_view text = info->str();
-  const std::string_view field = "aof_current_size:";
-  const size_t at = text.find(field);
-  if (text.find("aof_enabled:1") == std::string_view::npos || at == std::string_view::npos)
-    return Error{"the server keeps no AOF"};
-  return std::stoll(std::string(text.substr(at + field.size(), 20)));
+  auto enabled = info_number(client, "persistence", "aof_enabled:");
+  if (!enabled) return enabled.error();
+  auto size = info_number(client, "persistence", "aof_current_size:");
+  if (!size) return size.error();
+  if (*enabled != 1 || !*size) return Error{"the server keeps no AOF"};
+  return **size;
 }
 
 // A fixture base for suites that share one SuiteRedis: it starts in SetUpTestSuite() and stops in
