@@ -8,8 +8,13 @@
 // both clients): every combination of TERMS distinct seed title words, shuffled by SEED, none
 // repeated within a run (drop the q:* result keys between runs).
 //
+// --warmup S sends S seconds of the same load first and leaves it out of the figures, as wrk2
+// leaves out its calibration: a run that starts from an idle server otherwise counts the first
+// burst of wake-ups and cache misses (tens of ms for the first few requests), which steady traffic
+// never sees (docs/benchmarks.md §25).
+//
 //   reel_open_loop --port 8092 --rate 300 --seconds 8 --terms 2 --sort relevance [--seed 1]
-//                  [--path /api/v1/search]
+//                  [--warmup 1] [--path /api/v1/search]
 // Prints "RESULT rps=... p50=... p99=... bytes_per_req=... errors=N" (milliseconds), wrk's format in
 // bench/lib.sh. Errors: a failed connection or read, or a status other than 200.
 #include <fmt/format.h>
@@ -43,6 +48,7 @@ struct Options {
   std::string path = "/api/v1/search";
   double rate = 100;
   double seconds = 10;
+  double warmup_seconds = 0;  // sent first at the same rate, not counted
   int terms = 2;
   std::string sort = "relevance";
   unsigned seed = 42;
@@ -77,8 +83,9 @@ void combinations(const std::vector<std::string>& words, int n, size_t from, std
 }
 
 struct Run {
-  std::vector<tcp::socket> idle;  // kept-alive connections, reused by the next request due
-  Clock::time_point start;
+  std::vector<tcp::socket> idle;    // kept-alive connections, reused by the next request due
+  Clock::time_point start;          // the first request due
+  Clock::time_point measured_from;  // requests due before this are the warm-up's: not counted
   std::vector<double> latencies_ms;
   std::vector<std::pair<double, double>> trace;  // (due, latency) in ms, in completion order
   double bytes = 0;
@@ -139,15 +146,15 @@ Task<void> request(Run& run, const Options& options, const tcp::endpoint& endpoi
       fmt::format("GET {} HTTP/1.1\r\nHost: {}:{}\r\n\r\n", target, options.host, options.port);
   auto answer = co_await get(*socket, text);
   const auto done = Clock::now();
-  run.latencies_ms.push_back(std::chrono::duration<double, std::milli>(done - due).count());
-  run.trace.emplace_back(std::chrono::duration<double, std::milli>(due - run.start).count(),
-                         run.latencies_ms.back());
-  run.last_done = std::max(run.last_done, done);
   if (!answer || answer->first != 200) ++run.errors;
-  if (answer) {
-    run.bytes += static_cast<double>(answer->second);
-    run.idle.push_back(std::move(*socket));
+  if (due >= run.measured_from) {
+    run.latencies_ms.push_back(std::chrono::duration<double, std::milli>(done - due).count());
+    run.trace.emplace_back(std::chrono::duration<double, std::milli>(due - run.start).count(),
+                           run.latencies_ms.back());
+    run.last_done = std::max(run.last_done, done);
+    if (answer) run.bytes += static_cast<double>(answer->second);
   }
+  if (answer) run.idle.push_back(std::move(*socket));
 }
 
 int run_bench(const Options& options) {
@@ -159,7 +166,7 @@ int run_bench(const Options& options) {
   std::vector<std::string> queries;
   combinations(words, options.terms, 0, "", queries);
   std::shuffle(queries.begin(), queries.end(), std::mt19937_64(options.seed));
-  const auto total = static_cast<size_t>(options.rate * options.seconds);
+  const auto total = static_cast<size_t>(options.rate * (options.warmup_seconds + options.seconds));
   if (total > queries.size()) {
     std::fprintf(stderr, "%zu requests but only %zu distinct queries: lower --rate or --seconds\n", total,
                  queries.size());
@@ -170,6 +177,8 @@ int run_bench(const Options& options) {
   Run run;
   run.latencies_ms.reserve(total);
   const auto start = run.start = Clock::now() + std::chrono::milliseconds(100);
+  run.measured_from = start + std::chrono::duration_cast<Clock::duration>(
+                                  std::chrono::duration<double>(options.warmup_seconds));
   for (size_t i = 0; i < total; ++i) {
     const auto due = start + std::chrono::duration_cast<Clock::duration>(
                                  std::chrono::duration<double>(static_cast<double>(i) / options.rate));
@@ -185,9 +194,10 @@ int run_bench(const Options& options) {
     std::ofstream trace(options.trace_file);
     for (const auto& [due, latency] : run.trace) trace << fmt::format("{:.3f} {:.3f}\n", due, latency);
   }
-  const double elapsed = std::chrono::duration<double>(run.last_done - start).count();
+  const double elapsed = std::chrono::duration<double>(run.last_done - run.measured_from).count();
   const double bytes_per_request = run.bytes / static_cast<double>(run.latencies_ms.size());
-  print_result(run.latencies_ms, static_cast<double>(total) / elapsed, bytes_per_request, run.errors);
+  print_result(run.latencies_ms, static_cast<double>(run.latencies_ms.size()) / elapsed, bytes_per_request,
+               run.errors);
   return 0;
 }
 
@@ -201,7 +211,8 @@ int main(int argc, char** argv) {
   app.add_option("--port", options.port, "server port");
   app.add_option("--path", options.path, "the route asked, with ?q=QUERY&sort=SORT");
   app.add_option("--rate", options.rate, "requests per second")->required();
-  app.add_option("--seconds", options.seconds, "how long to send");
+  app.add_option("--seconds", options.seconds, "how long to send, counted");
+  app.add_option("--warmup", options.warmup_seconds, "seconds sent first at the same rate, not counted");
   app.add_option("--terms", options.terms, "words per query");
   app.add_option("--sort", options.sort, "the sort asked");
   app.add_option("--seed", options.seed, "the shuffle's seed");

@@ -102,6 +102,14 @@ double idf(int64_t indexed_videos, int64_t videos_with_term) {
   return std::log(1 + (all - with_term + 0.5) / (with_term + 0.5));
 }
 
+const std::string_view idf_lua = R"lua(
+local function idf(indexed_videos, videos_with_term)
+  local with_term = math.max(videos_with_term, 0)
+  local all = math.max(indexed_videos, with_term)
+  return math.log(1 + (all - with_term + 0.5) / (with_term + 0.5))
+end
+)lua";
+
 bool preferred_word(std::string_view a, std::string_view b) {
   return a.size() != b.size() ? a.size() < b.size() : a < b;
 }

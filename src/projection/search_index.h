@@ -84,6 +84,11 @@ double term_weight(const std::vector<FieldCount>& counts);
 // (both clamped to be sane: a term in every video still weighs a little).
 double idf(int64_t indexed_videos, int64_t videos_with_term);
 
+// idf() in Lua, `local function idf(indexed_videos, videos_with_term)`, for the scripts that
+// weigh terms inside Redis (the search planner reads both counts there). One text, so the two
+// cannot drift apart unnoticed: a test runs it in Redis against idf().
+extern const std::string_view idf_lua;
+
 struct TermEntry {
   std::string term;
   double weight = 0;

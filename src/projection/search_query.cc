@@ -9,6 +9,7 @@
 #include "catalog/model.h"
 #include "common/text.h"
 #include "projection/keys.h"
+#include "projection/search_index.h"
 
 namespace reel::projection::search_query {
 namespace {
@@ -99,9 +100,7 @@ end
 for i = 1, nterms do
   local key = KEYS[7 + i]
   local n = redis.call('ZCARD', key)
-  local all = math.max(indexed, n)  -- search_index::idf
-  local idf = math.log(1 + (all - n + 0.5) / (n + 0.5))
-  add(key, relevance and idf or 0, n)
+  add(key, relevance and idf(indexed, n) or 0, n)
 end
 for i = 1, nfilters do
   local key = KEYS[7 + nterms + i]
@@ -310,7 +309,7 @@ std::vector<search::QueryClause> checked_clauses(const search::Query& query) {
 }  // namespace
 
 const redis::Script& script() {
-  static const redis::Script planner{std::string(planner_lua)};
+  static const redis::Script planner{std::string(search_index::idf_lua) + std::string(planner_lua)};
   return planner;
 }
 

@@ -1,9 +1,9 @@
 // SuggestSource: the process's current search::Suggester, rebuilt from Redis in the background.
 // A refresh reads the top `dictionary_terms` terms of the dictionary by how many videos hold them
-// (search:terms, ZREVRANGE in chunks of 2,000) with their shown words (search:words, HMGET of the
-// same chunks) and the top `popular_searches` popular searches (search:popular), in two pipelined
-// round trips, builds a Suggester off the request path and swaps it in. Requests call current()
-// and keep the snapshot they got for as long as they use it.
+// (search:terms, ZREVRANGE in chunks of 1,000) with their shown words (search:words, HMGET of the
+// same chunks) and the top `popular_searches` popular searches (search:popular, the same chunks),
+// one command per round trip, builds a Suggester off the request path and swaps it in. Requests
+// call current() and keep the snapshot they got for as long as they use it.
 //
 // Use (`reel serve`): construct one per process, call start(); each route calls
 //   auto suggester = source.current();   // never null; empty until the first refresh
@@ -12,8 +12,8 @@
 //
 // Cost: a refresh moves about 2 MB for 100,000 terms and builds in ~180 ms of CPU, on a thread
 // of its own at idle priority (common/periodic_thread.h), so it takes only CPU the event loops
-// leave; each ZREVRANGE/HMGET chunk holds Redis for a few milliseconds at most
-// (docs/benchmarks.md, "Suggestions").
+// leave; each chunk holds Redis about half a millisecond, and none is pipelined behind another,
+// so other clients' commands run between them (docs/benchmarks.md §18, §25).
 //
 // Thread-safety: current() may be called from any thread at any time (an atomic shared_ptr);
 // refresh() from one thread at a time (the background thread, or a test before start()).

@@ -266,6 +266,25 @@ TEST_F(SearchQueryTest, EachSortOrdersByItsList) {
   EXPECT_EQ(ids(search(query)), (std::vector<int64_t>{3, 1, 2}));
 }
 
+// The planner weighs terms inside Redis with search_index::idf_lua: the same numbers as idf()
+// for rare, common and clamped counts (a counter behind the sets, nothing indexed).
+TEST_F(SearchQueryTest, TheScriptsIdfIsSearchIndexIdf) {
+  const std::string script = std::string(search_index::idf_lua) +
+                             "return string.format('%.17g', idf(tonumber(ARGV[1]), tonumber(ARGV[2])))";
+  for (auto [indexed, with_term] : std::vector<std::pair<int64_t, int64_t>>{{1'000'000, 1},
+                                                                            {1'000'000, 250'000},
+                                                                            {1'000'000, 1'000'000},
+                                                                            {1000, 999},
+                                                                            {0, 5},
+                                                                            {5, 0},
+                                                                            {0, 0}}) {
+    const redis::Reply reply = command(redis::Command("EVAL", script, 0, indexed, with_term));
+    ASSERT_FALSE(reply.is_error()) << reply.str();
+    EXPECT_DOUBLE_EQ(std::stod(std::string(reply.str())), search_index::idf(indexed, with_term))
+        << indexed << " videos, " << with_term << " with the term";
+  }
+}
+
 TEST_F(SearchQueryTest, RelevanceWeighsTextThenPopularityAndFreshness) {
   // Same text: the popular new video (lower id, which alone would rank it last) comes first.
   auto old_quiet = video(2, "Sunset timelapse");

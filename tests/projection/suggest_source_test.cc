@@ -69,25 +69,33 @@ TEST_F(SuggestSourceTest, ARefreshReadsTheIndexedDictionaryAndThePopularSearches
 }
 
 TEST_F(SuggestSourceTest, ReadsOnlyTheMostCommonTermsInChunks) {
-  // 25,000 terms: 13 ZREVRANGE and HMGET chunks of 2,000; term i held by i videos, shown as "w{i}x".
+  // 25,000 terms: 25 ZREVRANGE and HMGET chunks of 1,000; term i held by i videos, shown as "w{i}x".
+  // 2,500 popular searches "p{i}", scored i.
   redis::Command counts("ZADD", keys::search_dictionary());
   redis::Command words("HSET", keys::search_words());
+  redis::Command searches("ZADD", keys::search_popular());
   for (int i = 1; i <= 25000; ++i) {
     counts.arg(std::to_string(i)).arg("t" + std::to_string(i));
     words.arg("t" + std::to_string(i)).arg("w" + std::to_string(i) + "x");
+    if (i <= 2500) searches.arg(std::to_string(i)).arg("p" + std::to_string(i));
   }
   run(std::move(counts));
   run(std::move(words));
+  run(std::move(searches));
   run(redis::Command("ZADD", keys::search_dictionary(), 30000, "noword"));  // a term without a word
 
-  SuggestSource all(connection_options(), {.dictionary_terms = 30000, .popular_searches = 0});
+  SuggestSource all(connection_options(), {.dictionary_terms = 30000, .popular_searches = 3000});
   ASSERT_TRUE(all.refresh().ok());
   EXPECT_EQ(all.current()->dictionary_size(), 25000u);
+  EXPECT_EQ(all.current()->popular_size(), 2500u);
   EXPECT_EQ(all.current()->complete(analyzer(), "w1", 2), (std::vector<std::string>{"w19999x", "w19998x"}));
 
-  SuggestSource top(connection_options(), {.dictionary_terms = 101, .popular_searches = 10});
+  SuggestSource top(connection_options(), {.dictionary_terms = 101, .popular_searches = 1100});
   ASSERT_TRUE(top.refresh().ok());
-  EXPECT_EQ(top.current()->dictionary_size(), 100u);                       // "noword" is read but has no word
+  EXPECT_EQ(top.current()->dictionary_size(), 100u);  // "noword" is read but has no word
+  EXPECT_EQ(top.current()->popular_size(), 1100u);    // a chunk and a part
+  EXPECT_EQ(top.current()->complete(analyzer(), "p2500", 1), std::vector<std::string>{"p2500"});
+  EXPECT_TRUE(top.current()->complete(analyzer(), "p1400", 1).empty());    // below the top 1,100
   EXPECT_EQ(top.current()->complete(analyzer(), "w249", 20).size(), 20u);  // w24901x... w24999x
   EXPECT_TRUE(top.current()->complete(analyzer(), "w1", 20).empty());      // none is in the top
 }
