@@ -281,8 +281,8 @@ Task<void> run_udp(std::shared_ptr<UdpState> s) {
 // ---- the in-process queue ----
 
 struct QueueState : SourceState {
-  QueueState(asio::any_io_executor ex, std::shared_ptr<event_log::LineQueue> q)
-      : SourceState(std::move(ex)), queue(std::move(q)) {}
+  QueueState(asio::any_io_executor ex, std::shared_ptr<event_log::LineQueue> q, std::chrono::milliseconds g)
+      : SourceState(ex), queue(std::move(q)), gather(g), timer(std::move(ex)) {}
   void take_and_deliver() {
     queue->take(batch);
     if (!batch.empty()) deliver(batch);
@@ -290,19 +290,30 @@ struct QueueState : SourceState {
   // The writers have stopped by now (see open_queue_source): what is left goes to the handler.
   void close() {
     queue->on_ready({});
+    timer.cancel();
     queue->take(batch);
     if (!batch.empty() && on_lines) on_lines(batch);
   }
   std::string describe() const { return "in-process queue"; }
   std::shared_ptr<event_log::LineQueue> queue;
+  const std::chrono::milliseconds gather;
+  asio::steady_timer timer;  // the wait before a take; used on the executor only
   std::string batch;
 };
 
 Task<void> run_queue(std::shared_ptr<QueueState> s) {
-  // Woken on a writer's thread: the lines are taken on this source's executor.
+  // Woken on a writer's thread: the lines are taken on this source's executor, `gather` later.
+  // The queue wakes no one again until they are taken, so a busy server costs one wake-up and one
+  // take per `gather` instead of a cross-thread hop per search (§25).
   s->queue->on_ready([weak = std::weak_ptr<QueueState>(s), executor = s->executor] {
     asio::post(executor, [weak] {
-      if (auto state = weak.lock()) state->take_and_deliver();
+      auto state = weak.lock();
+      if (!state || state->stopped) return;
+      state->timer.expires_after(state->gather);
+      state->timer.async_wait([weak](const error_code& ec) {
+        if (ec) return;  // cancelled: the source stopped, and close() took the rest
+        if (auto alive = weak.lock()) alive->take_and_deliver();
+      });
     });
   });
   co_return;
@@ -556,8 +567,9 @@ Result<std::unique_ptr<Source>> open_udp_source(asio::any_io_executor executor, 
 }
 
 std::unique_ptr<Source> open_queue_source(asio::any_io_executor executor,
-                                          std::shared_ptr<event_log::LineQueue> queue) {
-  auto state = std::make_shared<QueueState>(executor, std::move(queue));
+                                          std::shared_ptr<event_log::LineQueue> queue,
+                                          std::chrono::milliseconds gather) {
+  auto state = std::make_shared<QueueState>(executor, std::move(queue), gather);
   return std::make_unique<StateSource<QueueState, run_queue>>(std::move(state));
 }
 

@@ -94,9 +94,11 @@ Result<std::unique_ptr<Source>> open_follow_source(asio::any_io_executor executo
 
 Result<std::unique_ptr<Source>> open_udp_source(asio::any_io_executor executor, const HostPort& address);
 // stop() hands over what is still queued: by then the writers have stopped (`reel up` stops its
-// web server before its aggregator).
+// web server before its aggregator). Lines are taken `gather` after the first of them was queued,
+// all at once (they only wait for the next flush anyway).
 std::unique_ptr<Source> open_queue_source(asio::any_io_executor executor,
-                                          std::shared_ptr<event_log::LineQueue> queue);
+                                          std::shared_ptr<event_log::LineQueue> queue,
+                                          std::chrono::milliseconds gather = std::chrono::milliseconds(20));
 
 Result<std::unique_ptr<Source>> open_tcp_source(asio::any_io_executor executor, const HostPort& address,
                                                 size_t max_clients = 64);

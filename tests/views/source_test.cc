@@ -206,6 +206,25 @@ TEST(QueueSource, DeliversLinesFromOtherThreadsAndTheRestOnStop) {
   EXPECT_EQ(lines.got.back(), "last");
 }
 
+// Lines are taken `gather` after the first one woke the source, together: a line queued while
+// the first waits wakes nobody and arrives in the same handing-over.
+TEST(QueueSource, GathersTheLinesQueuedMeanwhileIntoOneHandingOver) {
+  asio::io_context io;
+  auto busy = asio::make_work_guard(io);
+  auto queue = std::make_shared<event_log::LineQueue>();
+  auto source = open_queue_source(io.get_executor(), queue, 50ms);
+  std::vector<std::string> handed;
+  source->start([&handed](std::string_view block) { handed.emplace_back(block); }, [](Status) {});
+  ASSERT_TRUE(queue->push("first"));
+  io.poll();  // runs the wake-up: the take waits for the gathering delay
+  ASSERT_TRUE(queue->push("second"));
+  ASSERT_TRUE(run_until(
+      io, [&] { return !handed.empty(); }, 60s));
+  io.poll();
+  EXPECT_EQ(handed, std::vector<std::string>{"first\nsecond\n"});
+  source->stop();
+}
+
 TEST(UdpSource, APortInUseIsAnError) {
   asio::io_context io;
   auto first = open_udp_source(io.get_executor(), HostPort{"127.0.0.1", 0});
