@@ -1,5 +1,9 @@
 #include "api/json.h"
 
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <iterator>
 #include <nlohmann/json.hpp>
 
 #include "pages/renderer.h"
@@ -13,49 +17,90 @@ json rating_value(double rating) {
   return rating < 0 ? json(nullptr) : json(rating);
 }
 
-json card_json(const projection::Card& card) {
-  return {{"id", card.id},
-          {"title", card.title},
-          {"slug", card.slug},
-          {"url", pages::watch_path(card.id, card.slug)},
-          {"duration", card.duration_s},
-          {"views", card.views},
-          {"rating", rating_value(card.rating)},
-          {"published_at", card.published_at},
-          {"thumbnail", card.thumb_url},
-          {"channel", {{"name", card.channel_name}, {"display_name", card.channel_display_name}}}};
+std::string dump(const json& document) {
+  return document.dump(-1, ' ', false, json::error_handler_t::replace);
 }
 
-json cards_json(const std::vector<projection::Card>& cards) {
-  json out = json::array();
-  for (const auto& card : cards) out.push_back(card_json(card));
+// Appends `text` as a JSON string, byte for byte as dump() writes it: text that needs no escape
+// (printable ASCII but the quote and the backslash: slugs, URLs, handles, most titles) is copied;
+// anything else goes through dump() itself (escapes, UTF-8 kept, invalid UTF-8 replaced).
+void append_string(std::string& out, std::string_view text) {
+  const bool plain = std::all_of(text.begin(), text.end(), [](char c) {
+    const auto byte = static_cast<unsigned char>(c);
+    return byte >= 0x20 && byte < 0x7F && c != '"' && c != '\\';
+  });
+  if (!plain) {
+    out += dump(json(text));
+    return;
+  }
+  out += '"';
+  out += text;
+  out += '"';
+}
+
+// The cards as the JSON array dump() would write for objects of the fields below (keys sorted, as
+// nlohmann's objects keep them). Written directly: building each card as a json object cost a
+// cached JSON page about two thirds of its time in allocations (docs/benchmarks.md §26). The test
+// compares both writings card by card.
+std::string cards_array(const std::vector<projection::Card>& cards) {
+  std::string out;
+  out.reserve(cards.size() * 400 + 2);
+  out += '[';
+  for (const projection::Card& card : cards) {
+    if (out.size() > 1) out += ',';
+    out += "{\"channel\":{\"display_name\":";
+    append_string(out, card.channel_display_name);
+    out += ",\"name\":";
+    append_string(out, card.channel_name);
+    fmt::format_to(std::back_inserter(out),
+                   "}},\"duration\":{},\"id\":{},\"published_at\":{},\"rating\":", card.duration_s, card.id,
+                   card.published_at);
+    out += dump(rating_value(card.rating));
+    out += ",\"slug\":";
+    append_string(out, card.slug);
+    out += ",\"thumbnail\":";
+    append_string(out, card.thumb_url);
+    out += ",\"title\":";
+    append_string(out, card.title);
+    out += ",\"url\":";
+    append_string(out, pages::watch_path(card.id, card.slug));
+    fmt::format_to(std::back_inserter(out), ",\"views\":{}}}", card.views);
+  }
+  out += ']';
   return out;
 }
 
-std::string dump(const json& document) {
-  return document.dump(-1, ' ', false, json::error_handler_t::replace);
+// `document` (an object whose keys all sort before "videos") with "videos": the cards, last, as
+// dump() would place it.
+std::string with_videos(const json& document, const std::vector<projection::Card>& cards) {
+  std::string out = dump(document);
+  out.pop_back();  // the closing brace
+  out += ",\"videos\":";
+  out += cards_array(cards);
+  out += '}';
+  return out;
 }
 
 }  // namespace
 
 std::string listing_document(const projection::Listing& listing, const projection::ListQuery& query) {
-  return dump({{"sort", projection::sort_name(query.sort)},
-               {"period", projection::period_name(query.period)},
-               {"page", listing.page},
-               {"pages", listing.pages},
-               {"total", listing.total},
-               {"per_page", query.per_page},
-               {"videos", cards_json(listing.cards)}});
+  return with_videos({{"sort", projection::sort_name(query.sort)},
+                      {"period", projection::period_name(query.period)},
+                      {"page", listing.page},
+                      {"pages", listing.pages},
+                      {"total", listing.total},
+                      {"per_page", query.per_page}},
+                     listing.cards);
 }
 
 std::string search_document(const projection::SearchResults& results,
                             const std::optional<std::string>& suggestion) {
-  return dump({{"videos", cards_json(results.cards)},
-               {"total", results.total},
-               {"total_approximate", results.approximate},
-               {"page", results.page},
-               {"pages", results.pages},
-               {"suggestion", suggestion ? json(*suggestion) : json(nullptr)}});
+  return with_videos({{"total", results.total},
+                      {"total_approximate", results.approximate},
+                      {"page", results.page},
+                      {"pages", results.pages},
+                      {"suggestion", suggestion ? json(*suggestion) : json(nullptr)}},
+                     results.cards);
 }
 
 std::string suggestions_document(const std::vector<std::string>& suggestions) {
@@ -93,7 +138,8 @@ std::string video_document(const projection::VideoPage& video) {
                {"hls", video.hls_url.empty() ? json(nullptr) : json(video.hls_url)},
                {"sprite_vtt", video.sprite_vtt_url.empty() ? json(nullptr) : json(video.sprite_vtt_url)},
                {"preview", video.preview_url.empty() ? json(nullptr) : json(video.preview_url)},
-               {"related", cards_json(video.related)}});
+               // Parsed back from the one writing of cards: a watch page's few related cards.
+               {"related", json::parse(cards_array(video.related))}});
 }
 
 std::string unlisted_video_document(int64_t id, const projection::UploadStatus& status) {
@@ -140,7 +186,7 @@ std::string session_document(std::string_view csrf, int64_t id, std::string_view
 }
 
 std::string cards_document(const std::vector<projection::Card>& cards, int64_t total, int page, int pages) {
-  return dump({{"videos", cards_json(cards)}, {"total", total}, {"page", page}, {"pages", pages}});
+  return with_videos({{"total", total}, {"page", page}, {"pages", pages}}, cards);
 }
 
 std::string playlist_document(const catalog::Playlist& playlist, const std::vector<projection::Card>& cards,
@@ -150,11 +196,8 @@ std::string playlist_document(const catalog::Playlist& playlist, const std::vect
                 {"public", playlist.is_public},
                 {"owner", playlist.owner_name},
                 {"created_at", playlist.created_at}};
-  return dump({{"playlist", std::move(about)},
-               {"videos", cards_json(cards)},
-               {"total", total},
-               {"page", page},
-               {"pages", pages}});
+  return with_videos({{"playlist", std::move(about)}, {"total", total}, {"page", page}, {"pages", pages}},
+                     cards);
 }
 
 std::string vote_document(int64_t likes, int64_t dislikes, int mine) {
