@@ -39,9 +39,9 @@ void append_string(std::string& out, std::string_view text) {
 }
 
 // The cards as the JSON array dump() would write for objects of the fields below (keys sorted, as
-// nlohmann's objects keep them). Written directly: building each card as a json object cost a
-// cached JSON page about two thirds of its time in allocations (docs/benchmarks.md §26). The test
-// compares both writings card by card.
+// nlohmann's objects keep them). Written directly: building each card as a json object took about
+// two thirds of a cached JSON page's time (the page ran at a third of today's rate,
+// docs/benchmarks.md §26). tests/api/json_test.cc compares both writings card by card.
 std::string cards_array(const std::vector<projection::Card>& cards) {
   std::string out;
   out.reserve(cards.size() * 400 + 2);

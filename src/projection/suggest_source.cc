@@ -94,7 +94,8 @@ Result<search::Suggester> SuggestSource::read() {
     redis_.emplace(std::move(*connected));
   }
   // One chunk per round trip, never a pipeline of them: Redis runs a client's pipelined commands
-  // back to back, so 100,000 terms sent at once held it ~50 ms for every other client (§25).
+  // back to back, so 100,000 terms sent at once held it 41-64 ms for every other client
+  // (docs/benchmarks.md §25).
   std::vector<search::DictionaryTerm> dictionary;
   while (dictionary.size() < options_.dictionary_terms) {
     auto members =

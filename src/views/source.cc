@@ -304,7 +304,7 @@ struct QueueState : SourceState {
 Task<void> run_queue(std::shared_ptr<QueueState> s) {
   // Woken on a writer's thread: the lines are taken on this source's executor, `gather` later.
   // The queue wakes no one again until they are taken, so a busy server costs one wake-up and one
-  // take per `gather` instead of a cross-thread hop per search (§25).
+  // take per `gather` instead of a cross-thread hop per search (docs/benchmarks.md §25).
   s->queue->on_ready([weak = std::weak_ptr<QueueState>(s), executor = s->executor] {
     asio::post(executor, [weak] {
       auto state = weak.lock();
