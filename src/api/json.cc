@@ -70,37 +70,38 @@ std::string cards_array(const std::vector<projection::Card>& cards) {
   return out;
 }
 
-// `document` (an object whose keys all sort before "videos") with "videos": the cards, last, as
-// dump() would place it.
-std::string with_videos(const json& document, const std::vector<projection::Card>& cards) {
+// `document` with `key`: the cards, where dump() would place it among the sorted keys. `key` must
+// name no field of an object nested in `document`: the cards go where `"key":null` is written, and
+// that text (an unescaped quote) can only be the document's own structure, never inside a string.
+std::string with_cards(json document, std::string_view key, const std::vector<projection::Card>& cards) {
+  document[std::string(key)] = nullptr;
   std::string out = dump(document);
-  out.pop_back();  // the closing brace
-  out += ",\"videos\":";
-  out += cards_array(cards);
-  out += '}';
+  const std::string placeholder = fmt::format("\"{}\":null", key);
+  const size_t at = out.find(placeholder) + placeholder.size() - 4;  // the null
+  out.replace(at, 4, cards_array(cards));
   return out;
 }
 
 }  // namespace
 
 std::string listing_document(const projection::Listing& listing, const projection::ListQuery& query) {
-  return with_videos({{"sort", projection::sort_name(query.sort)},
-                      {"period", projection::period_name(query.period)},
-                      {"page", listing.page},
-                      {"pages", listing.pages},
-                      {"total", listing.total},
-                      {"per_page", query.per_page}},
-                     listing.cards);
+  return with_cards({{"sort", projection::sort_name(query.sort)},
+                     {"period", projection::period_name(query.period)},
+                     {"page", listing.page},
+                     {"pages", listing.pages},
+                     {"total", listing.total},
+                     {"per_page", query.per_page}},
+                    "videos", listing.cards);
 }
 
 std::string search_document(const projection::SearchResults& results,
                             const std::optional<std::string>& suggestion) {
-  return with_videos({{"total", results.total},
-                      {"total_approximate", results.approximate},
-                      {"page", results.page},
-                      {"pages", results.pages},
-                      {"suggestion", suggestion ? json(*suggestion) : json(nullptr)}},
-                     results.cards);
+  return with_cards({{"total", results.total},
+                     {"total_approximate", results.approximate},
+                     {"page", results.page},
+                     {"pages", results.pages},
+                     {"suggestion", suggestion ? json(*suggestion) : json(nullptr)}},
+                    "videos", results.cards);
 }
 
 std::string suggestions_document(const std::vector<std::string>& suggestions) {
@@ -117,29 +118,29 @@ std::string video_document(const projection::VideoPage& video) {
   for (const auto& c : video.categories) categories.push_back({{"slug", c.slug}, {"name", c.name}});
   json files = json::array();
   for (const auto& f : video.files) files.push_back({{"height", f.height}, {"url", f.url}});
-  return dump({{"id", video.id},
-               {"title", video.title},
-               {"slug", video.slug},
-               {"url", pages::watch_path(video.id, video.slug)},
-               {"status", "ready"},
-               {"description", video.description},
-               {"duration", video.duration_s},
-               {"views", video.views},
-               {"likes", video.likes},
-               {"dislikes", video.dislikes},
-               {"comments", video.comments},
-               {"rating", rating_value(video.rating)},
-               {"published_at", video.published_at},
-               {"channel", {{"name", video.channel_name}, {"display_name", video.channel_display_name}}},
-               {"tags", video.tags},
-               {"categories", categories},
-               {"poster", video.poster_url},
-               {"files", files},
-               {"hls", video.hls_url.empty() ? json(nullptr) : json(video.hls_url)},
-               {"sprite_vtt", video.sprite_vtt_url.empty() ? json(nullptr) : json(video.sprite_vtt_url)},
-               {"preview", video.preview_url.empty() ? json(nullptr) : json(video.preview_url)},
-               // Parsed back from the one writing of cards: a watch page's few related cards.
-               {"related", json::parse(cards_array(video.related))}});
+  return with_cards(
+      {{"id", video.id},
+       {"title", video.title},
+       {"slug", video.slug},
+       {"url", pages::watch_path(video.id, video.slug)},
+       {"status", "ready"},
+       {"description", video.description},
+       {"duration", video.duration_s},
+       {"views", video.views},
+       {"likes", video.likes},
+       {"dislikes", video.dislikes},
+       {"comments", video.comments},
+       {"rating", rating_value(video.rating)},
+       {"published_at", video.published_at},
+       {"channel", {{"name", video.channel_name}, {"display_name", video.channel_display_name}}},
+       {"tags", video.tags},
+       {"categories", categories},
+       {"poster", video.poster_url},
+       {"files", files},
+       {"hls", video.hls_url.empty() ? json(nullptr) : json(video.hls_url)},
+       {"sprite_vtt", video.sprite_vtt_url.empty() ? json(nullptr) : json(video.sprite_vtt_url)},
+       {"preview", video.preview_url.empty() ? json(nullptr) : json(video.preview_url)}},
+      "related", video.related);
 }
 
 std::string unlisted_video_document(int64_t id, const projection::UploadStatus& status) {
@@ -186,7 +187,7 @@ std::string session_document(std::string_view csrf, int64_t id, std::string_view
 }
 
 std::string cards_document(const std::vector<projection::Card>& cards, int64_t total, int page, int pages) {
-  return with_videos({{"total", total}, {"page", page}, {"pages", pages}}, cards);
+  return with_cards({{"total", total}, {"page", page}, {"pages", pages}}, "videos", cards);
 }
 
 std::string playlist_document(const catalog::Playlist& playlist, const std::vector<projection::Card>& cards,
@@ -196,8 +197,8 @@ std::string playlist_document(const catalog::Playlist& playlist, const std::vect
                 {"public", playlist.is_public},
                 {"owner", playlist.owner_name},
                 {"created_at", playlist.created_at}};
-  return with_videos({{"playlist", std::move(about)}, {"total", total}, {"page", page}, {"pages", pages}},
-                     cards);
+  return with_cards({{"playlist", std::move(about)}, {"total", total}, {"page", page}, {"pages", pages}},
+                    "videos", cards);
 }
 
 std::string vote_document(int64_t likes, int64_t dislikes, int mine) {
