@@ -30,15 +30,19 @@ class SuiteRedis {
   std::optional<redis::RedisServer> server_;
 };
 
-// The bytes the server at `client` has appended to its AOF (INFO persistence's aof_current_size),
-// for tests of what is logged; an Error when it cannot say (no AOF, no answer).
+// The bytes the server at `client` has logged for its AOF, for tests of what is logged: those
+// written (INFO persistence's aof_current_size) and those still in its buffer (aof_buffer_length).
+// The buffer counts because with appendfsync everysec Redis postpones the write, up to 2 s, while
+// a background fsync runs, which a loaded machine makes common. An Error when it cannot say (no
+// AOF, no answer).
 inline Result<int64_t> aof_bytes(redis::BlockingClient& client) {
-  auto enabled = info_number(client, "persistence", "aof_enabled:");
-  if (!enabled) return enabled.error();
-  auto size = info_number(client, "persistence", "aof_current_size:");
-  if (!size) return size.error();
-  if (*enabled != 1 || !*size) return Error{"the server keeps no AOF"};
-  return **size;
+  auto info = info_text(client, "persistence");  // one reply: a flush cannot fall between the two
+  if (!info) return info.error();
+  const auto enabled = number_after(*info, "aof_enabled:");
+  const auto written = number_after(*info, "aof_current_size:");
+  const auto buffered = number_after(*info, "aof_buffer_length:");
+  if (enabled != 1 || !written || !buffered) return Error{"the server keeps no AOF"};
+  return *written + *buffered;
 }
 
 // A fixture base for suites that share one SuiteRedis: it starts in SetUpTestSuite() and stops in
