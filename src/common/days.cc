@@ -22,4 +22,8 @@ int32_t days_before(int32_t day, int n) {
   return utc_day(day_start(day) - int64_t{n} * 86400);
 }
 
+int32_t days_after(int32_t day, int n) {
+  return days_before(day, -n);
+}
+
 }  // namespace reel

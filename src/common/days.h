@@ -12,5 +12,7 @@ int32_t utc_day(int64_t unix_seconds);
 int64_t day_start(int32_t day);
 // The day `n` days before `day`.
 int32_t days_before(int32_t day, int n);
+// The day `n` days after `day`.
+int32_t days_after(int32_t day, int n);
 
 }  // namespace reel

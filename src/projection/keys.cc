@@ -146,6 +146,9 @@ std::string_view trending_epoch() {
 std::string views_batch(std::string_view token) {
   return fmt::format("views:batch:{}", token);
 }
+std::string_view views_windows() {
+  return "views:windows";
+}
 std::string_view views_hold() {
   return "views:hold";
 }

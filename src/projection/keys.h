@@ -53,6 +53,9 @@ std::string coviews_pattern();
 std::string trending(Scope scope);
 std::string_view trending_epoch();                // string: t0 of every trending score (Unix seconds)
 std::string views_batch(std::string_view token);  // string: result of an applied flush chunk
+// hash: week or month list key -> "F" (its first day counted, YYYYMMDD) or "F N" (day F-1 being
+// taken out of it, the first N members done): the windows kept incrementally (views/windows.h)
+std::string_view views_windows();
 // The cut-over between `reel rebuild` and the aggregators (projection/rebuild.h, views/flush.h).
 std::string_view views_hold();         // string: the id of the rebuild holding view counting; expires
 std::string_view views_aggregators();  // hash: instance -> "1", every aggregator that ran lately

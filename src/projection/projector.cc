@@ -5,7 +5,6 @@
 #include "projection/community.h"
 #include "projection/keys.h"
 #include "projection/search_index.h"
-#include "projection/view_lists.h"
 
 namespace reel::projection {
 
@@ -79,9 +78,10 @@ std::vector<redis::Command> withdraw_video_commands(const catalog::Video& video,
   for (Period period : {Period::week, Period::month}) {
     for (auto& key : period_lists(video, period, 0)) lists.push_back(std::move(key));
   }
-  for (int back = 0; back < day_list_ttl_days; ++back) {
-    for (auto& key : period_lists(video, Period::day, days_before(today, back)))
-      lists.push_back(std::move(key));
+  // The day lists pages read (today's, a day either way for clocks around midnight), not the
+  // older ones: the week and month windows subtract those as they are (views/windows.h).
+  for (int32_t day : {days_before(today, 1), today, days_after(today, 1)}) {
+    for (auto& key : period_lists(video, Period::day, day)) lists.push_back(std::move(key));
   }
   lists.push_back(keys::list({ListKind::all, {}}, Sort::trending));
   for (const auto& slug : video.categories)

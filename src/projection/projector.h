@@ -38,8 +38,10 @@ std::vector<redis::Command> video_object_commands(const catalog::Video& video,
 // list_memberships() and its search entries (search_index.h: the old ones replaced, so an edited
 // video is published again); a video that is ready. withdraw: the video's objects, related and
 // co-view lists and comments (community.h) removed, and the id taken out of every list it can be
-// in (memberships, period view lists of the last day_list_ttl_days days, trending) and of the
-// search index; a video deleted or no longer ready.
+// in (memberships, week and month view lists, the day lists of today and a day either way,
+// trending) and of the search index; a video deleted or no longer ready. Older day lists keep it:
+// they are frozen while the week and month windows subtract them (views/windows.h), which takes
+// the withdrawn video, absent from those lists, no lower than gone.
 // withdraw also sets keys::withdrawn(id) for withdrawn_ttl: a publish that read the video before
 // the DELETE and runs after it checks that key (redis::execute_unless_exists) and is refused, so
 // a deleted video is never listed again, whatever the order of the two.

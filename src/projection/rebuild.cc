@@ -413,7 +413,7 @@ class Rebuild {
       if (auto s = dictionary(); !s) return s;
     }
     if (selected_["views"]) {
-      if (auto s = period_views(); !s) return s;
+      if (auto s = period_views(*categories); !s) return s;
     }
     if (selected_["related"]) {
       if (auto s = related(); !s) return s;
@@ -563,18 +563,29 @@ class Rebuild {
     return {};
   }
 
-  Status period_views() {
+  // The day lists, the week and month lists with their windows (views/windows.h: each list the
+  // sum of its day lists from its window's first day), and trending.
+  Status period_views(const std::vector<catalog::Category>& categories) {
     const int32_t today = utc_day(options_.now);
     const int64_t epoch = day_start(today) + 86400;  // the end of today: every weight <= 1
     const int32_t trending_since = days_before(today, trending_rebuild_days - 1);
+    std::vector<keys::Scope> scopes{{ListKind::all, {}}};
+    for (const auto& category : categories) scopes.push_back({ListKind::category, category.slug});
     Status failed;
     for (auto [period, days] : {std::pair{Period::week, 7}, std::pair{Period::month, 30}}) {
       report(period == Period::week ? "views/week" : "views/month", 0, 0);
-      auto scanned = store_.for_each_view_sum(days_before(today, days - 1), [&](int64_t id, int64_t views) {
+      const int32_t first = days_before(today, days - 1);
+      auto scanned = store_.for_each_view_sum(first, [&](int64_t id, int64_t views) {
         if (failed) failed = add_period_views(id, views, period, 0);
       });
       if (!scanned) return scanned;
       if (!failed) return failed;
+      for (const keys::Scope& scope : scopes) {
+        if (auto s = lists_.add_field(std::string(keys::views_windows()),
+                                      keys::list(scope, Sort::views, period), std::to_string(first));
+            !s)
+          return s;
+      }
     }
     report("views/day", 0, 0);
     auto scanned = store_.for_each_daily_views(

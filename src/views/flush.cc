@@ -7,6 +7,7 @@
 #include "common/days.h"
 #include "projection/codec.h"
 #include "projection/keys.h"
+#include "views/windows.h"
 
 namespace reel::views {
 namespace keys = projection::keys;
@@ -18,20 +19,22 @@ namespace {
 
 constexpr std::string_view slot = "\x1f";  // stands for the id or name in a key template
 
-// KEYS: 1 token, 2 z:views:all, 3 z:trending, 4 trending epoch, 5 search:popular, 6.. one day list
-// per day of the chunk, last the hold (views:hold).
-// ARGV: 1 token ttl, 2 lambda, 3 ref, 4..10 templates (card, video, category all, category
-// trending, tag all, channel all, co-views), 11 co-view keep, 12 co-view trim at, 13 day count,
-// then per day: category day template, seconds left to live; then the video count and per video: id, day
-// index (1-based), views, weight; then the pair count and per pair: a, b, count; then the search
-// count and per search: query, weight.
-// Runs after the projection's codec helpers (card_views, video_list_fields, each_name).
+// KEYS: 1 token, 2 z:views:all, 3 z:trending, 4 trending epoch, 5 search:popular, 6 views:windows,
+// 7 z:views:week, 8 z:views:month, 9.. one day list per day of the chunk, last the hold (views:hold).
+// ARGV: 1 token ttl, 2 lambda, 3 ref, 4..12 templates (card, video, category all, category
+// trending, tag all, channel all, co-views, category week, category month), 13 co-view keep,
+// 14 co-view trim at, 15 day count, then per day: the day (YYYYMMDD), category day template,
+// seconds left to live; then the video count and per video: id, day index (1-based), views,
+// weight; then the pair count and per pair: a, b, count; then the search count and per search:
+// query, weight.
+// Runs after the projection's codec helpers (card_views, video_list_fields, each_name) and the
+// windows' (window_state).
 // A chunk of video increments (day count > 0) is refused with {2, hold id} while a rebuild holds
 // view counting; nothing is written then, not even the token.
 constexpr std::string_view flush_lua = R"lua(
 local done = redis.call('GET', KEYS[1])
 if done then return {0, done} end
-if tonumber(ARGV[13]) > 0 then
+if tonumber(ARGV[15]) > 0 then
   local hold = redis.call('GET', KEYS[#KEYS])
   if hold then return {2, hold} end
 end
@@ -47,7 +50,9 @@ local cat_trend_a, cat_trend_b = parts(ARGV[7])
 local tag_a, tag_b = parts(ARGV[8])
 local channel_a, channel_b = parts(ARGV[9])
 local cov_a, cov_b = parts(ARGV[10])
-local cov_keep, cov_trim_at = tonumber(ARGV[11]), tonumber(ARGV[12])
+local cat_week_a, cat_week_b = parts(ARGV[11])
+local cat_month_a, cat_month_b = parts(ARGV[12])
+local cov_keep, cov_trim_at = tonumber(ARGV[13]), tonumber(ARGV[14])
 local lambda, ref = tonumber(ARGV[2]), tonumber(ARGV[3])
 local t0 = tonumber(redis.call('GET', KEYS[4]))
 if not t0 then
@@ -73,16 +78,36 @@ local function exists(id)
   end
   return k
 end
-local a = 13
+local a = 15
 local days = {}
 for d = 1, tonumber(ARGV[a]) do
-  local p, s = parts(ARGV[a + 1])
-  days[d] = {p, s, ARGV[a + 2]}
-  a = a + 2
+  local p, s = parts(ARGV[a + 2])
+  days[d] = {p, s, ARGV[a + 3], tonumber(ARGV[a + 1])}
+  a = a + 3
 end
 a = a + 1
 local expire = {}
 local unknown = {}
+local firsts = {}
+local function window_first(list)
+  local first = firsts[list]
+  if first == nil then
+    first = window_state(redis.call('HGET', KEYS[6], list)) or false
+    firsts[list] = first
+  end
+  return first
+end
+-- Views of a day to a scope's day list and to its week and month when the day is in their
+-- window; nothing for a day the week has left (its day list is frozen: views/windows.h).
+local function count_day(day, day_key, week_key, month_key, views, id)
+  local week = window_first(week_key)
+  if week and day[4] < week then return end
+  zincr(day_key, views, id)
+  expire[day_key] = day[3]
+  if week then zincr(week_key, views, id) end
+  local month = window_first(month_key)
+  if month and day[4] >= month then zincr(month_key, views, id) end
+end
 for i = 1, tonumber(ARGV[a]) do
   local id, d, views = ARGV[a + 1], tonumber(ARGV[a + 2]), ARGV[a + 3]
   local trend = tonumber(ARGV[a + 4]) * factor
@@ -95,17 +120,15 @@ for i = 1, tonumber(ARGV[a]) do
     if total then
       redis.pcall('SETRANGE', card_a .. id .. card_b, 0, card_views(total))
     end
-    zincr(KEYS[5 + d], views, id)
-    expire[KEYS[5 + d]] = day[3]
+    count_day(day, KEYS[8 + d], KEYS[7], KEYS[8], views, id)
     zincr(KEYS[3], trend, id)
     local f = redis.pcall('HMGET', video_a .. id .. video_b, unpack(video_list_fields))
     if type(f) == 'table' and not f.err then
       if f[1] then
         for slug in each_name(f[1]) do
           zincr(cat_all_a .. slug .. cat_all_b, views, id)
-          local key = day[1] .. slug .. day[2]
-          zincr(key, views, id)
-          expire[key] = day[3]
+          count_day(day, day[1] .. slug .. day[2], cat_week_a .. slug .. cat_week_b,
+                    cat_month_a .. slug .. cat_month_b, views, id)
           zincr(cat_trend_a .. slug .. cat_trend_b, trend, id)
         end
       end
@@ -189,11 +212,14 @@ ChunkEncoder::ChunkEncoder(double lambda, FlushOptions options) : lambda_(lambda
       keys::list({ListKind::tag, slot}, Sort::views, Period::all),
       keys::list({ListKind::channel, slot}, Sort::views, Period::all),
       keys::coviews(slot),
+      keys::list({ListKind::category, slot}, Sort::views, Period::week),
+      keys::list({ListKind::category, slot}, Sort::views, Period::month),
   };
 }
 
 const redis::Script& ChunkEncoder::script() {
-  static const redis::Script script{projection::codec::lua_helpers() + std::string(flush_lua)};
+  static const redis::Script script{projection::codec::lua_helpers() + window_lua_helpers() +
+                                    std::string(flush_lua)};
   return script;
 }
 
@@ -204,12 +230,15 @@ redis::Command ChunkEncoder::command(const FlushChunk& chunk, int64_t now, bool 
   }
   // Built in place (not through Script's vectors of strings): a flush encodes ~10^5 arguments.
   redis::Command c;
-  c.arg(eval ? "EVAL" : "EVALSHA").arg(eval ? script().source() : script().sha1()).arg(6 + days.size());
+  c.arg(eval ? "EVAL" : "EVALSHA").arg(eval ? script().source() : script().sha1()).arg(9 + days.size());
   c.arg(keys::views_batch(chunk.token))
       .arg(keys::list({ListKind::all, {}}, Sort::views, Period::all))
       .arg(keys::trending({ListKind::all, {}}))
       .arg(keys::trending_epoch())
-      .arg(keys::search_popular());
+      .arg(keys::search_popular())
+      .arg(keys::views_windows())
+      .arg(keys::list({ListKind::all, {}}, Sort::views, Period::week))
+      .arg(keys::list({ListKind::all, {}}, Sort::views, Period::month));
   for (int32_t day : days) c.arg(keys::list({ListKind::all, {}}, Sort::views, Period::day, day));
   c.arg(keys::views_hold());
 
@@ -217,7 +246,7 @@ redis::Command ChunkEncoder::command(const FlushChunk& chunk, int64_t now, bool 
   for (const auto& t : templates_) c.arg(t);
   c.arg(options_.coview_keep).arg(options_.coview_trim_at).arg(days.size());
   for (int32_t day : days) {
-    c.arg(keys::list({ListKind::category, slot}, Sort::views, Period::day, day));
+    c.arg(day).arg(keys::list({ListKind::category, slot}, Sort::views, Period::day, day));
     c.arg(day_start(day) + options_.day_list_ttl_days * 86400 - now);
   }
   c.arg(chunk.videos.size());
@@ -453,20 +482,12 @@ const FlushChunk* RedisFlusher::in_flight(std::string_view token) const {
 std::vector<redis::Command> maintenance_commands(int64_t now, double lambda,
                                                  const std::vector<std::string>& category_slugs,
                                                  const MaintenanceOptions& options) {
-  const int32_t today = utc_day(now);
   std::vector<keys::Scope> scopes{{ListKind::all, {}}};
   for (const auto& slug : category_slugs) scopes.push_back({ListKind::category, slug});
 
   std::vector<redis::Command> commands;
   std::vector<std::string> rebase_keys{std::string(keys::trending_epoch())};
   for (const keys::Scope& scope : scopes) {
-    for (auto [period, days] : {std::pair{Period::week, 7}, std::pair{Period::month, 30}}) {
-      redis::Command union_store("ZUNIONSTORE", keys::list(scope, Sort::views, period), days);
-      for (int i = 0; i < days; ++i)
-        union_store.arg(keys::list(scope, Sort::views, Period::day, days_before(today, i)));
-      union_store.arg("AGGREGATE").arg("SUM");
-      commands.push_back(std::move(union_store));
-    }
     std::string trending = keys::trending(scope);
     commands.emplace_back("ZREMRANGEBYRANK", trending, 0, -(options.trending_keep + 1));
     rebase_keys.push_back(std::move(trending));
@@ -486,6 +507,8 @@ Task<Status> maintain(redis::Connection& connection, int64_t now, double lambda,
   std::vector<std::string> slugs;
   for (auto& link : projection::codec::decode_nav(nav->str())) slugs.push_back(std::move(link.slug));
 
+  auto windows = co_await keep_windows(connection, now, slugs, options.windows);
+  if (auto s = first_error(windows, "view maintenance"); !s) co_return s;
   auto commands = maintenance_commands(now, lambda, slugs, options);
   const redis::Command rebase = commands.back();
   auto replies = co_await connection.execute(std::move(commands));

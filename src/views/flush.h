@@ -6,11 +6,14 @@
 //   ZINCRBY z:views:all, then SETRANGE card:{id} 0 <the new total as 12 digits>;
 //   ZINCRBY z:views:day:{d} (EXPIRE: it lives until day start + day_list_ttl_days, as rebuild sets
 //   it; the seconds left are counted from the aggregator's Clock, never Redis's, so a skewed or
-//   faked clock on either side cannot expire it early; a day already past that is deleted at once);
+//   faked clock on either side cannot expire it early; a day already past that is deleted at once),
+//   and z:views:week and z:views:month when d is inside their window (views/windows.h; nothing,
+//   not even the day list, for a day the week's window has left);
 //   ZINCRBY z:trending by weight * exp(lambda * (ref - t0)), t0 read from trending:epoch;
 //   reads v:{id}'s categories, tags and channel (HMGET) and ZINCRBYs z:cat:{slug}:views:all,
-//   z:cat:{slug}:views:day:{d} (same expiry), z:cat:{slug}:trending, z:tag:{tag}:views:all and
-//   z:ch:{name}:views:all, the lists the rebuild fills from the same counts.
+//   z:cat:{slug}:views:day:{d} (same expiry) with its week and month (same windows rule),
+//   z:cat:{slug}:trending, z:tag:{tag}:views:all and z:ch:{name}:views:all, the lists the
+//   rebuild fills from the same counts.
 // (The video hash has no views field; pages read the count from the card and z:views:all.)
 // For each search increment: ZINCRBY search:popular by weight * exp(lambda * (ref - t0)), the
 // query as member (the same decay and epoch as z:trending, so the upkeep trims and rebases it
@@ -76,6 +79,7 @@
 #include "redis/script.h"
 #include "views/aggregator.h"
 #include "views/journal.h"
+#include "views/windows.h"
 
 namespace reel::views {
 
@@ -170,19 +174,21 @@ struct MaintenanceOptions {
   int64_t rebase_after_seconds = 7 * 86400;
   int trending_keep = 10000;          // members kept per trending list
   int popular_searches_keep = 10000;  // members kept in search:popular
+  WindowOptions windows;
 };
 
-// The upkeep commands for `now`, given the category slugs: ZUNIONSTORE of the last 7 and 30 day
-// lists (today included) into z:views:week and z:views:month, globally and per category; trim
-// of every trending list to trending_keep and of search:popular to popular_searches_keep; the
-// rebase script (see the file comment), over the trending lists and search:popular.
+// The upkeep commands for `now`, given the category slugs: trim of every trending list (global
+// and per category) to trending_keep and of search:popular to popular_searches_keep; the rebase
+// script (see the file comment), over the trending lists and search:popular.
 std::vector<redis::Command> maintenance_commands(int64_t now, double lambda,
                                                  const std::vector<std::string>& category_slugs,
                                                  const MaintenanceOptions& options);
 
-// Reads the category slugs from nav:categories, then sends maintenance_commands() in one
-// pipelined write: two round trips. Call it every few minutes (any aggregator may: it is
-// idempotent). An Error when Redis is unavailable or answers any of them with an error.
+// Reads the category slugs from nav:categories, moves the week and month windows to `now`'s day
+// (keep_windows(): one round trip, and a script call per 1,000 members of each day leaving a
+// window, once a day), then sends maintenance_commands() in one pipelined write. Call it every
+// few minutes (any aggregator may: it is idempotent, and aggregators running it at once share the
+// work). An Error when Redis is unavailable or answers any of them with an error.
 Task<Status> maintain(redis::Connection& connection, int64_t now, double lambda,
                       const MaintenanceOptions& options = {});
 

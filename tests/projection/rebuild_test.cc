@@ -218,6 +218,17 @@ TEST_F(RebuildTest, PeriodListsComeFromDailyViews) {
             (std::vector<std::string>{"4", "1", "2"}));
   EXPECT_EQ(zrevrange(keys::list({ListKind::category, "sports"}, Sort::views, Period::month)),
             (std::vector<std::string>{"4"}));
+  // Each week and month list comes with its window (views/windows.h), every category's too.
+  for (const std::string slug : {"", "music", "sports"}) {
+    const keys::Scope scope{slug.empty() ? ListKind::all : ListKind::category, slug};
+    for (auto [period, first] :
+         {std::pair{Period::week, days_before(today, 6)}, std::pair{Period::month, days_before(today, 29)}}) {
+      auto window = redis_->execute(
+          redis::Command("HGET", keys::views_windows(), keys::list(scope, Sort::views, period)));
+      ASSERT_TRUE(window);
+      EXPECT_EQ(window->str(), std::to_string(first)) << keys::list(scope, Sort::views, period);
+    }
+  }
   // Trending: the last week's daily counts, decayed; video 4's views are older than a week.
   EXPECT_EQ(zrevrange(keys::list({ListKind::all, {}}, Sort::trending)), (std::vector<std::string>{"1", "2"}));
   EXPECT_EQ(integer(redis::Command("EXISTS", keys::trending_epoch())), 1);

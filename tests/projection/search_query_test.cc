@@ -23,7 +23,7 @@
 #include "redis/server.h"
 #include "support/event_loop.h"
 #include "support/fixtures.h"
-#include "support/suite_redis.h"
+#include "support/redis_loop_test.h"
 
 namespace reel::projection {
 namespace {
@@ -48,16 +48,11 @@ catalog::Video video(int64_t id, std::string title) {
   return v;
 }
 
-class SearchQueryTest : public testing::RedisSuiteTest {
+class SearchQueryTest : public testing::RedisLoopTest {
  protected:
   void SetUp() override {
-    RedisSuiteTest::SetUp();
+    RedisLoopTest::SetUp();
     if (HasFatalFailure()) return;
-    auto client = flushed_client();
-    ASSERT_TRUE(client) << client.error().message;
-    redis_.emplace(std::move(*client));
-    connection_.emplace(io_.get_executor(), connection_options());
-    connection_->start();
     model_.emplace(*connection_, clock_);
   }
 
@@ -104,10 +99,7 @@ class SearchQueryTest : public testing::RedisSuiteTest {
     return answer ? *answer : search_query::Answer{};
   }
 
-  asio::io_context io_;
   ManualClock clock_{now_s};
-  std::optional<redis::BlockingClient> redis_;
-  std::optional<redis::Connection> connection_;
   std::optional<RedisReadModel> model_;
 };
 

@@ -1,7 +1,7 @@
 // A fixture base for suites that work on Redis and SQL together (ingest, worker, sweeper): the
-// suite's redis-server (RedisSuiteTest), flushed before each test, and a fresh migrated SQLite
-// database in a temporary directory of the test's own, with a CatalogStore over it. Subclasses
-// call SetUp() first and return when it failed (HasFatalFailure()).
+// suite's redis-server and a client of it, flushed before each test (FlushedRedisTest), and a
+// fresh migrated SQLite database in a temporary directory of the test's own, with a CatalogStore
+// over it. Subclasses call SetUp() first and return when it failed (HasFatalFailure()).
 // Thread-safety: none needed (gtest runs a test's setup and body on one thread).
 #pragma once
 
@@ -19,14 +19,11 @@
 
 namespace reel::testing {
 
-class RedisSqliteTest : public RedisSuiteTest {
+class RedisSqliteTest : public FlushedRedisTest {
  protected:
   void SetUp() override {
-    RedisSuiteTest::SetUp();
+    FlushedRedisTest::SetUp();
     if (HasFatalFailure()) return;
-    auto client = flushed_client();
-    ASSERT_TRUE(client) << client.error().message;
-    redis_.emplace(std::move(*client));
     sql_url_ = "sqlite:" + (dir_.path() / "reel.db").string();
     auto db = sql::open({sql_url_});
     ASSERT_TRUE(db) << db.error().message;
@@ -38,7 +35,6 @@ class RedisSqliteTest : public RedisSuiteTest {
 
   TempDir dir_;          // the database and whatever else the test writes
   std::string sql_url_;  // "sqlite:{dir_}/reel.db", for components that open their own connections
-  std::optional<redis::BlockingClient> redis_;
   std::unique_ptr<sql::Connection> db_;
   std::optional<sql::CatalogStore> store_;
 };

@@ -68,4 +68,19 @@ class RedisSuiteTest : public ::testing::Test {
   static inline SuiteRedis redis_;
 };
 
+// RedisSuiteTest with a client of the suite's server, flushed before each test (flushed_client()).
+// Subclasses call SetUp() first and return when it failed (HasFatalFailure()).
+class FlushedRedisTest : public RedisSuiteTest {
+ protected:
+  void SetUp() override {
+    RedisSuiteTest::SetUp();
+    if (HasFatalFailure()) return;
+    auto client = flushed_client();
+    ASSERT_TRUE(client) << client.error().message;
+    redis_.emplace(std::move(*client));
+  }
+
+  std::optional<redis::BlockingClient> redis_;
+};
+
 }  // namespace reel::testing

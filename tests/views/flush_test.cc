@@ -7,6 +7,7 @@
 #include <cmath>
 
 #include "common/days.h"
+#include "views/windows.h"
 
 namespace reel::views {
 namespace {
@@ -24,11 +25,11 @@ TEST(ChunkEncoder, OneEvalshaCarriesTheKeysTemplatesAndIncrements) {
   // seconds until the day's start + 35 days.
   const int64_t now = 1795867200;  // 2026-11-28 12:00 UTC
   const Args args = encoder.command(chunk, now).args();
-  const Args head(args.begin(), args.begin() + 11);
-  EXPECT_EQ(head, (Args{"EVALSHA", ChunkEncoder::script().sha1(), "8", "views:batch:abc:7", "z:views:all",
-                        "z:trending", "trending:epoch", "search:popular", "z:views:day:20261128",
-                        "z:views:day:20261127", "views:hold"}));
-  Args rest(args.begin() + 11, args.end());
+  const Args head(args.begin(), args.begin() + 14);
+  EXPECT_EQ(head, (Args{"EVALSHA", ChunkEncoder::script().sha1(), "11", "views:batch:abc:7", "z:views:all",
+                        "z:trending", "trending:epoch", "search:popular", "views:windows", "z:views:week",
+                        "z:views:month", "z:views:day:20261128", "z:views:day:20261127", "views:hold"}));
+  Args rest(args.begin() + 14, args.end());
   EXPECT_EQ(std::stod(rest[1]), lambda);  // lambda, in full precision
   rest.erase(rest.begin() + 1);
   const std::string ttl_28 = std::to_string(35 * 86400 - 12 * 3600);
@@ -42,11 +43,15 @@ TEST(ChunkEncoder, OneEvalshaCarriesTheKeysTemplatesAndIncrements) {
                         "z:tag:\x1f:views:all",
                         "z:ch:\x1f:views:all",
                         "z:cov:\x1f",
+                        "z:cat:\x1f:views:week",
+                        "z:cat:\x1f:views:month",
                         "100",
                         "120",
                         "2",
+                        "20261128",
                         "z:cat:\x1f:views:day:20261128",
                         ttl_28,
+                        "20261127",
                         "z:cat:\x1f:views:day:20261127",
                         ttl_27,
                         "3",
@@ -71,15 +76,15 @@ TEST(ChunkEncoder, OneEvalshaCarriesTheKeysTemplatesAndIncrements) {
   const Args p = encoder.command(pairs, now, true).args();
   EXPECT_EQ(p[0], "EVAL");
   EXPECT_EQ(p[1], ChunkEncoder::script().source());
-  EXPECT_EQ(p[2], "6");  // no day lists
-  EXPECT_EQ(p[8], "views:hold");
+  EXPECT_EQ(p[2], "9");  // no day lists
+  EXPECT_EQ(p[11], "views:hold");
   EXPECT_EQ(Args(p.end() - 7, p.end()), (Args{"0", "0", "1", "1", "2", "5", "0"}));
 
   FlushChunk searches;
   searches.token = "abc:9";
   searches.searches = {{"funny cats", 3, 2.5}, {"a \"b\"", 1, 0.5}};
   const Args s = encoder.command(searches, now).args();
-  EXPECT_EQ(s[2], "6");
+  EXPECT_EQ(s[2], "9");
   EXPECT_EQ(s[7], "search:popular");
   // No days, no videos, no pairs; then each query as it is (an argument, never a key) and its weight.
   EXPECT_EQ(Args(s.end() - 8, s.end()), (Args{"0", "0", "0", "2", "funny cats", "2.5", "a \"b\"", "0.5"}));
@@ -110,30 +115,29 @@ TEST(ChunkReply, ParsesFreshReplayedAndHeldResults) {
   EXPECT_FALSE(parse_chunk_reply(Reply::make_array({Reply::make_integer(1), Reply::make_string("0 x")})));
 }
 
-TEST(Maintenance, RollsUpSevenAndThirtyDaysPerScopeTrimsAndRebases) {
+TEST(Maintenance, TrimsAndRebasesPerScope) {
   const int64_t now = day_start(20261128) + 3600;
-  auto commands = maintenance_commands(now, 0.5, {"music"}, MaintenanceOptions{7 * 86400, 1000});
-  ASSERT_EQ(commands.size(), 2u * 3u + 2u);
-  const Args& week = commands[0].args();
-  ASSERT_EQ(week.size(), 3u + 7u + 2u);
-  EXPECT_EQ(Args(week.begin(), week.begin() + 4),
-            (Args{"ZUNIONSTORE", "z:views:week", "7", "z:views:day:20261128"}));
-  EXPECT_EQ(week[9], "z:views:day:20261122");
-  EXPECT_EQ(Args(week.end() - 2, week.end()), (Args{"AGGREGATE", "SUM"}));
-  const Args& month = commands[1].args();
-  EXPECT_EQ(month[1], "z:views:month");
-  EXPECT_EQ(month[2], "30");
-  EXPECT_EQ(month[3 + 29], "z:views:day:20261030");
-  EXPECT_EQ(commands[2].args(), (Args{"ZREMRANGEBYRANK", "z:trending", "0", "-1001"}));
-  EXPECT_EQ(commands[3].args()[1], "z:cat:music:views:week");
-  EXPECT_EQ(commands[3].args()[3], "z:cat:music:views:day:20261128");
-  EXPECT_EQ(commands[5].args()[1], "z:cat:music:trending");
-  EXPECT_EQ(commands[6].args(), (Args{"ZREMRANGEBYRANK", "search:popular", "0", "-10001"}));
-  const Args& rebase = commands[7].args();
+  MaintenanceOptions options;
+  options.trending_keep = 1000;
+  auto commands = maintenance_commands(now, 0.5, {"music"}, options);
+  ASSERT_EQ(commands.size(), 4u);
+  EXPECT_EQ(commands[0].args(), (Args{"ZREMRANGEBYRANK", "z:trending", "0", "-1001"}));
+  EXPECT_EQ(commands[1].args(), (Args{"ZREMRANGEBYRANK", "z:cat:music:trending", "0", "-1001"}));
+  EXPECT_EQ(commands[2].args(), (Args{"ZREMRANGEBYRANK", "search:popular", "0", "-10001"}));
+  const Args& rebase = commands[3].args();
   EXPECT_EQ(rebase[0], "EVALSHA");
   EXPECT_EQ(Args(rebase.begin() + 2, rebase.end()),
             (Args{"4", "trending:epoch", "z:trending", "z:cat:music:trending", "search:popular",
                   std::to_string(now), "0.5", "604800"}));
+}
+
+TEST(Windows, ParsesASettledAndARetiringWindowAndNothingElse) {
+  EXPECT_EQ(parse_window("20261128"), (WindowState{20261128, std::nullopt}));
+  EXPECT_EQ(parse_window("20261128 3000"), (WindowState{20261128, 3000}));
+  for (std::string_view bad : {"", " ", "x", "-20261128", "+1", "20261128 ", "20261128 x", "20261128  1",
+                               "20261128 -1", "20261128 1 2", "99999999999", "2026112 8x"}) {
+    EXPECT_EQ(parse_window(bad), std::nullopt) << bad;
+  }
 }
 
 }  // namespace
