@@ -3,11 +3,12 @@
 // script calls and encoded in RESP into a counting sink instead of Redis. Prints events/s and the
 // Redis traffic per million events for each flush size given.
 //   reel_views_bench FILE [--flush-every N[,N...]] [--now UNIX] [--coview-depth N]
-//                    [--redis EVENTS [--videos N]]
+//                    [--redis EVENTS [--videos N] [--windows 0|1]]
 // Flush sizes are in events: at a 1 s flush interval, 2,300 is 200 million views a day on average.
 // --redis runs the first EVENTS events again with real flushes (flush every 2,300 events) into a
 // private redis-server seeded with a catalog of N videos (1 category, 5 tags, 1 channel each),
-// and prints what Redis did per million events (INFO commandstats calls, its CPU time).
+// and prints what Redis did per million events (INFO commandstats calls, its CPU time); --windows 0
+// leaves the week and month windows unset (only the day lists counted, the upkeep's old way).
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
@@ -18,7 +19,9 @@
 #include <vector>
 
 #include "common/clock.h"
+#include "common/days.h"
 #include "flags.h"
+#include "projection/keys.h"
 #include "projection/projector.h"
 #include "redis/blocking_client.h"
 #include "redis/protocol.h"
@@ -73,7 +76,11 @@ std::pair<uint64_t, double> redis_work(reel::redis::BlockingClient& client) {
   return {calls, cpu};
 }
 
-int run_against_redis(std::string_view data, size_t events, int64_t videos, int64_t now, int coview_depth) {
+// With `windows`, the week and month lists (global and the 20 categories') have their windows
+// (views/windows.h), so each increment also goes to them, as in a running site; without, only
+// to the day lists, as before the windows.
+int run_against_redis(std::string_view data, size_t events, int64_t videos, int64_t now, int coview_depth,
+                      bool windows) {
   using namespace reel;
   const std::string dir = "/tmp/reel-views-bench-redis";
   redis::RedisServerOptions server_options;
@@ -111,6 +118,21 @@ int run_against_redis(std::string_view data, size_t events, int64_t videos, int6
       batch.clear();
     }
   }
+  if (windows) {
+    redis::Command set("HSET", projection::keys::views_windows());
+    for (int category = -1; category < 20; ++category) {
+      const projection::keys::Scope scope =
+          category < 0 ? projection::keys::Scope{projection::ListKind::all, {}}
+                       : projection::keys::Scope{projection::ListKind::category,
+                                                 "category" + std::to_string(category)};
+      set.arg(projection::keys::list(scope, projection::Sort::views, projection::Period::week))
+          .arg(days_before(utc_day(now), 6));
+      set.arg(projection::keys::list(scope, projection::Sort::views, projection::Period::month))
+          .arg(days_before(utc_day(now), 29));
+    }
+    (void)client->execute(std::move(set));
+  }
+  std::printf("  the week and month windows %s\n", windows ? "kept (views/windows.h)" : "not kept");
   (void)client->execute(redis::Command("SCRIPT", "LOAD", views::ChunkEncoder::script().source()));
   (void)client->execute(redis::Command("CONFIG", "RESETSTAT"));
 
@@ -192,7 +214,7 @@ int main(int argc, char** argv) {
   if (argc < 2) {
     std::fprintf(stderr,
                  "usage: reel_views_bench FILE [--flush-every N[,N...]] [--now UNIX] [--coview-depth N] "
-                 "[--redis EVENTS [--videos N]]\n");
+                 "[--redis EVENTS [--videos N] [--windows 0|1]]\n");
     return 2;
   }
   std::ifstream file(argv[1], std::ios::binary | std::ios::ate);
@@ -210,7 +232,8 @@ int main(int argc, char** argv) {
   const int64_t videos = list_flag(argc, argv, "--videos", {1'000'000})[0];
   std::printf("log: %s, %.1f MiB; co-view depth %d\n", argv[1], static_cast<double>(data.size()) / (1 << 20),
               coview_depth);
-  if (redis_events > 0) return run_against_redis(data, redis_events, videos, now, coview_depth);
+  const bool windows = list_flag(argc, argv, "--windows", {1})[0] != 0;
+  if (redis_events > 0) return run_against_redis(data, redis_events, videos, now, coview_depth, windows);
 
   for (long long flush_every : flush_sizes) {
     reel::ManualClock clock(now);

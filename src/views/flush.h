@@ -185,7 +185,7 @@ std::vector<redis::Command> maintenance_commands(int64_t now, double lambda,
                                                  const MaintenanceOptions& options);
 
 // Reads the category slugs from nav:categories, moves the week and month windows to `now`'s day
-// (keep_windows(): one round trip, and a script call per 1,000 members of each day leaving a
+// (keep_windows(): one round trip, and a script call per 100 members of each day leaving a
 // window, once a day), then sends maintenance_commands() in one pipelined write. Call it every
 // few minutes (any aggregator may: it is idempotent, and aggregators running it at once share the
 // work). An Error when Redis is unavailable or answers any of them with an error.

@@ -1,7 +1,8 @@
 // Service: `reel views` on one event loop. Its sources feed the aggregator; a timer flushes the
 // aggregator to Redis every flush_interval (a failed flush is retried by the next tick, so while
 // Redis is down the aggregator keeps merging in bounded memory); another timer runs the upkeep
-// (week/month roll-ups, trending trim and rebase) every maintenance_interval, and once at start.
+// (the week and month windows moved on, views/windows.h; trending trim and rebase) every
+// maintenance_interval, and once at start.
 // The CLI owns the loop, the Connection, the aggregator and the signal handling, and runs the
 // daily-rows drain (Aggregator::drain_daily_views) on a thread of its own.
 //

@@ -3,8 +3,9 @@
 //
 // Why: recomputing them as the union of their 7 and 30 day lists every few minutes costs Redis
 // time in proportion to the videos viewed over the period: at 95,000-259,000 videos viewed a day
-// the month's ZUNIONSTORE held Redis for 5.4-7.5 s (bench/views/upkeep_union.sh, docs/benchmarks.md
-// §25, §27), and nothing else runs meanwhile.
+// the month's ZUNIONSTORE held Redis for 3.9-7.3 s (bench/views/windows_bench.cc, docs/benchmarks.md
+// §27), and nothing else runs meanwhile. Kept incrementally, a day leaving a window costs a
+// script call of ~1 ms per 100 of its members, once a day.
 //
 // How: each list has a window, its first day F, kept in the hash views:windows (field = the list's
 // key). The list holds the sum of its scope's day lists from F on, that is:
@@ -64,7 +65,7 @@ std::optional<WindowState> parse_window(std::string_view value);
 const std::string& window_lua_helpers();
 
 struct WindowOptions {
-  int64_t chunk = 1000;  // day-list members subtracted per script call
+  int64_t chunk = 100;  // day-list members subtracted per script call (~1 ms of Redis at scale)
   // A window whose first day is more than this many days before today is set anew by a union:
   // its oldest day lists may be gone (they live day_list_ttl_days after their day starts).
   int stale_after_days = 33;
