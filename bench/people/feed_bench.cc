@@ -24,6 +24,7 @@
 #include "redis/blocking_client.h"
 #include "redis/connection.h"
 #include "redis/server.h"
+#include "shared/private_redis.h"
 
 namespace {
 
@@ -132,22 +133,13 @@ double percentile(std::vector<double> values, double p) {
 
 int main(int argc, char** argv) {
   const Flags flags = parse(argc, argv);
-  redis::RedisServerOptions server_options;
-  server_options.dir = "/tmp/reel-people-feed-bench";
-  server_options.append_only = false;
-  auto server = redis::RedisServer::start(server_options);
-  if (!server) {
-    std::fprintf(stderr, "%s\n", server.error().message.c_str());
+  auto own = bench::start_private_redis("/tmp/reel-people-feed-bench", std::chrono::seconds(60));
+  if (!own) {
+    std::fprintf(stderr, "%s\n", own.error().message.c_str());
     return 1;
   }
-  redis::ConnectionOptions options;
-  options.endpoint = server->endpoint();
-  options.command_timeout = std::chrono::seconds(60);
-  auto client = redis::BlockingClient::connect(options);
-  if (!client) {
-    std::fprintf(stderr, "%s\n", client.error().message.c_str());
-    return 1;
-  }
+  redis::BlockingClient* client = &own->client;
+  const redis::ConnectionOptions& options = own->options;
   const int64_t user = 1;
   if (Status seeded = seed(*client, flags, user); !seeded) {
     std::fprintf(stderr, "seeding: %s\n", seeded.error().message.c_str());
@@ -177,7 +169,7 @@ int main(int argc, char** argv) {
                 percentile(micros, 0.99), script_usec_per_call(*client));
   }
   connection.stop();
-  if (Status stopped = server->stop(); !stopped)
+  if (Status stopped = own->server.stop(); !stopped)
     std::fprintf(stderr, "%s\n", stopped.error().message.c_str());
   return 0;
 }

@@ -22,6 +22,7 @@
 #include "projection/search_query.h"
 #include "redis/blocking_client.h"
 #include "redis/server.h"
+#include "shared/private_redis.h"
 
 namespace reel::projection {
 namespace {
@@ -67,8 +68,7 @@ return 1
 
 struct Catalog {
   std::filesystem::path dir;
-  std::optional<redis::RedisServer> server;
-  std::optional<redis::BlockingClient> client;
+  std::optional<bench::PrivateRedis> redis;
 };
 
 Catalog& catalog() {
@@ -76,20 +76,12 @@ Catalog& catalog() {
     auto* made = new Catalog;
     char pattern[] = "/tmp/reel-planner-bench-XXXXXX";
     made->dir = mkdtemp(pattern);
-    redis::RedisServerOptions options;
-    options.dir = made->dir.string();
-    options.append_only = false;
-    auto server = redis::RedisServer::start(options);
-    if (!server) {
-      std::fprintf(stderr, "redis-server: %s\n", server.error().message.c_str());
+    auto own = bench::start_private_redis(made->dir.string(), std::chrono::minutes(10));
+    if (!own) {
+      std::fprintf(stderr, "%s\n", own.error().message.c_str());
       std::exit(1);
     }
-    made->server.emplace(std::move(*server));
-    redis::ConnectionOptions connection{.endpoint = made->server->endpoint()};
-    connection.command_timeout = std::chrono::minutes(10);
-    auto client = redis::BlockingClient::connect(connection);
-    if (!client) std::exit(1);
-    made->client.emplace(std::move(*client));
+    made->redis.emplace(std::move(*own));
 
     const char* videos = std::getenv("REEL_BENCH_VIDEOS");
     const auto titles = search::thread_analyzer().parse_query(title_words).required_terms();
@@ -103,7 +95,7 @@ Catalog& catalog() {
     for (const auto& term : titles) build.arg(keys::search_term(term));
     for (const auto& term : common) build.arg(keys::search_term(term));
     build.arg(videos ? videos : "1000000").arg(titles.size()).arg(common.size());
-    auto built = made->client->execute(std::move(build));
+    auto built = made->redis->client.execute(std::move(build));
     if (!built || built->is_error()) {
       std::fprintf(stderr, "building the catalog failed\n");
       std::exit(1);
@@ -114,7 +106,7 @@ Catalog& catalog() {
 }
 
 void run(benchmark::State& state, const SearchQuery& query, bool cold) {
-  auto& redis = *catalog().client;
+  auto& redis = catalog().redis->client;
   const auto plan = search_query::plan(query, search::thread_analyzer(), 1730000000, 0, 29);
   const std::string result = keys::search_result(plan.digest);
   int64_t work = 0;
@@ -183,7 +175,7 @@ int main(int argc, char** argv) {
   benchmark::Initialize(&argc, argv);
   reel::projection::register_all();
   benchmark::RunSpecifiedBenchmarks();
-  auto stopped = reel::projection::catalog().server->stop();
+  auto stopped = reel::projection::catalog().redis->server.stop();
   if (!stopped.ok()) std::fprintf(stderr, "redis-server: %s\n", stopped.error().message.c_str());
   std::filesystem::remove_all(reel::projection::catalog().dir);
   return stopped.ok() ? 0 : 1;

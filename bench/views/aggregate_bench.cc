@@ -26,6 +26,7 @@
 #include "redis/blocking_client.h"
 #include "redis/protocol.h"
 #include "redis/server.h"
+#include "shared/private_redis.h"
 #include "views/aggregator.h"
 #include "views/flush.h"
 
@@ -83,22 +84,12 @@ int run_against_redis(std::string_view data, size_t events, int64_t videos, int6
                       bool windows) {
   using namespace reel;
   const std::string dir = "/tmp/reel-views-bench-redis";
-  redis::RedisServerOptions server_options;
-  server_options.dir = dir;
-  server_options.append_only = false;
-  auto server = redis::RedisServer::start(server_options);
-  if (!server) {
-    std::fprintf(stderr, "%s\n", server.error().message.c_str());
+  auto own = bench::start_private_redis(dir, std::chrono::seconds(60));
+  if (!own) {
+    std::fprintf(stderr, "%s\n", own.error().message.c_str());
     return 1;
   }
-  redis::ConnectionOptions connection;
-  connection.endpoint = server->endpoint();
-  connection.command_timeout = std::chrono::seconds(60);
-  auto client = redis::BlockingClient::connect(connection);
-  if (!client) {
-    std::fprintf(stderr, "%s\n", client.error().message.c_str());
-    return 1;
-  }
+  redis::BlockingClient* client = &own->client;
   std::printf("\nreal Redis: seeding %lld videos...\n", static_cast<long long>(videos));
   std::vector<redis::Command> batch;
   for (int64_t id = 1; id <= videos; ++id) {
@@ -201,7 +192,7 @@ int run_against_redis(std::string_view data, size_t events, int64_t videos, int6
       std::printf("    %.*s\n", static_cast<int>(row.size()), row.data());
     }
   }
-  (void)server->stop();
+  (void)own->server.stop();
   std::filesystem::remove_all(dir);
   return 0;
 }

@@ -23,6 +23,7 @@
 #include "redis/blocking_client.h"
 #include "redis/connection.h"
 #include "redis/server.h"
+#include "shared/private_redis.h"
 #include "views/windows.h"
 
 namespace {
@@ -86,22 +87,12 @@ Result<views::WindowStats> keep(asio::io_context& io, redis::Connection& connect
 
 int run(int64_t per_day, int64_t chunk) {
   const std::string dir = "/tmp/reel-windows-bench";
-  redis::RedisServerOptions server_options;
-  server_options.dir = dir;
-  server_options.append_only = false;
-  auto server = redis::RedisServer::start(server_options);
-  if (!server) {
-    std::fprintf(stderr, "%s\n", server.error().message.c_str());
+  auto own = bench::start_private_redis(dir, std::chrono::seconds(120));
+  if (!own) {
+    std::fprintf(stderr, "%s\n", own.error().message.c_str());
     return 1;
   }
-  redis::ConnectionOptions connection_options;
-  connection_options.endpoint = server->endpoint();
-  connection_options.command_timeout = std::chrono::seconds(120);
-  auto client = redis::BlockingClient::connect(connection_options);
-  if (!client) {
-    std::fprintf(stderr, "%s\n", client.error().message.c_str());
-    return 1;
-  }
+  redis::BlockingClient* client = &own->client;
   const int32_t today = utc_day(today_noon);
   for (int back = 0; back <= 30; ++back) {
     auto filled = client->execute(
@@ -131,7 +122,7 @@ int run(int64_t per_day, int64_t chunk) {
   }
 
   asio::io_context io;
-  redis::Connection connection(io.get_executor(), connection_options);
+  redis::Connection connection(io.get_executor(), own->options);
   connection.start();
   Seconds wall{};
   auto first = keep(io, connection, today_noon - 86400, chunk, wall);
@@ -150,7 +141,7 @@ int run(int64_t per_day, int64_t chunk) {
               static_cast<unsigned long long>(next->days_retired),
               static_cast<unsigned long long>(next->calls), static_cast<long long>(chunk));
   connection.stop();
-  (void)server->stop();
+  (void)own->server.stop();
   std::filesystem::remove_all(dir);
   return 0;
 }
