@@ -9,7 +9,8 @@
 //   nav      the header's category list
 //   newest, views, rating, duration   the lists of that sort (global, category, tag, channel);
 //            views includes the day lists of the last 30 days and the week and month lists,
-//            computed from daily view counts in SQL
+//            computed from daily view counts in SQL, with their windows (views:windows,
+//            views/windows.h)
 //   related  z:rel:{id}, by shared tags and category
 //   votes    uv:{user}, each user's votes (on ready videos)
 //   comments cm:{video} and z:cm:{video}:new|top|replies, the comments of ready videos
