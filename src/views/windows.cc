@@ -59,8 +59,8 @@ return {1, value}
 
 // Sets a list whole: the union of its day lists, and its window. Does nothing when the window is
 // already at or after the stale bound (another aggregator did it).
-// KEYS: 1 views:windows, 2 the list, 3 views:hold, 4.. the day lists (the first day's to tomorrow's). ARGV: 1
-// the field, 2 the first day, 3 the stale bound. Reply as retire_lua's.
+// KEYS: 1 views:windows, 2 the list, 3 views:hold, 4.. the day lists (the first day's to
+// tomorrow's). ARGV: 1 the field, 2 the first day, 3 the stale bound. Reply as retire_lua's.
 constexpr std::string_view set_whole_lua = R"lua(
 if redis.call('EXISTS', KEYS[3]) == 1 then return {0, ''} end
 local value = redis.call('HGET', KEYS[1], ARGV[1])
