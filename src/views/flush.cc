@@ -499,32 +499,32 @@ std::vector<redis::Command> maintenance_commands(int64_t now, double lambda,
   return commands;
 }
 
-Task<Status> maintain(redis::Connection& connection, int64_t now, double lambda,
-                      const MaintenanceOptions& options) {
+Task<Result<WindowStats>> maintain(redis::Connection& connection, int64_t now, double lambda,
+                                   const MaintenanceOptions& options) {
   redis::Command read_nav("GET", keys::nav());  // named, not a temporary in co_await (STYLE.md)
   auto nav = co_await connection.execute(std::move(read_nav));
-  if (auto s = first_error(nav, "view maintenance"); !s) co_return s;
+  if (auto s = first_error(nav, "view maintenance"); !s) co_return s.error();
   std::vector<std::string> slugs;
   for (auto& link : projection::codec::decode_nav(nav->str())) slugs.push_back(std::move(link.slug));
 
   auto windows = co_await keep_windows(connection, now, slugs, options.windows);
-  if (auto s = first_error(windows, "view maintenance"); !s) co_return s;
+  if (auto s = first_error(windows, "view maintenance"); !s) co_return s.error();
   auto commands = maintenance_commands(now, lambda, slugs, options);
   const redis::Command rebase = commands.back();
   auto replies = co_await connection.execute(std::move(commands));
-  if (auto s = first_error(replies, "view maintenance"); !s) co_return s;
+  if (auto s = first_error(replies, "view maintenance"); !s) co_return s.error();
   if (redis::Script::is_noscript(replies->back())) {
     // Redis lost its script cache: load the rebase script and run it again (one more round trip).
     std::vector<redis::Command> load_and_run{redis::Command("SCRIPT", "LOAD", rebase_script().source()),
                                              rebase};
     auto again = co_await connection.execute(std::move(load_and_run));
-    if (auto s = first_error(again, "view maintenance"); !s) co_return s;
+    if (auto s = first_error(again, "view maintenance"); !s) co_return s.error();
     replies->back() = std::move(again->back());
   }
   for (const auto& reply : *replies) {
     if (reply.is_error()) co_return Error{"view maintenance: " + std::string(reply.str())};
   }
-  co_return Status{};
+  co_return *windows;
 }
 
 }  // namespace reel::views

@@ -188,8 +188,9 @@ std::vector<redis::Command> maintenance_commands(int64_t now, double lambda,
 // (keep_windows(): one round trip, and a script call per 100 members of each day leaving a
 // window, once a day), then sends maintenance_commands() in one pipelined write. Call it every
 // few minutes (any aggregator may: it is idempotent, and aggregators running it at once share the
-// work). An Error when Redis is unavailable or answers any of them with an error.
-Task<Status> maintain(redis::Connection& connection, int64_t now, double lambda,
-                      const MaintenanceOptions& options = {});
+// work). Returns what the windows' upkeep did; an Error when Redis is unavailable or answers any
+// of them with an error.
+Task<Result<WindowStats>> maintain(redis::Connection& connection, int64_t now, double lambda,
+                                   const MaintenanceOptions& options = {});
 
 }  // namespace reel::views

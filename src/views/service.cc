@@ -104,10 +104,16 @@ Task<void> Service::maintenance_loop() {
   auto timers = timers_;
   bool failing = false;
   for (;;) {
-    const Status done =
+    const Result<WindowStats> done =
         co_await maintain(redis_, clock_.unix_seconds(), aggregator_.lambda(), options_.maintenance);
     if (timers->stopped) co_return;
-    report(failing, done, "view list upkeep");
+    report(failing, done ? Status{} : Status{done.error()}, "view list upkeep");
+    if (done && (done->days_retired > 0 || done->set_whole > 0)) {
+      spdlog::info(
+          "reel views: week and month windows moved on ({} day lists subtracted, {} lists set whole, "
+          "{} script calls)",
+          done->days_retired, done->set_whole, done->calls);
+    }
     co_await wait(timers->maintenance, options_.maintenance_interval);
     if (timers->stopped) co_return;
   }

@@ -425,7 +425,7 @@ TEST_F(ViewsRedis, RedisStoppedAndRestartedMidStreamKeepsTotalsExact) {
   EXPECT_GE(flusher.stats().failures, 2u);
 }
 
-TEST_F(ViewsRedis, UpkeepRollsUpWeekAndMonthTrimsAndRebasesTrending) {
+TEST_F(ViewsRedis, UpkeepSetsWeekAndMonthTrimsAndRebasesTrending) {
   std::vector<Command> setup;
   for (int back = 0; back < 40; ++back) {
     setup.emplace_back("ZADD", day_key(days_before(today, back)), 1, 1);
@@ -443,6 +443,7 @@ TEST_F(ViewsRedis, UpkeepRollsUpWeekAndMonthTrimsAndRebasesTrending) {
   mo.trending_keep = 3;
   auto done = run_task(io_, maintain(*connection_, t0, lambda, mo));
   ASSERT_TRUE(done && done->ok()) << (done ? done->error().message : "");
+  EXPECT_EQ((*done)->set_whole, 6u);  // no windows yet: week and month, globally and per category
 
   using projection::Period;
   auto list = [&](Period p, std::string_view category = {}) {
@@ -475,6 +476,7 @@ TEST_F(ViewsRedis, UpkeepRollsUpWeekAndMonthTrimsAndRebasesTrending) {
   call(Command("SCRIPT", "FLUSH"));
   done = run_task(io_, maintain(*connection_, t0 + 60, lambda, mo));
   ASSERT_TRUE(done && done->ok()) << (done ? done->error().message : "");
+  EXPECT_EQ((*done)->calls, 0u);  // the windows are where they belong
   EXPECT_NEAR(score(music_trending, 1), 3, 1e-9);
 }
 
