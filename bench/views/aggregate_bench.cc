@@ -23,6 +23,7 @@
 #include "flags.h"
 #include "projection/keys.h"
 #include "projection/projector.h"
+#include "projection/view_lists.h"
 #include "redis/blocking_client.h"
 #include "redis/protocol.h"
 #include "redis/server.h"
@@ -111,15 +112,13 @@ int run_against_redis(std::string_view data, size_t events, int64_t videos, int6
   }
   if (windows) {
     redis::Command set("HSET", projection::keys::views_windows());
-    for (int category = -1; category < 20; ++category) {
-      const projection::keys::Scope scope =
-          category < 0 ? projection::keys::Scope{projection::ListKind::all, {}}
-                       : projection::keys::Scope{projection::ListKind::category,
-                                                 "category" + std::to_string(category)};
-      set.arg(projection::keys::list(scope, projection::Sort::views, projection::Period::week))
-          .arg(days_before(utc_day(now), 6));
-      set.arg(projection::keys::list(scope, projection::Sort::views, projection::Period::month))
-          .arg(days_before(utc_day(now), 29));
+    std::vector<std::string> slugs;
+    for (int category = 0; category < 20; ++category) slugs.push_back("category" + std::to_string(category));
+    for (const projection::keys::Scope& scope : projection::view_list_scopes(slugs)) {
+      for (const projection::ViewWindow& window : projection::view_windows) {
+        set.arg(projection::keys::list(scope, projection::Sort::views, window.period))
+            .arg(window.first_day(utc_day(now)));
+      }
     }
     (void)client->execute(std::move(set));
   }

@@ -569,20 +569,21 @@ class Rebuild {
     const int32_t today = utc_day(options_.now);
     const int64_t epoch = day_start(today) + 86400;  // the end of today: every weight <= 1
     const int32_t trending_since = days_before(today, trending_rebuild_days - 1);
-    std::vector<keys::Scope> scopes{{ListKind::all, {}}};
-    for (const auto& category : categories) scopes.push_back({ListKind::category, category.slug});
+    std::vector<std::string> slugs;
+    for (const auto& category : categories) slugs.push_back(category.slug);
+    const std::vector<keys::Scope> scopes = view_list_scopes(slugs);
     Status failed;
-    for (auto [period, days] : {std::pair{Period::week, 7}, std::pair{Period::month, 30}}) {
-      report(period == Period::week ? "views/week" : "views/month", 0, 0);
-      const int32_t first = days_before(today, days - 1);
+    for (const ViewWindow& window : view_windows) {
+      report(window.period == Period::week ? "views/week" : "views/month", 0, 0);
+      const int32_t first = window.first_day(today);
       auto scanned = store_.for_each_view_sum(first, [&](int64_t id, int64_t views) {
-        if (failed) failed = add_period_views(id, views, period, 0);
+        if (failed) failed = add_period_views(id, views, window.period, 0);
       });
       if (!scanned) return scanned;
       if (!failed) return failed;
       for (const keys::Scope& scope : scopes) {
         if (auto s = lists_.add_field(std::string(keys::views_windows()),
-                                      keys::list(scope, Sort::views, period), std::to_string(first));
+                                      keys::list(scope, Sort::views, window.period), std::to_string(first));
             !s)
           return s;
       }

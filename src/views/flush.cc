@@ -482,12 +482,9 @@ const FlushChunk* RedisFlusher::in_flight(std::string_view token) const {
 std::vector<redis::Command> maintenance_commands(int64_t now, double lambda,
                                                  const std::vector<std::string>& category_slugs,
                                                  const MaintenanceOptions& options) {
-  std::vector<keys::Scope> scopes{{ListKind::all, {}}};
-  for (const auto& slug : category_slugs) scopes.push_back({ListKind::category, slug});
-
   std::vector<redis::Command> commands;
   std::vector<std::string> rebase_keys{std::string(keys::trending_epoch())};
-  for (const keys::Scope& scope : scopes) {
+  for (const keys::Scope& scope : projection::view_list_scopes(category_slugs)) {
     std::string trending = keys::trending(scope);
     commands.emplace_back("ZREMRANGEBYRANK", trending, 0, -(options.trending_keep + 1));
     rebase_keys.push_back(std::move(trending));

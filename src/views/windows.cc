@@ -7,6 +7,7 @@
 
 #include "common/days.h"
 #include "projection/keys.h"
+#include "projection/view_lists.h"
 #include "redis/script.h"
 
 namespace reel::views {
@@ -134,16 +135,13 @@ Task<Result<WindowStats>> keep_windows(redis::Connection& connection, int64_t no
 
   const int32_t today = utc_day(now);
   const int32_t stale_before = days_before(today, options.stale_after_days);
-  std::vector<keys::Scope> scopes{{ListKind::all, {}}};
-  for (const auto& slug : category_slugs) scopes.push_back({ListKind::category, slug});
-
   WindowStats stats;
   const std::string hold(keys::views_hold());
   const std::string windows(keys::views_windows());
-  for (const keys::Scope& scope : scopes) {
-    for (auto [period, days] : {std::pair{Period::week, 7}, std::pair{Period::month, 30}}) {
-      const std::string list = keys::list(scope, Sort::views, period);
-      const int32_t target = days_before(today, days - 1);
+  for (const keys::Scope& scope : projection::view_list_scopes(category_slugs)) {
+    for (const projection::ViewWindow& window : projection::view_windows) {
+      const std::string list = keys::list(scope, Sort::views, window.period);
+      const int32_t target = window.first_day(today);
       auto found = values.find(list);
       std::optional<WindowState> state = found == values.end() ? std::nullopt : parse_window(found->second);
       // Each call advances the window (a chunk, a day, or the whole list), or finds it advanced.
