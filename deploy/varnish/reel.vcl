@@ -55,6 +55,16 @@ sub vcl_recv {
   set req.http.Surrogate-Capability = "varnish=ESI/1.0";
 
   if (req.method != "GET" && req.method != "HEAD") {
+    # A write's body is kept (up to the app's own limit, [server] max_body_bytes, 1 MiB), so that
+    # Varnish can send it once more on a fresh connection when the one it reused is closed with no
+    # answer. HAProxy closes that way when the app server it chose died (HTTP/1.1's signal that
+    # the client may retry), and a write started just after an app server crashed would fail
+    # otherwise. The price: a write the dead server had done but not answered is done twice.
+    # Larger bodies (file uploads) stream through and are never re-sent; the uploader resumes.
+    if (std.integer(req.http.Content-Length, 0) > 0 &&
+        std.integer(req.http.Content-Length, 0) <= 1048576) {
+      std.cache_req_body(1MB);
+    }
     return (pass);
   }
   # A visitor who wrote a moment ago (the app's reel_wrote cookie, a few seconds long) reads the

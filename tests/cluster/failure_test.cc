@@ -125,7 +125,8 @@ class ClusterFailure : public ::testing::Test {
 };
 
 // One app server killed: HAProxy takes it out of the pool and re-sends the requests whose
-// connection it refused, so nothing fails beyond the requests it was answering.
+// connection it refused; a write it sent on a kept-alive connection to the dead server is re-sent
+// by Varnish (cluster_write_retry_test). So nothing fails beyond the requests it was answering.
 TEST_F(ClusterFailure, OneAppServerKilled) {
   ASSERT_NO_FATAL_FAILURE(start_load(true));
   ASSERT_NO_FATAL_FAILURE(kill_part("serve1"));

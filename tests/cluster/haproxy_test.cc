@@ -9,6 +9,7 @@
 #include <filesystem>
 #include <optional>
 
+#include "cluster/haproxy_alone.h"
 #include "process/child.h"
 #include "redis/blocking_client.h"
 #include "redis/reply.h"
@@ -23,9 +24,7 @@ namespace {
 namespace fs = std::filesystem;
 using namespace std::chrono_literals;
 
-std::string loopback(uint16_t port) {
-  return "127.0.0.1:" + std::to_string(port);
-}
+using testing::loopback;
 
 // The role a Redis reached through `port` reports ("master", "slave"); "" when it cannot be asked.
 std::string role_through(uint16_t port) {
@@ -52,24 +51,13 @@ TEST(HaproxyInFront, RedisWritesReachThePrimaryOnlyAndPagesTheReadyAppServer) {
 
   const uint16_t write_port = testing::free_port(), read_port = testing::free_port(),
                  app_port = testing::free_port();
-  const char* source = std::getenv("REEL_SOURCE_DIR");
-  ASSERT_NE(source, nullptr);
-  const std::string unused = loopback(testing::free_port());  // nothing listens there
-  auto haproxy = process::Child::spawn(
-      {.argv = {"haproxy", "-db", "-f", std::string(source) + "/deploy/haproxy/haproxy.cfg"},
-       .stdout_path = (dir.path() / "haproxy.log").string(),
-       .stderr_path = (dir.path() / "haproxy.log").string(),
-       .extra_env = {"REEL_PUBLIC=" + loopback(testing::free_port()), "REEL_VARNISH1=" + unused,
-                     "REEL_VARNISH2=" + unused, "REEL_APP_LISTEN=" + loopback(app_port),
-                     "REEL_APP1=" + loopback((*up)->port()), "REEL_APP2=" + unused,
-                     "REEL_REDIS_WRITE=" + loopback(write_port), "REEL_REDIS_READ=" + loopback(read_port),
-                     "REEL_REDIS1=" + loopback(replica->endpoint().port),
-                     "REEL_REDIS2=" + loopback(primary->endpoint().port), "REEL_REDIS3=" + unused,
-                     "REEL_STATS=" + loopback(testing::free_port()), "REEL_STATIC_ORIGIN=" + unused,
-                     "REEL_MEDIA_ORIGIN=" + unused, "REEL_SQL_WRITE=" + loopback(testing::free_port()),
-                     "REEL_SQL_READ=" + loopback(testing::free_port()), "REEL_MARIADB1=" + unused,
-                     "REEL_MARIADB2=" + unused, "REEL_MARIADB3=" + unused},
-       .die_with_parent = true});
+  auto haproxy =
+      testing::spawn_haproxy(dir.path() / "haproxy.log", {{"APP_LISTEN", loopback(app_port)},
+                                                          {"APP1", loopback((*up)->port())},
+                                                          {"REDIS_WRITE", loopback(write_port)},
+                                                          {"REDIS_READ", loopback(read_port)},
+                                                          {"REDIS1", loopback(replica->endpoint().port)},
+                                                          {"REDIS2", loopback(primary->endpoint().port)}});
   ASSERT_TRUE(haproxy) << haproxy.error().message;
 
   // Once the checks have run (servers count as up until their first one), every write connection
