@@ -41,9 +41,15 @@ const TemplateData& data() {
   return tree;
 }
 
+// A raw tag is "{{{" or "{{" then '&' after any blanks the engine trims (common/text.h's trim:
+// "{{\r\n& html}}" is raw too).
 bool holds_markup_or_raw_tag(std::string_view text) {
-  return text.find('<') != std::string_view::npos || text.find("{{{") != std::string_view::npos ||
-         text.find("{{&") != std::string_view::npos || text.find("{{ &") != std::string_view::npos;
+  if (text.find('<') != std::string_view::npos) return true;
+  for (size_t open = text.find("{{"); open != std::string_view::npos; open = text.find("{{", open + 2)) {
+    const size_t sigil = text.find_first_not_of(" \t\r\n\f\v", open + 2);
+    if (sigil != std::string_view::npos && (text[sigil] == '{' || text[sigil] == '&')) return true;
+  }
+  return false;
 }
 
 }  // namespace
