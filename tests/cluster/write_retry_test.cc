@@ -49,7 +49,8 @@ class AppDroppingOnCue {
     ::shutdown(listener_, SHUT_RDWR);  // wakes accept()
     acceptor_.join();
     ::close(listener_);
-    std::lock_guard lock(mutex_);
+    // No lock: the acceptor, the only writer of connections_ and readers_, has ended; the readers
+    // take the mutex for bodies_, so holding it while joining them could deadlock.
     for (const int connection : connections_) ::shutdown(connection, SHUT_RDWR);  // wakes recv()
     for (std::jthread& reader : readers_) reader.join();
     for (const int connection : connections_) ::close(connection);
