@@ -35,19 +35,4 @@ bool valid_name(std::string_view name) {
   return true;
 }
 
-std::string slugify(std::string_view text) {
-  constexpr size_t max_slug_bytes = 80;
-  std::string slug;
-  for (unsigned char c : text) {
-    if (std::isalnum(c)) {
-      slug.push_back(static_cast<char>(std::tolower(c)));
-    } else if (!slug.empty() && slug.back() != '-') {
-      slug.push_back('-');
-    }
-  }
-  if (slug.size() > max_slug_bytes) slug.resize(max_slug_bytes);
-  while (!slug.empty() && slug.back() == '-') slug.pop_back();
-  return slug;
-}
-
 }  // namespace reel::catalog

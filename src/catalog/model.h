@@ -69,10 +69,6 @@ struct Video {
 // characters, and not "." or "..".
 bool valid_name(std::string_view name);
 
-// The URL suffix for a title: lower-case ASCII letters and digits, other runs as one '-', at most
-// 80 bytes ("Tips & Tricks, Part 2" -> "tips-tricks-part-2"); empty when nothing is left.
-std::string slugify(std::string_view text);
-
 // Views of one video on one UTC day.
 struct DailyViews {
   int64_t video_id = 0;

@@ -13,6 +13,7 @@
 #include "jobs/progress.h"
 #include "people/collections.h"
 #include "projection/projector.h"
+#include "search/analyzer.h"
 #include "sql/catalog_store.h"
 
 namespace reel::ingest {
@@ -74,7 +75,7 @@ Result<catalog::Video> check_form(const UploadForm& form, int64_t now) {
     video.categories.emplace_back(category);
   }
   video.title = std::string(title);
-  video.slug = catalog::slugify(title);
+  video.slug = search::thread_analyzer().slug(title);
   video.description = form.description;
   video.status = catalog::VideoStatus::processing;
   video.created_at = now;

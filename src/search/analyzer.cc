@@ -9,6 +9,7 @@
 #include <unicode/utf8.h>
 
 #include <algorithm>
+#include <cctype>
 #include <cstdio>
 #include <cstdlib>
 #include <unordered_map>
@@ -230,17 +231,22 @@ struct Analyzer::State {
     return room;
   }
 
-  // The tokens of `text` (already byte-capped) into `out`, at most max_terms; true when the cap
-  // left words out.
-  bool tokenize(std::string_view text, size_t max_terms, std::vector<Token>& out) {
-    out.clear();
-    cjk_run.clear();
+  // Points the word iterator at `text`, which must outlive its use; false when ICU refuses it.
+  bool segment(std::string_view text) {
     UErrorCode status = U_ZERO_ERROR;
     UText utext = UTEXT_INITIALIZER;
     utext_openUTF8(&utext, text.data(), static_cast<int64_t>(text.size()), &status);
     words->setText(&utext, status);  // a shallow clone: `utext` may be closed, `text` must live
     utext_close(&utext);
-    if (U_FAILURE(status)) return false;
+    return U_SUCCESS(status);
+  }
+
+  // The tokens of `text` (already byte-capped) into `out`, at most max_terms; true when the cap
+  // left words out.
+  bool tokenize(std::string_view text, size_t max_terms, std::vector<Token>& out) {
+    out.clear();
+    cjk_run.clear();
+    if (!segment(text)) return false;
     bool room = true;
     int32_t begin = words->first();
     for (int32_t end = words->next(); room && end != icu::BreakIterator::DONE;
@@ -316,6 +322,39 @@ FieldTerms Analyzer::index_terms(std::string_view text) {
   }
   field.length = static_cast<uint32_t>(kept.size());
   return field;
+}
+
+std::string Analyzer::slug(std::string_view text, size_t max_bytes) {
+  State& state = *state_;
+  const std::string_view capped = utf8_prefix(text, state.options.max_text_bytes);
+  std::string slug;
+  if (!state.segment(capped)) return slug;
+  int32_t begin = state.words->first();
+  for (int32_t end = state.words->next(); end != icu::BreakIterator::DONE;
+       begin = end, end = state.words->next()) {
+    if (state.words->getRuleStatus() < UBRK_WORD_NONE_LIMIT) continue;  // spaces, punctuation, emoji
+    // In a word, ASCII other than letters and digits ("dog's", "3.5") is dropped or a separator.
+    std::string word;
+    for (const char c :
+         state.fold(capped.substr(static_cast<size_t>(begin), static_cast<size_t>(end - begin)))) {
+      const auto byte = static_cast<unsigned char>(c);
+      if (byte >= 0x80 || std::isalnum(byte)) {
+        word.push_back(c);
+      } else if (c != '\'' && !word.empty() && word.back() != '-') {
+        word.push_back('-');
+      }
+    }
+    while (!word.empty() && word.back() == '-') word.pop_back();
+    if (word.empty()) continue;
+    const size_t room = max_bytes - std::min(max_bytes, slug.size() + (slug.empty() ? 0 : 1));
+    if (word.size() > room) {
+      if (slug.empty()) slug = utf8_prefix(word, room);  // one word longer than a slug: its start
+      break;
+    }
+    if (!slug.empty()) slug.push_back('-');
+    slug += word;
+  }
+  return slug;
 }
 
 namespace {

@@ -142,6 +142,14 @@ class Analyzer {
   // max_text_bytes. For wrapping matched words in <mark> (escape each piece separately).
   std::vector<ByteRange> highlight(std::string_view text, std::span<const std::string> terms);
 
+  // The URL suffix for a title (/watch/12-cafe-senor): its words folded as the index folds them
+  // (lower case, accents of Latin, Greek, Cyrillic, Hebrew and Arabic letters removed), joined by
+  // '-'; punctuation, symbols and emoji left out, an apostrophe dropped (directors-cut); whole words
+  // up to `max_bytes` (a first word longer than that is cut at a character boundary). Letters of
+  // every script stay (東京-night), so a title in any language has a slug; pages percent-encode it.
+  // Empty when the title has no word.
+  std::string slug(std::string_view text, size_t max_bytes = 80);
+
   // True when `text` holds the terms of `clause` one right after the other, stop words included
   // ("night in the city" needs its "in the"): what the index cannot tell for a quoted phrase, so
   // checked on the candidates' titles. False for a clause without terms.

@@ -10,6 +10,7 @@
 
 #include "common/days.h"
 #include "common/log_failure.h"
+#include "search/analyzer.h"
 
 namespace reel::seed {
 namespace {
@@ -88,7 +89,7 @@ catalog::Video make_video(Generator& gen, const Clip& clip, const ChannelRef& ch
   video.channel_id = channel.id;
   video.channel_name = channel.name;
   video.title = gen.title();
-  video.slug = catalog::slugify(video.title);
+  video.slug = search::thread_analyzer().slug(video.title);
   video.description = fmt::format("{}.\nFilmed and edited by {}. Thanks for watching — like & subscribe!",
                                   video.title, channel.name);
   video.duration_s = static_cast<int32_t>(
@@ -152,7 +153,8 @@ Status insert_demo_catalog(sql::CatalogStore& store, const std::vector<Clip>& cl
     video.duration_s = clips[static_cast<size_t>(i) % clips.size()].duration_s;
     video.categories = {std::string(category_specs[static_cast<size_t>(i) % 8].slug)};
     if (i % 3 == 0) video.categories.emplace_back(category_specs[8 + static_cast<size_t>(i) % 4].slug);
-    video.tags = {"demo", catalog::slugify(gen.pick(nouns)), catalog::slugify(gen.pick(adjectives))};
+    video.tags = {"demo", search::thread_analyzer().slug(gen.pick(nouns)),
+                  search::thread_analyzer().slug(gen.pick(adjectives))};
     auto id = store.insert_video(video);
     if (!id) return id.error();
     if (auto s = store.add_daily_views(recent_views(gen, *id, video.views, now)); !s) return s;
@@ -172,8 +174,8 @@ Status insert_synthetic(sql::CatalogStore& store, const std::vector<Clip>& clips
   if (!existing) return existing.error();
   const size_t first = existing->size();
   for (int64_t i = 0; i < channel_count; ++i) {
-    std::string name = fmt::format("{}-{}-{}", catalog::slugify(gen.pick(nouns)), gen.pick(channel_words),
-                                   first + static_cast<size_t>(i));
+    std::string name = fmt::format("{}-{}-{}", search::thread_analyzer().slug(gen.pick(nouns)),
+                                   gen.pick(channel_words), first + static_cast<size_t>(i));
     std::string display = fmt::format("{} {}", gen.pick(nouns), gen.pick(channel_words));
     display[display.find(' ') + 1] = static_cast<char>(std::toupper(display[display.find(' ') + 1]));
     auto id = store.ensure_channel(name, display);
@@ -181,11 +183,11 @@ Status insert_synthetic(sql::CatalogStore& store, const std::vector<Clip>& clips
     channel_refs.push_back({*id, std::move(name)});
   }
   std::vector<std::string> vocabulary;
-  for (auto a : adjectives) vocabulary.push_back(catalog::slugify(a));
-  for (auto n : nouns) vocabulary.push_back(catalog::slugify(n));
+  for (auto a : adjectives) vocabulary.push_back(search::thread_analyzer().slug(a));
+  for (auto n : nouns) vocabulary.push_back(search::thread_analyzer().slug(n));
   for (auto a : adjectives)
     for (auto n : {"tutorial", "review", "vlog", "live", "shorts", "remix", "asmr", "hd"})
-      vocabulary.push_back(fmt::format("{}-{}", catalog::slugify(a), n));
+      vocabulary.push_back(fmt::format("{}-{}", search::thread_analyzer().slug(a), n));
 
   constexpr int64_t per_transaction = 20000;
   auto& db = store.connection();

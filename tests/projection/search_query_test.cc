@@ -21,6 +21,7 @@
 #include "projection/search_index.h"
 #include "redis/connection.h"
 #include "redis/server.h"
+#include "search/analyzer.h"
 #include "support/event_loop.h"
 #include "support/fixtures.h"
 #include "support/redis_loop_test.h"
@@ -38,7 +39,7 @@ catalog::Video video(int64_t id, std::string title) {
   catalog::Video v;
   v.id = id;
   v.title = std::move(title);
-  v.slug = catalog::slugify(v.title);
+  v.slug = search::thread_analyzer().slug(v.title);
   v.channel_name = "ann";
   v.categories = {"music"};
   v.description = "Filmed at home.";

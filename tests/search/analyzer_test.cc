@@ -373,5 +373,39 @@ TEST(Analyzer, MovedAnalyzerKeepsWorking) {
   EXPECT_THAT(index_terms(second, "Running"), ElementsAre("run"));
 }
 
+TEST(AnalyzerSlug, FoldsTheTitlesWordsJoinedByHyphens) {
+  Analyzer analyzer = make_analyzer();
+  EXPECT_EQ(analyzer.slug("Tips & Tricks, Part 2"), "tips-tricks-part-2");
+  EXPECT_EQ(analyzer.slug("Café Señor — Full Tour (Live)"), "cafe-senor-full-tour-live");
+  EXPECT_EQ(analyzer.slug("\"Director's Cut\": Time-lapse in 4K"), "directors-cut-time-lapse-in-4k");
+  EXPECT_EQ(analyzer.slug("Version 3.5 <Behind the Scenes>"), "version-3-5-behind-the-scenes");
+  EXPECT_EQ(analyzer.slug("ΚΑΛΗΜΈΡΑ Москва ёлка"), "καλημερα-москва-елка");
+}
+
+TEST(AnalyzerSlug, KeepsTheLettersOfEveryScript) {
+  Analyzer analyzer = make_analyzer();
+  EXPECT_EQ(analyzer.slug("東京タワー at Night"), "東京タワー-at-night");
+  EXPECT_EQ(analyzer.slug("日本語 Edition"), "日本語-edition");
+  EXPECT_EQ(analyzer.slug("मेरा गाना"), "मेरा-गाना");            // Devanagari vowel signs are spelling: kept
+  EXPECT_EQ(analyzer.slug("مَرْحَبًا بالعالم"), "مرحبا-بالعالم");  // harakat dropped
+}
+
+TEST(AnalyzerSlug, IsEmptyOrShortForTitlesWithoutWordsOrTooMany) {
+  Analyzer analyzer = make_analyzer();
+  EXPECT_EQ(analyzer.slug(""), "");
+  EXPECT_EQ(analyzer.slug("!!! 🎸🎸 ..."), "");
+  EXPECT_EQ(analyzer.slug("a\xff\xfe b"), "a-b");  // invalid UTF-8 separates words
+  EXPECT_EQ(analyzer.slug("key:{name}*"), "key-name");
+  // Whole words up to the limit; a first word longer than the limit is cut at a character.
+  EXPECT_EQ(analyzer.slug("alpha beta gamma", 12), "alpha-beta");
+  EXPECT_EQ(analyzer.slug("ééééé", 5), "eeeee");
+  EXPECT_EQ(analyzer.slug("東京東京", 7), "東京");
+  std::string long_title;
+  for (int i = 0; i < 50; ++i) long_title += "word ";
+  const std::string slug = analyzer.slug(long_title);
+  EXPECT_LE(slug.size(), 80u);
+  EXPECT_TRUE(slug.ends_with("word")) << slug;
+}
+
 }  // namespace
 }  // namespace reel::search

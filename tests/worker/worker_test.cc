@@ -24,6 +24,7 @@
 #include "projection/keys.h"
 #include "projection/projector.h"
 #include "redis/blocking_client.h"
+#include "search/analyzer.h"
 #include "sql/catalog_store.h"
 #include "support/fixtures.h"
 #include "support/http_client.h"
@@ -179,7 +180,7 @@ class WorkerTest : public reel::testing::RedisSqliteTest {
     catalog::Video video;
     video.channel_id = channel_;
     video.title = title;
-    video.slug = catalog::slugify(title);
+    video.slug = search::thread_analyzer().slug(title);
     video.status = catalog::VideoStatus::processing;
     video.created_at = created_at;
     video.tags = {"fresh"};
