@@ -348,7 +348,10 @@ std::string Analyzer::slug(std::string_view text, size_t max_bytes) {
     if (word.empty()) continue;
     const size_t room = max_bytes - std::min(max_bytes, slug.size() + (slug.empty() ? 0 : 1));
     if (word.size() > room) {
-      if (slug.empty()) slug = utf8_prefix(word, room);  // one word longer than a slug: its start
+      if (slug.empty()) {  // one word longer than a slug: its start, without a '-' it was cut at
+        slug = utf8_prefix(word, room);
+        while (!slug.empty() && slug.back() == '-') slug.pop_back();
+      }
       break;
     }
     if (!slug.empty()) slug.push_back('-');

@@ -400,6 +400,7 @@ TEST(AnalyzerSlug, IsEmptyOrShortForTitlesWithoutWordsOrTooMany) {
   EXPECT_EQ(analyzer.slug("alpha beta gamma", 12), "alpha-beta");
   EXPECT_EQ(analyzer.slug("ééééé", 5), "eeeee");
   EXPECT_EQ(analyzer.slug("東京東京", 7), "東京");
+  EXPECT_EQ(analyzer.slug("3.5.7", 2), "3");  // cut at the '-' that stood for a dot: dropped
   std::string long_title;
   for (int i = 0; i < 50; ++i) long_title += "word ";
   const std::string slug = analyzer.slug(long_title);
