@@ -3,13 +3,8 @@
 // primary only (its check asks for role:master), the read pool any node that answers, and the app
 // pool only the app server that is ready.
 #include <gtest/gtest.h>
-#include <unistd.h>
 
-#include <cstdlib>
-#include <filesystem>
-#include <optional>
-
-#include "cluster/haproxy_alone.h"
+#include "cluster/front_engines.h"
 #include "process/child.h"
 #include "redis/blocking_client.h"
 #include "redis/reply.h"
@@ -21,7 +16,6 @@
 namespace reel {
 namespace {
 
-namespace fs = std::filesystem;
 using namespace std::chrono_literals;
 
 using testing::loopback;

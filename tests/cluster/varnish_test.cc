@@ -10,11 +10,11 @@
 #include <cstdio>
 #include <cstdlib>
 #include <filesystem>
-#include <fstream>
 #include <memory>
 #include <nlohmann/json.hpp>
 #include <optional>
 
+#include "cluster/front_engines.h"
 #include "process/child.h"
 #include "support/fixtures.h"
 #include "support/http_client.h"
@@ -48,27 +48,18 @@ struct Front {
   std::string start() {
     // Varnish's port first: reel purges it ([varnish] purge_nodes, inherited by reel up).
     port = testing::free_port();
-    ::setenv("REEL_VARNISH_PURGE_NODES", ("127.0.0.1:" + std::to_string(port)).c_str(), 1);
+    ::setenv("REEL_VARNISH_PURGE_NODES", testing::loopback(port).c_str(), 1);
     auto started = testing::ReelUp::start_fresh(dir);
     if (!started) return started.error().message;
     up = std::move(*started);
-    const fs::path vcl = dir / "vcl";
-    fs::create_directories(vcl);
-    const char* source = std::getenv("REEL_SOURCE_DIR");
-    if (source == nullptr) return "REEL_SOURCE_DIR is not set";
-    fs::copy_file(fs::path(source) / "deploy/varnish/reel.vcl", vcl / "reel.vcl");
-    std::ofstream(vcl / "backends.vcl") << "backend app1 { .host = \"127.0.0.1\"; .port = \"" << up->port()
-                                        << "\"; .probe = { .url = \"/readyz\"; .interval = 1s; .timeout = "
-                                           "2s; .window = 3; .threshold = 1; } }\n"
-                                        << "acl purgers { \"127.0.0.1\"; }\n"
-                                        << "sub vcl_init { app.add_backend(app1); }\n";
-    auto spawned = process::Child::spawn(
-        {.argv = {"varnishd", "-F", "-n", (dir / "varnish").string(), "-a",
-                  "127.0.0.1:" + std::to_string(port), "-f", (vcl / "reel.vcl").string(), "-p",
-                  "vcl_path=" + vcl.string(), "-s", "malloc,64m"},
-         .stdout_path = (dir / "varnish.log").string(),
-         .stderr_path = (dir / "varnish.log").string(),
-         .die_with_parent = true});
+    auto spawned = testing::spawn_varnish(dir,
+                                          "backend app1 { .host = \"127.0.0.1\"; .port = \"" +
+                                              std::to_string(up->port()) +
+                                              "\"; .probe = { .url = \"/readyz\"; .interval = 1s; .timeout = "
+                                              "2s; .window = 3; .threshold = 1; } }\n"
+                                              "acl purgers { \"127.0.0.1\"; }\n"
+                                              "sub vcl_init { app.add_backend(app1); }\n",
+                                          port);
     if (!spawned) return spawned.error().message;
     varnish.emplace(std::move(*spawned));
     const bool answering = testing::eventually([this] {

@@ -16,14 +16,13 @@
 
 #include <algorithm>
 #include <cstdlib>
-#include <fstream>
 #include <mutex>
 #include <optional>
 #include <string>
 #include <thread>
 #include <vector>
 
-#include "cluster/haproxy_alone.h"
+#include "cluster/front_engines.h"
 #include "process/child.h"
 #include "support/fixtures.h"
 #include "support/http_client.h"
@@ -142,8 +141,6 @@ class AppDroppingOnCue {
 
 TEST(WriteRetry, AWriteHaproxyClosedUnansweredIsSentOnceMoreByVarnish) {
   testing::TempDir dir;
-  const char* source = std::getenv("REEL_SOURCE_DIR");
-  ASSERT_NE(source, nullptr);
   AppDroppingOnCue app;
 
   const uint16_t app_pool = testing::free_port();
@@ -151,23 +148,13 @@ TEST(WriteRetry, AWriteHaproxyClosedUnansweredIsSentOnceMoreByVarnish) {
                                         {{"APP_LISTEN", loopback(app_pool)}, {"APP1", loopback(app.port())}});
   ASSERT_TRUE(haproxy) << haproxy.error().message;
 
-  // varnishd compiles the VCL as its own unprivileged user: the directory must be readable.
-  std::filesystem::permissions(dir.path(),
-                               std::filesystem::perms::others_read | std::filesystem::perms::others_exec,
-                               std::filesystem::perm_options::add);
-  const std::filesystem::path vcl = dir.path() / "vcl";
-  std::filesystem::create_directories(vcl);
-  std::filesystem::copy_file(std::filesystem::path(source) / "deploy/varnish/reel.vcl", vcl / "reel.vcl");
-  std::ofstream(vcl / "backends.vcl") << "backend app_pool { .host = \"127.0.0.1\"; .port = \"" << app_pool
-                                      << "\"; }\nacl purgers { \"127.0.0.1\"; }\n"
-                                      << "sub vcl_init { app.add_backend(app_pool); }\n";
   const uint16_t varnish_port = testing::free_port();
-  auto varnish = process::Child::spawn(
-      {.argv = {"varnishd", "-F", "-n", (dir.path() / "varnish").string(), "-a", loopback(varnish_port), "-f",
-                (vcl / "reel.vcl").string(), "-p", "vcl_path=" + vcl.string(), "-s", "malloc,16m"},
-       .stdout_path = (dir.path() / "varnish.log").string(),
-       .stderr_path = (dir.path() / "varnish.log").string(),
-       .die_with_parent = true});
+  auto varnish = testing::spawn_varnish(dir.path(),
+                                        "backend app_pool { .host = \"127.0.0.1\"; .port = \"" +
+                                            std::to_string(app_pool) +
+                                            "\"; }\nacl purgers { \"127.0.0.1\"; }\n"
+                                            "sub vcl_init { app.add_backend(app_pool); }\n",
+                                        varnish_port);
   ASSERT_TRUE(varnish) << varnish.error().message;
   ASSERT_TRUE(testing::eventually([&] {
     auto health = testing::http_get(varnish_port, "/varnish-healthz");
